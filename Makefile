@@ -1,0 +1,38 @@
+# yoloslim: every command sets up what it needs, idempotently. `make help` lists them.
+CONFIG ?= params/demo.yaml
+CORES ?= 2
+PY := .venv/bin/python
+STAMP := .venv/.setup-done
+export MPLBACKEND := Agg
+
+.PHONY: help setup system-deps report test bench lint clean
+
+help:  ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+setup: $(STAMP)  ## create .venv with the pinned dependencies (seconds when already done)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+system-deps:  ## best effort: Debian's chromium (PDF) and Noto CJK fonts (Chinese reports)
+	@bash lib/yoloslim/templates/install_system_deps.sh
+
+report: setup system-deps  ## run the study of CONFIG (default: the synthetic demo) and build its report
+	.venv/bin/snakemake --snakefile Snakefile --cores $(CORES) --config params=$(CONFIG) --printshellcmds
+	@$(PY) -m yoloslim.cli report-paths $(CONFIG)
+
+test: setup system-deps  ## run the test suite, including the smoke study end to end
+	.venv/bin/pytest -q
+
+bench: setup  ## CPU latency of the base and pruned models, and the time to prune a yolov5s
+	$(PY) -m yoloslim.cli bench --config $(CONFIG)
+
+lint: setup  ## ruff
+	.venv/bin/ruff check lib tests workflow
+
+clean:  ## remove generated runs and reports (keeps .venv)
+	rm -rf runs reports .snakemake

@@ -1,0 +1,327 @@
+"""The study's configuration: every default in one place, one loader, one validator.
+
+A params YAML overrides only what differs from the defaults below. `load_config` validates it once
+(unknown keys, wrong types and bad values are errors naming the file and the key) and returns a
+`Config` that every stage receives unchanged. Each dataclass field is written as
+`name: type = default  # meaning`, grouped by stage, like Ultralytics' `cfg/default.yaml`.
+
+    from yoloslim.config import load_config
+    cfg = load_config("params/demo.yaml")
+    cfg.prune.thresholds  # {'large': 0.01, 'middle': 0.1, 'small': 0.15}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import json
+import os
+import types
+import typing
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]  # the repository (lib/yoloslim/config.py -> repo)
+
+
+def output_root() -> Path:
+    """Where `runs/` and `reports/` go: the repository, or $YOLOSLIM_OUT (tests point it at a temp dir)."""
+    return Path(os.environ.get("YOLOSLIM_OUT", ROOT))
+
+
+class ConfigError(ValueError):
+    """A params file that cannot be used: the message names the file, the key and what was expected."""
+
+
+@dataclass
+class SynthConfig:
+    images: int = 1000  # total images rendered, split over categories in the original study's proportions
+    imgsz: int = 256  # side of each square synthetic image, in pixels
+    seed: int = 0  # rendering seed; the same seed gives byte-identical labels
+
+
+@dataclass
+class DataConfig:
+    root: str | None = None  # data set root (category/source tree or images/+labels/); None: synthesize one.
+    # Relative paths are relative to the params file; $VARIABLES and ~ are expanded.
+    names: list[str] = field(default_factory=lambda: ["dm", "qr", "bar"])  # class names, by class id
+    split: list[float] = field(default_factory=lambda: [20, 4, 1])  # train:val:test ratio per source
+    split_seed: int = 0  # seed of the per-source shuffle before splitting
+    lenient: bool = False  # True: skip bad files (listed in the split output); False: stop on any
+    synth: SynthConfig = field(default_factory=SynthConfig)  # the embedded synthetic set (root: None)
+
+
+@dataclass
+class ModelConfig:
+    cfg: str = "yolov5n.yaml"  # Ultralytics model YAML (yolov5n/s, yolov8n/s, ...) or a path to one
+    width: float | None = None  # width_multiple override; None keeps the YAML's scale
+    depth: float | None = None  # depth_multiple override; None keeps the YAML's scale
+    weights: str | None = None  # local weights to start from; None trains from scratch (nothing downloaded)
+
+
+@dataclass
+class TrainConfig:
+    imgsz: int = 256  # training and evaluation image size of the base model
+    epochs: int = 30  # base-model epochs (the original: 1,050)
+    batch: int = 16  # images per batch, over all devices
+    optimizer: str = "SGD"  # Ultralytics optimizer name; SGD keeps network slimming's meaning of sl
+    lr0: float = 0.01  # initial learning rate
+    warmup_epochs: float = 1.0  # Ultralytics' warm-up, in epochs
+    mosaic: float = 1.0  # mosaic augmentation probability
+    close_mosaic: int = 0  # epochs at the end without mosaic
+    device: str = "cpu"  # "cpu", "0", or "0,1,2,3" for Ultralytics' DDP over several GPUs
+    workers: int = 2  # data-loader workers per device
+    amp: bool = True  # mixed precision on CUDA (ignored on the CPU)
+    seed: int = 0  # training seed (deterministic)
+
+
+@dataclass
+class VariantConfig:
+    name: str = "half"  # folder name under runs/<config>/train/ (no slashes)
+    label: str = "1/2"  # name shown in the report, as in the original study
+    width_scale: float = 0.5  # width relative to the base model, channels aligned to prune.round_to
+    imgsz: int | None = None  # None: the base model's train.imgsz
+
+
+@dataclass
+class SparseConfig:
+    sl: float = 6e-4  # L1 factor on BatchNorm gammas (the original study: 6e-4)
+    schedule: Literal["constant", "linear", "cosine"] = "constant"  # sl over the run: fixed or decaying to 0
+    epochs: int = 30  # sparse-training epochs (the original: 800)
+    lr0: float = 0.01  # initial learning rate
+    start: Literal["base", "scratch"] = "base"  # start from the trained base model or from scratch
+    exclude_head: bool = True  # never penalize the Detect head's output convolutions and DFL
+
+
+@dataclass
+class PruneConfig:
+    policy: Literal["threshold", "fraction"] = "threshold"  # absolute |gamma| thresholds or global fractions
+    thresholds: dict[str, float] = field(
+        default_factory=lambda: {"large": 0.01, "middle": 0.10, "small": 0.15}
+    )  # model name -> |gamma| threshold (policy: threshold)
+    fractions: dict[str, float] = field(
+        default_factory=lambda: {"large": 0.3, "middle": 0.5, "small": 0.7}
+    )  # model name -> global fraction of channels pruned (policy: fraction)
+    round_to: int = 8  # kept channels of every pruned group are a multiple of this (the NPU rule)
+    round_dir: Literal["up", "nearest", "down"] = "up"  # alignment direction; up keeps more channels
+    importance: Literal["max", "mean", "sum"] = "max"  # how a tied group combines its members' |gamma|
+    fold_beta: bool = True  # fold pruned channels' BN bias into the next layer's bias
+
+
+@dataclass
+class FinetuneConfig:
+    init: list[Literal["inherit", "scratch"]] = field(default_factory=lambda: ["inherit"])
+    # inherit: fine-tune the pruned weights; scratch: re-initialize the pruned architecture (Liu et al.)
+    epochs: int = 30  # fine-tuning epochs per pruned model
+    lr0: float = 0.01  # initial learning rate
+
+
+@dataclass
+class LatencyConfig:
+    warmup: int = 10  # untimed runs before measuring
+    runs: int = 50  # timed runs; the median and p90 are reported
+    threads: int = 0  # CPU threads for PyTorch and ONNX Runtime; 0: all cores
+
+
+@dataclass
+class EvalConfig:
+    conf: float = 0.5  # confidence threshold of the accuracy tables (the original: 0.5)
+    iou: float = 0.6  # NMS IoU threshold
+    splits: list[Literal["val", "test"]] = field(default_factory=lambda: ["val", "test"])
+    target_latency_ms: float = 20.0  # latency budget every model is marked against
+    target_engine: Literal["torch_cpu", "onnx_cpu", "torch_cuda"] = "onnx_cpu"  # engine of the budget
+    latency: LatencyConfig = field(default_factory=LatencyConfig)
+    decode_margin: float = 0.15  # crop margin around a detection before decoding, as a box fraction
+
+
+@dataclass
+class ReportConfig:
+    lang: Literal["en", "zh"] = "en"  # language of headings and summary
+    collapse_margin: float = 0.10  # a per-class mAP50-95 drop beyond this flags a collapsed class
+    pdf: bool = True  # print the HTML report to PDF with headless Chromium
+
+
+@dataclass
+class Config:
+    name: str = "demo"  # study name: outputs go to runs/<name>/ and reports/<name>/
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    variants: list[VariantConfig] = field(
+        default_factory=lambda: [VariantConfig(), VariantConfig(name="half_lowres", label="1/2_320", imgsz=160)]
+    )
+    sparse: SparseConfig = field(default_factory=SparseConfig)
+    prune: PruneConfig = field(default_factory=PruneConfig)
+    finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
+    source: str = ""  # the params file this was loaded from (set by load_config)
+
+    @property
+    def run_dir(self) -> Path:
+        """`runs/<name>/`: every output of this study's stages."""
+        return output_root() / "runs" / self.name
+
+    @property
+    def report_dir(self) -> Path:
+        """`reports/<name>/`: the HTML and PDF report."""
+        return output_root() / "reports" / self.name
+
+    def prune_targets(self) -> dict[str, float]:
+        """Pruned-model name -> threshold or fraction, by the configured policy."""
+        return dict(self.prune.thresholds if self.prune.policy == "threshold" else self.prune.fractions)
+
+    def section(self, name: str) -> dict[str, Any]:
+        """One top-level section as plain data (what a stage's cache key is built from)."""
+        value = getattr(self, name)
+        return asdict(value) if dataclasses.is_dataclass(value) else json.loads(json.dumps(value, default=asdict))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The whole resolved configuration as plain data."""
+        return asdict(self)
+
+    def digest(self) -> str:
+        """A short hash of the resolved configuration, shown in the report."""
+        text = json.dumps({k: v for k, v in self.to_dict().items() if k != "source"}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def load_config(path: str | Path) -> Config:
+    """Load a params YAML over the defaults and validate it.
+
+    Relative data paths are resolved against the params file's folder. Raises `ConfigError` naming the
+    file, the key and what was expected.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: params file not found")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from err
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections at the top level, got {type(raw).__name__}")
+    raw.setdefault("name", path.stem)
+    cfg = _build(Config, raw, str(path), "")
+    cfg.source = str(path)
+    _check_values(cfg, path)
+    return cfg
+
+
+def _build(cls: type, raw: Any, file: str, prefix: str) -> Any:
+    """Build dataclass `cls` from a mapping, rejecting unknown keys with the closest valid one."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{file}: '{prefix.rstrip('.')}' must be a mapping, got {raw!r}")
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls) if f.name != "source"]
+    for key in raw:
+        if key not in names:
+            close = difflib.get_close_matches(str(key), names, n=1)
+            hint = f"; did you mean '{prefix}{close[0]}'?" if close else f"; valid keys: {', '.join(names)}"
+            raise ConfigError(f"{file}: unknown key '{prefix}{key}'{hint}")
+    defaults = cls()
+    values = {}
+    for name in names:
+        if name in raw:
+            values[name] = _coerce(hints[name], raw[name], file, f"{prefix}{name}")
+        else:
+            values[name] = getattr(defaults, name)
+    return cls(**values)
+
+
+def _coerce(tp: Any, value: Any, file: str, key: str) -> Any:
+    """Check `value` against type `tp` (recursing into dataclasses, lists and dicts)."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, file, f"{key}.")
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in (a for a in args if a is not type(None)):
+            try:
+                return _coerce(arg, value, file, key)
+            except ConfigError as err:
+                errors.append(str(err))
+        raise ConfigError(errors[-1] if errors else f"{file}: '{key}' must not be null")
+    if origin is Literal:
+        if value not in args:
+            raise ConfigError(f"{file}: '{key}' must be one of {list(args)}, got {value!r}")
+        return value
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{file}: '{key}' must be a list, got {value!r}")
+        return [_coerce(args[0], v, file, f"{key}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{file}: '{key}' must be a mapping, got {value!r}")
+        return {_coerce(args[0], k, file, key): _coerce(args[1], v, file, f"{key}.{k}") for k, v in value.items()}
+    if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if tp is str and isinstance(value, (int, float)) and not isinstance(value, bool) and key.endswith("device"):
+        return str(value)  # `device: 0` means GPU 0
+    if tp is float and isinstance(value, str):
+        try:
+            return float(value)  # YAML reads 6e-4 (no dot) as a string
+        except ValueError:
+            pass
+    if not isinstance(value, tp) or (tp is int and isinstance(value, bool)):
+        raise ConfigError(f"{file}: '{key}' must be {tp.__name__}, got {value!r}")
+    return value
+
+
+def _check_values(cfg: Config, path: Path) -> None:
+    """Value checks that types alone cannot express."""
+
+    def fail(key: str, expected: str, got: Any) -> None:
+        raise ConfigError(f"{path}: '{key}' must be {expected}, got {got!r}")
+
+    if not cfg.name or "/" in cfg.name:
+        fail("name", "a non-empty folder name", cfg.name)
+    if cfg.data.root is not None:
+        if "$" in os.path.expandvars(cfg.data.root):
+            fail("data.root", "a path whose environment variables are set", cfg.data.root)
+        root = Path(os.path.expandvars(cfg.data.root)).expanduser()
+        if not root.is_absolute():
+            root = (path.parent / root).resolve()
+        if not root.is_dir():
+            fail("data.root", "an existing data set folder", str(root))
+        cfg.data.root = str(root)
+    if len(cfg.data.split) != 3 or any(r < 0 for r in cfg.data.split) or sum(cfg.data.split[:2]) <= 0:
+        fail("data.split", "three non-negative ratios train:val:test", cfg.data.split)
+    if not cfg.data.names or len(set(cfg.data.names)) != len(cfg.data.names):
+        fail("data.names", "a non-empty list of distinct class names", cfg.data.names)
+    if cfg.model.weights is not None:
+        weights = Path(os.path.expandvars(cfg.model.weights)).expanduser()
+        weights = weights if weights.is_absolute() else (path.parent / weights).resolve()
+        if not weights.is_file():
+            fail("model.weights", "an existing local weights file", str(weights))
+        cfg.model.weights = str(weights)
+    for key, value in [("data.synth.images", cfg.data.synth.images), ("data.synth.imgsz", cfg.data.synth.imgsz),
+                       ("train.imgsz", cfg.train.imgsz), ("train.epochs", cfg.train.epochs),
+                       ("train.batch", cfg.train.batch), ("sparse.epochs", cfg.sparse.epochs),
+                       ("finetune.epochs", cfg.finetune.epochs), ("prune.round_to", cfg.prune.round_to),
+                       ("eval.latency.runs", cfg.eval.latency.runs)]:
+        if value <= 0:
+            fail(key, "a positive number", value)
+    if cfg.sparse.sl < 0:
+        fail("sparse.sl", "a non-negative L1 factor", cfg.sparse.sl)
+    if not cfg.prune_targets():
+        fail(f"prune.{cfg.prune.policy}s", "at least one named pruned model", cfg.prune_targets())
+    for name, value in cfg.prune.fractions.items():
+        if not 0 <= value < 1:
+            fail(f"prune.fractions.{name}", "a fraction in [0, 1)", value)
+    names = [v.name for v in cfg.variants]
+    if len(set(names)) != len(names) or any("/" in n or not n for n in names):
+        fail("variants", "distinct folder names without '/'", names)
+    for i, v in enumerate(cfg.variants):
+        if v.width_scale <= 0:
+            fail(f"variants[{i}].width_scale", "a positive scale", v.width_scale)
+    if not 0 <= cfg.eval.conf < 1 or not 0 < cfg.eval.iou <= 1:
+        fail("eval.conf/eval.iou", "conf in [0, 1) and iou in (0, 1]", (cfg.eval.conf, cfg.eval.iou))
+    if not cfg.finetune.init or len(set(cfg.finetune.init)) != len(cfg.finetune.init):
+        fail("finetune.init", "a non-empty list of distinct modes", cfg.finetune.init)

@@ -1,0 +1,59 @@
+"""Shared test fixtures: tiny, offline, seeded. Outputs go to temporary folders via $YOLOSLIM_OUT."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from yoloslim.config import ROOT, Config, load_config
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture()
+def out_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Send runs/ and reports/ of the test to a temporary folder."""
+    monkeypatch.setenv("YOLOSLIM_OUT", str(tmp_path))
+    return tmp_path
+
+
+def write_params(folder: Path, overrides: dict, base: str = "smoke") -> Path:
+    """A params file: params/<base>.yaml with `overrides` merged in (one level deep per section)."""
+    data = yaml.safe_load((ROOT / "params" / f"{base}.yaml").read_text())
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    path = folder / f"{data.get('name', base)}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="session")
+def smoke_data_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An output root holding the smoke study's synthetic data set, rendered and split once per session.
+
+    Stages that need data (training, pruning, evaluation) start from this through `smoke_cfg`.
+    """
+    from yoloslim.split import run_split
+
+    out = tmp_path_factory.mktemp("smoke_data")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("YOLOSLIM_OUT", str(out))
+        run_split(load_config(ROOT / "params" / "smoke.yaml"))
+    return out
+
+
+@pytest.fixture()
+def smoke_cfg(smoke_data_out: Path, out_root: Path) -> Config:
+    """The smoke configuration with outputs in this test's temp folder, the split data already there.
+
+    data.yaml still points at the session's split lists, which no test writes to.
+    """
+    shutil.copytree(smoke_data_out / "runs", out_root / "runs", symlinks=True)
+    return load_config(ROOT / "params" / "smoke.yaml")
