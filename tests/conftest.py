@@ -53,7 +53,8 @@ def smoke_data_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def smoke_cfg(smoke_data_out: Path, out_root: Path) -> Config:
     """The smoke configuration with outputs in this test's temp folder, the split data already there.
 
-    data.yaml still points at the session's split lists, which no test writes to.
+    data.yaml still points at the session's split lists; Ultralytics may write its label caches beside
+    them (under the session's runs/, never into a data set).
     """
     shutil.copytree(smoke_data_out / "runs", out_root / "runs", symlinks=True)
     return load_config(ROOT / "params" / "smoke.yaml")

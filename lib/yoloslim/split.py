@@ -1,0 +1,178 @@
+"""The split stage: check the data set, split every source train:val:test, write Ultralytics inputs.
+
+Every (category, source) group is shuffled with a seeded generator and split by the configured ratios
+(default 20:4:1): train and val counts are rounded half up, test gets the rest. The user's data set is
+only read. Ultralytics writes `*.cache` files beside the label folders it reads, so the split stage
+builds a mirror under `runs/<config>/data/`:
+
+    data/images/<split>/<category>/<source>/<name>   symlink to the original image
+    data/labels/<split>/<category>/<source>/<stem>.txt  copy of the checked label file
+    data/train.txt, val.txt, test.txt                the mirror image paths of each split
+    data/data.yaml, counts.csv, problems.csv, summary.json, figures/
+
+    result = run_split(load_config("params/demo.yaml"))
+    result.counts  # one row per source: category, source, total, train, val, test
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from yoloslim.config import Config
+from yoloslim.datacheck import CheckReport, Sample, check_dataset
+from yoloslim.paths import StudyPaths
+from yoloslim.synth import SOURCES, SYNTH_VERSION, synthesize
+
+SPLITS = ("train", "val", "test")
+_STAMP = "synth.json"  # in the synthetic data set's root: the parameters it was rendered with
+
+
+@dataclass
+class SplitResult:
+    """What the split stage wrote and found."""
+
+    root: Path  # the data set that was split (the user's, or the synthetic one)
+    data_dir: Path  # runs/<config>/data
+    data_yaml: Path  # the Ultralytics data file
+    lists: dict[str, list[Path]]  # split -> mirror image paths
+    counts: pd.DataFrame  # category, source, total, train, val, test
+    report: CheckReport  # the data checks (problems, skipped files, instances)
+
+
+def split_counts(n: int, ratios: list[float]) -> tuple[int, int, int]:
+    """(train, val, test) of `n` images: train and val are n * ratio / sum rounded half up, test the rest."""
+    total = sum(Fraction(r) for r in ratios)
+    train = min(n, _round_half_up(n * Fraction(ratios[0]) / total))
+    val = min(n - train, _round_half_up(n * Fraction(ratios[1]) / total))
+    return train, val, n - train - val
+
+
+def run_split(cfg: Config) -> SplitResult:
+    """Check the configured data set (synthesizing the embedded one if needed), split it, write `data/`.
+
+    Raises ValueError listing every problem (file:line) unless `cfg.data.lenient`, which skips bad files
+    and lists them in problems.csv.
+    """
+    paths = StudyPaths.of(cfg)
+    root = Path(cfg.data.root) if cfg.data.root is not None else ensure_synthetic(cfg)
+    report = check_dataset(root, cfg.data.names)
+    if report.problems and not cfg.data.lenient:
+        listing = "\n".join(str(p) for p in report.problems)
+        raise ValueError(
+            f"data set {root} has {len(report.problems)} problem(s) (set data.lenient: true to skip bad files):\n"
+            f"{listing}"
+        )
+    keys = sorted(report.sources, key=_display_order)
+    assigned = {key: _split_source(key, report.sources[key], cfg) for key in keys}
+    data = paths.data
+    lists = _write_mirror(data, assigned)
+    counts = pd.DataFrame(
+        [
+            {"category": c, "source": s, "total": sum(len(v) for v in parts.values()), **_sizes(parts)}
+            for (c, s), parts in assigned.items()
+        ],
+        columns=["category", "source", "total", *SPLITS],
+    )
+    _write_tables(data, counts, report, lists, cfg.data.names)
+    from yoloslim.dataset_figures import plot_samples, plot_split
+
+    figures = data / "figures"
+    plot_split(counts, figures / "split.png")
+    plot_samples(_sample_images(assigned), cfg.data.names, figures / "samples.png")
+    return SplitResult(root, data, data / "data.yaml", lists, counts, report)
+
+
+def ensure_synthetic(cfg: Config) -> Path:
+    """The embedded synthetic data set under runs/<config>/synth, rendered unless already there as configured."""
+    out = StudyPaths.of(cfg).synth
+    stamp = {**asdict(cfg.data.synth), "version": SYNTH_VERSION}
+    stamp_file = out / _STAMP
+    if stamp_file.is_file() and json.loads(stamp_file.read_text()) == stamp:
+        return out
+    if out.exists():
+        shutil.rmtree(out)  # ours: rendered by an earlier run with other parameters
+    synthesize(out, images=cfg.data.synth.images, imgsz=cfg.data.synth.imgsz, seed=cfg.data.synth.seed)
+    stamp_file.write_text(json.dumps(stamp, indent=1) + "\n")
+    return out
+
+
+def _display_order(key: tuple[str, str]) -> tuple[int, tuple[str, str]]:
+    """The original study's order for its own categories and sources, then the rest alphabetically."""
+    order = list(SOURCES)
+    return (order.index(key) if key in order else len(order), key)
+
+
+def _round_half_up(value: Fraction) -> int:
+    """Nearest integer, halves rounded up (exact, no float error)."""
+    return int((value + Fraction(1, 2)) // 1)
+
+
+def _split_source(key: tuple[str, str], samples: list[Sample], cfg: Config) -> dict[str, list[Sample]]:
+    """Shuffle one source's images with a seed of its own and cut them by the configured ratios."""
+    order = sorted(samples, key=lambda s: str(s.inner))
+    random.Random(f"{cfg.data.split_seed}/{key[0]}/{key[1]}").shuffle(order)
+    train, val, _ = split_counts(len(order), cfg.data.split)
+    return {"train": order[:train], "val": order[train : train + val], "test": order[train + val :]}
+
+
+def _sizes(parts: dict[str, list[Sample]]) -> dict[str, int]:
+    """Images per split."""
+    return {split: len(parts[split]) for split in SPLITS}
+
+
+def _write_mirror(data: Path, assigned: dict[tuple[str, str], dict[str, list[Sample]]]) -> dict[str, list[Path]]:
+    """Symlink images and copy labels under data/{images,labels}/<split>/...; return each split's image paths."""
+    for sub in ("images", "labels"):
+        if (data / sub).exists():
+            shutil.rmtree(data / sub)  # ours: the previous run's mirror and Ultralytics' caches in it
+    lists: dict[str, list[Path]] = {split: [] for split in SPLITS}
+    for (category, source), parts in assigned.items():
+        group = Path(category, source) if source else Path(category)
+        for split, samples in parts.items():
+            for sample in samples:
+                image = data / "images" / split / group / sample.inner
+                image.parent.mkdir(parents=True, exist_ok=True)
+                image.symlink_to(sample.image.resolve())
+                if sample.label is not None:
+                    label = (data / "labels" / split / group / sample.inner).with_suffix(".txt")
+                    label.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(sample.label, label)
+                lists[split].append(image)
+    return {split: sorted(paths) for split, paths in lists.items()}
+
+
+def _write_tables(
+    data: Path, counts: pd.DataFrame, report: CheckReport, lists: dict[str, list[Path]], names: list[str]
+) -> None:
+    """Split lists, data.yaml, counts.csv, problems.csv and summary.json."""
+    data.mkdir(parents=True, exist_ok=True)
+    for split, images in lists.items():
+        (data / f"{split}.txt").write_text("".join(f"{p}\n" for p in images))
+    spec = {"path": str(data), **{s: str(data / f"{s}.txt") for s in SPLITS}, "names": dict(enumerate(names))}
+    (data / "data.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    counts.to_csv(data / "counts.csv", index=False)
+    problems = pd.DataFrame(report.problems, columns=["file", "line", "message"]).rename(columns={"message": "problem"})
+    problems.to_csv(data / "problems.csv", index=False)
+    summary = {**report.summary(), "root": str(report.root), "splits": {s: len(v) for s, v in lists.items()}}
+    (data / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+
+
+def _sample_images(
+    assigned: dict[tuple[str, str], dict[str, list[Sample]]], count: int = 12
+) -> list[tuple[str, Sample]]:
+    """Up to `count` (category/source, training image): one per category first, then one per source."""
+    firsts = [(f"{c}/{s}".rstrip("/"), parts["train"][0]) for (c, s), parts in assigned.items() if parts["train"]]
+    chosen: list[tuple[str, Sample]] = []
+    for title, sample in firsts:
+        if title.split("/")[0] not in {t.split("/")[0] for t, _ in chosen}:
+            chosen.append((title, sample))
+    chosen += [item for item in firsts if item not in chosen]
+    return chosen[:count]
