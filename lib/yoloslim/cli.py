@@ -27,23 +27,83 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    raise NotImplementedError  # owned by the data-check module
+    from yoloslim.datacheck import check_dataset
+
+    report = check_dataset(Path(args.root), names=[n.strip() for n in args.names.split(",") if n.strip()])
+    for problem in report.problems:
+        print(problem)
+    summary = report.summary()
+    instances = ", ".join(f"{name} {count}" for name, count in summary["instances"].items())
+    print(
+        f"{summary['images']} usable images ({summary['background']} background) in {len(report.sources)} "
+        f"sources; {summary['skipped']} skipped; {summary['problems']} problem(s); boxes: {instances}"
+    )
+    for (category, source), samples in report.sources.items():
+        print(f"  {category}/{source}".rstrip("/") + f": {len(samples)}")
+    return 0 if args.lenient or not report.problems else 1
 
 
 def _cmd_prune(args: argparse.Namespace) -> int:
-    raise NotImplementedError  # owned by the prune module
+    from yoloslim.prune import prune_weights
+
+    out = Path(args.out)
+    options = {"threshold": args.threshold, "round_to": args.round_to, "round_dir": args.round_dir}
+    result = prune_weights(Path(args.weights), out, **options, imgsz=args.imgsz)
+    print(result.ratios.to_string(index=False))
+    gflops = f"{result.gflops_before:.3f} -> {result.gflops_after:.3f}"
+    print(f"params {result.params_before:,} -> {result.params_after:,}; GFLOPs at {args.imgsz}: {gflops}")
+    for group in result.unpruned_groups:
+        print(f"{', '.join(group['layers'])}: {group['reason']}")
+    print(f"pruned model and tables written to {out}")
+    return 0
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    raise NotImplementedError  # owned by the evaluate module
+    import dataclasses
+
+    from yoloslim.config import EvalConfig
+    from yoloslim.decode import dataset_names
+    from yoloslim.eval_tables import format_result
+    from yoloslim.evaluate import evaluate_weights
+    from yoloslim.modelstats import checkpoint_imgsz
+
+    defaults, names = EvalConfig(), dataset_names(Path(args.data))
+    result = evaluate_weights(
+        Path(args.weights),
+        Path(args.data),
+        imgsz=args.imgsz or checkpoint_imgsz(Path(args.weights)),
+        splits=[args.split],
+        conf=args.conf,
+        iou=defaults.iou,
+        latency=dataclasses.replace(defaults.latency, runs=args.runs, warmup=min(defaults.latency.warmup, args.runs)),
+        decode_margin=defaults.decode_margin,
+        names=names,
+    )
+    print(format_result(result, names))
+    return 0
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    raise NotImplementedError  # owned by the bench module
+    from yoloslim.bench import format_bench, run_bench
+    from yoloslim.config import load_config
+
+    result = run_bench(load_config(args.config))
+    print(format_bench(result))
+    print(f"written to {result['csv']} and {result['json']}")
+    return 0
 
 
 def _cmd_stage_params(args: argparse.Namespace) -> int:
-    raise NotImplementedError  # owned by the workflow module
+    from yoloslim.config import load_config
+    from yoloslim.stages import config_file, write_stage_params
+
+    cfg = load_config(args.config)
+    before = {path: path.read_text() if path.is_file() else None for path in cfg.run_dir.glob("params/*.yaml")}
+    paths = write_stage_params(cfg)
+    for stage, path in paths.items():
+        print(f"{'changed  ' if before.get(path) != path.read_text() else 'unchanged'} {stage:24} {path}")
+    print(f"resolved config: {config_file(cfg)}")
+    return 0
 
 
 def _cmd_report_paths(args: argparse.Namespace) -> int:
@@ -89,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="test", choices=["val", "test"], help="split to measure (default test)")
     p.add_argument("--imgsz", type=int, default=None, help="image size (default: the checkpoint's)")
     p.add_argument("--conf", type=float, default=0.5, help="confidence threshold (default 0.5)")
+    p.add_argument("--runs", type=int, default=50, help="timed latency runs per engine (default 50)")
     p.set_defaults(func=_cmd_eval)
 
     p = sub.add_parser("bench", help="CPU latency of base and pruned models against their FLOPs")

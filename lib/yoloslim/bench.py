@@ -1,0 +1,126 @@
+"""`make bench`: CPU latency of the base model and each pruned model, next to their FLOPs, in one run.
+
+Fewer FLOPs did not always mean faster in earlier tools, so the bench puts the latency ratio (pruned /
+base) beside the FLOPs ratio. It uses the study's weights when the base and every pruned model exist;
+otherwise it builds the base model from the config's model YAML, draws its BatchNorm gammas at random
+(uniform in [0, GAMMA_HIGH), seeded) and prunes it with the config's policy. Latency depends on the
+architecture only, so random weights time the same. It also times pruning a yolov5s built from
+yolov5s.yaml. Results go to `runs/bench/<config>.csv` and `.json`.
+
+    from yoloslim.bench import run_bench
+    result = run_bench(cfg)          # {'table': DataFrame, 'csv': Path, 'json': Path, 'prune_yolov5s_s': 1.9}
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+
+import yoloslim.ultra  # noqa: F401  (offline Ultralytics: imported before ultralytics)
+from yoloslim.config import Config, output_root
+from yoloslim.gammas import penalized_bns
+from yoloslim.latency import cpu_model, measure_onnx, measure_torch, resolve_threads
+from yoloslim.modelbuild import build_model
+from yoloslim.modelstats import export_onnx, load_model, model_stats
+from yoloslim.paths import WEIGHTS, StudyPaths
+from yoloslim.prune import prune_model, save_checkpoint
+
+GAMMA_HIGH = 0.2  # random gammas are uniform in [0, GAMMA_HIGH): thresholds 0.01 / 0.1 / 0.15 prune ~5 / 50 / 75 %
+COLUMNS = ["model", "source", "imgsz", "params_m", "gflops", "flops_ratio", "torch_cpu_ms", "torch_cpu_p90_ms",
+           "torch_ratio", "onnx_cpu_ms", "onnx_cpu_p90_ms", "onnx_ratio"]  # fmt: skip
+
+
+def run_bench(cfg: Config) -> dict[str, Any]:
+    """Measure base and pruned models on the CPU, time pruning a yolov5s, write `runs/bench/<config>.csv|json`."""
+    out = output_root() / "runs" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        models, source = bench_weights(cfg, Path(tmp))
+        rows = [_measure(name, weights, cfg, Path(tmp) / name) | {"source": source} for name, weights in models.items()]
+    table = pd.DataFrame(rows)
+    base = table.iloc[0]
+    table["flops_ratio"] = table["gflops"] / base["gflops"]
+    table["torch_ratio"] = table["torch_cpu_ms"] / base["torch_cpu_ms"]
+    table["onnx_ratio"] = table["onnx_cpu_ms"] / base["onnx_cpu_ms"]
+    table = table[COLUMNS]
+    prune_seconds = time_prune(cfg)
+    csv, info = out / f"{cfg.name}.csv", out / f"{cfg.name}.json"
+    table.to_csv(csv, index=False)
+    summary = {
+        "config": cfg.source,
+        "source": source,
+        "cpu": cpu_model(),
+        "threads": resolve_threads(cfg.eval.latency.threads),
+        "warmup": cfg.eval.latency.warmup,
+        "runs": cfg.eval.latency.runs,
+        "prune_yolov5s_s": prune_seconds,
+        "models": table.to_dict(orient="records"),
+    }
+    info.write_text(json.dumps(summary, indent=2))
+    return {"table": table, "csv": csv, "json": info, "prune_yolov5s_s": prune_seconds}
+
+
+def bench_weights(cfg: Config, tmp: Path) -> tuple[dict[str, Path], str]:
+    """Weights of the base and each pruned model: the study's (`study`), or built and pruned here (`synthetic`)."""
+    paths = StudyPaths.of(cfg)
+    study = {"base": paths.train("base") / WEIGHTS} | {t: paths.prune(t) / WEIGHTS for t in cfg.prune_targets()}
+    if all(w.is_file() for w in study.values()):
+        return study, "study"
+    base = randomize_gammas(build_model(cfg, nc=len(cfg.data.names)))
+    built = {"base": save_checkpoint(base, tmp / "base.pt", train_args={"imgsz": cfg.train.imgsz})}
+    for target, value in cfg.prune_targets().items():
+        rule = {"threshold": value} if cfg.prune.policy == "threshold" else {"fraction": value}
+        pruned = prune_model(base, **rule, round_to=cfg.prune.round_to, round_dir=cfg.prune.round_dir,
+                             imgsz=cfg.train.imgsz).model  # fmt: skip
+        built[target] = save_checkpoint(pruned, tmp / f"{target}.pt", train_args={"imgsz": cfg.train.imgsz})
+    return built, "synthetic"
+
+
+def randomize_gammas(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+    """Draw every prunable BatchNorm gamma uniformly in [0, GAMMA_HIGH) (seeded), in place, as a sparse model's."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for _, bn in penalized_bns(model):
+            bn.weight.copy_(torch.rand(bn.weight.shape, generator=generator) * GAMMA_HIGH)
+    return model
+
+
+def time_prune(cfg: Config, model_yaml: str = "yolov5s.yaml") -> float:
+    """Seconds to prune a `model_yaml` model (random gammas) at the middle threshold, channels aligned."""
+    from ultralytics.nn.tasks import DetectionModel
+
+    model = randomize_gammas(DetectionModel(model_yaml, nc=len(cfg.data.names), verbose=False))
+    start = time.perf_counter()
+    prune_model(model, threshold=GAMMA_HIGH / 2, round_to=cfg.prune.round_to, imgsz=cfg.train.imgsz)
+    return time.perf_counter() - start
+
+
+def format_bench(result: dict[str, Any]) -> str:
+    """The bench table and the pruning time as plain text."""
+    table = result["table"].round(3).to_string(index=False)
+    return f"{table}\n\npruning a yolov5s (yolov5s.yaml, random gammas): {result['prune_yolov5s_s']:.2f} s"
+
+
+def _measure(name: str, weights: Path, cfg: Config, work: Path) -> dict[str, Any]:
+    """Params, GFLOPs and CPU latency (PyTorch and ONNX Runtime) of one model at the study's image size."""
+    imgsz = cfg.train.imgsz
+    model = load_model(weights).model
+    torch_cpu = measure_torch(model, imgsz, cfg.eval.latency)
+    onnx_cpu = measure_onnx(export_onnx(weights, work, imgsz), imgsz, cfg.eval.latency)
+    stats = model_stats(model, imgsz)
+    return {
+        "model": name,
+        "imgsz": imgsz,
+        "params_m": stats["params"] / 1e6,
+        "gflops": stats["gflops"],
+        "torch_cpu_ms": torch_cpu["median_ms"],
+        "torch_cpu_p90_ms": torch_cpu["p90_ms"],
+        "onnx_cpu_ms": onnx_cpu["median_ms"],
+        "onnx_cpu_p90_ms": onnx_cpu["p90_ms"],
+    }

@@ -1,0 +1,176 @@
+"""Decode rate: does a detected code still decode? Each detection is cropped with a margin and read by zxing-cpp.
+
+With payload ground truth (the synthetic set writes it), a ground-truth code counts as detected-and-decoded
+when one detection's crop decodes to its payload and the detection's box overlaps its box (IoU >= MATCH_IOU);
+each code and each detection is matched at most once. Without payloads only the fraction of detections
+that decode is known.
+
+    from yoloslim.decode import measure_decode
+    measure_decode(model, images, imgsz=256, conf=0.5, iou=0.6, margin=0.15, names=["dm", "qr", "bar"])
+    # {'has_payloads': True, 'rows': {'dm': {'gt_codes': 40, 'decoded': 31, 'decode_rate': 0.775, ...}, 'all': ...}}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import yaml
+import zxingcpp
+
+from yoloslim.groundtruth import load_ground_truth
+
+MATCH_IOU = 0.5  # a detection and a ground-truth code overlap when their boxes' IoU reaches this
+MIN_CROP = 96  # crops with a shorter side are enlarged (bicubic) before decoding: zxing-cpp reads more
+IMAGE_SUFFIXES = {".bmp", ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp"}
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One detected box in image pixels (x1, y1, x2, y2), its class id and confidence."""
+
+    box: tuple[float, float, float, float]
+    cls: int
+    conf: float = 1.0
+
+
+@dataclass
+class DecodeTally:
+    """Counts for one class (or all): ground-truth codes and how many were decoded; detections and decodes."""
+
+    gt_codes: int = 0
+    decoded: int = 0
+    detections: int = 0
+    detections_decoded: int = 0
+
+    def row(self, has_payloads: bool) -> dict[str, float | int | None]:
+        """The documented decode.csv columns (GT columns None without payload ground truth)."""
+        return {
+            "gt_codes": self.gt_codes if has_payloads else None,
+            "decoded": self.decoded if has_payloads else None,
+            "decode_rate": _ratio(self.decoded, self.gt_codes) if has_payloads else None,
+            "detections": self.detections,
+            "detections_decoded": self.detections_decoded,
+            "detection_decode_fraction": _ratio(self.detections_decoded, self.detections),
+        }
+
+
+def split_images(data_yaml: Path, split: str) -> list[Path]:
+    """The image files of one split of an Ultralytics data.yaml (a folder, a list file, or a list of them)."""
+    data_yaml = Path(data_yaml)
+    data = yaml.safe_load(data_yaml.read_text()) or {}
+    if not data.get(split):
+        raise KeyError(f"{data_yaml}: no '{split}' split")
+    root = Path(data.get("path") or data_yaml.parent)
+    root = root if root.is_absolute() else data_yaml.parent / root
+    images: list[Path] = []
+    for entry in data[split] if isinstance(data[split], list) else [data[split]]:
+        path = Path(entry) if Path(entry).is_absolute() else root / entry
+        if path.is_dir():
+            images += [p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES]
+        elif path.is_file() and path.suffix == ".txt":
+            lines = [ln.strip() for ln in path.read_text(encoding="utf-8-sig").splitlines() if ln.strip()]
+            images += [path.parent / ln[2:] if ln.startswith("./") else Path(ln) for ln in lines]
+        elif path.is_file():
+            images.append(path)
+        else:
+            raise FileNotFoundError(f"{data_yaml}: '{split}' path {path} does not exist")
+    return sorted(images)
+
+
+def dataset_names(data_yaml: Path) -> list[str]:
+    """The class names of an Ultralytics data.yaml (a list, or a mapping from class id), by class id."""
+    names = (yaml.safe_load(Path(data_yaml).read_text()) or {}).get("names")
+    if isinstance(names, dict):
+        return [str(names[k]) for k in sorted(names)]
+    if isinstance(names, list) and names:
+        return [str(n) for n in names]
+    raise ValueError(f"{data_yaml}: 'names' must be a list or a mapping of class names")
+
+
+def crop_box(image: np.ndarray, box: tuple[float, float, float, float], margin: float) -> np.ndarray:
+    """The box widened by `margin` of its size on every side, clipped to the image, enlarged when small."""
+    x1, y1, x2, y2 = box
+    dx, dy = (x2 - x1) * margin, (y2 - y1) * margin
+    h, w = image.shape[:2]
+    left, top = max(int(x1 - dx), 0), max(int(y1 - dy), 0)
+    right, bottom = min(int(np.ceil(x2 + dx)), w), min(int(np.ceil(y2 + dy)), h)
+    crop = image[top:bottom, left:right]
+    if crop.size == 0:
+        return crop
+    scale = MIN_CROP / min(crop.shape[:2])
+    if scale > 1:
+        crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    return crop
+
+
+def decode_crop(crop: np.ndarray) -> set[str]:
+    """The payloads zxing-cpp reads in a grayscale or BGR crop (empty when nothing decodes)."""
+    if crop.size == 0:
+        return set()
+    return {b.text for b in zxingcpp.read_barcodes(np.ascontiguousarray(crop)) if b.valid}
+
+
+def box_iou(a: tuple[float, ...] | list[float], b: tuple[float, ...] | list[float]) -> float:
+    """Intersection over union of two (x1, y1, x2, y2) boxes."""
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = w * h
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def tally_image(
+    image: np.ndarray,
+    detections: list[Detection],
+    codes: list[dict] | None,
+    *,
+    margin: float,
+    names: list[str],
+    tallies: dict[str, DecodeTally],
+) -> None:
+    """Decode every detection of one image and add its counts to `tallies` (keys: class names and `all`).
+
+    `codes` is the image's payload ground truth (dicts with `class`, `payload`, `box`), or None without it.
+    """
+    matched: set[int] = set()
+    for det in sorted(detections, key=lambda d: -d.conf):
+        payloads = decode_crop(crop_box(image, det.box, margin))
+        for key in (names[det.cls], "all"):
+            tallies[key].detections += 1
+            tallies[key].detections_decoded += bool(payloads)
+        for i, code in enumerate(codes or []):
+            if i not in matched and code["payload"] in payloads and box_iou(det.box, code["box"]) >= MATCH_IOU:
+                matched.add(i)
+                break
+    for i, code in enumerate(codes or []):
+        for key in (code["class"], "all"):
+            tallies[key].gt_codes += 1
+            tallies[key].decoded += i in matched
+
+
+def measure_decode(
+    model, images: list[Path], *, imgsz: int, conf: float, iou: float, margin: float, names: list[str]
+) -> dict:
+    """Detect codes in `images` with an Ultralytics `YOLO` model at `conf`, decode each detection, tally per class."""
+    tallies = {key: DecodeTally() for key in [*names, "all"]}
+    has_payloads = False
+    for path in images:
+        result = model.predict(str(path), imgsz=imgsz, conf=conf, iou=iou, verbose=False)[0]
+        boxes = result.boxes
+        detections = [
+            Detection(tuple(box), int(cls), score)
+            for box, cls, score in zip(boxes.xyxy.tolist(), boxes.cls.tolist(), boxes.conf.tolist(), strict=True)
+        ]
+        codes = load_ground_truth(path)
+        has_payloads |= codes is not None
+        tally_image(result.orig_img, detections, codes, margin=margin, names=names, tallies=tallies)
+    rows = {key: tally.row(has_payloads) for key, tally in tallies.items()}
+    return {"has_payloads": has_payloads, "images": len(images), "rows": rows}
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    """part / whole, or None when there is nothing to divide."""
+    return part / whole if whole else None

@@ -1,0 +1,140 @@
+"""The evaluation tables, built from the models' metrics.json records (columns fixed by docs/outputs.md).
+
+frames = study_frames(records, names=["dm", "qr", "bar"])   # tidy: accuracy, models, decode
+display_tables(frames)                                      # wide, titled tables for a notebook
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+ACCURACY_COLUMNS = ["model", "label", "split", "class", "mAP50", "mAP50-95", "precision", "recall",
+                    "delta_mAP50", "delta_mAP50-95"]  # fmt: skip
+MODEL_COLUMNS = ["model", "label", "kind", "imgsz", "size_pt_mb", "size_onnx_mb", "params_m", "gflops",
+                 "torch_cpu_ms", "torch_cpu_p90_ms", "onnx_cpu_ms", "onnx_cpu_p90_ms", "torch_cuda_ms",
+                 "torch_cuda_p90_ms", "target_engine", "target_latency_ms", "meets_budget"]  # fmt: skip
+DECODE_COLUMNS = ["model", "class", "gt_codes", "decoded", "decode_rate", "detections", "detections_decoded",
+                  "detection_decode_fraction"]  # fmt: skip
+ENGINES = ("torch_cpu", "onnx_cpu", "torch_cuda")
+
+
+def study_frames(records: list[dict[str, Any]], names: list[str]) -> dict[str, pd.DataFrame]:
+    """Tidy `accuracy` (deltas against the `base` record), `models` and `decode` tables of the records."""
+    return {
+        "accuracy": accuracy_frame(records, names),
+        "models": models_frame(records),
+        "decode": decode_frame(records),
+    }
+
+
+def accuracy_frame(records: list[dict[str, Any]], names: list[str]) -> pd.DataFrame:
+    """One row per model, split and class (the class names and `all`); deltas are NaN without a base model."""
+    rows = [
+        {"model": r["model"], "label": r["label"], "split": split, "class": cls, **_metrics(by_class.get(cls))}
+        for r in records
+        for split, by_class in r["accuracy"].items()
+        for cls in [*names, "all"]
+    ]
+    frame = pd.DataFrame(rows, columns=ACCURACY_COLUMNS[:8])
+    base = frame[frame["model"] == "base"].set_index(["split", "class"])
+    for metric in ("mAP50", "mAP50-95"):
+        reference = [base[metric].get((s, c), np.nan) for s, c in zip(frame["split"], frame["class"], strict=True)]
+        frame[f"delta_{metric}"] = frame[metric] - np.array(reference, dtype=float)
+    return frame[ACCURACY_COLUMNS]
+
+
+def models_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per model: sizes, params (millions), GFLOPs, latency median and p90 per engine, the budget mark."""
+    rows = []
+    for r in records:
+        row = {
+            "model": r["model"],
+            "label": r["label"],
+            "kind": r["kind"],
+            "imgsz": r["imgsz"],
+            "size_pt_mb": r["size_pt_mb"],
+            "size_onnx_mb": r["size_onnx_mb"],
+            "params_m": r["params"] / 1e6,
+            "gflops": r["gflops"],
+        }
+        for engine in ENGINES:
+            timing = r["latency"].get(engine) or {}
+            row[f"{engine}_ms"] = timing.get("median_ms", np.nan)
+            row[f"{engine}_p90_ms"] = timing.get("p90_ms", np.nan)
+        budget = r["budget"]
+        status = {"met": "yes", "not met": "no"}.get(budget["status"], "unknown")
+        rows.append(
+            {**row, "target_engine": budget["engine"], "target_latency_ms": budget["target_ms"], "meets_budget": status}
+        )
+    return pd.DataFrame(rows, columns=MODEL_COLUMNS)
+
+
+def decode_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per model and class (and `all`): decode rate over ground-truth codes, decoding detections."""
+    rows = [
+        {"model": r["model"], "class": cls, **counts} for r in records for cls, counts in r["decode"]["rows"].items()
+    ]
+    frame = pd.DataFrame(rows, columns=DECODE_COLUMNS)
+    frame[DECODE_COLUMNS[2:]] = frame[DECODE_COLUMNS[2:]].apply(pd.to_numeric)  # None (no payloads) -> NaN
+    return frame
+
+
+def display_tables(frames: dict[str, pd.DataFrame], only: str | None = None) -> dict[str, pd.DataFrame]:
+    """Wide tables for reading: per split mAP50/mAP50-95 per class, their deltas, models, decode rates.
+
+    `only`: keep that model's rows (the base model stays out of its tables, but its numbers made the deltas).
+    """
+    acc, models, decode = frames["accuracy"], frames["models"], frames["decode"]
+    if only is not None:
+        acc, models, decode = (
+            acc[acc["model"] == only],
+            models[models["model"] == only],
+            decode[decode["model"] == only],
+        )
+    tables: dict[str, pd.DataFrame] = {}
+    for split in acc["split"].unique():
+        part = acc[acc["split"] == split]
+        tables[f"accuracy ({split})"] = _wide(part, ["mAP50", "mAP50-95", "precision", "recall"])
+        tables[f"delta vs base ({split})"] = _wide(part, ["delta_mAP50", "delta_mAP50-95"])
+    tables["size, params, FLOPs, latency"] = models.set_index("label").drop(columns=["model"]).round(3)
+    tables["decode rate"] = decode.pivot_table(
+        index="model", columns="class", values=["decode_rate", "detection_decode_fraction"], sort=False, dropna=False
+    ).round(3)
+    return tables
+
+
+def format_result(result: dict[str, Any], names: list[str]) -> str:
+    """One `evaluate_weights` result as plain-text tables (what `yoloslim eval` prints)."""
+    record = {"model": "model", "label": Path(result["weights"]).name, "kind": "-", **result}
+    record["budget"] = {"engine": "-", "target_ms": np.nan, "status": "unknown"}
+    frames = study_frames([record], names)
+    env = result["environment"]
+    lines = [f"{result['weights']} at imgsz {result['imgsz']}, conf {result['conf']}, iou {result['iou']}"]
+    lines.append(f"CPU {env['cpu']}, {env['threads']} threads, CUDA {env['cuda_device'] or 'none'}")
+    lines += [f"{engine}: {note}" for engine, note in result["latency_notes"].items()]
+    accuracy = frames["accuracy"]
+    for split in accuracy["split"].unique():
+        table = accuracy[accuracy["split"] == split].set_index("class")[["mAP50", "mAP50-95", "precision", "recall"]]
+        lines += ["", f"== accuracy ({split}) ==", table.round(3).to_string()]
+    models = frames["models"].drop(columns=["model", "label", "kind", "target_engine", "target_latency_ms",
+                                            "meets_budget"])  # fmt: skip
+    lines += ["", "== size, params, FLOPs, latency ==", models.T.round(3).to_string(header=False)]
+    decode = frames["decode"].drop(columns=["model"]).set_index("class")
+    lines += ["", f"== decode rate ({result['decode']['split']}) ==", decode.round(3).to_string()]
+    return "\n".join(lines)
+
+
+def _wide(part: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
+    """Rows: model labels; columns: (class, metric)."""
+    wide = part.pivot_table(index="label", columns="class", values=metrics, sort=False, dropna=False)
+    return wide.swaplevel(axis=1).reindex(columns=part["class"].unique(), level=0).round(3)
+
+
+def _metrics(row: dict[str, Any] | None) -> dict[str, float]:
+    """The four accuracy numbers of one class (NaN when the class is missing)."""
+    row = row or {}
+    return {k: row.get(k, np.nan) for k in ("mAP50", "mAP50-95", "precision", "recall")}

@@ -1,0 +1,209 @@
+"""The evaluation stage: measure every model of the study the same way, then write the study's tables.
+
+One model (`run_eval`) gets `runs/<c>/eval/<model_id>/metrics.json`: accuracy per split and class, checkpoint
+and ONNX size, params, GFLOPs, latency per engine, decode rate on the test split, and whether it meets the
+latency budget. `write_tables` gathers every model's file into `eval/accuracy.csv|json`, `models.csv`,
+`decode.csv`, `environment.json` and `figures/compare.png` (columns in docs/outputs.md).
+
+    from yoloslim.evaluate import run_eval, write_tables, evaluate_item
+    run_eval(cfg, "base")           # runs/<c>/eval/base/metrics.json (skipped when up to date)
+    write_tables(cfg)               # {'accuracy': .../eval/accuracy.csv, ...}
+    evaluate_item(cfg, "")          # the notebook's one call: evaluate what is missing, write and load tables
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import platform
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yoloslim.ultra  # noqa: F401  (offline Ultralytics: imported before ultralytics)
+from yoloslim.accuracy import measure_accuracy
+from yoloslim.config import Config, LatencyConfig
+from yoloslim.decode import measure_decode, split_images
+from yoloslim.eval_figures import plot_compare
+from yoloslim.eval_tables import display_tables, study_frames
+from yoloslim.latency import cpu_model, cuda_device, measure_latency, resolve_threads
+from yoloslim.modelstats import export_onnx, file_mb, load_model, model_stats
+from yoloslim.paths import METRICS, StudyPaths
+from yoloslim.study import find_model, study_models
+from yoloslim.ultra import tee_output
+
+PACKAGES = ("torch", "ultralytics", "onnx", "onnxruntime", "zxing-cpp", "torch-pruning", "numpy", "opencv-python")
+
+
+def evaluate_weights(
+    weights: Path,
+    data_yaml: Path,
+    *,
+    imgsz: int,
+    splits: list[str],
+    conf: float,
+    iou: float,
+    latency: LatencyConfig,
+    decode_margin: float,
+    names: list[str],
+) -> dict[str, Any]:
+    """Measure one checkpoint: accuracy per split and class, sizes, params, GFLOPs, latency, decode rate.
+
+    The decode rate is measured on the test split (the first of `splits` when test is not among them).
+    """
+    weights, data_yaml = Path(weights), Path(data_yaml)
+    yolo = load_model(weights)
+    accuracy = {
+        split: measure_accuracy(weights, data_yaml, split=split, imgsz=imgsz, conf=conf, iou=iou, names=names)
+        for split in splits
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        onnx = export_onnx(weights, Path(tmp), imgsz)
+        size_onnx_mb = file_mb(onnx)
+        timing = measure_latency(yolo.model, onnx, imgsz, latency)
+    decode_split = "test" if "test" in splits else splits[0]
+    images = split_images(data_yaml, decode_split)
+    decode = measure_decode(yolo, images, imgsz=imgsz, conf=conf, iou=iou, margin=decode_margin, names=names)
+    return {
+        "weights": str(weights),
+        "data": str(data_yaml),
+        "imgsz": imgsz,
+        "conf": conf,
+        "iou": iou,
+        "accuracy": accuracy,
+        "size_pt_mb": file_mb(weights),
+        "size_onnx_mb": size_onnx_mb,
+        **model_stats(yolo.model, imgsz),
+        "latency": {k: timing[k] for k in ("torch_cpu", "onnx_cpu", "torch_cuda")},
+        "latency_notes": timing["notes"],
+        "decode": {"split": decode_split, **decode},
+        "environment": environment(latency.threads),
+    }
+
+
+def run_eval(cfg: Config, model_id: str) -> Path:
+    """Evaluate one study model into `eval/<model_id>/metrics.json`; skipped when that file is up to date.
+
+    Up to date: newer than the model's weights and made with the same eval parameters. The full
+    Ultralytics output goes to `eval/<model_id>/eval.log`.
+    """
+    model = find_model(cfg, model_id)
+    if not model.weights.is_file():
+        raise FileNotFoundError(f"{model.weights}: weights of model '{model_id}' not found (run its stage first)")
+    paths = StudyPaths.of(cfg)
+    out = paths.eval(model_id) / METRICS
+    params = _eval_params(cfg, model.imgsz)
+    if _up_to_date(out, model.weights, params):
+        return out
+    with tee_output(out.parent / "eval.log"):
+        result = evaluate_weights(
+            model.weights,
+            paths.data_yaml,
+            imgsz=model.imgsz,
+            splits=list(cfg.eval.splits),
+            conf=cfg.eval.conf,
+            iou=cfg.eval.iou,
+            latency=cfg.eval.latency,
+            decode_margin=cfg.eval.decode_margin,
+            names=list(cfg.data.names),
+        )
+    record = {
+        "model": model.id,
+        "label": model.label,
+        "kind": model.kind,
+        **result,
+        "budget": budget_status(result["latency"], cfg.eval.target_engine, cfg.eval.target_latency_ms),
+        "eval_params": params,
+    }
+    out.write_text(json.dumps(record, indent=2, allow_nan=True))
+    return out
+
+
+def budget_status(latency: dict[str, dict | None], engine: str, target_ms: float) -> dict[str, Any]:
+    """Whether the median latency on `engine` is within `target_ms`; an unmeasured engine is unknown (not met)."""
+    measured = latency.get(engine)
+    median = measured["median_ms"] if measured else None
+    status = "unknown" if median is None else ("met" if median <= target_ms else "not met")
+    return {"engine": engine, "target_ms": target_ms, "median_ms": median, "status": status, "meets": status == "met"}
+
+
+def write_tables(cfg: Config) -> dict[str, Path]:
+    """Write the study's evaluation tables from every model's metrics.json (models without one are left out)."""
+    paths = StudyPaths.of(cfg)
+    records = load_records(cfg)
+    if not records:
+        raise FileNotFoundError(f"{paths.eval()}: no model has been evaluated yet (run_eval first)")
+    frames = study_frames(records, names=list(cfg.data.names))
+    out = {
+        "accuracy": paths.eval() / "accuracy.csv",
+        "accuracy_json": paths.eval() / "accuracy.json",
+        "models": paths.eval() / "models.csv",
+        "decode": paths.eval() / "decode.csv",
+        "environment": paths.eval() / "environment.json",
+        "compare": paths.eval() / "figures" / "compare.png",
+    }
+    out["compare"].parent.mkdir(parents=True, exist_ok=True)
+    frames["accuracy"].to_csv(out["accuracy"], index=False)
+    out["accuracy_json"].write_text(frames["accuracy"].to_json(orient="records", indent=2))
+    frames["models"].to_csv(out["models"], index=False)
+    frames["decode"].to_csv(out["decode"], index=False)
+    out["environment"].write_text(json.dumps(records[0]["environment"], indent=2))
+    plot_compare(frames["accuracy"], out["compare"], split="test" if "test" in cfg.eval.splits else cfg.eval.splits[0])
+    return out
+
+
+def load_records(cfg: Config) -> list[dict[str, Any]]:
+    """Every study model's metrics.json that exists, in report order."""
+    files = [StudyPaths.of(cfg).eval(m.id) / METRICS for m in study_models(cfg)]
+    return [json.loads(f.read_text()) for f in files if f.is_file()]
+
+
+def evaluate_item(cfg: Config, item: str = "") -> dict[str, Any]:
+    """The notebook's one call: `{"tables": {title: DataFrame}, "figure": Path | None}`.
+
+    `item` a model id: evaluate that model (deltas against the base model when it has been evaluated).
+    Empty: evaluate every model whose weights exist and lack up-to-date metrics, then write the study's tables.
+    """
+    names = list(cfg.data.names)
+    if item:
+        record = json.loads(run_eval(cfg, item).read_text())
+        base = [r for r in load_records(cfg) if r["model"] == "base" and item != "base"]
+        return {"tables": display_tables(study_frames([*base, record], names=names), only=item), "figure": None}
+    for model in study_models(cfg):
+        if model.weights.is_file():
+            run_eval(cfg, model.id)
+    figure = write_tables(cfg)["compare"]
+    return {"tables": display_tables(study_frames(load_records(cfg), names=names)), "figure": figure}
+
+
+def environment(threads: int) -> dict[str, Any]:
+    """Where the numbers were measured: CPU model, thread count, CUDA device (or None), package versions."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "cpu": cpu_model(),
+        "threads": resolve_threads(threads),
+        "cuda_device": cuda_device(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": versions,
+    }
+
+
+def _eval_params(cfg: Config, imgsz: int) -> dict[str, Any]:
+    """What a model's measurements depend on besides its weights (the skip check compares it)."""
+    return {"eval": cfg.section("eval"), "imgsz": imgsz, "names": list(cfg.data.names)}
+
+
+def _up_to_date(metrics: Path, weights: Path, params: dict[str, Any]) -> bool:
+    """True when `metrics` is newer than `weights` and was made with `params`."""
+    if not metrics.is_file() or metrics.stat().st_mtime <= weights.stat().st_mtime:
+        return False
+    try:
+        return json.loads(metrics.read_text()).get("eval_params") == params
+    except json.JSONDecodeError:
+        return False

@@ -1,0 +1,88 @@
+"""Check a pruned checkpoint the way the NPU will see it: its ONNX export through Ultralytics.
+
+Two checks:
+- every Conv's output channel count in the ONNX graph is a multiple of `round_to`, except the Detect head's
+  outputs (box and class convolutions, DFL), which are never pruned;
+- ONNX Runtime's output matches PyTorch's on a random image: |onnx - torch| <= ATOL + RTOL * |torch| elementwise
+  (ATOL = RTOL = 1e-3; the output holds box coordinates in pixels and class scores in [0, 1]).
+
+    from yoloslim.onnx_check import check_onnx
+    report = check_onnx(Path("runs/demo/prune/small/weights.pt"), Path("/tmp/onnx"), imgsz=256)
+    report.ok, report.misaligned, report.max_abs_diff
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import yoloslim.ultra  # noqa: F401  (Ultralytics offline, before it is first used)
+from yoloslim.modelstats import export_onnx, load_model
+from yoloslim.prune_groups import excluded_layers
+
+ATOL = 1e-3  # absolute tolerance of ONNX Runtime vs PyTorch outputs
+RTOL = 1e-3  # relative tolerance of ONNX Runtime vs PyTorch outputs
+
+
+@dataclass
+class OnnxCheck:
+    """What the ONNX check found: per-Conv output channels, the misaligned ones, and the output difference."""
+
+    onnx: Path
+    channels: dict[str, int]  # Conv weight name -> output channels (Detect outputs and DFL left out)
+    misaligned: list[str]
+    max_abs_diff: float
+    outputs_match: bool
+
+    @property
+    def ok(self) -> bool:
+        """Both checks passed."""
+        return not self.misaligned and self.outputs_match
+
+
+def conv_channels(onnx_path: Path) -> dict[str, int]:
+    """Every Conv node's weight name -> its output channels, read from the ONNX graph's initializers."""
+    import onnx
+
+    graph = onnx.load(str(onnx_path)).graph
+    dims = {init.name: list(init.dims) for init in graph.initializer}
+    convs = [node for node in graph.node if node.op_type == "Conv"]
+    missing = [node.name for node in convs if node.input[1] not in dims]
+    if missing:
+        raise ValueError(f"{onnx_path}: Conv weights that are not initializers (cannot read channels): {missing}")
+    return {node.input[1]: dims[node.input[1]][0] for node in convs}
+
+
+def check_onnx(weights: Path, out_dir: Path, *, imgsz: int, round_to: int = 8) -> OnnxCheck:
+    """Export `weights` to `out_dir/model.onnx` through Ultralytics and run both checks on it."""
+    onnx_path = export_onnx(Path(weights), Path(out_dir), imgsz)
+    model = load_model(Path(weights)).model.float().eval()
+    never_pruned = set(excluded_layers(model))
+    excluded = {f"{name}.weight" for name, m in model.named_modules() if m in never_pruned}
+    channels = conv_channels(onnx_path)
+    found = excluded & set(channels)
+    if found != excluded:
+        raise ValueError(f"{onnx_path}: Detect output convolutions not found by name: {sorted(excluded - found)}")
+    kept = {name: c for name, c in channels.items() if name not in excluded}
+    misaligned = [f"{name}: {c}" for name, c in kept.items() if c % round_to]
+    diff, match = _compare_outputs(model, onnx_path, imgsz)
+    return OnnxCheck(onnx=onnx_path, channels=kept, misaligned=misaligned, max_abs_diff=diff, outputs_match=match)
+
+
+def _compare_outputs(model: torch.nn.Module, onnx_path: Path, imgsz: int) -> tuple[float, bool]:
+    """Max |onnx - torch| on a seeded random image, and whether every element is within tolerance."""
+    import onnxruntime as ort
+
+    image = torch.rand(1, 3, imgsz, imgsz, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        reference = model(image)
+    reference = (reference[0] if isinstance(reference, (list, tuple)) else reference).numpy()
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    output = session.run(None, {session.get_inputs()[0].name: image.numpy()})[0]
+    if output.shape != reference.shape:
+        return float("inf"), False
+    diff = np.abs(output - reference)
+    return float(diff.max()), bool((diff <= ATOL + RTOL * np.abs(reference)).all())

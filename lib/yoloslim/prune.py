@@ -1,0 +1,250 @@
+"""The prune stage: gamma-threshold channel pruning with channels aligned to a multiple of `round_to`.
+
+    from yoloslim.prune import prune_model, run_prune
+    result = prune_model(model, threshold=0.1, round_to=8)   # any Ultralytics DetectionModel
+    result.ratios                                            # backbone / head / overall pruned fractions
+    run_prune(cfg, "small")                                  # runs/<c>/prune/small/ from runs/<c>/sparse/
+
+How channels are chosen and aligned: `yoloslim.prune_groups`; the beta fold: `yoloslim.prune_fold`; the tables:
+`yoloslim.prune_tables`. YOLOv8/YOLO11 C2f blocks are first rewritten without `chunk` (`yoloslim.c2f`).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+import yoloslim.ultra  # noqa: F401  (Ultralytics offline, before it is first used)
+from yoloslim.c2f import split_c2f
+from yoloslim.config import Config
+from yoloslim.modelstats import count_gflops
+from yoloslim.paths import METRICS, WEIGHTS, StudyPaths
+from yoloslim.prune_figures import plot_gamma_hist, plot_sparsity
+from yoloslim.prune_fold import apply_deltas, fold_deltas
+from yoloslim.prune_groups import (
+    GroupPlan,
+    build_graph,
+    check_supported,
+    decide,
+    global_threshold,
+    plan_groups,
+    prune_planned,
+    uncovered_layers,
+)
+from yoloslim.prune_tables import layer_table, params_by_part, ratio_table
+
+_VAL_CONF, _VAL_IOU = 0.001, 0.7  # Ultralytics' own val defaults: the mAP training reports, comparable
+
+
+@dataclass
+class PruneResult:
+    """A pruned model and what was done to it.
+
+    `threshold` is the |gamma| threshold applied (for the fraction policy, the one derived from it);
+    `gammas` the |gamma| of every prunable BatchNorm before pruning; `unpruned_groups` the groups a rule
+    kept whole although they had channels under the threshold, each `{"layers": [...], "reason": ...}`.
+    """
+
+    model: torch.nn.Module
+    layers: pd.DataFrame
+    ratios: pd.DataFrame
+    threshold: float
+    params_before: int
+    params_after: int
+    gflops_before: float
+    gflops_after: float
+    gammas: np.ndarray
+    unpruned_groups: list[dict] = field(default_factory=list)
+    rewritten: list[str] = field(default_factory=list)  # C2f blocks replaced by C2fSplit
+    folded: list[str] = field(default_factory=list)  # convolutions whose bias took pruned channels' beta
+
+
+def prune_model(
+    model: torch.nn.Module,
+    *,
+    threshold: float | None = None,
+    fraction: float | None = None,
+    round_to: int = 8,
+    round_dir: str = "up",
+    importance: str = "max",
+    fold_beta: bool = True,
+    imgsz: int = 640,
+) -> PruneResult:
+    """Prune a copy of an Ultralytics detection model by |gamma|; the input model is left unchanged.
+
+    Give exactly one of `threshold` (prune group channels whose combined |gamma| is under it) or `fraction`
+    (prune that fraction of all group channels, lowest first). Kept counts are aligned to `round_to` in
+    `round_dir` (up, nearest, down), never below `round_to`. A tied group combines its members' |gamma| by
+    `importance` (max, mean or sum). The Detect head's output convolutions and DFL are never pruned.
+    `imgsz` is the image size of the FLOPs count. Raises `UnsupportedModelError` naming a module it cannot
+    prune (e.g. YOLO11's C2PSA attention).
+    """
+    if (threshold is None) == (fraction is None):
+        raise ValueError("prune_model: give exactly one of threshold and fraction")
+    if round_to < 1 or round_dir not in ("up", "nearest", "down") or importance not in ("max", "mean", "sum"):
+        raise ValueError(f"prune_model: bad round_to={round_to}, round_dir={round_dir!r} or importance={importance!r}")
+    check_supported(model)
+    model = copy.deepcopy(model).float().eval()
+    for p in model.parameters():
+        p.requires_grad_(True)  # the dependency graph is traced through autograd
+    rewritten = split_c2f(model)
+    params_before, gflops_before = params_by_part(model), count_gflops(model, imgsz)
+    graph = build_graph(model)
+    plans = plan_groups(model, graph, importance)
+    value = threshold if threshold is not None else global_threshold(plans, fraction)
+    for plan in plans:
+        decide(plan, value, round_to, round_dir)
+    uncovered = uncovered_layers(model, plans)
+    gammas = _group_gammas(model, plans)
+    folded = apply_deltas(model, fold_deltas(model, graph, plans)) if fold_beta else []
+    prune_planned(model, graph, plans)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    layers = layer_table(model, plans, uncovered)
+    params_after = params_by_part(model)
+    return PruneResult(
+        model=model,
+        layers=layers,
+        ratios=ratio_table(layers, params_before, params_after),
+        threshold=float(value),
+        params_before=sum(params_before.values()),
+        params_after=sum(params_after.values()),
+        gflops_before=gflops_before,
+        gflops_after=count_gflops(model, imgsz),
+        gammas=gammas,
+        unpruned_groups=_unpruned(plans, uncovered),
+        rewritten=rewritten,
+        folded=folded,
+    )
+
+
+def load_detection_model(weights: Path) -> tuple[torch.nn.Module, dict]:
+    """The model (fp32, eval) and the checkpoint dict of an Ultralytics detection checkpoint."""
+    from ultralytics.nn.tasks import load_checkpoint
+
+    weights = Path(weights)
+    if not weights.is_file():
+        raise FileNotFoundError(f"{weights}: weights file not found")
+    return load_checkpoint(weights, device="cpu")
+
+
+def save_checkpoint(
+    model: torch.nn.Module, path: Path, *, train_args: dict | None = None, info: dict | None = None
+) -> Path:
+    """Save `model` as Ultralytics saves a final checkpoint (fp16 `model`, `train_args`); `YOLO(path)` loads it.
+
+    `info` is kept under the `yoloslim` key (Ultralytics ignores it).
+    """
+    from ultralytics import __version__
+
+    saved = copy.deepcopy(model).half()
+    if hasattr(saved, "criterion"):
+        saved.criterion = None
+    ckpt = {
+        "date": datetime.now().astimezone().isoformat(),
+        "version": __version__,
+        "license": "AGPL-3.0 License (https://ultralytics.com/license)",
+        "docs": "https://docs.ultralytics.com",
+        "epoch": -1,
+        "best_fitness": None,
+        "model": saved,
+        "ema": None,
+        "updates": None,
+        "optimizer": None,
+        "train_args": dict(train_args or {}),
+        "yoloslim": info or {},
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(ckpt, path)
+    return path
+
+
+def write_outputs(result: PruneResult, out: Path, train_args: dict | None = None) -> Path:
+    """Write weights.pt, layers.csv, ratios.csv and the two figures of one pruned model into `out`."""
+    out = Path(out)
+    save_checkpoint(result.model, out / WEIGHTS, train_args=train_args, info={"threshold": result.threshold})
+    result.layers.to_csv(out / "layers.csv", index=False)
+    result.ratios.to_csv(out / "ratios.csv", index=False)
+    plot_sparsity(result.layers, out / "figures" / "sparsity.png", title=f"|gamma| < {result.threshold:.4g}")
+    plot_gamma_hist(result.gammas, result.threshold, out / "figures" / "gamma_hist.png")
+    return out
+
+
+def prune_weights(
+    weights: Path, out: Path, *, threshold: float, round_to: int = 8, round_dir: str = "up", imgsz: int = 640
+) -> PruneResult:
+    """The CLI's job: prune one checkpoint by a threshold and write its outputs (no validation) into `out`."""
+    model, ckpt = load_detection_model(weights)
+    result = prune_model(model, threshold=threshold, round_to=round_to, round_dir=round_dir, imgsz=imgsz)
+    write_outputs(result, out, ckpt.get("train_args"))
+    return result
+
+
+def run_prune(cfg: Config, target: str) -> Path:
+    """The prune stage for one target: `runs/<c>/prune/<target>/` from the sparse model, validated with and
+    without the beta fold. Returns the folder.
+    """
+    from yoloslim.accuracy import measure_accuracy
+
+    targets = cfg.prune_targets()
+    if target not in targets:
+        raise KeyError(f"{cfg.source}: no prune target '{target}'; targets: {', '.join(targets)}")
+    paths = StudyPaths.of(cfg)
+    model, ckpt = load_detection_model(paths.sparse / WEIGHTS)
+    value = targets[target]
+    policy = {"threshold": value} if cfg.prune.policy == "threshold" else {"fraction": value}
+    options = dict(round_to=cfg.prune.round_to, round_dir=cfg.prune.round_dir, importance=cfg.prune.importance)
+    imgsz = cfg.train.imgsz
+    results = {fold: prune_model(model, **policy, **options, fold_beta=fold, imgsz=imgsz) for fold in (True, False)}
+    result = results[cfg.prune.fold_beta]
+    out = write_outputs(result, paths.prune(target), ckpt.get("train_args"))
+    val = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for fold, res in results.items():
+            weights = out / WEIGHTS if fold == cfg.prune.fold_beta else save_checkpoint(res.model, Path(tmp) / WEIGHTS)
+            rows = measure_accuracy(
+                weights, paths.data_yaml, split="val", imgsz=imgsz, conf=_VAL_CONF, iou=_VAL_IOU, names=cfg.data.names
+            )
+            val[fold] = {k: rows["all"][k] for k in ("mAP50", "mAP50-95")}
+    metrics = {
+        "target": target,
+        "policy": cfg.prune.policy,
+        "value": value,
+        "threshold": result.threshold,
+        "round_to": cfg.prune.round_to,
+        "round_dir": cfg.prune.round_dir,
+        "importance": cfg.prune.importance,
+        "fold_beta": cfg.prune.fold_beta,
+        "params_before": result.params_before,
+        "params_after": result.params_after,
+        "gflops_before": result.gflops_before,
+        "gflops_after": result.gflops_after,
+        "val_fold": val[True],
+        "val_nofold": val[False],
+        "unpruned_groups": result.unpruned_groups,
+        "rewritten_c2f": result.rewritten,
+    }
+    (out / METRICS).write_text(json.dumps(metrics, indent=2))
+    return out
+
+
+def _group_gammas(model: torch.nn.Module, plans: list[GroupPlan]) -> np.ndarray:
+    """|gamma| of every BatchNorm in a prunable group."""
+    modules = dict(model.named_modules())
+    bns = [modules[f"{layer}.bn"] for plan in plans for layer in plan.layers]
+    return torch.cat([bn.weight.detach().abs().flatten() for bn in bns]).numpy() if bns else np.zeros(0)
+
+
+def _unpruned(plans: list[GroupPlan], uncovered: list[str]) -> list[dict]:
+    """Groups a rule kept whole although channels were under the threshold, and layers tied to excluded ones."""
+    stopped = [{"layers": p.layers, "reason": p.note} for p in plans if p.kept == p.width and p.k_thr < p.width]
+    return stopped + [{"layers": [name], "reason": "tied to a Detect output or DFL"} for name in uncovered]

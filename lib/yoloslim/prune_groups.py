@@ -1,0 +1,168 @@
+"""Which channels go: coupled groups from torch-pruning's dependency graph, |gamma| importance, aligned counts.
+
+A *group* is a set of channels that must be pruned together: a convolution's outputs, its BatchNorm, the
+inputs of every layer that consumes them, and, through residual adds, the outputs of every other convolution
+added to them (in a C3 block: `cv1` and each bottleneck's `cv2`). Concats only map indices, so each of a
+concat's inputs stays its own group.
+
+Importance of a group channel = its members' |gamma| (every BatchNorm in the group) combined by
+`importance`: `max` (default: a channel stays if any member still uses it), `mean`, or `sum`.
+
+The alignment is ours, not torch-pruning's (whose `round_to` rounds down and silently skips groups that would
+reach zero): a group keeps `k` channels, the threshold's count rounded to a multiple of `round_to` in the
+chosen direction, never below `round_to` and never above the group's width. The channels kept are the `k`
+most important. A group that a rule stops from being pruned is recorded with the reason.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+import torch_pruning as tp
+from torch import nn
+from ultralytics.nn.modules import C3, SPP, SPPF, C2f, Concat, Conv, Detect
+from ultralytics.nn.tasks import DetectionModel
+
+from yoloslim.c2f import C2fSplit
+
+SUPPORTED_LAYERS = (Conv, C3, C2f, C2fSplit, SPP, SPPF, Concat, nn.Upsample, Detect)  # top-level layers we prune
+_TRACE_SIZE = 64  # input side used to trace the graph (the structure does not depend on it)
+
+
+class UnsupportedModelError(ValueError):
+    """A model holding a module whose channels this pruning cannot track (the message names it)."""
+
+
+@dataclass
+class GroupPlan:
+    """One coupled group and what the policy does with it.
+
+    `layers` are the names of its Conv blocks (`model.2.cv1`), one per BatchNorm in the group. `k_thr` is the
+    count the threshold alone keeps, `kept` the count after alignment, `prune_idxs` the root convolution's
+    output channels removed.
+    """
+
+    root: str
+    layers: list[str]
+    importance: torch.Tensor
+    k_thr: int = 0
+    kept: int = 0
+    prune_idxs: list[int] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def width(self) -> int:
+        """Channels of the group before pruning."""
+        return len(self.importance)
+
+
+def check_supported(model: nn.Module) -> None:
+    """Raise `UnsupportedModelError` naming the first layer whose channels cannot be tracked (e.g. YOLO11's C2PSA)."""
+    if not isinstance(model, DetectionModel) or type(model.model[-1]) is not Detect:
+        raise UnsupportedModelError(f"only Ultralytics detection models are supported, got {type(model).__name__}")
+    for i, layer in enumerate(model.model):
+        if not isinstance(layer, SUPPORTED_LAYERS):
+            raise UnsupportedModelError(
+                f"model.{i} ({type(layer).__name__}) is not supported by channel pruning: its channels are "
+                f"reshaped or split in ways the dependency graph cannot keep consistent "
+                f"(supported: {', '.join(t.__name__ for t in SUPPORTED_LAYERS)})"
+            )
+        for name, sub in layer.named_modules():
+            if (
+                isinstance(sub, nn.MultiheadAttention)
+                or "Attention" in type(sub).__name__
+                or "PSA" in type(sub).__name__
+            ):
+                raise UnsupportedModelError(
+                    f"model.{i}.{name} ({type(sub).__name__}, inside {type(layer).__name__}) is not supported by "
+                    f"channel pruning: attention splits channels into heads"
+                )
+
+
+def excluded_layers(model: DetectionModel) -> list[nn.Module]:
+    """The Detect head's output convolutions (box and class, all branches) and DFL: never pruned."""
+    det = model.model[-1]
+    heads = [getattr(det, name, None) for name in ("cv2", "cv3", "one2one_cv2", "one2one_cv3")]
+    outputs = [branch[-1] for head in heads if head is not None for branch in head]
+    return outputs + [m for m in det.dfl.modules() if isinstance(m, nn.Conv2d)]
+
+
+def build_graph(model: DetectionModel) -> tp.DependencyGraph:
+    """torch-pruning's dependency graph of the model (traced on a small random input, eval mode)."""
+    model.eval()
+    example = torch.randn(1, 3, _TRACE_SIZE, _TRACE_SIZE)
+    with torch.enable_grad():
+        return tp.DependencyGraph().build_dependency(model, example_inputs=example, verbose=False)
+
+
+def plan_groups(model: DetectionModel, graph: tp.DependencyGraph, importance: str = "max") -> list[GroupPlan]:
+    """Every prunable group with its per-channel importance; nothing is decided yet."""
+    names = {m: n for n, m in model.named_modules()}
+    scorer = tp.importance.BNScaleImportance(group_reduction=importance, normalizer=None)
+    plans = []
+    for group in graph.get_all_groups(ignored_layers=excluded_layers(model), root_module_types=[nn.Conv2d]):
+        bns = [dep.target.module for dep, _ in group if isinstance(dep.target.module, nn.BatchNorm2d)]
+        imp = scorer(group)
+        root = names[group[0].dep.target.module]
+        if imp is None or not bns:
+            continue  # no BatchNorm, no gamma to judge by (never the case in YOLO detectors)
+        plans.append(GroupPlan(root=root, layers=[_layer_name(names[bn]) for bn in bns], importance=imp.detach()))
+    return plans
+
+
+def uncovered_layers(model: DetectionModel, plans: list[GroupPlan]) -> list[str]:
+    """Conv blocks (with a BatchNorm) that belong to no prunable group, e.g. tied to an excluded Detect output."""
+    covered = {name for plan in plans for name in plan.layers}
+    bns = [_layer_name(n) for n, m in model.named_modules() if isinstance(m, nn.BatchNorm2d)]
+    return [name for name in bns if name not in covered]
+
+
+def global_threshold(plans: list[GroupPlan], fraction: float) -> float:
+    """The importance under which `fraction` of all group channels fall (the `fraction` policy)."""
+    values = torch.cat([p.importance for p in plans]).sort().values
+    return float(values[min(int(fraction * len(values)), len(values) - 1)])
+
+
+def align_count(k_thr: int, width: int, round_to: int, round_dir: str = "up") -> int:
+    """Kept channels: `k_thr` rounded to a multiple of `round_to` (up, nearest or down), at least `round_to`.
+
+    Never more than the width's largest multiple of `round_to` (so a width that is not a multiple is aligned
+    down even with nothing under the threshold); a group of at most `round_to` channels keeps them all.
+    """
+    if width <= round_to:
+        return width
+    step = {"up": math.ceil, "down": math.floor, "nearest": lambda v: math.floor(v + 0.5)}[round_dir]
+    return min(max(round_to, step(k_thr / round_to) * round_to), width // round_to * round_to)
+
+
+def decide(plan: GroupPlan, threshold: float, round_to: int, round_dir: str) -> None:
+    """Fill the plan: the threshold's count, the aligned count, the channels to prune and why if none."""
+    width = plan.width
+    plan.k_thr = int((plan.importance >= threshold).sum())
+    plan.kept = align_count(plan.k_thr, width, round_to, round_dir)
+    order = torch.argsort(plan.importance, descending=True, stable=True)
+    plan.prune_idxs = sorted(order[plan.kept :].tolist())
+    if plan.k_thr == width:
+        plan.note = "nothing under the threshold"
+    elif plan.kept == width and width <= round_to:
+        plan.note = f"not pruned: only {width} channels, not more than round_to={round_to}"
+    elif plan.kept == width:
+        plan.note = f"not pruned: alignment to {round_to} ({round_dir}) restored all {width - plan.k_thr} channels"
+    if len(plan.layers) > 1:
+        plan.note = (plan.note + "; " if plan.note else "") + "tied group: " + ", ".join(sorted(plan.layers))
+
+
+def prune_planned(model: DetectionModel, graph: tp.DependencyGraph, plans: list[GroupPlan]) -> None:
+    """Remove every plan's channels with its whole group (a fresh group per plan: index maps follow the cuts)."""
+    modules = dict(model.named_modules())
+    for plan in plans:
+        if plan.prune_idxs:
+            root = modules[plan.root]
+            graph.get_pruning_group(root, tp.prune_conv_out_channels, plan.prune_idxs).prune()
+
+
+def _layer_name(bn_name: str) -> str:
+    """`model.2.cv1.bn` -> `model.2.cv1`: the Conv block a BatchNorm belongs to."""
+    return bn_name.removesuffix(".bn")

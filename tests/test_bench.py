@@ -1,0 +1,36 @@
+"""`yoloslim bench` on the smoke config: no study weights, so base and pruned models are built here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from yoloslim.bench import COLUMNS, GAMMA_HIGH, randomize_gammas
+from yoloslim.cli import main
+from yoloslim.config import ROOT, Config
+from yoloslim.gammas import gamma_values
+from yoloslim.modelbuild import build_model
+
+
+def test_randomize_gammas_is_seeded_and_bounded() -> None:
+    a = gamma_values(randomize_gammas(build_model(Config(), nc=3)))
+    b = gamma_values(randomize_gammas(build_model(Config(), nc=3)))
+    assert a.equal(b)
+    assert 0 <= float(a.min()) and float(a.max()) < GAMMA_HIGH
+
+
+def test_bench_cli_writes_table(out_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--config", str(ROOT / "params" / "smoke.yaml")]) == 0
+    printed = capsys.readouterr().out
+    assert "pruning a yolov5s" in printed
+    table = pd.read_csv(out_root / "runs" / "bench" / "smoke.csv")
+    assert list(table.columns) == COLUMNS
+    assert list(table["model"]) == ["base", "large", "middle", "small"]
+    assert set(table["source"]) == {"synthetic"}
+    base = table.iloc[0]
+    assert base["flops_ratio"] == 1.0 and base["torch_ratio"] == 1.0 and base["onnx_ratio"] == 1.0
+    assert (table["gflops"].iloc[1:] < base["gflops"]).all()  # random gammas: every threshold prunes something
+    assert table["gflops"].is_monotonic_decreasing  # higher thresholds, smaller models
+    assert (table["torch_cpu_ms"] > 0).all() and (table["torch_cpu_ms"] <= table["torch_cpu_p90_ms"]).all()
+    assert (out_root / "runs" / "bench" / "smoke.json").is_file()

@@ -1,0 +1,99 @@
+"""Decode-rate matching: clean codes found by their ground-truth boxes decode and match; shifted boxes do not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from yoloslim.decode import DecodeTally, Detection, box_iou, crop_box, split_images, tally_image
+from yoloslim.synth_codes import clean_image, make_code
+
+NAMES = ["dm", "qr", "bar"]
+
+
+def _scene(seed: int) -> tuple[np.ndarray, list[dict]]:
+    """A white 360x360 image holding one clean code of each class, with its payload ground truth."""
+    rng = np.random.default_rng(seed)
+    canvas = np.full((360, 360), 255, np.uint8)
+    codes = []
+    for (top, left), cls in zip([(10, 10), (10, 190), (220, 10)], NAMES, strict=True):
+        code = make_code(rng, cls)
+        tile = clean_image(code, scale=2 if cls == "bar" else 3)[:130, :340]
+        canvas[top : top + tile.shape[0], left : left + tile.shape[1]] = tile
+        ys, xs = np.nonzero(tile < 128)  # the code's dark extent: its box without the quiet zone
+        box = [left + xs.min(), top + ys.min(), left + xs.max() + 1, top + ys.max() + 1]
+        codes.append({"class": cls, "symbology": code.symbology, "payload": code.payload, "box": box})
+    return canvas, codes
+
+
+def _tally(shift: float, seeds: range) -> dict[str, DecodeTally]:
+    tallies = {k: DecodeTally() for k in [*NAMES, "all"]}
+    for seed in seeds:
+        image, codes = _scene(seed)
+        detections = []
+        for c in codes:
+            x1, y1, x2, y2 = c["box"]
+            dx = (x2 - x1) * shift
+            detections.append(Detection((x1 + dx, y1, x2 + dx, y2), NAMES.index(c["class"])))
+        tally_image(image, detections, codes, margin=0.15, names=NAMES, tallies=tallies)
+    return tallies
+
+
+def test_ground_truth_boxes_decode_and_match() -> None:
+    tallies = _tally(shift=0.0, seeds=range(4))
+    total = tallies["all"]
+    assert total.gt_codes == 12 and total.detections == 12
+    assert total.decoded >= 10  # clean codes cropped at their true box decode
+    assert total.decoded <= total.detections_decoded
+    for cls in NAMES:
+        assert tallies[cls].gt_codes == 4
+        assert tallies[cls].decoded >= 2
+    row = total.row(has_payloads=True)
+    assert row["decode_rate"] == pytest.approx(total.decoded / 12)
+
+
+def test_shifted_boxes_do_not_match() -> None:
+    tallies = _tally(shift=0.7, seeds=range(2))
+    assert tallies["all"].gt_codes == 6
+    assert tallies["all"].decoded == 0
+
+
+def test_each_code_matches_once() -> None:
+    image, codes = _scene(0)
+    box = tuple(codes[1]["box"])
+    tallies = {k: DecodeTally() for k in [*NAMES, "all"]}
+    tally_image(
+        image, [Detection(box, 1, 0.9), Detection(box, 1, 0.8)], codes, margin=0.15, names=NAMES, tallies=tallies
+    )
+    assert tallies["qr"].detections == 2
+    assert tallies["qr"].decoded == 1  # two detections of one code: one match
+    assert tallies["dm"].decoded == 0 and tallies["dm"].gt_codes == 1
+
+
+def test_without_payloads_only_detection_fraction() -> None:
+    image, _ = _scene(1)
+    tallies = {k: DecodeTally() for k in [*NAMES, "all"]}
+    tally_image(image, [Detection((0, 0, 5, 5), 0)], None, margin=0.15, names=NAMES, tallies=tallies)
+    row = tallies["all"].row(has_payloads=False)
+    assert row["gt_codes"] is None and row["decode_rate"] is None
+    assert row["detections"] == 1 and row["detection_decode_fraction"] == 0.0
+
+
+def test_crop_and_iou() -> None:
+    image = np.zeros((50, 100), np.uint8)
+    assert crop_box(image, (90, 40, 110, 60), 0.1).shape[:2] != (0, 0)  # clipped, enlarged
+    assert min(crop_box(image, (10, 10, 20, 20), 0.0).shape[:2]) >= 96
+    assert box_iou((0, 0, 10, 10), (0, 0, 10, 10)) == pytest.approx(1.0)
+    assert box_iou((0, 0, 10, 10), (5, 0, 15, 10)) == pytest.approx(1 / 3)
+    assert box_iou((0, 0, 10, 10), (20, 20, 30, 30)) == 0.0
+
+
+def test_split_images_reads_list_files(tmp_path: Path) -> None:
+    (tmp_path / "a.jpg").write_bytes(b"")
+    (tmp_path / "test.txt").write_text(f"{tmp_path / 'a.jpg'}\n./b.png\n")
+    data = tmp_path / "data.yaml"
+    data.write_text(f"path: {tmp_path}\ntest: test.txt\nnames: {{0: dm}}\n")
+    assert split_images(data, "test") == [tmp_path / "a.jpg", tmp_path / "b.png"]
+    with pytest.raises(KeyError, match="val"):
+        split_images(data, "val")

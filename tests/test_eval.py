@@ -1,0 +1,105 @@
+"""The evaluation stage on the smoke study, with untrained checkpoints placed at the study's weight paths."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from yoloslim.config import ROOT, Config
+from yoloslim.eval_tables import ACCURACY_COLUMNS, DECODE_COLUMNS, MODEL_COLUMNS
+from yoloslim.evaluate import budget_status, evaluate_item, run_eval
+from yoloslim.modelbuild import build_model
+from yoloslim.paths import StudyPaths
+from yoloslim.prune import save_checkpoint
+from yoloslim.study import find_model
+
+RECORD_KEYS = {"model", "label", "kind", "weights", "data", "imgsz", "conf", "iou", "accuracy", "size_pt_mb",
+               "size_onnx_mb", "params", "gflops", "latency", "latency_notes", "decode", "environment", "budget",
+               "eval_params"}  # fmt: skip
+
+
+def place_checkpoint(cfg: Config, model_id: str, width_scale: float = 1.0) -> Path:
+    """An untrained model saved at a study model's weights path (loads with plain YOLO(path))."""
+    model = find_model(cfg, model_id)
+    net = build_model(cfg, nc=len(cfg.data.names), width_scale=width_scale)
+    return save_checkpoint(net, model.weights, train_args={"imgsz": model.imgsz})
+
+
+def test_budget_status() -> None:
+    latency = {"onnx_cpu": {"median_ms": 12.0}, "torch_cuda": None}
+    assert budget_status(latency, "onnx_cpu", 15)["status"] == "met"
+    assert budget_status(latency, "onnx_cpu", 10) | {} == {**budget_status(latency, "onnx_cpu", 10), "meets": False}
+    unknown = budget_status(latency, "torch_cuda", 10)
+    assert unknown["status"] == "unknown" and unknown["meets"] is False and unknown["median_ms"] is None
+
+
+def test_eval_stage_tables_and_notebook(smoke_cfg: Config, tmp_path: Path) -> None:
+    import papermill
+
+    cfg = smoke_cfg
+    names = list(cfg.data.names)
+    place_checkpoint(cfg, "base")
+    place_checkpoint(cfg, "half_lowres", width_scale=0.5)
+
+    out = run_eval(cfg, "base")
+    record = json.loads(out.read_text())
+    assert RECORD_KEYS <= set(record)
+    for split in cfg.eval.splits:
+        assert set(record["accuracy"][split]) == {*names, "all"}
+    for engine in ("torch_cpu", "onnx_cpu"):
+        assert 0 < record["latency"][engine]["median_ms"] <= record["latency"][engine]["p90_ms"]
+        assert record["latency"][engine]["threads"] >= 1
+    assert record["environment"]["cpu"] and record["environment"]["threads"] >= 1
+    assert record["size_pt_mb"] > 0 and record["size_onnx_mb"] > 0 and record["gflops"] > 0
+    assert record["decode"]["has_payloads"] is True and set(record["decode"]["rows"]) == {*names, "all"}
+    assert record["decode"]["rows"]["all"]["gt_codes"] > 0
+    assert record["budget"]["engine"] == cfg.eval.target_engine
+    stamp = out.stat().st_mtime_ns
+    assert run_eval(cfg, "base").stat().st_mtime_ns == stamp  # up to date: skipped
+
+    view = evaluate_item(cfg, "")  # evaluates half_lowres, writes the study's tables
+    eval_dir = StudyPaths.of(cfg).eval()
+    accuracy = pd.read_csv(eval_dir / "accuracy.csv")
+    assert list(accuracy.columns) == ACCURACY_COLUMNS
+    assert set(accuracy["model"]) == {"base", "half_lowres"}
+    assert len(accuracy) == 2 * len(cfg.eval.splits) * (len(names) + 1)
+    base = accuracy[accuracy["model"] == "base"]
+    assert np.allclose(base["delta_mAP50"].fillna(0), 0) and np.allclose(base["delta_mAP50-95"].fillna(0), 0)
+    assert len(json.loads((eval_dir / "accuracy.json").read_text())) == len(accuracy)
+    models = pd.read_csv(eval_dir / "models.csv")
+    assert list(models.columns) == MODEL_COLUMNS
+    assert models.set_index("model").loc["half_lowres", "imgsz"] == 32
+    assert models["params_m"].iloc[1] < models["params_m"].iloc[0]
+    assert set(models["meets_budget"]) <= {"yes", "no", "unknown"}
+    decode = pd.read_csv(eval_dir / "decode.csv")
+    assert list(decode.columns) == DECODE_COLUMNS and len(decode) == 2 * (len(names) + 1)
+    assert json.loads((eval_dir / "environment.json").read_text())["threads"] >= 1
+    assert (eval_dir / "figures" / "compare.png").stat().st_size > 1000
+    assert view["figure"] == eval_dir / "figures" / "compare.png" and "accuracy (test)" in view["tables"]
+
+    one = evaluate_item(cfg, "half_lowres")  # up to date: its tables only, deltas against the base model
+    assert one["figure"] is None and list(one["tables"]["accuracy (test)"].index) == ["1/2_32"]
+    assert not one["tables"]["delta vs base (test)"].isna().all().all()
+
+    executed = tmp_path / "06_eval.ipynb"  # every model up to date: the notebook writes and shows the tables
+    papermill.execute_notebook(
+        str(ROOT / "notebooks" / "06_eval.ipynb"),
+        str(executed),
+        parameters={"config": str(ROOT / "params" / "smoke.yaml"), "item": ""},
+        kernel_name="python3",
+        cwd=str(ROOT / "notebooks"),
+        progress_bar=False,
+    )
+    outputs = [o for c in json.loads(executed.read_text())["cells"] for o in c.get("outputs", [])]
+    assert any("accuracy (test)" in "".join(o.get("data", {}).get("text/markdown", "")) for o in outputs)
+    assert any("image/png" in o.get("data", {}) for o in outputs)
+
+
+def test_run_eval_names_missing_weights(smoke_cfg: Config) -> None:
+    with pytest.raises(FileNotFoundError, match="weights.pt"):
+        run_eval(smoke_cfg, "sparse")
+    with pytest.raises(KeyError, match="no model 'nope'"):
+        run_eval(smoke_cfg, "nope")

@@ -1,0 +1,28 @@
+"""`yoloslim eval WEIGHTS --data DATA_YAML` prints one model's measurements as tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from yoloslim.cli import main
+from yoloslim.config import Config
+from yoloslim.modelbuild import build_model
+from yoloslim.paths import StudyPaths
+from yoloslim.prune import save_checkpoint
+
+
+def test_eval_cli_prints_tables(smoke_cfg: Config, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model = build_model(smoke_cfg, nc=3, width_scale=0.25)
+    weights = save_checkpoint(model, tmp_path / "user" / "w.pt", train_args={"imgsz": 64})
+    data = StudyPaths.of(smoke_cfg).data_yaml
+    assert main(["eval", str(weights), "--data", str(data), "--conf", "0.25", "--runs", "3"]) == 0
+    printed = capsys.readouterr().out
+    for title in ("accuracy (test)", "size, params, FLOPs, latency", "decode rate (test)"):
+        assert f"== {title} ==" in printed
+    assert torch.cuda.is_available() or "torch_cuda: not measured: no CUDA device" in printed
+    assert "imgsz" in printed and " 64" in printed  # the checkpoint's image size
+    assert "accuracy (val)" not in printed
+    assert sorted(p.name for p in weights.parent.iterdir()) == ["w.pt"]  # nothing written beside the weights
+    assert main(["eval", str(weights.parent / "missing.pt"), "--data", str(data)]) == 2

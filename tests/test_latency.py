@@ -1,0 +1,77 @@
+"""Latency, ONNX export and model statistics on a tiny untrained yolov5n (imgsz 64). No timed assertions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from yoloslim.config import LatencyConfig
+from yoloslim.latency import NO_CUDA, measure_latency, time_runs
+from yoloslim.modelstats import count_params, export_onnx, file_mb, load_model, model_stats
+
+
+def save_checkpoint(path: Path, names: list[str], cfg: str = "yolov5n.yaml") -> Path:
+    """An untrained detector saved as `YOLO(path)` loads it (fp16, like Ultralytics' checkpoints)."""
+    from ultralytics import YOLO
+    from ultralytics.nn.tasks import DetectionModel
+
+    yolo = YOLO(cfg)
+    yolo.model = DetectionModel(cfg, nc=len(names), verbose=False)
+    yolo.model.names = dict(enumerate(names))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    yolo.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A tiny checkpoint and its ONNX export (exported once for the module)."""
+    folder = tmp_path_factory.mktemp("tiny")
+    weights = save_checkpoint(folder / "weights" / "weights.pt", ["dm", "qr", "bar"])
+    return weights, export_onnx(weights, folder / "onnx", 64)
+
+
+def test_time_runs_reports_median_and_p90() -> None:
+    calls = []
+    result = time_runs(lambda: calls.append(sum(range(1000))), warmup=3, runs=7)
+    assert len(calls) == 10
+    assert 0 < result["median_ms"] <= result["p90_ms"]
+    assert result["runs"] == 7 and result["warmup"] == 3
+
+
+def test_onnx_export_beside_nothing_and_runs(tiny: tuple[Path, Path]) -> None:
+    import onnxruntime as ort
+
+    weights, onnx = tiny
+    assert onnx.is_file() and onnx.name == "model.onnx" and file_mb(onnx) > 0.5
+    assert sorted(p.name for p in weights.parent.iterdir()) == ["weights.pt"]  # nothing written beside the input
+    session = ort.InferenceSession(str(onnx), providers=["CPUExecutionProvider"])
+    out = session.run(None, {session.get_inputs()[0].name: np.zeros((1, 3, 64, 64), np.float32)})
+    assert out[0].shape[:2] == (1, 4 + 3)  # boxes + 3 class scores per anchor
+
+
+def test_model_stats(tiny: tuple[Path, Path]) -> None:
+    weights, _ = tiny
+    model = load_model(weights).model
+    stats = model_stats(model, 64)
+    assert stats["params"] == count_params(model) > 1_000_000
+    assert 0 < stats["gflops"] < model_stats(model, 128)["gflops"]
+    assert file_mb(weights) == pytest.approx(stats["params"] * 2 / 1e6, rel=0.3)  # fp16: ~2 bytes a parameter
+    with pytest.raises(FileNotFoundError, match="missing.pt"):
+        load_model(weights.parent / "missing.pt")
+
+
+def test_measure_latency_every_engine(tiny: tuple[Path, Path]) -> None:
+    weights, onnx = tiny
+    before = torch.get_num_threads()
+    result = measure_latency(load_model(weights).model, onnx, 64, LatencyConfig(warmup=1, runs=4, threads=1))
+    assert torch.get_num_threads() == before  # thread count restored
+    for engine in ("torch_cpu", "onnx_cpu"):
+        timing = result[engine]
+        assert 0 < timing["median_ms"] <= timing["p90_ms"]
+        assert timing["threads"] == 1 and timing["runs"] == 4
+    assert result["threads"] == 1 and result["cpu"]
+    if not torch.cuda.is_available():
+        assert result["torch_cuda"] is None and result["notes"]["torch_cuda"] == NO_CUDA

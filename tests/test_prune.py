@@ -1,0 +1,164 @@
+"""Pruning on tiny models built from YAML (yolov5n, yolov8n; nc=3, imgsz 64) with randomized gammas."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+from torch import nn
+from ultralytics.nn.tasks import DetectionModel
+from yoloslim.c2f import split_c2f
+from yoloslim.cli import main
+from yoloslim.onnx_check import check_onnx
+from yoloslim.prune import PruneResult, prune_model, save_checkpoint
+from yoloslim.prune_figures import sparsity_segments
+from yoloslim.prune_groups import UnsupportedModelError, align_count, excluded_layers
+
+IMGSZ = 64
+THRESHOLD = 0.05
+
+
+def sparse_model(cfg: str, seed: int = 0) -> DetectionModel:
+    """A tiny detector whose gammas look sparse-trained: 60% near zero, the rest in [0, 1); betas random."""
+    torch.manual_seed(seed)
+    model = DetectionModel(cfg, nc=3, verbose=False)
+    for bn in (m for m in model.modules() if isinstance(m, nn.BatchNorm2d)):
+        gamma = torch.rand(bn.num_features)
+        gamma[torch.rand(bn.num_features) < 0.6] *= 0.01
+        bn.weight.data, bn.bias.data = gamma, 0.5 * torch.randn(bn.num_features)
+    return model.eval()
+
+
+MODELS = ["yolov5n.yaml", "yolov8n.yaml"]
+
+
+@pytest.fixture(scope="module")
+def pruned_models() -> dict[str, tuple[DetectionModel, PruneResult]]:
+    """Each tiny model and its pruned result at THRESHOLD (built once for the module)."""
+    models = {cfg: sparse_model(cfg) for cfg in MODELS}
+    return {cfg: (model, prune_model(model, threshold=THRESHOLD, imgsz=IMGSZ)) for cfg, model in models.items()}
+
+
+@pytest.fixture(params=MODELS)
+def pruned(request, pruned_models) -> tuple[DetectionModel, PruneResult]:
+    return pruned_models[request.param]
+
+
+def bn_channels(model: nn.Module) -> dict[str, int]:
+    """Conv block name -> channels of its BatchNorm."""
+    return {n.removesuffix(".bn"): m.num_features for n, m in model.named_modules() if isinstance(m, nn.BatchNorm2d)}
+
+
+def test_align_count_directions_and_floor():
+    assert [align_count(k, 64, 8, "up") for k in (0, 1, 8, 9, 63)] == [8, 8, 8, 16, 64]
+    assert [align_count(k, 64, 8, "down") for k in (0, 7, 9, 63)] == [8, 8, 8, 56]
+    assert [align_count(k, 64, 8, "nearest") for k in (11, 12, 13)] == [8, 16, 16]
+    assert align_count(20, 20, 8, "up") == 16  # a width that is not a multiple is aligned down
+    assert align_count(0, 8, 8, "down") == 8  # never below round_to
+
+
+def test_alignment_holds_and_no_layer_reaches_zero(pruned):
+    _, result = pruned
+    layers = result.layers
+    assert (layers["kept"] % 8 == 0).all() and (layers["kept"] >= 8).all()
+    assert dict(zip(layers["layer"], layers["kept"], strict=True)) == bn_channels(result.model)
+    assert (layers["kept"] < layers["original"]).mean() > 0.8  # the threshold pruned most layers
+    assert (layers["original"] - layers["kept"] == layers["pruned_threshold"] - layers["align_delta"]).all()
+    segments = sparsity_segments(layers)  # the figure's stacked bars add up to each layer's width
+    assert (segments.to_numpy() >= 0).all() and (segments.sum(axis=1).to_numpy() == layers["original"]).all()
+    for conv in excluded_layers(result.model):  # Detect outputs and DFL keep their width
+        assert conv.out_channels in (3, 64, 1)
+
+
+def test_ratio_table_adds_up(pruned):
+    _, result = pruned
+    r = result.ratios.set_index("part")
+    for col in ("channels_before", "channels_after", "params_before", "params_after"):
+        assert r.loc["backbone", col] + r.loc["head", col] == r.loc["overall", col]
+    assert r.loc["overall", "params_after"] == result.params_after == sum(p.numel() for p in result.model.parameters())
+    assert r.loc["overall", "channel_ratio"] == pytest.approx(
+        1 - r.loc["overall", "channels_after"] / r.loc["overall", "channels_before"]
+    )
+    assert result.gflops_after < result.gflops_before
+
+
+def test_tied_channels_survive_forward_and_fresh_process_reload(pruned_models, tmp_path):
+    expected, paths = {}, []
+    for cfg, (_, result) in pruned_models.items():
+        with torch.no_grad():
+            assert result.model(torch.rand(1, 3, IMGSZ, IMGSZ))[0].shape[1] == 4 + 3
+        paths.append(str(save_checkpoint(result.model, tmp_path / cfg / "weights.pt")))
+        expected[paths[-1]] = bn_channels(result.model)
+    script = (
+        "import json, sys, numpy as np\nfrom ultralytics import YOLO\nfrom torch import nn\nout = {}\n"
+        "for path in sys.argv[1:]:\n"
+        "    y = YOLO(path)\n"
+        "    y.predict(np.zeros((64, 64, 3), np.uint8), imgsz=64, verbose=False)\n"
+        "    out[path] = {n: m.num_features for n, m in y.model.named_modules() if isinstance(m, nn.BatchNorm2d)}\n"
+        "print(json.dumps(out))"
+    )
+    run = subprocess.run([sys.executable, "-c", script, *paths], cwd=tmp_path, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    loaded = json.loads(run.stdout.strip().splitlines()[-1])
+    assert {p: {n.removesuffix(".bn"): c for n, c in ch.items()} for p, ch in loaded.items()} == expected
+
+
+def test_beta_folding_brings_output_closer_to_unpruned(pruned):
+    model, folded = pruned
+    plain = prune_model(model, threshold=THRESHOLD, imgsz=IMGSZ, fold_beta=False)
+    x = torch.rand(2, 3, IMGSZ, IMGSZ, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        ref = model(x)[0]
+        diff_fold = (folded.model(x)[0] - ref).abs().mean()
+        diff_plain = (plain.model(x)[0] - ref).abs().mean()
+    assert folded.folded and diff_fold < 0.5 * diff_plain
+
+
+def test_c2f_split_is_equivalent():
+    model = sparse_model("yolov8n.yaml")
+    x = torch.rand(1, 3, IMGSZ, IMGSZ)
+    with torch.no_grad():
+        before = model(x)[0]
+        names = split_c2f(model)
+        after = model(x)[0]
+    assert names and torch.allclose(before, after, atol=1e-5)
+
+
+def test_fraction_policy_and_recorded_unpruned_groups():
+    model = sparse_model("yolov5n.yaml")
+    result = prune_model(model, fraction=0.5, round_to=16, round_dir="down", imgsz=IMGSZ)
+    under = (result.layers["pruned_threshold"].sum()) / result.layers["original"].sum()
+    assert 0.3 < under < 0.7
+    assert (result.layers["kept"] % 16 == 0).all()
+    stopped = [g for g in result.unpruned_groups if "model.0" in g["layers"]]  # 16 channels: nothing can go
+    assert stopped and "round_to=16" in stopped[0]["reason"]
+
+
+def test_yolo11_fails_naming_the_module():
+    with pytest.raises(UnsupportedModelError, match="C2PSA"):
+        prune_model(DetectionModel("yolo11n.yaml", nc=3, verbose=False), threshold=0.1, imgsz=IMGSZ)
+
+
+def test_onnx_check_passes_aligned_and_flags_misaligned(pruned_models, tmp_path):
+    model, result = pruned_models["yolov5n.yaml"]
+    aligned = save_checkpoint(result.model, tmp_path / "a" / "w.pt")
+    report = check_onnx(aligned, tmp_path / "a", imgsz=IMGSZ)
+    assert report.ok and report.channels and report.max_abs_diff < 1e-3
+    loose = save_checkpoint(
+        prune_model(model, threshold=THRESHOLD, round_to=1, imgsz=IMGSZ).model, tmp_path / "b" / "w.pt"
+    )
+    report = check_onnx(loose, tmp_path / "b", imgsz=IMGSZ)
+    assert report.outputs_match and report.misaligned and not report.ok
+
+
+def test_cli_prunes_and_prints_ratio_table(tmp_path, capsys):
+    weights = save_checkpoint(sparse_model("yolov5n.yaml"), tmp_path / "sparse.pt")
+    out = tmp_path / "out"
+    assert main(["prune", str(weights), "--threshold", "0.05", "--imgsz", "64", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "overall" in printed and "channel_ratio" in printed
+    for name in ("weights.pt", "layers.csv", "ratios.csv", "figures/sparsity.png", "figures/gamma_hist.png"):
+        assert (out / name).is_file()

@@ -1,0 +1,72 @@
+"""The prune stage on the smoke study: notebooks/04_prune.ipynb runs `run_prune` from a fake sparse checkpoint."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+from ultralytics.nn.tasks import DetectionModel
+from yoloslim.config import ROOT, Config
+from yoloslim.paths import WEIGHTS, StudyPaths
+from yoloslim.prune import run_prune, save_checkpoint
+
+
+def write_sparse_checkpoint(cfg: Config) -> None:
+    """`runs/smoke/sparse/weights.pt`: a tiny yolov5n (nc=3) whose gammas are uniform in [0, 0.3)."""
+    torch.manual_seed(0)
+    model = DetectionModel("yolov5n.yaml", nc=3, verbose=False)
+    for bn in (m for m in model.modules() if isinstance(m, nn.BatchNorm2d)):
+        bn.weight.data = 0.3 * torch.rand(bn.num_features)
+    save_checkpoint(model, StudyPaths.of(cfg).sparse / WEIGHTS, train_args={"imgsz": cfg.train.imgsz})
+
+
+def test_run_prune_rejects_unknown_target(smoke_cfg):
+    with pytest.raises(KeyError, match="tiny"):
+        run_prune(smoke_cfg, "tiny")
+
+
+def test_prune_notebook_on_smoke(smoke_cfg, tmp_path):
+    write_sparse_checkpoint(smoke_cfg)
+    executed = tmp_path / "04_prune.ipynb"
+    cmd = [
+        str(ROOT / ".venv" / "bin" / "papermill"),
+        str(ROOT / "notebooks" / "04_prune.ipynb"),
+        str(executed),
+        "-k",
+        "python3",
+        "--cwd",
+        str(ROOT / "notebooks"),
+        "-p",
+        "config",
+        str(ROOT / "params" / "smoke.yaml"),
+        "-p",
+        "item",
+        "small",
+    ]
+    run = subprocess.run(cmd, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+
+    out = StudyPaths.of(smoke_cfg).prune("small")
+    for name in (
+        "weights.pt",
+        "layers.csv",
+        "ratios.csv",
+        "metrics.json",
+        "figures/sparsity.png",
+        "figures/gamma_hist.png",
+    ):
+        assert (out / name).is_file(), name
+    layers = pd.read_csv(out / "layers.csv")
+    assert list(layers.columns) == ["layer", "part", "original", "kept", "pruned_threshold", "align_delta", "note"]
+    assert (layers["kept"] % 8 == 0).all() and set(layers["part"]) == {"backbone", "head"}
+    ratios = pd.read_csv(out / "ratios.csv")
+    assert list(ratios["part"]) == ["backbone", "head", "overall"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["value"] == 0.15 and metrics["params_after"] < metrics["params_before"]
+    for key in ("val_fold", "val_nofold"):
+        assert set(metrics[key]) == {"mAP50", "mAP50-95"} and 0 <= metrics[key]["mAP50"] <= 1
+    assert "small" in executed.read_text()
