@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from yoloslim.config import ROOT, Config, load_config
 
 os.environ.setdefault("MPLBACKEND", "Agg")

@@ -94,7 +94,8 @@ class SparseConfig:
     epochs: int = 30  # sparse-training epochs (the original: 800)
     lr0: float = 0.01  # initial learning rate
     start: Literal["base", "scratch"] = "base"  # start from the trained base model or from scratch
-    exclude_head: bool = True  # never penalize the Detect head's output convolutions and DFL
+    exclude_head: bool = False  # True: leave the Detect head's inner branch BatchNorms unpenalized (so kept);
+    # its output convolutions and DFL have no BatchNorm and are never penalized nor pruned
 
 
 @dataclass

@@ -1,0 +1,134 @@
+"""Figures of the training stages (matplotlib only, nothing downloaded), saved under each stage's `figures/`.
+
+plot_learning_curves({"yolov5n": base / "results.csv", "1/2": half / "results.csv"}, out / "curves.png")
+plot_sl_loss(sparse / "gamma_log.csv", sparse / "figures/sl_loss.png")
+plot_gamma_epochs(sparse / "gamma_hist.csv", sparse / "figures/gamma_epochs.png", thresholds)
+plot_map_vs_base(sparse / "results.csv", base / "results.csv", sparse / "figures/map.png")
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from yoloslim.config import Config  # noqa: E402
+from yoloslim.paths import RESULTS, StudyPaths  # noqa: E402
+
+MAP50, MAP = "metrics/mAP50(B)", "metrics/mAP50-95(B)"
+
+
+def read_results(path: Path) -> pd.DataFrame:
+    """Ultralytics' results.csv with stripped column names."""
+    df = pd.read_csv(path)
+    df.columns = [c.strip() for c in df.columns]
+    return df
+
+
+def plot_learning_curves(results: dict[str, Path], out: Path) -> Path:
+    """Val mAP50-95 and train box loss per epoch, one line per model (label -> results.csv)."""
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    for label, path in results.items():
+        df = read_results(path)
+        for ax, col in zip(axes, (MAP50, MAP, "train/box_loss"), strict=True):
+            if col in df:
+                ax.plot(df["epoch"], df[col], marker="." if len(df) < 40 else None, label=label)
+    for ax, title in zip(axes, ("val mAP50", "val mAP50-95", "train box loss"), strict=True):
+        ax.set(title=title, xlabel="epoch")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    return _save(fig, out)
+
+
+def plot_sl_loss(gamma_log: Path, out: Path) -> Path:
+    """The sparsity loss `sl * mean|gamma|` and mean |gamma| per epoch."""
+    df = pd.read_csv(gamma_log)
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    ax.plot(df["epoch"], df["sl_mloss"], marker=".", color="C3", label="sl_mloss")
+    ax.set(xlabel="epoch", ylabel="sl * mean|gamma|", title="sparsity loss")
+    twin = ax.twinx()
+    twin.plot(df["epoch"], df["gamma_mean"], ls="--", color="C0", label="mean |gamma|")
+    twin.set_ylabel("mean |gamma|")
+    fig.legend(loc="upper right", fontsize=8)
+    ax.grid(alpha=0.3)
+    return _save(fig, out)
+
+
+def plot_gamma_epochs(gamma_hist: Path, out: Path, thresholds: dict[str, float] | None = None) -> Path:
+    """Heat map of the |gamma| distribution (log-spaced bins) over epochs, with the pruning thresholds marked."""
+    df = pd.read_csv(gamma_hist)
+    table = df.pivot_table(index="bin_left", columns="epoch", values="count", aggfunc="sum").sort_index()
+    edges = np.append(table.index.to_numpy(), df["bin_right"].max())
+    edges[0] = edges[1] / 10  # the [0, 1e-4) bin, drawn below 1e-4 on the log axis
+    epochs = table.columns.to_numpy()
+    x = np.append(epochs - 0.5, epochs[-1] + 0.5)
+    frac = table.to_numpy() / np.maximum(table.to_numpy().sum(axis=0, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    mesh = ax.pcolormesh(x, edges, frac, cmap="magma_r", shading="flat")
+    fig.colorbar(mesh, ax=ax, label="fraction of channels")
+    for name, value in (thresholds or {}).items():
+        ax.axhline(value, color="C0", lw=0.8, ls="--")
+        ax.text(x[-1], value, f" {name} {value:g}", va="center", fontsize=7, color="C0")
+    ax.set(yscale="log", xlabel="epoch", ylabel="|gamma|", title="BatchNorm |gamma| over sparse training")
+    return _save(fig, out)
+
+
+def plot_map_vs_base(sparse_results: Path, base_results: Path, out: Path) -> Path:
+    """Val mAP50 and mAP50-95 per epoch of sparse training, next to the base model's."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    for label, path, style in (("base", base_results, "--"), ("sparse", sparse_results, "-")):
+        df = read_results(path)
+        for ax, col in zip(axes, (MAP50, MAP), strict=True):
+            ax.plot(df["epoch"], df[col], ls=style, marker=".", label=label)
+    for ax, title in zip(axes, ("val mAP50", "val mAP50-95"), strict=True):
+        ax.set(title=title, xlabel="epoch")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    return _save(fig, out)
+
+
+def _save(fig: plt.Figure, out: Path) -> Path:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def write_train_figures(cfg: Config, model: str = "base") -> list[Path]:
+    """`train/<model>/figures/learning_curves.png`: this model's curves next to the other trained base/variants."""
+    paths = StudyPaths.of(cfg)
+    labels = {"base": Path(cfg.model.cfg).stem, **{v.name: v.label for v in cfg.variants}}
+    results = {label: paths.train(name) / RESULTS for name, label in labels.items()}
+    results = {label: path for label, path in results.items() if path.is_file()}
+    return [plot_learning_curves(results, paths.train(model) / "figures" / "learning_curves.png")]
+
+
+def write_sparse_figures(cfg: Config) -> list[Path]:
+    """`sparse/figures/`: sl_loss.png, gamma_epochs.png, and map.png (next to the base model, when trained)."""
+    paths = StudyPaths.of(cfg)
+    fig = paths.sparse / "figures"
+    thresholds = cfg.prune.thresholds if cfg.prune.policy == "threshold" else None
+    out = [
+        plot_sl_loss(paths.sparse / "gamma_log.csv", fig / "sl_loss.png"),
+        plot_gamma_epochs(paths.sparse / "gamma_hist.csv", fig / "gamma_epochs.png", thresholds),
+    ]
+    if (paths.train("base") / RESULTS).is_file():
+        out.append(plot_map_vs_base(paths.sparse / RESULTS, paths.train("base") / RESULTS, fig / "map.png"))
+    return out
+
+
+def write_finetune_figures(cfg: Config, model_id: str) -> list[Path]:
+    """`finetune/<model_id>/figures/learning_curves.png`: its curves next to the uniform-width baselines'."""
+    paths = StudyPaths.of(cfg)
+    stage = paths.run / "finetune" / model_id
+    results = {model_id: stage / RESULTS}
+    variants = {v.label: paths.train(v.name) / RESULTS for v in cfg.variants}
+    results |= {label: path for label, path in variants.items() if path.is_file()}
+    return [plot_learning_curves(results, stage / "figures" / "learning_curves.png")]

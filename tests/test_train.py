@@ -1,0 +1,126 @@
+"""Base/variant training on the smoke data: width variants, the 02 notebook, resume and no-rerun, the log tee."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+from yoloslim.config import ROOT, Config
+from yoloslim.modelbuild import build_model, conv_channels
+from yoloslim.paths import StudyPaths
+from yoloslim.train import run_train
+from yoloslim.ultra import tee_output
+
+
+def load_in_fresh_process(*weights: Path) -> list[dict]:
+    """Load checkpoints with plain `ultralytics.YOLO(path)` in a new Python process; their task and conv channels."""
+    code = (
+        "import json, sys\nfrom torch import nn\nfrom ultralytics import YOLO\n"
+        "for p in sys.argv[1:]:\n    m = YOLO(p)\n"
+        "    ch = {n: c.out_channels for n, c in m.model.named_modules() if isinstance(c, nn.Conv2d)}\n"
+        "    print(json.dumps({'task': m.task, 'channels': ch}))\n"
+    )
+    env = {"YOLO_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code, *map(str, weights)], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+
+
+def run_notebook(name: str, tmp_path: Path, **params: str) -> Path:
+    """Execute notebooks/<name> with papermill on the smoke config; returns the executed copy."""
+    import papermill
+
+    out = tmp_path / name
+    papermill.execute_notebook(
+        str(ROOT / "notebooks" / name),
+        str(out),
+        parameters={"config": str(ROOT / "params" / "smoke.yaml"), **params},
+        cwd=str(ROOT / "notebooks"),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    return out
+
+
+def test_variant_is_uniformly_narrower_and_aligned(smoke_cfg: Config) -> None:
+    base = conv_channels(build_model(smoke_cfg, nc=3))
+    half = conv_channels(build_model(smoke_cfg, nc=3, width_scale=0.5))
+    assert base.keys() == half.keys()
+    body = [k for k in base if not k.startswith("model.24.")]  # the Detect head follows nc and its inputs
+    assert all(half[k] % 8 == 0 for k in body)
+    assert all(half[k] == max(8, base[k] // 2) for k in body)  # yolov5n's channels halve exactly
+    smoke_cfg.prune.round_to = 24  # each layer's output channels (its YAML argument) round up to 24
+    wide = build_model(smoke_cfg, nc=3, width_scale=0.5)
+    assert [wide.model[i].conv.out_channels for i in (0, 1, 3, 5, 7)] == [24, 24, 48, 72, 144]
+
+
+def test_notebook_02_trains_base_and_keeps_log_out_of_notebook(smoke_cfg: Config, tmp_path: Path) -> None:
+    executed = run_notebook("02_train.ipynb", tmp_path, item="base")
+    stage = StudyPaths.of(smoke_cfg).train("base")
+    metrics = json.loads((stage / "metrics.json").read_text())
+    assert metrics["model"] == "base" and metrics["imgsz"] == 64 and metrics["epochs"] == 1
+    assert set(metrics["val"]) == {"mAP50", "mAP50-95"} and metrics["params"] > 1e5
+    assert {"epoch", "metrics/mAP50(B)", "metrics/mAP50-95(B)"} <= set(pd.read_csv(stage / "results.csv").columns)
+    log = (stage / "train.log").read_text()
+    assert "Starting training for 1 epochs" in log and "1/1" in log  # Ultralytics' LOGGER and the epoch bar
+    assert (stage / "figures" / "learning_curves.png").stat().st_size > 5000
+    text = executed.read_text()
+    assert "Starting training" not in text and "box_loss" not in text  # the training output stayed out
+    assert executed.stat().st_size < 200_000
+    [loaded] = load_in_fresh_process(stage / "weights.pt")
+    assert loaded["task"] == "detect" and loaded["channels"]["model.0.conv"] == 16
+
+
+class Interrupt(Exception):
+    """Raised by a callback to stop a training after its first epoch."""
+
+
+def _interrupt_after_first_epoch(trainer) -> None:
+    if trainer.epoch == 0:
+        raise Interrupt
+
+
+def test_interrupted_training_resumes_and_finished_one_is_not_rerun(smoke_cfg: Config) -> None:
+    smoke_cfg.train.epochs, smoke_cfg.model.width = 2, 0.125
+    stage = StudyPaths.of(smoke_cfg).train("half")
+    with pytest.raises(Interrupt):
+        run_train(smoke_cfg, "half", callbacks=[("on_model_save", _interrupt_after_first_epoch)])
+    assert not (stage / "weights.pt").exists()
+    assert torch.load(stage / "ultra/weights/last.pt", weights_only=False)["epoch"] == 0
+
+    run_train(smoke_cfg, "half")
+    assert "Resuming training" in (stage / "train.log").read_text()
+    assert pd.read_csv(stage / "results.csv")["epoch"].tolist() == [1, 2]
+    assert json.loads((stage / "params.json").read_text())["finished"] is True
+
+    stamp = (stage / "weights.pt").stat().st_mtime_ns
+    run_train(smoke_cfg, "half")  # same parameters: nothing to do
+    assert (stage / "weights.pt").stat().st_mtime_ns == stamp
+
+    smoke_cfg.train.epochs = 1  # changed parameters: trained again, from scratch
+    run_train(smoke_cfg, "half")
+    assert (stage / "weights.pt").stat().st_mtime_ns != stamp
+    assert pd.read_csv(stage / "results.csv")["epoch"].tolist() == [1]
+
+
+def test_tee_sends_output_to_log_and_terminal_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ultralytics.utils import LOGGER, TQDM
+
+    terminal = io.StringIO()
+    with tee_output(tmp_path / "train.log", terminal=terminal):
+        LOGGER.info("logged line")
+        print("printed line")
+        for _ in TQDM(range(3), desc="bar"):
+            pass
+    log = (tmp_path / "train.log").read_text()
+    assert "logged line" in log and "printed line" in log and "3/3" in log
+    assert "\r" not in log and log.count("bar:") == 1  # the bar's last frame only
+    assert "logged line" in terminal.getvalue() and terminal.getvalue().count("bar:") >= 1
+    captured = capsys.readouterr()
+    assert "logged line" not in captured.out + captured.err
