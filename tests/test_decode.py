@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
-from yoloslim.decode import DecodeTally, Detection, box_iou, crop_box, split_images, tally_image
+from yoloslim.decode import (
+    DecodeTally,
+    Detection,
+    box_iou,
+    cached_decodable,
+    count_decodable,
+    crop_box,
+    split_images,
+    tally_image,
+)
 from yoloslim.synth_codes import clean_image, make_code
 
 NAMES = ["dm", "qr", "bar"]
@@ -78,6 +90,57 @@ def test_without_payloads_only_detection_fraction() -> None:
     row = tallies["all"].row(has_payloads=False)
     assert row["gt_codes"] is None and row["decode_rate"] is None
     assert row["detections"] == 1 and row["detection_decode_fraction"] == 0.0
+
+
+def _write_scenes(root: Path, seeds: range) -> list[Path]:
+    """The scenes saved as the synthetic set stores them: images/<n>.png beside meta/<n>.json."""
+    (root / "images").mkdir(parents=True)
+    (root / "meta").mkdir()
+    images = []
+    for seed in seeds:
+        image, codes = _scene(seed)
+        path = root / "images" / f"{seed}.png"
+        cv2.imwrite(str(path), image)
+        codes = [{**c, "box": [int(v) for v in c["box"]]} for c in codes]  # numpy ints -> JSON
+        (root / "meta" / f"{seed}.json").write_text(json.dumps({"codes": codes}))
+        images.append(path)
+    return images
+
+
+def test_ceiling_counts_what_ground_truth_boxes_decode(tmp_path: Path) -> None:
+    images = _write_scenes(tmp_path, range(4))
+    counts = count_decodable(images, margin=0.15, names=NAMES)
+    tallies = _tally(shift=0.0, seeds=range(4))  # the same scenes, detected exactly at their ground-truth boxes
+    assert counts == {key: tallies[key].decoded for key in [*NAMES, "all"]}
+    assert counts["all"] == sum(counts[c] for c in NAMES) >= 10
+    plain = tmp_path / "plain.png"  # no meta file: no payload ground truth, nothing counted
+    assert cv2.imwrite(str(plain), _scene(0)[0])
+    assert count_decodable([plain], margin=0.15, names=NAMES) == dict.fromkeys([*NAMES, "all"], 0)
+
+
+def test_ceiling_cached_per_split_and_settings(tmp_path: Path) -> None:
+    images = _write_scenes(tmp_path / "data", range(2))
+    cache = tmp_path / "eval" / "gt_decodable.json"
+    counts = cached_decodable(cache, images, split="test", margin=0.15, names=NAMES)
+    assert counts == count_decodable(images, margin=0.15, names=NAMES)
+    stored = json.loads(cache.read_text())
+    stored["entries"][0]["counts"]["all"] = -1  # a marker: a reused entry returns it, a recount would not
+    cache.write_text(json.dumps(stored))
+    assert cached_decodable(cache, images, split="test", margin=0.15, names=NAMES)["all"] == -1
+    assert cached_decodable(cache, images, split="test", margin=0.3, names=NAMES)["all"] >= 0  # other settings
+    assert len(json.loads(cache.read_text())["entries"]) == 2
+    stat = images[0].stat()
+    os.utime(images[0], ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # the data set changed: counted again
+    assert cached_decodable(cache, images, split="test", margin=0.15, names=NAMES) == counts
+
+
+def test_ratio_to_ceiling() -> None:
+    row = DecodeTally(gt_codes=10, decoded=3, gt_decodable=4).row(has_payloads=True)
+    assert row["gt_decodable"] == 4 and row["decode_rate_vs_decodable"] == pytest.approx(0.75)
+    assert row["decode_rate"] == pytest.approx(0.3)
+    assert DecodeTally(gt_codes=5, gt_decodable=0).row(has_payloads=True)["decode_rate_vs_decodable"] is None
+    missing = DecodeTally(detections=2, gt_decodable=3).row(has_payloads=False)
+    assert missing["gt_decodable"] is None and missing["decode_rate_vs_decodable"] is None
 
 
 def test_crop_and_iou() -> None:

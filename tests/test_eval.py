@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from yoloslim.config import ROOT, Config
-from yoloslim.eval_tables import ACCURACY_COLUMNS, DECODE_COLUMNS, MODEL_COLUMNS
-from yoloslim.evaluate import budget_status, evaluate_item, run_eval
+from yoloslim.eval_tables import ACCURACY_COLUMNS, DECODE_COLUMNS, MODEL_COLUMNS, decode_frame
+from yoloslim.evaluate import GT_DECODABLE, budget_status, evaluate_item, run_eval
 from yoloslim.modelbuild import build_model
 from yoloslim.paths import StudyPaths
 from yoloslim.prune import save_checkpoint
@@ -55,7 +55,12 @@ def test_eval_stage_tables_and_notebook(smoke_cfg: Config, tmp_path: Path) -> No
     assert record["environment"]["cpu"] and record["environment"]["threads"] >= 1
     assert record["size_pt_mb"] > 0 and record["size_onnx_mb"] > 0 and record["gflops"] > 0
     assert record["decode"]["has_payloads"] is True and set(record["decode"]["rows"]) == {*names, "all"}
-    assert record["decode"]["rows"]["all"]["gt_codes"] > 0
+    all_row = record["decode"]["rows"]["all"]
+    assert all_row["gt_codes"] >= all_row["gt_decodable"] > 0  # the smoke test set has codes that can decode
+    ceiling = StudyPaths.of(cfg).eval() / GT_DECODABLE
+    (entry,) = json.loads(ceiling.read_text())["entries"]
+    assert entry["settings"]["split"] == "test" and entry["counts"]["all"] == all_row["gt_decodable"]
+    ceiling_stamp = ceiling.stat().st_mtime_ns
     assert record["budget"]["engine"] == cfg.eval.target_engine
     stamp = out.stat().st_mtime_ns
     assert run_eval(cfg, "base").stat().st_mtime_ns == stamp  # up to date: skipped
@@ -76,6 +81,9 @@ def test_eval_stage_tables_and_notebook(smoke_cfg: Config, tmp_path: Path) -> No
     assert set(models["meets_budget"]) <= {"yes", "no", "unknown"}
     decode = pd.read_csv(eval_dir / "decode.csv")
     assert list(decode.columns) == DECODE_COLUMNS and len(decode) == 2 * (len(names) + 1)
+    assert ceiling.stat().st_mtime_ns == ceiling_stamp  # the second model reused the ceiling: counted once
+    by_model = decode.set_index(["model", "class"])["gt_decodable"]
+    assert by_model.loc["base"].equals(by_model.loc["half_lowres"])
     assert json.loads((eval_dir / "environment.json").read_text())["threads"] >= 1
     assert (eval_dir / "figures" / "compare.png").stat().st_size > 1000
     assert view["figure"] == eval_dir / "figures" / "compare.png" and "accuracy (test)" in view["tables"]
@@ -96,6 +104,16 @@ def test_eval_stage_tables_and_notebook(smoke_cfg: Config, tmp_path: Path) -> No
     outputs = [o for c in json.loads(executed.read_text())["cells"] for o in c.get("outputs", [])]
     assert any("accuracy (test)" in "".join(o.get("data", {}).get("text/markdown", "")) for o in outputs)
     assert any("image/png" in o.get("data", {}) for o in outputs)
+
+
+def test_decode_frame_ratio_to_ceiling() -> None:
+    dm = {"gt_codes": 4, "decoded": 1, "gt_decodable": 2, "decode_rate_vs_decodable": 0.5}
+    none_decodable = {"gt_codes": 4, "decoded": 0, "gt_decodable": 0, "decode_rate_vs_decodable": None}
+    frame = decode_frame([{"model": "m", "decode": {"rows": {"dm": dm, "all": none_decodable}}}])
+    assert list(frame.columns) == DECODE_COLUMNS
+    frame = frame.set_index("class")
+    assert frame.loc["dm", "decode_rate_vs_decodable"] == 0.5
+    assert np.isnan(frame.loc["all", "decode_rate_vs_decodable"]) and frame.loc["all", "gt_decodable"] == 0
 
 
 def test_run_eval_names_missing_weights(smoke_cfg: Config) -> None:

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 from ultralytics.nn.tasks import DetectionModel
 from yoloslim.config import ROOT, Config
+from yoloslim.onnx_check import OnnxCheck
 from yoloslim.paths import WEIGHTS, StudyPaths
 from yoloslim.prune import run_prune, save_checkpoint
 
@@ -58,6 +59,7 @@ def test_prune_notebook_on_smoke(smoke_cfg, tmp_path):
         "metrics.json",
         "figures/sparsity.png",
         "figures/gamma_hist.png",
+        "weights.onnx",
     ):
         assert (out / name).is_file(), name
     layers = pd.read_csv(out / "layers.csv")
@@ -69,4 +71,17 @@ def test_prune_notebook_on_smoke(smoke_cfg, tmp_path):
     assert metrics["value"] == 0.15 and metrics["params_after"] < metrics["params_before"]
     for key in ("val_fold", "val_nofold"):
         assert set(metrics[key]) == {"mAP50", "mAP50-95"} and 0 <= metrics[key]["mAP50"] <= 1
+    onnx_check = metrics["onnx_check"]
+    assert onnx_check["aligned"] is True and onnx_check["misaligned"] == []
+    assert onnx_check["outputs_match"] is True and 0 <= onnx_check["max_abs_diff"] < 1e-3
+    assert "|onnx - torch|" in onnx_check["tolerance"]
     assert "small" in executed.read_text()
+
+
+def test_misaligned_onnx_check_raises(tmp_path):
+    channels = {"model.0.conv.weight": 12, "model.1.conv.weight": 32}
+    check = OnnxCheck(tmp_path / "weights.onnx", channels, ["model.0.conv.weight: 12"], 0.0, True, round_to=8)
+    assert check.summary()["aligned"] is False and check.summary()["misaligned"] == ["model.0.conv.weight: 12"]
+    with pytest.raises(RuntimeError, match=r"weights.onnx: .*round_to=8 \(a pruning bug\): model.0.conv.weight: 12"):
+        check.require_aligned()
+    OnnxCheck(tmp_path / "weights.onnx", {"model.1.conv.weight": 32}, [], 0.0, True).require_aligned()

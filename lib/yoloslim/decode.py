@@ -5,13 +5,25 @@ when one detection's crop decodes to its payload and the detection's box overlap
 each code and each detection is matched at most once. Without payloads only the fraction of detections
 that decode is known.
 
+The ceiling: many synthetic codes are too small or blurred to decode even from their exact box. `gt_decodable`
+counts the ground-truth codes that decode when cropped at their own ground-truth box (same margin, same
+decoder); `decode_rate_vs_decodable` = decoded / gt_decodable. It does not depend on the model, so
+`cached_decodable` computes it once per split and decode settings and keeps it in a JSON file.
+
     from yoloslim.decode import measure_decode
     measure_decode(model, images, imgsz=256, conf=0.5, iou=0.6, margin=0.15, names=["dm", "qr", "bar"])
     # {'has_payloads': True, 'rows': {'dm': {'gt_codes': 40, 'decoded': 31, 'decode_rate': 0.775, ...}, 'all': ...}}
+    cached_decodable(Path("runs/demo/eval/gt_decodable.json"), images, split="test", margin=0.15, names=names)
+    # {'dm': 12, 'qr': 15, 'bar': 3, 'all': 30}
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
+import json
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,12 +50,14 @@ class Detection:
 
 @dataclass
 class DecodeTally:
-    """Counts for one class (or all): ground-truth codes and how many were decoded; detections and decodes."""
+    """Counts for one class (or all): ground-truth codes, how many were decoded and how many can be (the
+    ceiling: decoded from their own ground-truth box); detections and decodes."""
 
     gt_codes: int = 0
     decoded: int = 0
     detections: int = 0
     detections_decoded: int = 0
+    gt_decodable: int = 0
 
     def row(self, has_payloads: bool) -> dict[str, float | int | None]:
         """The documented decode.csv columns (GT columns None without payload ground truth)."""
@@ -51,6 +65,8 @@ class DecodeTally:
             "gt_codes": self.gt_codes if has_payloads else None,
             "decoded": self.decoded if has_payloads else None,
             "decode_rate": _ratio(self.decoded, self.gt_codes) if has_payloads else None,
+            "gt_decodable": self.gt_decodable if has_payloads else None,
+            "decode_rate_vs_decodable": _ratio(self.decoded, self.gt_decodable) if has_payloads else None,
             "detections": self.detections,
             "detections_decoded": self.detections_decoded,
             "detection_decode_fraction": _ratio(self.detections_decoded, self.detections),
@@ -152,10 +168,22 @@ def tally_image(
 
 
 def measure_decode(
-    model, images: list[Path], *, imgsz: int, conf: float, iou: float, margin: float, names: list[str]
+    model,
+    images: list[Path],
+    *,
+    imgsz: int,
+    conf: float,
+    iou: float,
+    margin: float,
+    names: list[str],
+    decodable: dict[str, int] | None = None,
 ) -> dict:
-    """Detect codes in `images` with an Ultralytics `YOLO` model at `conf`, decode each detection, tally per class."""
-    tallies = {key: DecodeTally() for key in [*names, "all"]}
+    """Detect codes in `images` with an Ultralytics `YOLO` model at `conf`, decode each detection, tally per class.
+
+    `decodable`: the ceiling of these images (`count_decodable` or `cached_decodable`); counted here when None.
+    """
+    decodable = count_decodable(images, margin=margin, names=names) if decodable is None else decodable
+    tallies = {key: DecodeTally(gt_decodable=decodable.get(key, 0)) for key in [*names, "all"]}
     has_payloads = False
     for path in images:
         result = model.predict(str(path), imgsz=imgsz, conf=conf, iou=iou, verbose=False)[0]
@@ -169,6 +197,70 @@ def measure_decode(
         tally_image(result.orig_img, detections, codes, margin=margin, names=names, tallies=tallies)
     rows = {key: tally.row(has_payloads) for key, tally in tallies.items()}
     return {"has_payloads": has_payloads, "images": len(images), "rows": rows}
+
+
+def count_decodable(images: list[Path], *, margin: float, names: list[str]) -> dict[str, int]:
+    """Per class name and `all`: the ground-truth codes that decode to their payload when cropped at their own
+    ground-truth box with `margin` (all zero without payload ground truth)."""
+    counts = dict.fromkeys([*names, "all"], 0)
+    for path in images:
+        codes = load_ground_truth(path)
+        if not codes:
+            continue
+        image = cv2.imread(str(path))
+        if image is None:
+            raise ValueError(f"{path}: cannot read the image")
+        for code in codes:
+            readable = code["payload"] in decode_crop(crop_box(image, tuple(code["box"]), margin))
+            counts[code["class"]] += readable
+            counts["all"] += readable
+    return counts
+
+
+def cached_decodable(cache: Path, images: list[Path], *, split: str, margin: float, names: list[str]) -> dict[str, int]:
+    """`count_decodable` of a split, kept in the JSON file `cache` (one entry per decode settings).
+
+    An entry is reused when the split, margin, class names, crop enlargement, zxing-cpp version and the images
+    (paths, sizes, modification times) are all the same; otherwise it is counted and added.
+    """
+    cache = Path(cache)
+    settings = {
+        "split": split,
+        "margin": margin,
+        "names": list(names),
+        "min_crop": MIN_CROP,
+        "zxing-cpp": importlib.metadata.version("zxing-cpp"),
+        "images": len(images),
+        "fingerprint": _fingerprint(images),
+    }
+    entries = _read_entries(cache)
+    for entry in entries:
+        if entry.get("settings") == settings:
+            return entry["counts"]
+    counts = count_decodable(images, margin=margin, names=names)
+    entries.append({"settings": settings, "counts": counts})
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=cache.parent, suffix=".tmp", delete=False) as tmp:
+        json.dump({"entries": entries}, tmp, indent=2)
+    os.replace(tmp.name, cache)  # atomic: a parallel evaluation reads the old or the new file, never half of one
+    return counts
+
+
+def _read_entries(cache: Path) -> list[dict]:
+    """The entries of a ceiling cache file; none when it is missing or unreadable (it is then rewritten)."""
+    try:
+        return list(json.loads(cache.read_text())["entries"])
+    except (FileNotFoundError, json.JSONDecodeError, KeyError, TypeError):
+        return []
+
+
+def _fingerprint(images: list[Path]) -> str:
+    """A hash of the images' resolved paths, sizes and modification times."""
+    digest = hashlib.sha1()
+    for path in images:
+        stat = Path(path).stat()
+        digest.update(f"{Path(path).resolve()}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
 
 
 def _ratio(part: int, whole: int) -> float | None:

@@ -17,8 +17,8 @@ ACCURACY_COLUMNS = ["model", "label", "split", "class", "mAP50", "mAP50-95", "pr
 MODEL_COLUMNS = ["model", "label", "kind", "imgsz", "size_pt_mb", "size_onnx_mb", "params_m", "gflops",
                  "torch_cpu_ms", "torch_cpu_p90_ms", "onnx_cpu_ms", "onnx_cpu_p90_ms", "torch_cuda_ms",
                  "torch_cuda_p90_ms", "target_engine", "target_latency_ms", "meets_budget"]  # fmt: skip
-DECODE_COLUMNS = ["model", "class", "gt_codes", "decoded", "decode_rate", "detections", "detections_decoded",
-                  "detection_decode_fraction"]  # fmt: skip
+DECODE_COLUMNS = ["model", "class", "gt_codes", "decoded", "decode_rate", "gt_decodable", "decode_rate_vs_decodable",
+                  "detections", "detections_decoded", "detection_decode_fraction"]  # fmt: skip
 ENGINES = ("torch_cpu", "onnx_cpu", "torch_cuda")
 
 
@@ -74,7 +74,8 @@ def models_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def decode_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
-    """One row per model and class (and `all`): decode rate over ground-truth codes, decoding detections."""
+    """One row per model and class (and `all`): decode rate over ground-truth codes and over those that decode
+    from their own box (NaN when none does, or without payload ground truth), decoding detections."""
     rows = [
         {"model": r["model"], "class": cls, **counts} for r in records for cls, counts in r["decode"]["rows"].items()
     ]
@@ -102,7 +103,11 @@ def display_tables(frames: dict[str, pd.DataFrame], only: str | None = None) -> 
         tables[f"delta vs base ({split})"] = _wide(part, ["delta_mAP50", "delta_mAP50-95"])
     tables["size, params, FLOPs, latency"] = models.set_index("label").drop(columns=["model"]).round(3)
     tables["decode rate"] = decode.pivot_table(
-        index="model", columns="class", values=["decode_rate", "detection_decode_fraction"], sort=False, dropna=False
+        index="model",
+        columns="class",
+        values=["decode_rate", "decode_rate_vs_decodable", "detection_decode_fraction"],
+        sort=False,
+        dropna=False,
     ).round(3)
     return tables
 

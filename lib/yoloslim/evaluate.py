@@ -3,7 +3,9 @@
 One model (`run_eval`) gets `runs/<c>/eval/<model_id>/metrics.json`: accuracy per split and class, checkpoint
 and ONNX size, params, GFLOPs, latency per engine, decode rate on the test split, and whether it meets the
 latency budget. `write_tables` gathers every model's file into `eval/accuracy.csv|json`, `models.csv`,
-`decode.csv`, `environment.json` and `figures/compare.png` (columns in docs/outputs.md).
+`decode.csv`, `environment.json` and `figures/compare.png` (columns in docs/outputs.md). The decode-rate
+ceiling (codes that decode from their own ground-truth box) is the same for every model: it is counted once
+per split and decode settings and kept in `eval/gt_decodable.json`.
 
     from yoloslim.evaluate import run_eval, write_tables, evaluate_item
     run_eval(cfg, "base")           # runs/<c>/eval/base/metrics.json (skipped when up to date)
@@ -23,7 +25,7 @@ from typing import Any
 import yoloslim.ultra  # noqa: F401  (offline Ultralytics: imported before ultralytics)
 from yoloslim.accuracy import measure_accuracy
 from yoloslim.config import Config, LatencyConfig
-from yoloslim.decode import measure_decode, split_images
+from yoloslim.decode import cached_decodable, measure_decode, split_images
 from yoloslim.eval_figures import plot_compare
 from yoloslim.eval_tables import display_tables, study_frames
 from yoloslim.latency import cpu_model, cuda_device, measure_latency, resolve_threads
@@ -32,6 +34,7 @@ from yoloslim.paths import METRICS, StudyPaths
 from yoloslim.study import find_model, study_models
 from yoloslim.ultra import tee_output
 
+GT_DECODABLE = "gt_decodable.json"  # eval/<this>: the decode-rate ceiling, shared by every model of the study
 PACKAGES = ("torch", "ultralytics", "onnx", "onnxruntime", "zxing-cpp", "torch-pruning", "numpy", "opencv-python")
 
 
@@ -46,10 +49,12 @@ def evaluate_weights(
     latency: LatencyConfig,
     decode_margin: float,
     names: list[str],
+    decodable_cache: Path | None = None,
 ) -> dict[str, Any]:
     """Measure one checkpoint: accuracy per split and class, sizes, params, GFLOPs, latency, decode rate.
 
     The decode rate is measured on the test split (the first of `splits` when test is not among them).
+    `decodable_cache`: the JSON file keeping the decode-rate ceiling of that split; counted afresh when None.
     """
     weights, data_yaml = Path(weights), Path(data_yaml)
     yolo = load_model(weights)
@@ -63,7 +68,12 @@ def evaluate_weights(
         timing = measure_latency(yolo.model, onnx, imgsz, latency)
     decode_split = "test" if "test" in splits else splits[0]
     images = split_images(data_yaml, decode_split)
-    decode = measure_decode(yolo, images, imgsz=imgsz, conf=conf, iou=iou, margin=decode_margin, names=names)
+    decodable = None
+    if decodable_cache is not None:
+        decodable = cached_decodable(decodable_cache, images, split=decode_split, margin=decode_margin, names=names)
+    decode = measure_decode(
+        yolo, images, imgsz=imgsz, conf=conf, iou=iou, margin=decode_margin, names=names, decodable=decodable
+    )
     return {
         "weights": str(weights),
         "data": str(data_yaml),
@@ -106,6 +116,7 @@ def run_eval(cfg: Config, model_id: str) -> Path:
             latency=cfg.eval.latency,
             decode_margin=cfg.eval.decode_margin,
             names=list(cfg.data.names),
+            decodable_cache=paths.eval() / GT_DECODABLE,
         )
     record = {
         "model": model.id,

@@ -9,6 +9,7 @@ Two checks:
     from yoloslim.onnx_check import check_onnx
     report = check_onnx(Path("runs/demo/prune/small/weights.pt"), Path("/tmp/onnx"), imgsz=256)
     report.ok, report.misaligned, report.max_abs_diff
+    report.summary()   # what the prune stage records in metrics.json under `onnx_check`
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from yoloslim.prune_groups import excluded_layers
 
 ATOL = 1e-3  # absolute tolerance of ONNX Runtime vs PyTorch outputs
 RTOL = 1e-3  # relative tolerance of ONNX Runtime vs PyTorch outputs
+TOLERANCE = f"|onnx - torch| <= {ATOL:g} + {RTOL:g} * |torch| elementwise"
 
 
 @dataclass
@@ -36,11 +38,30 @@ class OnnxCheck:
     misaligned: list[str]
     max_abs_diff: float
     outputs_match: bool
+    round_to: int = 8
 
     @property
     def ok(self) -> bool:
         """Both checks passed."""
         return not self.misaligned and self.outputs_match
+
+    def require_aligned(self) -> None:
+        """Raise RuntimeError naming the misaligned Convs, if any (after pruning that is a bug)."""
+        if self.misaligned:
+            raise RuntimeError(
+                f"{self.onnx}: Conv output channels not a multiple of round_to={self.round_to} "
+                f"(a pruning bug): {', '.join(self.misaligned)}"
+            )
+
+    def summary(self) -> dict:
+        """The result as JSON-ready values: aligned, misaligned, max_abs_diff, tolerance, outputs_match."""
+        return {
+            "aligned": not self.misaligned,
+            "misaligned": list(self.misaligned),
+            "max_abs_diff": self.max_abs_diff,
+            "tolerance": TOLERANCE,
+            "outputs_match": self.outputs_match,
+        }
 
 
 def conv_channels(onnx_path: Path) -> dict[str, int]:
@@ -56,9 +77,12 @@ def conv_channels(onnx_path: Path) -> dict[str, int]:
     return {node.input[1]: dims[node.input[1]][0] for node in convs}
 
 
-def check_onnx(weights: Path, out_dir: Path, *, imgsz: int, round_to: int = 8) -> OnnxCheck:
-    """Export `weights` to `out_dir/model.onnx` through Ultralytics and run both checks on it."""
+def check_onnx(
+    weights: Path, out_dir: Path, *, imgsz: int, round_to: int = 8, onnx_name: str = "model.onnx"
+) -> OnnxCheck:
+    """Export `weights` to `out_dir/<onnx_name>` through Ultralytics and run both checks on it."""
     onnx_path = export_onnx(Path(weights), Path(out_dir), imgsz)
+    onnx_path = onnx_path.replace(onnx_path.with_name(onnx_name))
     model = load_model(Path(weights)).model.float().eval()
     never_pruned = set(excluded_layers(model))
     excluded = {f"{name}.weight" for name, m in model.named_modules() if m in never_pruned}
@@ -69,7 +93,9 @@ def check_onnx(weights: Path, out_dir: Path, *, imgsz: int, round_to: int = 8) -
     kept = {name: c for name, c in channels.items() if name not in excluded}
     misaligned = [f"{name}: {c}" for name, c in kept.items() if c % round_to]
     diff, match = _compare_outputs(model, onnx_path, imgsz)
-    return OnnxCheck(onnx=onnx_path, channels=kept, misaligned=misaligned, max_abs_diff=diff, outputs_match=match)
+    return OnnxCheck(
+        onnx=onnx_path, channels=kept, misaligned=misaligned, max_abs_diff=diff, outputs_match=match, round_to=round_to
+    )
 
 
 def _compare_outputs(model: torch.nn.Module, onnx_path: Path, imgsz: int) -> tuple[float, bool]:

@@ -5,6 +5,10 @@
     result.ratios                                            # backbone / head / overall pruned fractions
     run_prune(cfg, "small")                                  # runs/<c>/prune/small/ from runs/<c>/sparse/
 
+The stage exports the pruned model to ONNX (`weights.onnx`) and checks it (`yoloslim.onnx_check`): every Conv
+but the Detect outputs has a multiple of `round_to` channels (else it fails: a pruning bug), and ONNX Runtime's
+output matches PyTorch's within a stated tolerance (recorded under `onnx_check` in metrics.json).
+
 How channels are chosen and aligned: `yoloslim.prune_groups`; the beta fold: `yoloslim.prune_fold`; the tables:
 `yoloslim.prune_tables`. YOLOv8/YOLO11 C2f blocks are first rewritten without `chunk` (`yoloslim.c2f`).
 """
@@ -26,6 +30,7 @@ import yoloslim.ultra  # noqa: F401  (Ultralytics offline, before it is first us
 from yoloslim.c2f import split_c2f
 from yoloslim.config import Config
 from yoloslim.modelstats import count_gflops
+from yoloslim.onnx_check import check_onnx
 from yoloslim.paths import METRICS, WEIGHTS, StudyPaths
 from yoloslim.prune_figures import plot_gamma_hist, plot_sparsity
 from yoloslim.prune_fold import apply_deltas, fold_deltas
@@ -41,6 +46,7 @@ from yoloslim.prune_groups import (
 )
 from yoloslim.prune_tables import layer_table, params_by_part, ratio_table
 
+ONNX = "weights.onnx"  # the pruned model's ONNX export, as checked
 _VAL_CONF, _VAL_IOU = 0.001, 0.7  # Ultralytics' own val defaults: the mAP training reports, comparable
 
 
@@ -191,7 +197,10 @@ def prune_weights(
 
 def run_prune(cfg: Config, target: str) -> Path:
     """The prune stage for one target: `runs/<c>/prune/<target>/` from the sparse model, validated with and
-    without the beta fold. Returns the folder.
+    without the beta fold, exported to ONNX and checked. Returns the folder.
+
+    Raises RuntimeError (before metrics.json is written) when a Conv of the ONNX graph other than the Detect
+    outputs has a channel count that is not a multiple of `prune.round_to`.
     """
     from yoloslim.accuracy import measure_accuracy
 
@@ -207,6 +216,8 @@ def run_prune(cfg: Config, target: str) -> Path:
     results = {fold: prune_model(model, **policy, **options, fold_beta=fold, imgsz=imgsz) for fold in (True, False)}
     result = results[cfg.prune.fold_beta]
     out = write_outputs(result, paths.prune(target), ckpt.get("train_args"))
+    onnx = check_onnx(out / WEIGHTS, out, imgsz=imgsz, round_to=cfg.prune.round_to, onnx_name=ONNX)
+    onnx.require_aligned()
     val = {}
     with tempfile.TemporaryDirectory() as tmp:
         for fold, res in results.items():
@@ -232,6 +243,7 @@ def run_prune(cfg: Config, target: str) -> Path:
         "val_nofold": val[False],
         "unpruned_groups": result.unpruned_groups,
         "rewritten_c2f": result.rewritten,
+        "onnx_check": onnx.summary(),
     }
     (out / METRICS).write_text(json.dumps(metrics, indent=2))
     return out
