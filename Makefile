@@ -21,8 +21,9 @@ $(STAMP): pyproject.toml
 system-deps:  ## best effort: Debian's chromium (PDF) and Noto CJK fonts (Chinese reports)
 	@bash lib/yoloslim/templates/install_system_deps.sh
 
-report: setup system-deps  ## run the study of CONFIG (default: the synthetic demo) and build its report
-	.venv/bin/snakemake --snakefile Snakefile --cores $(CORES) --config params=$(CONFIG) --printshellcmds
+report: setup system-deps  ## run the study of CONFIG (default: the synthetic demo) and build its report; GPUS=N shares N GPUs
+	.venv/bin/snakemake --snakefile Snakefile --cores $(CORES) $(if $(GPUS),--resources gpu=$(GPUS)) \
+		--config params=$(abspath $(CONFIG)) --printshellcmds --rerun-incomplete
 	@$(PY) -m yoloslim.cli report-paths $(CONFIG)
 
 test: setup system-deps  ## run the test suite, including the smoke study end to end

@@ -142,7 +142,7 @@ class EvalConfig:
 @dataclass
 class ReportConfig:
     lang: Literal["en", "zh"] = "en"  # language of headings and summary
-    collapse_margin: float = 0.10  # a per-class mAP50-95 drop beyond this flags a collapsed class
+    collapse_margin: float = 0.10  # a class collapsed: its mAP50-95 drop exceeds the model's all-class drop by this
     pdf: bool = True  # print the HTML report to PDF with headless Chromium
 
 
@@ -319,6 +319,9 @@ def _check_values(cfg: Config, path: Path) -> None:
     names = [v.name for v in cfg.variants]
     if len(set(names)) != len(names) or any("/" in n or not n for n in names):
         fail("variants", "distinct folder names without '/'", names)
+    taken = {"base", "sparse", *cfg.prune_targets()}
+    if taken & set(names):
+        fail("variants", f"names other than the other models' ({', '.join(sorted(taken))})", names)
     for i, v in enumerate(cfg.variants):
         if v.width_scale <= 0:
             fail(f"variants[{i}].width_scale", "a positive scale", v.width_scale)

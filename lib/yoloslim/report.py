@@ -1,0 +1,390 @@
+"""The report's numbers: the stages' results files loaded into tables (docs/outputs.md is the contract).
+
+Nothing here measures or trains; every value comes from a file under `runs/<config>/`.
+
+    data = load_report_data(cfg)
+    accuracy_table(data, "val")       # per-class mAP / mmAP of every model
+    model_table(data)                 # size, params, FLOPs, latency per engine, budget mark
+    pareto_front(x, y)                # indices of the models no other model beats on both axes
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from yoloslim.config import Config
+from yoloslim.paths import METRICS, RESULTS, StudyPaths
+from yoloslim.stages import finetune_jobs
+from yoloslim.study import StudyModel, study_models
+
+ENGINES = ("torch_cpu", "onnx_cpu", "torch_cuda")
+MAP_COLUMN = "metrics/mAP50-95(B)"  # Ultralytics' results.csv column of the validation mmAP
+MODEL_COLUMNS = {  # models.csv column -> header in the report
+    "imgsz": "imgsz",
+    "size_pt_mb": ".pt (MB)",
+    "size_onnx_mb": ".onnx (MB)",
+    "params_m": "params (M)",
+    "gflops": "GFLOPs",
+    "torch_cpu_ms": "torch CPU (ms)",
+    "onnx_cpu_ms": "ONNX CPU (ms)",
+    "torch_cuda_ms": "torch CUDA (ms)",
+}
+
+
+@dataclass
+class ReportData:
+    """Every results file of one study, loaded."""
+
+    cfg: Config
+    paths: StudyPaths
+    models: list[StudyModel]
+    counts: pd.DataFrame  # data/counts.csv
+    data_summary: dict[str, Any]  # data/summary.json
+    accuracy: pd.DataFrame  # eval/accuracy.csv
+    table: pd.DataFrame  # eval/models.csv
+    decode: pd.DataFrame  # eval/decode.csv
+    environment: dict[str, Any]  # eval/environment.json
+    sparse: dict[str, Any]  # sparse/metrics.json
+    gamma_log: pd.DataFrame  # sparse/gamma_log.csv
+    prune: dict[str, dict[str, Any]]  # target -> prune/<target>/metrics.json
+    ratios: dict[str, pd.DataFrame]  # target -> prune/<target>/ratios.csv
+    layers: dict[str, pd.DataFrame]  # target -> prune/<target>/layers.csv
+    curves: dict[str, pd.DataFrame]  # trained model id -> its results.csv
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Model id -> report label, in report order."""
+        return {m.id: m.label for m in self.models}
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    """A results CSV; a missing file is an error naming it and the stage that writes it."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: results file missing (see docs/outputs.md for the stage that writes it)")
+    frame = pd.read_csv(path)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A results JSON; a missing file is an error naming it."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: results file missing (see docs/outputs.md for the stage that writes it)")
+    return json.loads(path.read_text())
+
+
+def load_report_data(cfg: Config) -> ReportData:
+    """Load every results file the report shows."""
+    paths = StudyPaths.of(cfg)
+    models = study_models(cfg)
+    targets = list(cfg.prune_targets())
+    trained = {"base": paths.train("base"), **{v.name: paths.train(v.name) for v in cfg.variants}}
+    trained.update({mid: paths.finetune(t, init) for mid, (t, init) in finetune_jobs(cfg).items()})
+    trained["sparse"] = paths.sparse
+    return ReportData(
+        cfg=cfg,
+        paths=paths,
+        models=models,
+        counts=read_csv(paths.data / "counts.csv").fillna({"source": ""}),
+        data_summary=read_json(paths.data / "summary.json"),
+        accuracy=read_csv(paths.eval() / "accuracy.csv"),
+        table=read_csv(paths.eval() / "models.csv"),
+        decode=read_csv(paths.eval() / "decode.csv"),
+        environment=read_json(paths.eval() / "environment.json"),
+        sparse=read_json(paths.sparse / METRICS),
+        gamma_log=read_csv(paths.sparse / "gamma_log.csv"),
+        prune={t: read_json(paths.prune(t) / METRICS) for t in targets},
+        ratios={t: read_csv(paths.prune(t) / "ratios.csv") for t in targets},
+        layers={t: read_csv(paths.prune(t) / "layers.csv") for t in targets},
+        curves={mid: read_csv(folder / RESULTS) for mid, folder in trained.items()},
+    )
+
+
+def data_tree(counts: pd.DataFrame) -> str:
+    """The data set as a text tree: each category with its total, then its sources' counts."""
+    lines = []
+    for category, rows in counts.groupby("category", sort=False):
+        lines.append(f"{category} {int(rows['total'].sum()):,}")
+        sources = [r for r in rows.itertuples() if r.source]
+        for i, row in enumerate(sources):
+            lines.append(f"{'└──' if i == len(sources) - 1 else '├──'} {row.source} {int(row.total):,}")
+    lines.append(f"total {int(counts['total'].sum()):,}")
+    return "\n".join(lines)
+
+
+def split_table(counts: pd.DataFrame) -> pd.DataFrame:
+    """counts.csv with a total row."""
+    cols = ["total", "train", "val", "test"]
+    total = pd.DataFrame([{"category": "total", "source": "", **counts[cols].sum().to_dict()}])
+    return pd.concat([counts[["category", "source", *cols]], total], ignore_index=True)
+
+
+def data_facts(data: ReportData) -> dict[str, Any]:
+    """summary.json's numbers for the data paragraph, instances listed per class."""
+    instances = ", ".join(f"{name} {count:,}" for name, count in data.data_summary["instances"].items())
+    return {**data.data_summary, "instances": instances}
+
+
+def budget_of(data: ReportData) -> tuple[str, float]:
+    """The latency budget's engine and milliseconds, as models.csv records them."""
+    row = data.table.iloc[0]
+    return str(row["target_engine"]), float(row["target_latency_ms"])
+
+
+def report_split(data: ReportData) -> str:
+    """The split the summary judges by: test when it was measured, else val."""
+    return "test" if "test" in set(data.accuracy["split"]) else "val"
+
+
+def accuracy_table(data: ReportData, split: str) -> pd.DataFrame:
+    """mAP and mmAP per class (and all) of every model on `split`; rows are labels in report order."""
+    rows = data.accuracy[data.accuracy["split"] == split]
+    table = rows.pivot_table(index="model", columns="class", values=["mAP50", "mAP50-95"], aggfunc="first")
+    table = table.rename(columns={"mAP50": "mAP", "mAP50-95": "mmAP"}).swaplevel(axis=1)
+    classes = [c for c in [*data.cfg.data.names, "all"] if c in table.columns.get_level_values(0)]
+    table = table.reindex(columns=pd.MultiIndex.from_product([classes, ["mAP", "mmAP"]]))
+    order = [m for m in data.labels if m in table.index]
+    return table.loc[order].rename(index=data.labels).rename_axis(None)
+
+
+def class_costs(data: ReportData, split: str) -> pd.DataFrame:
+    """mmAP drop per class (base minus model; positive means worse) of every model but the base."""
+    table = accuracy_table(data, split).xs("mmAP", axis=1, level=1)
+    base = data.labels["base"]
+    return (table.loc[base] - table.drop(index=base)).round(4)
+
+
+def collapsed_classes(data: ReportData, split: str) -> list[tuple[str, str, float]]:
+    """(model label, class, drop) for every class that fell apart while the average did not.
+
+    A class collapses when its mmAP drop exceeds the model's all-class drop (when positive) by more than
+    `report.collapse_margin`: a uniform loss over every class is a cost, not a collapse.
+    """
+    costs = class_costs(data, split)
+    margin = data.cfg.report.collapse_margin
+    collapsed = []
+    for model, row in costs.iterrows():
+        average = max(float(row.get("all", 0.0)), 0.0)
+        collapsed += [(model, c, float(v)) for c, v in row.drop("all", errors="ignore").items() if v - average > margin]
+    return collapsed
+
+
+def ratio_table(data: ReportData) -> pd.DataFrame:
+    """Pruned fraction of channels and parameters per part (backbone, head, overall) of each model."""
+    rows = {}
+    for target, frame in data.ratios.items():
+        parts = frame.set_index("part")
+        rows[target_labels(data)[target]] = {
+            (part, kind): parts.loc[part, f"{kind}_ratio"] for part in parts.index for kind in ("channel", "param")
+        }
+    base = _part_counts(data.paths.train("base") / "weights.pt")
+    for v in data.cfg.variants:
+        counts = _part_counts(data.paths.train(v.name) / "weights.pt")
+        rows[v.label] = {
+            (part, kind): 1 - counts[part][i] / base[part][i]
+            for part in counts
+            for i, kind in enumerate(("channel", "param"))
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").sort_index(axis=1, level=0, key=_part_order)
+
+
+def target_labels(data: ReportData) -> dict[str, str]:
+    """Prune target -> label of its pruned structure (its inherit model's label, else the first one's)."""
+    labels: dict[str, str] = {}
+    for model_id, (target, init) in finetune_jobs(data.cfg).items():
+        if target not in labels or init == "inherit":
+            labels[target] = data.labels[model_id]
+    return labels
+
+
+def _part_order(index: pd.Index) -> pd.Index:
+    """Sort key putting backbone, head, overall in that order."""
+    return index.map({"backbone": 0, "head": 1, "overall": 2}.get)
+
+
+def _part_counts(weights: Path) -> dict[str, tuple[int, int]]:
+    """(BatchNorm channels, parameters) of a checkpoint's backbone, head and whole network."""
+    import torch
+
+    ckpt = torch.load(weights, map_location="cpu", weights_only=False)
+    model = ckpt.get("ema") or ckpt["model"]
+    n_backbone = len(model.yaml["backbone"])
+    counts = {"backbone": [0, 0], "head": [0, 0]}
+    for i, layer in enumerate(model.model):
+        part = counts["backbone" if i < n_backbone else "head"]
+        part[0] += sum(m.num_features for m in layer.modules() if isinstance(m, torch.nn.BatchNorm2d))
+        part[1] += sum(p.numel() for p in layer.parameters())
+    counts["overall"] = [counts["backbone"][0] + counts["head"][0], counts["backbone"][1] + counts["head"][1]]
+    return {part: (c, p) for part, (c, p) in counts.items()}
+
+
+def model_table(data: ReportData, budget_header: str = "budget") -> pd.DataFrame:
+    """models.csv in report order with labels as index and a budget column (✓ within, ✗ over, ? unmeasured)."""
+    table = data.table.set_index("model").loc[[m for m in data.labels if m in set(data.table["model"])]]
+    out = table[list(MODEL_COLUMNS)].rename(columns=MODEL_COLUMNS)
+    out[budget_header] = [_budget_mark(row) for _, row in table.iterrows()]
+    return out.rename(index=data.labels).rename_axis(None)
+
+
+def _budget_mark(row: pd.Series) -> str:
+    """✓ / ✗ against the row's own target engine and budget, ? when that latency was not measured."""
+    latency = row.get(f"{row['target_engine']}_ms")
+    if latency is None or pd.isna(latency):
+        return "?"
+    return "✓" if meets_budget(row) else "✗"
+
+
+def meets_budget(row: pd.Series) -> bool:
+    """Whether a models.csv row meets its latency budget (its `meets_budget` column)."""
+    return str(row["meets_budget"]).strip().lower() in ("true", "1", "1.0", "yes")
+
+
+def unmeasured_engines(data: ReportData) -> list[str]:
+    """Latency engines with no measurement for any model (e.g. torch_cuda on a CPU machine)."""
+    return [e for e in ENGINES if f"{e}_ms" not in data.table or data.table[f"{e}_ms"].isna().all()]
+
+
+def decode_table(data: ReportData) -> pd.DataFrame:
+    """Decode rate per class of every model: decoded / ground-truth codes, and / decodable codes when measured."""
+    values = {"decode_rate": "/ gt", "decode_rate_vs_decodable": "/ decodable"}
+    values = {k: v for k, v in values.items() if k in data.decode and data.decode[k].notna().any()}
+    table = data.decode.pivot_table(index="model", columns="class", values=list(values), aggfunc="first", dropna=False)
+    classes = [c for c in [*data.cfg.data.names, "all"] if c in table.columns.get_level_values(1)]
+    table = table.rename(columns=values, level=0).swaplevel(axis=1)
+    table = table.reindex(columns=pd.MultiIndex.from_product([classes, list(values.values())]))
+    order = [m for m in data.labels if m in table.index]
+    return table.loc[order].rename(index=data.labels).rename_axis(index=None)
+
+
+def tradeoff_points(data: ReportData) -> pd.DataFrame:
+    """One row per model: label, kind, test (else val) mmAP of all classes, target-engine latency, GFLOPs."""
+    split = report_split(data)
+    acc = data.accuracy[(data.accuracy["split"] == split) & (data.accuracy["class"] == "all")]
+    acc = acc.set_index("model")["mAP50-95"]
+    table = data.table.set_index("model")
+    rows = []
+    for model in data.models:
+        if model.id in table.index and model.id in acc.index:
+            row = table.loc[model.id]
+            latency = row.get(f"{row['target_engine']}_ms")
+            rows.append(
+                {
+                    "model": model.id,
+                    "label": model.label,
+                    "kind": model.kind,
+                    "mmAP": acc[model.id],
+                    "latency_ms": latency,
+                    "gflops": row["gflops"],
+                    "meets_budget": meets_budget(row),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def pareto_front(x: list[float], y: list[float]) -> list[int]:
+    """Indices of the points that no other point beats (x lower or equal, y higher or equal, one strictly).
+
+    Lower x is better (latency, FLOPs), higher y is better (accuracy). Sorted by x; NaN points are skipped.
+    """
+    points = [(xi, yi, i) for i, (xi, yi) in enumerate(zip(x, y, strict=True)) if not (pd.isna(xi) or pd.isna(yi))]
+    front = []
+    for xi, yi, i in points:
+        dominated = any(xj <= xi and yj >= yi and (xj < xi or yj > yi) for xj, yj, _ in points)
+        if not dominated:
+            front.append((xi, i))
+    return [i for _, i in sorted(front)]
+
+
+def convergence_table(data: ReportData) -> pd.DataFrame:
+    """Fine-tuned and uniform-width models: final validation mmAP and epochs to reach 90% of it."""
+    rows = {}
+    for model in data.models:
+        if model.kind in ("pruned", "variant") and model.id in data.curves:
+            curve = data.curves[model.id]
+            final = float(curve[MAP_COLUMN].iloc[-1])
+            reached = curve.loc[curve[MAP_COLUMN] >= 0.9 * final, "epoch"]
+            rows[model.label] = {
+                "kind": model.kind,
+                "epochs": int(curve["epoch"].iloc[-1]),
+                "epochs_to_90": int(reached.iloc[0]) if len(reached) else None,
+                "final": round(final, 4),
+            }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested mappings as (dotted key, value) rows; lists stay values."""
+    if not isinstance(value, dict):
+        return [(prefix, value)]
+    return [row for key, inner in value.items() for row in flatten(inner, f"{prefix}.{key}" if prefix else str(key))]
+
+
+def environment_table(data: ReportData) -> pd.DataFrame:
+    """environment.json flattened to rows of (item, value); nested keys are joined with dots."""
+    rows = [(k, "—" if v is None else v) for k, v in flatten(data.environment)]
+    return pd.DataFrame(rows, columns=["item", "value"]).set_index("item").rename_axis(None)
+
+
+def sparse_facts(data: ReportData) -> dict[str, Any]:
+    """The numbers of the sparse-training paragraph: sl, its schedule, epochs, last sl_mloss, val mmAP."""
+    val = data.accuracy[(data.accuracy["split"] == "val") & (data.accuracy["class"] == "all")]
+    val = val.set_index("model")["mAP50-95"]
+    return {
+        "sl": data.sparse.get("sl", data.cfg.sparse.sl),
+        "schedule": data.cfg.sparse.schedule,
+        "epochs": int(data.curves["sparse"]["epoch"].iloc[-1]),
+        "sl_mloss": f"{float(data.sparse['sl_mloss']):.6g}",
+        "base": f"{val['base']:.3f}" if "base" in val else "—",
+        "sparse": f"{val['sparse']:.3f}" if "sparse" in val else "—",
+    }
+
+
+def gamma_fractions(data: ReportData) -> pd.DataFrame:
+    """Last epoch of gamma_log.csv: the fraction of gammas under each prune target."""
+    columns = [c for c in data.gamma_log.columns if c.startswith("frac_under_")]
+    last = data.gamma_log[columns].iloc[[-1]]
+    return last.rename(columns=lambda c: c.removeprefix("frac_under_")).rename(index=lambda _: "gamma")
+
+
+def prune_facts(data: ReportData, target: str) -> dict[str, Any]:
+    """The numbers of one pruned model's paragraph, from its metrics.json and layers.csv."""
+    metrics, layers = data.prune[target], data.layers[target]
+    delta = pd.to_numeric(layers["align_delta"], errors="coerce").fillna(0)
+    value = f"{metrics['value']:g}"
+    if metrics["policy"] != "threshold" and metrics.get("threshold") is not None:
+        value += f" (|gamma| < {float(metrics['threshold']):.3g})"
+    return {
+        "label": target_labels(data)[target],
+        "policy": metrics["policy"],
+        "value": value,
+        "round_to": metrics["round_to"],
+        "round_dir": metrics["round_dir"],
+        "params_before": f"{int(metrics['params_before']):,}",
+        "params_after": f"{int(metrics['params_after']):,}",
+        "gflops_before": f"{float(metrics['gflops_before']):.3g}",
+        "gflops_after": f"{float(metrics['gflops_after']):.3g}",
+        "restored": int(delta[delta > 0].sum()),
+        "removed": int(-delta[delta < 0].sum()),
+        "fold": f"{float(metrics['val_fold']['mAP50-95']):.3f}",
+        "nofold": f"{float(metrics['val_nofold']['mAP50-95']):.3f}",
+        "unpruned": "; ".join(_group_text(g) for g in metrics.get("unpruned_groups") or []),
+    }
+
+
+def _group_text(group: Any) -> str:
+    """One unpruned group as text: its layers and the reason, when recorded."""
+    if not isinstance(group, dict):
+        return str(group)
+    layers = group.get("layers", [])
+    layers = ", ".join(map(str, layers)) if isinstance(layers, list) else str(layers)
+    return f"{layers} ({group['reason']})" if group.get("reason") else layers
+
+
+def convergence_curves(data: ReportData) -> dict[str, pd.DataFrame]:
+    """Label -> results.csv of every fine-tuned and uniform-width model (the convergence figure)."""
+    return {m.label: data.curves[m.id] for m in data.models if m.kind in ("pruned", "variant") and m.id in data.curves}

@@ -1,0 +1,186 @@
+"""Section 3 of the report, written from the measured numbers (English or Chinese).
+
+write_summary(load_report_data(cfg), "en")  # markdown bullets
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from yoloslim.report import (
+    ReportData,
+    budget_of,
+    class_costs,
+    collapsed_classes,
+    convergence_table,
+    report_split,
+    tradeoff_points,
+    unmeasured_engines,
+)
+
+PHRASES: dict[str, dict[str, str]] = {
+    "en": {
+        "budget_met": "**{n} of {total}** models meet the budget of {budget:g} ms on `{engine}`: {models}. "
+        "The most accurate of them is **{best}** ({split} mmAP {acc:.3f}, {latency:.2f} ms).",
+        "budget_none": "**No model meets** the budget of {budget:g} ms on `{engine}`. The fastest, **{fast}**, "
+        "takes {latency:.2f} ms, {factor:.1f}× the budget ({split} mmAP {acc:.3f}).",
+        "budget_unmeasured": "The budget engine `{engine}` was not measured on this machine, so no model can "
+        "be judged against the {budget:g} ms budget.",
+        "cost": "Accuracy cost of **{model}** against the base ({split} mmAP drop per class): {costs}.",
+        "collapsed": "**Collapsed classes** (a class's mmAP drop exceeds its model's average drop by more than "
+        "{margin:g}): {items}.",
+        "no_collapse": "No class collapsed: no class's mmAP drop exceeds its model's average drop by more than "
+        "{margin:g}.",
+        "convergence": "Fine-tuning convergence: the pruned models reached 90% of their final val mmAP after "
+        "{pruned:.1f} epochs on average, the uniform baselines after {variants:.1f} ({verdict}).",
+        "slower": "pruned models converged more slowly",
+        "faster": "pruned models converged faster",
+        "same": "about as fast",
+        "next_imgsz": "Next: a lower input size pays off: **{variant}** at {imgsz} px runs at {latency:.2f} ms "
+        "against {full:.2f} ms for **{same}** at full size; prune at the lower size and judge by mAP.",
+        "next_prune": "Next: prune harder. The budget needs a {factor:.1f}× speed-up over the fastest model; "
+        "raise the largest threshold above {value:g}, or use `prune.policy: fraction` with a larger fraction.",
+        "next_engine": "Latency and FLOPs disagree here (the fewest FLOPs: **{flops}**; the fastest: **{fast}**): "
+        "measure on the target engine before choosing.",
+        "unmeasured": "Not measured on this machine: {engines}.",
+    },
+    "zh": {
+        "budget_met": "共 **{n}/{total}** 个模型满足 `{engine}` 上 {budget:g} ms 的时延预算：{models}。"
+        "其中精度最高的是 **{best}**（{split} mmAP {acc:.3f}，{latency:.2f} ms）。",
+        "budget_none": "**没有模型满足** `{engine}` 上 {budget:g} ms 的时延预算。最快的 **{fast}** 需要 "
+        "{latency:.2f} ms，为预算的 {factor:.1f} 倍（{split} mmAP {acc:.3f}）。",
+        "budget_unmeasured": "本机未测量预算所用的引擎 `{engine}`，无法判断模型是否满足 {budget:g} ms 的预算。",
+        "cost": "**{model}** 相对基础模型的精度损失（{split} 各类别 mmAP 下降）：{costs}。",
+        "collapsed": "**出现崩塌的类别**（该类 mmAP 下降比模型整体下降多出 {margin:g} 以上）：{items}。",
+        "no_collapse": "没有类别崩塌：各类别 mmAP 的下降均未比模型整体下降多出 {margin:g}。",
+        "convergence": "微调收敛：剪枝模型平均 {pruned:.1f} 轮达到最终验证集 mmAP 的 90%，均匀缩放基线平均 "
+        "{variants:.1f} 轮（{verdict}）。",
+        "slower": "剪枝模型收敛更慢",
+        "faster": "剪枝模型收敛更快",
+        "same": "收敛速度相近",
+        "next_imgsz": "下一步：降低输入尺寸有效：**{variant}** 在 {imgsz} px 下为 {latency:.2f} ms，而全尺寸的 "
+        "**{same}** 为 {full:.2f} ms；建议在较小尺寸下剪枝，并以 mAP 评判。",
+        "next_prune": "下一步：加大剪枝力度。达到预算需要比最快模型再快 {factor:.1f} 倍；可将最大阈值提高到 "
+        "{value:g} 以上，或使用 `prune.policy: fraction` 并增大比例。",
+        "next_engine": "此处时延与计算量不一致（计算量最少：**{flops}**；最快：**{fast}**）："
+        "请在目标引擎上实测后再选择。",
+        "unmeasured": "本机未测量：{engines}。",
+    },
+}
+
+
+def write_summary(data: ReportData, lang: str) -> str:
+    """The summary as markdown bullets: budget, per-class cost, collapse, convergence, next steps."""
+    say = PHRASES[lang]
+    split = report_split(data)
+    points = tradeoff_points(data)
+    engine, budget = budget_of(data)
+    bullets = []
+    measured = points.dropna(subset=["latency_ms"])
+    if measured.empty:
+        bullets.append(say["budget_unmeasured"].format(engine=engine, budget=budget))
+    else:
+        within = measured[measured["meets_budget"]]
+        if len(within):
+            best = within.loc[within["mmAP"].idxmax()]
+            bullets.append(
+                say["budget_met"].format(
+                    n=len(within),
+                    total=len(measured),
+                    budget=budget,
+                    engine=engine,
+                    split=split,
+                    models=", ".join(within["label"]),
+                    best=best["label"],
+                    acc=best["mmAP"],
+                    latency=best["latency_ms"],
+                )
+            )
+        else:
+            fast = measured.loc[measured["latency_ms"].idxmin()]
+            bullets.append(
+                say["budget_none"].format(
+                    budget=budget,
+                    engine=engine,
+                    fast=fast["label"],
+                    latency=fast["latency_ms"],
+                    factor=fast["latency_ms"] / budget,
+                    split=split,
+                    acc=fast["mmAP"],
+                )
+            )
+            bullets.extend(_next_steps(data, measured, budget, say))
+    bullets.append(_cost_sentence(data, points, split, say))
+    bullets.append(_collapse_sentence(data, split, say))
+    convergence = _convergence_sentence(data, say)
+    if convergence:
+        bullets.append(convergence)
+    missing = unmeasured_engines(data)
+    if missing:
+        bullets.append(say["unmeasured"].format(engines=", ".join(f"`{e}`" for e in missing)))
+    return "\n".join(f"- {b}" for b in bullets)
+
+
+def _chosen_model(points: pd.DataFrame) -> pd.Series:
+    """The model the cost sentence describes: the best compressed one within budget, else the best pruned one."""
+    compressed = points[points["kind"].isin(["pruned", "variant"])]
+    within = compressed[compressed["meets_budget"]]
+    pool = within if len(within) else compressed[compressed["kind"] == "pruned"]
+    pool = pool if len(pool) else points[points["kind"] != "base"]
+    return pool.loc[pool["mmAP"].idxmax()]
+
+
+def _cost_sentence(data: ReportData, points: pd.DataFrame, split: str, say: dict[str, str]) -> str:
+    """Per-class mmAP drop of the chosen model against the base."""
+    model = _chosen_model(points)["label"]
+    costs = class_costs(data, split).loc[model]
+    listed = ", ".join(f"{cls} {round(-v, 3) + 0.0:+.3f}".replace("-", "−") for cls, v in costs.items())
+    return say["cost"].format(model=model, split=split, costs=listed)
+
+
+def _collapse_sentence(data: ReportData, split: str, say: dict[str, str]) -> str:
+    """Every (model, class) whose drop exceeds the collapse margin, or that none does."""
+    margin = data.cfg.report.collapse_margin
+    collapsed = collapsed_classes(data, split)
+    if not collapsed:
+        return say["no_collapse"].format(margin=margin)
+    items = "; ".join(f"{model}: {cls} (−{drop:.3f})" for model, cls, drop in collapsed)
+    return say["collapsed"].format(margin=margin, items=items)
+
+
+def _convergence_sentence(data: ReportData, say: dict[str, str]) -> str | None:
+    """Mean epochs to 90% of the final mmAP, pruned models against uniform-width baselines."""
+    table = convergence_table(data)
+    if table.empty or not {"pruned", "variant"} <= set(table["kind"]):
+        return None
+    means = table.groupby("kind")["epochs_to_90"].mean()
+    pruned, variants = float(means["pruned"]), float(means["variant"])
+    verdict = say["slower"] if pruned > variants + 0.5 else say["faster"] if pruned < variants - 0.5 else say["same"]
+    return say["convergence"].format(pruned=pruned, variants=variants, verdict=verdict)
+
+
+def _next_steps(data: ReportData, measured: pd.DataFrame, budget: float, say: dict[str, str]) -> list[str]:
+    """What to try when no model meets the budget, each step backed by a measured number."""
+    steps = []
+    full = {m.id: m for m in data.models}
+    for v in data.cfg.variants:
+        same_width = [o for o in data.cfg.variants if o.width_scale == v.width_scale and o.imgsz is None]
+        rows = measured.set_index("model")
+        if v.imgsz and same_width and v.name in rows.index and same_width[0].name in rows.index:
+            steps.append(
+                say["next_imgsz"].format(
+                    variant=v.label,
+                    imgsz=full[v.name].imgsz,
+                    latency=rows.loc[v.name, "latency_ms"],
+                    same=same_width[0].label,
+                    full=rows.loc[same_width[0].name, "latency_ms"],
+                )
+            )
+            break
+    fastest = measured["latency_ms"].min()
+    steps.append(say["next_prune"].format(factor=fastest / budget, value=max(data.cfg.prune_targets().values())))
+    flops = measured.loc[measured["gflops"].idxmin()]
+    fast = measured.loc[measured["latency_ms"].idxmin()]
+    if flops["model"] != fast["model"]:
+        steps.append(say["next_engine"].format(flops=flops["label"], fast=fast["label"]))
+    return steps

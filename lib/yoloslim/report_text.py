@@ -1,0 +1,123 @@
+"""The report's fixed words, in English and Chinese (`report.lang`); numbers never appear here.
+
+from yoloslim.report_text import text
+text("zh", "s2_1")  # '2.1 稀疏训练'
+"""
+
+from __future__ import annotations
+
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Network slimming report: {name}",
+        "intro": "Every number below is read from the study's results files under `{run}`.",
+        "s1": "1 Preparation",
+        "s1_1": "1.1 Environment",
+        "s1_2": "1.2 Data set",
+        "config_used": "Configuration `{name}` (hash `{digest}`), resolved with all defaults:",
+        "tree": "Data set tree (images per category and source):",
+        "split": "Split per source, train:val:test = {ratio}:",
+        "samples": "Sample images:",
+        "data_summary": "{images} images ({background} without codes), {skipped} skipped, {problems} problems; "
+        "instances: {instances}.",
+        "s2": "2 Pruning",
+        "s2_intro": "Base model `{model}` at {imgsz} px. mAP = mAP@0.5, mmAP = mAP@0.5:0.95, at conf {conf}.",
+        "s2_1": "2.1 Sparse training",
+        "sparse_text": "L1 on BatchNorm gammas with sl = {sl} ({schedule}) for {epochs} epochs; the mean sparsity "
+        "loss of the last epoch is {sl_mloss}. Val mmAP {base} (base) → {sparse} (sparse).",
+        "gamma_fractions": "Fraction of gammas under each prune target, last epoch:",
+        "s2_2": "2.2 Pruning",
+        "s2_2_1": "2.2.1 Sparsity distribution",
+        "prune_text": "**{label}**: {policy} {value}, channels aligned {round_dir} to {round_to}. Params "
+        "{params_before} → {params_after}, GFLOPs {gflops_before} → {gflops_after}. Alignment restored "
+        "{restored} and removed {removed} channels. Val mmAP right after pruning: {fold} with beta folded, "
+        "{nofold} without.",
+        "unpruned": "Groups left unpruned: {groups}.",
+        "s2_2_2": "2.2.2 Pruning ratio",
+        "ratio_note": "Pruned fraction of channels and parameters per part. Uniform-width baselines are "
+        "compared with the base model's channels and parameters.",
+        "s2_3": "2.3 Fine-tuning: validation set",
+        "convergence": "Fine-tuning convergence (validation mmAP per epoch):",
+        "s2_4": "2.4 Results",
+        "s2_4_1": "2.4.1 Test set",
+        "s2_4_2": "2.4.2 Size, parameters, speed and FLOPs",
+        "budget_note": "Budget: {budget} ms on `{engine}` (✓ within, ✗ over).",
+        "decode": "Decode rate per class on the test set: decoded codes / ground-truth codes (`/ gt`), and / codes "
+        "that decode when cropped at their own ground-truth box (`/ decodable`, the data's ceiling):",
+        "tradeoff": "Accuracy against latency and FLOPs; the line joins the Pareto front.",
+        "not_measured": "Not measured on this machine: {what}.",
+        "s3": "3 Summary",
+        "missing": "(not produced: `{path}`)",
+        "model": "model",
+        "class": "class",
+        "budget": "budget",
+        "epochs_to_90": "epochs to 90% of final mmAP",
+        "final": "final mmAP",
+        "part": "part",
+        "channels": "channels",
+        "params": "params",
+        "latency_axis": "latency on {engine} (ms)",
+        "gflops_axis": "GFLOPs",
+        "accuracy_axis": "test mmAP (all classes)",
+        "epoch_axis": "epoch",
+        "item": "item",
+        "value": "value",
+    },
+    "zh": {
+        "title": "网络瘦身剪枝报告：{name}",
+        "intro": "下文所有数字均读自本次实验的结果文件（`{run}`）。",
+        "s1": "1 准备工作",
+        "s1_1": "1.1 环境",
+        "s1_2": "1.2 数据集",
+        "config_used": "配置 `{name}`（哈希 `{digest}`），含全部默认值：",
+        "tree": "数据集目录（各类别、来源的图片数）：",
+        "split": "每个来源按 train:val:test = {ratio} 划分：",
+        "samples": "样例图片：",
+        "data_summary": "共 {images} 张图片（{background} 张无码），跳过 {skipped} 张，问题 {problems} 处；"
+        "目标数：{instances}。",
+        "s2": "2 剪枝",
+        "s2_intro": "基础模型 `{model}`，输入 {imgsz} px。mAP = mAP@0.5，mmAP = mAP@0.5:0.95，置信度阈值 {conf}。",
+        "s2_1": "2.1 稀疏训练",
+        "sparse_text": "对 BN 层 gamma 施加 L1 稀疏，sl = {sl}（{schedule}），训练 {epochs} 轮；最后一轮平均稀疏损失 "
+        "{sl_mloss}。验证集 mmAP：{base}（基础）→ {sparse}（稀疏）。",
+        "gamma_fractions": "最后一轮中低于各剪枝阈值的 gamma 比例：",
+        "s2_2": "2.2 剪枝",
+        "s2_2_1": "2.2.1 稀疏分布",
+        "prune_text": "**{label}**：{policy} {value}，通道数按 {round_dir} 方向对齐到 {round_to} 的倍数。参数量 "
+        "{params_before} → {params_after}，GFLOPs {gflops_before} → {gflops_after}。对齐恢复 {restored} 个、"
+        "去除 {removed} 个通道。剪枝后直接验证 mmAP：折叠 beta {fold}，不折叠 {nofold}。",
+        "unpruned": "未剪枝的组：{groups}。",
+        "s2_2_2": "2.2.2 剪枝比例",
+        "ratio_note": "各部分被剪掉的通道与参数比例。均匀缩放的基线与基础模型的通道数、参数量比较。",
+        "s2_3": "2.3 微调：验证集",
+        "convergence": "微调收敛情况（每轮验证集 mmAP）：",
+        "s2_4": "2.4 结果",
+        "s2_4_1": "2.4.1 测试集",
+        "s2_4_2": "2.4.2 模型大小、参数量、推理时间与计算量",
+        "budget_note": "时延预算：`{engine}` 上 {budget} ms（✓ 达标，✗ 超出）。",
+        "decode": "测试集各类别解码率：成功解码数 / 真实码数（`/ gt`），以及 / 按真实框裁剪即可解码的码数"
+        "（`/ decodable`，数据本身的上限）：",
+        "tradeoff": "精度与时延、计算量的关系；折线连接帕累托前沿。",
+        "not_measured": "本机未测量：{what}。",
+        "s3": "3 总结",
+        "missing": "（未生成：`{path}`）",
+        "model": "模型",
+        "class": "类别",
+        "budget": "预算",
+        "epochs_to_90": "达到最终 mmAP 90% 的轮数",
+        "final": "最终 mmAP",
+        "part": "部分",
+        "channels": "通道",
+        "params": "参数",
+        "latency_axis": "{engine} 时延 (ms)",
+        "gflops_axis": "GFLOPs",
+        "accuracy_axis": "测试集 mmAP（全部类别）",
+        "epoch_axis": "轮次",
+        "item": "项目",
+        "value": "值",
+    },
+}
+
+
+def text(lang: str, key: str, **values: object) -> str:
+    """The phrase `key` in `lang` ("en" or "zh"), with `{placeholders}` filled from `values`."""
+    return TEXT[lang][key].format(**values)

@@ -1,0 +1,81 @@
+"""Loading params files: clear errors naming the file and key; seed.yaml (the original study) loads and dry-runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import write_params
+from PIL import Image
+from test_workflow import SNAKEMAKE, dry_run, job_counts
+from yoloslim.config import ROOT, ConfigError, load_config
+
+
+def tiny_dataset(root: Path) -> Path:
+    """A two-image data set in the study's category/source layout."""
+    for category, source, cls in [("dmcode", "custom", 0), ("qrcode", "argos", 1)]:
+        images, labels = root / category / source / "images", root / category / source / "labels"
+        images.mkdir(parents=True)
+        labels.mkdir(parents=True)
+        Image.fromarray(np.full((32, 32, 3), 200, np.uint8)).save(images / "a.jpg")
+        (labels / "a.txt").write_text(f"{cls} 0.5 0.5 0.4 0.4\n")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"train": {"epoch": 3}}, "unknown key 'train.epoch'; did you mean 'train.epochs'?"),
+        ({"prune": {"treshold": {"a": 0.1}}}, "did you mean 'prune.thresholds'?"),
+        ({"train": {"batch": "big"}}, "'train.batch' must be int, got 'big'"),
+        ({"eval": {"target_engine": "npu"}}, "'eval.target_engine' must be one of"),
+        ({"data": {"root": "no/such/folder"}}, "'data.root' must be an existing data set folder"),
+        ({"variants": [{"name": "a/b"}]}, "'variants' must be distinct folder names"),
+    ],
+)
+def test_config_errors_name_file_and_key(tmp_path: Path, overrides: dict, message: str) -> None:
+    params = write_params(tmp_path, overrides)
+    with pytest.raises(ConfigError) as err:
+        load_config(params)
+    assert message in str(err.value) and str(params) in str(err.value)
+
+
+def test_unset_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("YOLOSLIM_DATA", raising=False)
+    with pytest.raises(ConfigError, match=r"seed.yaml: 'data.root' must be a path whose environment variables are set"):
+        load_config(ROOT / "params" / "seed.yaml")
+
+
+def test_missing_params_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="params file not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_seed_loads_and_dry_runs(out_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tiny_dataset(out_root / "codes")
+    monkeypatch.setenv("YOLOSLIM_DATA", str(data))
+    cfg = load_config(ROOT / "params" / "seed.yaml")
+    assert (cfg.model.cfg, cfg.train.imgsz, cfg.train.epochs, cfg.sparse.epochs) == ("yolov5s.yaml", 640, 1050, 800)
+    assert cfg.sparse.sl == pytest.approx(6e-4) and cfg.prune.round_to == 8 and cfg.eval.conf == 0.5
+    assert cfg.prune_targets() == {"large": 0.01, "middle": 0.10, "small": 0.15}
+    assert [(v.label, v.imgsz) for v in cfg.variants] == [("1/2", None), ("1/2_320", 320)]
+    assert cfg.data.root == str(data)
+    out = dry_run(ROOT / "params" / "seed.yaml")
+    assert job_counts(out) == {
+        "data": 1, "train": 3, "sparse": 1, "prune": 3, "finetune": 3, "eval_model": 7, "eval_tables": 1,
+        "report": 1, "all": 1,
+    }  # fmt: skip
+    assert "gpu=1" in out  # train.device "0": each training job holds one GPU
+
+
+def test_workflow_reports_config_errors(tmp_path: Path) -> None:
+    params = write_params(tmp_path, {"train": {"epoch": 3}})
+    env = {**os.environ, "YOLOSLIM_OUT": str(tmp_path)}
+    command = [SNAKEMAKE, "-n", "--cores", "1", "--config", f"params={params}"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
+    assert done.returncode != 0
+    assert "did you mean 'train.epochs'?" in done.stdout + done.stderr
+    assert not (tmp_path / "runs").exists()  # nothing written for an invalid config

@@ -1,0 +1,107 @@
+"""The whole smoke study through Snakemake: report, caching, one changed threshold, a failing stage.
+
+One test, in steps that build on each other (each step needs the finished study of the one before).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from test_workflow import SNAKEMAKE, job_counts
+from yoloslim.config import ROOT, load_config
+from yoloslim.report_build import find_browser, network_loads
+from yoloslim.study import study_models
+
+pytestmark = pytest.mark.e2e
+
+HEADINGS = ["1 Preparation", "1.1 Environment", "1.2 Data set", "2 Pruning", "2.1 Sparse training",
+            "2.2.1 Sparsity distribution", "2.2.2 Pruning ratio", "2.3 Fine-tuning: validation set", "2.4.1 Test set",
+            "2.4.2 Size, parameters, speed and FLOPs", "3 Summary"]  # fmt: skip
+
+
+def snakemake(params: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    """Run the workflow on 2 cores with outputs under `out`; stdout and stderr together."""
+    return subprocess.run(
+        [SNAKEMAKE, "--cores", "2", "--printshellcmds", "--config", f"params={params}", *extra],
+        cwd=ROOT, env={**os.environ, "YOLOSLIM_OUT": str(out)}, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
+def check_report(out: Path) -> None:
+    """The smoke report: every section, every model in the tables, numbers equal to the results files."""
+    cfg = load_config(ROOT / "params" / "smoke.yaml")
+    html = (out / "reports" / "smoke" / "report.html").read_text(encoding="utf-8")
+    for heading in HEADINGS:
+        assert f">{heading}" in html, heading
+    val = html[html.index(">2.3 Fine-tuning") : html.index(">2.4 Results")]
+    accuracy = pd.read_csv(out / "runs" / "smoke" / "eval" / "accuracy.csv")
+    for model in study_models(cfg):
+        row = re.search(rf"<th>{re.escape(model.label)}</th>(.*?)</tr>", val, flags=re.S)
+        assert row, model.label
+        cells = re.findall(r"<td>(.*?)</td>", row.group(1))
+        expected = accuracy[
+            (accuracy["model"] == model.id) & (accuracy["split"] == "val") & (accuracy["class"] == "all")
+        ]
+        assert cells[-1] == f"{expected['mAP50-95'].iloc[0]:.3f}"  # all classes, mmAP
+    assert html.count("data:image/png;base64") >= 8 and not network_loads(html)
+    assert "Not measured on this machine" in html  # no CUDA here: torch_cuda latency
+    if find_browser():
+        assert (out / "reports" / "smoke" / "report.pdf").stat().st_size > 10_000
+
+
+def corrupt_copy(synth: Path, dest: Path) -> Path:
+    """A small copy of the synthetic data set with one malformed label line."""
+    for source in sorted((synth / "dmcode").iterdir())[:2]:
+        shutil.copytree(source, dest / "dmcode" / source.name)
+    label = sorted((dest / "dmcode").rglob("*.txt"))[0]
+    label.write_text(label.read_text() + "7 0.5 0.5 0.2\n")
+    return label
+
+
+def test_smoke_study_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    start = time.monotonic()
+    done = snakemake(ROOT / "params" / "smoke.yaml", out)
+    assert done.returncode == 0, done.stdout[-6000:]
+    first = time.monotonic() - start
+    assert "rule train:" in done.stdout and "Epoch" in done.stdout  # stages and training progress are shown
+    check_report(out)
+
+    # a finished study reruns nothing, in seconds
+    start = time.monotonic()
+    again = snakemake(ROOT / "params" / "smoke.yaml", out)
+    assert again.returncode == 0 and "Nothing to be done" in again.stdout, again.stdout[-3000:]
+    assert time.monotonic() - start < 20
+
+    # one threshold changed (same study name): only that model's prune, fine-tune and eval, the tables, the report
+    data = yaml.safe_load((ROOT / "params" / "smoke.yaml").read_text())
+    data["prune"]["thresholds"]["small"] = 0.2
+    changed = tmp_path / "smoke.yaml"
+    changed.write_text(yaml.safe_dump(data))
+    plan = snakemake(changed, out, "-n")
+    assert job_counts(plan.stdout) == {"prune": 1, "finetune": 1, "eval_model": 1, "eval_tables": 1, "report": 1,
+                                       "all": 1}, plan.stdout[-3000:]  # fmt: skip
+    jobs = re.findall(r"rule (\w+):\n(?:    .*\n)*?    output: (\S+)", plan.stdout)
+    assert {(rule, Path(path).parent.name) for rule, path in jobs if rule in ("prune", "finetune", "eval_model")} == {
+        ("prune", "small"), ("finetune", "small"), ("eval_model", "small")}  # fmt: skip
+
+    # a failing stage stops with the failing cell shown and keeps its executed notebook
+    label = corrupt_copy(out / "runs" / "smoke" / "synth", tmp_path / "bad")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({**data, "name": "bad", "data": {"root": str(tmp_path / "bad"), "lenient": False}}))
+    failed = snakemake(bad, out)
+    assert failed.returncode != 0
+    assert "Exception encountered at" in failed.stdout and label.name in failed.stdout, failed.stdout[-6000:]
+    executed = out / "runs" / "bad" / "notebooks" / "01_dataset.ipynb"
+    assert executed.is_file() and label.name in executed.read_text()
+    assert (out / "reports" / "smoke" / "report.html").is_file()  # the finished study is untouched
+    print(f"first run: {first:.0f} s")

@@ -1,0 +1,230 @@
+"""The report builder on a hand-made set of results files in the documented format (docs/outputs.md).
+
+The numbers are chosen so the answers are known: `nas_0.01(large)` is the most accurate model within
+the 50 ms budget, `nas_0.15(small)` loses class `qr` (a collapse), and GPU latency was not measured.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from conftest import write_params
+from yoloslim.config import ROOT, Config, load_config
+from yoloslim.paths import StudyPaths
+from yoloslim.report import pareto_front
+from yoloslim.report_build import find_browser, network_loads
+from yoloslim.study import study_models
+
+NAMES = ["dm", "qr", "bar"]
+# model id -> (mAP50-95 of all classes, onnx_cpu ms, GFLOPs); per-class values derive from these
+MODELS = {
+    "base": (0.80, 60.0, 4.2),
+    "sparse": (0.78, 60.0, 4.2),
+    "large": (0.75, 30.0, 2.1),
+    "middle": (0.70, 52.0, 1.5),
+    "small": (0.55, 8.0, 0.9),
+    "half": (0.60, 10.0, 1.1),
+    "half_lowres": (0.50, 4.0, 0.3),
+}
+PER_CLASS = {"dm": 0.0, "qr": 0.02, "bar": -0.02}  # offsets from the all-class value
+COLLAPSE = ("small", "qr", 0.40)  # this model's qr mAP50-95 falls to this
+
+
+def _png(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    plt.imsave(path, np.linspace(0, 1, 64).reshape(8, 8))
+
+
+def _curve(path: Path, final: float, epochs: int, speed: float) -> None:
+    """results.csv whose mAP50-95 approaches `final` (higher speed: earlier)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    epoch = np.arange(1, epochs + 1)
+    value = final * (1 - np.exp(-speed * epoch)) / (1 - np.exp(-speed * epochs))
+    pd.DataFrame({"epoch": epoch, "train/box_loss": 1 / epoch, "metrics/mAP50(B)": value,
+                  "metrics/mAP50-95(B)": value}).to_csv(path, index=False)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[float, Path]:
+    """Real, tiny Ultralytics checkpoints at full and half width (the report counts their channels and params)."""
+    from ultralytics.nn.tasks import DetectionModel, yaml_model_load
+
+    folder = tmp_path_factory.mktemp("checkpoints")
+    paths = {}
+    for width in (1.0, 0.5):
+        spec = yaml_model_load("yolov5n.yaml")
+        spec["scales"] = {"n": [0.33, 0.25 * width, 1024]}
+        paths[width] = folder / f"w{width}.pt"
+        torch.save({"model": DetectionModel(spec, nc=3, verbose=False)}, paths[width])
+    return paths
+
+
+def _accuracy(model: str, split: str) -> list[dict]:
+    all_map = MODELS[model][0] - (0.01 if split == "test" else 0)
+    rows = []
+    for cls in [*NAMES, "all"]:
+        value = all_map + PER_CLASS.get(cls, 0)
+        if (model, cls) == COLLAPSE[:2]:
+            value = COLLAPSE[2]
+        rows.append({"model": model, "split": split, "class": cls, "mAP50": round(value + 0.1, 3),
+                     "mAP50-95": round(value, 3), "precision": 0.9, "recall": 0.8})  # fmt: skip
+    return rows
+
+
+def write_results(cfg: Config, checkpoints: dict[float, Path]) -> None:
+    """Every results file the report reads, for the smoke study's models."""
+    p = StudyPaths.of(cfg)
+    for folder in [p.data, p.sparse, p.eval(), *[p.prune(t) for t in cfg.prune_targets()]]:
+        folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame([{"category": "dmcode", "source": "custom", "total": 25, "train": 20, "val": 4, "test": 1},
+                  {"category": "dmcode", "source": "dpm", "total": 10, "train": 8, "val": 2, "test": 0},
+                  {"category": "AiFail", "source": None, "total": 5, "train": 4, "val": 1, "test": 0}]).to_csv(
+        p.data / "counts.csv", index=False)  # fmt: skip
+    (p.data / "summary.json").write_text(
+        json.dumps(
+            {"images": 40, "background": 3, "skipped": 0, "problems": 0, "instances": {"dm": 30, "qr": 0, "bar": 0}}
+        )
+    )
+    for name in ("split", "samples"):
+        _png(p.data / "figures" / f"{name}.png")
+    for model, width, speed in [("base", 1.0, 0.5), ("half", 0.5, 1.0), ("half_lowres", 0.5, 1.0)]:
+        p.train(model).mkdir(parents=True)
+        shutil.copy(checkpoints[width], p.train(model) / "weights.pt")
+        _curve(p.train(model) / "results.csv", MODELS[model][0], 6, speed)
+    _curve(p.sparse / "results.csv", MODELS["sparse"][0], 4, 1.0)
+    (p.sparse / "metrics.json").write_text(json.dumps({"sl": 0.05, "sl_mloss": 0.004755}))
+    pd.DataFrame({"epoch": [1, 2], "sl": [0.05, 0.05], "sl_mloss": [0.01, 0.004755], "gamma_mean": [0.9, 0.5],
+                  **{f"frac_under_{t}": [0.0, f] for t, f in [("large", 0.1), ("middle", 0.4), ("small", 0.6)]}}
+                 ).to_csv(p.sparse / "gamma_log.csv", index=False)  # fmt: skip
+    for name in ("sl_loss", "gamma_epochs", "map"):
+        _png(p.sparse / "figures" / f"{name}.png")
+    for i, (target, value) in enumerate(cfg.prune_targets().items()):
+        folder = p.prune(target)
+        _png(folder / "figures" / "sparsity.png")
+        pd.DataFrame([{"part": part, "channels_before": 100, "channels_after": 100 - r, "channel_ratio": r / 100,
+                       "params_before": 1000, "params_after": 1000 - 10 * r, "param_ratio": r / 100}
+                      for part, r in [("backbone", 20 + i), ("head", 30 + i), ("overall", 25 + i)]]).to_csv(
+            folder / "ratios.csv", index=False)  # fmt: skip
+        pd.DataFrame([{"layer": "model.0.conv", "part": "backbone", "original": 16, "kept": 8, "pruned_threshold": 10,
+                       "align_delta": 2, "note": ""}]).to_csv(folder / "layers.csv", index=False)  # fmt: skip
+        (folder / "metrics.json").write_text(json.dumps({
+            "target": target, "policy": "threshold", "value": value, "round_to": 8, "round_dir": "up",
+            "params_before": 1000, "params_after": 700, "gflops_before": 4.2, "gflops_after": 2.0,
+            "val_fold": {"mAP50": 0.5, "mAP50-95": 0.3}, "val_nofold": {"mAP50": 0.4, "mAP50-95": 0.2},
+            "unpruned_groups": []}))  # fmt: skip
+        _curve(p.finetune(target) / "results.csv", MODELS[target][0], 6, 0.3)
+    acc = [row for m in MODELS for s in ("val", "test") for row in _accuracy(m, s)]
+    labels = {m.id: m.label for m in study_models(cfg)}
+    pd.DataFrame([{**r, "label": labels[r["model"]]} for r in acc]).to_csv(p.eval() / "accuracy.csv", index=False)
+    pd.DataFrame([{"model": m, "label": labels[m], "kind": "", "imgsz": 64, "size_pt_mb": 1.5, "size_onnx_mb": 3.0,
+                   "params_m": 1.2, "gflops": g, "torch_cpu_ms": ms * 1.5, "torch_cpu_p90_ms": ms * 1.6,
+                   "onnx_cpu_ms": ms, "onnx_cpu_p90_ms": ms * 1.1, "torch_cuda_ms": None, "torch_cuda_p90_ms": None,
+                   "target_engine": "onnx_cpu", "target_latency_ms": 50.0, "meets_budget": ms <= 50}
+                  for m, (_, ms, g) in MODELS.items()]).to_csv(p.eval() / "models.csv", index=False)  # fmt: skip
+    pd.DataFrame([{"model": m, "class": c, "gt_codes": 10, "decoded": 7, "decode_rate": 0.7, "gt_decodable": 8,
+                   "decode_rate_vs_decodable": 0.875, "detections": 9,
+                   "detections_decoded": 7, "detection_decode_fraction": 7 / 9}
+                  for m in MODELS for c in NAMES]).to_csv(p.eval() / "decode.csv", index=False)  # fmt: skip
+    (p.eval() / "environment.json").write_text(
+        json.dumps({"cpu": "Test CPU", "threads": 2, "cuda": None, "packages": {"torch": torch.__version__}})
+    )
+    _png(p.eval() / "figures" / "compare.png")
+
+
+def build(cfg_path: Path, checkpoints: dict[float, Path]) -> tuple[str, Path]:
+    """Run the report notebook and the HTML build as the workflow does; the HTML text and its path."""
+    cfg = load_config(cfg_path)
+    write_results(cfg, checkpoints)
+    executed = cfg.run_dir / "notebooks" / "07_report.ipynb"
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([Path(sys.executable).parent / "papermill", "-k", "python3", "--cwd", ROOT / "notebooks",
+                    ROOT / "notebooks" / "07_report.ipynb", executed, "-r", "config", str(cfg_path)],
+                   check=True, capture_output=True)  # fmt: skip
+    html = cfg.report_dir / "report.html"
+    flags = ["--lang", cfg.report.lang] + ([] if cfg.report.pdf else ["--no-pdf"])
+    subprocess.run([sys.executable, "-m", "yoloslim.report_build", executed, html, *flags], check=True)
+    return html.read_text(encoding="utf-8"), html
+
+
+def _section(html: str, start: str, end: str) -> str:
+    """The HTML between two headings."""
+    return html[html.index(f">{start}") : html.index(f">{end}")]
+
+
+def _cell(html: str, row_label: str) -> list[str]:
+    """The cells of the first table row whose header is `row_label`."""
+    row = re.search(rf"<th>{re.escape(row_label)}</th>(.*?)</tr>", html, flags=re.S)
+    assert row, f"no table row {row_label}"
+    return re.findall(r"<td>(.*?)</td>", row.group(1))
+
+
+def test_report_en(out_root: Path, checkpoints: dict[float, Path]) -> None:
+    html, path = build(write_params(out_root, {"name": "rep"}), checkpoints)
+    for heading in ["1 Preparation", "1.1 Environment", "1.2 Data set", "2.1 Sparse training",
+                    "2.2.1 Sparsity distribution", "2.2.2 Pruning ratio", "2.3 Fine-tuning", "2.4.1 Test set",
+                    "2.4.2 Size, parameters, speed and FLOPs", "3 Summary"]:  # fmt: skip
+        assert f">{heading}" in html, heading
+    # 2.2.2 ratios.csv as percentages; the 1/2 variant's ratio computed from its checkpoint against the base
+    ratios = _section(html, "2.2.2 Pruning ratio", "2.3 Fine-tuning")
+    assert _cell(ratios, "nas_0.15(small)")[:2] == ["22.0%", "22.0%"]
+    half = [float(v.rstrip("%")) for v in _cell(ratios, "1/2")]
+    assert half[0] == 50.0 and len(half) == 6 and all(40 < v < 90 for v in half)  # backbone channels: exactly half
+    # 2.3 val table: dm, qr, bar, all x (mAP, mmAP); values equal accuracy.csv's
+    val = _section(html, "2.3 Fine-tuning", "2.4 Results")
+    assert _cell(val, "nas_0.15(small)")[:4] == ["0.650", "0.550", "0.500", "0.400"]
+    assert _cell(val, "yolov5n")[-2:] == ["0.900", "0.800"]
+    test = _section(html, "2.4.1 Test set", "2.4.2 Size")
+    assert _cell(test, "yolov5n")[-2:] == ["0.890", "0.790"]
+    # 2.4.2: the budget marks and the unmeasured GPU
+    sizes = _section(html, "2.4.2 Size", "3 Summary")
+    row = _cell(sizes, "nas_0.01(large)")
+    assert row[-1] == "✓" and "30.00" in row
+    assert _cell(sizes, "yolov5n")[-1] == "✗"
+    assert "Not measured on this machine: <code>torch_cuda</code>" in html
+    assert _cell(sizes[sizes.index("Decode rate") :], "1/2")[:2] == ["70.0%", "87.5%"]  # dm: / gt, / decodable
+    # 3: the summary names the best model within budget and the collapsed class
+    summary = html[html.index(">3 Summary") :]
+    assert "The most accurate of them is <strong>nas_0.01(large)</strong>" in summary
+    assert "nas_0.15(small): qr (−0.410)" in summary  # its average fell by 0.25: only qr collapsed
+    assert "small): dm" not in summary and "1/2: " not in summary  # uniform losses are costs, not collapses
+    assert "data set tree" in html.lower() and "dmcode 35" in html
+    # self-contained: images inline, nothing fetched from the network
+    assert html.count("data:image/png;base64") >= 10 and not network_loads(html)
+    assert "<script src=" not in html and "cdnjs" not in html
+    assert ">config = " not in html and "load_report_data" not in html  # code hidden
+    if find_browser():
+        assert path.with_suffix(".pdf").stat().st_size > 10_000
+    # without Chromium: the HTML is still written, and the message says how to get the PDF
+    offline = path.with_name("nobrowser.html")
+    done = subprocess.run([sys.executable, "-m", "yoloslim.report_build", path.parents[2] / "runs" / "rep" /
+                           "notebooks" / "07_report.ipynb", offline], env={"PATH": str(Path(sys.executable).parent)},
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0 and offline.is_file() and not offline.with_suffix(".pdf").exists()
+    assert "report.pdf not written: Chromium is not installed" in done.stderr and "apt-get install" in done.stderr
+
+
+def test_report_zh(out_root: Path, checkpoints: dict[float, Path]) -> None:
+    html, path = build(write_params(out_root, {"name": "rep_zh", "report": {"lang": "zh", "pdf": False}}), checkpoints)
+    for heading in ["1 准备工作", "2.1 稀疏训练", "2.2.2 剪枝比例", "3 总结"]:
+        assert f">{heading}" in html, heading
+    assert not path.with_suffix(".pdf").exists()  # report.pdf: false
+    assert 'lang="zh-CN"' in html and "其中精度最高的是 <strong>nas_0.01(large)</strong>" in html
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "front"),
+    [([1, 2, 3], [0.1, 0.2, 0.3], [0, 1, 2]), ([1, 2, 3], [0.3, 0.2, 0.1], [0]), ([3, 1, 2], [0.5, 0.4, 0.1], [1, 0]),
+     ([1, float("nan"), 1], [0.2, 0.9, 0.2], [0, 2])],
+)  # fmt: skip
+def test_pareto_front(x: list[float], y: list[float], front: list[int]) -> None:
+    assert pareto_front(x, y) == front

@@ -1,0 +1,104 @@
+"""The Snakemake workflow: the jobs a study expands to, the SLURM executor, and the per-stage cache keys."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import write_params
+from yoloslim.config import ROOT, load_config
+from yoloslim.gpu_slots import claim_gpus
+from yoloslim.stages import stage_sections, write_stage_params
+
+SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+
+
+def dry_run(params: Path, *extra: str) -> str:
+    """`snakemake -n` of a study (outputs under $YOLOSLIM_OUT); its output, asserting success."""
+    done = subprocess.run(
+        [SNAKEMAKE, "-n", "--snakefile", ROOT / "Snakefile", "--cores", "2", "--config", f"params={params}", *extra],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout + done.stderr
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """The "Job stats" table of a Snakemake run: rule -> job count."""
+    table = output[output.index("Job stats:") :].split("\n\n")[0]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, flags=re.M) if m[1] != "total"}
+
+
+def test_dry_run_smoke_lists_every_stage(out_root: Path) -> None:
+    out = dry_run(ROOT / "params" / "smoke.yaml")
+    assert job_counts(out) == {
+        "data": 1, "train": 3, "sparse": 1, "prune": 3, "finetune": 3, "eval_model": 7, "eval_tables": 1,
+        "report": 1, "all": 1,
+    }  # fmt: skip
+    for executed in ["01_dataset", "02_train_half_lowres", "04_prune_small", "05_finetune_large", "06_eval_sparse",
+                     "06_eval_tables", "07_report"]:  # fmt: skip
+        assert f"runs/smoke/notebooks/{executed}.ipynb" in out
+    assert (out_root / ".snakemake").is_dir()  # metadata next to runs/, not in the repository
+
+
+def test_dry_run_scratch_init_and_gpu_resources(out_root: Path) -> None:
+    params = write_params(out_root, {"name": "gpu", "finetune": {"init": ["inherit", "scratch"]},
+                                     "train": {"device": "0,1"}})  # fmt: skip
+    out = dry_run(params, "--resources", "gpu=2", "--printshellcmds")
+    assert job_counts(out)["finetune"] == 6 and job_counts(out)["eval_model"] == 10
+    assert "finetune/small-scratch/weights.pt" in out
+    assert re.search(r"rule finetune:.*?resources: [^\n]*gpu=2", out, flags=re.S)
+    assert re.search(r"-m yoloslim.gpu_slots 2 -- \S+/papermill .*05_finetune.ipynb", out)
+
+
+def test_dry_run_slurm_executor(out_root: Path) -> None:
+    """The same workflow through snakemake-executor-plugin-slurm, with the example profile (no sbatch needed)."""
+    out = dry_run(ROOT / "params" / "smoke.yaml", "--profile", str(ROOT / "workflow" / "profiles" / "slurm"))
+    assert "This was a dry-run" in out and job_counts(out)["eval_model"] == 7
+    assert "slurm_partition=" in out
+
+
+def test_stage_params_change_only_with_their_section(out_root: Path) -> None:
+    first = write_stage_params(load_config(ROOT / "params" / "smoke.yaml"))
+    stamp = {stage: (path.stat().st_mtime_ns, path.read_text()) for stage, path in first.items()}
+    assert write_stage_params(load_config(ROOT / "params" / "smoke.yaml")) == first
+    assert all(path.stat().st_mtime_ns == stamp[s][0] for s, path in first.items())  # nothing rewritten
+    params = write_params(out_root, {"prune": {"thresholds": {"large": 0.01, "middle": 0.10, "small": 0.2}}})
+    second = write_stage_params(load_config(params))
+    changed = {stage for stage, path in second.items() if path.read_text() != stamp[stage][1]}
+    assert changed == {"prune_small", "eval_small", "eval_tables", "report"}  # the label names the threshold
+    assert "value: 0.2" in second["prune_small"].read_text()
+    assert all(second[s].stat().st_mtime_ns == stamp[s][0] for s in second if s not in changed)
+
+
+def test_stage_sections_hold_only_their_settings(tmp_path: Path) -> None:
+    params = write_params(tmp_path, {"name": "keys", "finetune": {"init": ["inherit", "scratch"]}})
+    sections = stage_sections(load_config(params))
+    assert set(sections["sparse"]) == {"model", "train", "sparse"}
+    assert sections["prune_middle"]["prune"]["value"] == 0.10 and "thresholds" not in sections["prune_middle"]["prune"]
+    assert sections["finetune_small-scratch"]["finetune"]["init"] == "scratch"
+    assert sections["finetune_small"]["finetune"]["init"] == "inherit"
+    assert sections["train_half_lowres"]["variant"]["imgsz"] == 32 and "variant" not in sections["train_base"]
+    assert sections["report"]["name"] == "keys"  # the report prints the whole config
+
+
+def test_stage_params_cli(out_root: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "yoloslim.cli", "stage-params", ROOT / "params" / "smoke.yaml"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    assert re.search(r"changed\s+prune_small\s+\S+/runs/smoke/params/prune_small.yaml", done.stdout)
+    again = subprocess.run([sys.executable, "-m", "yoloslim.cli", "stage-params", ROOT / "params" / "smoke.yaml"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    assert not re.search(r"^changed", again.stdout, flags=re.M) and "unchanged prune_small" in again.stdout
+
+
+def test_gpu_slots_give_concurrent_jobs_different_devices(tmp_path: Path) -> None:
+    from contextlib import ExitStack
+
+    with ExitStack() as first, ExitStack() as second:
+        a = claim_gpus(1, ["0", "1"], first, tmp_path)
+        b = claim_gpus(1, ["0", "1"], second, tmp_path)
+        assert a != b
+    with ExitStack() as again:
+        assert claim_gpus(2, ["0", "1"], again, tmp_path) == ["0", "1"]  # released when the jobs ended

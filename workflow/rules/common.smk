@@ -1,0 +1,62 @@
+# Loads the study's configuration once, writes each stage's params file (the cache keys) and names
+# every path and fan-out the rules use. Notebooks run from the venv's papermill, so nothing needs
+# a registered kernel.
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+
+from yoloslim.config import ROOT, ConfigError, load_config, output_root
+from yoloslim.paths import METRICS, RESULTS, WEIGHTS, StudyPaths
+from yoloslim.stages import config_file, finetune_jobs, write_stage_params
+from yoloslim.study import study_models
+
+try:
+    CFG = load_config(Path(config.get("params", ROOT / "params" / "demo.yaml")).resolve())
+except ConfigError as err:
+    raise WorkflowError(str(err)) from None
+
+P = StudyPaths.of(CFG)
+STAGE = {stage: str(path) for stage, path in write_stage_params(CFG).items()}
+CONFIG_FILE = str(config_file(CFG))
+NOTEBOOKS = ROOT / "notebooks"
+BIN = Path(sys.executable).parent
+
+VARIANTS = [v.name for v in CFG.variants]
+TARGETS = list(CFG.prune_targets())
+FINETUNED = finetune_jobs(CFG)  # model id -> (prune target, init)
+MODELS = {m.id: m for m in study_models(CFG)}
+REPORT_HTML = str(P.report / "report.html")
+
+# GPUs a training job holds: `--resources gpu=N` then runs up to N single-GPU fine-tunes side by side.
+_DEVICES = [d for d in CFG.train.device.split(",") if d.strip()]
+TRAIN_GPUS = 0 if CFG.train.device.lower() in ("cpu", "mps", "") else len(_DEVICES)
+
+workdir: str(output_root())  # .snakemake/ (metadata, locks) goes next to runs/
+
+
+def out(*parts):
+    """An absolute path under runs/<config>/ as a string (wildcards allowed)."""
+    return str(P.run.joinpath(*parts))
+
+
+def notebook(stem, item=None, gpus=0):
+    """Shell command: run notebooks/<stem>.ipynb for this study into the rule's log (the executed copy).
+
+    `item` (a fan-out stage's model or target, "" for none) is passed as a raw string. Cell outputs
+    stream to the terminal (--log-output), so training bars and a failing cell's traceback show.
+    A job that needs `gpus` GPUs claims free ones first (yoloslim.gpu_slots), so jobs run side by side.
+    """
+    command = (
+        f"{BIN}/papermill --log-output --no-progress-bar -k python3 "
+        f"--cwd {NOTEBOOKS} {NOTEBOOKS}/{stem}.ipynb {{log}} -r config {CONFIG_FILE}"
+    )
+    if item is not None:
+        command += f" -r item '{item}'"
+    if gpus:
+        command = f"{BIN}/python -m yoloslim.gpu_slots {gpus} -- {command}"
+    return f"OMP_NUM_THREADS={{threads}} {command}"
+
+
+# CPU threads of a training job: half the cores, so two small CPU trainings overlap.
+TRAIN_THREADS = max(1, workflow.cores // 2)

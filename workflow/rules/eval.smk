@@ -1,0 +1,38 @@
+# 06: each model measured alone (all cores, so latency is not disturbed), then the study's tables.
+
+
+rule eval_model:
+    input:
+        data=rules.data.output.yaml,
+        weights=lambda w: str(MODELS[w.item].weights),
+        key=lambda w: STAGE[f"eval_{w.item}"],
+        notebook=NOTEBOOKS / "06_eval.ipynb",
+    output:
+        metrics=out("eval", "{item}", METRICS),
+    log:
+        out("notebooks", "06_eval_{item}.ipynb"),
+    wildcard_constraints:
+        item="|".join(MODELS),
+    threads: workflow.cores
+    resources:
+        gpu=min(TRAIN_GPUS, 1),
+    shell:
+        notebook("06_eval", "{wildcards.item}", gpus=min(TRAIN_GPUS, 1))
+
+
+rule eval_tables:
+    input:
+        metrics=expand(out("eval", "{item}", METRICS), item=MODELS),
+        key=STAGE["eval_tables"],
+        notebook=NOTEBOOKS / "06_eval.ipynb",
+    output:
+        tables=expand(
+            out("eval", "{name}"),
+            name=["accuracy.csv", "accuracy.json", "models.csv", "decode.csv", "environment.json"],
+        ),
+        figures=out("eval", "figures", "compare.png"),
+    log:
+        out("notebooks", "06_eval_tables.ipynb"),
+    threads: 1
+    shell:
+        notebook("06_eval", "")
