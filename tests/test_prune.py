@@ -137,6 +137,16 @@ def test_fraction_policy_and_recorded_unpruned_groups():
     assert stopped and "round_to=16" in stopped[0]["reason"]
 
 
+def test_fraction_policy_is_exact_when_gammas_tie():
+    model = DetectionModel("yolov5n.yaml", nc=3, verbose=False)  # every gamma is 1.0: one big tie
+    pruned = {}
+    for fraction in (0.5, 0.7):
+        layers = prune_model(model, fraction=fraction, round_to=1, fold_beta=False, imgsz=IMGSZ).layers
+        pruned[fraction] = layers["pruned_threshold"].sum() / layers["original"].sum()
+    # per-layer counts weigh tied groups by their member layers, so the fractions are near, not exact
+    assert pruned[0.5] == pytest.approx(0.5, abs=0.05) and pruned[0.7] == pytest.approx(0.7, abs=0.05)
+
+
 def test_yolo11_fails_naming_the_module():
     with pytest.raises(UnsupportedModelError, match="C2PSA"):
         prune_model(DetectionModel("yolo11n.yaml", nc=3, verbose=False), threshold=0.1, imgsz=IMGSZ)

@@ -39,6 +39,7 @@ from yoloslim.prune_groups import (
     build_graph,
     check_supported,
     decide,
+    fraction_counts,
     global_threshold,
     plan_groups,
     prune_planned,
@@ -105,9 +106,12 @@ def prune_model(
     params_before, gflops_before = params_by_part(model), count_gflops(model, imgsz)
     graph = build_graph(model)
     plans = plan_groups(model, graph, importance)
-    value = threshold if threshold is not None else global_threshold(plans, fraction)
-    for plan in plans:
-        decide(plan, value, round_to, round_dir)
+    if threshold is not None:
+        value, counts = threshold, [None] * len(plans)
+    else:
+        value, counts = global_threshold(plans, fraction), fraction_counts(plans, fraction)
+    for plan, k_thr in zip(plans, counts, strict=True):
+        decide(plan, value, round_to, round_dir, k_thr)
     uncovered = uncovered_layers(model, plans)
     gammas = _group_gammas(model, plans)
     folded = apply_deltas(model, fold_deltas(model, graph, plans)) if fold_beta else []

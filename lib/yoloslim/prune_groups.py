@@ -125,6 +125,19 @@ def global_threshold(plans: list[GroupPlan], fraction: float) -> float:
     return float(values[min(int(fraction * len(values)), len(values) - 1)])
 
 
+def fraction_counts(plans: list[GroupPlan], fraction: float) -> list[int]:
+    """Per group, the channels kept when exactly `fraction` of all group channels are pruned, lowest first.
+
+    Ranking rather than a threshold keeps the fraction exact when importances tie (a checkpoint's fp16
+    gammas often do after little training); ties are broken by model order.
+    """
+    values = torch.cat([p.importance for p in plans])
+    owner = torch.cat([torch.full((p.width,), i) for i, p in enumerate(plans)])
+    pruned = owner[torch.argsort(values, stable=True)[: int(fraction * len(values))]]
+    counts = torch.bincount(pruned, minlength=len(plans))
+    return [p.width - int(c) for p, c in zip(plans, counts, strict=True)]
+
+
 def align_count(k_thr: int, width: int, round_to: int, round_dir: str = "up") -> int:
     """Kept channels: `k_thr` rounded to a multiple of `round_to` (up, nearest or down), at least `round_to`.
 
@@ -137,10 +150,11 @@ def align_count(k_thr: int, width: int, round_to: int, round_dir: str = "up") ->
     return min(max(round_to, step(k_thr / round_to) * round_to), width // round_to * round_to)
 
 
-def decide(plan: GroupPlan, threshold: float, round_to: int, round_dir: str) -> None:
-    """Fill the plan: the threshold's count, the aligned count, the channels to prune and why if none."""
+def decide(plan: GroupPlan, threshold: float, round_to: int, round_dir: str, k_thr: int | None = None) -> None:
+    """Fill the plan: the policy's count (`k_thr`, or the channels at or over `threshold`), the aligned count,
+    the channels to prune and why if none."""
     width = plan.width
-    plan.k_thr = int((plan.importance >= threshold).sum())
+    plan.k_thr = int((plan.importance >= threshold).sum()) if k_thr is None else k_thr
     plan.kept = align_count(plan.k_thr, width, round_to, round_dir)
     order = torch.argsort(plan.importance, descending=True, stable=True)
     plan.prune_idxs = sorted(order[plan.kept :].tolist())
