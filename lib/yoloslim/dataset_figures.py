@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from yoloslim.datacheck import Sample  # noqa: E402
+from yoloslim.figures import save_figure
 
 _SPLIT_COLORS = {"train": "#4c72b0", "val": "#dd8452", "test": "#55a868"}
 _CLASS_COLORS = ["#d62728", "#2ca02c", "#1f77b4", "#9467bd", "#ff7f0e", "#8c564b"]
@@ -60,7 +61,7 @@ def plot_split(counts: pd.DataFrame, path: Path) -> Path:
     ax.set_title("Split per category")
     ax.legend(loc="lower right", fontsize=8)
     ax.margins(x=0.12)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_samples(samples: list[tuple[str, Sample]], names: list[str], path: Path, columns: int = 4) -> Path:
@@ -80,7 +81,7 @@ def plot_samples(samples: list[tuple[str, Sample]], names: list[str], path: Path
             ax.text(corner[0], corner[1], names[cls], color="white", fontsize=6, backgroundcolor=color, va="bottom")
         ax.set_title(title, fontsize=7)
     fig.suptitle("Sample training images and their labels", fontsize=10)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _boxes(sample: Sample) -> list[tuple[int, float, float, float, float]]:
@@ -89,12 +90,3 @@ def _boxes(sample: Sample) -> list[tuple[int, float, float, float, float]]:
         return []
     rows = [line.split() for line in sample.label.read_text().splitlines() if line.strip()]
     return [(int(float(r[0])), *(float(v) for v in r[1:])) for r in rows]
-
-
-def _save(fig: plt.Figure, path: Path) -> Path:
-    """Save a figure (creating its folder) and close it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path

@@ -14,6 +14,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from yoloslim.figures import save_figure
+
 
 def plot_compare(accuracy: pd.DataFrame, out: Path, split: str = "test") -> Path:
     """Grouped bars: mAP50 and mAP50-95 per class (and all) on `split`, one bar per model; saved to `out`."""
@@ -33,9 +35,4 @@ def plot_compare(accuracy: pd.DataFrame, out: Path, split: str = "test") -> Path
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("score")
     axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out, dpi=120)

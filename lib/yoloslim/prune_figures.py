@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from yoloslim.figures import save_figure
+
 # stacked from the bottom; each layer's bar adds up to its original channels
 _SEGMENTS = [
     ("kept", "#4c72b0"),
@@ -47,7 +49,7 @@ def plot_sparsity(layers: pd.DataFrame, path: Path, title: str = "") -> Path:
     ax.set_title(f"Channels per layer {title}".strip())
     ax.legend(fontsize=8)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=120)
 
 
 def plot_gamma_hist(gammas: np.ndarray, threshold: float, path: Path) -> Path:
@@ -63,12 +65,4 @@ def plot_gamma_hist(gammas: np.ndarray, threshold: float, path: Path) -> Path:
     ax.set_title(f"|gamma| of prunable layers: {under:.1%} under the threshold")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    return _save(fig, path)
-
-
-def _save(fig: Figure, path: Path) -> Path:
-    """Write a figure as PNG (no pyplot: the caller's backend is left alone)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    return path
+    return save_figure(fig, path, dpi=120)

@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from yoloslim.config import Config  # noqa: E402
+from yoloslim.figures import save_figure
 from yoloslim.paths import RESULTS, StudyPaths  # noqa: E402
 
 MAP50, MAP = "metrics/mAP50(B)", "metrics/mAP50-95(B)"
@@ -42,7 +43,7 @@ def plot_learning_curves(results: dict[str, Path], out: Path) -> Path:
         ax.set(title=title, xlabel="epoch")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def plot_sl_loss(gamma_log: Path, out: Path) -> Path:
@@ -56,7 +57,7 @@ def plot_sl_loss(gamma_log: Path, out: Path) -> Path:
     twin.set_ylabel("mean |gamma|")
     fig.legend(loc="upper right", fontsize=8)
     ax.grid(alpha=0.3)
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def plot_gamma_epochs(gamma_hist: Path, out: Path, thresholds: dict[str, float] | None = None) -> Path:
@@ -75,7 +76,7 @@ def plot_gamma_epochs(gamma_hist: Path, out: Path, thresholds: dict[str, float] 
         ax.axhline(value, color="C0", lw=0.8, ls="--")
         ax.text(x[-1], value, f" {name} {value:g}", va="center", fontsize=7, color="C0")
     ax.set(yscale="log", xlabel="epoch", ylabel="|gamma|", title="BatchNorm |gamma| over sparse training")
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def plot_map_vs_base(sparse_results: Path, base_results: Path, out: Path) -> Path:
@@ -89,16 +90,7 @@ def plot_map_vs_base(sparse_results: Path, base_results: Path, out: Path) -> Pat
         ax.set(title=title, xlabel="epoch")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    return _save(fig, out)
-
-
-def _save(fig: plt.Figure, out: Path) -> Path:
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out)
 
 
 def write_train_figures(cfg: Config, model: str = "base") -> list[Path]:
