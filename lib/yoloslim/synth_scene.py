@@ -2,8 +2,9 @@
 
 A `Style` gives a source its character (surface, marking, angles, perspective, scale, glare). Codes are
 drawn through a homography from the code's own plane, so each code's box is the bounding box of its
-four warped corners: tight under rotation and perspective. All randomness comes from the `rng` passed
-in, so a seed fixes every label.
+four warped corners: tight under rotation and perspective. No code is drawn under a readable module size
+(`MIN_MODULE_PX`, `MIN_BAR_MODULE_PX`), so a small rendering keeps the pixel density of real images. All
+randomness comes from the `rng` passed in, so a seed fixes every label.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ import cv2
 import numpy as np
 
 from yoloslim.synth_codes import Code
+
+MIN_MODULE_PX = 1.0  # smallest size of a 2-D code's module, in pixels of the rendered image
+MIN_BAR_MODULE_PX = 0.5  # the same for 1-D codes (their bars are 1-4 modules wide; narrow ones may blur together)
+MIN_SIZE_CAP = 0.6  # a code too long for the image at its minimum module size is drawn this large (image sides)
 
 _FONTS = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_PLAIN, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX)
 _GLYPHS = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-:/ "))
@@ -27,7 +32,8 @@ class Style:
     marking: str = "print"  # print (dark on a light label), light (light on dark), dots (dot-peened), etch
     rotation: float = 12.0  # largest |angle| in degrees; 180 means any angle
     perspective: float = 0.06  # largest corner shift, as a fraction of the code's width and height (< 0.25)
-    scale: tuple[float, float] = (0.12, 0.6)  # code's long side as a fraction of the image side (log-uniform)
+    scale: tuple[float, float] = (0.12, 0.6)  # code's long side as a fraction of the image side (log-uniform;
+    # never smaller than MIN_MODULE_PX a module, MIN_BAR_MODULE_PX for 1-D codes)
     codes: tuple[int, int] = (1, 1)  # codes per image (inclusive range)
     glare: float = 0.3  # probability of a glare spot
     motion: float = 0.15  # probability of motion blur (else defocus)
@@ -49,13 +55,19 @@ class Placed:
 
 
 def render_scene(rng: np.random.Generator, codes: list[Code], style: Style, imgsz: int) -> tuple[np.ndarray, list]:
-    """An image (uint8 BGR, imgsz square) holding `codes` drawn in `style`, and their `Placed` records."""
+    """An image (uint8 BGR, imgsz square) holding `codes` drawn in `style`, and their `Placed` records.
+
+    A code after the first that finds no room at its smallest size is left out (and has no record).
+    """
     image = draw_background(rng, style.surface, imgsz)
     if rng.random() < style.clutter:
         _add_clutter(rng, image, imgsz)
     placed, taken = [], []
     for code in codes:
-        quad, pad_quad = _place(rng, code, style, imgsz, taken, len(codes))
+        where = _place(rng, code, style, imgsz, taken, len(codes))
+        if where is None:  # no room left at this code's smallest size: the image holds fewer codes
+            continue
+        quad, pad_quad = where
         _draw_code(rng, image, code, style, quad, pad_quad)
         placed.append(Placed(code, quad))
         taken.append(_bbox(pad_quad))
@@ -119,8 +131,8 @@ def apply_nuisances(rng: np.random.Generator, image: np.ndarray, style: Style) -
     return np.clip(image, 0, 255).astype(np.uint8)
 
 
-def _place(rng, code: Code, style: Style, imgsz: int, taken: list, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """Corners of the code's module area and of its label (quiet zone), clear of `taken` boxes."""
+def _place(rng, code: Code, style: Style, imgsz: int, taken: list, count: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Corners of the code's module area and of its label (quiet zone), clear of `taken` boxes; None: no room."""
     rows, cols = code.modules.shape
     aspect = rng.uniform(0.25, 0.55) if code.linear else rows / cols
     low, high = style.scale
@@ -129,6 +141,10 @@ def _place(rng, code: Code, style: Style, imgsz: int, taken: list, count: int) -
     if count > 1:
         high = min(high, 1.6 / (count + 1))
         low = min(low, high * 0.7)
+    # a code drawn under its minimum module size is a gray patch nobody could read or classify: at a small
+    # render size the code's smallest relative size grows, so the set keeps the real data's pixel density
+    smallest = min((MIN_BAR_MODULE_PX if code.linear else MIN_MODULE_PX) * cols, MIN_SIZE_CAP * imgsz)
+    low, high = max(low, smallest / imgsz), max(high, smallest / imgsz)
     angle = rng.uniform(-180, 180) if style.rotation >= 180 else rng.uniform(-style.rotation, style.rotation)
     jitter = rng.uniform(-style.perspective, style.perspective, (4, 2))
     # quiet zone as a fraction of the code's width: 6-10 modules beside bars, 1-3 modules around 2-D codes
@@ -137,7 +153,7 @@ def _place(rng, code: Code, style: Style, imgsz: int, taken: list, count: int) -
     unit = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], np.float32)
     padded = unit * [1 + 2 * margin_x, 1 + 2 * margin_y / aspect] - [margin_x, margin_y / aspect]
     for attempt in range(40):
-        size = np.exp(rng.uniform(np.log(low), np.log(high))) * imgsz * (0.97**attempt)
+        size = max(np.exp(rng.uniform(np.log(low), np.log(high))) * imgsz * (0.97**attempt), smallest)
         quad = _quad(size, size * aspect, angle, jitter * [size, size * aspect])
         homography = cv2.getPerspectiveTransform(unit, quad.astype(np.float32))
         pad = cv2.perspectiveTransform(padded[None].astype(np.float64), homography)[0]
@@ -147,7 +163,9 @@ def _place(rng, code: Code, style: Style, imgsz: int, taken: list, count: int) -
         shift = np.array([rng.uniform(1 - x1, imgsz - 1 - x2), rng.uniform(1 - y1, imgsz - 1 - y2)])
         if not any(_overlaps(_bbox(pad + shift), box) for box in taken):
             return quad + shift, pad + shift
-    raise RuntimeError(f"no room for {count} codes in a {imgsz}px image")
+    if not taken:
+        raise RuntimeError(f"no room for a {code.symbology} code in a {imgsz}px image")
+    return None
 
 
 def _quad(width: float, height: float, angle: float, jitter: np.ndarray) -> np.ndarray:
