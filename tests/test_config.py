@@ -34,6 +34,7 @@ def tiny_dataset(root: Path) -> Path:
         ({"eval": {"target_engine": "npu"}}, "'eval.target_engine' must be one of"),
         ({"data": {"root": "no/such/folder"}}, "'data.root' must be an existing data set folder"),
         ({"variants": [{"name": "a/b"}]}, "'variants' must be distinct folder names"),
+        ({"train": {"precise_bn": -1}}, "'train.precise_bn' must be a number of images (0: off)"),
     ],
 )
 def test_config_errors_name_file_and_key(tmp_path: Path, overrides: dict, message: str) -> None:

@@ -124,3 +124,17 @@ def test_tee_sends_output_to_log_and_terminal_only(tmp_path: Path, capsys: pytes
     assert "logged line" in terminal.getvalue() and terminal.getvalue().count("bar:") >= 1
     captured = capsys.readouterr()
     assert "logged line" not in captured.out + captured.err
+
+
+def test_cpu_training_uses_the_threads_it_is_given(smoke_cfg: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Snakemake job's OMP_NUM_THREADS wins over Ultralytics' own choice (all cores but one)."""
+    from ultralytics.utils import NUM_THREADS
+    from yoloslim.train import YoloTrainer, train_args
+
+    wanted, before = NUM_THREADS + 1, torch.get_num_threads()
+    monkeypatch.setenv("OMP_NUM_THREADS", str(wanted))
+    try:
+        YoloTrainer(overrides=train_args(smoke_cfg, save_dir=str(StudyPaths.of(smoke_cfg).run / "threads")))
+        assert torch.get_num_threads() == wanted
+    finally:
+        torch.set_num_threads(before)

@@ -68,6 +68,7 @@ class TrainConfig:
     imgsz: int = 256  # training and evaluation image size of the base model
     epochs: int = 30  # base-model epochs (the original: 1,050)
     batch: int = 16  # images per batch, over all devices
+    nbs: int = 64  # nominal batch size: Ultralytics steps the optimizer once per max(batch, nbs) images
     optimizer: str = "SGD"  # Ultralytics optimizer name; SGD keeps network slimming's meaning of sl
     lr0: float = 0.01  # initial learning rate
     warmup_epochs: float = 1.0  # Ultralytics' warm-up, in epochs
@@ -77,6 +78,8 @@ class TrainConfig:
     workers: int = 2  # data-loader workers per device
     amp: bool = True  # mixed precision on CUDA (ignored on the CPU)
     seed: int = 0  # training seed (deterministic)
+    precise_bn: int = 0  # training images over which BatchNorm statistics are recomputed at each epoch end, before
+    # validation, in every training stage (0: Ultralytics' running statistics); see yoloslim.precise_bn
 
 
 @dataclass
@@ -304,11 +307,14 @@ def _check_values(cfg: Config, path: Path) -> None:
         cfg.model.weights = str(weights)
     for key, value in [("data.synth.images", cfg.data.synth.images), ("data.synth.imgsz", cfg.data.synth.imgsz),
                        ("train.imgsz", cfg.train.imgsz), ("train.epochs", cfg.train.epochs),
-                       ("train.batch", cfg.train.batch), ("sparse.epochs", cfg.sparse.epochs),
+                       ("train.batch", cfg.train.batch), ("train.nbs", cfg.train.nbs),
+                       ("sparse.epochs", cfg.sparse.epochs),
                        ("finetune.epochs", cfg.finetune.epochs), ("prune.round_to", cfg.prune.round_to),
                        ("eval.latency.runs", cfg.eval.latency.runs)]:
         if value <= 0:
             fail(key, "a positive number", value)
+    if cfg.train.precise_bn < 0:
+        fail("train.precise_bn", "a number of images (0: off)", cfg.train.precise_bn)
     if cfg.sparse.sl < 0:
         fail("sparse.sl", "a non-negative L1 factor", cfg.sparse.sl)
     if not cfg.prune_targets():

@@ -83,6 +83,7 @@ def run_finetune(cfg: Config, model_id: str, callbacks: Sequence[tuple[str, Call
         key={"finetune": cfg.section("finetune"), "init": init, "pruned": file_digest(pruned)},
         extra_metrics=extra,
         callbacks=list(callbacks),
+        precise_bn=cfg.train.precise_bn,
     )
     return run_training(job)
 

@@ -177,6 +177,7 @@ def run_sparse(cfg: Config, callbacks: Sequence[tuple[str, Callable]] = ()) -> P
         extra_metrics=extra,
         outputs=(GAMMA_LOG, GAMMA_HIST),
         callbacks=list(callbacks),
+        precise_bn=cfg.train.precise_bn,
     )
     add_sparsity_callbacks(job.callbacks, sparsity)
     return run_training(job)

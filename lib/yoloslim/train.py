@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -35,6 +36,7 @@ from ultralytics.utils.torch_utils import strip_optimizer
 from yoloslim.config import Config
 from yoloslim.modelbuild import build_model, load_trainable, model_yaml
 from yoloslim.paths import METRICS, RESULTS, WEIGHTS, StudyPaths
+from yoloslim.precise_bn import PreciseBN
 from yoloslim.ultra import OfflineAmpMixin, tee_output
 
 RECORD = "params.json"  # what a stage was trained with: {key, finished, seconds}
@@ -44,7 +46,17 @@ _UNKEYED = ("device", "workers")  # arguments that do not change the trained mod
 
 
 class YoloTrainer(OfflineAmpMixin, DetectionTrainer):
-    """Ultralytics' DetectionTrainer without the AMP check's download (see `OfflineAmpMixin`)."""
+    """Ultralytics' DetectionTrainer without the AMP check's download (see `OfflineAmpMixin`).
+
+    On the CPU it trains with the threads it was given: `OMP_NUM_THREADS` when set (a Snakemake job's share),
+    where the stock trainer always takes all cores but one.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        threads = os.environ.get("OMP_NUM_THREADS", "")
+        if self.device.type == "cpu" and threads.isdigit() and int(threads) > 0:
+            torch.set_num_threads(int(threads))
 
 
 @dataclass
@@ -53,7 +65,8 @@ class TrainJob:
 
     `build` makes the starting model (not called when resuming). `key` holds everything besides `args` that
     defines the result (model spec, input fingerprints). `extra_metrics(stage)` adds stage-specific entries to
-    `metrics.json`. `keep` picks the checkpoint copied to `weights.pt`.
+    `metrics.json`. `keep` picks the checkpoint copied to `weights.pt`. `precise_bn` training images recompute
+    the BatchNorm statistics at each epoch end (see `yoloslim.precise_bn`; 0: off).
     """
 
     stage: Path
@@ -64,6 +77,7 @@ class TrainJob:
     key: dict[str, Any] = field(default_factory=dict)
     callbacks: list[tuple[str, Callable]] = field(default_factory=list)
     keep: Literal["best", "last"] = "best"
+    precise_bn: int = 0
     extra_metrics: Callable[[Path], dict[str, Any]] | None = None
     outputs: tuple[str, ...] = ()  # extra files the stage writes, removed when it starts over
 
@@ -77,6 +91,7 @@ def train_args(cfg: Config, imgsz: int | None = None, **changes: Any) -> dict[st
         imgsz=imgsz or t.imgsz,
         epochs=t.epochs,
         batch=t.batch,
+        nbs=t.nbs,
         optimizer=t.optimizer,
         lr0=t.lr0,
         warmup_epochs=t.warmup_epochs,
@@ -125,6 +140,7 @@ def run_train(cfg: Config, model: str = "base", callbacks: Sequence[tuple[str, C
         args=train_args(cfg, imgsz),
         key={"model": model_yaml(cfg, scale), "weights": file_digest(weights) if weights else None},
         callbacks=list(callbacks),
+        precise_bn=cfg.train.precise_bn,
     )
     return run_training(job)
 
@@ -133,7 +149,7 @@ def run_training(job: TrainJob) -> Path:
     """Run (or resume, or skip) one training stage; returns its folder. See the module docstring."""
     stage = job.stage
     stage.mkdir(parents=True, exist_ok=True)
-    key = {"args": {k: v for k, v in job.args.items() if k not in _UNKEYED}, **job.key}
+    key = {"args": {k: v for k, v in job.args.items() if k not in _UNKEYED}, "precise_bn": job.precise_bn, **job.key}
     key["data"] = data_digest(Path(job.args["data"]))
     key = json.loads(json.dumps(key, sort_keys=True, default=str))
     record = _read_json(stage / RECORD)
@@ -214,7 +230,8 @@ def _train(job: TrainJob, resume: Path | None, record: dict[str, Any]) -> None:
     with tee_output(job.stage / LOG):
         try:
             trainer = job.trainer(overrides=args)
-            for event, callback in job.callbacks:
+            callbacks = [("on_train_epoch_end", PreciseBN(job.precise_bn, job.args.get("seed", 0))), *job.callbacks]
+            for event, callback in callbacks:
                 trainer.add_callback(event, callback)
             if not resume:
                 trainer.model = job.build()

@@ -58,5 +58,6 @@ def notebook(stem, item=None, gpus=0):
     return f"OMP_NUM_THREADS={{threads}} {command}"
 
 
-# CPU threads of a training job: half the cores, so two small CPU trainings overlap.
-TRAIN_THREADS = max(1, workflow.cores // 2)
+# CPU threads of a training job (its OMP_NUM_THREADS, which yoloslim's trainers honour). On the CPU: all cores
+# up to 8, Ultralytics' own cap (a machine with more runs trainings side by side). On GPUs: half the cores.
+TRAIN_THREADS = max(1, workflow.cores // 2) if TRAIN_GPUS else min(workflow.cores, 8)
