@@ -18,14 +18,19 @@ import torch
 MB = 1e6  # sizes are reported in decimal megabytes, like the file managers and the original report
 
 
+def existing_weights(weights: Path | str) -> Path:
+    """`weights` as a Path; a FileNotFoundError naming it when there is no such file."""
+    weights = Path(weights)
+    if not weights.is_file():
+        raise FileNotFoundError(f"{weights}: weights file not found")
+    return weights
+
+
 def load_model(weights: Path):  # -> ultralytics.YOLO
     """Load a detection checkpoint with plain `ultralytics.YOLO`; a clear error names a missing file."""
     from ultralytics import YOLO
 
-    weights = Path(weights)
-    if not weights.is_file():
-        raise FileNotFoundError(f"{weights}: weights file not found")
-    return YOLO(str(weights), task="detect")
+    return YOLO(str(existing_weights(weights)), task="detect")
 
 
 def checkpoint_imgsz(weights: Path) -> int:

@@ -29,7 +29,7 @@ import torch
 import yoloslim.ultra  # noqa: F401  (Ultralytics offline, before it is first used)
 from yoloslim.c2f import split_c2f
 from yoloslim.config import Config
-from yoloslim.modelstats import count_gflops
+from yoloslim.modelstats import count_gflops, existing_weights
 from yoloslim.onnx_check import check_onnx
 from yoloslim.paths import METRICS, WEIGHTS, StudyPaths
 from yoloslim.prune_figures import plot_gamma_hist, plot_sparsity
@@ -140,10 +140,7 @@ def load_detection_model(weights: Path) -> tuple[torch.nn.Module, dict]:
     """The model (fp32, eval) and the checkpoint dict of an Ultralytics detection checkpoint."""
     from ultralytics.nn.tasks import load_checkpoint
 
-    weights = Path(weights)
-    if not weights.is_file():
-        raise FileNotFoundError(f"{weights}: weights file not found")
-    return load_checkpoint(weights, device="cpu")
+    return load_checkpoint(existing_weights(weights), device="cpu")
 
 
 def save_checkpoint(
