@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -172,3 +173,13 @@ def test_cli_prunes_and_prints_ratio_table(tmp_path, capsys):
     assert "overall" in printed and "channel_ratio" in printed
     for name in ("weights.pt", "layers.csv", "ratios.csv", "figures/sparsity.png", "figures/gamma_hist.png"):
         assert (out / name).is_file()
+
+
+def test_both_checkpoint_loaders_name_a_missing_file(tmp_path: Path) -> None:
+    from yoloslim.modelstats import load_model
+    from yoloslim.prune import load_detection_model
+
+    missing = tmp_path / "none.pt"
+    for load in (load_model, load_detection_model):
+        with pytest.raises(FileNotFoundError, match=f"{missing}: weights file not found"):
+            load(missing)
