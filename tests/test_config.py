@@ -35,6 +35,9 @@ def tiny_dataset(root: Path) -> Path:
         ({"data": {"root": "no/such/folder"}}, "'data.root' must be an existing data set folder"),
         ({"variants": [{"name": "a/b"}]}, "'variants' must be distinct folder names"),
         ({"train": {"precise_bn": -1}}, "'train.precise_bn' must be a number of images (0: off)"),
+        ({"sparse": {"l1": "after_step"}}, "'sparse.l1' must be one of ['after_clip', 'before_clip', 'proximal']"),
+        ({"sparse": {"epochs": 4, "recover_epochs": 4}}, "'sparse.recover_epochs' must be an epoch count in [0, "),
+        ({"prune": {"random": ["medium"]}}, "'prune.random' must be names of prune targets (large, middle, small)"),
     ],
 )
 def test_config_errors_name_file_and_key(tmp_path: Path, overrides: dict, message: str) -> None:

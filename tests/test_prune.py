@@ -148,6 +148,40 @@ def test_fraction_policy_is_exact_when_gammas_tie():
     assert pruned[0.5] == pytest.approx(0.5, abs=0.05) and pruned[0.7] == pytest.approx(0.7, abs=0.05)
 
 
+def test_random_control_keeps_each_layers_count_but_not_its_channels():
+    model = sparse_model("yolov5n.yaml")
+    by_gamma = prune_model(model, threshold=THRESHOLD, imgsz=IMGSZ)
+    randoms = [prune_model(model, threshold=THRESHOLD, imgsz=IMGSZ, selection="random", seed=s) for s in (0, 0, 1)]
+    assert bn_channels(randoms[0].model) == bn_channels(by_gamma.model)  # the same structure, layer by layer
+    assert by_gamma.params_after == randoms[0].params_after < by_gamma.params_before
+    kept = [_kept_gamma_mass(r.model) for r in (by_gamma, *randoms)]
+    assert kept[1] == kept[2] != kept[3]  # seeded: the same seed picks the same channels
+    assert kept[0] > 1.5 * kept[1]  # gamma keeps the large gammas; random keeps about the average
+    out = randoms[0].model(torch.zeros(1, 3, IMGSZ, IMGSZ))
+    assert out[0].shape[1] == 3 + 4  # it runs: boxes and the 3 classes
+
+
+def _kept_gamma_mass(model: nn.Module) -> float:
+    """Sum of |gamma| over every BatchNorm channel left in the model."""
+    return float(sum(m.weight.abs().sum() for m in model.modules() if isinstance(m, nn.BatchNorm2d)))
+
+
+def test_not_sparse_warning_names_the_cause_and_the_remedy(capsys, tmp_path):
+    dense = DetectionModel("yolov5n.yaml", nc=3, verbose=False)
+    torch.manual_seed(0)
+    for bn in (m for m in dense.modules() if isinstance(m, nn.BatchNorm2d)):
+        bn.weight.data = 0.97 + 0.002 * torch.rand(bn.num_features)  # gammas drifted down together
+    banded = prune_model(dense, fraction=0.5, imgsz=IMGSZ)
+    assert banded.warning and "not sparse" in banded.warning and "sparse.sl" in banded.warning
+    assert "noise" in banded.warning
+    untouched = prune_model(dense, threshold=0.01, imgsz=IMGSZ)
+    assert untouched.warning and "no channel has |gamma| under it" in untouched.warning
+    assert prune_model(sparse_model("yolov5n.yaml"), threshold=THRESHOLD, imgsz=IMGSZ).warning is None
+    weights = save_checkpoint(dense, tmp_path / "dense.pt")
+    assert main(["prune", str(weights), "--threshold", "0.01", "--imgsz", "64", "--out", str(tmp_path / "o")]) == 0
+    assert "WARNING: The model is not sparse" in capsys.readouterr().out
+
+
 def test_yolo11_fails_naming_the_module():
     with pytest.raises(UnsupportedModelError, match="C2PSA"):
         prune_model(DetectionModel("yolo11n.yaml", nc=3, verbose=False), threshold=0.1, imgsz=IMGSZ)

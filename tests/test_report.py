@@ -23,7 +23,7 @@ from yoloslim.config import ROOT, Config, load_config
 from yoloslim.paths import StudyPaths
 from yoloslim.report import pareto_front
 from yoloslim.report_build import find_browser, network_loads
-from yoloslim.study import study_models
+from yoloslim.study import prune_jobs, study_models
 
 NAMES = ["dm", "qr", "bar"]
 # model id -> (mAP50-95 of all classes, onnx_cpu ms, GFLOPs); per-class values derive from these
@@ -33,6 +33,7 @@ MODELS = {
     "large": (0.75, 30.0, 2.1),
     "middle": (0.70, 52.0, 1.5),
     "small": (0.55, 8.0, 0.9),
+    "middle-random": (0.62, 52.0, 1.5),  # the random control of `middle`: 0.08 below it
     "half": (0.60, 10.0, 1.1),
     "half_lowres": (0.50, 4.0, 0.3),
 }
@@ -84,7 +85,7 @@ def _accuracy(model: str, split: str) -> list[dict]:
 def write_results(cfg: Config, checkpoints: dict[float, Path]) -> None:
     """Every results file the report reads, for the smoke study's models."""
     p = StudyPaths.of(cfg)
-    for folder in [p.data, p.sparse, p.eval(), *[p.prune(t) for t in cfg.prune_targets()]]:
+    for folder in [p.data, p.sparse, p.eval(), *[p.prune(t) for t in prune_jobs(cfg)]]:
         folder.mkdir(parents=True, exist_ok=True)
     pd.DataFrame([{"category": "dmcode", "source": "custom", "total": 25, "train": 20, "val": 4, "test": 1},
                   {"category": "dmcode", "source": "dpm", "total": 10, "train": 8, "val": 2, "test": 0},
@@ -102,14 +103,16 @@ def write_results(cfg: Config, checkpoints: dict[float, Path]) -> None:
         shutil.copy(checkpoints[width], p.train(model) / "weights.pt")
         _curve(p.train(model) / "results.csv", MODELS[model][0], 6, speed)
     _curve(p.sparse / "results.csv", MODELS["sparse"][0], 4, 1.0)
-    (p.sparse / "metrics.json").write_text(json.dumps({"sl": 0.05, "sl_mloss": 0.004755}))
-    pd.DataFrame({"epoch": [1, 2], "sl": [0.05, 0.05], "sl_mloss": [0.01, 0.004755], "gamma_mean": [0.9, 0.5],
+    (p.sparse / "metrics.json").write_text(json.dumps({"sl": 0.05, "l1": "after_clip", "sl_mloss": 0.004755,
+                                                      "val": {"mAP50": 0.8, "mAP50-95": 0.5}}))  # fmt: skip
+    pd.DataFrame({"epoch": [1, 2], "steps": [30, 60], "sl": [0.05, 0.05], "l1_budget": [0.01, 0.0234],
+                  "sl_mloss": [0.01, 0.004755], "gamma_mean": [0.9, 0.5],
                   **{f"frac_under_{t}": [0.0, f] for t, f in [("large", 0.1), ("middle", 0.4), ("small", 0.6)]}}
                  ).to_csv(p.sparse / "gamma_log.csv", index=False)  # fmt: skip
     for name in ("sl_loss", "gamma_epochs", "map"):
         _png(p.sparse / "figures" / f"{name}.png")
-    for i, (target, value) in enumerate(cfg.prune_targets().items()):
-        folder = p.prune(target)
+    for i, (prune_id, (target, selection)) in enumerate(prune_jobs(cfg).items()):
+        value, folder = cfg.prune_targets()[target], p.prune(prune_id)
         _png(folder / "figures" / "sparsity.png")
         pd.DataFrame([{"part": part, "channels_before": 100, "channels_after": 100 - r, "channel_ratio": r / 100,
                        "params_before": 1000, "params_after": 1000 - 10 * r, "param_ratio": r / 100}
@@ -118,11 +121,12 @@ def write_results(cfg: Config, checkpoints: dict[float, Path]) -> None:
         pd.DataFrame([{"layer": "model.0.conv", "part": "backbone", "original": 16, "kept": 8, "pruned_threshold": 10,
                        "align_delta": 2, "note": ""}]).to_csv(folder / "layers.csv", index=False)  # fmt: skip
         (folder / "metrics.json").write_text(json.dumps({
-            "target": target, "policy": "threshold", "value": value, "round_to": 8, "round_dir": "up",
+            "target": target, "selection": selection, "policy": "threshold", "value": value, "round_to": 8,
+            "round_dir": "up", "sparsity_warning": "The model is not sparse: planted." if target == "small" else None,
             "params_before": 1000, "params_after": 700, "gflops_before": 4.2, "gflops_after": 2.0,
             "val_fold": {"mAP50": 0.5, "mAP50-95": 0.3}, "val_nofold": {"mAP50": 0.4, "mAP50-95": 0.2},
             "unpruned_groups": []}))  # fmt: skip
-        _curve(p.finetune(target) / "results.csv", MODELS[target][0], 6, 0.3)
+        _curve(p.finetune(prune_id) / "results.csv", MODELS[prune_id][0], 6, 0.3)
     acc = [row for m in MODELS for s in ("val", "test") for row in _accuracy(m, s)]
     labels = {m.id: m.label for m in study_models(cfg)}
     pd.DataFrame([{**r, "label": labels[r["model"]]} for r in acc]).to_csv(p.eval() / "accuracy.csv", index=False)
@@ -197,6 +201,13 @@ def test_report_en(out_root: Path, checkpoints: dict[float, Path]) -> None:
     assert "The most accurate of them is <strong>nas_0.01(large)</strong>" in summary
     assert "nas_0.15(small): qr (−0.410)" in summary  # its average fell by 0.25: only qr collapsed
     assert "small): dm" not in summary and "1/2: " not in summary  # uniform losses are costs, not collapses
+    assert "<strong>random_0.1(middle)</strong> 0.610 (+0.080): selection by gamma beat random selection" in summary
+    assert "<strong>nas_0.15(small)</strong> — The model is not sparse: planted." in summary
+    # 2.1: the logged L1 budget, and the seed study's plan computed from params/seed.yaml
+    sparse = _section(html, "2.1 Sparse training", "2.2 Pruning")
+    assert "60 optimizer steps" in sparse and "Σ lr·sl = 0.0234" in sparse and "308,800 steps" in sparse
+    assert _cell(sparse, "2") == ["60", "0.0234", "10.0%", "40.0%", "60.0%"]  # epoch 2: steps, budget, fractions
+    assert "(62% of the sparse model's 0.800)" in html  # val mAP50 0.5 right after pruning, against 0.8
     assert "data set tree" in html.lower() and "dmcode 35" in html
     # self-contained: images inline, nothing fetched from the network
     assert html.count("data:image/png;base64") >= 10 and not network_loads(html)

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import torch
 from test_train import load_in_fresh_process, run_notebook
 from torch import nn
@@ -15,22 +16,34 @@ from yoloslim.gammas import fraction_under, gamma_values, penalized_bns
 from yoloslim.modelbuild import build_model
 from yoloslim.paths import StudyPaths
 from yoloslim.sparse import SparseTrainer, Sparsity, add_sparsity_callbacks
+from yoloslim.sparse_budget import replay_budget
 from yoloslim.train import TrainJob, run_training, train_args
 
 SL = 0.01
 
 
-def _step_gammas(scale: float | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """One SparseTrainer.optimizer_step on a tiny conv+BN net (SGD lr 1): gamma before, loss gradient, gamma after."""
+def _trainer(net: nn.Module, l1: str, sl: float, lr: float, momentum: float = 0.0, scale: float | None = None):
+    """A SparseTrainer with only what optimizer_step uses, on a tiny net (SGD, optional GradScaler)."""
+    trainer = SparseTrainer.__new__(SparseTrainer)
+    trainer.model, trainer.device, trainer.ema, trainer.epoch, trainer.epochs = net, torch.device("cpu"), None, 0, 1
+    trainer.optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
+    trainer.scaler = torch.amp.GradScaler("cpu", init_scale=scale or 1.0, enabled=scale is not None)
+    trainer.sparsity = Sparsity(sl, l1=l1)
+    return trainer
+
+
+def _tiny_net() -> nn.Sequential:
     torch.manual_seed(0)
     net = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU(), nn.Conv2d(8, 2, 1))
     with torch.no_grad():
         net[1].weight.copy_(torch.linspace(-1, 1, 8))
-    trainer = SparseTrainer.__new__(SparseTrainer)  # only what optimizer_step uses
-    trainer.model, trainer.device, trainer.ema, trainer.epoch, trainer.epochs = net, torch.device("cpu"), None, 0, 1
-    trainer.optimizer = torch.optim.SGD(net.parameters(), lr=1.0)
-    trainer.scaler = torch.amp.GradScaler("cpu", init_scale=scale or 1.0, enabled=scale is not None)
-    trainer.sparsity = Sparsity(SL, exclude_head=False)
+    return net
+
+
+def _step_gammas(scale: float | None, l1: str = "after_clip") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One optimizer_step on the tiny net (SGD lr 1, a small loss): gamma before, loss gradient, gamma after."""
+    net = _tiny_net()
+    trainer = _trainer(net, l1, SL, lr=1.0, scale=scale)
     loss = net(torch.randn(2, 3, 8, 8)).square().mean() * 1e-3
     trainer.scaler.scale(loss).backward()
     before = net[1].weight.detach().clone()
@@ -40,21 +53,71 @@ def _step_gammas(scale: float | None) -> tuple[torch.Tensor, torch.Tensor, torch
 
 
 def test_l1_term_has_the_same_strength_with_and_without_grad_scaler() -> None:
-    before, grad, plain = _step_gammas(None)
-    _, grad_scaled, scaled = _step_gammas(2.0**14)
-    assert torch.allclose(grad, grad_scaled, atol=1e-7)
-    expected = before - (grad + SL * torch.sign(before))  # SGD, lr 1, no clipping at this size
-    assert torch.allclose(plain, expected, atol=1e-6)
-    assert torch.allclose(scaled, expected, atol=1e-6)  # would be off by ~SL if the term were unscaled too
-    assert (before - plain).abs().min() > 0.5 * SL
+    for l1 in ("after_clip", "before_clip"):
+        before, grad, plain = _step_gammas(None, l1)
+        _, grad_scaled, scaled = _step_gammas(2.0**14, l1)
+        assert torch.allclose(grad, grad_scaled, atol=1e-7)
+        expected = before - (grad + SL * torch.sign(before))  # SGD, lr 1, no clipping at this size
+        assert torch.allclose(plain, expected, atol=1e-6)
+        assert torch.allclose(scaled, expected, atol=1e-6)  # would be off by ~SL if the term were unscaled too
 
 
-def test_sl_schedules_decay_from_sl() -> None:
+def _l1_shift(l1: str, steps: int, momentum: float, loss_scale: float) -> tuple[torch.Tensor, float]:
+    """How far the L1 term moved each gamma: the run with sl=SL minus the same run with sl=0; and the
+    gradient norm of the loss (before clipping) in the first step."""
+    ends, norm = [], 0.0
+    for sl in (SL, 0.0):
+        net = _tiny_net()
+        trainer = _trainer(net, l1, sl, lr=0.1, momentum=momentum)
+        torch.manual_seed(1)
+        for i in range(steps):
+            loss = net(torch.randn(2, 3, 8, 8)).square().mean() * loss_scale
+            loss.backward()
+            if i == 0:
+                norm = float(torch.nn.utils.get_total_norm([p.grad for p in net.parameters()]))
+            trainer.optimizer_step()
+        assert trainer.sparsity.steps == steps and math.isclose(trainer.sparsity.budget, steps * 0.1 * sl)
+        ends.append(net[1].weight.detach().clone())
+    return ends[1] - ends[0], norm
+
+
+def test_after_clip_moves_gammas_by_lr_sl_where_clipping_binds_and_before_clip_does_not() -> None:
+    after, norm = _l1_shift("after_clip", steps=1, momentum=0.0, loss_scale=1e6)
+    assert norm > 1000 * 10  # the loss gradient is far above the clip norm 10, as in Ultralytics' summed loss
+    signs = torch.sign(torch.linspace(-1, 1, 8))
+    assert torch.allclose(after, 0.1 * SL * signs, rtol=1e-3, atol=1e-7)  # exactly lr * sl * sign(gamma)
+    before, _ = _l1_shift("before_clip", steps=1, momentum=0.0, loss_scale=1e6)
+    assert before.abs().max() < 0.01 * 0.1 * SL  # clipped with the whole gradient: diluted over 100-fold
+
+
+def test_after_clip_goes_through_sgd_momentum() -> None:
+    steps, m = 5, 0.9
+    shift, _ = _l1_shift("after_clip", steps=steps, momentum=m, loss_scale=0.0)
+    expected = 0.1 * SL * sum(sum(m**j for j in range(k + 1)) for k in range(steps))  # momentum buffer sums
+    assert torch.allclose(shift.abs(), torch.full((8,), expected), rtol=1e-4)
+
+
+def test_proximal_step_soft_thresholds_to_exact_zeros() -> None:
+    net = _tiny_net()
+    with torch.no_grad():
+        net[1].weight.copy_(torch.tensor([-0.5, -0.0005, 0.0, 0.0003, 0.0009, 0.002, 0.3, 1.0]))
+    trainer = _trainer(net, "proximal", sl=0.01, lr=0.1)  # threshold lr * sl = 0.001
+    net(torch.randn(2, 3, 8, 8)).sum().mul(0).backward()  # no loss gradient: only the proximal step acts
+    trainer.optimizer_step()
+    expected = torch.tensor([-0.499, 0.0, 0.0, 0.0, 0.0, 0.001, 0.299, 0.999])
+    assert torch.allclose(net[1].weight.detach(), expected, atol=1e-6)
+    assert int((net[1].weight == 0).sum()) == 4  # exact zeros, not merely small
+
+
+def test_sl_schedules_decay_from_sl_and_recovery_epochs_are_unpenalized() -> None:
     for schedule in ("constant", "linear", "cosine"):
         assert Sparsity(0.2, schedule).sl_at(0, 10) == 0.2
     assert Sparsity(0.2, "linear").sl_at(5, 10) == 0.1
     assert math.isclose(Sparsity(0.2, "cosine").sl_at(5, 10), 0.1)
     assert Sparsity(0.2, "constant").sl_at(9, 10) == 0.2 and Sparsity(0.2, "linear").sl_at(9, 10) < 0.03
+    recover = Sparsity(0.2, recover_epochs=3)
+    assert [recover.sl_at(e, 10) for e in range(10)] == [0.2] * 7 + [0.0] * 3
+    assert Sparsity(0.2, "linear", recover_epochs=5).sl_at(4, 10) == pytest.approx(0.2 * (1 - 4 / 5))
 
 
 def test_exclude_head_leaves_detect_bns_unpenalized(smoke_cfg: Config) -> None:
@@ -65,15 +128,20 @@ def test_exclude_head_leaves_detect_bns_unpenalized(smoke_cfg: Config) -> None:
     assert len(every) == sum(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules()) > len(names)
 
 
-def _sparse_train(cfg: Config, sl: float, folder: Path) -> tuple[Path, torch.Tensor]:
-    """4 epochs of SparseTrainer on the tiny model at imgsz 32, one optimizer step per batch; final |gamma|."""
-    sparsity = Sparsity(sl, targets={"t": 0.05}, out=folder)
+def _sparse_train(
+    cfg: Config, sl: float, folder: Path, warmup_epochs: float = 0, nbs: int = 8
+) -> tuple[Path, torch.Tensor]:
+    """4 epochs of SparseTrainer on the tiny model at imgsz 32 (batch 8, so one optimizer step per batch at
+    nbs 8); final |gamma|."""
+    sparsity = Sparsity(sl, thresholds={"t": 0.05}, out=folder)
     job = TrainJob(
         stage=folder,
         name="s",
         trainer=SparseTrainer,
         build=lambda: build_model(cfg, nc=3),
-        args=train_args(cfg, imgsz=32, epochs=4, lr0=0.3, nbs=8, warmup_epochs=0, momentum=0.9, val=False),
+        args=train_args(
+            cfg, imgsz=32, epochs=4, lr0=0.3, nbs=nbs, warmup_epochs=warmup_epochs, momentum=0.9, val=False
+        ),
         keep="last",
     )
     add_sparsity_callbacks(job.callbacks, sparsity)
@@ -82,9 +150,9 @@ def _sparse_train(cfg: Config, sl: float, folder: Path) -> tuple[Path, torch.Ten
     return stage, gamma_values(model)
 
 
-def test_sparsity_happens(smoke_cfg: Config, tmp_path: Path) -> None:
+def test_sparsity_happens_and_the_logged_budget_is_the_planned_one(smoke_cfg: Config, tmp_path: Path) -> None:
     smoke_cfg.model.width = 0.125
-    _, dense = _sparse_train(smoke_cfg, 0.0, tmp_path / "sl0")
+    dense_stage, dense = _sparse_train(smoke_cfg, 1e-4, tmp_path / "sl0", warmup_epochs=1.5, nbs=16)
     stage, sparse = _sparse_train(smoke_cfg, 0.15, tmp_path / "sl")
     assert dense.numel() == sparse.numel() > 1000
     assert fraction_under(dense, 0.05) < 0.02  # without L1 the gammas stay near 1 in 24 steps
@@ -92,12 +160,20 @@ def test_sparsity_happens(smoke_cfg: Config, tmp_path: Path) -> None:
     assert sparse.mean() < 0.25 * dense.mean()
     log = pd.read_csv(stage / "gamma_log.csv")
     assert log["epoch"].tolist() == [0, 1, 2, 3, 4]
-    assert list(log.columns) == ["epoch", "sl", "sl_mloss", "gamma_mean", "frac_under_t"]
+    assert list(log.columns) == ["epoch", "steps", "sl", "l1_budget", "sl_mloss", "gamma_mean", "frac_under_t"]
     assert log["gamma_mean"].iloc[0] > 0.99 and log["gamma_mean"].iloc[-1] < 0.25
     assert log["frac_under_t"].iloc[0] == 0 and log["frac_under_t"].iloc[-1] > 0.5
     assert math.isclose(log["sl_mloss"].iloc[-1], 0.15 * log["gamma_mean"].iloc[-1], rel_tol=1e-6)
     hist = pd.read_csv(stage / "gamma_hist.csv")
     assert (hist.groupby("epoch")["count"].sum() == sparse.numel()).all()
+    # The bookkeeping: what the trainer logged is what Ultralytics' schedule gives, replayed from the settings
+    # (warm-up of lr and accumulation, linear decay; batch 8 at nbs 8 and 16: 1 and 2 batches a step).
+    images = len(StudyPaths.of(smoke_cfg).data.joinpath("train.txt").read_text().split())
+    for folder, sl, warmup, nbs in ((stage, 0.15, 0, 8), (dense_stage, 1e-4, 1.5, 16)):
+        plan = replay_budget(sl_at=[sl] * 4, lr0=0.3, train_images=images, batch=8, nbs=nbs, warmup_epochs=warmup)
+        last = pd.read_csv(folder / "gamma_log.csv").iloc[-1]
+        assert int(last["steps"]) == plan.steps and math.isclose(last["l1_budget"], plan.budget, rel_tol=1e-6)
+    assert plan.accumulate == 2 and plan.steps < 4 * plan.batches  # the accumulation really counted
 
 
 def test_notebook_03_sparse_next_to_base(smoke_cfg: Config, tmp_path: Path) -> None:

@@ -93,9 +93,15 @@ class VariantConfig:
 @dataclass
 class SparseConfig:
     sl: float = 6e-4  # L1 factor on BatchNorm gammas (the original study: 6e-4)
-    schedule: Literal["constant", "linear", "cosine"] = "constant"  # sl over the run: fixed or decaying to 0
+    l1: Literal["after_clip", "before_clip", "proximal"] = "after_clip"  # where the L1 term acts: added to the
+    # gradient after unscale and clipping, before clipping (diluted by it), or a soft-threshold after each
+    # optimizer step (exact zeros); see yoloslim.sparse
+    schedule: Literal["constant", "linear", "cosine"] = "constant"  # sl over the penalized epochs: fixed or decaying
     epochs: int = 30  # sparse-training epochs (the original: 800)
+    recover_epochs: int = 0  # last epochs of `epochs` with sl = 0: the detector recovers, collapsed gammas stay small
     lr0: float = 0.01  # initial learning rate
+    nbs: int | None = None  # nominal batch size of sparse training (None: train.nbs); one optimizer step, and one
+    # L1 step, per max(batch, nbs) images
     start: Literal["base", "scratch"] = "base"  # start from the trained base model or from scratch
     exclude_head: bool = False  # True: leave the Detect head's inner branch BatchNorms unpenalized (so kept);
     # its output convolutions and DFL have no BatchNorm and are never penalized nor pruned
@@ -114,6 +120,9 @@ class PruneConfig:
     round_dir: Literal["up", "nearest", "down"] = "up"  # alignment direction; up keeps more channels
     importance: Literal["max", "mean", "sum"] = "max"  # how a tied group combines its members' |gamma|
     fold_beta: bool = True  # fold pruned channels' BN bias into the next layer's bias
+    random: list[str] = field(default_factory=list)  # targets that also get a random-selection control: the same
+    # kept count per layer, channels chosen at random (seeded by train.seed), fine-tuned the same way (Liu et al.,
+    # ICLR 2019, "Rethinking the Value of Network Pruning"); its model id is `<target>-random`
 
 
 @dataclass
@@ -194,11 +203,13 @@ class Config:
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def load_config(path: str | Path) -> Config:
+def load_config(path: str | Path, *, check_values: bool = True) -> Config:
     """Load a params YAML over the defaults and validate it.
 
     Relative data paths are resolved against the params file's folder. Raises `ConfigError` naming the
-    file, the key and what was expected.
+    file, the key and what was expected. `check_values=False` checks keys and types only (no paths are
+    resolved): for reading another study's settings, such as the seed study's sparse-training plan, on a
+    machine without its data.
     """
     path = Path(path)
     if not path.is_file():
@@ -212,7 +223,8 @@ def load_config(path: str | Path) -> Config:
     raw.setdefault("name", path.stem)
     cfg = _build(Config, raw, str(path), "")
     cfg.source = str(path)
-    _check_values(cfg, path)
+    if check_values:
+        _check_values(cfg, path)
     return cfg
 
 
@@ -317,14 +329,24 @@ def _check_values(cfg: Config, path: Path) -> None:
         fail("train.precise_bn", "a number of images (0: off)", cfg.train.precise_bn)
     if cfg.sparse.sl < 0:
         fail("sparse.sl", "a non-negative L1 factor", cfg.sparse.sl)
+    if not 0 <= cfg.sparse.recover_epochs < cfg.sparse.epochs:
+        fail("sparse.recover_epochs", f"an epoch count in [0, sparse.epochs={cfg.sparse.epochs})",
+             cfg.sparse.recover_epochs)
+    if cfg.sparse.nbs is not None and cfg.sparse.nbs <= 0:
+        fail("sparse.nbs", "a positive nominal batch size (or null: train.nbs)", cfg.sparse.nbs)
     if not cfg.prune_targets():
         fail(f"prune.{cfg.prune.policy}s", "at least one named pruned model", cfg.prune_targets())
+    for name in cfg.prune.random:
+        if name not in cfg.prune_targets():
+            fail("prune.random", f"names of prune targets ({', '.join(cfg.prune_targets())})", name)
     for name, value in cfg.prune.fractions.items():
         if not 0 <= value < 1:
             fail(f"prune.fractions.{name}", "a fraction in [0, 1)", value)
     names = [v.name for v in cfg.variants]
     if len(set(names)) != len(names) or any("/" in n or not n for n in names):
         fail("variants", "distinct folder names without '/'", names)
+    if any("-" in name for name in cfg.prune_targets()):
+        fail(f"prune.{cfg.prune.policy}s", "target names without '-'", list(cfg.prune_targets()))
     taken = {"base", "sparse", *cfg.prune_targets()}
     if taken & set(names):
         fail("variants", f"names other than the other models' ({', '.join(sorted(taken))})", names)

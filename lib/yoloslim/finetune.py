@@ -23,6 +23,7 @@ from ultralytics.nn.tasks import load_checkpoint
 from yoloslim.config import Config
 from yoloslim.modelbuild import conv_channels, load_trainable, reinitialize
 from yoloslim.paths import METRICS, WEIGHTS, StudyPaths
+from yoloslim.study import finetune_jobs
 from yoloslim.train import TrainJob, YoloTrainer, file_digest, read_metrics, run_training, train_args
 
 
@@ -39,14 +40,12 @@ class PrunedTrainer(YoloTrainer):
 
 
 def parse_model_id(cfg: Config, model_id: str) -> tuple[str, str]:
-    """`<target>` -> (target, 'inherit'); `<target>-scratch` -> (target, 'scratch'); errors name the valid ids."""
-    target, _, init = model_id.partition("-")
-    init = init or "inherit"
-    targets = cfg.prune_targets()
-    if target not in targets or init not in cfg.finetune.init:
-        valid = [StudyPaths.of(cfg).finetune(t, i).name for t in targets for i in cfg.finetune.init]
-        raise KeyError(f"{cfg.source}: no fine-tuned model '{model_id}'; valid: {', '.join(valid)}")
-    return target, init
+    """`<target>` -> (target, 'inherit'); `<target>-scratch` -> (target, 'scratch'); `<target>-random` ->
+    (`<target>-random`, 'inherit'): the pruned structure's id and the init. Errors name the valid ids."""
+    jobs = finetune_jobs(cfg)
+    if model_id not in jobs:
+        raise KeyError(f"{cfg.source}: no fine-tuned model '{model_id}'; valid: {', '.join(jobs)}")
+    return jobs[model_id]
 
 
 def run_finetune(cfg: Config, model_id: str, callbacks: Sequence[tuple[str, Callable]] = ()) -> Path:
@@ -56,6 +55,11 @@ def run_finetune(cfg: Config, model_id: str, callbacks: Sequence[tuple[str, Call
     recipe is the `train` section's with `finetune.epochs` and `finetune.lr0`. `callbacks`: extra Ultralytics
     trainer callbacks `(event, function)`.
     """
+    return run_training(finetune_job(cfg, model_id, callbacks))
+
+
+def finetune_job(cfg: Config, model_id: str, callbacks: Sequence[tuple[str, Callable]] = ()) -> TrainJob:
+    """The fine-tune stage's `TrainJob` for one model id: PrunedTrainer and the pruned (or re-initialized) model."""
     target, init = parse_model_id(cfg, model_id)
     paths = StudyPaths.of(cfg)
     pruned = paths.prune(target) / WEIGHTS
@@ -74,7 +78,7 @@ def run_finetune(cfg: Config, model_id: str, callbacks: Sequence[tuple[str, Call
             raise RuntimeError(f"{stage / WEIGHTS}: architecture differs from {pruned} in {', '.join(changed[:5])}")
         return {"init": init, "target": target, "channels": trained}
 
-    job = TrainJob(
+    return TrainJob(
         stage=paths.finetune(target, init),
         name=paths.finetune(target, init).name,
         trainer=PrunedTrainer,
@@ -85,7 +89,6 @@ def run_finetune(cfg: Config, model_id: str, callbacks: Sequence[tuple[str, Call
         callbacks=list(callbacks),
         precise_bn=cfg.train.precise_bn,
     )
-    return run_training(job)
 
 
 def finetune_summary(cfg: Config, model_id: str) -> pd.DataFrame:

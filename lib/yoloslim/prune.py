@@ -25,10 +25,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from ultralytics.utils import LOGGER
 
 import yoloslim.ultra  # noqa: F401  (Ultralytics offline, before it is first used)
 from yoloslim.c2f import split_c2f
 from yoloslim.config import Config
+from yoloslim.gammas import sparsity_warning
 from yoloslim.modelstats import count_gflops, existing_weights
 from yoloslim.onnx_check import check_onnx
 from yoloslim.paths import METRICS, WEIGHTS, StudyPaths
@@ -38,6 +40,7 @@ from yoloslim.prune_groups import (
     GroupPlan,
     build_graph,
     check_supported,
+    choose_at_random,
     decide,
     fraction_counts,
     global_threshold,
@@ -46,6 +49,7 @@ from yoloslim.prune_groups import (
     uncovered_layers,
 )
 from yoloslim.prune_tables import layer_table, params_by_part, ratio_table
+from yoloslim.study import prune_jobs
 
 ONNX = "weights.onnx"  # the pruned model's ONNX export, as checked
 _VAL_CONF, _VAL_IOU = 0.001, 0.7  # Ultralytics' own val defaults: the mAP training reports, comparable
@@ -72,6 +76,7 @@ class PruneResult:
     unpruned_groups: list[dict] = field(default_factory=list)
     rewritten: list[str] = field(default_factory=list)  # C2f blocks replaced by C2fSplit
     folded: list[str] = field(default_factory=list)  # convolutions whose bias took pruned channels' beta
+    warning: str | None = None  # why the gammas carry no information at this cut (yoloslim.gammas), or None
 
 
 def prune_model(
@@ -84,6 +89,8 @@ def prune_model(
     importance: str = "max",
     fold_beta: bool = True,
     imgsz: int = 640,
+    selection: str = "gamma",
+    seed: int = 0,
 ) -> PruneResult:
     """Prune a copy of an Ultralytics detection model by |gamma|; the input model is left unchanged.
 
@@ -91,13 +98,16 @@ def prune_model(
     (prune that fraction of all group channels, lowest first). Kept counts are aligned to `round_to` in
     `round_dir` (up, nearest, down), never below `round_to`. A tied group combines its members' |gamma| by
     `importance` (max, mean or sum). The Detect head's output convolutions and DFL are never pruned.
-    `imgsz` is the image size of the FLOPs count. Raises `UnsupportedModelError` naming a module it cannot
-    prune (e.g. YOLO11's C2PSA attention).
+    `imgsz` is the image size of the FLOPs count. `selection="random"` keeps the same number of channels in
+    every group but picks them at random (seeded by `seed`): the control of Liu et al. (ICLR 2019).
+    Raises `UnsupportedModelError` naming a module it cannot prune (e.g. YOLO11's C2PSA attention).
     """
     if (threshold is None) == (fraction is None):
         raise ValueError("prune_model: give exactly one of threshold and fraction")
     if round_to < 1 or round_dir not in ("up", "nearest", "down") or importance not in ("max", "mean", "sum"):
         raise ValueError(f"prune_model: bad round_to={round_to}, round_dir={round_dir!r} or importance={importance!r}")
+    if selection not in ("gamma", "random"):
+        raise ValueError(f"prune_model: selection must be 'gamma' or 'random', got {selection!r}")
     check_supported(model)
     model = copy.deepcopy(model).float().eval()
     for p in model.parameters():
@@ -112,6 +122,8 @@ def prune_model(
         value, counts = global_threshold(plans, fraction), fraction_counts(plans, fraction)
     for plan, k_thr in zip(plans, counts, strict=True):
         decide(plan, value, round_to, round_dir, k_thr)
+    if selection == "random":
+        choose_at_random(plans, seed)
     uncovered = uncovered_layers(model, plans)
     gammas = _group_gammas(model, plans)
     folded = apply_deltas(model, fold_deltas(model, graph, plans)) if fold_beta else []
@@ -133,6 +145,7 @@ def prune_model(
         unpruned_groups=_unpruned(plans, uncovered),
         rewritten=rewritten,
         folded=folded,
+        warning=sparsity_warning(gammas, value),
     )
 
 
@@ -197,26 +210,33 @@ def prune_weights(
 
 
 def run_prune(cfg: Config, target: str) -> Path:
-    """The prune stage for one target: `runs/<c>/prune/<target>/` from the sparse model, validated with and
-    without the beta fold, exported to ONNX and checked. Returns the folder.
+    """The prune stage for one target (or its `<target>-random` control): `runs/<c>/prune/<target>/` from the
+    sparse model, validated with and without the beta fold, exported to ONNX and checked. Returns the folder.
 
     Raises RuntimeError (before metrics.json is written) when a Conv of the ONNX graph other than the Detect
     outputs has a channel count that is not a multiple of `prune.round_to`.
     """
     from yoloslim.accuracy import measure_accuracy
 
-    targets = cfg.prune_targets()
-    if target not in targets:
-        raise KeyError(f"{cfg.source}: no prune target '{target}'; targets: {', '.join(targets)}")
+    jobs = prune_jobs(cfg)
+    if target not in jobs:
+        raise KeyError(f"{cfg.source}: no prune target '{target}'; targets: {', '.join(jobs)}")
+    prune_id, (target, selection) = target, jobs[target]
     paths = StudyPaths.of(cfg)
     model, ckpt = load_detection_model(paths.sparse / WEIGHTS)
-    value = targets[target]
+    value = cfg.prune_targets()[target]
     policy = {"threshold": value} if cfg.prune.policy == "threshold" else {"fraction": value}
-    options = dict(round_to=cfg.prune.round_to, round_dir=cfg.prune.round_dir, importance=cfg.prune.importance)
+    options = dict(
+        round_to=cfg.prune.round_to,
+        round_dir=cfg.prune.round_dir,
+        importance=cfg.prune.importance,
+        selection=selection,
+        seed=cfg.train.seed,
+    )
     imgsz = cfg.train.imgsz
     results = {fold: prune_model(model, **policy, **options, fold_beta=fold, imgsz=imgsz) for fold in (True, False)}
     result = results[cfg.prune.fold_beta]
-    out = write_outputs(result, paths.prune(target), ckpt.get("train_args"))
+    out = write_outputs(result, paths.prune(prune_id), ckpt.get("train_args"))
     onnx = check_onnx(out / WEIGHTS, out, imgsz=imgsz, round_to=cfg.prune.round_to, onnx_name=ONNX)
     onnx.require_aligned()
     val = {}
@@ -229,6 +249,7 @@ def run_prune(cfg: Config, target: str) -> Path:
             val[fold] = {k: rows["all"][k] for k in ("mAP50", "mAP50-95")}
     metrics = {
         "target": target,
+        "selection": selection,
         "policy": cfg.prune.policy,
         "value": value,
         "threshold": result.threshold,
@@ -245,7 +266,10 @@ def run_prune(cfg: Config, target: str) -> Path:
         "unpruned_groups": result.unpruned_groups,
         "rewritten_c2f": result.rewritten,
         "onnx_check": onnx.summary(),
+        "sparsity_warning": result.warning,
     }
+    if result.warning:
+        LOGGER.warning(f"{prune_id}: {result.warning}")
     (out / METRICS).write_text(json.dumps(metrics, indent=2))
     return out
 

@@ -168,6 +168,15 @@ def decide(plan: GroupPlan, threshold: float, round_to: int, round_dir: str, k_t
         plan.note = (plan.note + "; " if plan.note else "") + "tied group: " + ", ".join(sorted(plan.layers))
 
 
+def choose_at_random(plans: list[GroupPlan], seed: int) -> None:
+    """Keep each plan's aligned count but choose its kept channels at random (one seeded generator, model order)."""
+    generator = torch.Generator().manual_seed(seed)
+    for plan in plans:
+        order = torch.randperm(plan.width, generator=generator)
+        plan.prune_idxs = sorted(order[plan.kept :].tolist())
+        plan.note = (plan.note + "; " if plan.note else "") + "channels chosen at random (control)"
+
+
 def prune_planned(model: DetectionModel, graph: tp.DependencyGraph, plans: list[GroupPlan]) -> None:
     """Remove every plan's channels with its whole group (a fresh group per plan: index maps follow the cuts)."""
     modules = dict(model.named_modules())

@@ -19,8 +19,8 @@ import pandas as pd
 
 from yoloslim.config import Config
 from yoloslim.paths import METRICS, RESULTS, StudyPaths
-from yoloslim.stages import finetune_jobs
-from yoloslim.study import StudyModel, study_models
+from yoloslim.sparse_budget import SGD_MOMENTUM, seed_plan
+from yoloslim.study import StudyModel, finetune_jobs, prune_jobs, study_models
 
 ENGINES = ("torch_cpu", "onnx_cpu", "torch_cuda")
 MAP_COLUMN = "metrics/mAP50-95(B)"  # Ultralytics' results.csv column of the validation mmAP
@@ -82,7 +82,7 @@ def load_report_data(cfg: Config) -> ReportData:
     """Load every results file the report shows."""
     paths = StudyPaths.of(cfg)
     models = study_models(cfg)
-    targets = list(cfg.prune_targets())
+    targets = list(prune_jobs(cfg))  # pruned-structure ids: each target, and its random control
     trained = {"base": paths.train("base"), **{v.name: paths.train(v.name) for v in cfg.variants}}
     trained.update({mid: paths.finetune(t, init) for mid, (t, init) in finetune_jobs(cfg).items()})
     trained["sparse"] = paths.sparse
@@ -304,7 +304,7 @@ def convergence_table(data: ReportData) -> pd.DataFrame:
     """Fine-tuned and uniform-width models: final validation mmAP and epochs to reach 90% of it."""
     rows = {}
     for model in data.models:
-        if model.kind in ("pruned", "variant") and model.id in data.curves:
+        if model.kind in ("pruned", "random", "variant") and model.id in data.curves:
             curve = data.curves[model.id]
             final = float(curve[MAP_COLUMN].iloc[-1])
             reached = curve.loc[curve[MAP_COLUMN] >= 0.9 * final, "epoch"]
@@ -336,7 +336,9 @@ def sparse_facts(data: ReportData) -> dict[str, Any]:
     val = val.set_index("model")["mAP50-95"]
     return {
         "sl": data.sparse.get("sl", data.cfg.sparse.sl),
+        "l1": data.sparse.get("l1", data.cfg.sparse.l1),
         "schedule": data.cfg.sparse.schedule,
+        "recover": data.cfg.sparse.recover_epochs,
         "epochs": int(data.curves["sparse"]["epoch"].iloc[-1]),
         "sl_mloss": f"{float(data.sparse['sl_mloss']):.6g}",
         "base": f"{val['base']:.3f}" if "base" in val else "—",
@@ -344,16 +346,36 @@ def sparse_facts(data: ReportData) -> dict[str, Any]:
     }
 
 
+def budget_facts(data: ReportData) -> dict[str, Any]:
+    """The L1 budget paragraph: this study's logged steps and Σ lr·sl next to the seed study's plan."""
+    seed, images, _ = seed_plan()
+    last = data.gamma_log.iloc[-1]
+    return {
+        "steps": f"{int(last['steps']):,}",
+        "budget": f"{float(last['l1_budget']):.3g}",
+        "stretch": 1 / (1 - SGD_MOMENTUM),
+        "seed_steps": f"{seed.steps:,}",
+        "seed_budget": f"{seed.budget:.3g}",
+        "seed_images": f"{images:,}",
+    }
+
+
 def gamma_fractions(data: ReportData) -> pd.DataFrame:
-    """Last epoch of gamma_log.csv: the fraction of gammas under each prune target."""
-    columns = [c for c in data.gamma_log.columns if c.startswith("frac_under_")]
-    last = data.gamma_log[columns].iloc[[-1]]
-    return last.rename(columns=lambda c: c.removeprefix("frac_under_")).rename(index=lambda _: "gamma")
+    """gamma_log.csv per epoch: steps, Σ lr·sl and the fraction of gammas under each absolute threshold."""
+    log = data.gamma_log.set_index("epoch")
+    thresholds = data.cfg.prune.thresholds
+    table = pd.DataFrame({"steps": log["steps"].astype(int), "Σ lr·sl": log["l1_budget"].map("{:.3g}".format)})
+    for column in (c for c in log.columns if c.startswith("frac_under_")):
+        name = column.removeprefix("frac_under_")
+        table[f"< {thresholds[name]:g} ({name})" if name in thresholds else column] = log[column].map("{:.1%}".format)
+    return table
 
 
 def prune_facts(data: ReportData, target: str) -> dict[str, Any]:
     """The numbers of one pruned model's paragraph, from its metrics.json and layers.csv."""
     metrics, layers = data.prune[target], data.layers[target]
+    sparse50 = float(data.sparse.get("val", {}).get("mAP50", float("nan")))
+    fold50 = float(metrics["val_fold"]["mAP50"])
     delta = pd.to_numeric(layers["align_delta"], errors="coerce").fillna(0)
     value = f"{metrics['value']:g}"
     if metrics["policy"] != "threshold" and metrics.get("threshold") is not None:
@@ -371,6 +393,10 @@ def prune_facts(data: ReportData, target: str) -> dict[str, Any]:
         "restored": int(delta[delta > 0].sum()),
         "removed": int(-delta[delta < 0].sum()),
         "fold": f"{float(metrics['val_fold']['mAP50-95']):.3f}",
+        "fold50": f"{fold50:.3f}",
+        "nofold50": f"{float(metrics['val_nofold']['mAP50']):.3f}",
+        "sparse50": f"{sparse50:.3f}",
+        "kept_share": f"{fold50 / sparse50:.0%}" if sparse50 > 0 else "—",
         "nofold": f"{float(metrics['val_nofold']['mAP50-95']):.3f}",
         "unpruned": "; ".join(_group_text(g) for g in metrics.get("unpruned_groups") or []),
     }
@@ -387,4 +413,5 @@ def _group_text(group: Any) -> str:
 
 def convergence_curves(data: ReportData) -> dict[str, pd.DataFrame]:
     """Label -> results.csv of every fine-tuned and uniform-width model (the convergence figure)."""
-    return {m.label: data.curves[m.id] for m in data.models if m.kind in ("pruned", "variant") and m.id in data.curves}
+    trained = ("pruned", "random", "variant")
+    return {m.label: data.curves[m.id] for m in data.models if m.kind in trained and m.id in data.curves}

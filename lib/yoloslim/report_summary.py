@@ -14,9 +14,11 @@ from yoloslim.report import (
     collapsed_classes,
     convergence_table,
     report_split,
+    target_labels,
     tradeoff_points,
     unmeasured_engines,
 )
+from yoloslim.study import finetune_jobs, prune_jobs
 
 PHRASES: dict[str, dict[str, str]] = {
     "en": {
@@ -43,6 +45,13 @@ PHRASES: dict[str, dict[str, str]] = {
         "next_engine": "Latency and FLOPs disagree here (the fewest FLOPs: **{flops}**; the fastest: **{fast}**): "
         "measure on the target engine before choosing.",
         "unmeasured": "Not measured on this machine: {engines}.",
+        "random": "Selection by |gamma| against the random-selection control (the same channel count in every "
+        "layer, channels chosen at random, fine-tuned the same way): **{gamma_label}** {split} mmAP {gamma:.3f}, "
+        "**{random_label}** {random:.3f} ({diff:+.3f}): {verdict}.",
+        "random_won": "selection by gamma beat random selection",
+        "random_lost": "selection by gamma did **not** beat random selection; here the gammas did not single out "
+        "the channels the detector needs",
+        "not_sparse": "**{label}** — {warning}",
     },
     "zh": {
         "budget_met": "共 **{n}/{total}** 个模型满足 `{engine}` 上 {budget:g} ms 的时延预算：{models}。"
@@ -65,6 +74,11 @@ PHRASES: dict[str, dict[str, str]] = {
         "next_engine": "此处时延与计算量不一致（计算量最少：**{flops}**；最快：**{fast}**）："
         "请在目标引擎上实测后再选择。",
         "unmeasured": "本机未测量：{engines}。",
+        "random": "按 |gamma| 选择通道与随机选择对照（每层保留相同通道数，随机选择通道，以相同方式微调）："
+        "**{gamma_label}** {split} mmAP {gamma:.3f}，**{random_label}** {random:.3f}（{diff:+.3f}）：{verdict}。",
+        "random_won": "按 gamma 选择优于随机选择",
+        "random_lost": "按 gamma 选择**未能**优于随机选择；此处 gamma 未能区分出检测器需要的通道",
+        "not_sparse": "**{label}** — {warning}",
     },
 }
 
@@ -110,6 +124,8 @@ def write_summary(data: ReportData, lang: str) -> str:
                 )
             )
             bullets.extend(_next_steps(data, measured, budget, say))
+    bullets.extend(_sparsity_warnings(data, say))
+    bullets.extend(_random_sentences(points, data, split, say))
     bullets.append(_cost_sentence(data, points, split, say))
     bullets.append(_collapse_sentence(data, split, say))
     convergence = _convergence_sentence(data, say)
@@ -119,6 +135,40 @@ def write_summary(data: ReportData, lang: str) -> str:
     if missing:
         bullets.append(say["unmeasured"].format(engines=", ".join(f"`{e}`" for e in missing)))
     return "\n".join(f"- {b}" for b in bullets)
+
+
+def _sparsity_warnings(data: ReportData, say: dict[str, str]) -> list[str]:
+    """The prune stage's warnings of cuts that fall inside one band of gammas (yoloslim.gammas)."""
+    labels = target_labels(data)
+    return [
+        say["not_sparse"].format(label=labels.get(pid, pid), warning=metrics["sparsity_warning"])
+        for pid, metrics in data.prune.items()
+        if metrics.get("sparsity_warning")
+    ]
+
+
+def _random_sentences(points: pd.DataFrame, data: ReportData, split: str, say: dict[str, str]) -> list[str]:
+    """Each random control against its target's model selected by gamma (same structure, same fine-tuning)."""
+    rows = points.set_index("model")
+    sentences = []
+    for model_id, (prune_id, _) in finetune_jobs(data.cfg).items():
+        target, selection = prune_jobs(data.cfg)[prune_id]
+        if selection != "random" or model_id not in rows.index or target not in rows.index:
+            continue
+        gamma, random = rows.loc[target], rows.loc[model_id]
+        diff = float(gamma["mmAP"] - random["mmAP"])
+        sentences.append(
+            say["random"].format(
+                gamma_label=gamma["label"],
+                random_label=random["label"],
+                split=split,
+                gamma=gamma["mmAP"],
+                random=random["mmAP"],
+                diff=diff,
+                verdict=say["random_won"] if diff > 0 else say["random_lost"],
+            )
+        )
+    return sentences
 
 
 def _chosen_model(points: pd.DataFrame) -> pd.Series:

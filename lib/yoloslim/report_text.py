@@ -22,15 +22,22 @@ TEXT: dict[str, dict[str, str]] = {
         "s2": "2 Pruning",
         "s2_intro": "Base model `{model}` at {imgsz} px. mAP = mAP@0.5, mmAP = mAP@0.5:0.95, at conf {conf}.",
         "s2_1": "2.1 Sparse training",
-        "sparse_text": "L1 on BatchNorm gammas with sl = {sl} ({schedule}) for {epochs} epochs; the mean sparsity "
-        "loss of the last epoch is {sl_mloss}. Val mmAP {base} (base) → {sparse} (sparse).",
-        "gamma_fractions": "Fraction of gammas under each prune target, last epoch:",
+        "sparse_text": "L1 on BatchNorm gammas with sl = {sl} ({schedule}, placed `{l1}`) for {epochs} epochs, "
+        "the last {recover} of them without L1 (recovery); the mean sparsity loss of the last penalized epoch is "
+        "{sl_mloss}. Val mmAP {base} (base) → {sparse} (sparse).",
+        "budget_text": "L1 budget: {steps} optimizer steps applied the term, Σ lr·sl = {budget}: how far the L1 "
+        "term alone moves a gamma (gammas start at 1.0; SGD momentum stretches `after_clip` steps about "
+        "{stretch:.0f}-fold). For comparison, `params/seed.yaml` (the original study) plans {seed_steps} steps and "
+        "Σ lr·sl = {seed_budget} on the original data set's {seed_images} training images (computed from its "
+        "settings).",
+        "gamma_fractions": "Fraction of gammas under each absolute threshold, per epoch of sparse training:",
         "s2_2": "2.2 Pruning",
         "s2_2_1": "2.2.1 Sparsity distribution",
         "prune_text": "**{label}**: {policy} {value}, channels aligned {round_dir} to {round_to}. Params "
         "{params_before} → {params_after}, GFLOPs {gflops_before} → {gflops_after}. Alignment restored "
-        "{restored} and removed {removed} channels. Val mmAP right after pruning: {fold} with beta folded, "
-        "{nofold} without.",
+        "{restored} and removed {removed} channels. Val mAP50 right after pruning (conf 0.001): {fold50} with "
+        "beta folded ({kept_share} of the sparse model's {sparse50}), {nofold50} without; mmAP {fold} and "
+        "{nofold}.",
         "unpruned": "Groups left unpruned: {groups}.",
         "s2_2_2": "2.2.2 Pruning ratio",
         "ratio_note": "Pruned fraction of channels and parameters per part. Uniform-width baselines are "
@@ -77,14 +84,20 @@ TEXT: dict[str, dict[str, str]] = {
         "s2": "2 剪枝",
         "s2_intro": "基础模型 `{model}`，输入 {imgsz} px。mAP = mAP@0.5，mmAP = mAP@0.5:0.95，置信度阈值 {conf}。",
         "s2_1": "2.1 稀疏训练",
-        "sparse_text": "对 BN 层 gamma 施加 L1 稀疏，sl = {sl}（{schedule}），训练 {epochs} 轮；最后一轮平均稀疏损失 "
-        "{sl_mloss}。验证集 mmAP：{base}（基础）→ {sparse}（稀疏）。",
-        "gamma_fractions": "最后一轮中低于各剪枝阈值的 gamma 比例：",
+        "sparse_text": "对 BN 层 gamma 施加 L1 稀疏，sl = {sl}（{schedule}，位置 `{l1}`），训练 {epochs} 轮，"
+        "其中最后 {recover} 轮不加 L1（恢复）；最后一个稀疏轮的平均稀疏损失 {sl_mloss}。"
+        "验证集 mmAP：{base}（基础）→ {sparse}（稀疏）。",
+        "budget_text": "L1 预算：共 {steps} 次优化器更新施加了该项，Σ lr·sl = {budget}，即仅靠 L1 项能使 gamma "
+        "移动的距离（gamma 初始为 1.0；SGD 动量使 `after_clip` 的步长放大约 {stretch:.0f} 倍）。作为对比，"
+        "`params/seed.yaml`（原始实验）按其设置在原数据集的 {seed_images} 张训练图上计划 {seed_steps} 次更新，"
+        "Σ lr·sl = {seed_budget}。",
+        "gamma_fractions": "稀疏训练各轮中低于各绝对阈值的 gamma 比例：",
         "s2_2": "2.2 剪枝",
         "s2_2_1": "2.2.1 稀疏分布",
         "prune_text": "**{label}**：{policy} {value}，通道数按 {round_dir} 方向对齐到 {round_to} 的倍数。参数量 "
         "{params_before} → {params_after}，GFLOPs {gflops_before} → {gflops_after}。对齐恢复 {restored} 个、"
-        "去除 {removed} 个通道。剪枝后直接验证 mmAP：折叠 beta {fold}，不折叠 {nofold}。",
+        "去除 {removed} 个通道。剪枝后直接验证 mAP50（置信度 0.001）：折叠 beta {fold50}"
+        "（为稀疏模型 {sparse50} 的 {kept_share}），不折叠 {nofold50}；mmAP 分别为 {fold} 与 {nofold}。",
         "unpruned": "未剪枝的组：{groups}。",
         "s2_2_2": "2.2.2 剪枝比例",
         "ratio_note": "各部分被剪掉的通道与参数比例。均匀缩放的基线与基础模型的通道数、参数量比较。",

@@ -80,7 +80,8 @@ def show_image(path: Path, lang: str) -> None:
 def plot_tradeoff(points: pd.DataFrame, x: str, budget: float | None, lang: str, engine: str = "") -> plt.Figure:
     """Accuracy against `x` (latency_ms or gflops), every model labelled, the Pareto front joined."""
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    colors = {"base": "tab:blue", "sparse": "tab:gray", "pruned": "tab:red", "variant": "tab:green"}
+    colors = {"base": "tab:blue", "sparse": "tab:gray", "pruned": "tab:red", "random": "tab:purple",
+              "variant": "tab:green"}
     for row in points.itertuples():
         if not pd.isna(getattr(row, x)):
             ax.scatter(getattr(row, x), row.mmAP, color=colors.get(row.kind, "black"), zorder=3)

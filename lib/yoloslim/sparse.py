@@ -1,10 +1,24 @@
 """Sparse training: an L1 penalty on BatchNorm gammas (network slimming), logged every epoch.
 
-`SparseTrainer.optimizer_step` adds `sl * sign(gamma)` to the gradient of every penalized BatchNorm weight
-(see `yoloslim.gammas.penalized_bns`) after the loss is unscaled and before gradient clipping: it adds
-`sl * sign(gamma) * loss_scale` just before the stock step, whose unscale then leaves exactly
-`sl * sign(gamma)`, with or without AMP, and under DDP (the term is added after the gradients are averaged).
-It is added once per optimizer step.
+Network slimming (Liu et al. 2017, *Learning Efficient Convolutional Networks through Network Slimming*) adds
+`sl * sum|gamma|` over the BatchNorm scale factors to the loss, so that channels the detector does not need
+are driven to gamma ~ 0 and can be pruned by an absolute |gamma| threshold. Where the L1 term acts on a
+stock Ultralytics step (unscale, clip the whole gradient to norm 10, optimizer step) is `sparse.l1`:
+
+- `after_clip` (default): `g <- clip(g_loss) + sl * sign(gamma)`, added after unscale and clipping, just
+  before the step. Exact under AMP (the gradients are unscaled) and DDP (they are averaged), and not diluted:
+  with SGD (momentum m) a gamma moves by about `lr * sl / (1 - m)` per step from L1 alone.
+- `before_clip`: `g <- clip(g_loss + sl * sign(gamma))`, the placement of YOLOv5-era tools (whose trainers
+  did not clip). Ultralytics sums the loss over the nominal batch, so the gradient norm is far above 10 and
+  the clip scales the L1 part down with everything else: gammas barely move.
+- `proximal`: the step on the loss alone, then the soft-threshold
+  `gamma <- sign(gamma) * max(|gamma| - lr * sl, 0)` (the proximal operator of `lr * sl * |gamma|`): exact
+  zeros, and no momentum, so the same `sl` moves a gamma about `1 - m` times as far as `after_clip`.
+
+No term is added on a step that AMP skips (non-finite gradients). Every applied step counts in the log: the
+optimizer steps so far and the L1 budget `sum_t lr_t * sl_t` (lr of the BatchNorm parameter group at that
+step), the distance L1 alone could move a gamma. `yoloslim.sparse_budget` computes the same budget from a
+config's settings before training.
 
 The settings travel with the trainer's callbacks (so they reach DDP workers): `Sparsity` attaches itself to
 the trainer and logs `gamma_log.csv` and `gamma_hist.csv` after every epoch.
@@ -40,33 +54,54 @@ GAMMA_HIST = "gamma_hist.csv"
 
 @dataclass
 class Sparsity:
-    """The L1 settings of a sparse run and its per-epoch gamma logger (registered as trainer callbacks).
+    """The L1 settings of a sparse run, its step bookkeeping and its per-epoch gamma logger (trainer callbacks).
 
-    `targets` maps pruned-model names to thresholds (policy `threshold`: the log has `frac_under_<name>`) or
-    to fractions (policy `fraction`: the log has `gamma_q_<name>`, the |gamma| below which that fraction lies).
+    `thresholds` (absolute |gamma|, name -> value) are logged as `frac_under_<name>` under every policy;
+    `fractions` (policy `fraction`) as `gamma_q_<name>`, the |gamma| below which that fraction lies.
+    `steps` and `budget` count the optimizer steps and `sum lr * sl` applied so far (see the module docstring).
     """
 
     sl: float
     schedule: str = "constant"
+    l1: str = "after_clip"
+    recover_epochs: int = 0
     exclude_head: bool = False
-    targets: dict[str, float] = field(default_factory=dict)
-    policy: str = "threshold"
+    thresholds: dict[str, float] = field(default_factory=dict)
+    fractions: dict[str, float] = field(default_factory=dict)
     out: Path | None = None  # folder of gamma_log.csv / gamma_hist.csv; None: no logging
+    steps: int = 0
+    budget: float = 0.0
 
     def sl_at(self, epoch: int, epochs: int) -> float:
-        """`sl` at an epoch (0-based): constant, or decaying linearly or along a half cosine towards 0."""
-        t = min(max(epoch / max(epochs, 1), 0.0), 1.0)
+        """`sl` at an epoch (0-based): 0 in the last `recover_epochs`; before them constant, or decaying
+        linearly or along a half cosine towards 0 over the penalized epochs."""
+        penalized = epochs - self.recover_epochs
+        if epoch >= penalized:
+            return 0.0
+        t = min(max(epoch / max(penalized, 1), 0.0), 1.0)
         if self.schedule == "linear":
             return self.sl * (1 - t)
         if self.schedule == "cosine":
             return self.sl * 0.5 * (1 + math.cos(math.pi * t))
         return self.sl
 
+    def count(self, lr: float, sl: float) -> None:
+        """Book one applied optimizer step with the BatchNorm group's `lr` and this step's `sl`."""
+        self.steps += 1
+        self.budget += lr * sl
+
     def attach(self, trainer: Any) -> None:
-        """Callback (on_pretrain_routine_end): give the trainer these settings; log the start (epoch 0)."""
+        """Callback (on_pretrain_routine_end): give the trainer these settings; log the start (epoch 0), or
+        take the step count and budget back from the log when resuming."""
         trainer.sparsity = self
         if trainer.start_epoch == 0:
+            self.steps, self.budget = 0, 0.0
             self._log(trainer, 0)
+        elif self.out is not None and (self.out / GAMMA_LOG).is_file():
+            log = pd.read_csv(self.out / GAMMA_LOG)
+            done = log[log["epoch"] <= trainer.start_epoch]
+            if len(done):
+                self.steps, self.budget = int(done["steps"].iloc[-1]), float(done["l1_budget"].iloc[-1])
 
     def log_epoch(self, trainer: Any) -> None:
         """Callback (on_fit_epoch_end): log the EMA model's gammas after each training epoch."""
@@ -76,12 +111,9 @@ class Sparsity:
     def row(self, gammas: torch.Tensor, sl: float) -> dict[str, float]:
         """One gamma_log.csv row (without the epoch) for these |gamma| values."""
         mean = float(gammas.mean()) if gammas.numel() else 0.0
-        row = {"sl": sl, "sl_mloss": sl * mean, "gamma_mean": mean}
-        for name, value in self.targets.items():
-            if self.policy == "threshold":
-                row[f"frac_under_{name}"] = fraction_under(gammas, value)
-            else:
-                row[f"gamma_q_{name}"] = gamma_quantile(gammas, value)
+        row = {"steps": self.steps, "sl": sl, "l1_budget": self.budget, "sl_mloss": sl * mean, "gamma_mean": mean}
+        row |= {f"frac_under_{name}": fraction_under(gammas, value) for name, value in self.thresholds.items()}
+        row |= {f"gamma_q_{name}": gamma_quantile(gammas, value) for name, value in self.fractions.items()}
         return row
 
     def _log(self, trainer: Any, epoch: int) -> None:
@@ -104,18 +136,48 @@ class SparseTrainer(YoloTrainer):
     sparsity: Sparsity | None = None
 
     def optimizer_step(self) -> None:
-        """Add `sl * sign(gamma) * loss_scale` to each penalized gamma's gradient, then the stock step."""
-        if self.sparsity is not None:
-            sl = self.sparsity.sl_at(self.epoch, self.epochs)
+        """Ultralytics' step (unscale, clip at norm 10, step, update, zero_grad, EMA) with the L1 term where
+        `sparsity.l1` places it."""
+        s = self.sparsity
+        if s is None:
+            super().optimizer_step()
+            return
+        sl, lr = s.sl_at(self.epoch, self.epochs), self._bn_lr()
+        if s.l1 == "before_clip":
             scale = self.scaler.get_scale() if self.scaler.is_enabled() else 1.0
-            add_l1_grad(self._bns(), sl * scale)
-        super().optimizer_step()
+            add_l1_grad(self._bns(), sl * scale)  # the stock unscale leaves exactly sl * sign(gamma)
+            super().optimizer_step()
+            s.count(lr, sl)
+            return
+        self.scaler.unscale_(self.optimizer)
+        norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm=10.0)
+        applied = bool(torch.isfinite(norm)) or not self.scaler.is_enabled()  # AMP skips a non-finite step
+        if applied and s.l1 == "after_clip":
+            add_l1_grad(self._bns(), sl)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.optimizer.zero_grad()
+        if applied and s.l1 == "proximal":
+            soft_threshold(self._bns(), lr * sl)
+        if applied:
+            s.count(lr, sl)
+        if self.ema:
+            self.ema.update(self.model)
 
     def _bns(self) -> list[nn.BatchNorm2d]:
         if getattr(self, "_penalized", None) is None:
             model = unwrap_model(self.model)
             self._penalized = [m for _, m in penalized_bns(model, self.sparsity.exclude_head)]
         return self._penalized
+
+    def _bn_lr(self) -> float:
+        """The current learning rate of the optimizer group that holds the BatchNorm weights."""
+        bns = self._bns()
+        if not bns:
+            return 0.0
+        weight = bns[0].weight
+        group = next(g for g in self.optimizer.param_groups if any(p is weight for p in g["params"]))
+        return float(group["lr"])
 
 
 def add_l1_grad(bns: list[nn.BatchNorm2d], factor: float) -> None:
@@ -131,6 +193,16 @@ def add_l1_grad(bns: list[nn.BatchNorm2d], factor: float) -> None:
                 bn.weight.grad.add_(term)
 
 
+def soft_threshold(bns: list[nn.BatchNorm2d], amount: float) -> None:
+    """The proximal step of `amount * |gamma|`: `gamma <- sign(gamma) * max(|gamma| - amount, 0)`, in place."""
+    if amount <= 0:
+        return
+    with torch.no_grad():
+        for bn in bns:
+            w = bn.weight
+            w.copy_(torch.sign(w) * torch.clamp(w.abs() - amount, min=0))
+
+
 def add_sparsity_callbacks(trainer_callbacks: list[tuple[str, Any]], sparsity: Sparsity) -> None:
     """Register a `Sparsity`'s callbacks in a TrainJob's callback list."""
     trainer_callbacks += [("on_pretrain_routine_end", sparsity.attach), ("on_fit_epoch_end", sparsity.log_epoch)]
@@ -139,9 +211,15 @@ def add_sparsity_callbacks(trainer_callbacks: list[tuple[str, Any]], sparsity: S
 def run_sparse(cfg: Config, callbacks: Sequence[tuple[str, Callable]] = ()) -> Path:
     """Sparse-train from the trained base model (`sparse.start: base`) or from scratch; returns `runs/<c>/sparse/`.
 
-    The recipe is the base model's (`train` section) with `sparse.epochs` and `sparse.lr0`. The last epoch's
-    model is kept (the sparsest), not the best by mAP. `callbacks`: extra Ultralytics trainer callbacks.
+    The recipe is the base model's (`train` section) with `sparse.epochs`, `sparse.lr0` and `sparse.nbs`. The
+    last epoch's model is kept (the sparsest), not the best by mAP. `callbacks`: extra Ultralytics trainer
+    callbacks.
     """
+    return run_training(sparse_job(cfg, callbacks))
+
+
+def sparse_job(cfg: Config, callbacks: Sequence[tuple[str, Callable]] = ()) -> TrainJob:
+    """The sparse stage's `TrainJob`: SparseTrainer, the starting model, and the `Sparsity` callbacks."""
     paths = StudyPaths.of(cfg)
     s = cfg.sparse
     base = paths.train("base") / WEIGHTS
@@ -149,7 +227,11 @@ def run_sparse(cfg: Config, callbacks: Sequence[tuple[str, Callable]] = ()) -> P
         raise FileNotFoundError(f"{base}: no trained base model; run the train stage first (sparse.start: base)")
     start = base if s.start == "base" else None
     nc = len(cfg.data.names)
-    sparsity = Sparsity(s.sl, s.schedule, s.exclude_head, cfg.prune_targets(), cfg.prune.policy, paths.sparse)
+    fractions = cfg.prune.fractions if cfg.prune.policy == "fraction" else {}
+    sparsity = Sparsity(
+        s.sl, s.schedule, s.l1, s.recover_epochs, s.exclude_head,
+        thresholds=dict(cfg.prune.thresholds), fractions=dict(fractions), out=paths.sparse,
+    )
 
     def build() -> nn.Module:
         model = build_model(cfg, nc)
@@ -159,18 +241,26 @@ def run_sparse(cfg: Config, callbacks: Sequence[tuple[str, Callable]] = ()) -> P
 
     def extra(stage: Path) -> dict[str, Any]:
         log = pd.read_csv(stage / GAMMA_LOG)
-        return {"sl": s.sl, "schedule": s.schedule, "sl_mloss": float(log["sl_mloss"].iloc[-1])}
+        last = log.iloc[-1]
+        return {
+            "sl": s.sl,
+            "l1": s.l1,
+            "schedule": s.schedule,
+            "sl_mloss": float(log.loc[log["sl"] > 0, "sl_mloss"].iloc[-1]),  # the last penalized epoch
+            "steps": int(last["steps"]),
+            "l1_budget": float(last["l1_budget"]),
+        }
 
     job = TrainJob(
         stage=paths.sparse,
         name="sparse",
         trainer=SparseTrainer,
         build=build,
-        args=train_args(cfg, epochs=s.epochs, lr0=s.lr0),
+        args=train_args(cfg, epochs=s.epochs, lr0=s.lr0, nbs=s.nbs or cfg.train.nbs),
         key={
             "model": model_yaml(cfg),
             "sparse": cfg.section("sparse"),
-            "targets": cfg.prune_targets(),
+            "logged": {"thresholds": sparsity.thresholds, "fractions": sparsity.fractions},
             "start": file_digest(start) if start else None,
         },
         keep="last",
@@ -180,7 +270,7 @@ def run_sparse(cfg: Config, callbacks: Sequence[tuple[str, Callable]] = ()) -> P
         precise_bn=cfg.train.precise_bn,
     )
     add_sparsity_callbacks(job.callbacks, sparsity)
-    return run_training(job)
+    return job
 
 
 def _append(path: Path, epoch: int, rows: list[dict[str, Any]]) -> None:

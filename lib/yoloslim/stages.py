@@ -13,7 +13,8 @@ the tables and the report. Upstream results reach a stage as input files
     train_base          model, train
     train_<variant>     model, train, that variant, prune.round_to (the width is aligned to it)
     sparse              model, train, sparse
-    prune_<target>      train, prune (policy, alignment, importance, fold_beta) and that target's value
+    prune_<id>          train, prune (policy, alignment, importance, fold_beta), that target's value and the
+                        channel selection (gamma, or random for a `<target>-random` control)
     finetune_<id>       train, finetune (epochs, lr0) and that model's init
     eval_<id>           data.names, train, eval and that model's entry (id, label, kind, imgsz)
     eval_tables         data.names, eval and the list of models
@@ -34,7 +35,7 @@ import yaml
 
 from yoloslim.config import Config
 from yoloslim.paths import StudyPaths
-from yoloslim.study import study_models
+from yoloslim.study import finetune_jobs, prune_jobs, study_models
 
 
 def stage_sections(cfg: Config) -> dict[str, dict[str, Any]]:
@@ -45,9 +46,13 @@ def stage_sections(cfg: Config) -> dict[str, dict[str, Any]]:
     for variant, raw in zip(cfg.variants, cfg.section("variants"), strict=True):
         sections[f"train_{variant.name}"] = {**base, "variant": raw, "prune": {"round_to": cfg.prune.round_to}}
     sections["sparse"] = {**base, "sparse": cfg.section("sparse")}
-    prune = {k: v for k, v in cfg.section("prune").items() if k not in ("thresholds", "fractions")}
-    for target, value in cfg.prune_targets().items():
-        sections[f"prune_{target}"] = {"train": train, "prune": {**prune, "target": target, "value": value}}
+    prune = {k: v for k, v in cfg.section("prune").items() if k not in ("thresholds", "fractions", "random")}
+    for prune_id, (target, selection) in prune_jobs(cfg).items():
+        value = cfg.prune_targets()[target]
+        sections[f"prune_{prune_id}"] = {
+            "train": train,
+            "prune": {**prune, "target": target, "value": value, "selection": selection},
+        }
     finetune = {k: v for k, v in cfg.section("finetune").items() if k != "init"}
     for model_id, (_, init) in finetune_jobs(cfg).items():
         sections[f"finetune_{model_id}"] = {"train": train, "finetune": {**finetune, "init": init}}
@@ -59,12 +64,6 @@ def stage_sections(cfg: Config) -> dict[str, dict[str, Any]]:
     sections["eval_tables"] = {"data": names, "eval": cfg.section("eval"), "models": entries}
     sections["report"] = resolved_config(cfg)
     return sections
-
-
-def finetune_jobs(cfg: Config) -> dict[str, tuple[str, str]]:
-    """Fine-tuned model id (`<target>` or `<target>-scratch`) -> (prune target, init mode)."""
-    paths = StudyPaths.of(cfg)
-    return {paths.finetune(t, init).name: (t, init) for t in cfg.prune_targets() for init in cfg.finetune.init}
 
 
 def resolved_config(cfg: Config) -> dict[str, Any]:

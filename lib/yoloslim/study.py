@@ -5,6 +5,8 @@
     <variant>       uniform-width baselines (1/2, ...)   runs/<c>/train/<variant>/weights.pt
     <target>        pruned + fine-tuned (inherit)        runs/<c>/finetune/<target>/weights.pt
     <target>-scratch  pruned + re-initialized            runs/<c>/finetune/<target>-scratch/weights.pt
+    <target>-random   the random-selection control       runs/<c>/finetune/<target>-random/weights.pt
+                      (prune.random: the same kept counts per layer, channels chosen at random)
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Literal
 from yoloslim.config import Config
 from yoloslim.paths import WEIGHTS, StudyPaths
 
+RANDOM_SUFFIX = "-random"  # the random-selection control of a prune target: `<target>-random`
+
 
 @dataclass(frozen=True)
 class StudyModel:
@@ -23,7 +27,7 @@ class StudyModel:
 
     id: str
     label: str
-    kind: Literal["base", "sparse", "variant", "pruned"]
+    kind: Literal["base", "sparse", "variant", "pruned", "random"]
     weights: Path
     imgsz: int
 
@@ -37,14 +41,43 @@ def study_models(cfg: Config) -> list[StudyModel]:
         StudyModel("sparse", "sl", "sparse", paths.sparse / WEIGHTS, cfg.train.imgsz),
     ]
     prefix = "nas" if cfg.prune.policy == "threshold" else "frac"
-    for target, value in cfg.prune_targets().items():
-        for init in cfg.finetune.init:
-            folder = paths.finetune(target, init)
-            label = f"{prefix}_{value:g}({target})" + ("" if init == "inherit" else f" {init}")
-            models.append(StudyModel(folder.name, label, "pruned", folder / WEIGHTS, cfg.train.imgsz))
+    targets = cfg.prune_targets()
+    for model_id, (prune_id, init) in finetune_jobs(cfg).items():
+        target, selection = prune_jobs(cfg)[prune_id]
+        folder = paths.finetune(prune_id, init)
+        suffix = "" if init == "inherit" else f" {init}"
+        if selection == "random":
+            label, kind = f"random_{targets[target]:g}({target})", "random"
+        else:
+            label, kind = f"{prefix}_{targets[target]:g}({target}){suffix}", "pruned"
+        models.append(StudyModel(model_id, label, kind, folder / WEIGHTS, cfg.train.imgsz))
     for v in cfg.variants:
         models.append(StudyModel(v.name, v.label, "variant", paths.train(v.name) / WEIGHTS, v.imgsz or cfg.train.imgsz))
     return models
+
+
+def prune_jobs(cfg: Config) -> dict[str, tuple[str, str]]:
+    """Pruned-structure id (its folder under prune/) -> (prune target, channel selection).
+
+    Selection `gamma` keeps the channels of largest |gamma|; `random` (the `<target>-random` control of
+    `prune.random`) keeps as many per layer, chosen at random.
+    """
+    jobs = {target: (target, "gamma") for target in cfg.prune_targets()}
+    return jobs | {f"{target}{RANDOM_SUFFIX}": (target, "random") for target in cfg.prune.random}
+
+
+def finetune_jobs(cfg: Config) -> dict[str, tuple[str, str]]:
+    """Fine-tuned model id (`<target>`, `<target>-scratch`, `<target>-random`) -> (pruned-structure id, init).
+
+    A random control is fine-tuned from its inherited weights only: re-initialized, it would be the same
+    architecture from scratch as its target's `-scratch` model.
+    """
+    paths = StudyPaths.of(cfg)
+    jobs = {}
+    for prune_id, (_, selection) in prune_jobs(cfg).items():
+        for init in cfg.finetune.init if selection == "gamma" else ["inherit"]:
+            jobs[paths.finetune(prune_id, init).name] = (prune_id, init)
+    return jobs
 
 
 def find_model(cfg: Config, model_id: str) -> StudyModel:

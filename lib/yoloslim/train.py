@@ -221,21 +221,31 @@ def summary_table(cfg: Config) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _train(job: TrainJob, resume: Path | None, record: dict[str, Any]) -> None:
-    """Run Ultralytics training for the job (resuming from `resume` when given), output teed to train.log."""
+def make_trainer(job: TrainJob, resume: Path | None = None) -> DetectionTrainer:
+    """The job's Ultralytics trainer, ready to `train()`: its arguments, precise BN and the job's callbacks
+    registered, and the built model handed in (unless resuming from `resume`, a last.pt).
+
+    Everything a DDP worker needs travels in the trainer's class, arguments, model and callbacks, which
+    Ultralytics pickles for its workers (`ultralytics.utils.dist.generate_ddp_file`).
+    """
     args = {**job.args, "save_dir": str(job.stage / ULTRA)}
     if resume:
         args["resume"] = str(resume)
+    trainer = job.trainer(overrides=args)
+    callbacks = [("on_train_epoch_end", PreciseBN(job.precise_bn, job.args.get("seed", 0))), *job.callbacks]
+    for event, callback in callbacks:
+        trainer.add_callback(event, callback)
+    if not resume:
+        trainer.model = job.build()
+    return trainer
+
+
+def _train(job: TrainJob, resume: Path | None, record: dict[str, Any]) -> None:
+    """Run Ultralytics training for the job (resuming from `resume` when given), output teed to train.log."""
     start = time.time()
     with tee_output(job.stage / LOG):
         try:
-            trainer = job.trainer(overrides=args)
-            callbacks = [("on_train_epoch_end", PreciseBN(job.precise_bn, job.args.get("seed", 0))), *job.callbacks]
-            for event, callback in callbacks:
-                trainer.add_callback(event, callback)
-            if not resume:
-                trainer.model = job.build()
-            trainer.train()
+            make_trainer(job, resume).train()
         finally:
             record["seconds"] = record.get("seconds", 0.0) + time.time() - start
             _write_json(job.stage / RECORD, record)

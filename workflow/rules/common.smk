@@ -8,8 +8,8 @@ from snakemake.exceptions import WorkflowError
 
 from yoloslim.config import ROOT, ConfigError, load_config, output_root
 from yoloslim.paths import METRICS, RESULTS, WEIGHTS, StudyPaths
-from yoloslim.stages import config_file, finetune_jobs, write_stage_params
-from yoloslim.study import study_models
+from yoloslim.stages import config_file, write_stage_params
+from yoloslim.study import finetune_jobs, prune_jobs, study_models
 
 try:
     CFG = load_config(Path(config.get("params", ROOT / "params" / "demo.yaml")).resolve())
@@ -23,8 +23,8 @@ NOTEBOOKS = ROOT / "notebooks"
 BIN = Path(sys.executable).parent
 
 VARIANTS = [v.name for v in CFG.variants]
-TARGETS = list(CFG.prune_targets())
-FINETUNED = finetune_jobs(CFG)  # model id -> (prune target, init)
+TARGETS = list(prune_jobs(CFG))  # pruned-structure ids: each target, and its `-random` control
+FINETUNED = finetune_jobs(CFG)  # model id -> (pruned-structure id, init)
 MODELS = {m.id: m for m in study_models(CFG)}
 REPORT_HTML = str(P.report / "report.html")
 

@@ -1,0 +1,103 @@
+"""Multi-GPU: a trainer rebuilt the way Ultralytics' DDP workers rebuild it keeps everything yoloslim gave it.
+
+Ultralytics launches each DDP worker with a generated script that loads the state `generate_ddp_file` pickled
+(trainer class, arguments, model, callbacks) and builds the trainer from it. These tests write that state for
+the sparse and fine-tune stages, load it, and build the trainer exactly as the generated script does (its
+code is read from the file and checked), all on the CPU.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from ultralytics.utils import DEFAULT_CFG_DICT
+from ultralytics.utils.dist import generate_ddp_file
+from ultralytics.utils.patches import torch_load
+from yoloslim.config import Config
+from yoloslim.finetune import PrunedTrainer, finetune_job
+from yoloslim.modelbuild import build_model, conv_channels
+from yoloslim.paths import WEIGHTS, StudyPaths
+from yoloslim.precise_bn import PreciseBN
+from yoloslim.prune import prune_model, save_checkpoint
+from yoloslim.sparse import SparseTrainer, Sparsity, sparse_job
+from yoloslim.train import TrainJob, make_trainer
+
+
+def _rebuilt_in_worker(job: TrainJob) -> tuple[object, object]:
+    """(the trainer as yoloslim builds it, the trainer as a DDP worker rebuilds it from the pickled state)."""
+    trainer = make_trainer(job)
+    script = Path(generate_ddp_file(trainer))
+    state_file = script.with_suffix(".pt")
+    try:
+        code = script.read_text()
+        # The worker script: these are the lines the rebuild below repeats.
+        assert 'state = torch_load(' in code and "cfg.update(save_dir='')" in code
+        assert 'trainer = state["trainer"](cfg=cfg, overrides=state["args"], _callbacks=state["callbacks"])' in code
+        assert 'trainer.model = state["model"]' in code
+        state = torch_load(str(state_file), map_location="cpu")
+    finally:
+        script.unlink(missing_ok=True)
+        state_file.unlink(missing_ok=True)
+    cfg = DEFAULT_CFG_DICT.copy()
+    cfg.update(save_dir="")
+    worker = state["trainer"](cfg=cfg, overrides=state["args"], _callbacks=state["callbacks"])
+    worker.model = state["model"]
+    return trainer, worker
+
+
+def _callback_objects(trainer: object, event: str, kind: type) -> list:
+    """The callback objects of `kind` registered for `event` (bound methods count by their instance)."""
+    found = []
+    for callback in trainer.callbacks[event]:
+        owner = getattr(callback, "__self__", callback)
+        if isinstance(owner, kind):
+            found.append(owner)
+    return found
+
+
+def test_sparse_trainer_keeps_model_l1_settings_and_precise_bn_in_a_ddp_worker(smoke_cfg: Config) -> None:
+    smoke_cfg.model.width = 0.125  # a width override: the YAML says 0.25
+    smoke_cfg.sparse.start = "scratch"
+    smoke_cfg.sparse.l1, smoke_cfg.sparse.sl, smoke_cfg.sparse.recover_epochs = "proximal", 0.07, 0
+    smoke_cfg.sparse.nbs = 16
+    smoke_cfg.train.precise_bn = 24
+    job = sparse_job(smoke_cfg)
+    original, worker = _rebuilt_in_worker(job)
+    assert type(worker) is SparseTrainer
+    expected = conv_channels(build_model(smoke_cfg, nc=3))
+    assert conv_channels(worker.model) == conv_channels(original.model) == expected
+    assert conv_channels(worker.model) != conv_channels(build_model(Config(), nc=3))  # the override is there
+    [sparsity] = _callback_objects(worker, "on_pretrain_routine_end", Sparsity)
+    assert (sparsity.sl, sparsity.l1, sparsity.schedule) == (0.07, "proximal", "constant")
+    assert sparsity.thresholds == smoke_cfg.prune.thresholds and sparsity.out == StudyPaths.of(smoke_cfg).sparse
+    assert _callback_objects(worker, "on_fit_epoch_end", Sparsity) == [sparsity]
+    [precise] = _callback_objects(worker, "on_train_epoch_end", PreciseBN)
+    assert precise.images == 24
+    assert worker.args.nbs == 16 and worker.args.epochs == smoke_cfg.sparse.epochs
+
+
+def test_pruned_trainer_keeps_the_pruned_model_in_a_ddp_worker(smoke_cfg: Config) -> None:
+    target = next(iter(smoke_cfg.prune_targets()))
+    model = build_model(smoke_cfg, nc=3)
+    with torch.no_grad():  # half the channels of every BatchNorm at zero: a really pruned structure
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.weight[: len(m.weight) // 2] = 0
+    pruned = prune_model(model, threshold=0.5, imgsz=64).model
+    save_checkpoint(pruned, StudyPaths.of(smoke_cfg).prune(target) / WEIGHTS)
+    original, worker = _rebuilt_in_worker(finetune_job(smoke_cfg, target))
+    assert type(worker) is PrunedTrainer
+    assert conv_channels(worker.model) == conv_channels(original.model) == conv_channels(pruned)
+    assert conv_channels(worker.model) != conv_channels(model)
+    [precise] = _callback_objects(worker, "on_train_epoch_end", PreciseBN)
+    assert precise.images == smoke_cfg.train.precise_bn
+
+
+@pytest.fixture(autouse=True)
+def _ddp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ultralytics writes the DDP files under its user config folder: send it to the test's temp folder."""
+    import ultralytics.utils.dist as dist
+
+    monkeypatch.setattr(dist, "USER_CONFIG_DIR", tmp_path)
