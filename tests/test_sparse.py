@@ -109,6 +109,21 @@ def test_proximal_step_soft_thresholds_to_exact_zeros() -> None:
     assert int((net[1].weight == 0).sum()) == 4  # exact zeros, not merely small
 
 
+def test_l1_stops_for_good_at_the_sparsity_target() -> None:
+    net = _tiny_net()
+    with torch.no_grad():
+        net[1].weight.copy_(torch.linspace(0.55, 1.25, 8))  # 0.1 apart
+    trainer = _trainer(net, "proximal", sl=1.0, lr=0.1)  # each step lowers every |gamma| by 0.1
+    trainer.sparsity.stop_fraction, trainer.sparsity.stop_under = 0.5, 0.5
+    for _ in range(6):
+        net(torch.randn(2, 3, 8, 8)).sum().mul(0).backward()
+        trainer.optimizer_step()
+    # step 1: 1 of 8 under 0.5; step 4: 4 of 8, the target: no L1 from step 5 on
+    assert trainer.sparsity.stopped_at == 4 and trainer.sparsity.sl_now(0, 1) == 0.0
+    assert torch.allclose(net[1].weight.detach(), torch.linspace(0.15, 0.85, 8), atol=1e-6)
+    assert math.isclose(trainer.sparsity.budget, 4 * 0.1 * 1.0)
+
+
 def test_sl_schedules_decay_from_sl_and_recovery_epochs_are_unpenalized() -> None:
     for schedule in ("constant", "linear", "cosine"):
         assert Sparsity(0.2, schedule).sl_at(0, 10) == 0.2
@@ -160,7 +175,9 @@ def test_sparsity_happens_and_the_logged_budget_is_the_planned_one(smoke_cfg: Co
     assert sparse.mean() < 0.25 * dense.mean()
     log = pd.read_csv(stage / "gamma_log.csv")
     assert log["epoch"].tolist() == [0, 1, 2, 3, 4]
-    assert list(log.columns) == ["epoch", "steps", "sl", "l1_budget", "sl_mloss", "gamma_mean", "frac_under_t"]
+    assert list(log.columns) == [
+        "epoch", "steps", "sl", "l1_budget", "l1_stopped_at", "sl_mloss", "gamma_mean", "frac_under_t"
+    ]  # fmt: skip
     assert log["gamma_mean"].iloc[0] > 0.99 and log["gamma_mean"].iloc[-1] < 0.25
     assert log["frac_under_t"].iloc[0] == 0 and log["frac_under_t"].iloc[-1] > 0.5
     assert math.isclose(log["sl_mloss"].iloc[-1], 0.15 * log["gamma_mean"].iloc[-1], rel_tol=1e-6)

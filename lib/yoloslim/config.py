@@ -99,6 +99,9 @@ class SparseConfig:
     schedule: Literal["constant", "linear", "cosine"] = "constant"  # sl over the penalized epochs: fixed or decaying
     epochs: int = 30  # sparse-training epochs (the original: 800)
     recover_epochs: int = 0  # last epochs of `epochs` with sl = 0: the detector recovers, collapsed gammas stay small
+    stop_fraction: float | None = None  # turn the L1 term off for the rest of the run once this fraction of the
+    # penalized gammas is under `stop_under` (a sparsity target; the remaining epochs recover); None: never
+    stop_under: float = 0.01  # |gamma| threshold of the sparsity target
     lr0: float = 0.01  # initial learning rate
     nbs: int | None = None  # nominal batch size of sparse training (None: train.nbs); one optimizer step, and one
     # L1 step, per max(batch, nbs) images
@@ -131,6 +134,8 @@ class FinetuneConfig:
     # inherit: fine-tune the pruned weights; scratch: re-initialize the pruned architecture (Liu et al.)
     epochs: int = 30  # fine-tuning epochs per pruned model
     lr0: float = 0.01  # initial learning rate
+    nbs: int | None = None  # nominal batch size of fine-tuning (None: train.nbs): one optimizer step per
+    # max(batch, nbs) images; a smaller nbs gives a short fine-tune more steps
 
 
 @dataclass
@@ -332,8 +337,11 @@ def _check_values(cfg: Config, path: Path) -> None:
     if not 0 <= cfg.sparse.recover_epochs < cfg.sparse.epochs:
         fail("sparse.recover_epochs", f"an epoch count in [0, sparse.epochs={cfg.sparse.epochs})",
              cfg.sparse.recover_epochs)
-    if cfg.sparse.nbs is not None and cfg.sparse.nbs <= 0:
-        fail("sparse.nbs", "a positive nominal batch size (or null: train.nbs)", cfg.sparse.nbs)
+    if cfg.sparse.stop_fraction is not None and not 0 < cfg.sparse.stop_fraction < 1:
+        fail("sparse.stop_fraction", "a fraction in (0, 1), or null", cfg.sparse.stop_fraction)
+    for key, nbs in (("sparse.nbs", cfg.sparse.nbs), ("finetune.nbs", cfg.finetune.nbs)):
+        if nbs is not None and nbs <= 0:
+            fail(key, "a positive nominal batch size (or null: train.nbs)", nbs)
     if not cfg.prune_targets():
         fail(f"prune.{cfg.prune.policy}s", "at least one named pruned model", cfg.prune_targets())
     for name in cfg.prune.random:

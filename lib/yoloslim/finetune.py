@@ -83,7 +83,7 @@ def finetune_job(cfg: Config, model_id: str, callbacks: Sequence[tuple[str, Call
         name=paths.finetune(target, init).name,
         trainer=PrunedTrainer,
         build=build,
-        args=train_args(cfg, epochs=cfg.finetune.epochs, lr0=cfg.finetune.lr0),
+        args=train_args(cfg, epochs=cfg.finetune.epochs, lr0=cfg.finetune.lr0, nbs=cfg.finetune.nbs or cfg.train.nbs),
         key={"finetune": cfg.section("finetune"), "init": init, "pruned": file_digest(pruned)},
         extra_metrics=extra,
         callbacks=list(callbacks),

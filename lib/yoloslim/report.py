@@ -19,6 +19,7 @@ import pandas as pd
 
 from yoloslim.config import Config
 from yoloslim.paths import METRICS, RESULTS, StudyPaths
+from yoloslim.report_text import text
 from yoloslim.sparse_budget import SGD_MOMENTUM, seed_plan
 from yoloslim.study import StudyModel, finetune_jobs, prune_jobs, study_models
 
@@ -358,6 +359,20 @@ def budget_facts(data: ReportData) -> dict[str, Any]:
         "seed_budget": f"{seed.budget:.3g}",
         "seed_images": f"{images:,}",
     }
+
+
+def stop_sentence(data: ReportData, lang: str) -> str:
+    """Whether and when the sparsity target (`sparse.stop_fraction`) stopped the L1 term; '' without a target."""
+    s = data.cfg.sparse
+    if s.stop_fraction is None:
+        return ""
+    values = {"fraction": f"{s.stop_fraction:.0%}", "under": f"{s.stop_under:g}"}
+    step = data.sparse.get("l1_stopped_at")
+    if step is None:
+        return text(lang, "stop_missed", **values)
+    log = data.gamma_log
+    epoch = int(log.loc[log["steps"] >= step, "epoch"].iloc[0])
+    return text(lang, "stop_reached", step=f"{int(step):,}", epoch=epoch, **values)
 
 
 def gamma_fractions(data: ReportData) -> pd.DataFrame:

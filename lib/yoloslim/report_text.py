@@ -30,6 +30,10 @@ TEXT: dict[str, dict[str, str]] = {
         "{stretch:.0f}-fold). For comparison, `params/seed.yaml` (the original study) plans {seed_steps} steps and "
         "Σ lr·sl = {seed_budget} on the original data set's {seed_images} training images (computed from its "
         "settings).",
+        "stop_reached": "Sparsity target: the L1 term was switched off for good at optimizer step {step} (epoch "
+        "{epoch}), when {fraction} of the gammas were under {under}; the remaining steps let the detector recover.",
+        "stop_missed": "Sparsity target ({fraction} of the gammas under {under}) not reached: the L1 term stayed "
+        "on for the whole run.",
         "gamma_fractions": "Fraction of gammas under each absolute threshold, per epoch of sparse training:",
         "s2_2": "2.2 Pruning",
         "s2_2_1": "2.2.1 Sparsity distribution",
@@ -91,6 +95,9 @@ TEXT: dict[str, dict[str, str]] = {
         "移动的距离（gamma 初始为 1.0；SGD 动量使 `after_clip` 的步长放大约 {stretch:.0f} 倍）。作为对比，"
         "`params/seed.yaml`（原始实验）按其设置在原数据集的 {seed_images} 张训练图上计划 {seed_steps} 次更新，"
         "Σ lr·sl = {seed_budget}。",
+        "stop_reached": "稀疏目标：在第 {step} 次优化器更新（第 {epoch} 轮）时已有 {fraction} 的 gamma 低于 {under}，"
+        "此后 L1 项关闭，余下的训练用于恢复精度。",
+        "stop_missed": "未达到稀疏目标（{fraction} 的 gamma 低于 {under}）：L1 项在整个训练中保持开启。",
         "gamma_fractions": "稀疏训练各轮中低于各绝对阈值的 gamma 比例：",
         "s2_2": "2.2 剪枝",
         "s2_2_1": "2.2.1 稀疏分布",

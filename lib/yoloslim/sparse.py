@@ -69,8 +69,11 @@ class Sparsity:
     thresholds: dict[str, float] = field(default_factory=dict)
     fractions: dict[str, float] = field(default_factory=dict)
     out: Path | None = None  # folder of gamma_log.csv / gamma_hist.csv; None: no logging
+    stop_fraction: float | None = None  # L1 off for good once this fraction of gammas is under `stop_under`
+    stop_under: float = 0.01
     steps: int = 0
     budget: float = 0.0
+    stopped_at: int | None = None  # the step count at which `stop_fraction` was reached
 
     def sl_at(self, epoch: int, epochs: int) -> float:
         """`sl` at an epoch (0-based): 0 in the last `recover_epochs`; before them constant, or decaying
@@ -85,23 +88,33 @@ class Sparsity:
             return self.sl * 0.5 * (1 + math.cos(math.pi * t))
         return self.sl
 
-    def count(self, lr: float, sl: float) -> None:
-        """Book one applied optimizer step with the BatchNorm group's `lr` and this step's `sl`."""
+    def sl_now(self, epoch: int, epochs: int) -> float:
+        """`sl` for the next step: 0 once the sparsity target has been reached, else `sl_at`."""
+        return 0.0 if self.stopped_at is not None else self.sl_at(epoch, epochs)
+
+    def count(self, lr: float, sl: float, gammas: torch.Tensor) -> None:
+        """Book one applied optimizer step with the BatchNorm group's `lr` and this step's `sl`; stop the L1
+        term when the live |gamma| (`gammas`) reach the sparsity target."""
         self.steps += 1
         self.budget += lr * sl
+        if self.stop_fraction is not None and self.stopped_at is None:
+            if fraction_under(gammas, self.stop_under) >= self.stop_fraction:
+                self.stopped_at = self.steps
 
     def attach(self, trainer: Any) -> None:
         """Callback (on_pretrain_routine_end): give the trainer these settings; log the start (epoch 0), or
         take the step count and budget back from the log when resuming."""
         trainer.sparsity = self
         if trainer.start_epoch == 0:
-            self.steps, self.budget = 0, 0.0
+            self.steps, self.budget, self.stopped_at = 0, 0.0, None
             self._log(trainer, 0)
         elif self.out is not None and (self.out / GAMMA_LOG).is_file():
             log = pd.read_csv(self.out / GAMMA_LOG)
             done = log[log["epoch"] <= trainer.start_epoch]
             if len(done):
-                self.steps, self.budget = int(done["steps"].iloc[-1]), float(done["l1_budget"].iloc[-1])
+                last = done.iloc[-1]
+                self.steps, self.budget = int(last["steps"]), float(last["l1_budget"])
+                self.stopped_at = None if pd.isna(last["l1_stopped_at"]) else int(last["l1_stopped_at"])
 
     def log_epoch(self, trainer: Any) -> None:
         """Callback (on_fit_epoch_end): log the EMA model's gammas after each training epoch."""
@@ -111,7 +124,8 @@ class Sparsity:
     def row(self, gammas: torch.Tensor, sl: float) -> dict[str, float]:
         """One gamma_log.csv row (without the epoch) for these |gamma| values."""
         mean = float(gammas.mean()) if gammas.numel() else 0.0
-        row = {"steps": self.steps, "sl": sl, "l1_budget": self.budget, "sl_mloss": sl * mean, "gamma_mean": mean}
+        row = {"steps": self.steps, "sl": sl, "l1_budget": self.budget, "l1_stopped_at": self.stopped_at,
+               "sl_mloss": sl * mean, "gamma_mean": mean}  # fmt: skip
         row |= {f"frac_under_{name}": fraction_under(gammas, value) for name, value in self.thresholds.items()}
         row |= {f"gamma_q_{name}": gamma_quantile(gammas, value) for name, value in self.fractions.items()}
         return row
@@ -121,7 +135,7 @@ class Sparsity:
             return
         model = trainer.ema.ema if trainer.ema else unwrap_model(trainer.model)
         gammas = gamma_values(model, self.exclude_head)
-        sl = self.sl_at(max(epoch - 1, 0), trainer.epochs)
+        sl = self.sl_at(max(epoch - 1, 0), trainer.epochs) if self.stopped_at is None else 0.0
         _append(self.out / GAMMA_LOG, epoch, [{"epoch": epoch, **self.row(gammas, sl)}])
         hist = [{"epoch": epoch, "bin_left": a, "bin_right": b, "count": c} for a, b, c in gamma_histogram(gammas)]
         _append(self.out / GAMMA_HIST, epoch, hist)
@@ -142,12 +156,12 @@ class SparseTrainer(YoloTrainer):
         if s is None:
             super().optimizer_step()
             return
-        sl, lr = s.sl_at(self.epoch, self.epochs), self._bn_lr()
+        sl, lr = s.sl_now(self.epoch, self.epochs), self._bn_lr()
         if s.l1 == "before_clip":
             scale = self.scaler.get_scale() if self.scaler.is_enabled() else 1.0
             add_l1_grad(self._bns(), sl * scale)  # the stock unscale leaves exactly sl * sign(gamma)
             super().optimizer_step()
-            s.count(lr, sl)
+            s.count(lr, sl, self._gammas())
             return
         self.scaler.unscale_(self.optimizer)
         norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm=10.0)
@@ -160,7 +174,7 @@ class SparseTrainer(YoloTrainer):
         if applied and s.l1 == "proximal":
             soft_threshold(self._bns(), lr * sl)
         if applied:
-            s.count(lr, sl)
+            s.count(lr, sl, self._gammas())
         if self.ema:
             self.ema.update(self.model)
 
@@ -169,6 +183,10 @@ class SparseTrainer(YoloTrainer):
             model = unwrap_model(self.model)
             self._penalized = [m for _, m in penalized_bns(model, self.sparsity.exclude_head)]
         return self._penalized
+
+    def _gammas(self) -> torch.Tensor:
+        """The live |gamma| of every penalized BatchNorm (what the sparsity target is judged on)."""
+        return torch.cat([bn.weight.detach().abs().flatten() for bn in self._bns()])
 
     def _bn_lr(self) -> float:
         """The current learning rate of the optimizer group that holds the BatchNorm weights."""
@@ -231,6 +249,7 @@ def sparse_job(cfg: Config, callbacks: Sequence[tuple[str, Callable]] = ()) -> T
     sparsity = Sparsity(
         s.sl, s.schedule, s.l1, s.recover_epochs, s.exclude_head,
         thresholds=dict(cfg.prune.thresholds), fractions=dict(fractions), out=paths.sparse,
+        stop_fraction=s.stop_fraction, stop_under=s.stop_under,
     )
 
     def build() -> nn.Module:
@@ -249,6 +268,7 @@ def sparse_job(cfg: Config, callbacks: Sequence[tuple[str, Callable]] = ()) -> T
             "sl_mloss": float(log.loc[log["sl"] > 0, "sl_mloss"].iloc[-1]),  # the last penalized epoch
             "steps": int(last["steps"]),
             "l1_budget": float(last["l1_budget"]),
+            "l1_stopped_at": None if pd.isna(last["l1_stopped_at"]) else int(last["l1_stopped_at"]),
         }
 
     job = TrainJob(

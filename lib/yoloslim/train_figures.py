@@ -16,6 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.colors import LogNorm  # noqa: E402
 
 from yoloslim.config import Config  # noqa: E402
 from yoloslim.figures import save_figure
@@ -61,7 +62,9 @@ def plot_sl_loss(gamma_log: Path, out: Path) -> Path:
 
 
 def plot_gamma_epochs(gamma_hist: Path, out: Path, thresholds: dict[str, float] | None = None) -> Path:
-    """Heat map of the |gamma| distribution (log-spaced bins) over epochs, with the pruning thresholds marked."""
+    """The |gamma| distribution (log-spaced bins) over epochs as a heat map with a log colour scale (so the few
+    channels a slimmed detector keeps show next to the mass near 0), and the last epoch's histogram beside it;
+    the pruning thresholds are marked on both."""
     df = pd.read_csv(gamma_hist)
     table = df.pivot_table(index="bin_left", columns="epoch", values="count", aggfunc="sum").sort_index()
     edges = np.append(table.index.to_numpy(), df["bin_right"].max())
@@ -69,12 +72,16 @@ def plot_gamma_epochs(gamma_hist: Path, out: Path, thresholds: dict[str, float] 
     epochs = table.columns.to_numpy()
     x = np.append(epochs - 0.5, epochs[-1] + 0.5)
     frac = table.to_numpy() / np.maximum(table.to_numpy().sum(axis=0, keepdims=True), 1)
-    fig, ax = plt.subplots(figsize=(7, 4))
-    mesh = ax.pcolormesh(x, edges, frac, cmap="magma_r", shading="flat")
-    fig.colorbar(mesh, ax=ax, label="fraction of channels")
+    fig, (ax, last) = plt.subplots(1, 2, figsize=(9, 4), sharey=True, gridspec_kw={"width_ratios": [3, 1]})
+    norm = LogNorm(vmin=1e-3, vmax=1)
+    mesh = ax.pcolormesh(x, edges, np.ma.masked_less_equal(frac, 0), cmap="magma_r", norm=norm, shading="flat")
+    fig.colorbar(mesh, ax=last, label="fraction of channels (log scale)")
+    last.barh(edges[:-1], frac[:, -1], height=np.diff(edges), align="edge", color="C3")
+    last.set(xlabel="fraction of channels", title=f"epoch {epochs[-1]}")
     for name, value in (thresholds or {}).items():
-        ax.axhline(value, color="C0", lw=0.8, ls="--")
-        ax.text(x[-1], value, f" {name} {value:g}", va="center", fontsize=7, color="C0")
+        for axis in (ax, last):
+            axis.axhline(value, color="C0", lw=0.8, ls="--")
+        ax.text(x[0], value, f" {name} {value:g}", va="bottom", fontsize=7, color="C0")
     ax.set(yscale="log", xlabel="epoch", ylabel="|gamma|", title="BatchNorm |gamma| over sparse training")
     return save_figure(fig, out)
 
