@@ -5,7 +5,7 @@ PY := .venv/bin/python
 STAMP := .venv/.setup-done
 export MPLBACKEND := Agg
 
-.PHONY: help setup system-deps report test bench lint clean
+.PHONY: help setup system-deps report test bench reliability lint clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -22,6 +22,7 @@ system-deps:  ## best effort: Debian's chromium (PDF) and Noto CJK fonts (Chines
 	@bash lib/yoloslim/templates/install_system_deps.sh
 
 report: setup system-deps  ## run the study of CONFIG (default: the synthetic demo) and build its report; GPUS=N shares N GPUs
+	@$(PY) -m yoloslim.cli unlock $(abspath $(CONFIG))
 	.venv/bin/snakemake --snakefile Snakefile --cores $(CORES) $(if $(GPUS),--resources gpu=$(GPUS)) \
 		--config params=$(abspath $(CONFIG)) --printshellcmds --rerun-incomplete
 	@$(PY) -m yoloslim.cli report-paths $(CONFIG)
@@ -31,6 +32,9 @@ test: setup system-deps  ## run the test suite, including the smoke study end to
 
 bench: setup  ## CPU latency of the base and pruned models, and the time to prune a yolov5s
 	$(PY) -m yoloslim.cli bench --config $(CONFIG)
+
+reliability: setup system-deps  ## SIGKILL the smoke study in each stage, rerun `make report` each time; runs/reliability/
+	$(PY) -m yoloslim.reliability
 
 lint: setup  ## ruff
 	.venv/bin/ruff check lib tests workflow

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -71,13 +72,39 @@ def corrupt_copy(synth: Path, dest: Path) -> Path:
     return label
 
 
+def make_report(params: Path, out: Path, **popen: object) -> subprocess.Popen:
+    """The README's command, `make report CONFIG=...`, with outputs under `out`; stdout and stderr together."""
+    return subprocess.Popen(
+        ["make", "report", f"CONFIG={params}"], cwd=ROOT, env={**os.environ, "YOLOSLIM_OUT": str(out)}, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **popen,
+    )  # fmt: skip
+
+
+def kill_when(proc: subprocess.Popen, ready: Path, timeout: float = 300) -> None:
+    """SIGKILL `proc` and everything it started (its process group) as soon as `ready` exists."""
+    deadline = time.monotonic() + timeout
+    while not ready.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert ready.exists(), f"{ready} never appeared"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
 def test_smoke_study_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "out"
     start = time.monotonic()
-    done = snakemake(ROOT / "params" / "smoke.yaml", out)
-    assert done.returncode == 0, done.stdout[-6000:]
+    # killed with SIGKILL (a crash, an OOM kill) once the base model's training has saved its checkpoint
+    # (that a killed training resumes from it: tests/test_train.py)
+    base = out / "runs" / "smoke" / "train" / "base"
+    kill_when(make_report(ROOT / "params" / "smoke.yaml", out, start_new_session=True), base / "ultra/weights/last.pt")
+    assert any((out / ".snakemake" / "locks").iterdir())  # the lock a killed Snakemake leaves behind
+    # the same command again: the stale lock is cleared, the interrupted stage continues, the study finishes
+    rerun = make_report(ROOT / "params" / "smoke.yaml", out)
+    stdout, _ = rerun.communicate()
+    assert rerun.returncode == 0, stdout[-6000:]
     first = time.monotonic() - start
-    assert "rule train:" in done.stdout and "Epoch" in done.stdout  # stages and training progress are shown
+    assert "removed a stale Snakemake lock" in stdout
+    assert "rule train:" in stdout and "Epoch" in stdout  # stages and training progress are shown
     check_report(out)
 
     # a finished study reruns nothing, in seconds

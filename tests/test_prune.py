@@ -199,6 +199,35 @@ def test_onnx_check_passes_aligned_and_flags_misaligned(pruned_models, tmp_path)
     assert report.outputs_match and report.misaligned and not report.ok
 
 
+def test_onnx_parity_is_enforced_on_a_planted_mismatch(pruned_models, tmp_path, monkeypatch):
+    import onnx
+    import yoloslim.onnx_check as onnx_check
+
+    export = onnx_check.export_onnx
+
+    def export_then_corrupt(weights: Path, out_dir: Path, imgsz: int) -> Path:
+        path = export(weights, out_dir, imgsz)
+        model = onnx.load(str(path))
+        conv = next(n for n in model.graph.node if n.op_type == "Conv")
+        weight = next(i for i in model.graph.initializer if i.name == conv.input[1])
+        values = onnx.numpy_helper.to_array(weight).copy()
+        values += 0.5  # the planted mismatch: the first convolution's weights shifted
+        weight.CopyFrom(onnx.numpy_helper.from_array(values, weight.name))
+        onnx.save(model, str(path))
+        return path
+
+    _, result = pruned_models["yolov5n.yaml"]
+    weights = save_checkpoint(result.model, tmp_path / "w.pt")
+    assert check_onnx(weights, tmp_path / "ok", imgsz=IMGSZ).outputs_match  # the honest export matches
+    monkeypatch.setattr(onnx_check, "export_onnx", export_then_corrupt)
+    report = check_onnx(weights, tmp_path / "bad", imgsz=IMGSZ)
+    assert not report.outputs_match and report.max_abs_diff > 1e-2
+    report.require_aligned()  # alignment is fine: only the parity fails
+    with pytest.raises(RuntimeError, match="ONNX Runtime's output differs from PyTorch's") as err:
+        report.require_parity(result.layers)
+    assert "Pruned layers:" in str(err.value) and "model.0" in str(err.value)
+
+
 def test_cli_prunes_and_prints_ratio_table(tmp_path, capsys):
     weights = save_checkpoint(sparse_model("yolov5n.yaml"), tmp_path / "sparse.pt")
     out = tmp_path / "out"
@@ -217,3 +246,36 @@ def test_both_checkpoint_loaders_name_a_missing_file(tmp_path: Path) -> None:
     for load in (load_model, load_detection_model):
         with pytest.raises(FileNotFoundError, match=f"{missing}: weights file not found"):
             load(missing)
+
+
+@pytest.mark.parametrize("name", ["yolov5s.pt", "yolov8n.pt", "yolo11n.pt"])
+def test_checkpoints_with_official_names_are_read_offline_as_the_files_they_are(name, monkeypatch, capsys):
+    """Ultralytics maps `yolov5s.pt` to `yolov5su.pt` and downloads it; a user's file must be read as it is."""
+    import shutil
+    import socket
+    import tempfile
+
+    from ultralytics.utils.checks import check_yolov5u_filename
+    from yoloslim.modelbuild import load_trainable
+    from yoloslim.modelstats import load_model
+    from yoloslim.prune import load_detection_model
+
+    folder = Path(tempfile.gettempdir()) / f"yoloslim-names-{name[:-3]}"  # no "u" in it: Ultralytics renames
+    shutil.rmtree(folder, ignore_errors=True)
+    path = save_checkpoint(sparse_model("yolov5n.yaml"), folder / name)
+    if name.startswith("yolov5"):
+        assert check_yolov5u_filename(str(path), verbose=False) != str(path)  # the rename really would happen
+
+    def no_network(*args, **kwargs):
+        raise OSError("network unavailable (test)")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    expected = bn_channels(sparse_model("yolov5n.yaml"))
+    assert bn_channels(load_detection_model(path)[0]) == expected
+    assert bn_channels(load_trainable(path)) == expected
+    assert bn_channels(load_model(path).model) == expected
+    assert main(["prune", str(path), "--threshold", "0.05", "--imgsz", "64", "--out", str(folder / "out")]) == 0
+    assert (folder / "out" / "weights.pt").is_file() and sorted(p.name for p in folder.iterdir()) == [name, "out"]
+    shutil.rmtree(folder)
+

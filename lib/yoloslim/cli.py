@@ -7,6 +7,7 @@
     yoloslim bench [--config C]                   CPU latency vs FLOPs of base and pruned models
     yoloslim stage-params CONFIG                  write each stage's config section (Snakemake cache keys)
     yoloslim report-paths CONFIG                  print where a study's report is
+    yoloslim unlock CONFIG                        clear a stale Snakemake lock; exit 1 if the study is running
 
 Each handler parses nothing itself: it calls one lib function and prints its result.
 """
@@ -118,6 +119,19 @@ def _cmd_report_paths(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_unlock(args: argparse.Namespace) -> int:
+    from yoloslim.locks import StudyRunning, check_lock
+
+    try:
+        said = check_lock(Path(args.config))
+    except StudyRunning as err:
+        print(f"yoloslim unlock: {err}", file=sys.stderr)
+        return 1
+    if said:
+        print(said)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="yoloslim", description=__doc__.split("\n")[0])
@@ -165,6 +179,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report-paths", help="print where a study's report is")
     p.add_argument("config", help="params YAML")
     p.set_defaults(func=_cmd_report_paths)
+
+    p = sub.add_parser("unlock", help="clear a stale Snakemake lock left by a killed run of a study")
+    p.add_argument("config", help="params YAML")
+    p.set_defaults(func=_cmd_unlock)
     return parser
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import yoloslim.ultra  # noqa: F401  (offline Ultralytics: imported before ultralytics)
 from yoloslim.accuracy import measure_accuracy
+from yoloslim.atomic import atomic_path, write_json, write_text
 from yoloslim.config import Config, LatencyConfig
 from yoloslim.decode import cached_decodable, measure_decode, split_images
 from yoloslim.eval_figures import plot_compare
@@ -126,7 +127,7 @@ def run_eval(cfg: Config, model_id: str) -> Path:
         "budget": budget_status(result["latency"], cfg.eval.target_engine, cfg.eval.target_latency_ms),
         "eval_params": params,
     }
-    out.write_text(json.dumps(record, indent=2, allow_nan=True))
+    write_json(out, record, allow_nan=True)
     return out
 
 
@@ -153,12 +154,11 @@ def write_tables(cfg: Config) -> dict[str, Path]:
         "environment": paths.eval() / "environment.json",
         "compare": paths.eval() / "figures" / "compare.png",
     }
-    out["compare"].parent.mkdir(parents=True, exist_ok=True)
-    frames["accuracy"].to_csv(out["accuracy"], index=False)
-    out["accuracy_json"].write_text(frames["accuracy"].to_json(orient="records", indent=2))
-    frames["models"].to_csv(out["models"], index=False)
-    frames["decode"].to_csv(out["decode"], index=False)
-    out["environment"].write_text(json.dumps(records[0]["environment"], indent=2))
+    for name in ("accuracy", "models", "decode"):
+        with atomic_path(out[name]) as tmp:
+            frames[name].to_csv(tmp, index=False)
+    write_text(out["accuracy_json"], frames["accuracy"].to_json(orient="records", indent=2))
+    write_json(out["environment"], records[0]["environment"])
     plot_compare(frames["accuracy"], out["compare"], split="test" if "test" in cfg.eval.splits else cfg.eval.splits[0])
     return out
 

@@ -22,6 +22,7 @@ from ultralytics.utils.ops import make_divisible
 from ultralytics.utils.torch_utils import initialize_weights
 
 from yoloslim.config import Config
+from yoloslim.modelstats import existing_weights
 
 
 def model_yaml(cfg: Config, width_scale: float = 1.0) -> dict[str, Any]:
@@ -58,7 +59,7 @@ def build_model(cfg: Config, nc: int, width_scale: float = 1.0, verbose: bool = 
 
 def load_trainable(path: str | Path) -> DetectionModel:
     """The model of an Ultralytics checkpoint as it is (pruned shapes kept), in fp32, training mode, trainable."""
-    model, _ = load_checkpoint(path)
+    model, _ = load_checkpoint(existing_weights(path))
     model.train()
     for p in model.parameters():
         p.requires_grad_(p.dtype.is_floating_point)

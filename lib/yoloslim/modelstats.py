@@ -9,21 +9,45 @@ export_onnx(Path("weights.pt"), Path("out/"), 256)   # out/weights.onnx, exporte
 from __future__ import annotations
 
 import copy
+import hashlib
+import os
 import shutil
 import tempfile
 from pathlib import Path
 
 import torch
 
+from yoloslim.atomic import atomic_path
+
 MB = 1e6  # sizes are reported in decimal megabytes, like the file managers and the original report
 
 
 def existing_weights(weights: Path | str) -> Path:
-    """`weights` as a Path; a FileNotFoundError naming it when there is no such file."""
+    """`weights` as a path that Ultralytics reads as the local file it is; a FileNotFoundError naming it when
+    there is no such file.
+
+    Ultralytics renames official-looking YOLOv5/YOLOv3 file names before opening them (`yolov5s.pt` becomes
+    `yolov5su.pt`, which it then tries to download), so a user's own `yolov5s.pt` could not be read offline.
+    Such a file is read through a symlink with a neutral name (`<tmp>/yoloslim-checkpoints/<hash>/weights.pt`);
+    the file itself is neither copied nor changed.
+    """
+    from ultralytics.utils.checks import check_yolov5u_filename
+
     weights = Path(weights)
     if not weights.is_file():
         raise FileNotFoundError(f"{weights}: weights file not found")
-    return weights
+    if check_yolov5u_filename(str(weights), verbose=False) == str(weights):
+        return weights
+    target = weights.resolve()
+    link = Path(tempfile.gettempdir()) / "yoloslim-checkpoints" / hashlib.sha256(bytes(target)).hexdigest()[:16]
+    link = link / "weights.pt"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not (link.is_symlink() and link.resolve() == target):
+        tmp = link.with_name(f".{os.getpid()}.pt")
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(target)
+        tmp.replace(link)  # atomic: another process never sees a half-made link
+    return link
 
 
 def load_model(weights: Path):  # -> ultralytics.YOLO
@@ -73,7 +97,8 @@ def export_onnx(weights: Path, out_dir: Path, imgsz: int) -> Path:
         local = Path(tmp) / "model.pt"
         shutil.copy2(weights, local)
         exported = load_model(local).export(format="onnx", imgsz=imgsz, batch=1, device="cpu", simplify=True)
-        shutil.move(exported, out)
+        with atomic_path(out) as tmp:
+            shutil.move(exported, tmp)
     return out
 
 

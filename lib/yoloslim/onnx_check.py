@@ -1,6 +1,6 @@
 """Check a pruned checkpoint the way the NPU will see it: its ONNX export through Ultralytics.
 
-Two checks:
+Two checks, both enforced by the prune stage:
 - every Conv's output channel count in the ONNX graph is a multiple of `round_to`, except the Detect head's
   outputs (box and class convolutions, DFL), which are never pruned;
 - ONNX Runtime's output matches PyTorch's on a random image: |onnx - torch| <= ATOL + RTOL * |torch| elementwise
@@ -9,6 +9,7 @@ Two checks:
     from yoloslim.onnx_check import check_onnx
     report = check_onnx(Path("runs/demo/prune/small/weights.pt"), Path("/tmp/onnx"), imgsz=256)
     report.ok, report.misaligned, report.max_abs_diff
+    report.require_aligned(); report.require_parity(layers)   # raise, naming what is wrong
     report.summary()   # what the prune stage records in metrics.json under `onnx_check`
 """
 
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 
 import yoloslim.ultra  # noqa: F401  (Ultralytics offline, before it is first used)
@@ -52,6 +54,18 @@ class OnnxCheck:
                 f"{self.onnx}: Conv output channels not a multiple of round_to={self.round_to} "
                 f"(a pruning bug): {', '.join(self.misaligned)}"
             )
+
+    def require_parity(self, layers: pd.DataFrame | None = None) -> None:
+        """Raise RuntimeError when ONNX Runtime's output differs from PyTorch's beyond the tolerance; the message
+        gives the difference and, when given, the pruned model's layer table (the export is not to be trusted)."""
+        if self.outputs_match:
+            return
+        table = f"\nPruned layers:\n{layers.to_string(index=False)}" if layers is not None else ""
+        raise RuntimeError(
+            f"{self.onnx}: ONNX Runtime's output differs from PyTorch's: max |onnx - torch| = "
+            f"{self.max_abs_diff:.4g}, beyond the tolerance {TOLERANCE}. The exported model does not compute what "
+            f"the pruned PyTorch model computes.{table}"
+        )
 
     def summary(self) -> dict:
         """The result as JSON-ready values: aligned, misaligned, max_abs_diff, tolerance, outputs_match."""

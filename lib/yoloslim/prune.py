@@ -16,7 +16,6 @@ How channels are chosen and aligned: `yoloslim.prune_groups`; the beta fold: `yo
 from __future__ import annotations
 
 import copy
-import json
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +27,7 @@ import torch
 from ultralytics.utils import LOGGER
 
 import yoloslim.ultra  # noqa: F401  (Ultralytics offline, before it is first used)
+from yoloslim.atomic import atomic_path, write_json
 from yoloslim.c2f import split_c2f
 from yoloslim.config import Config
 from yoloslim.gammas import sparsity_warning
@@ -183,8 +183,8 @@ def save_checkpoint(
         "yoloslim": info or {},
     }
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(ckpt, path)
+    with atomic_path(path) as tmp:
+        torch.save(ckpt, tmp)
     return path
 
 
@@ -192,8 +192,9 @@ def write_outputs(result: PruneResult, out: Path, train_args: dict | None = None
     """Write weights.pt, layers.csv, ratios.csv and the two figures of one pruned model into `out`."""
     out = Path(out)
     save_checkpoint(result.model, out / WEIGHTS, train_args=train_args, info={"threshold": result.threshold})
-    result.layers.to_csv(out / "layers.csv", index=False)
-    result.ratios.to_csv(out / "ratios.csv", index=False)
+    for name, table in (("layers.csv", result.layers), ("ratios.csv", result.ratios)):
+        with atomic_path(out / name) as tmp:
+            table.to_csv(tmp, index=False)
     plot_sparsity(result.layers, out / "figures" / "sparsity.png", title=f"|gamma| < {result.threshold:.4g}")
     plot_gamma_hist(result.gammas, result.threshold, out / "figures" / "gamma_hist.png")
     return out
@@ -214,7 +215,8 @@ def run_prune(cfg: Config, target: str) -> Path:
     sparse model, validated with and without the beta fold, exported to ONNX and checked. Returns the folder.
 
     Raises RuntimeError (before metrics.json is written) when a Conv of the ONNX graph other than the Detect
-    outputs has a channel count that is not a multiple of `prune.round_to`.
+    outputs has a channel count that is not a multiple of `prune.round_to`, or when ONNX Runtime's output
+    differs from PyTorch's beyond the stated tolerance (the message holds the layer table).
     """
     from yoloslim.accuracy import measure_accuracy
 
@@ -239,6 +241,7 @@ def run_prune(cfg: Config, target: str) -> Path:
     out = write_outputs(result, paths.prune(prune_id), ckpt.get("train_args"))
     onnx = check_onnx(out / WEIGHTS, out, imgsz=imgsz, round_to=cfg.prune.round_to, onnx_name=ONNX)
     onnx.require_aligned()
+    onnx.require_parity(result.layers)
     val = {}
     with tempfile.TemporaryDirectory() as tmp:
         for fold, res in results.items():
@@ -270,7 +273,7 @@ def run_prune(cfg: Config, target: str) -> Path:
     }
     if result.warning:
         LOGGER.warning(f"{prune_id}: {result.warning}")
-    (out / METRICS).write_text(json.dumps(metrics, indent=2))
+    write_json(out / METRICS, metrics)
     return out
 
 

@@ -20,6 +20,8 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
+from yoloslim.atomic import atomic_path, write_text
+
 TEMPLATES = Path(__file__).parent / "templates"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 PDF_HINT = (
@@ -47,8 +49,7 @@ def build_html(notebook: Path, html: Path, lang: str = "en") -> Path:
     remote = network_loads(body)
     if remote:
         raise RuntimeError(f"{html}: the report would load from the network: {remote[:3]}")
-    html.parent.mkdir(parents=True, exist_ok=True)
-    html.write_text(body, encoding="utf-8")
+    write_text(html, body)
     return html
 
 
@@ -65,15 +66,17 @@ def find_browser() -> str | None:
 
 def print_pdf(html: Path, pdf: Path, browser: str, timeout: float = 180) -> Path:
     """Print `html` to `pdf` with headless Chromium (no header/footer, no network); raise on failure."""
-    with tempfile.TemporaryDirectory(prefix="yoloslim-chromium-") as profile:
+    with tempfile.TemporaryDirectory(prefix="yoloslim-chromium-") as profile, atomic_path(pdf) as tmp:
         command = [
             browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
             "--disable-background-networking", "--disable-component-update", f"--user-data-dir={profile}",
-            f"--print-to-pdf={pdf}", html.resolve().as_uri(),
+            f"--print-to-pdf={tmp}", html.resolve().as_uri(),
         ]  # fmt: skip
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-    if done.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
-        raise RuntimeError(f"{browser} could not print {html} to PDF (exit {done.returncode}): {done.stderr[-800:]}")
+        if done.returncode != 0 or not tmp.is_file() or tmp.stat().st_size == 0:
+            raise RuntimeError(
+                f"{browser} could not print {html} to PDF (exit {done.returncode}): {done.stderr[-800:]}"
+            )
     return pdf
 
 

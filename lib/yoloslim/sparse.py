@@ -42,6 +42,7 @@ from torch import nn
 from ultralytics.utils import RANK
 from ultralytics.utils.torch_utils import unwrap_model
 
+from yoloslim.atomic import atomic_path
 from yoloslim.config import Config
 from yoloslim.gammas import fraction_under, gamma_histogram, gamma_quantile, gamma_values, penalized_bns
 from yoloslim.modelbuild import build_model, load_trainable, model_yaml
@@ -299,7 +300,7 @@ def _append(path: Path, epoch: int, rows: list[dict[str, Any]]) -> None:
     if path.is_file():
         with open(path, newline="") as f:
             kept = [r for r in csv.DictReader(f) if int(r["epoch"]) < epoch]
-    with open(path, "w", newline="") as f:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(kept + rows)

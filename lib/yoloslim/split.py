@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from yoloslim.atomic import atomic_path, write_json, write_text
 from yoloslim.config import Config
 from yoloslim.datacheck import CheckReport, Sample, check_dataset
 from yoloslim.paths import StudyPaths
@@ -100,7 +101,7 @@ def ensure_synthetic(cfg: Config) -> Path:
     if out.exists():
         shutil.rmtree(out)  # ours: rendered by an earlier run with other parameters
     synthesize(out, images=cfg.data.synth.images, imgsz=cfg.data.synth.imgsz, seed=cfg.data.synth.seed)
-    stamp_file.write_text(json.dumps(stamp, indent=1) + "\n")
+    write_json(stamp_file, stamp, indent=1)
     return out
 
 
@@ -153,16 +154,16 @@ def _write_tables(
     data: Path, counts: pd.DataFrame, report: CheckReport, lists: dict[str, list[Path]], names: list[str]
 ) -> None:
     """Split lists, data.yaml, counts.csv, problems.csv and summary.json."""
-    data.mkdir(parents=True, exist_ok=True)
     for split, images in lists.items():
-        (data / f"{split}.txt").write_text("".join(f"{p}\n" for p in images))
+        write_text(data / f"{split}.txt", "".join(f"{p}\n" for p in images))
     spec = {"path": str(data), **{s: str(data / f"{s}.txt") for s in SPLITS}, "names": dict(enumerate(names))}
-    (data / "data.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
-    counts.to_csv(data / "counts.csv", index=False)
+    write_text(data / "data.yaml", yaml.safe_dump(spec, sort_keys=False))
     problems = pd.DataFrame(report.problems, columns=["file", "line", "message"]).rename(columns={"message": "problem"})
-    problems.to_csv(data / "problems.csv", index=False)
+    for name, table in (("counts.csv", counts), ("problems.csv", problems)):
+        with atomic_path(data / name) as tmp:
+            table.to_csv(tmp, index=False)
     summary = {**report.summary(), "root": str(report.root), "splits": {s: len(v) for s, v in lists.items()}}
-    (data / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    write_json(data / "summary.json", summary, indent=1)
 
 
 def _sample_images(

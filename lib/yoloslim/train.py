@@ -33,6 +33,7 @@ from ultralytics.models.yolo.detect import DetectionTrainer
 from ultralytics.utils import LOGGER
 from ultralytics.utils.torch_utils import strip_optimizer
 
+from yoloslim.atomic import atomic_path, disk_full, is_disk_full, write_json
 from yoloslim.config import Config
 from yoloslim.modelbuild import build_model, load_trainable, model_yaml
 from yoloslim.paths import METRICS, RESULTS, WEIGHTS, StudyPaths
@@ -246,6 +247,10 @@ def _train(job: TrainJob, resume: Path | None, record: dict[str, Any]) -> None:
     with tee_output(job.stage / LOG):
         try:
             make_trainer(job, resume).train()
+        except Exception as err:
+            if is_disk_full(err):  # Ultralytics' own checkpoint writes: name the stage, say what to do
+                raise disk_full(job.stage / ULTRA / "weights") from err
+            raise
         finally:
             record["seconds"] = record.get("seconds", 0.0) + time.time() - start
             _write_json(job.stage / RECORD, record)
@@ -255,10 +260,11 @@ def _finish(job: TrainJob) -> None:
     """Copy the kept checkpoint to weights.pt and results.csv up; write metrics.json."""
     wdir = job.stage / ULTRA / "weights"
     src = wdir / "best.pt" if job.keep == "best" and (wdir / "best.pt").is_file() else wdir / "last.pt"
-    with tee_output(job.stage / LOG):
-        ckpt = strip_optimizer(src, s=str(job.stage / WEIGHTS))
+    with tee_output(job.stage / LOG), atomic_path(job.stage / WEIGHTS) as tmp:
+        ckpt = strip_optimizer(src, s=str(tmp))
     if (job.stage / ULTRA / RESULTS).is_file():
-        shutil.copyfile(job.stage / ULTRA / RESULTS, job.stage / RESULTS)
+        with atomic_path(job.stage / RESULTS) as tmp:
+            shutil.copyfile(job.stage / ULTRA / RESULTS, tmp)
     train_metrics = ckpt.get("train_metrics") or {}
     metrics = {
         "model": job.name,
@@ -299,4 +305,4 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    write_json(path, data, default=str)

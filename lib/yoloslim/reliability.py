@@ -1,0 +1,90 @@
+"""Kill a study at every stage and check that the README's command finishes it: `make reliability`.
+
+One study (by default the smoke study, under `runs/reliability/`) is started with `make report CONFIG=...`;
+as soon as a stage's executed notebook appears, the whole run (make, Snakemake, papermill, the kernel) is
+killed with SIGKILL, like a crash, an OOM kill or a lost SSH session. The same command is run again, and
+killed at the next stage, and so on; the last run must finish. Each kill point is one row of
+`runs/reliability/kill_points.csv`: the stage, whether the lock was stale and cleared, the rerun's exit code,
+and whether the report was complete at the end.
+
+    python -m yoloslim.reliability [--config params/smoke.yaml]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from yoloslim.config import ROOT, load_config, output_root
+
+STAGES = ["01_dataset", "02_train_base", "03_sparse", "04_prune_large", "05_finetune_large", "06_eval_base",
+          "07_report"]  # fmt: skip
+
+
+def run_until(config: Path, notebook: Path | None, timeout: float = 1800) -> tuple[int | None, str, float]:
+    """`make report CONFIG=config`; SIGKILL it (its whole process group) 2 s after `notebook` appears.
+
+    Returns (exit code, or None when killed; its output; seconds).
+    """
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        ["make", "report", f"CONFIG={config}"], cwd=ROOT, text=True, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    if notebook is None:
+        out, _ = proc.communicate(timeout=timeout)
+        return proc.returncode, out, time.monotonic() - start
+    while not notebook.exists() and proc.poll() is None and time.monotonic() - start < timeout:
+        time.sleep(0.2)
+    time.sleep(2)
+    killed = proc.poll() is None
+    if killed:
+        os.killpg(proc.pid, signal.SIGKILL)
+    out, _ = proc.communicate()
+    return (None if killed else proc.returncode), out, time.monotonic() - start
+
+
+def kill_points(config: Path) -> pd.DataFrame:
+    """Kill the study once in each stage of `STAGES`, rerunning the same command each time; one row per kill."""
+    cfg = load_config(config)
+    notebooks = cfg.run_dir / "notebooks"
+    rows = []
+    for stage in [*STAGES, None]:
+        code, out, seconds = run_until(config, notebooks / f"{stage}.ipynb" if stage else None)
+        if rows:
+            rows[-1]["rerun_cleared_stale_lock"] = "removed a stale Snakemake lock" in out
+        if stage is None:
+            rows.append({"killed_in": "(final run)", "exit": code, "seconds": round(seconds)})
+        else:
+            rows.append({"killed_in": stage, "exit": "SIGKILL" if code is None else code, "seconds": round(seconds)})
+    report = cfg.report_dir / "report.html"
+    table = pd.DataFrame(rows)
+    table["report_complete"] = report.is_file() and "3 Summary" in report.read_text(encoding="utf-8")
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the kill points on a copy of the config named `reliability`; print and save the table."""
+    import yaml
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--config", default=str(ROOT / "params" / "smoke.yaml"))
+    args = parser.parse_args(argv)
+    data = yaml.safe_load(Path(args.config).read_text()) | {"name": "reliability"}
+    config = output_root() / "runs" / "reliability.yaml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    table = kill_points(config)
+    table.to_csv(output_root() / "runs" / "reliability" / "kill_points.csv", index=False)
+    print(table.to_string(index=False))
+    return 0 if table["exit"].iloc[-1] == 0 and bool(table["report_complete"].iloc[-1]) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
