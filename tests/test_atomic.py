@@ -4,6 +4,7 @@ full disk stops a stage with a message naming the file, keeping what was there; 
 from __future__ import annotations
 
 import errno
+import json
 import os
 import signal
 import subprocess
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import torch
 from yoloslim.atomic import DiskFullError, atomic_path, write_text
 from yoloslim.config import Config
 from yoloslim.paths import StudyPaths
@@ -64,7 +66,7 @@ def test_the_error_names_the_file_when_a_write_fails_for_space(tmp_path: Path) -
     assert not list(tmp_path.iterdir())
 
 
-def test_training_out_of_space_names_the_stage_and_the_rerun_finishes(
+def test_training_out_of_space_names_the_stage_and_the_rerun_finishes_and_a_cut_off_best_pt_is_not_used(
     smoke_cfg: Config, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from ultralytics.engine.trainer import BaseTrainer
@@ -82,3 +84,13 @@ def test_training_out_of_space_names_the_stage_and_the_rerun_finishes(
     monkeypatch.setattr(BaseTrainer, "save_model", save)  # space freed
     run_train(smoke_cfg, "base")
     assert (stage / "weights.pt").is_file() and (stage / "metrics.json").is_file()
+
+    # killed while Ultralytics wrote best.pt, after the last epoch's last.pt: the stage finishes from last.pt
+    record = json.loads((stage / "params.json").read_text())
+    (stage / "params.json").write_text(json.dumps({**record, "finished": False}))
+    (stage / "weights.pt").unlink()
+    best = stage / "ultra/weights/best.pt"
+    best.write_bytes(best.read_bytes()[: best.stat().st_size // 2])
+    run_train(smoke_cfg, "base")
+    assert torch.load(stage / "weights.pt", weights_only=False)["model"] is not None
+    assert "best.pt cannot be read (cut off by an interruption?); keeping last.pt" in (stage / "train.log").read_text()

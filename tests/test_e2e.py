@@ -56,7 +56,6 @@ def check_report(out: Path) -> None:
     assert html.count("data:image/png;base64") >= 8 and not network_loads(html)
     assert "Not measured on this machine" in html  # no CUDA here: torch_cuda latency
     summary = html[html.index(">3 Summary") :]
-    assert "random-selection control" in summary and "random_0.1(middle)" in summary  # the control, judged
     assert "not sparse" in summary  # one sparse epoch moves no gamma under 0.01: the report says so
     assert "Σ lr·sl" in html and "params/seed.yaml" in html  # the L1 budget next to the original study's
     if find_browser():

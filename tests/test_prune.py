@@ -208,11 +208,11 @@ def test_onnx_parity_is_enforced_on_a_planted_mismatch(pruned_models, tmp_path, 
     def export_then_corrupt(weights: Path, out_dir: Path, imgsz: int) -> Path:
         path = export(weights, out_dir, imgsz)
         model = onnx.load(str(path))
-        conv = next(n for n in model.graph.node if n.op_type == "Conv")
-        weight = next(i for i in model.graph.initializer if i.name == conv.input[1])
-        values = onnx.numpy_helper.to_array(weight).copy()
-        values += 0.5  # the planted mismatch: the first convolution's weights shifted
-        weight.CopyFrom(onnx.numpy_helper.from_array(values, weight.name))
+        conv = next(n for n in model.graph.node if n.op_type == "Conv" and ".cv3.0.2." in n.input[1])
+        bias = next(i for i in model.graph.initializer if i.name == conv.input[2])
+        values = onnx.numpy_helper.to_array(bias).copy()
+        values += 5.0  # the planted mismatch: the class scores of the first Detect level shifted
+        bias.CopyFrom(onnx.numpy_helper.from_array(values, bias.name))
         onnx.save(model, str(path))
         return path
 
@@ -276,6 +276,6 @@ def test_checkpoints_with_official_names_are_read_offline_as_the_files_they_are(
     assert bn_channels(load_trainable(path)) == expected
     assert bn_channels(load_model(path).model) == expected
     assert main(["prune", str(path), "--threshold", "0.05", "--imgsz", "64", "--out", str(folder / "out")]) == 0
-    assert (folder / "out" / "weights.pt").is_file() and sorted(p.name for p in folder.iterdir()) == [name, "out"]
+    assert (folder / "out" / "weights.pt").is_file() and sorted(p.name for p in folder.iterdir()) == ["out", name]
     shutil.rmtree(folder)
 

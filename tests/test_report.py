@@ -173,7 +173,7 @@ def _cell(html: str, row_label: str) -> list[str]:
 
 
 def test_report_en(out_root: Path, checkpoints: dict[float, Path]) -> None:
-    html, path = build(write_params(out_root, {"name": "rep"}), checkpoints)
+    html, path = build(write_params(out_root, {"name": "rep", "prune": {"random": ["middle"]}}), checkpoints)
     for heading in ["1 Preparation", "1.1 Environment", "1.2 Data set", "2.1 Sparse training",
                     "2.2.1 Sparsity distribution", "2.2.2 Pruning ratio", "2.3 Fine-tuning", "2.4.1 Test set",
                     "2.4.2 Size, parameters, speed and FLOPs", "3 Summary"]:  # fmt: skip
@@ -225,7 +225,8 @@ def test_report_en(out_root: Path, checkpoints: dict[float, Path]) -> None:
 
 
 def test_report_zh(out_root: Path, checkpoints: dict[float, Path]) -> None:
-    html, path = build(write_params(out_root, {"name": "rep_zh", "report": {"lang": "zh", "pdf": False}}), checkpoints)
+    params = {"name": "rep_zh", "report": {"lang": "zh", "pdf": False}, "prune": {"random": ["middle"]}}
+    html, path = build(write_params(out_root, params), checkpoints)
     for heading in ["1 准备工作", "2.1 稀疏训练", "2.2.2 剪枝比例", "3 总结"]:
         assert f">{heading}" in html, heading
     assert not path.with_suffix(".pdf").exists()  # report.pdf: false

@@ -157,3 +157,4 @@ def test_cpu_training_uses_the_threads_it_is_given(smoke_cfg: Config, monkeypatc
         assert torch.get_num_threads() == wanted
     finally:
         torch.set_num_threads(before)
+

@@ -34,11 +34,10 @@ def job_counts(output: str) -> dict[str, int]:
 def test_dry_run_smoke_lists_every_stage(out_root: Path) -> None:
     out = dry_run(ROOT / "params" / "smoke.yaml")
     assert job_counts(out) == {
-        "data": 1, "train": 3, "sparse": 1, "prune": 4, "finetune": 4, "eval_model": 8, "eval_tables": 1,
+        "data": 1, "train": 3, "sparse": 1, "prune": 3, "finetune": 3, "eval_model": 7, "eval_tables": 1,
         "report": 1, "all": 1,
     }  # fmt: skip
-    for executed in ["01_dataset", "02_train_half_lowres", "04_prune_small", "04_prune_middle-random",
-                     "05_finetune_large", "05_finetune_middle-random", "06_eval_sparse", "06_eval_middle-random",
+    for executed in ["01_dataset", "02_train_half_lowres", "04_prune_small", "05_finetune_large", "06_eval_sparse",
                      "06_eval_tables", "07_report"]:  # fmt: skip
         assert f"runs/smoke/notebooks/{executed}.ipynb" in out
     assert (out_root / ".snakemake").is_dir()  # metadata next to runs/, not in the repository
@@ -46,10 +45,12 @@ def test_dry_run_smoke_lists_every_stage(out_root: Path) -> None:
 
 def test_dry_run_scratch_init_and_gpu_resources(out_root: Path) -> None:
     params = write_params(out_root, {"name": "gpu", "finetune": {"init": ["inherit", "scratch"]},
-                                     "train": {"device": "0,1"}})  # fmt: skip
+                                     "train": {"device": "0,1"}, "prune": {"random": ["middle"]}})  # fmt: skip
     out = dry_run(params, "--resources", "gpu=2", "--printshellcmds")
-    assert job_counts(out)["finetune"] == 7 and job_counts(out)["eval_model"] == 11  # no scratch of a random control
-    assert "finetune/small-scratch/weights.pt" in out and "finetune/middle-random-scratch" not in out
+    counts = job_counts(out)  # 3 targets x 2 inits, and the random control of middle (inherited weights only)
+    assert (counts["prune"], counts["finetune"], counts["eval_model"]) == (4, 7, 11)
+    assert "finetune/small-scratch/weights.pt" in out and "finetune/middle-random/weights.pt" in out
+    assert "middle-random-scratch" not in out and "prune/middle-random/weights.pt" in out
     assert re.search(r"rule finetune:.*?resources: [^\n]*gpu=2", out, flags=re.S)
     assert re.search(r"-m yoloslim.gpu_slots 2 -- \S+/papermill .*05_finetune.ipynb", out)
 
@@ -57,7 +58,7 @@ def test_dry_run_scratch_init_and_gpu_resources(out_root: Path) -> None:
 def test_dry_run_slurm_executor(out_root: Path) -> None:
     """The same workflow through snakemake-executor-plugin-slurm, with the example profile (no sbatch needed)."""
     out = dry_run(ROOT / "params" / "smoke.yaml", "--profile", str(ROOT / "workflow" / "profiles" / "slurm"))
-    assert "This was a dry-run" in out and job_counts(out)["eval_model"] == 8
+    assert "This was a dry-run" in out and job_counts(out)["eval_model"] == 7
     assert "slurm_partition=" in out
 
 

@@ -3,8 +3,9 @@
 Two checks, both enforced by the prune stage:
 - every Conv's output channel count in the ONNX graph is a multiple of `round_to`, except the Detect head's
   outputs (box and class convolutions, DFL), which are never pruned;
-- ONNX Runtime's output matches PyTorch's on a random image: |onnx - torch| <= ATOL + RTOL * |torch| elementwise
-  (ATOL = RTOL = 1e-3; the output holds box coordinates in pixels and class scores in [0, 1]).
+- ONNX Runtime's output matches PyTorch's on a random image, elementwise: box coordinates (pixels) within
+  BOX_TOL of the image size, class scores within ATOL + RTOL * |torch|. Box centres are differences of two
+  large DFL distances, so their float32 rounding scales with the image, not with the centre's own value.
 
     from yoloslim.onnx_check import check_onnx
     report = check_onnx(Path("runs/demo/prune/small/weights.pt"), Path("/tmp/onnx"), imgsz=256)
@@ -26,9 +27,13 @@ import yoloslim.ultra  # noqa: F401  (Ultralytics offline, before it is first us
 from yoloslim.modelstats import export_onnx, load_model
 from yoloslim.prune_groups import excluded_layers
 
-ATOL = 1e-3  # absolute tolerance of ONNX Runtime vs PyTorch outputs
-RTOL = 1e-3  # relative tolerance of ONNX Runtime vs PyTorch outputs
-TOLERANCE = f"|onnx - torch| <= {ATOL:g} + {RTOL:g} * |torch| elementwise"
+ATOL = 1e-3  # absolute tolerance of ONNX Runtime vs PyTorch class scores
+RTOL = 1e-3  # relative tolerance of ONNX Runtime vs PyTorch class scores
+BOX_TOL = 1e-3  # tolerance of box coordinates, as a fraction of the image size (0.16 px at 160 px)
+TOLERANCE = (
+    f"boxes: |onnx - torch| <= {BOX_TOL:g} * imgsz pixels; class scores: |onnx - torch| <= {ATOL:g} + "
+    f"{RTOL:g} * |torch|, elementwise"
+)
 
 
 @dataclass
@@ -125,4 +130,6 @@ def _compare_outputs(model: torch.nn.Module, onnx_path: Path, imgsz: int) -> tup
     if output.shape != reference.shape:
         return float("inf"), False
     diff = np.abs(output - reference)
-    return float(diff.max()), bool((diff <= ATOL + RTOL * np.abs(reference)).all())
+    limit = ATOL + RTOL * np.abs(reference)
+    limit[:, :4] = BOX_TOL * imgsz  # (batch, 4 box coordinates + classes, anchors)
+    return float(diff.max()), bool((diff <= limit).all())

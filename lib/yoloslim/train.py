@@ -261,7 +261,13 @@ def _finish(job: TrainJob) -> None:
     wdir = job.stage / ULTRA / "weights"
     src = wdir / "best.pt" if job.keep == "best" and (wdir / "best.pt").is_file() else wdir / "last.pt"
     with tee_output(job.stage / LOG), atomic_path(job.stage / WEIGHTS) as tmp:
-        ckpt = strip_optimizer(src, s=str(tmp))
+        ckpt = strip_optimizer(src, s=str(tmp))  # {} when src cannot be read
+        if not ckpt and src.name == "best.pt":  # cut off mid-write by a kill: the finished run's last epoch
+            LOGGER.warning(f"{src} cannot be read (cut off by an interruption?); keeping last.pt instead")
+            src = wdir / "last.pt"
+            ckpt = strip_optimizer(src, s=str(tmp))
+        if not ckpt:
+            raise RuntimeError(f"{src}: not a readable checkpoint; remove {job.stage} to train this stage again")
     if (job.stage / ULTRA / RESULTS).is_file():
         with atomic_path(job.stage / RESULTS) as tmp:
             shutil.copyfile(job.stage / ULTRA / RESULTS, tmp)
