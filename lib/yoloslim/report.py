@@ -349,7 +349,7 @@ def sparse_facts(data: ReportData) -> dict[str, Any]:
 
 def budget_facts(data: ReportData) -> dict[str, Any]:
     """The L1 budget paragraph: this study's logged steps and Σ lr·sl next to the seed study's plan."""
-    seed, images, _ = seed_plan()
+    seed, images = seed_plan()
     last = data.gamma_log.iloc[-1]
     return {
         "steps": f"{int(last['steps']):,}",

@@ -93,13 +93,13 @@ class Sparsity:
         """`sl` for the next step: 0 once the sparsity target has been reached, else `sl_at`."""
         return 0.0 if self.stopped_at is not None else self.sl_at(epoch, epochs)
 
-    def count(self, lr: float, sl: float, gammas: torch.Tensor) -> None:
+    def count(self, lr: float, sl: float, gammas: Callable[[], torch.Tensor]) -> None:
         """Book one applied optimizer step with the BatchNorm group's `lr` and this step's `sl`; stop the L1
-        term when the live |gamma| (`gammas`) reach the sparsity target."""
+        term when the live |gamma| (`gammas()`, read only while a sparsity target is pending) reach it."""
         self.steps += 1
         self.budget += lr * sl
         if self.stop_fraction is not None and self.stopped_at is None:
-            if fraction_under(gammas, self.stop_under) >= self.stop_fraction:
+            if fraction_under(gammas(), self.stop_under) >= self.stop_fraction:
                 self.stopped_at = self.steps
 
     def attach(self, trainer: Any) -> None:
@@ -162,7 +162,7 @@ class SparseTrainer(YoloTrainer):
             scale = self.scaler.get_scale() if self.scaler.is_enabled() else 1.0
             add_l1_grad(self._bns(), sl * scale)  # the stock unscale leaves exactly sl * sign(gamma)
             super().optimizer_step()
-            s.count(lr, sl, self._gammas())
+            s.count(lr, sl, self._gammas)
             return
         self.scaler.unscale_(self.optimizer)
         norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm=10.0)
@@ -175,7 +175,7 @@ class SparseTrainer(YoloTrainer):
         if applied and s.l1 == "proximal":
             soft_threshold(self._bns(), lr * sl)
         if applied:
-            s.count(lr, sl, self._gammas())
+            s.count(lr, sl, self._gammas)
         if self.ema:
             self.ema.update(self.model)
 

@@ -72,12 +72,12 @@ def replay_budget(
     return BudgetPlan(steps=steps, budget=budget, batches=batches, accumulate=acc0)
 
 
-def seed_plan() -> tuple[BudgetPlan, int, Config]:
-    """The plan of the original study (`params/seed.yaml`) on its data set's training split: (plan, images, cfg)."""
+def seed_plan() -> tuple[BudgetPlan, int]:
+    """The plan of the original study (`params/seed.yaml`) on its data set's training split: (plan, images)."""
     from yoloslim.config import ROOT, load_config
 
     cfg = load_config(ROOT / "params" / "seed.yaml", check_values=False)
-    return planned_budget(cfg, ORIGINAL_TRAIN_IMAGES), ORIGINAL_TRAIN_IMAGES, cfg
+    return planned_budget(cfg, ORIGINAL_TRAIN_IMAGES), ORIGINAL_TRAIN_IMAGES
 
 
 def planned_budget(cfg: Config, train_images: int) -> BudgetPlan:
