@@ -27,8 +27,8 @@ report: setup system-deps  ## run the study of CONFIG (default: the synthetic de
 		--config params=$(abspath $(CONFIG)) --printshellcmds --rerun-incomplete
 	@$(PY) -m yoloslim.cli report-paths $(CONFIG)
 
-test: setup system-deps  ## run the test suite, including the smoke study end to end
-	.venv/bin/pytest -q
+test: setup system-deps  ## run the test suite, including the smoke study end to end, on CORES workers
+	.venv/bin/pytest -q -n $(CORES) --dist worksteal
 
 bench: setup  ## CPU latency of the base and pruned models, and the time to prune a yolov5s
 	$(PY) -m yoloslim.cli bench --config $(CONFIG)

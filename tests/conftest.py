@@ -57,3 +57,8 @@ def smoke_cfg(smoke_data_out: Path, out_root: Path) -> Config:
     """
     shutil.copytree(smoke_data_out / "runs", out_root / "runs", symlinks=True)
     return load_config(ROOT / "params" / "smoke.yaml")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Start the smoke study end to end (the longest test) first; parallel workers (`make test`) share the rest."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
