@@ -11,7 +11,7 @@ import pytest
 from conftest import write_params
 from PIL import Image
 from test_workflow import SNAKEMAKE, dry_run, job_counts
-from yoloslim.config import ROOT, ConfigError, load_config
+from yoloslim.config import ROOT, ConfigError, latency_budget, load_config
 
 
 def tiny_dataset(root: Path) -> Path:
@@ -38,6 +38,8 @@ def tiny_dataset(root: Path) -> Path:
         ({"sparse": {"l1": "after_step"}}, "'sparse.l1' must be one of ['after_clip', 'before_clip', 'proximal']"),
         ({"sparse": {"epochs": 4, "recover_epochs": 4}}, "'sparse.recover_epochs' must be an epoch count in [0, "),
         ({"prune": {"random": ["medium"]}}, "'prune.random' must be names of prune targets (large, middle, small)"),
+        ({"eval": {"target_latency": "fast"}}, "'eval.target_latency' must be a positive budget in milliseconds"),
+        ({"eval": {"target_latency": "-2ms"}}, "'eval.target_latency' must be a positive budget in milliseconds"),
     ],
 )
 def test_config_errors_name_file_and_key(tmp_path: Path, overrides: dict, message: str) -> None:
@@ -83,3 +85,9 @@ def test_workflow_reports_config_errors(tmp_path: Path) -> None:
     assert done.returncode != 0
     assert "did you mean 'train.epochs'?" in done.stdout + done.stderr
     assert not (tmp_path / "runs").exists()  # nothing written for an invalid config
+
+
+@pytest.mark.parametrize(("value", "parsed"), [("20ms", (20.0, False)), ("7.5 ms", (7.5, False)), (20, (20.0, False)),
+                                               ("0.6x", (0.6, True)), ("0.6X", (0.6, True))])  # fmt: skip
+def test_latency_budget_absolute_or_relative(value: str | float, parsed: tuple[float, bool]) -> None:
+    assert latency_budget(value) == parsed

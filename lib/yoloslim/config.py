@@ -150,10 +150,16 @@ class EvalConfig:
     conf: float = 0.5  # confidence threshold of the accuracy tables (the original: 0.5)
     iou: float = 0.6  # NMS IoU threshold
     splits: list[Literal["val", "test"]] = field(default_factory=lambda: ["val", "test"])
-    target_latency_ms: float = 20.0  # latency budget every model is marked against
+    # latency budget every model is marked against: "20ms" (or 20), or "0.6x": a factor of the base model's
+    # latency on target_engine
+    target_latency: str | float = "20ms"
     target_engine: Literal["torch_cpu", "onnx_cpu", "torch_cuda"] = "onnx_cpu"  # engine of the budget
     latency: LatencyConfig = field(default_factory=LatencyConfig)
     decode_margin: float = 0.15  # crop margin around a detection before decoding, as a box fraction
+
+    def measurement(self) -> dict[str, Any]:
+        """The settings a model's measurements depend on: all but the budget, which only marks them."""
+        return {k: v for k, v in asdict(self).items() if k not in ("target_latency", "target_engine")}
 
 
 @dataclass
@@ -206,6 +212,19 @@ class Config:
         """A short hash of the resolved configuration, shown in the report."""
         text = json.dumps({k: v for k, v in self.to_dict().items() if k != "source"}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def latency_budget(value: str | float) -> tuple[float, bool]:
+    """A latency budget as (value, relative): "20ms", "20 ms" or 20 -> (20.0, False); "0.6x" -> (0.6, True).
+
+    Raises ValueError for anything else, or for a budget that is not positive.
+    """
+    text = str(value).strip().lower().replace(" ", "")
+    relative = text.endswith("x")
+    number = float(text[:-1] if relative else text.removesuffix("ms"))
+    if not number > 0:
+        raise ValueError(f"a latency budget must be positive, got {value!r}")
+    return number, relative
 
 
 def load_config(path: str | Path, *, check_values: bool = True) -> Config:
@@ -322,12 +341,18 @@ def _check_values(cfg: Config, path: Path) -> None:
         if not weights.is_file():
             fail("model.weights", "an existing local weights file", str(weights))
         cfg.model.weights = str(weights)
-    for key, value in [("data.synth.images", cfg.data.synth.images), ("data.synth.imgsz", cfg.data.synth.imgsz),
-                       ("train.imgsz", cfg.train.imgsz), ("train.epochs", cfg.train.epochs),
-                       ("train.batch", cfg.train.batch), ("train.nbs", cfg.train.nbs),
-                       ("sparse.epochs", cfg.sparse.epochs),
-                       ("finetune.epochs", cfg.finetune.epochs), ("prune.round_to", cfg.prune.round_to),
-                       ("eval.latency.runs", cfg.eval.latency.runs)]:
+    for key, value in [
+        ("data.synth.images", cfg.data.synth.images),
+        ("data.synth.imgsz", cfg.data.synth.imgsz),
+        ("train.imgsz", cfg.train.imgsz),
+        ("train.epochs", cfg.train.epochs),
+        ("train.batch", cfg.train.batch),
+        ("train.nbs", cfg.train.nbs),
+        ("sparse.epochs", cfg.sparse.epochs),
+        ("finetune.epochs", cfg.finetune.epochs),
+        ("prune.round_to", cfg.prune.round_to),
+        ("eval.latency.runs", cfg.eval.latency.runs),
+    ]:
         if value <= 0:
             fail(key, "a positive number", value)
     if cfg.train.precise_bn < 0:
@@ -335,8 +360,11 @@ def _check_values(cfg: Config, path: Path) -> None:
     if cfg.sparse.sl < 0:
         fail("sparse.sl", "a non-negative L1 factor", cfg.sparse.sl)
     if not 0 <= cfg.sparse.recover_epochs < cfg.sparse.epochs:
-        fail("sparse.recover_epochs", f"an epoch count in [0, sparse.epochs={cfg.sparse.epochs})",
-             cfg.sparse.recover_epochs)
+        fail(
+            "sparse.recover_epochs",
+            f"an epoch count in [0, sparse.epochs={cfg.sparse.epochs})",
+            cfg.sparse.recover_epochs,
+        )
     if cfg.sparse.stop_fraction is not None and not 0 < cfg.sparse.stop_fraction < 1:
         fail("sparse.stop_fraction", "a fraction in (0, 1), or null", cfg.sparse.stop_fraction)
     for key, nbs in (("sparse.nbs", cfg.sparse.nbs), ("finetune.nbs", cfg.finetune.nbs)):
@@ -363,5 +391,10 @@ def _check_values(cfg: Config, path: Path) -> None:
             fail(f"variants[{i}].width_scale", "a positive scale", v.width_scale)
     if not 0 <= cfg.eval.conf < 1 or not 0 < cfg.eval.iou <= 1:
         fail("eval.conf/eval.iou", "conf in [0, 1) and iou in (0, 1]", (cfg.eval.conf, cfg.eval.iou))
+    try:
+        latency_budget(cfg.eval.target_latency)
+    except ValueError:
+        fail("eval.target_latency", 'a positive budget in milliseconds ("20ms") or a factor of the base model\'s '
+             'latency ("0.6x")', cfg.eval.target_latency)  # fmt: skip
     if not cfg.finetune.init or len(set(cfg.finetune.init)) != len(cfg.finetune.init):
         fail("finetune.init", "a non-empty list of distinct modes", cfg.finetune.init)

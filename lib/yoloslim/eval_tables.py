@@ -12,21 +12,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from yoloslim.config import latency_budget
+
 ACCURACY_COLUMNS = ["model", "label", "split", "class", "mAP50", "mAP50-95", "precision", "recall",
                     "delta_mAP50", "delta_mAP50-95"]  # fmt: skip
 MODEL_COLUMNS = ["model", "label", "kind", "imgsz", "size_pt_mb", "size_onnx_mb", "params_m", "gflops",
                  "torch_cpu_ms", "torch_cpu_p90_ms", "onnx_cpu_ms", "onnx_cpu_p90_ms", "torch_cuda_ms",
-                 "torch_cuda_p90_ms", "target_engine", "target_latency_ms", "meets_budget"]  # fmt: skip
+                 "torch_cuda_p90_ms", "target_engine", "target_latency", "target_latency_ms",
+                 "meets_budget"]  # fmt: skip
 DECODE_COLUMNS = ["model", "class", "gt_codes", "decoded", "decode_rate", "gt_decodable", "decode_rate_vs_decodable",
                   "detections", "detections_decoded", "detection_decode_fraction"]  # fmt: skip
 ENGINES = ("torch_cpu", "onnx_cpu", "torch_cuda")
 
 
-def study_frames(records: list[dict[str, Any]], names: list[str]) -> dict[str, pd.DataFrame]:
-    """Tidy `accuracy` (deltas against the `base` record), `models` and `decode` tables of the records."""
+def study_frames(
+    records: list[dict[str, Any]], names: list[str], budget: tuple[str, str | float] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Tidy `accuracy` (deltas against the `base` record), `models` and `decode` tables of the records.
+
+    `budget`: (engine, "20ms" or "0.6x" of the base record's latency) that `models` marks; None: unknown.
+    """
     return {
         "accuracy": accuracy_frame(records, names),
-        "models": models_frame(records),
+        "models": models_frame(records, budget),
         "decode": decode_frame(records),
     }
 
@@ -47,8 +55,10 @@ def accuracy_frame(records: list[dict[str, Any]], names: list[str]) -> pd.DataFr
     return frame[ACCURACY_COLUMNS]
 
 
-def models_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+def models_frame(records: list[dict[str, Any]], budget: tuple[str, str | float] | None = None) -> pd.DataFrame:
     """One row per model: sizes, params (millions), GFLOPs, latency median and p90 per engine, the budget mark."""
+    engine, target = budget or ("-", "-")
+    target_ms = budget_ms(records, engine, target) if budget else np.nan
     rows = []
     for r in records:
         row = {
@@ -61,16 +71,34 @@ def models_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
             "params_m": r["params"] / 1e6,
             "gflops": r["gflops"],
         }
-        for engine in ENGINES:
-            timing = r["latency"].get(engine) or {}
-            row[f"{engine}_ms"] = timing.get("median_ms", np.nan)
-            row[f"{engine}_p90_ms"] = timing.get("p90_ms", np.nan)
-        budget = r["budget"]
-        status = {"met": "yes", "not met": "no"}.get(budget["status"], "unknown")
-        rows.append(
-            {**row, "target_engine": budget["engine"], "target_latency_ms": budget["target_ms"], "meets_budget": status}
-        )
+        for name in ENGINES:
+            timing = r["latency"].get(name) or {}
+            row[f"{name}_ms"] = timing.get("median_ms", np.nan)
+            row[f"{name}_p90_ms"] = timing.get("p90_ms", np.nan)
+        status = budget_status(r["latency"], engine, target_ms)["status"]
+        rows.append({**row, "target_engine": engine, "target_latency": str(target), "target_latency_ms": target_ms,
+                     "meets_budget": {"met": "yes", "not met": "no"}.get(status, "unknown")})  # fmt: skip
     return pd.DataFrame(rows, columns=MODEL_COLUMNS)
+
+
+def budget_ms(records: list[dict[str, Any]], engine: str, target: str | float) -> float:
+    """The budget in milliseconds: as given ("20ms"), or a factor ("0.6x") of the `base` record's median latency
+    on `engine` (NaN when the base model or that engine was not measured)."""
+    value, relative = latency_budget(target)
+    if not relative:
+        return value
+    base = next((r for r in records if r["model"] == "base"), None)
+    measured = base["latency"].get(engine) if base else None
+    return value * measured["median_ms"] if measured else np.nan
+
+
+def budget_status(latency: dict[str, dict | None], engine: str, target_ms: float) -> dict[str, Any]:
+    """Whether the median latency on `engine` is within `target_ms`; unmeasured (either of them): unknown, not met."""
+    measured = latency.get(engine)
+    median = measured["median_ms"] if measured else None
+    known = median is not None and not np.isnan(target_ms)
+    status = "met" if known and median <= target_ms else ("not met" if known else "unknown")
+    return {"engine": engine, "target_ms": target_ms, "median_ms": median, "status": status, "meets": status == "met"}
 
 
 def decode_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
@@ -115,7 +143,6 @@ def display_tables(frames: dict[str, pd.DataFrame], only: str | None = None) -> 
 def format_result(result: dict[str, Any], names: list[str]) -> str:
     """One `evaluate_weights` result as plain-text tables (what `yoloslim eval` prints)."""
     record = {"model": "model", "label": Path(result["weights"]).name, "kind": "-", **result}
-    record["budget"] = {"engine": "-", "target_ms": np.nan, "status": "unknown"}
     frames = study_frames([record], names)
     env = result["environment"]
     lines = [f"{result['weights']} at imgsz {result['imgsz']}, conf {result['conf']}, iou {result['iou']}"]
@@ -125,8 +152,8 @@ def format_result(result: dict[str, Any], names: list[str]) -> str:
     for split in accuracy["split"].unique():
         table = accuracy[accuracy["split"] == split].set_index("class")[["mAP50", "mAP50-95", "precision", "recall"]]
         lines += ["", f"== accuracy ({split}) ==", table.round(3).to_string()]
-    models = frames["models"].drop(columns=["model", "label", "kind", "target_engine", "target_latency_ms",
-                                            "meets_budget"])  # fmt: skip
+    models = frames["models"].drop(columns=["model", "label", "kind", "target_engine", "target_latency",
+                                            "target_latency_ms", "meets_budget"])  # fmt: skip
     lines += ["", "== size, params, FLOPs, latency ==", models.T.round(3).to_string(header=False)]
     decode = frames["decode"].drop(columns=["model"]).set_index("class")
     lines += ["", f"== decode rate ({result['decode']['split']}) ==", decode.round(3).to_string()]

@@ -124,19 +124,10 @@ def run_eval(cfg: Config, model_id: str) -> Path:
         "label": model.label,
         "kind": model.kind,
         **result,
-        "budget": budget_status(result["latency"], cfg.eval.target_engine, cfg.eval.target_latency_ms),
         "eval_params": params,
     }
     write_json(out, record, allow_nan=True)
     return out
-
-
-def budget_status(latency: dict[str, dict | None], engine: str, target_ms: float) -> dict[str, Any]:
-    """Whether the median latency on `engine` is within `target_ms`; an unmeasured engine is unknown (not met)."""
-    measured = latency.get(engine)
-    median = measured["median_ms"] if measured else None
-    status = "unknown" if median is None else ("met" if median <= target_ms else "not met")
-    return {"engine": engine, "target_ms": target_ms, "median_ms": median, "status": status, "meets": status == "met"}
 
 
 def write_tables(cfg: Config) -> dict[str, Path]:
@@ -145,7 +136,7 @@ def write_tables(cfg: Config) -> dict[str, Path]:
     records = load_records(cfg)
     if not records:
         raise FileNotFoundError(f"{paths.eval()}: no model has been evaluated yet (run_eval first)")
-    frames = study_frames(records, names=list(cfg.data.names))
+    frames = study_frames(records, names=list(cfg.data.names), budget=_budget(cfg))
     out = {
         "accuracy": paths.eval() / "accuracy.csv",
         "accuracy_json": paths.eval() / "accuracy.json",
@@ -179,12 +170,14 @@ def evaluate_item(cfg: Config, item: str = "") -> dict[str, Any]:
     if item:
         record = json.loads(run_eval(cfg, item).read_text())
         base = [r for r in load_records(cfg) if r["model"] == "base" and item != "base"]
-        return {"tables": display_tables(study_frames([*base, record], names=names), only=item), "figure": None}
+        frames = study_frames([*base, record], names=names, budget=_budget(cfg))
+        return {"tables": display_tables(frames, only=item), "figure": None}
     for model in study_models(cfg):
         if model.weights.is_file():
             run_eval(cfg, model.id)
     figure = write_tables(cfg)["compare"]
-    return {"tables": display_tables(study_frames(load_records(cfg), names=names)), "figure": figure}
+    frames = study_frames(load_records(cfg), names=names, budget=_budget(cfg))
+    return {"tables": display_tables(frames), "figure": figure}
 
 
 def environment(threads: int) -> dict[str, Any]:
@@ -205,9 +198,14 @@ def environment(threads: int) -> dict[str, Any]:
     }
 
 
+def _budget(cfg: Config) -> tuple[str, str | float]:
+    """The study's latency budget: (engine, "20ms" or "0.6x")."""
+    return cfg.eval.target_engine, cfg.eval.target_latency
+
+
 def _eval_params(cfg: Config, imgsz: int) -> dict[str, Any]:
     """What a model's measurements depend on besides its weights (the skip check compares it)."""
-    return {"eval": cfg.section("eval"), "imgsz": imgsz, "names": list(cfg.data.names)}
+    return {"eval": cfg.eval.measurement(), "imgsz": imgsz, "names": list(cfg.data.names)}
 
 
 def _up_to_date(metrics: Path, weights: Path, params: dict[str, Any]) -> bool:

@@ -5,7 +5,7 @@ as soon as a stage's executed notebook appears, the whole run (make, Snakemake, 
 killed with SIGKILL, like a crash, an OOM kill or a lost SSH session. The same command is run again, and
 killed at the next stage, and so on; the last run must finish. Each kill point is one row of
 `runs/reliability/kill_points.csv`: the stage, whether the lock was stale and cleared, the rerun's exit code,
-and whether the report was complete at the end.
+and whether the report was complete at the end. Each run's output is in `runs/reliability/kill_logs/`.
 
     python -m yoloslim.reliability [--config params/smoke.yaml]
 """
@@ -27,27 +27,31 @@ STAGES = ["01_dataset", "02_train_base", "03_sparse", "04_prune_large", "05_fine
           "07_report"]  # fmt: skip
 
 
-def run_until(config: Path, notebook: Path | None, timeout: float = 1800) -> tuple[int | None, str, float]:
-    """`make report CONFIG=config`; SIGKILL it (its whole process group) 2 s after `notebook` appears.
+def run_until(config: Path, notebook: Path | None, log: Path, timeout: float = 1800) -> tuple[int | None, str, float]:
+    """`make report CONFIG=config` with its output in `log`; SIGKILL it (its whole process group) 2 s after
+    `notebook` appears.
 
+    The output goes to a file, not a pipe: a pipe nobody reads while waiting fills up and blocks the study.
     Returns (exit code, or None when killed; its output; seconds).
     """
     start = time.monotonic()
-    proc = subprocess.Popen(
-        ["make", "report", f"CONFIG={config}"], cwd=ROOT, text=True, start_new_session=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    if notebook is None:
-        out, _ = proc.communicate(timeout=timeout)
-        return proc.returncode, out, time.monotonic() - start
-    while not notebook.exists() and proc.poll() is None and time.monotonic() - start < timeout:
-        time.sleep(0.2)
-    time.sleep(2)
-    killed = proc.poll() is None
-    if killed:
-        os.killpg(proc.pid, signal.SIGKILL)
-    out, _ = proc.communicate()
-    return (None if killed else proc.returncode), out, time.monotonic() - start
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as sink:
+        proc = subprocess.Popen(
+            ["make", "report", f"CONFIG={config}"], cwd=ROOT, text=True, start_new_session=True,
+            stdout=sink, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        while (notebook is None or not notebook.exists()) and proc.poll() is None:
+            if time.monotonic() - start > timeout:
+                break
+            time.sleep(0.2)
+        if notebook is not None and proc.poll() is None:
+            time.sleep(2)
+        killed = proc.poll() is None
+        if killed:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    return (None if killed else proc.returncode), log.read_text(errors="replace"), time.monotonic() - start
 
 
 def kill_points(config: Path) -> pd.DataFrame:
@@ -56,7 +60,8 @@ def kill_points(config: Path) -> pd.DataFrame:
     notebooks = cfg.run_dir / "notebooks"
     rows = []
     for stage in [*STAGES, None]:
-        code, out, seconds = run_until(config, notebooks / f"{stage}.ipynb" if stage else None)
+        log = cfg.run_dir / "kill_logs" / f"{stage or 'final'}.log"
+        code, out, seconds = run_until(config, notebooks / f"{stage}.ipynb" if stage else None, log)
         if rows:
             rows[-1]["rerun_cleared_stale_lock"] = "removed a stale Snakemake lock" in out
         if stage is None:

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from yoloslim.config import Config
+from yoloslim.config import Config, latency_budget
 from yoloslim.paths import METRICS, RESULTS, StudyPaths
 from yoloslim.report_text import text
 from yoloslim.sparse_budget import SGD_MOMENTUM, seed_plan
@@ -135,6 +136,15 @@ def budget_of(data: ReportData) -> tuple[str, float]:
     """The latency budget's engine and milliseconds, as models.csv records them."""
     row = data.table.iloc[0]
     return str(row["target_engine"]), float(row["target_latency_ms"])
+
+
+def budget_label(data: ReportData, lang: str) -> str:
+    """The budget in words: "10 ms", or "0.6× the base model's latency (2.41 ms)" for a relative one."""
+    row = data.table.iloc[0]
+    ms = float(row["target_latency_ms"])
+    value, relative = latency_budget(row["target_latency"])
+    ms_text = "—" if np.isnan(ms) else f"{ms:.3g}"
+    return text(lang, "budget_relative", factor=value, ms=ms_text) if relative else f"{ms_text} ms"
 
 
 def report_split(data: ReportData) -> str:

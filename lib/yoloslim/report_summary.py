@@ -9,6 +9,7 @@ import pandas as pd
 
 from yoloslim.report import (
     ReportData,
+    budget_label,
     budget_of,
     class_costs,
     collapsed_classes,
@@ -22,12 +23,12 @@ from yoloslim.study import finetune_jobs, prune_jobs
 
 PHRASES: dict[str, dict[str, str]] = {
     "en": {
-        "budget_met": "**{n} of {total}** models meet the budget of {budget:g} ms on `{engine}`: {models}. "
+        "budget_met": "**{n} of {total}** models meet the budget of {label} on `{engine}`: {models}. "
         "The most accurate of them is **{best}** ({split} mmAP {acc:.3f}, {latency:.2f} ms).",
-        "budget_none": "**No model meets** the budget of {budget:g} ms on `{engine}`. The fastest, **{fast}**, "
+        "budget_none": "**No model meets** the budget of {label} on `{engine}`. The fastest, **{fast}**, "
         "takes {latency:.2f} ms, {factor:.1f}× the budget ({split} mmAP {acc:.3f}).",
         "budget_unmeasured": "The budget engine `{engine}` was not measured on this machine, so no model can "
-        "be judged against the {budget:g} ms budget.",
+        "be judged against the budget of {label}.",
         "cost": "Accuracy cost of **{model}** against the base ({split} mmAP drop per class): {costs}.",
         "collapsed": "**Collapsed classes** (a class's mmAP drop exceeds its model's average drop by more than "
         "{margin:g}): {items}.",
@@ -54,11 +55,11 @@ PHRASES: dict[str, dict[str, str]] = {
         "not_sparse": "**{label}** — {warning}",
     },
     "zh": {
-        "budget_met": "共 **{n}/{total}** 个模型满足 `{engine}` 上 {budget:g} ms 的时延预算：{models}。"
+        "budget_met": "共 **{n}/{total}** 个模型满足 `{engine}` 上 {label} 的时延预算：{models}。"
         "其中精度最高的是 **{best}**（{split} mmAP {acc:.3f}，{latency:.2f} ms）。",
-        "budget_none": "**没有模型满足** `{engine}` 上 {budget:g} ms 的时延预算。最快的 **{fast}** 需要 "
+        "budget_none": "**没有模型满足** `{engine}` 上 {label} 的时延预算。最快的 **{fast}** 需要 "
         "{latency:.2f} ms，为预算的 {factor:.1f} 倍（{split} mmAP {acc:.3f}）。",
-        "budget_unmeasured": "本机未测量预算所用的引擎 `{engine}`，无法判断模型是否满足 {budget:g} ms 的预算。",
+        "budget_unmeasured": "本机未测量预算所用的引擎 `{engine}`，无法判断模型是否满足 {label} 的预算。",
         "cost": "**{model}** 相对基础模型的精度损失（{split} 各类别 mmAP 下降）：{costs}。",
         "collapsed": "**出现崩塌的类别**（该类 mmAP 下降比模型整体下降多出 {margin:g} 以上）：{items}。",
         "no_collapse": "没有类别崩塌：各类别 mmAP 的下降均未比模型整体下降多出 {margin:g}。",
@@ -89,10 +90,11 @@ def write_summary(data: ReportData, lang: str) -> str:
     split = report_split(data)
     points = tradeoff_points(data)
     engine, budget = budget_of(data)
+    label = budget_label(data, lang)
     bullets = []
     measured = points.dropna(subset=["latency_ms"])
     if measured.empty:
-        bullets.append(say["budget_unmeasured"].format(engine=engine, budget=budget))
+        bullets.append(say["budget_unmeasured"].format(engine=engine, label=label))
     else:
         within = measured[measured["meets_budget"]]
         if len(within):
@@ -101,7 +103,7 @@ def write_summary(data: ReportData, lang: str) -> str:
                 say["budget_met"].format(
                     n=len(within),
                     total=len(measured),
-                    budget=budget,
+                    label=label,
                     engine=engine,
                     split=split,
                     models=", ".join(within["label"]),
@@ -114,7 +116,7 @@ def write_summary(data: ReportData, lang: str) -> str:
             fast = measured.loc[measured["latency_ms"].idxmin()]
             bullets.append(
                 say["budget_none"].format(
-                    budget=budget,
+                    label=label,
                     engine=engine,
                     fast=fast["label"],
                     latency=fast["latency_ms"],

@@ -51,7 +51,8 @@ TEXT: dict[str, dict[str, str]] = {
         "s2_4": "2.4 Results",
         "s2_4_1": "2.4.1 Test set",
         "s2_4_2": "2.4.2 Size, parameters, speed and FLOPs",
-        "budget_note": "Budget: {budget} ms on `{engine}` (✓ within, ✗ over).",
+        "budget_note": "Budget: {budget} on `{engine}` (✓ within, ✗ over).",
+        "budget_relative": "{factor:g}× the base model's latency ({ms} ms)",
         "decode": "Decode rate per class on the test set: decoded codes / ground-truth codes (`/ gt`), and / codes "
         "that decode when cropped at their own ground-truth box (`/ decodable`, the data's ceiling):",
         "tradeoff": "Accuracy against latency and FLOPs; the line joins the Pareto front.",
@@ -113,7 +114,8 @@ TEXT: dict[str, dict[str, str]] = {
         "s2_4": "2.4 结果",
         "s2_4_1": "2.4.1 测试集",
         "s2_4_2": "2.4.2 模型大小、参数量、推理时间与计算量",
-        "budget_note": "时延预算：`{engine}` 上 {budget} ms（✓ 达标，✗ 超出）。",
+        "budget_note": "时延预算：`{engine}` 上 {budget}（✓ 达标，✗ 超出）。",
+        "budget_relative": "基础模型时延的 {factor:g} 倍（{ms} ms）",
         "decode": "测试集各类别解码率：成功解码数 / 真实码数（`/ gt`），以及 / 按真实框裁剪即可解码的码数"
         "（`/ decodable`，数据本身的上限）：",
         "tradeoff": "精度与时延、计算量的关系；折线连接帕累托前沿。",

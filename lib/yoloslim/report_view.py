@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 import pandas as pd
@@ -47,14 +48,16 @@ def show_table(frame: pd.DataFrame, digits: int = 3, percent: bool = False, inde
     display(HTML(frame.to_html(float_format=fmt, na_rep="—", border=0, classes="yoloslim", index=index)))
 
 
-def show_settings(rows: list[tuple[str, object]]) -> None:
-    """Display `key: value` settings compactly, in columns."""
+def show_settings(config: dict[str, Any]) -> None:
+    """Display a configuration as YAML, one block per section (never split across columns or pages)."""
     from html import escape
 
+    import yaml
     from IPython.display import HTML, display
 
-    body = "\n".join(escape(f"{key}: {value}") for key, value in rows)
-    display(HTML(f'<pre class="yoloslim-settings">{body}</pre>'))
+    dump = {"sort_keys": False, "allow_unicode": True, "width": 56, "default_flow_style": None}  # leaves inline
+    blocks = [escape(yaml.safe_dump({key: value}, **dump)) for key, value in config.items()]
+    display(HTML('<div class="yoloslim-settings">' + "".join(f"<pre>{b}</pre>" for b in blocks) + "</div>"))
 
 
 def show_figure(fig: plt.Figure) -> None:
@@ -80,8 +83,13 @@ def show_image(path: Path, lang: str) -> None:
 def plot_tradeoff(points: pd.DataFrame, x: str, budget: float | None, lang: str, engine: str = "") -> plt.Figure:
     """Accuracy against `x` (latency_ms or gflops), every model labelled, the Pareto front joined."""
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    colors = {"base": "tab:blue", "sparse": "tab:gray", "pruned": "tab:red", "random": "tab:purple",
-              "variant": "tab:green"}
+    colors = {
+        "base": "tab:blue",
+        "sparse": "tab:gray",
+        "pruned": "tab:red",
+        "random": "tab:purple",
+        "variant": "tab:green",
+    }
     for row in points.itertuples():
         if not pd.isna(getattr(row, x)):
             ax.scatter(getattr(row, x), row.mmAP, color=colors.get(row.kind, "black"), zorder=3)

@@ -16,8 +16,9 @@ the tables and the report. Upstream results reach a stage as input files
     prune_<id>          train, prune (policy, alignment, importance, fold_beta), that target's value and the
                         channel selection (gamma, or random for a `<target>-random` control)
     finetune_<id>       train, finetune (epochs, lr0) and that model's init
-    eval_<id>           data.names, train, eval and that model's entry (id, label, kind, imgsz)
-    eval_tables         data.names, eval and the list of models
+    eval_<id>           data.names, train, eval (but the latency budget) and that model's entry (id, label,
+                        kind, imgsz)
+    eval_tables         data.names, eval (the budget included) and the list of models
     report              the whole resolved configuration (the report prints it and its hash)
 
 Notebooks load the whole resolved configuration, `runs/<config>/config.yaml`, so every stage sees the
@@ -59,8 +60,9 @@ def stage_sections(cfg: Config) -> dict[str, dict[str, Any]]:
     models = study_models(cfg)
     entries = [{"id": m.id, "label": m.label, "kind": m.kind, "imgsz": m.imgsz} for m in models]
     names = {"names": list(cfg.data.names)}
+    measurement = cfg.eval.measurement()
     for entry in entries:
-        sections[f"eval_{entry['id']}"] = {"data": names, "train": train, "eval": cfg.section("eval"), "model": entry}
+        sections[f"eval_{entry['id']}"] = {"data": names, "train": train, "eval": measurement, "model": entry}
     sections["eval_tables"] = {"data": names, "eval": cfg.section("eval"), "models": entries}
     sections["report"] = resolved_config(cfg)
     return sections
