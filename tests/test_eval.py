@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from yoloslim.config import ROOT, Config
+from yoloslim.detection_metrics import DetectionStats, class_rows
 from yoloslim.eval_tables import (
     ACCURACY_COLUMNS,
     DECODE_COLUMNS,
@@ -86,13 +87,18 @@ def test_eval_stage_tables_and_notebook(smoke_cfg: Config, tmp_path: Path) -> No
     (entry,) = json.loads(ceiling.read_text())["entries"]
     assert entry["settings"]["split"] == "test" and entry["counts"]["all"] == all_row["gt_decodable"]
     ceiling_stamp = ceiling.stat().st_mtime_ns
+    for split in cfg.eval.splits:  # the matched detections are kept, and give the record's numbers again
+        stats = DetectionStats.load(out.parent / f"detections_{split}.npz")
+        assert stats.images > 0 and len(stats.conf) == len(stats.pred_img) == len(stats.tp)
+        again = pd.DataFrame(class_rows(stats, names, cfg.eval.conf))
+        assert again.equals(pd.DataFrame(record["accuracy"][split])[again.columns])
     stamp = out.stat().st_mtime_ns
     assert run_eval(cfg, "base").stat().st_mtime_ns == stamp  # up to date: skipped
 
     view = evaluate_item(cfg, "")  # evaluates half_lowres, writes the study's tables
     eval_dir = StudyPaths.of(cfg).eval()
     accuracy = pd.read_csv(eval_dir / "accuracy.csv")
-    assert list(accuracy.columns) == ACCURACY_COLUMNS
+    assert list(accuracy.columns) == ACCURACY_COLUMNS and set(accuracy["conf"]) == {cfg.eval.conf}
     assert set(accuracy["model"]) == {"base", "half_lowres"}
     assert len(accuracy) == 2 * len(cfg.eval.splits) * (len(names) + 1)
     base = accuracy[accuracy["model"] == "base"]

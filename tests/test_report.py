@@ -80,8 +80,11 @@ def _accuracy(model: str, split: str) -> list[dict]:
         value = all_map + PER_CLASS.get(cls, 0)
         if (model, cls) == COLLAPSE[:2]:
             value = COLLAPSE[2]
-        rows.append({"model": model, "split": split, "class": cls, "mAP50": round(value + 0.1, 3),
-                     "mAP50-95": round(value, 3), "precision": 0.9, "recall": 0.8})  # fmt: skip
+        recall = round(value + 0.15, 3)  # falls with mmAP: the collapsed class's recall collapses too
+        rows.append({"model": model, "split": split, "class": cls, "conf": 0.5, "mAP50": round(value + 0.1, 3),
+                     "mAP50-95": round(value, 3), "precision": 0.9, "recall": recall,
+                     "f1": round(2 * 0.9 * recall / (0.9 + recall), 3), "mAP50_conf": round(value + 0.05, 3),
+                     "mAP50-95_conf": round(value - 0.05, 3), "instances": 40})  # fmt: skip
     return rows
 
 
@@ -206,6 +209,11 @@ def test_report_en(out_root: Path, checkpoints: dict[float, Path]) -> None:
     val = _section(html, "2.3 Fine-tuning", "2.4 Results")
     assert _cell(val, "nas_0.15(small)")[:4] == ["0.650", "0.550", "0.500", "0.400"]
     assert _cell(val, "yolov5n")[-2:] == ["0.900", "0.800"]
+    # each split: the standard metric, the operating point and the original's metric, each saying its confidence
+    assert "Accuracy over all detections (conf 0.001" in val and "At the deployment threshold conf 0.5" in val
+    assert "original study&#x27;s metric, mAP at conf 0.5" in val or "original study's metric, mAP at conf 0.5" in val
+    operating = _cell(val[val.index("At the deployment") :], "nas_0.15(small)")
+    assert ">F1</th>" in val and operating[3:6] == ["0.900", "0.550", "0.683"]  # qr: P, R, F1
     test = _section(html, "2.4.1 Test set", "2.4.2 Size")
     assert _cell(test, "yolov5n")[-2:] == ["0.890", "0.790"]
     # 2.4.2: the budget marks and the unmeasured GPU
@@ -218,7 +226,8 @@ def test_report_en(out_root: Path, checkpoints: dict[float, Path]) -> None:
     # 3: the summary names the best model within budget and the collapsed class
     summary = html[html.index(">3 Summary") :]
     assert "The most accurate of them is <strong>nas_0.01(large)</strong>" in summary
-    assert "nas_0.15(small): qr (−0.410)" in summary  # its average fell by 0.25: only qr collapsed
+    assert "nas_0.15(small): qr (−0.410)" in summary  # its average recall fell by 0.25: only qr's collapsed
+    assert "recall at conf 0.5" in summary
     assert "small): dm" not in summary and "1/2: " not in summary  # uniform losses are costs, not collapses
     assert "<strong>random_0.1(middle)</strong> 0.610 (+0.080): selection by gamma beat random selection" in summary
     assert "<strong>nas_0.15(small)</strong> — The model is not sparse: planted." in summary

@@ -165,7 +165,7 @@ class EvalConfig:
 @dataclass
 class ReportConfig:
     lang: Literal["en", "zh"] = "en"  # language of headings and summary
-    collapse_margin: float = 0.10  # a class collapsed: its mAP50-95 drop exceeds the model's all-class drop by this
+    collapse_margin: float = 0.10  # a class collapsed: its recall at eval.conf fell more than the model's mean by this
     pdf: bool = True  # print the HTML report to PDF with headless Chromium
 
 

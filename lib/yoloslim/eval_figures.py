@@ -30,7 +30,7 @@ def plot_compare(accuracy: pd.DataFrame, out: Path, split: str = "test") -> Path
             rows = part[part["label"] == label].set_index("class").reindex(classes)
             ax.bar(x + (i - (len(labels) - 1) / 2) * width, rows[metric].fillna(0), width, label=label)
         ax.set_xticks(x, classes)
-        ax.set_title(f"{metric} ({split})")
+        ax.set_title(f"{metric} ({split}, all detections)")
         ax.set_ylim(0, 1)
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("score")

@@ -13,9 +13,12 @@ import numpy as np
 import pandas as pd
 
 from yoloslim.config import latency_budget
+from yoloslim.detection_metrics import METRICS
 
-ACCURACY_COLUMNS = ["model", "label", "split", "class", "mAP50", "mAP50-95", "precision", "recall",
-                    "delta_mAP50", "delta_mAP50-95"]  # fmt: skip
+# mAP50, mAP50-95: over all detections; precision, recall, f1, mAP50_conf, mAP50-95_conf: at `conf`
+# (yoloslim.detection_metrics)
+ACCURACY_COLUMNS = ["model", "label", "split", "class", "conf", *METRICS, "instances", "delta_mAP50",
+                    "delta_mAP50-95"]  # fmt: skip
 MODEL_COLUMNS = ["model", "label", "kind", "imgsz", "size_pt_mb", "size_onnx_mb", "params_m", "gflops",
                  "torch_cpu_ms", "torch_cpu_p90_ms", "onnx_cpu_ms", "onnx_cpu_p90_ms", "torch_cuda_ms",
                  "torch_cuda_p90_ms", "target_engine", "target_latency", "target_latency_ms",
@@ -42,12 +45,13 @@ def study_frames(
 def accuracy_frame(records: list[dict[str, Any]], names: list[str]) -> pd.DataFrame:
     """One row per model, split and class (the class names and `all`); deltas are NaN without a base model."""
     rows = [
-        {"model": r["model"], "label": r["label"], "split": split, "class": cls, **_metrics(by_class.get(cls))}
+        {"model": r["model"], "label": r["label"], "split": split, "class": cls, "conf": r["conf"],
+         **_metrics(by_class.get(cls))}
         for r in records
         for split, by_class in r["accuracy"].items()
         for cls in [*names, "all"]
-    ]
-    frame = pd.DataFrame(rows, columns=ACCURACY_COLUMNS[:8])
+    ]  # fmt: skip
+    frame = pd.DataFrame(rows, columns=ACCURACY_COLUMNS[:-2])
     base = frame[frame["model"] == "base"].set_index(["split", "class"])
     for metric in ("mAP50", "mAP50-95"):
         reference = [base[metric].get((s, c), np.nan) for s, c in zip(frame["split"], frame["class"], strict=True)]
@@ -127,7 +131,7 @@ def display_tables(frames: dict[str, pd.DataFrame], only: str | None = None) -> 
     tables: dict[str, pd.DataFrame] = {}
     for split in acc["split"].unique():
         part = acc[acc["split"] == split]
-        tables[f"accuracy ({split})"] = _wide(part, ["mAP50", "mAP50-95", "precision", "recall"])
+        tables[f"accuracy ({split})"] = _wide(part, ["mAP50", "mAP50-95", "precision", "recall", "f1"])
         tables[f"delta vs base ({split})"] = _wide(part, ["delta_mAP50", "delta_mAP50-95"])
     tables["size, params, FLOPs, latency"] = models.set_index("label").drop(columns=["model"]).round(3)
     tables["decode rate"] = decode.pivot_table(
@@ -150,7 +154,7 @@ def format_result(result: dict[str, Any], names: list[str]) -> str:
     lines += [f"{engine}: {note}" for engine, note in result["latency_notes"].items()]
     accuracy = frames["accuracy"]
     for split in accuracy["split"].unique():
-        table = accuracy[accuracy["split"] == split].set_index("class")[["mAP50", "mAP50-95", "precision", "recall"]]
+        table = accuracy[accuracy["split"] == split].set_index("class")[list(METRICS)]
         lines += ["", f"== accuracy ({split}) ==", table.round(3).to_string()]
     models = frames["models"].drop(columns=["model", "label", "kind", "target_engine", "target_latency",
                                             "target_latency_ms", "meets_budget"])  # fmt: skip
@@ -167,6 +171,6 @@ def _wide(part: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
 
 
 def _metrics(row: dict[str, Any] | None) -> dict[str, float]:
-    """The four accuracy numbers of one class (NaN when the class is missing)."""
+    """The accuracy numbers and instances of one class (NaN when the class is missing)."""
     row = row or {}
-    return {k: row.get(k, np.nan) for k in ("mAP50", "mAP50-95", "precision", "recall")}
+    return {k: row.get(k, np.nan) for k in (*METRICS, "instances")}

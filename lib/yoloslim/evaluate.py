@@ -51,16 +51,22 @@ def evaluate_weights(
     decode_margin: float,
     names: list[str],
     decodable_cache: Path | None = None,
+    stats_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Measure one checkpoint: accuracy per split and class, sizes, params, GFLOPs, latency, decode rate.
 
+    Accuracy: the standard mAP over all detections, and precision, recall and F1 at `conf` (`yoloslim.accuracy`).
     The decode rate is measured on the test split (the first of `splits` when test is not among them).
     `decodable_cache`: the JSON file keeping the decode-rate ceiling of that split; counted afresh when None.
+    `stats_dir`: where each split's matched detections are kept (`detections_<split>.npz`).
     """
     weights, data_yaml = Path(weights), Path(data_yaml)
     yolo = load_model(weights)
     accuracy = {
-        split: measure_accuracy(weights, data_yaml, split=split, imgsz=imgsz, conf=conf, iou=iou, names=names)
+        split: measure_accuracy(
+            weights, data_yaml, split=split, imgsz=imgsz, conf=conf, iou=iou, names=names,
+            stats_out=stats_dir / f"detections_{split}.npz" if stats_dir else None,
+        )  # fmt: skip
         for split in splits
     }
     with tempfile.TemporaryDirectory() as tmp:
@@ -118,6 +124,7 @@ def run_eval(cfg: Config, model_id: str) -> Path:
             decode_margin=cfg.eval.decode_margin,
             names=list(cfg.data.names),
             decodable_cache=paths.eval() / GT_DECODABLE,
+            stats_dir=out.parent,
         )
     record = {
         "model": model.id,

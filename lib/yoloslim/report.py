@@ -3,7 +3,7 @@
 Nothing here measures or trains; every value comes from a file under `runs/<config>/`.
 
     data = load_report_data(cfg)
-    accuracy_table(data, "val")       # per-class mAP / mmAP of every model
+    accuracy_tables(data, "val", "en")  # per-class mAP / mmAP, P / R / F1 at eval.conf, the original's metric
     model_table(data)                 # size, params, FLOPs, latency per engine, budget mark
     pareto_front(x, y)                # indices of the models no other model beats on both axes
 """
@@ -152,20 +152,34 @@ def report_split(data: ReportData) -> str:
     return "test" if "test" in set(data.accuracy["split"]) else "val"
 
 
-def accuracy_table(data: ReportData, split: str) -> pd.DataFrame:
-    """mAP and mmAP per class (and all) of every model on `split`; rows are labels in report order."""
+def accuracy_table(data: ReportData, split: str, metrics: dict[str, str] | None = None) -> pd.DataFrame:
+    """Per class (and all), for every model on `split`: `metrics` (accuracy.csv column -> header; default the
+    standard mAP and mmAP over all detections); rows are labels in report order."""
+    metrics = metrics or {"mAP50": "mAP", "mAP50-95": "mmAP"}
     rows = data.accuracy[data.accuracy["split"] == split]
-    table = rows.pivot_table(index="model", columns="class", values=["mAP50", "mAP50-95"], aggfunc="first")
-    table = table.rename(columns={"mAP50": "mAP", "mAP50-95": "mmAP"}).swaplevel(axis=1)
+    table = rows.pivot_table(index="model", columns="class", values=list(metrics), aggfunc="first")
+    table = table.rename(columns=metrics).swaplevel(axis=1)
     classes = [c for c in [*data.cfg.data.names, "all"] if c in table.columns.get_level_values(0)]
-    table = table.reindex(columns=pd.MultiIndex.from_product([classes, ["mAP", "mmAP"]]))
+    table = table.reindex(columns=pd.MultiIndex.from_product([classes, list(metrics.values())]))
     order = [m for m in data.labels if m in table.index]
     return table.loc[order].rename(index=data.labels).rename_axis(None)
 
 
-def class_costs(data: ReportData, split: str) -> pd.DataFrame:
-    """mmAP drop per class (base minus model; positive means worse) of every model but the base."""
-    table = accuracy_table(data, split).xs("mmAP", axis=1, level=1)
+def accuracy_tables(data: ReportData, split: str, lang: str) -> list[tuple[str, pd.DataFrame]]:
+    """(caption, table) for `split`: the standard mAP, the operating point at eval.conf, the original's metric."""
+    conf = data.cfg.eval.conf
+    operating = {"precision": "P", "recall": "R", "f1": "F1"}
+    original = {"mAP50_conf": "mAP", "mAP50-95_conf": "mmAP"}
+    return [
+        (text(lang, "acc_standard"), accuracy_table(data, split)),
+        (text(lang, "acc_operating", conf=conf), accuracy_table(data, split, operating)),
+        (text(lang, "acc_original", conf=conf), accuracy_table(data, split, original)),
+    ]
+
+
+def class_costs(data: ReportData, split: str, metric: str = "mAP50-95") -> pd.DataFrame:
+    """Drop of `metric` per class (base minus model; positive means worse) of every model but the base."""
+    table = accuracy_table(data, split, {metric: metric}).xs(metric, axis=1, level=1)
     base = data.labels["base"]
     return (table.loc[base] - table.drop(index=base)).round(4)
 
@@ -173,10 +187,11 @@ def class_costs(data: ReportData, split: str) -> pd.DataFrame:
 def collapsed_classes(data: ReportData, split: str) -> list[tuple[str, str, float]]:
     """(model label, class, drop) for every class that fell apart while the average did not.
 
-    A class collapses when its mmAP drop exceeds the model's all-class drop (when positive) by more than
-    `report.collapse_margin`: a uniform loss over every class is a cost, not a collapse.
+    A class collapses when its recall at the deployment threshold (eval.conf) drops more than the model's mean
+    recall (when that drops) by more than `report.collapse_margin`: a detector that stops finding one class shows
+    there first, and a uniform loss over every class is a cost, not a collapse.
     """
-    costs = class_costs(data, split)
+    costs = class_costs(data, split, "recall")
     margin = data.cfg.report.collapse_margin
     collapsed = []
     for model, row in costs.iterrows():

@@ -30,10 +30,10 @@ PHRASES: dict[str, dict[str, str]] = {
         "budget_unmeasured": "The budget engine `{engine}` was not measured on this machine, so no model can "
         "be judged against the budget of {label}.",
         "cost": "Accuracy cost of **{model}** against the base ({split} mmAP drop per class): {costs}.",
-        "collapsed": "**Collapsed classes** (a class's mmAP drop exceeds its model's average drop by more than "
-        "{margin:g}): {items}.",
-        "no_collapse": "No class collapsed: no class's mmAP drop exceeds its model's average drop by more than "
-        "{margin:g}.",
+        "collapsed": "**Collapsed classes** (a class's recall at conf {conf:g} fell more than its model's average "
+        "recall, by more than {margin:g}): {items}.",
+        "no_collapse": "No class collapsed: no class's recall at conf {conf:g} fell more than its model's average "
+        "recall by more than {margin:g}.",
         "convergence": "Fine-tuning convergence: the pruned models reached 90% of their final val mmAP after "
         "{pruned:.1f} epochs on average, the uniform baselines after {variants:.1f} ({verdict}).",
         "slower": "pruned models converged more slowly",
@@ -61,8 +61,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "{latency:.2f} ms，为预算的 {factor:.1f} 倍（{split} mmAP {acc:.3f}）。",
         "budget_unmeasured": "本机未测量预算所用的引擎 `{engine}`，无法判断模型是否满足 {label} 的预算。",
         "cost": "**{model}** 相对基础模型的精度损失（{split} 各类别 mmAP 下降）：{costs}。",
-        "collapsed": "**出现崩塌的类别**（该类 mmAP 下降比模型整体下降多出 {margin:g} 以上）：{items}。",
-        "no_collapse": "没有类别崩塌：各类别 mmAP 的下降均未比模型整体下降多出 {margin:g}。",
+        "collapsed": "**出现崩塌的类别**（该类在置信度 {conf:g} 下的召回率下降比模型平均下降多出 {margin:g} "
+        "以上）：{items}。",
+        "no_collapse": "没有类别崩塌：各类别在置信度 {conf:g} 下的召回率下降均未比模型平均下降多出 {margin:g}。",
         "convergence": "微调收敛：剪枝模型平均 {pruned:.1f} 轮达到最终验证集 mmAP 的 90%，均匀缩放基线平均 "
         "{variants:.1f} 轮（{verdict}）。",
         "slower": "剪枝模型收敛更慢",
@@ -195,9 +196,9 @@ def _collapse_sentence(data: ReportData, split: str, say: dict[str, str]) -> str
     margin = data.cfg.report.collapse_margin
     collapsed = collapsed_classes(data, split)
     if not collapsed:
-        return say["no_collapse"].format(margin=margin)
+        return say["no_collapse"].format(margin=margin, conf=data.cfg.eval.conf)
     items = "; ".join(f"{model}: {cls} (−{drop:.3f})" for model, cls, drop in collapsed)
-    return say["collapsed"].format(margin=margin, items=items)
+    return say["collapsed"].format(margin=margin, items=items, conf=data.cfg.eval.conf)
 
 
 def _convergence_sentence(data: ReportData, say: dict[str, str]) -> str | None:

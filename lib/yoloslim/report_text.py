@@ -20,7 +20,14 @@ TEXT: dict[str, dict[str, str]] = {
         "data_summary": "{images} images ({background} without codes), {skipped} skipped, {problems} problems; "
         "instances: {instances}.",
         "s2": "2 Pruning",
-        "s2_intro": "Base model `{model}` at {imgsz} px. mAP = mAP@0.5, mmAP = mAP@0.5:0.95, at conf {conf}.",
+        "s2_intro": "Base model `{model}` at {imgsz} px. mAP = mAP@0.5, mmAP = mAP@0.5:0.95; the deployment "
+        "threshold is conf {conf}. Every table says which confidence it uses.",
+        "acc_standard": "Accuracy over all detections (conf 0.001, the standard metric):",
+        "acc_operating": "At the deployment threshold conf {conf:g}: precision, recall and F1 of the detections "
+        "scoring at least {conf:g} (IoU 0.5).",
+        "acc_original": "The original study's metric, mAP at conf {conf:g}: average precision of only the "
+        "detections scoring at least {conf:g}, so the precision-recall curve stops at the recall that conf "
+        "reaches (Ultralytics' `val(conf={conf:g})`).",
         "s2_1": "2.1 Sparse training",
         "sparse_text": "L1 on BatchNorm gammas with sl = {sl} ({schedule}, placed `{l1}`) for {epochs} epochs, "
         "the last {recover} of them without L1 (recovery); the mean sparsity loss of the last penalized epoch is "
@@ -47,7 +54,8 @@ TEXT: dict[str, dict[str, str]] = {
         "ratio_note": "Pruned fraction of channels and parameters per part. Uniform-width baselines are "
         "compared with the base model's channels and parameters.",
         "s2_3": "2.3 Fine-tuning: validation set",
-        "convergence": "Fine-tuning convergence (validation mmAP per epoch):",
+        "convergence": "Fine-tuning convergence (validation mmAP per epoch, Ultralytics' val over all detections, "
+        "conf 0.001):",
         "s2_4": "2.4 Results",
         "s2_4_1": "2.4.1 Test set",
         "s2_4_2": "2.4.2 Size, parameters, speed and FLOPs",
@@ -87,7 +95,12 @@ TEXT: dict[str, dict[str, str]] = {
         "data_summary": "共 {images} 张图片（{background} 张无码），跳过 {skipped} 张，问题 {problems} 处；"
         "目标数：{instances}。",
         "s2": "2 剪枝",
-        "s2_intro": "基础模型 `{model}`，输入 {imgsz} px。mAP = mAP@0.5，mmAP = mAP@0.5:0.95，置信度阈值 {conf}。",
+        "s2_intro": "基础模型 `{model}`，输入 {imgsz} px。mAP = mAP@0.5，mmAP = mAP@0.5:0.95；部署置信度阈值为 "
+        "{conf}。每个表格均注明所用的置信度。",
+        "acc_standard": "全部检测框上的精度（置信度 0.001，标准指标）：",
+        "acc_operating": "部署阈值置信度 {conf:g} 下：得分不低于 {conf:g} 的检测框的精确率、召回率和 F1（IoU 0.5）。",
+        "acc_original": "原始研究的指标，置信度 {conf:g} 下的 mAP：仅用得分不低于 {conf:g} 的检测框计算的平均精度，"
+        "精确率-召回率曲线止于该置信度能达到的召回率（Ultralytics 的 `val(conf={conf:g})`）。",
         "s2_1": "2.1 稀疏训练",
         "sparse_text": "对 BN 层 gamma 施加 L1 稀疏，sl = {sl}（{schedule}，位置 `{l1}`），训练 {epochs} 轮，"
         "其中最后 {recover} 轮不加 L1（恢复）；最后一个稀疏轮的平均稀疏损失 {sl_mloss}。"
@@ -110,7 +123,7 @@ TEXT: dict[str, dict[str, str]] = {
         "s2_2_2": "2.2.2 剪枝比例",
         "ratio_note": "各部分被剪掉的通道与参数比例。均匀缩放的基线与基础模型的通道数、参数量比较。",
         "s2_3": "2.3 微调：验证集",
-        "convergence": "微调收敛情况（每轮验证集 mmAP）：",
+        "convergence": "微调收敛情况（每轮验证集 mmAP，Ultralytics 在全部检测框上验证，置信度 0.001）：",
         "s2_4": "2.4 结果",
         "s2_4_1": "2.4.1 测试集",
         "s2_4_2": "2.4.2 模型大小、参数量、推理时间与计算量",

@@ -63,3 +63,6 @@ def notebook(stem, item=None, gpus=0):
 # and Python loop more than by its convolutions: measured on 2 cores, a demo epoch took 31 s with 2 threads and
 # 29 s with 1, and two 1-thread trainings side by side took 30 s each: twice the work in the same time.
 TRAIN_THREADS = min(max(1, workflow.cores // 2), 8)
+# CPU threads of an evaluation job: eval.latency.threads when set, else every core, so latency is measured with
+# nothing else running.
+EVAL_THREADS = CFG.eval.latency.threads or workflow.cores

@@ -1,4 +1,5 @@
-# 06: each model measured alone (all cores, so latency is not disturbed), then the study's tables.
+# 06: each model measured alone (all cores, so latency is not disturbed; eval.latency.threads when set), then the
+# study's tables.
 
 
 rule eval_model:
@@ -13,7 +14,7 @@ rule eval_model:
         out("notebooks", "06_eval_{item}.ipynb"),
     wildcard_constraints:
         item="|".join(MODELS),
-    threads: workflow.cores
+    threads: EVAL_THREADS
     resources:
         gpu=min(TRAIN_GPUS, 1),
     shell:

@@ -1,0 +1,133 @@
+"""Accuracy from matched detections: the standard mAP, the operating point, and the original study's metric.
+
+Ultralytics' validator matches every image's detections to its ground truth at IoU 0.50:0.95 and keeps
+one record per image. `DetectionStats` holds those records (saved next to a model's metrics), so every
+metric below is computed from them, for any confidence threshold, without running the model again.
+
+Per class, and for `all` (the mean over the classes that have ground truth, as Ultralytics reports it):
+- `mAP50`, `mAP50-95`: the standard average precision over every detection validation keeps (conf 0.001),
+  COCO-style IoU 0.50:0.95, with Ultralytics' interpolation (`ap_per_class`).
+- `precision`, `recall`, `f1`: of the detections scoring at least `conf` (the deployment threshold), at IoU
+  0.5. This is what a team deploying at `conf` gets. (Ultralytics' own P and R are taken at the confidence
+  of best mean F1, not at a chosen threshold.)
+- `mAP50_conf`, `mAP50-95_conf`: the original study's "mAP at conf 0.5": average precision of only the
+  detections scoring at least `conf`, so the precision-recall curve is cut off at the recall that `conf`
+  reaches. Equal to Ultralytics' `val(conf=0.5)` (NMS never lets a lower score suppress a higher one).
+
+    stats = DetectionStats.load(Path("runs/demo/eval/base/detections_test.npz"))
+    class_rows(stats, ["dm", "qr", "bar"], conf=0.5)["all"]   # {'mAP50': 0.93, ..., 'recall': 0.88, ...}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+from yoloslim.atomic import atomic_path
+
+METRICS = ("mAP50", "mAP50-95", "precision", "recall", "f1", "mAP50_conf", "mAP50-95_conf")
+
+
+@dataclass
+class DetectionStats:
+    """Every detection and ground-truth box of one model on one split, with the image each belongs to."""
+
+    tp: np.ndarray  # (detections, 10) bool: a true positive at IoU 0.50, 0.55, ..., 0.95
+    conf: np.ndarray  # (detections,) score
+    pred_cls: np.ndarray  # (detections,) predicted class id
+    pred_img: np.ndarray  # (detections,) image index
+    target_cls: np.ndarray  # (boxes,) ground-truth class id
+    target_img: np.ndarray  # (boxes,) image index
+    images: int  # images in the split (some may have neither detections nor boxes)
+
+    @classmethod
+    def from_images(cls, records: list[dict[str, np.ndarray]]) -> DetectionStats:
+        """Stack per-image records (Ultralytics' keys `tp`, `conf`, `pred_cls`, `target_cls`), image by image."""
+
+        def stack(key: str, dtype: type, width: int = 0) -> np.ndarray:
+            shape = (-1, width) if width else (-1,)
+            parts = [np.asarray(r[key], dtype).reshape(shape) for r in records]
+            return np.concatenate(parts) if parts else np.zeros((0, width) if width else 0, dtype)
+
+        def image_of(key: str) -> np.ndarray:
+            return np.repeat(np.arange(len(records)), [np.size(r[key]) for r in records]).astype(int)
+
+        return cls(
+            tp=stack("tp", bool, 10),
+            conf=stack("conf", float),
+            pred_cls=stack("pred_cls", int),
+            pred_img=image_of("conf"),
+            target_cls=stack("target_cls", int),
+            target_img=image_of("target_cls"),
+            images=len(records),
+        )
+
+    def resample(self, counts: np.ndarray) -> DetectionStats:
+        """The stats of a resample of the images: image `i` taken `counts[i]` times (a bootstrap draw)."""
+        pred, target = counts[self.pred_img.astype(int)], counts[self.target_img.astype(int)]
+        return DetectionStats(
+            tp=np.repeat(self.tp, pred, axis=0),
+            conf=np.repeat(self.conf, pred),
+            pred_cls=np.repeat(self.pred_cls, pred),
+            pred_img=np.repeat(self.pred_img, pred),
+            target_cls=np.repeat(self.target_cls, target),
+            target_img=np.repeat(self.target_img, target),
+            images=int(counts.sum()),
+        )
+
+    def save(self, path: Path) -> Path:
+        """Write to `path` (.npz), atomically."""
+        with atomic_path(Path(path)) as tmp, open(tmp, "wb") as f:
+            np.savez_compressed(f, **{f.name: getattr(self, f.name) for f in fields(self)})
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: Path) -> DetectionStats:
+        """Read what `save` wrote."""
+        with np.load(path) as data:
+            values = {f.name: data[f.name] for f in fields(cls)}
+        return cls(**{**values, "images": int(values["images"])})
+
+
+def class_rows(stats: DetectionStats, names: list[str], conf: float) -> dict[str, dict[str, float]]:
+    """`METRICS` and `instances` per class name and for `all`; a class without ground truth gets NaN."""
+    from ultralytics.utils.metrics import ap_per_class
+
+    standard = _ap_by_class(ap_per_class, stats.tp, stats.conf, stats.pred_cls, stats.target_cls)
+    keep = stats.conf >= conf
+    cut = _ap_by_class(ap_per_class, stats.tp[keep], stats.conf[keep], stats.pred_cls[keep], stats.target_cls)
+    rows: dict[str, dict[str, float]] = {}
+    for cls, name in enumerate(names):
+        instances = int((stats.target_cls == cls).sum())
+        if instances == 0:
+            rows[name] = {**dict.fromkeys(METRICS, float("nan")), "instances": 0}
+            continue
+        found = int(stats.tp[keep & (stats.pred_cls == cls), 0].sum())
+        detections = int((keep & (stats.pred_cls == cls)).sum())
+        precision = found / detections if detections else 0.0
+        recall = found / instances
+        rows[name] = {
+            "mAP50": standard[cls][0],
+            "mAP50-95": standard[cls][1],
+            "precision": precision,
+            "recall": recall,
+            "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+            "mAP50_conf": cut[cls][0],
+            "mAP50-95_conf": cut[cls][1],
+            "instances": instances,
+        }
+    present = [rows[n] for n in names if rows[n]["instances"]]
+    mean = {k: float(np.mean([r[k] for r in present])) if present else float("nan") for k in METRICS}
+    rows["all"] = {**mean, "instances": int(len(stats.target_cls))}
+    return rows
+
+
+def _ap_by_class(ap_per_class, tp, conf, pred_cls, target_cls) -> dict[int, tuple[float, float]]:
+    """Class id -> (AP50, AP50-95) for every class with ground truth (Ultralytics' `ap_per_class`)."""
+    if len(target_cls) == 0:
+        return {}
+    result = ap_per_class(tp, conf, pred_cls, target_cls)
+    ap, classes = result[5], result[6]
+    return {int(c): (float(ap[i, 0]), float(ap[i].mean())) for i, c in enumerate(classes)}
