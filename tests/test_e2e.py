@@ -52,7 +52,11 @@ def check_report(out: Path) -> None:
         expected = accuracy[
             (accuracy["model"] == model.id) & (accuracy["split"] == "val") & (accuracy["class"] == "all")
         ]
-        assert cells[-1] == f"{expected['mAP50-95'].iloc[0]:.3f}"  # all classes, mmAP
+        value, spread = cells[-1].split(" ± ")  # all classes, mmAP ± half its 95 % bootstrap interval
+        assert value == f"{expected['mAP50-95'].iloc[0]:.3f}"
+        half = (expected["mAP50-95_hi"].iloc[0] - expected["mAP50-95_lo"].iloc[0]) / 2
+        assert spread == f"{half:.3f}"
+    assert "bootstrap resamples of the images" in val
     assert html.count("data:image/png;base64") >= 8 and not network_loads(html)
     assert "Not measured on this machine" in html  # no CUDA here: torch_cuda latency
     summary = html[html.index(">3 Summary") :]

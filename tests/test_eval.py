@@ -99,6 +99,11 @@ def test_eval_stage_tables_and_notebook(smoke_cfg: Config, tmp_path: Path) -> No
     eval_dir = StudyPaths.of(cfg).eval()
     accuracy = pd.read_csv(eval_dir / "accuracy.csv")
     assert list(accuracy.columns) == ACCURACY_COLUMNS and set(accuracy["conf"]) == {cfg.eval.conf}
+    for split in cfg.eval.splits:  # intervals from resamples of the images, kept for the report
+        assert (eval_dir / f"bootstrap_{split}.npz").is_file()
+    both = accuracy[accuracy["class"] == "all"]
+    assert ((both["mAP50_lo"] <= both["mAP50"] + 1e-9) & (both["mAP50"] <= both["mAP50_hi"] + 1e-9)).all()
+    assert both[both["model"] == "half_lowres"]["delta_mAP50_lo"].notna().all()
     assert set(accuracy["model"]) == {"base", "half_lowres"}
     assert len(accuracy) == 2 * len(cfg.eval.splits) * (len(names) + 1)
     base = accuracy[accuracy["model"] == "base"]

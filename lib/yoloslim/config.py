@@ -156,10 +156,14 @@ class EvalConfig:
     target_engine: Literal["torch_cpu", "onnx_cpu", "torch_cuda"] = "onnx_cpu"  # engine of the budget
     latency: LatencyConfig = field(default_factory=LatencyConfig)
     decode_margin: float = 0.15  # crop margin around a detection before decoding, as a box fraction
+    bootstrap: int = 1000  # resamples of the images for 95 % intervals of every accuracy number (0: none)
+    bootstrap_seed: int = 0  # seed of those resamples
 
     def measurement(self) -> dict[str, Any]:
-        """The settings a model's measurements depend on: all but the budget, which only marks them."""
-        return {k: v for k, v in asdict(self).items() if k not in ("target_latency", "target_engine")}
+        """The settings a model's measurements depend on: all but those the tables stage applies to them (the
+        budget, the bootstrap)."""
+        tables = ("target_latency", "target_engine", "bootstrap", "bootstrap_seed")
+        return {k: v for k, v in asdict(self).items() if k not in tables}
 
 
 @dataclass
@@ -389,6 +393,8 @@ def _check_values(cfg: Config, path: Path) -> None:
     for i, v in enumerate(cfg.variants):
         if v.width_scale <= 0:
             fail(f"variants[{i}].width_scale", "a positive scale", v.width_scale)
+    if cfg.eval.bootstrap < 0:
+        fail("eval.bootstrap", "a number of resamples (0: no intervals)", cfg.eval.bootstrap)
     if not 0 <= cfg.eval.conf < 1 or not 0 < cfg.eval.iou <= 1:
         fail("eval.conf/eval.iou", "conf in [0, 1) and iou in (0, 1]", (cfg.eval.conf, cfg.eval.iou))
     try:

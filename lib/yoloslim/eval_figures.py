@@ -18,7 +18,8 @@ from yoloslim.figures import save_figure
 
 
 def plot_compare(accuracy: pd.DataFrame, out: Path, split: str = "test") -> Path:
-    """Grouped bars: mAP50 and mAP50-95 per class (and all) on `split`, one bar per model; saved to `out`."""
+    """Grouped bars: mAP50 and mAP50-95 per class (and all) on `split`, one bar per model, with error bars where
+    `accuracy` has bootstrap intervals; saved to `out`."""
     part = accuracy[accuracy["split"] == split]
     labels = list(dict.fromkeys(part["label"]))
     classes = list(dict.fromkeys(part["class"]))
@@ -28,7 +29,14 @@ def plot_compare(accuracy: pd.DataFrame, out: Path, split: str = "test") -> Path
     for ax, metric in zip(axes, ("mAP50", "mAP50-95"), strict=True):
         for i, label in enumerate(labels):
             rows = part[part["label"] == label].set_index("class").reindex(classes)
-            ax.bar(x + (i - (len(labels) - 1) / 2) * width, rows[metric].fillna(0), width, label=label)
+            spread = None
+            if f"{metric}_lo" in rows and rows[f"{metric}_lo"].notna().any():  # the 95 % bootstrap interval
+                spread = [
+                    (rows[metric] - rows[f"{metric}_lo"]).fillna(0),
+                    (rows[f"{metric}_hi"] - rows[metric]).fillna(0),
+                ]
+            ax.bar(x + (i - (len(labels) - 1) / 2) * width, rows[metric].fillna(0), width, label=label, yerr=spread,
+                   error_kw={"elinewidth": 0.8, "capsize": 1.5})  # fmt: skip
         ax.set_xticks(x, classes)
         ax.set_title(f"{metric} ({split}, all detections)")
         ax.set_ylim(0, 1)

@@ -12,13 +12,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from yoloslim.bootstrap import INTERVAL_METRICS, interval
 from yoloslim.config import latency_budget
 from yoloslim.detection_metrics import METRICS
 
 # mAP50, mAP50-95: over all detections; precision, recall, f1, mAP50_conf, mAP50-95_conf: at `conf`
-# (yoloslim.detection_metrics)
-ACCURACY_COLUMNS = ["model", "label", "split", "class", "conf", *METRICS, "instances", "delta_mAP50",
-                    "delta_mAP50-95"]  # fmt: skip
+# (yoloslim.detection_metrics); <metric>_lo, _hi: the 95 % bootstrap interval (yoloslim.bootstrap)
+DELTAS = ("mAP50", "mAP50-95")
+ACCURACY_COLUMNS = ["model", "label", "split", "class", "conf", *METRICS, "instances",
+                    *[f"delta_{m}" for m in DELTAS],
+                    *[f"{m}_{end}" for m in INTERVAL_METRICS for end in ("lo", "hi")],
+                    *[f"delta_{m}_{end}" for m in DELTAS for end in ("lo", "hi")]]  # fmt: skip
 MODEL_COLUMNS = ["model", "label", "kind", "imgsz", "size_pt_mb", "size_onnx_mb", "params_m", "gflops",
                  "torch_cpu_ms", "torch_cpu_p90_ms", "onnx_cpu_ms", "onnx_cpu_p90_ms", "torch_cuda_ms",
                  "torch_cuda_p90_ms", "target_engine", "target_latency", "target_latency_ms",
@@ -51,12 +55,33 @@ def accuracy_frame(records: list[dict[str, Any]], names: list[str]) -> pd.DataFr
         for split, by_class in r["accuracy"].items()
         for cls in [*names, "all"]
     ]  # fmt: skip
-    frame = pd.DataFrame(rows, columns=ACCURACY_COLUMNS[:-2])
+    frame = pd.DataFrame(rows, columns=ACCURACY_COLUMNS)
     base = frame[frame["model"] == "base"].set_index(["split", "class"])
-    for metric in ("mAP50", "mAP50-95"):
+    for metric in DELTAS:
         reference = [base[metric].get((s, c), np.nan) for s, c in zip(frame["split"], frame["class"], strict=True)]
         frame[f"delta_{metric}"] = frame[metric] - np.array(reference, dtype=float)
-    return frame[ACCURACY_COLUMNS]
+    return frame
+
+
+def with_intervals(accuracy: pd.DataFrame, split: str, reps: dict[str, np.ndarray], names: list[str]) -> pd.DataFrame:
+    """`accuracy` with the 95 % intervals of `split`'s rows filled in from bootstrap replicates (model id ->
+    draws x classes x `INTERVAL_METRICS`); a model's differences from `base` are paired draw by draw."""
+    accuracy = accuracy.copy()
+    classes = [*names, "all"]
+    for model, samples in reps.items():
+        rows = (accuracy["model"] == model) & (accuracy["split"] == split)
+        index = accuracy[rows].set_index("class").index
+        order = [classes.index(c) for c in index]
+        lo, hi = interval(samples)
+        for j, metric in enumerate(INTERVAL_METRICS):
+            accuracy.loc[rows, f"{metric}_lo"], accuracy.loc[rows, f"{metric}_hi"] = lo[order, j], hi[order, j]
+        if "base" in reps:
+            lo, hi = interval(samples - reps["base"])
+            for metric in DELTAS:
+                j = INTERVAL_METRICS.index(metric)
+                accuracy.loc[rows, f"delta_{metric}_lo"] = lo[order, j]
+                accuracy.loc[rows, f"delta_{metric}_hi"] = hi[order, j]
+    return accuracy
 
 
 def models_frame(records: list[dict[str, Any]], budget: tuple[str, str | float] | None = None) -> pd.DataFrame:

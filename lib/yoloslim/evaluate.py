@@ -22,13 +22,18 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 import yoloslim.ultra  # noqa: F401  (offline Ultralytics: imported before ultralytics)
 from yoloslim.accuracy import measure_accuracy
 from yoloslim.atomic import atomic_path, write_json, write_text
+from yoloslim.bootstrap import replicates, save_replicates
 from yoloslim.config import Config, LatencyConfig
 from yoloslim.decode import cached_decodable, measure_decode, split_images
+from yoloslim.detection_metrics import METRICS as ACCURACY_METRICS
+from yoloslim.detection_metrics import DetectionStats
 from yoloslim.eval_figures import plot_compare
-from yoloslim.eval_tables import display_tables, study_frames
+from yoloslim.eval_tables import display_tables, study_frames, with_intervals
 from yoloslim.latency import cpu_model, cuda_device, measure_latency, resolve_threads
 from yoloslim.modelstats import export_onnx, file_mb, load_model, model_stats
 from yoloslim.paths import METRICS, StudyPaths
@@ -64,7 +69,13 @@ def evaluate_weights(
     yolo = load_model(weights)
     accuracy = {
         split: measure_accuracy(
-            weights, data_yaml, split=split, imgsz=imgsz, conf=conf, iou=iou, names=names,
+            weights,
+            data_yaml,
+            split=split,
+            imgsz=imgsz,
+            conf=conf,
+            iou=iou,
+            names=names,
             stats_out=stats_dir / f"detections_{split}.npz" if stats_dir else None,
         )  # fmt: skip
         for split in splits
@@ -144,6 +155,10 @@ def write_tables(cfg: Config) -> dict[str, Path]:
     if not records:
         raise FileNotFoundError(f"{paths.eval()}: no model has been evaluated yet (run_eval first)")
     frames = study_frames(records, names=list(cfg.data.names), budget=_budget(cfg))
+    for split in cfg.eval.splits if cfg.eval.bootstrap else []:
+        reps = _replicates(cfg, [r["model"] for r in records], split)
+        save_replicates(paths.eval() / f"bootstrap_{split}.npz", reps, list(cfg.data.names))
+        frames["accuracy"] = with_intervals(frames["accuracy"], split, reps, list(cfg.data.names))
     out = {
         "accuracy": paths.eval() / "accuracy.csv",
         "accuracy_json": paths.eval() / "accuracy.json",
@@ -205,6 +220,18 @@ def environment(threads: int) -> dict[str, Any]:
     }
 
 
+def _replicates(cfg: Config, models: list[str], split: str) -> dict[str, np.ndarray]:
+    """Bootstrap replicates of every model's accuracy on `split`, from the detections its eval kept."""
+    stats = {}
+    for model in models:
+        path = StudyPaths.of(cfg).eval(model) / f"detections_{split}.npz"
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: matched detections of model '{model}' not found (rerun its eval)")
+        stats[model] = DetectionStats.load(path)
+    e = cfg.eval
+    return replicates(stats, list(cfg.data.names), e.conf, draws=e.bootstrap, seed=e.bootstrap_seed)
+
+
 def _budget(cfg: Config) -> tuple[str, str | float]:
     """The study's latency budget: (engine, "20ms" or "0.6x")."""
     return cfg.eval.target_engine, cfg.eval.target_latency
@@ -212,7 +239,8 @@ def _budget(cfg: Config) -> tuple[str, str | float]:
 
 def _eval_params(cfg: Config, imgsz: int) -> dict[str, Any]:
     """What a model's measurements depend on besides its weights (the skip check compares it)."""
-    return {"eval": cfg.eval.measurement(), "imgsz": imgsz, "names": list(cfg.data.names)}
+    measurement = {**cfg.eval.measurement(), "metrics": list(ACCURACY_METRICS)}
+    return {"eval": measurement, "imgsz": imgsz, "names": list(cfg.data.names)}
 
 
 def _up_to_date(metrics: Path, weights: Path, params: dict[str, Any]) -> bool:

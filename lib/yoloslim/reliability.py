@@ -23,35 +23,36 @@ import pandas as pd
 
 from yoloslim.config import ROOT, load_config, output_root
 
-STAGES = ["01_dataset", "02_train_base", "03_sparse", "04_prune_large", "05_finetune_large", "06_eval_base",
-          "07_report"]  # fmt: skip
+# each stage's executed notebooks; a kill point is reached when one of them is written by the current run
+STAGES = ["01_dataset", "02_train_*", "03_sparse", "04_prune_*", "05_finetune_*", "06_eval_*", "07_report"]
 
 
-def run_until(config: Path, notebook: Path | None, log: Path, timeout: float = 1800) -> tuple[int | None, str, float]:
-    """`make report CONFIG=config` with its output in `log`; SIGKILL it (its whole process group) 2 s after
-    `notebook` appears.
+def run_until(config: Path, stage: str | None, notebooks: Path, log: Path, timeout: float = 1800) -> dict:
+    """`make report CONFIG=config` with its output in `log`; SIGKILL it (its whole process group) 2 s after this
+    run starts writing a notebook of `stage` (a glob under `notebooks`); with `stage` None, let it finish.
 
     The output goes to a file, not a pipe: a pipe nobody reads while waiting fills up and blocks the study.
-    Returns (exit code, or None when killed; its output; seconds).
+    Returns the run's row: the notebook it was killed in (or None), exit code (None when killed), output, seconds.
     """
-    start = time.monotonic()
+    start = time.time()
     log.parent.mkdir(parents=True, exist_ok=True)
+    hit = None
     with log.open("w") as sink:
         proc = subprocess.Popen(
             ["make", "report", f"CONFIG={config}"], cwd=ROOT, text=True, start_new_session=True,
             stdout=sink, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        while (notebook is None or not notebook.exists()) and proc.poll() is None:
-            if time.monotonic() - start > timeout:
-                break
+        while stage is not None and hit is None and proc.poll() is None and time.time() - start < timeout:
+            hit = next((p for p in notebooks.glob(f"{stage}.ipynb") if p.stat().st_mtime >= start), None)
             time.sleep(0.2)
-        if notebook is not None and proc.poll() is None:
+        if hit is not None and proc.poll() is None:
             time.sleep(2)
         killed = proc.poll() is None
         if killed:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-    return (None if killed else proc.returncode), log.read_text(errors="replace"), time.monotonic() - start
+    return {"notebook": hit.stem if hit and killed else None, "exit": None if killed else proc.returncode,
+            "output": log.read_text(errors="replace"), "seconds": round(time.time() - start)}  # fmt: skip
 
 
 def kill_points(config: Path) -> pd.DataFrame:
@@ -60,14 +61,17 @@ def kill_points(config: Path) -> pd.DataFrame:
     notebooks = cfg.run_dir / "notebooks"
     rows = []
     for stage in [*STAGES, None]:
-        log = cfg.run_dir / "kill_logs" / f"{stage or 'final'}.log"
-        code, out, seconds = run_until(config, notebooks / f"{stage}.ipynb" if stage else None, log)
+        log = cfg.run_dir / "kill_logs" / f"{(stage or 'final').replace('*', 'any')}.log"
+        run = run_until(config, stage, notebooks, log)
         if rows:
-            rows[-1]["rerun_cleared_stale_lock"] = "removed a stale Snakemake lock" in out
-        if stage is None:
-            rows.append({"killed_in": "(final run)", "exit": code, "seconds": round(seconds)})
-        else:
-            rows.append({"killed_in": stage, "exit": "SIGKILL" if code is None else code, "seconds": round(seconds)})
+            rows[-1]["rerun_cleared_stale_lock"] = "removed a stale Snakemake lock" in run["output"]
+            rows[-1]["rerun_resumed_training"] = "Resuming training" in run["output"]
+        rows.append({
+            "kill_point": stage or "(final run)",
+            "killed_in": run["notebook"] or "-",
+            "exit": "SIGKILL" if run["exit"] is None else run["exit"],
+            "seconds": run["seconds"],
+        })  # fmt: skip
     report = cfg.report_dir / "report.html"
     table = pd.DataFrame(rows)
     table["report_complete"] = report.is_file() and "3 Summary" in report.read_text(encoding="utf-8")

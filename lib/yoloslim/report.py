@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from yoloslim.bootstrap import INTERVAL_METRICS, interval, load_replicates
 from yoloslim.config import Config, latency_budget
 from yoloslim.paths import METRICS, RESULTS, StudyPaths
 from yoloslim.report_text import text
@@ -57,6 +58,7 @@ class ReportData:
     ratios: dict[str, pd.DataFrame]  # target -> prune/<target>/ratios.csv
     layers: dict[str, pd.DataFrame]  # target -> prune/<target>/layers.csv
     curves: dict[str, pd.DataFrame]  # trained model id -> its results.csv
+    replicates: dict[str, dict[str, np.ndarray]]  # split -> model id -> eval/bootstrap_<split>.npz (may be empty)
 
     @property
     def labels(self) -> dict[str, str]:
@@ -104,7 +106,22 @@ def load_report_data(cfg: Config) -> ReportData:
         ratios={t: read_csv(paths.prune(t) / "ratios.csv") for t in targets},
         layers={t: read_csv(paths.prune(t) / "layers.csv") for t in targets},
         curves={mid: read_csv(folder / RESULTS) for mid, folder in trained.items()},
+        replicates={
+            split: load_replicates(paths.eval() / f"bootstrap_{split}.npz")
+            for split in cfg.eval.splits
+            if (paths.eval() / f"bootstrap_{split}.npz").is_file()
+        },
     )
+
+
+def difference_interval(data: ReportData, split: str, model: str, other: str) -> tuple[float, float] | None:
+    """95 % interval of `model`'s all-class mmAP minus `other`'s on `split`, paired draw by draw (None without
+    bootstrap replicates)."""
+    reps = data.replicates.get(split, {})
+    if model not in reps or other not in reps:
+        return None
+    lo, hi = interval(reps[model] - reps[other])
+    return float(lo[-1, INTERVAL_METRICS.index("mAP50-95")]), float(hi[-1, INTERVAL_METRICS.index("mAP50-95")])
 
 
 def data_tree(counts: pd.DataFrame) -> str:
@@ -166,15 +183,41 @@ def accuracy_table(data: ReportData, split: str, metrics: dict[str, str] | None 
 
 
 def accuracy_tables(data: ReportData, split: str, lang: str) -> list[tuple[str, pd.DataFrame]]:
-    """(caption, table) for `split`: the standard mAP, the operating point at eval.conf, the original's metric."""
+    """(caption, table) for `split`: the standard mAP, the operating point at eval.conf, the original's metric.
+
+    Where the tables stage computed bootstrap intervals, the first two show each value as `v ± h`, h half the
+    width of its 95 % interval.
+    """
     conf = data.cfg.eval.conf
+    standard = {"mAP50": "mAP", "mAP50-95": "mmAP"}
     operating = {"precision": "P", "recall": "R", "f1": "F1"}
     original = {"mAP50_conf": "mAP", "mAP50-95_conf": "mmAP"}
+    note = f" {text(lang, 'interval_note', draws=data.cfg.eval.bootstrap)}" if has_intervals(data) else ""
     return [
-        (text(lang, "acc_standard"), accuracy_table(data, split)),
-        (text(lang, "acc_operating", conf=conf), accuracy_table(data, split, operating)),
+        (text(lang, "acc_standard") + note, _with_spread(data, split, standard)),
+        (text(lang, "acc_operating", conf=conf) + note, _with_spread(data, split, operating)),
         (text(lang, "acc_original", conf=conf), accuracy_table(data, split, original)),
     ]
+
+
+def has_intervals(data: ReportData) -> bool:
+    """Whether accuracy.csv holds bootstrap intervals."""
+    return "mAP50_lo" in data.accuracy and data.accuracy["mAP50_lo"].notna().any()
+
+
+def _with_spread(data: ReportData, split: str, metrics: dict[str, str]) -> pd.DataFrame:
+    """`accuracy_table` with each cell as "value ± half-width of its interval" (plain values without intervals)."""
+    values = accuracy_table(data, split, metrics)
+    if not has_intervals(data):
+        return values
+    lo = accuracy_table(data, split, {f"{k}_lo": v for k, v in metrics.items()})
+    hi = accuracy_table(data, split, {f"{k}_hi": v for k, v in metrics.items()})
+    cells = values.copy().astype(object)
+    for index in values.index:
+        for column in values.columns:
+            v, h = values.loc[index, column], (hi.loc[index, column] - lo.loc[index, column]) / 2
+            cells.loc[index, column] = "—" if pd.isna(v) else f"{v:.3f}" if pd.isna(h) else f"{v:.3f} ± {h:.3f}"
+    return cells
 
 
 def class_costs(data: ReportData, split: str, metric: str = "mAP50-95") -> pd.DataFrame:
@@ -288,10 +331,11 @@ def decode_table(data: ReportData) -> pd.DataFrame:
 
 
 def tradeoff_points(data: ReportData) -> pd.DataFrame:
-    """One row per model: label, kind, test (else val) mmAP of all classes, target-engine latency, GFLOPs."""
+    """One row per model: label, kind, test (else val) mmAP of all classes with its interval (NaN without one),
+    target-engine latency, GFLOPs."""
     split = report_split(data)
     acc = data.accuracy[(data.accuracy["split"] == split) & (data.accuracy["class"] == "all")]
-    acc = acc.set_index("model")["mAP50-95"]
+    acc = acc.set_index("model")
     table = data.table.set_index("model")
     rows = []
     for model in data.models:
@@ -303,7 +347,9 @@ def tradeoff_points(data: ReportData) -> pd.DataFrame:
                     "model": model.id,
                     "label": model.label,
                     "kind": model.kind,
-                    "mmAP": acc[model.id],
+                    "mmAP": acc.loc[model.id, "mAP50-95"],
+                    "mmAP_lo": acc.loc[model.id].get("mAP50-95_lo", np.nan),
+                    "mmAP_hi": acc.loc[model.id].get("mAP50-95_hi", np.nan),
                     "latency_ms": latency,
                     "gflops": row["gflops"],
                     "meets_budget": meets_budget(row),

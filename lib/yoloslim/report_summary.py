@@ -5,8 +5,10 @@ write_summary(load_report_data(cfg), "en")  # markdown bullets
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from yoloslim.bootstrap import within_noise
 from yoloslim.report import (
     ReportData,
     budget_label,
@@ -14,6 +16,7 @@ from yoloslim.report import (
     class_costs,
     collapsed_classes,
     convergence_table,
+    difference_interval,
     report_split,
     target_labels,
     tradeoff_points,
@@ -50,6 +53,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "layer, channels chosen at random, fine-tuned the same way): **{gamma_label}** {split} mmAP {gamma:.3f}, "
         "**{random_label}** {random:.3f} ({diff:+.3f}): {verdict}.",
         "random_won": "selection by gamma beat random selection",
+        "random_noise": "the difference is **within noise**: its 95 % interval, {lo:+.3f} to {hi:+.3f}, contains 0",
+        "interval": " (95 % interval {lo:+.3f} to {hi:+.3f})",
+        "noise": " (within noise)",
         "random_lost": "selection by gamma did **not** beat random selection; here the gammas did not single out "
         "the channels the detector needs",
         "not_sparse": "**{label}** — {warning}",
@@ -79,6 +85,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "random": "按 |gamma| 选择通道与随机选择对照（每层保留相同通道数，随机选择通道，以相同方式微调）："
         "**{gamma_label}** {split} mmAP {gamma:.3f}，**{random_label}** {random:.3f}（{diff:+.3f}）：{verdict}。",
         "random_won": "按 gamma 选择优于随机选择",
+        "random_noise": "两者之差**在噪声范围内**：其 95% 置信区间 {lo:+.3f} 至 {hi:+.3f} 包含 0",
+        "interval": "（95% 置信区间 {lo:+.3f} 至 {hi:+.3f}）",
+        "noise": "（在噪声范围内）",
         "random_lost": "按 gamma 选择**未能**优于随机选择；此处 gamma 未能区分出检测器需要的通道",
         "not_sparse": "**{label}** — {warning}",
     },
@@ -160,6 +169,12 @@ def _random_sentences(points: pd.DataFrame, data: ReportData, split: str, say: d
             continue
         gamma, random = rows.loc[target], rows.loc[model_id]
         diff = float(gamma["mmAP"] - random["mmAP"])
+        verdict = say["random_won"] if diff > 0 else say["random_lost"]
+        bounds = difference_interval(data, split, target, model_id)
+        if bounds is not None:
+            lo, hi = bounds
+            verdict = say["random_noise"].format(lo=lo, hi=hi) if within_noise(lo, hi) else verdict + say[
+                "interval"].format(lo=lo, hi=hi)  # fmt: skip
         sentences.append(
             say["random"].format(
                 gamma_label=gamma["label"],
@@ -168,7 +183,7 @@ def _random_sentences(points: pd.DataFrame, data: ReportData, split: str, say: d
                 gamma=gamma["mmAP"],
                 random=random["mmAP"],
                 diff=diff,
-                verdict=say["random_won"] if diff > 0 else say["random_lost"],
+                verdict=verdict,
             )
         )
     return sentences
@@ -185,10 +200,17 @@ def _chosen_model(points: pd.DataFrame) -> pd.Series:
 
 def _cost_sentence(data: ReportData, points: pd.DataFrame, split: str, say: dict[str, str]) -> str:
     """Per-class mmAP drop of the chosen model against the base."""
-    model = _chosen_model(points)["label"]
+    chosen = _chosen_model(points)
+    model = chosen["label"]
     costs = class_costs(data, split).loc[model]
-    listed = ", ".join(f"{cls} {round(-v, 3) + 0.0:+.3f}".replace("-", "−") for cls, v in costs.items())
-    return say["cost"].format(model=model, split=split, costs=listed)
+    rows = data.accuracy[(data.accuracy["model"] == chosen["model"]) & (data.accuracy["split"] == split)]
+    bounds = rows.set_index("class").reindex(columns=["delta_mAP50-95_lo", "delta_mAP50-95_hi"])
+    listed = []
+    for cls, v in costs.items():
+        lo, hi = bounds.loc[cls] if cls in bounds.index else (np.nan, np.nan)
+        noise = say["noise"] if not pd.isna(lo) and within_noise(lo, hi) else ""
+        listed.append(f"{cls} {round(-v, 3) + 0.0:+.3f}".replace("-", "−") + noise)
+    return say["cost"].format(model=model, split=split, costs=", ".join(listed))
 
 
 def _collapse_sentence(data: ReportData, split: str, say: dict[str, str]) -> str:

@@ -22,7 +22,8 @@ TEXT: dict[str, dict[str, str]] = {
         "s2": "2 Pruning",
         "s2_intro": "Base model `{model}` at {imgsz} px. mAP = mAP@0.5, mmAP = mAP@0.5:0.95; the deployment "
         "threshold is conf {conf}. Every table says which confidence it uses.",
-        "acc_standard": "Accuracy over all detections (conf 0.001, the standard metric):",
+        "acc_standard": "Accuracy over all detections (conf 0.001, the standard metric).",
+        "interval_note": "± is half the width of the 95 % interval from {draws:,} bootstrap resamples of the images.",
         "acc_operating": "At the deployment threshold conf {conf:g}: precision, recall and F1 of the detections "
         "scoring at least {conf:g} (IoU 0.5).",
         "acc_original": "The original study's metric, mAP at conf {conf:g}: average precision of only the "
@@ -97,7 +98,8 @@ TEXT: dict[str, dict[str, str]] = {
         "s2": "2 剪枝",
         "s2_intro": "基础模型 `{model}`，输入 {imgsz} px。mAP = mAP@0.5，mmAP = mAP@0.5:0.95；部署置信度阈值为 "
         "{conf}。每个表格均注明所用的置信度。",
-        "acc_standard": "全部检测框上的精度（置信度 0.001，标准指标）：",
+        "acc_standard": "全部检测框上的精度（置信度 0.001，标准指标）。",
+        "interval_note": "± 为对图像做 {draws:,} 次 bootstrap 重采样得到的 95% 置信区间宽度的一半。",
         "acc_operating": "部署阈值置信度 {conf:g} 下：得分不低于 {conf:g} 的检测框的精确率、召回率和 F1（IoU 0.5）。",
         "acc_original": "原始研究的指标，置信度 {conf:g} 下的 mAP：仅用得分不低于 {conf:g} 的检测框计算的平均精度，"
         "精确率-召回率曲线止于该置信度能达到的召回率（Ultralytics 的 `val(conf={conf:g})`）。",

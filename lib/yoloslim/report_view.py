@@ -92,7 +92,11 @@ def plot_tradeoff(points: pd.DataFrame, x: str, budget: float | None, lang: str,
     }
     for row in points.itertuples():
         if not pd.isna(getattr(row, x)):
-            ax.scatter(getattr(row, x), row.mmAP, color=colors.get(row.kind, "black"), zorder=3)
+            color = colors.get(row.kind, "black")
+            ax.scatter(getattr(row, x), row.mmAP, color=color, zorder=3)
+            if not pd.isna(row.mmAP_lo):  # the 95 % bootstrap interval
+                spread = [[row.mmAP - row.mmAP_lo], [row.mmAP_hi - row.mmAP]]
+                ax.errorbar(getattr(row, x), row.mmAP, yerr=spread, color=color, lw=1, capsize=2, zorder=2)
             ax.annotate(row.label, (getattr(row, x), row.mmAP), textcoords="offset points", xytext=(4, 4), fontsize=8)
     front = pareto_front(points[x].tolist(), points["mmAP"].tolist())
     ax.plot(points[x].iloc[front], points["mmAP"].iloc[front], "--", color="black", lw=1, label="Pareto")

@@ -35,6 +35,7 @@ from typing import Any
 import yaml
 
 from yoloslim.config import Config
+from yoloslim.detection_metrics import METRICS as ACCURACY_METRICS
 from yoloslim.paths import StudyPaths
 from yoloslim.study import finetune_jobs, prune_jobs, study_models
 
@@ -60,7 +61,8 @@ def stage_sections(cfg: Config) -> dict[str, dict[str, Any]]:
     models = study_models(cfg)
     entries = [{"id": m.id, "label": m.label, "kind": m.kind, "imgsz": m.imgsz} for m in models]
     names = {"names": list(cfg.data.names)}
-    measurement = cfg.eval.measurement()
+    # a new accuracy metric reruns every model's eval
+    measurement = {**cfg.eval.measurement(), "metrics": list(ACCURACY_METRICS)}
     for entry in entries:
         sections[f"eval_{entry['id']}"] = {"data": names, "train": train, "eval": measurement, "model": entry}
     sections["eval_tables"] = {"data": names, "eval": cfg.section("eval"), "models": entries}
