@@ -114,6 +114,11 @@ def test_eval_stage_tables_and_notebook(smoke_cfg: Config, tmp_path: Path) -> No
     assert models.set_index("model").loc["half_lowres", "imgsz"] == 32
     assert models["params_m"].iloc[1] < models["params_m"].iloc[0]
     assert set(models["meets_budget"]) <= {"yes", "no", "unknown"}
+    operators = pd.read_csv(eval_dir / "onnx_operators.csv")  # the ONNX Runtime profile of every model
+    assert set(operators["model"]) == {"base", "half_lowres"} and (operators["ms"] >= 0).all()
+    assert "Conv" in set(operators["operator"]) and "between operators" in set(operators["operator"])
+    interleaved = pd.read_csv(eval_dir / "latency_interleaved.csv").set_index("model")  # both models, one process
+    assert interleaved.loc["base", "ratio"] == 1 and interleaved.loc["half_lowres", "median_ms"] > 0
     decode = pd.read_csv(eval_dir / "decode.csv")
     assert list(decode.columns) == DECODE_COLUMNS and len(decode) == 2 * (len(names) + 1)
     assert ceiling.stat().st_mtime_ns == ceiling_stamp  # the second model reused the ceiling: counted once

@@ -9,7 +9,9 @@ import pytest
 import torch
 from yoloslim.config import LatencyConfig
 from yoloslim.latency import NO_CUDA, measure_latency, time_runs
+from yoloslim.latency_ab import interleaved_latency, summarize
 from yoloslim.modelstats import count_params, export_onnx, file_mb, load_model, model_stats
+from yoloslim.onnx_profile import BETWEEN, operator_times, per_operator
 
 
 def save_checkpoint(path: Path, names: list[str], cfg: str = "yolov5n.yaml") -> Path:
@@ -75,3 +77,36 @@ def test_measure_latency_every_engine(tiny: tuple[Path, Path]) -> None:
     assert result["threads"] == 1 and result["cpu"]
     if not torch.cuda.is_available():
         assert result["torch_cuda"] is None and result["notes"]["torch_cuda"] == NO_CUDA
+
+
+def test_operator_profile_counts_only_the_timed_runs() -> None:
+    def run(ts: int, dur: int) -> dict:
+        return {"cat": "Session", "name": "model_run", "ts": ts, "dur": dur}
+
+    def kernel(ts: int, op: str, dur: int) -> dict:
+        return {"cat": "Node", "name": f"/m/{op}_kernel_time", "ts": ts, "dur": dur, "args": {"op_name": op}}
+
+    warmup = [kernel(0, "Conv", 9000), run(0, 10000)]  # a slow first run, left out
+    timed = [kernel(20000, "Conv", 600), kernel(20700, "Concat", 200), run(20000, 1000),
+             kernel(30000, "Conv", 400), kernel(30500, "Concat", 200), run(30000, 1000)]  # fmt: skip
+    ms = per_operator(warmup + timed, runs=2)
+    assert ms == pytest.approx({"Conv": 0.5, "Concat": 0.2, BETWEEN: 0.3}) and list(ms)[0] == "Conv"
+
+
+def test_operator_times_of_a_real_model(tiny: tuple[Path, Path]) -> None:
+    _, onnx = tiny
+    ms = operator_times(onnx, 64, LatencyConfig(warmup=1, runs=3, threads=1))
+    assert {"Conv", "Concat", BETWEEN} <= set(ms) and all(v >= 0 for v in ms.values())
+    assert ms["Conv"] == max(v for k, v in ms.items() if k != BETWEEN)  # convolutions dominate the kernels
+
+
+def test_interleaved_rounds_give_medians_and_paired_ratios(tiny: tuple[Path, Path]) -> None:
+    rounds = np.array([[10.0, 5.0], [12.0, 6.0], [10.0, 5.0], [30.0, 15.0]])  # a slow round slows both
+    summary = summarize(rounds, ["base", "large"], np.random.default_rng(0))
+    assert summary["base"]["median_ms"] == 11.0 and summary["large"]["median_ms"] == 5.5
+    assert summary["large"]["ratio"] == summary["large"]["ratio_lo"] == summary["large"]["ratio_hi"] == 0.5
+    assert summary["large"]["lo_ms"] <= 5.5 <= summary["large"]["hi_ms"]
+    _, onnx = tiny  # the same model under two names, measured interleaved
+    measured = interleaved_latency({"base": onnx, "copy": onnx}, {"base": 64, "copy": 64}, LatencyConfig(1, 5, 1))
+    assert measured["base"]["ratio"] == 1 and measured["copy"]["runs"] == 5
+    assert 0 < measured["copy"]["lo_ms"] <= measured["copy"]["median_ms"] <= measured["copy"]["hi_ms"]

@@ -85,6 +85,8 @@ def _accuracy(model: str, split: str) -> list[dict]:
                      "mAP50-95": round(value, 3), "precision": 0.9, "recall": recall,
                      "f1": round(2 * 0.9 * recall / (0.9 + recall), 3), "mAP50_conf": round(value + 0.05, 3),
                      "mAP50-95_conf": round(value - 0.05, 3), "instances": 40})  # fmt: skip
+        for metric in ("mAP50", "mAP50-95", "precision", "recall", "f1"):  # a 95 % interval of +-0.05
+            rows[-1] |= {f"{metric}_lo": rows[-1][metric] - 0.05, f"{metric}_hi": rows[-1][metric] + 0.05}
     return rows
 
 
@@ -146,6 +148,14 @@ def write_results(cfg: Config, checkpoints: dict[float, Path]) -> None:
                    "decode_rate_vs_decodable": 0.875, "detections": 9,
                    "detections_decoded": 7, "detection_decode_fraction": 7 / 9}
                   for m in MODELS for c in NAMES]).to_csv(p.eval() / "decode.csv", index=False)  # fmt: skip
+    pd.DataFrame([{"model": m, "label": labels[m], "operator": op, "ms": ms * share}
+                  for m, (_, ms, _) in MODELS.items()
+                  for op, share in (("Conv", 0.5), ("Concat", 0.1), ("Resize", 0.05), ("between operators", 0.3))]
+                 ).to_csv(p.eval() / "onnx_operators.csv", index=False)  # fmt: skip
+    pd.DataFrame([{"model": m, "label": labels[m], "median_ms": ms, "lo_ms": ms * 0.9, "hi_ms": ms * 1.1,
+                   "ratio": ms / 60, "ratio_lo": ms / 66, "ratio_hi": ms / 54, "runs": 5}
+                  for m, (_, ms, _) in MODELS.items()]).to_csv(p.eval() / "latency_interleaved.csv",
+                                                               index=False)  # fmt: skip
     (p.eval() / "environment.json").write_text(
         json.dumps({"cpu": "Test CPU", "threads": 2, "cuda": None, "packages": {"torch": torch.__version__}})
     )
@@ -189,6 +199,17 @@ def last_column_headers(html: str) -> list[str]:
     return headers
 
 
+def last_rows(html: str) -> list[str]:
+    """The text of the last body row (its label and every cell, in order) of every table of the report."""
+    rows = []
+    for body in re.findall(r'<table[^>]*class="[^"]*yoloslim[^"]*".*?<tbody>(.*?)</tbody>', html, flags=re.S):
+        last = re.findall(r"<tr[^>]*>(.*?)</tr>", body, flags=re.S)[-1]
+        rows.append(
+            "".join(unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", last, re.S))
+        )
+    return rows
+
+
 def _squeeze(text: str) -> str:
     """Text without any white space (a PDF breaks long headers over lines) or ligatures (ﬁ is fi)."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
@@ -207,19 +228,25 @@ def test_report_en(out_root: Path, checkpoints: dict[float, Path]) -> None:
     assert half[0] == 50.0 and len(half) == 6 and all(40 < v < 90 for v in half)  # backbone channels: exactly half
     # 2.3 val table: dm, qr, bar, all x (mAP, mmAP); values equal accuracy.csv's
     val = _section(html, "2.3 Fine-tuning", "2.4 Results")
-    assert _cell(val, "nas_0.15(small)")[:4] == ["0.650", "0.550", "0.500", "0.400"]
-    assert _cell(val, "yolov5n")[-2:] == ["0.900", "0.800"]
+    assert _cell(val, "nas_0.15(small)")[:4] == ["0.650 ± 0.050", "0.550 ± 0.050", "0.500 ± 0.050", "0.400 ± 0.050"]
+    assert _cell(val, "yolov5n")[-2:] == ["0.900 ± 0.050", "0.800 ± 0.050"]
+    assert "± is half the width of the 95 % interval from 200 bootstrap resamples" in val
     # each split: the standard metric, the operating point and the original's metric, each saying its confidence
     assert "Accuracy over all detections (conf 0.001" in val and "At the deployment threshold conf 0.5" in val
     assert "original study&#x27;s metric, mAP at conf 0.5" in val or "original study's metric, mAP at conf 0.5" in val
     operating = _cell(val[val.index("At the deployment") :], "nas_0.15(small)")
-    assert ">F1</th>" in val and operating[3:6] == ["0.900", "0.550", "0.683"]  # qr: P, R, F1
+    assert ">F1</th>" in val and operating[3:6] == ["0.900 ± 0.050", "0.550 ± 0.050", "0.683 ± 0.050"]  # qr
     test = _section(html, "2.4.1 Test set", "2.4.2 Size")
-    assert _cell(test, "yolov5n")[-2:] == ["0.890", "0.790"]
+    assert _cell(test, "yolov5n")[-2:] == ["0.890 ± 0.050", "0.790 ± 0.050"]
     # 2.4.2: the budget marks and the unmeasured GPU
     sizes = _section(html, "2.4.2 Size", "3 Summary")
     row = _cell(sizes, "nas_0.01(large)")
-    assert row[-1] == "✓" and "30.00" in row
+    assert row[-1] == "✓" and "30.00" in row and row[-3:-1] == ["0.50", "0.50"]  # GFLOPs and latency ÷ base
+    assert "onnx_cpu ÷ base</th>" in sizes
+    interleaved = sizes[sizes.index("interleaved: 5 rounds") :]  # median [interval], ratio to base [interval]
+    assert _cell(interleaved, "nas_0.01(large)") == ["30.00 [27.00, 33.00]", "0.50 [0.45, 0.56]"]
+    operators = sizes[sizes.index("Where ONNX Runtime") :]  # ms per inference by operator: Conv 0.5 of 30 ms
+    assert _cell(operators, "nas_0.01(large)")[0] == "15.000" and "between operators</th>" in operators
     assert _cell(sizes, "yolov5n")[-1] == "✗"
     assert "Not measured on this machine: <code>torch_cuda</code>" in html
     assert _cell(sizes[sizes.index("Decode rate") :], "1/2")[:2] == ["70.0%", "87.5%"]  # dm: / gt, / decodable
@@ -246,6 +273,8 @@ def test_report_en(out_root: Path, checkpoints: dict[float, Path]) -> None:
         headers = last_column_headers(html)
         assert len(headers) >= 10 and "decodable" in " ".join(headers)
         assert [h for h in headers if _squeeze(h) not in pdf_text] == []
+        # a cut table loses the glyphs past the edge: each table's last row is in the text whole, in order
+        assert [row for row in last_rows(html) if _squeeze(row) not in pdf_text] == []
     # without Chromium: the HTML is still written, and the message says how to get the PDF
     offline = path.with_name("nobrowser.html")
     done = subprocess.run([sys.executable, "-m", "yoloslim.report_build", path.parents[2] / "runs" / "rep" /

@@ -29,6 +29,7 @@ MODEL_COLUMNS = ["model", "label", "kind", "imgsz", "size_pt_mb", "size_onnx_mb"
                  "meets_budget"]  # fmt: skip
 DECODE_COLUMNS = ["model", "class", "gt_codes", "decoded", "decode_rate", "gt_decodable", "decode_rate_vs_decodable",
                   "detections", "detections_decoded", "detection_decode_fraction"]  # fmt: skip
+OPERATOR_COLUMNS = ["model", "label", "operator", "ms"]
 ENGINES = ("torch_cpu", "onnx_cpu", "torch_cuda")
 
 
@@ -43,6 +44,7 @@ def study_frames(
         "accuracy": accuracy_frame(records, names),
         "models": models_frame(records, budget),
         "decode": decode_frame(records),
+        "operators": operators_frame(records),
     }
 
 
@@ -141,17 +143,29 @@ def decode_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     return frame
 
 
+def operators_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per model and ONNX operator type: milliseconds per inference on ONNX Runtime's CPU provider
+    (`yoloslim.onnx_profile`; a record without a profile has no rows)."""
+    rows = [
+        {"model": r["model"], "label": r["label"], "operator": op, "ms": ms}
+        for r in records
+        for op, ms in (r.get("onnx_operators") or {}).items()
+    ]
+    return pd.DataFrame(rows, columns=OPERATOR_COLUMNS)
+
+
 def display_tables(frames: dict[str, pd.DataFrame], only: str | None = None) -> dict[str, pd.DataFrame]:
     """Wide tables for reading: per split mAP50/mAP50-95 per class, their deltas, models, decode rates.
 
     `only`: keep that model's rows (the base model stays out of its tables, but its numbers made the deltas).
     """
-    acc, models, decode = frames["accuracy"], frames["models"], frames["decode"]
+    acc, models, decode, ops = frames["accuracy"], frames["models"], frames["decode"], frames["operators"]
     if only is not None:
-        acc, models, decode = (
+        acc, models, decode, ops = (
             acc[acc["model"] == only],
             models[models["model"] == only],
             decode[decode["model"] == only],
+            ops[ops["model"] == only],
         )
     tables: dict[str, pd.DataFrame] = {}
     for split in acc["split"].unique():
@@ -159,6 +173,9 @@ def display_tables(frames: dict[str, pd.DataFrame], only: str | None = None) -> 
         tables[f"accuracy ({split})"] = _wide(part, ["mAP50", "mAP50-95", "precision", "recall", "f1"])
         tables[f"delta vs base ({split})"] = _wide(part, ["delta_mAP50", "delta_mAP50-95"])
     tables["size, params, FLOPs, latency"] = models.set_index("label").drop(columns=["model"]).round(3)
+    tables["ONNX CPU ms by operator"] = ops.pivot_table(
+        index="label", columns="operator", values="ms", sort=False, aggfunc="first"
+    ).round(3)
     tables["decode rate"] = decode.pivot_table(
         index="model",
         columns="class",

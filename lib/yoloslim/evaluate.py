@@ -18,11 +18,13 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import platform
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 import yoloslim.ultra  # noqa: F401  (offline Ultralytics: imported before ultralytics)
 from yoloslim.accuracy import measure_accuracy
@@ -35,11 +37,15 @@ from yoloslim.detection_metrics import DetectionStats
 from yoloslim.eval_figures import plot_compare
 from yoloslim.eval_tables import display_tables, study_frames, with_intervals
 from yoloslim.latency import cpu_model, cuda_device, measure_latency, resolve_threads
+from yoloslim.latency_ab import interleaved_latency
 from yoloslim.modelstats import export_onnx, file_mb, load_model, model_stats
+from yoloslim.onnx_profile import operator_times
 from yoloslim.paths import METRICS, StudyPaths
 from yoloslim.study import find_model, study_models
 from yoloslim.ultra import tee_output
 
+ONNX = "model.onnx"  # eval/<model>/: the exported model, timed again interleaved with the others
+INTERLEAVED_COLUMNS = ["model", "label", "median_ms", "lo_ms", "hi_ms", "ratio", "ratio_lo", "ratio_hi", "runs"]
 GT_DECODABLE = "gt_decodable.json"  # eval/<this>: the decode-rate ceiling, shared by every model of the study
 PACKAGES = ("torch", "ultralytics", "onnx", "onnxruntime", "zxing-cpp", "torch-pruning", "numpy", "opencv-python")
 
@@ -63,7 +69,7 @@ def evaluate_weights(
     Accuracy: the standard mAP over all detections, and precision, recall and F1 at `conf` (`yoloslim.accuracy`).
     The decode rate is measured on the test split (the first of `splits` when test is not among them).
     `decodable_cache`: the JSON file keeping the decode-rate ceiling of that split; counted afresh when None.
-    `stats_dir`: where each split's matched detections are kept (`detections_<split>.npz`).
+    `stats_dir`: where each split's matched detections (`detections_<split>.npz`) and the ONNX export are kept.
     """
     weights, data_yaml = Path(weights), Path(data_yaml)
     yolo = load_model(weights)
@@ -84,6 +90,10 @@ def evaluate_weights(
         onnx = export_onnx(weights, Path(tmp), imgsz)
         size_onnx_mb = file_mb(onnx)
         timing = measure_latency(yolo.model, onnx, imgsz, latency)
+        operators = operator_times(onnx, imgsz, latency)
+        if stats_dir is not None:  # kept for the interleaved measurement of every model (write_tables)
+            with atomic_path(stats_dir / ONNX) as kept:
+                shutil.copyfile(onnx, kept)
     decode_split = "test" if "test" in splits else splits[0]
     images = split_images(data_yaml, decode_split)
     decodable = None
@@ -104,6 +114,7 @@ def evaluate_weights(
         **model_stats(yolo.model, imgsz),
         "latency": {k: timing[k] for k in ("torch_cpu", "onnx_cpu", "torch_cuda")},
         "latency_notes": timing["notes"],
+        "onnx_operators": operators,
         "decode": {"split": decode_split, **decode},
         "environment": environment(latency.threads),
     }
@@ -159,15 +170,18 @@ def write_tables(cfg: Config) -> dict[str, Path]:
         reps = _replicates(cfg, [r["model"] for r in records], split)
         save_replicates(paths.eval() / f"bootstrap_{split}.npz", reps, list(cfg.data.names))
         frames["accuracy"] = with_intervals(frames["accuracy"], split, reps, list(cfg.data.names))
+    frames["interleaved"] = _interleaved(cfg, records)
     out = {
         "accuracy": paths.eval() / "accuracy.csv",
         "accuracy_json": paths.eval() / "accuracy.json",
         "models": paths.eval() / "models.csv",
         "decode": paths.eval() / "decode.csv",
+        "operators": paths.eval() / "onnx_operators.csv",
+        "interleaved": paths.eval() / "latency_interleaved.csv",
         "environment": paths.eval() / "environment.json",
         "compare": paths.eval() / "figures" / "compare.png",
     }
-    for name in ("accuracy", "models", "decode"):
+    for name in ("accuracy", "models", "decode", "operators", "interleaved"):
         with atomic_path(out[name]) as tmp:
             frames[name].to_csv(tmp, index=False)
     write_text(out["accuracy_json"], frames["accuracy"].to_json(orient="records", indent=2))
@@ -230,6 +244,17 @@ def _replicates(cfg: Config, models: list[str], split: str) -> dict[str, np.ndar
         stats[model] = DetectionStats.load(path)
     e = cfg.eval
     return replicates(stats, list(cfg.data.names), e.conf, draws=e.bootstrap, seed=e.bootstrap_seed)
+
+
+def _interleaved(cfg: Config, records: list[dict[str, Any]]) -> pd.DataFrame:
+    """ONNX CPU latency of every evaluated model, interleaved in this process (`yoloslim.latency_ab`)."""
+    onnx = {r["model"]: StudyPaths.of(cfg).eval(r["model"]) / ONNX for r in records}
+    onnx = {model: path for model, path in onnx.items() if path.is_file()}
+    imgsz = {r["model"]: r["imgsz"] for r in records}
+    labels = {r["model"]: r["label"] for r in records}
+    measured = interleaved_latency(onnx, imgsz, cfg.eval.latency) if onnx else {}
+    rows = [{"model": m, "label": labels[m], **values} for m, values in measured.items()]
+    return pd.DataFrame(rows, columns=INTERLEAVED_COLUMNS)
 
 
 def _budget(cfg: Config) -> tuple[str, str | float]:

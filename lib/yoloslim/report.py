@@ -4,7 +4,7 @@ Nothing here measures or trains; every value comes from a file under `runs/<conf
 
     data = load_report_data(cfg)
     accuracy_tables(data, "val", "en")  # per-class mAP / mmAP, P / R / F1 at eval.conf, the original's metric
-    model_table(data)                 # size, params, FLOPs, latency per engine, budget mark
+    model_table(data, "en")           # size, params, FLOPs, latency per engine, ratios to the base, budget mark
     pareto_front(x, y)                # indices of the models no other model beats on both axes
 """
 
@@ -20,6 +20,7 @@ import pandas as pd
 
 from yoloslim.bootstrap import INTERVAL_METRICS, interval, load_replicates
 from yoloslim.config import Config, latency_budget
+from yoloslim.onnx_profile import BETWEEN
 from yoloslim.paths import METRICS, RESULTS, StudyPaths
 from yoloslim.report_text import text
 from yoloslim.sparse_budget import SGD_MOMENTUM, seed_plan
@@ -51,6 +52,8 @@ class ReportData:
     accuracy: pd.DataFrame  # eval/accuracy.csv
     table: pd.DataFrame  # eval/models.csv
     decode: pd.DataFrame  # eval/decode.csv
+    operators: pd.DataFrame  # eval/onnx_operators.csv
+    interleaved: pd.DataFrame  # eval/latency_interleaved.csv
     environment: dict[str, Any]  # eval/environment.json
     sparse: dict[str, Any]  # sparse/metrics.json
     gamma_log: pd.DataFrame  # sparse/gamma_log.csv
@@ -99,6 +102,8 @@ def load_report_data(cfg: Config) -> ReportData:
         accuracy=read_csv(paths.eval() / "accuracy.csv"),
         table=read_csv(paths.eval() / "models.csv"),
         decode=read_csv(paths.eval() / "decode.csv"),
+        operators=read_csv(paths.eval() / "onnx_operators.csv"),
+        interleaved=read_csv(paths.eval() / "latency_interleaved.csv"),
         environment=read_json(paths.eval() / "environment.json"),
         sparse=read_json(paths.sparse / METRICS),
         gamma_log=read_csv(paths.sparse / "gamma_log.csv"),
@@ -292,12 +297,53 @@ def _part_counts(weights: Path) -> dict[str, tuple[int, int]]:
     return {part: (c, p) for part, (c, p) in counts.items()}
 
 
-def model_table(data: ReportData, budget_header: str = "budget") -> pd.DataFrame:
-    """models.csv in report order with labels as index and a budget column (✓ within, ✗ over, ? unmeasured)."""
+def model_table(data: ReportData, lang: str = "en") -> pd.DataFrame:
+    """models.csv in report order with labels as index; each model's FLOPs and target-engine latency as fractions
+    of the base model's (side by side: fewer FLOPs are not proportionally faster), and a budget column (✓ within,
+    ✗ over, ? unmeasured)."""
     table = data.table.set_index("model").loc[[m for m in data.labels if m in set(data.table["model"])]]
     out = table[list(MODEL_COLUMNS)].rename(columns=MODEL_COLUMNS)
-    out[budget_header] = [_budget_mark(row) for _, row in table.iterrows()]
+    if "base" in table.index:
+        engine = str(table["target_engine"].iloc[0])
+        out[text(lang, "flops_ratio")] = table["gflops"] / table.loc["base", "gflops"]
+        if f"{engine}_ms" in table:
+            out[text(lang, "latency_ratio", engine=engine)] = table[f"{engine}_ms"] / table.loc["base", f"{engine}_ms"]
+    out[text(lang, "budget")] = [_budget_mark(row) for _, row in table.iterrows()]
     return out.rename(index=data.labels).rename_axis(None)
+
+
+def interleaved_table(data: ReportData) -> pd.DataFrame:
+    """ONNX CPU latency measured interleaved: median ms and its ratio to the base model, each with its 95 %
+    interval; rows are labels in report order."""
+    table = data.interleaved.set_index("model")
+    order = [m for m in data.labels if m in table.index]
+    rows = {
+        data.labels[m]: {
+            "ms": f"{table.loc[m, 'median_ms']:.2f} [{table.loc[m, 'lo_ms']:.2f}, {table.loc[m, 'hi_ms']:.2f}]",
+            "÷ base": f"{table.loc[m, 'ratio']:.2f} [{table.loc[m, 'ratio_lo']:.2f}, {table.loc[m, 'ratio_hi']:.2f}]",
+        }
+        for m in order
+    }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def operator_table(data: ReportData, top: int = 6) -> pd.DataFrame:
+    """ONNX Runtime CPU milliseconds per inference of each model: the `top` operator types of the base model (the
+    slowest first), the other operators, the time between operators, and their total; rows are labels."""
+    ops = data.operators
+    if ops.empty:
+        return pd.DataFrame()
+    wide = ops.pivot_table(index="model", columns="operator", values="ms", aggfunc="first").fillna(0.0)
+    reference = wide.loc["base"] if "base" in wide.index else wide.mean()
+    kernels = reference.drop(BETWEEN, errors="ignore").sort_values(ascending=False)
+    shown = list(kernels.index[:top])
+    table = wide[shown].copy()
+    table["other"] = wide.drop(columns=[*shown, BETWEEN], errors="ignore").sum(axis=1)
+    if BETWEEN in wide:
+        table[BETWEEN] = wide[BETWEEN]
+    table["total"] = wide.sum(axis=1)
+    order = [m for m in data.labels if m in table.index]
+    return table.loc[order].rename(index=data.labels).rename_axis(None)
 
 
 def _budget_mark(row: pd.Series) -> str:

@@ -59,9 +59,9 @@ def notebook(stem, item=None, gpus=0):
 
 
 # CPU threads of a training job (its OMP_NUM_THREADS, which yoloslim's trainers honour): half the cores, up to
-# 8 (Ultralytics' own cap), so two trainings run side by side. On the CPU a training is bound by its data loader
-# and Python loop more than by its convolutions: measured on 2 cores, a demo epoch took 31 s with 2 threads and
-# 29 s with 1, and two 1-thread trainings side by side took 30 s each: twice the work in the same time.
+# 8 (Ultralytics' own cap), so two independent trainings (the baselines beside the base model, the fine-tunes)
+# overlap. Measured on 2 cores, a demo base-model epoch took 18.8 s alone on 2 threads and 31.8 s on 1 thread
+# beside another training: each training is slower, but two together do about 18 % more work.
 TRAIN_THREADS = min(max(1, workflow.cores // 2), 8)
 # CPU threads of an evaluation job: eval.latency.threads when set, else every core, so latency is measured with
 # nothing else running.

@@ -29,11 +29,19 @@ rule eval_tables:
     output:
         tables=expand(
             out("eval", "{name}"),
-            name=["accuracy.csv", "accuracy.json", "models.csv", "decode.csv", "environment.json"],
+            name=[
+                "accuracy.csv",
+                "accuracy.json",
+                "models.csv",
+                "decode.csv",
+                "onnx_operators.csv",
+                "latency_interleaved.csv",
+                "environment.json",
+            ],
         ),
         figures=out("eval", "figures", "compare.png"),
     log:
         out("notebooks", "06_eval_tables.ipynb"),
-    threads: 1
+    threads: EVAL_THREADS  # the interleaved latency of every model, measured alone
     shell:
         notebook("06_eval", "")

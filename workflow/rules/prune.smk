@@ -17,6 +17,7 @@ rule prune:
     wildcard_constraints:
         item="|".join(TARGETS),
     threads: 1
+    priority: 1  # before the evaluations: the chain base -> sparse -> prune -> fine-tune is the long path
     shell:
         notebook("04_prune", "{wildcards.item}")
 
@@ -36,6 +37,7 @@ rule finetune:
     wildcard_constraints:
         item="|".join(FINETUNED),
     threads: TRAIN_THREADS
+    priority: 1  # before the evaluations: the chain base -> sparse -> prune -> fine-tune is the long path
     resources:
         gpu=TRAIN_GPUS,
     shell:

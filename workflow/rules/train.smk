@@ -15,6 +15,7 @@ rule train:
     wildcard_constraints:
         item="|".join(["base", *VARIANTS]),
     threads: TRAIN_THREADS
+    priority: 1  # before the evaluations: the chain base -> sparse -> prune -> fine-tune is the long path
     resources:
         gpu=TRAIN_GPUS,
     shell:
@@ -36,6 +37,7 @@ rule sparse:
     log:
         out("notebooks", "03_sparse.ipynb"),
     threads: TRAIN_THREADS
+    priority: 1  # before the evaluations: the chain base -> sparse -> prune -> fine-tune is the long path
     resources:
         gpu=TRAIN_GPUS,
     shell:

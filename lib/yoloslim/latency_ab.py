@@ -1,0 +1,74 @@
+"""Latency of every model measured interleaved, in one process: a fair comparison with an interval.
+
+Models measured one after another in separate jobs see different machine states (other jobs, clock speed,
+caches), so a 10 % difference can be noise. Here every model gets an ONNX Runtime session in the same
+process; each round runs every model once, in a fresh random order, and the rounds are the samples. A
+model's latency is the median over rounds, and its ratio to the base model is the median of the per-round
+ratios (both measured within the same round); the 95 % intervals resample the rounds (the bootstrap).
+
+    interleaved_latency({"base": Path("base.onnx"), "large": Path("large.onnx")}, {"base": 160, "large": 160},
+                        LatencyConfig(warmup=10, runs=50))
+    # {'base': {'median_ms': 4.1, 'lo_ms': 4.0, 'hi_ms': 4.3, 'ratio': 1.0, ...}, 'large': {...}}
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from yoloslim.bootstrap import interval
+from yoloslim.config import LatencyConfig
+from yoloslim.latency import resolve_threads
+
+DRAWS = 1000  # bootstrap resamples of the rounds
+
+
+def interleaved_latency(
+    onnx: dict[str, Path], imgsz: dict[str, int], cfg: LatencyConfig, seed: int = 0
+) -> dict[str, dict[str, float]]:
+    """Median milliseconds of each model over `cfg.runs` interleaved rounds, with its 95 % interval, and the
+    same for its per-round ratio to the `base` model (NaN without one)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = resolve_threads(cfg.threads)
+    options.inter_op_num_threads = 1
+    runs = {}
+    for model, path in onnx.items():
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        feed = {session.get_inputs()[0].name: np.zeros((1, 3, imgsz[model], imgsz[model]), dtype=np.float32)}
+        runs[model] = (session, feed)
+    rng = np.random.default_rng(seed)
+    models = list(onnx)
+    samples = np.empty((cfg.runs, len(models)))
+    for round_ in range(-cfg.warmup, cfg.runs):
+        for i in rng.permutation(len(models)):
+            session, feed = runs[models[i]]
+            start = time.perf_counter()
+            session.run(None, feed)
+            if round_ >= 0:
+                samples[round_, i] = (time.perf_counter() - start) * 1000
+    return summarize(samples, models, rng)
+
+
+def summarize(samples: np.ndarray, models: list[str], rng: np.random.Generator) -> dict[str, dict[str, float]]:
+    """Medians and 95 % intervals (resampling the rounds) of the latencies (rounds x models) and their ratios to
+    `base`."""
+    ratios = samples / samples[:, [models.index("base")]] if "base" in models else np.full_like(samples, np.nan)
+    draws = rng.integers(0, len(samples), (DRAWS, len(samples)))
+    lo, hi = interval(np.median(samples[draws], axis=1))
+    rlo, rhi = interval(np.median(ratios[draws], axis=1))
+    return {
+        model: {
+            "median_ms": float(np.median(samples[:, i])),
+            "lo_ms": float(lo[i]),
+            "hi_ms": float(hi[i]),
+            "ratio": float(np.median(ratios[:, i])),
+            "ratio_lo": float(rlo[i]),
+            "ratio_hi": float(rhi[i]),
+            "runs": len(samples),
+        }  # fmt: skip
+        for i, model in enumerate(models)
+    }
