@@ -119,6 +119,8 @@ def test_eval_stage_tables_and_notebook(smoke_cfg: Config, tmp_path: Path) -> No
     assert "Conv" in set(operators["operator"]) and "between operators" in set(operators["operator"])
     interleaved = pd.read_csv(eval_dir / "latency_interleaved.csv").set_index("model")  # both models, one process
     assert interleaved.loc["base", "ratio"] == 1 and interleaved.loc["half_lowres", "median_ms"] > 0
+    onnx = models.set_index("model")["onnx_cpu_ms"]  # the budget is judged on the interleaved measurement
+    assert onnx.to_dict() == pytest.approx(interleaved["median_ms"].to_dict())
     decode = pd.read_csv(eval_dir / "decode.csv")
     assert list(decode.columns) == DECODE_COLUMNS and len(decode) == 2 * (len(names) + 1)
     assert ceiling.stat().st_mtime_ns == ceiling_stamp  # the second model reused the ceiling: counted once

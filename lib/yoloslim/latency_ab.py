@@ -63,6 +63,7 @@ def summarize(samples: np.ndarray, models: list[str], rng: np.random.Generator) 
     return {
         model: {
             "median_ms": float(np.median(samples[:, i])),
+            "p90_ms": float(np.percentile(samples[:, i], 90)),
             "lo_ms": float(lo[i]),
             "hi_ms": float(hi[i]),
             "ratio": float(np.median(ratios[:, i])),
