@@ -42,12 +42,14 @@ def run_until(config: Path, stage: str | None, notebooks: Path, log: Path, timeo
             ["make", "report", f"CONFIG={config}"], cwd=ROOT, text=True, start_new_session=True,
             stdout=sink, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        while stage is not None and hit is None and proc.poll() is None and time.time() - start < timeout:
-            hit = next((p for p in notebooks.glob(f"{stage}.ipynb") if p.stat().st_mtime >= start), None)
+        while proc.poll() is None and time.time() - start < timeout:
+            if stage is not None:
+                hit = next((p for p in notebooks.glob(f"{stage}.ipynb") if p.stat().st_mtime >= start), None)
+            if hit is not None:
+                time.sleep(2)
+                break
             time.sleep(0.2)
-        if hit is not None and proc.poll() is None:
-            time.sleep(2)
-        killed = proc.poll() is None
+        killed = proc.poll() is None  # reached the kill point, or ran past the timeout
         if killed:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
