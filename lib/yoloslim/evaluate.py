@@ -32,7 +32,6 @@ from yoloslim.atomic import atomic_path, write_json, write_text
 from yoloslim.bootstrap import replicates, save_replicates
 from yoloslim.config import Config, LatencyConfig
 from yoloslim.decode import cached_decodable, measure_decode, split_images
-from yoloslim.detection_metrics import METRICS as ACCURACY_METRICS
 from yoloslim.detection_metrics import DetectionStats
 from yoloslim.eval_figures import plot_compare
 from yoloslim.eval_tables import display_tables, study_frames, with_intervals
@@ -41,6 +40,7 @@ from yoloslim.latency_ab import interleaved_latency
 from yoloslim.modelstats import export_onnx, file_mb, load_model, model_stats
 from yoloslim.onnx_profile import operator_times
 from yoloslim.paths import METRICS, StudyPaths
+from yoloslim.stages import eval_measurement
 from yoloslim.study import find_model, study_models
 from yoloslim.ultra import tee_output
 
@@ -280,8 +280,7 @@ def _budget(cfg: Config) -> tuple[str, str | float]:
 
 def _eval_params(cfg: Config, imgsz: int) -> dict[str, Any]:
     """What a model's measurements depend on besides its weights (the skip check compares it)."""
-    measurement = {**cfg.eval.measurement(), "metrics": list(ACCURACY_METRICS)}
-    return {"eval": measurement, "imgsz": imgsz, "names": list(cfg.data.names)}
+    return {"eval": eval_measurement(cfg), "imgsz": imgsz, "names": list(cfg.data.names)}
 
 
 def _up_to_date(metrics: Path, weights: Path, params: dict[str, Any]) -> bool:

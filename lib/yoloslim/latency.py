@@ -94,19 +94,33 @@ def measure_torch(model: torch.nn.Module, imgsz: int, cfg: LatencyConfig, device
     return {**result, "threads": threads, "device": device}
 
 
-def measure_onnx(onnx_path: Path, imgsz: int, cfg: LatencyConfig) -> dict:
-    """Latency of an ONNX model with ONNX Runtime's CPU provider (batch 1)."""
+def onnx_session(
+    onnx_path: Path, imgsz: int, threads: int, *, spinning: bool = True, profile_prefix: str | None = None
+) -> tuple[Any, dict[str, np.ndarray]]:
+    """An ONNX Runtime CPU session with `threads` intra-op threads, and its batch-1 zero-image feed.
+
+    `spinning` False: idle pool threads sleep instead of spinning (sessions that take turns on the same cores).
+    `profile_prefix`: profile every run (`session.end_profiling()` writes the JSON).
+    """
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    threads = resolve_threads(cfg.threads)
-    options.intra_op_num_threads = threads
+    options.intra_op_num_threads = resolve_threads(threads)
     options.inter_op_num_threads = 1
+    if not spinning:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    if profile_prefix is not None:
+        options.enable_profiling = True
+        options.profile_file_prefix = profile_prefix
     session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
-    image = np.zeros((1, 3, imgsz, imgsz), dtype=np.float32)
-    result = time_runs(lambda: session.run(None, {name: image}), warmup=cfg.warmup, runs=cfg.runs)
-    return {**result, "threads": threads, "device": "cpu"}
+    return session, {session.get_inputs()[0].name: np.zeros((1, 3, imgsz, imgsz), dtype=np.float32)}
+
+
+def measure_onnx(onnx_path: Path, imgsz: int, cfg: LatencyConfig) -> dict:
+    """Latency of an ONNX model with ONNX Runtime's CPU provider (batch 1)."""
+    session, feed = onnx_session(onnx_path, imgsz, cfg.threads)
+    result = time_runs(lambda: session.run(None, feed), warmup=cfg.warmup, runs=cfg.runs)
+    return {**result, "threads": resolve_threads(cfg.threads), "device": "cpu"}
 
 
 def measure_latency(model: torch.nn.Module, onnx_path: Path | None, imgsz: int, cfg: LatencyConfig) -> dict:

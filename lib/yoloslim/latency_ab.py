@@ -21,7 +21,7 @@ import numpy as np
 
 from yoloslim.bootstrap import interval
 from yoloslim.config import LatencyConfig
-from yoloslim.latency import resolve_threads
+from yoloslim.latency import onnx_session
 
 DRAWS = 1000  # bootstrap resamples of the rounds
 
@@ -31,19 +31,9 @@ def interleaved_latency(
 ) -> dict[str, dict[str, float]]:
     """Median milliseconds of each model over `cfg.runs` interleaved rounds, with its 95 % interval, and the
     same for its per-round ratio to the `base` model (NaN without one)."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = resolve_threads(cfg.threads)
-    options.inter_op_num_threads = 1
     # no spinning: the idle thread pools of the other sessions would spin and take the cores. Measured on the
     # demo's models (2 cores): base 47.5 ms with spinning, 6.8 ms without (6.8-7.1 ms timed alone)
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    runs = {}
-    for model, path in onnx.items():
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        feed = {session.get_inputs()[0].name: np.zeros((1, 3, imgsz[model], imgsz[model]), dtype=np.float32)}
-        runs[model] = (session, feed)
+    runs = {model: onnx_session(path, imgsz[model], cfg.threads, spinning=False) for model, path in onnx.items()}
     rng = np.random.default_rng(seed)
     models = list(onnx)
     samples = np.empty((cfg.runs, len(models)))

@@ -16,10 +16,8 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
-
 from yoloslim.config import LatencyConfig
-from yoloslim.latency import resolve_threads
+from yoloslim.latency import onnx_session
 
 BETWEEN = "between operators"  # a run's time that no operator's kernel accounts for
 
@@ -27,16 +25,8 @@ BETWEEN = "between operators"  # a run's time that no operator's kernel accounts
 def operator_times(onnx_path: Path, imgsz: int, cfg: LatencyConfig) -> dict[str, float]:
     """Mean milliseconds per inference of each operator type over `cfg.runs` profiled runs, largest first, and
     the time between operators (the run's duration minus its kernels')."""
-    import onnxruntime as ort
-
     with tempfile.TemporaryDirectory() as tmp:
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = resolve_threads(cfg.threads)
-        options.inter_op_num_threads = 1
-        options.enable_profiling = True
-        options.profile_file_prefix = str(Path(tmp) / "ort")
-        session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
-        feed = {session.get_inputs()[0].name: np.zeros((1, 3, imgsz, imgsz), dtype=np.float32)}
+        session, feed = onnx_session(onnx_path, imgsz, cfg.threads, profile_prefix=str(Path(tmp) / "ort"))
         for _ in range(cfg.warmup + cfg.runs):
             session.run(None, feed)
         events = json.loads(Path(session.end_profiling()).read_text())

@@ -40,6 +40,12 @@ from yoloslim.paths import StudyPaths
 from yoloslim.study import finetune_jobs, prune_jobs, study_models
 
 
+def eval_measurement(cfg: Config) -> dict[str, Any]:
+    """What every model's evaluation depends on in the config (not the budget or the bootstrap, which the tables
+    stage applies), with the accuracy metrics it computes: a new metric reruns every model's evaluation."""
+    return {**cfg.eval.measurement(), "metrics": list(ACCURACY_METRICS)}
+
+
 def stage_sections(cfg: Config) -> dict[str, dict[str, Any]]:
     """Stage name -> the settings that change its result (the content of its params file)."""
     train = cfg.section("train")
@@ -61,8 +67,7 @@ def stage_sections(cfg: Config) -> dict[str, dict[str, Any]]:
     models = study_models(cfg)
     entries = [{"id": m.id, "label": m.label, "kind": m.kind, "imgsz": m.imgsz} for m in models]
     names = {"names": list(cfg.data.names)}
-    # a new accuracy metric reruns every model's eval
-    measurement = {**cfg.eval.measurement(), "metrics": list(ACCURACY_METRICS)}
+    measurement = eval_measurement(cfg)
     for entry in entries:
         sections[f"eval_{entry['id']}"] = {"data": names, "train": train, "eval": measurement, "model": entry}
     sections["eval_tables"] = {"data": names, "eval": cfg.section("eval"), "models": entries}
