@@ -71,8 +71,8 @@ def test_seed_loads_and_dry_runs(out_root: Path, monkeypatch: pytest.MonkeyPatch
     assert cfg.data.root == str(data)
     out = dry_run(ROOT / "params" / "seed.yaml")
     assert job_counts(out) == {
-        "data": 1, "train": 3, "sparse": 1, "prune": 3, "finetune": 3, "eval_model": 7, "eval_tables": 1,
-        "report": 1, "all": 1,
+        "data": 1, "train": 1, "train_variant": 1, "sparse": 1, "prune": 3, "finetune": 3, "eval_model": 7,
+        "eval_tables": 1, "report": 1, "all": 1,
     }  # fmt: skip
     assert "gpu=1" in out  # train.device "0": each training job holds one GPU
 

@@ -7,10 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import write_params
-from yoloslim.config import ROOT, load_config
+from yoloslim.config import ROOT, ConfigError, load_config
 from yoloslim.gpu_slots import claim_gpus
 from yoloslim.stages import stage_sections, write_stage_params
+from yoloslim.study import study_models
 
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 
@@ -34,7 +36,8 @@ def job_counts(output: str) -> dict[str, int]:
 def test_dry_run_smoke_lists_every_stage(out_root: Path) -> None:
     out = dry_run(ROOT / "params" / "smoke.yaml")
     assert job_counts(out) == {
-        "data": 1, "train": 3, "sparse": 1, "prune": 3, "finetune": 3, "eval_model": 7, "eval_tables": 1,
+        "data": 1, "train": 1, "train_variant": 2, "sparse": 1, "prune": 3, "finetune": 3, "eval_model": 7,
+        "eval_tables": 1,
         "report": 1, "all": 1,
     }  # fmt: skip
     for executed in ["01_dataset", "02_train_half_lowres", "04_prune_small", "05_finetune_large", "06_eval_sparse",
@@ -104,3 +107,25 @@ def test_gpu_slots_give_concurrent_jobs_different_devices(tmp_path: Path) -> Non
         assert a != b
     with ExitStack() as again:
         assert claim_gpus(2, ["0", "1"], again, tmp_path) == ["0", "1"]  # released when the jobs ended
+
+
+def test_an_eval_only_variant_evaluates_the_weights_it_names(out_root: Path) -> None:
+    """The demo's `1/2_128` (same_as: half) is not trained: it evaluates 1/2's weights at 128 px."""
+    cfg = load_config(ROOT / "params" / "demo.yaml")
+    models = {m.id: m for m in study_models(cfg)}
+    assert models["half_lowres"].weights == models["half"].weights
+    assert (models["half_lowres"].imgsz, models["half"].imgsz) == (128, 160)
+    sections = stage_sections(cfg)
+    assert "train_half" in sections and "train_half_lowres" not in sections
+    assert sections["eval_half_lowres"]["model"]["imgsz"] == 128
+    counts = job_counts(dry_run(ROOT / "params" / "demo.yaml"))
+    assert (counts["train"], counts["train_variant"], counts["eval_model"]) == (1, 1, 8)
+
+
+def test_same_as_must_name_a_trained_variant_of_the_same_width(out_root: Path) -> None:
+    for variants, message in [
+        ([{"name": "a", "same_as": "b"}], r"variants\[0\].same_as' must be the name of a trained variant"),
+        ([{"name": "a"}, {"name": "b", "same_as": "a", "width_scale": 0.25}], r"variants\[1\].width_scale"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            load_config(write_params(out_root, {"variants": variants}))

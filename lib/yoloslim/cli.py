@@ -1,6 +1,6 @@
 """The `yoloslim` command line: one subcommand per stage tool.
 
-    yoloslim synth OUT --images N [--seed S]      write a synthetic code data set
+    yoloslim synth OUT --images N [--seed S] [--imgsz 640 --detect-imgsz 160]   write a synthetic code data set
     yoloslim check ROOT [--lenient]               check a data set; exit 1 on problems
     yoloslim prune WEIGHTS --threshold T --out P  prune one model and print its ratio table
     yoloslim eval WEIGHTS --data DATA_YAML        measure one model
@@ -22,7 +22,9 @@ from pathlib import Path
 def _cmd_synth(args: argparse.Namespace) -> int:
     from yoloslim.synth import synthesize
 
-    out = synthesize(Path(args.out), images=args.images, imgsz=args.imgsz, seed=args.seed)
+    out = synthesize(
+        Path(args.out), images=args.images, imgsz=args.imgsz, seed=args.seed, detect_imgsz=args.detect_imgsz
+    )
     print(f"synthetic data set written to {out}")
     return 0
 
@@ -142,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--images", type=int, default=1000, help="number of images (default 1000)")
     p.add_argument("--imgsz", type=int, default=256, help="image side in pixels (default 256)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument(
+        "--detect-imgsz", type=int, default=None, help="side the detector sees the images at (default: --imgsz)"
+    )
     p.set_defaults(func=_cmd_synth)
 
     p = sub.add_parser("check", help="check a data set's images and labels")

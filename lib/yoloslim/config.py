@@ -40,8 +40,14 @@ class ConfigError(ValueError):
 @dataclass
 class SynthConfig:
     images: int = 1000  # total images rendered, split over categories in the original study's proportions
-    imgsz: int = 256  # side of each square synthetic image, in pixels
+    imgsz: int = 256  # side of each square synthetic image, in pixels (codes are decoded at this resolution)
+    detect_imgsz: int | None = None  # the side the detector sees the images at (train.imgsz); no code is drawn
+    # smaller than readable there. Rendering larger (imgsz 640, detect_imgsz 160) keeps the scenes and gives the
+    # decoder full-resolution crops, as a scanner detects on a downscaled frame. None: imgsz
     seed: int = 0  # rendering seed; the same seed gives byte-identical labels
+    test_images: int = 0  # extra test-only images (same sources and proportions, seed test_seed), added to the test
+    # split so every class has enough test instances; the train:val:test split of the `images` is unchanged
+    test_seed: int = 1  # rendering seed of the test-only images
 
 
 @dataclass
@@ -77,6 +83,8 @@ class TrainConfig:
     device: str = "cpu"  # "cpu", "0", or "0,1,2,3" for Ultralytics' DDP over several GPUs
     workers: int = 2  # data-loader workers per device
     amp: bool = True  # mixed precision on CUDA (ignored on the CPU)
+    cache: Literal[False, "ram", "disk"] = False  # Ultralytics' image cache: "ram" keeps the images resized to imgsz,
+    # so large originals (data.synth.imgsz 640) are decoded once per training, not every epoch
     seed: int = 0  # training seed (deterministic)
     precise_bn: int = 0  # training images over which BatchNorm statistics are recomputed at each epoch end, before
     # validation, in every training stage (0: Ultralytics' running statistics); see yoloslim.precise_bn
@@ -88,6 +96,13 @@ class VariantConfig:
     label: str = "1/2"  # name shown in the report, as in the original study
     width_scale: float = 0.5  # width relative to the base model, channels aligned to prune.round_to
     imgsz: int | None = None  # None: the base model's train.imgsz
+    same_as: str | None = None  # another variant's name: not trained, that variant's weights evaluated at this
+    # imgsz (the original study's `1/2_320`: "the same at 320 px"); None: trained at imgsz
+
+    @property
+    def weights_of(self) -> str:
+        """The variant whose trained weights this one evaluates: `same_as`, or itself."""
+        return self.same_as or self.name
 
 
 @dataclass
@@ -180,7 +195,10 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     variants: list[VariantConfig] = field(
-        default_factory=lambda: [VariantConfig(), VariantConfig(name="half_lowres", label="1/2_320", imgsz=160)]
+        default_factory=lambda: [
+            VariantConfig(),
+            VariantConfig(name="half_lowres", label="1/2_320", imgsz=160, same_as="half"),
+        ]
     )
     sparse: SparseConfig = field(default_factory=SparseConfig)
     prune: PruneConfig = field(default_factory=PruneConfig)
@@ -193,6 +211,11 @@ class Config:
     def run_dir(self) -> Path:
         """`runs/<name>/`: every output of this study's stages."""
         return output_root() / "runs" / self.name
+
+    @property
+    def trained_variants(self) -> list[VariantConfig]:
+        """The variants that are trained (the others evaluate one of these at another image size)."""
+        return [v for v in self.variants if v.same_as is None]
 
     @property
     def report_dir(self) -> Path:
@@ -348,6 +371,7 @@ def _check_values(cfg: Config, path: Path) -> None:
     for key, value in [
         ("data.synth.images", cfg.data.synth.images),
         ("data.synth.imgsz", cfg.data.synth.imgsz),
+        ("data.synth.detect_imgsz", cfg.data.synth.detect_imgsz or cfg.data.synth.imgsz),
         ("train.imgsz", cfg.train.imgsz),
         ("train.epochs", cfg.train.epochs),
         ("train.batch", cfg.train.batch),
@@ -390,9 +414,17 @@ def _check_values(cfg: Config, path: Path) -> None:
     taken = {"base", "sparse", *cfg.prune_targets()}
     if taken & set(names):
         fail("variants", f"names other than the other models' ({', '.join(sorted(taken))})", names)
+    trained = [v.name for v in cfg.trained_variants]
     for i, v in enumerate(cfg.variants):
         if v.width_scale <= 0:
             fail(f"variants[{i}].width_scale", "a positive scale", v.width_scale)
+        if v.same_as is not None and v.same_as not in trained:
+            fail(f"variants[{i}].same_as", f"the name of a trained variant ({', '.join(trained) or 'none'})", v.same_as)
+        if v.same_as is not None and v.width_scale != cfg.variants[names.index(v.same_as)].width_scale:
+            fail(f"variants[{i}].width_scale", f"the width_scale of '{v.same_as}', whose weights it evaluates",
+                 v.width_scale)  # fmt: skip
+    if cfg.data.synth.test_images < 0:
+        fail("data.synth.test_images", "a number of test-only images (0: none)", cfg.data.synth.test_images)
     if cfg.eval.bootstrap < 0:
         fail("eval.bootstrap", "a number of resamples (0: no intervals)", cfg.eval.bootstrap)
     if not 0 <= cfg.eval.conf < 1 or not 0 < cfg.eval.iou <= 1:

@@ -14,7 +14,13 @@ import pandas as pd  # noqa: E402
 from yoloslim.datacheck import Sample  # noqa: E402
 from yoloslim.figures import save_figure
 
-_SPLIT_COLORS = {"train": "#4c72b0", "val": "#dd8452", "test": "#55a868"}
+_SPLIT_COLORS = {"train": "#4c72b0", "val": "#dd8452", "test": "#55a868", "test_only": "#a6d8b0"}
+
+
+def split_columns(counts: pd.DataFrame) -> list[str]:
+    """counts.csv's image-count columns: train, val, test, and test_only when the synthetic set has test-only
+    images."""
+    return [split for split in _SPLIT_COLORS if split in counts.columns]
 _CLASS_COLORS = ["#d62728", "#2ca02c", "#1f77b4", "#9467bd", "#ff7f0e", "#8c564b"]
 
 
@@ -39,19 +45,20 @@ def split_table(counts: pd.DataFrame) -> pd.DataFrame:
     for category, rows in counts.groupby("category", sort=False):
         parts.append(rows)
         if len(rows) > 1:
-            subtotal = rows[["total", *_SPLIT_COLORS]].sum()
+            subtotal = rows[["total", *split_columns(counts)]].sum()
             parts.append(pd.DataFrame([{"category": category, "source": "(all)", **subtotal}]))
-    total = counts[["total", *_SPLIT_COLORS]].sum()
+    total = counts[["total", *split_columns(counts)]].sum()
     parts.append(pd.DataFrame([{"category": "all", "source": "", **total}]))
     return pd.concat(parts, ignore_index=True)
 
 
 def plot_split(counts: pd.DataFrame, path: Path) -> Path:
     """Stacked bars of train/val/test images per category (from counts.csv's rows); saved to `path`."""
-    per_category = counts.groupby("category", sort=False)[list(_SPLIT_COLORS)].sum()
+    per_category = counts.groupby("category", sort=False)[split_columns(counts)].sum()
     fig, ax = plt.subplots(figsize=(7, 3.2))
     left = pd.Series(0, index=per_category.index)
-    for split, color in _SPLIT_COLORS.items():
+    for split in per_category.columns:
+        color = _SPLIT_COLORS[split]
         ax.barh(per_category.index, per_category[split], left=left, color=color, label=split)
         left = left + per_category[split]
     for y, total in enumerate(left):

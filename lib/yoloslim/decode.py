@@ -36,6 +36,8 @@ from yoloslim.groundtruth import load_ground_truth
 
 MATCH_IOU = 0.5  # a detection and a ground-truth code overlap when their boxes' IoU reaches this
 MIN_CROP = 96  # crops with a shorter side are enlarged (bicubic) before decoding: zxing-cpp reads more
+ROTATIONS = (30, 60, 120, 150)  # degrees: a crop that does not decode upright is also read at these angles
+ROTATED_CROP = 320  # crops are enlarged to at least this shorter side before they are rotated
 IMAGE_SUFFIXES = {".bmp", ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp"}
 
 
@@ -123,10 +125,38 @@ def crop_box(image: np.ndarray, box: tuple[float, float, float, float], margin: 
 
 
 def decode_crop(crop: np.ndarray) -> set[str]:
-    """The payloads zxing-cpp reads in a grayscale or BGR crop (empty when nothing decodes)."""
+    """The payloads zxing-cpp reads in a grayscale or BGR crop (empty when nothing decodes).
+
+    Read as an omnidirectional scanner reads: as it is, then inverted (light marks on a dark surface), then
+    rotated by `ROTATIONS` (zxing-cpp scans 1-D codes along rows and columns only), until something decodes.
+    """
     if crop.size == 0:
         return set()
-    return {b.text for b in zxingcpp.read_barcodes(np.ascontiguousarray(crop)) if b.valid}
+    gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    for angle in (0, *ROTATIONS):
+        view = gray if angle == 0 else _rotate(_enlarged(gray), angle)
+        for image in (view, 255 - view):
+            found = {b.text for b in zxingcpp.read_barcodes(np.ascontiguousarray(image)) if b.valid}
+            if found:
+                return found
+    return set()
+
+
+def _enlarged(image: np.ndarray) -> np.ndarray:
+    """`image` enlarged (bicubic) to `ROTATED_CROP` pixels on its shorter side when smaller: rotating resamples,
+    and bars a few pixels wide blur together unless the crop is enlarged first."""
+    scale = ROTATED_CROP / min(image.shape[:2])
+    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC) if scale > 1 else image
+
+
+def _rotate(image: np.ndarray, angle: float) -> np.ndarray:
+    """`image` rotated by `angle` degrees about its center, on a canvas that holds all of it (edges repeated)."""
+    h, w = image.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
+    size = (int(h * sin + w * cos), int(h * cos + w * sin))
+    matrix[:, 2] += (size[0] - w) / 2, (size[1] - h) / 2
+    return cv2.warpAffine(image, matrix, size, borderMode=cv2.BORDER_REPLICATE)
 
 
 def box_iou(a: tuple[float, ...] | list[float], b: tuple[float, ...] | list[float]) -> float:

@@ -47,6 +47,11 @@ class StudyPaths:
         return self.run / "synth"
 
     @property
+    def synth_test(self) -> Path:
+        """Root of the synthetic test-only images (data.synth.test_images), the same tree as `synth`."""
+        return self.run / "synth_test"
+
+    @property
     def data(self) -> Path:
         """Split stage output: train.txt, val.txt, test.txt, data.yaml, counts.csv, problems.csv."""
         return self.run / "data"

@@ -20,6 +20,7 @@ import pandas as pd
 
 from yoloslim.bootstrap import INTERVAL_METRICS, interval, load_replicates
 from yoloslim.config import Config, latency_budget
+from yoloslim.dataset_figures import split_columns
 from yoloslim.onnx_profile import BETWEEN
 from yoloslim.paths import METRICS, RESULTS, StudyPaths
 from yoloslim.report_text import text
@@ -90,7 +91,7 @@ def load_report_data(cfg: Config) -> ReportData:
     paths = StudyPaths.of(cfg)
     models = study_models(cfg)
     targets = list(prune_jobs(cfg))  # pruned-structure ids: each target, and its random control
-    trained = {"base": paths.train("base"), **{v.name: paths.train(v.name) for v in cfg.variants}}
+    trained = {"base": paths.train("base"), **{v.name: paths.train(v.name) for v in cfg.trained_variants}}
     trained.update({mid: paths.finetune(t, init) for mid, (t, init) in finetune_jobs(cfg).items()})
     trained["sparse"] = paths.sparse
     return ReportData(
@@ -143,15 +144,26 @@ def data_tree(counts: pd.DataFrame) -> str:
 
 def split_table(counts: pd.DataFrame) -> pd.DataFrame:
     """counts.csv with a total row."""
-    cols = ["total", "train", "val", "test"]
+    cols = ["total", *split_columns(counts)]
     total = pd.DataFrame([{"category": "total", "source": "", **counts[cols].sum().to_dict()}])
     return pd.concat([counts[["category", "source", *cols]], total], ignore_index=True)
 
 
 def data_facts(data: ReportData) -> dict[str, Any]:
     """summary.json's numbers for the data paragraph, instances listed per class."""
-    instances = ", ".join(f"{name} {count:,}" for name, count in data.data_summary["instances"].items())
-    return {**data.data_summary, "instances": instances}
+    def listing(counts: dict[str, int]) -> str:
+        return ", ".join(f"{name} {count:,}" for name, count in counts.items())
+
+    test = data.data_summary.get("split_instances", {}).get("test", {})
+    return {**data.data_summary, "instances": listing(data.data_summary["instances"]), "test_instances": listing(test)}
+
+
+def test_only_facts(data: ReportData) -> dict[str, Any] | None:
+    """The synthetic test-only images for the data paragraph (count, seed, main set size); None without them."""
+    if "test_only" not in data.counts.columns or not data.counts["test_only"].sum():
+        return None
+    synth = data.cfg.data.synth
+    return {"count": int(data.counts["test_only"].sum()), "seed": synth.test_seed, "images": synth.images}
 
 
 def budget_of(data: ReportData) -> tuple[str, float]:
@@ -258,7 +270,7 @@ def ratio_table(data: ReportData) -> pd.DataFrame:
         }
     base = _part_counts(data.paths.train("base") / "weights.pt")
     for v in data.cfg.variants:
-        counts = _part_counts(data.paths.train(v.name) / "weights.pt")
+        counts = _part_counts(data.paths.train(v.weights_of) / "weights.pt")
         rows[v.label] = {
             (part, kind): 1 - counts[part][i] / base[part][i]
             for part in counts
@@ -374,6 +386,31 @@ def decode_table(data: ReportData) -> pd.DataFrame:
     table = table.reindex(columns=pd.MultiIndex.from_product([classes, list(values.values())]))
     order = [m for m in data.labels if m in table.index]
     return table.loc[order].rename(index=data.labels).rename_axis(index=None)
+
+
+CEILING_FLOOR = 0.8  # a class whose decode ceiling is under this is named in the report as limited by its images
+
+
+def decode_ceilings(data: ReportData) -> dict[str, tuple[int, int]]:
+    """Class (and `all`) -> (codes that decode from their own ground-truth box, ground-truth codes); the same for
+    every model, so read from the first model's rows. Empty without payload ground truth."""
+    if "gt_decodable" not in data.decode or data.decode["gt_decodable"].isna().all():
+        return {}
+    rows = data.decode[data.decode["model"] == data.decode["model"].iloc[0]].set_index("class")
+    return {c: (int(rows.loc[c, "gt_decodable"]), int(rows.loc[c, "gt_codes"])) for c in rows.index}
+
+
+def ceiling_notes(data: ReportData, lang: str) -> list[str]:
+    """The decode ceilings in words, and a warning naming the classes whose ceiling is under `CEILING_FLOOR`."""
+    ceilings = {c: v for c, v in decode_ceilings(data).items() if v[1]}
+    if not ceilings:
+        return []
+    listing = ", ".join(f"{c} {ok}/{n} ({ok / n:.0%})" for c, (ok, n) in ceilings.items())
+    notes = [text(lang, "decode_ceiling", ceilings=listing)]
+    low = [c for c, (ok, n) in ceilings.items() if c != "all" and ok / n < CEILING_FLOOR]
+    if low:
+        notes.append(text(lang, "decode_ceiling_low", classes=", ".join(low), floor=CEILING_FLOOR))
+    return notes
 
 
 def tradeoff_points(data: ReportData) -> pd.DataFrame:

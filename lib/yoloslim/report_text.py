@@ -18,7 +18,10 @@ TEXT: dict[str, dict[str, str]] = {
         "split": "Split per source, train:val:test = {ratio}:",
         "samples": "Sample images:",
         "data_summary": "{images} images ({background} without codes), {skipped} skipped, {problems} problems; "
-        "instances: {instances}.",
+        "instances: {instances}. In the test split: {test_instances}.",
+        "data_test_only": "The test split adds {count:,} test-only images (`test_only` in the table), rendered with a "
+        "seed of their own ({seed}) in the same proportions, so every class has enough test instances for the "
+        "intervals; the train:val:test split of the {images:,} images stays as configured.",
         "s2": "2 Pruning",
         "s2_intro": "Base model `{model}` at {imgsz} px. mAP = mAP@0.5, mmAP = mAP@0.5:0.95; the deployment "
         "threshold is conf {conf}. Every table says which confidence it uses.",
@@ -64,6 +67,11 @@ TEXT: dict[str, dict[str, str]] = {
         "budget_relative": "{factor:g}× the base model's latency ({ms} ms)",
         "decode": "Decode rate per class on the test set: decoded codes / ground-truth codes (`/ gt`), and / codes "
         "that decode when cropped at their own ground-truth box (`/ decodable`, the data's ceiling):",
+        "decode_ceiling": "Ceilings (ground-truth codes that decode from their own box): {ceilings}.",
+        "decode_ceiling_low": "The ceiling of {classes} is under {floor:.0%}: many of these codes do not decode even "
+        "from their exact box (too small, blurred or rotated for zxing-cpp at the images' resolution), so a low "
+        "decode rate there says more about the images than about the models. Decode rates mean most when images "
+        "are captured, or rendered, at a resolution where codes read; the detector can still run at a smaller size.",
         "tradeoff": "Accuracy against latency and FLOPs; the line joins the Pareto front.",
         "not_measured": "Not measured on this machine: {what}.",
         "s3": "3 Summary",
@@ -102,7 +110,10 @@ TEXT: dict[str, dict[str, str]] = {
         "split": "每个来源按 train:val:test = {ratio} 划分：",
         "samples": "样例图片：",
         "data_summary": "共 {images} 张图片（{background} 张无码），跳过 {skipped} 张，问题 {problems} 处；"
-        "目标数：{instances}。",
+        "目标数：{instances}。测试集中：{test_instances}。",
+        "data_test_only": "测试集另含 {count:,} 张仅用于测试的图片（表中 `test_only`），"
+        "以单独的种子（{seed}）按相同比例渲染，使每个类别都有足够的测试目标来计算置信区间；"
+        "{images:,} 张图片的训练:验证:测试划分保持不变。",
         "s2": "2 剪枝",
         "s2_intro": "基础模型 `{model}`，输入 {imgsz} px。mAP = mAP@0.5，mmAP = mAP@0.5:0.95；部署置信度阈值为 "
         "{conf}。每个表格均注明所用的置信度。",
@@ -141,6 +152,11 @@ TEXT: dict[str, dict[str, str]] = {
         "budget_relative": "基础模型时延的 {factor:g} 倍（{ms} ms）",
         "decode": "测试集各类别解码率：成功解码数 / 真实码数（`/ gt`），以及 / 按真实框裁剪即可解码的码数"
         "（`/ decodable`，数据本身的上限）：",
+        "decode_ceiling": "上限（从自身真值框可解码的真值码）：{ceilings}。",
+        "decode_ceiling_low": "{classes} 的上限低于 {floor:.0%}：许多码即使从精确的框中也无法解码"
+        "（对该分辨率下的 zxing-cpp 而言过小、模糊或旋转），因此这些类别的低解码率更多反映图像而非模型。"
+        "图像以可读的分辨率采集或渲染时，解码率才最有意义；"
+        "检测器仍可在较小的尺寸上运行。",
         "tradeoff": "精度与时延、计算量的关系；折线连接帕累托前沿。",
         "not_measured": "本机未测量：{what}。",
         "s3": "3 总结",

@@ -8,6 +8,10 @@ builds a mirror under `runs/<config>/data/`:
     data/images/<split>/<category>/<source>/<name>   symlink to the original image
     data/labels/<split>/<category>/<source>/<stem>.txt  copy of the checked label file
     data/train.txt, val.txt, test.txt                the mirror image paths of each split
+
+The synthetic set may add test-only images (`data.synth.test_images`), rendered with a seed of their own
+and mirrored under `test_only/`: they join test.txt, and counts.csv counts them in a `test_only` column,
+so the train:val:test split of the main set stays as configured.
     data/data.yaml, counts.csv, problems.csv, summary.json, figures/
 
     result = run_split(load_config("params/demo.yaml"))
@@ -17,6 +21,7 @@ builds a mirror under `runs/<config>/data/`:
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 from dataclasses import asdict, dataclass
@@ -33,6 +38,7 @@ from yoloslim.paths import StudyPaths
 from yoloslim.synth import SOURCES, SYNTH_VERSION, synthesize
 
 SPLITS = ("train", "val", "test")
+TEST_ONLY = "test_only"  # the mirror folder and counts.csv column of the synthetic test-only images
 _STAMP = "synth.json"  # in the synthetic data set's root: the parameters it was rendered with
 
 
@@ -64,25 +70,26 @@ def run_split(cfg: Config) -> SplitResult:
     """
     paths = StudyPaths.of(cfg)
     root = Path(cfg.data.root) if cfg.data.root is not None else ensure_synthetic(cfg)
-    report = check_dataset(root, cfg.data.names)
-    if report.problems and not cfg.data.lenient:
-        listing = "\n".join(str(p) for p in report.problems)
-        raise ValueError(
-            f"data set {root} has {len(report.problems)} problem(s) (set data.lenient: true to skip bad files):\n"
-            f"{listing}"
-        )
+    report = _checked(root, cfg)
     keys = sorted(report.sources, key=_display_order)
     assigned = {key: _split_source(key, report.sources[key], cfg) for key in keys}
+    if cfg.data.root is None and cfg.data.synth.test_images:
+        test_only = _checked(paths.synth_test, cfg).sources
+        for key in assigned:
+            assigned[key][TEST_ONLY] = test_only.get(key, [])
+    extra = [TEST_ONLY] if any(TEST_ONLY in parts for parts in assigned.values()) else []
     data = paths.data
     lists = _write_mirror(data, assigned)
+    lists["test"] = sorted(lists["test"] + lists.pop(TEST_ONLY, []))
     counts = pd.DataFrame(
         [
             {"category": c, "source": s, "total": sum(len(v) for v in parts.values()), **_sizes(parts)}
             for (c, s), parts in assigned.items()
         ],
-        columns=["category", "source", "total", *SPLITS],
+        columns=["category", "source", "total", *SPLITS, *extra],
     )
-    _write_tables(data, counts, report, lists, cfg.data.names)
+    instances = _split_instances(assigned, cfg.data.names)
+    _write_tables(data, counts, report, lists, instances)
     from yoloslim.dataset_figures import plot_samples, plot_split
 
     figures = data / "figures"
@@ -91,18 +98,41 @@ def run_split(cfg: Config) -> SplitResult:
     return SplitResult(root, data, data / "data.yaml", lists, counts, report)
 
 
+def _checked(root: Path, cfg: Config) -> CheckReport:
+    """`check_dataset` of `root`; raises ValueError listing every problem (file:line) unless `data.lenient`."""
+    report = check_dataset(root, cfg.data.names)
+    if report.problems and not cfg.data.lenient:
+        listing = "\n".join(str(p) for p in report.problems)
+        raise ValueError(
+            f"data set {root} has {len(report.problems)} problem(s) (set data.lenient: true to skip bad files):\n"
+            f"{listing}"
+        )
+    return report
+
+
 def ensure_synthetic(cfg: Config) -> Path:
-    """The embedded synthetic data set under runs/<config>/synth, rendered unless already there as configured."""
-    out = StudyPaths.of(cfg).synth
-    stamp = {**asdict(cfg.data.synth), "version": SYNTH_VERSION}
-    stamp_file = out / _STAMP
+    """The embedded synthetic data set under runs/<config>/synth (and its test-only images under synth_test),
+    rendered unless already there as configured."""
+    paths, synth = StudyPaths.of(cfg), cfg.data.synth
+    stamp = {**asdict(synth), "version": SYNTH_VERSION}
+    stamp_file = paths.synth / _STAMP
     if stamp_file.is_file() and json.loads(stamp_file.read_text()) == stamp:
-        return out
-    if out.exists():
-        shutil.rmtree(out)  # ours: rendered by an earlier run with other parameters
-    synthesize(out, images=cfg.data.synth.images, imgsz=cfg.data.synth.imgsz, seed=cfg.data.synth.seed)
+        return paths.synth
+    for out in (paths.synth, paths.synth_test):
+        if out.exists():
+            shutil.rmtree(out)  # ours: rendered by an earlier run with other parameters
+    sets = [(paths.synth, synth.images, synth.seed), (paths.synth_test, synth.test_images, synth.test_seed)]
+    workers = _render_workers()
+    for out, images, seed in sets if synth.test_images else sets[:1]:
+        synthesize(out, images, imgsz=synth.imgsz, seed=seed, detect_imgsz=synth.detect_imgsz, workers=workers)
     write_json(stamp_file, stamp, indent=1)
-    return out
+    return paths.synth
+
+
+def _render_workers() -> int:
+    """Processes that render side by side: the job's `OMP_NUM_THREADS` (its Snakemake share), else every core."""
+    threads = os.environ.get("OMP_NUM_THREADS", "")
+    return int(threads) if threads.isdigit() and int(threads) > 0 else os.cpu_count() or 1
 
 
 def _display_order(key: tuple[str, str]) -> tuple[int, tuple[str, str]]:
@@ -125,8 +155,8 @@ def _split_source(key: tuple[str, str], samples: list[Sample], cfg: Config) -> d
 
 
 def _sizes(parts: dict[str, list[Sample]]) -> dict[str, int]:
-    """Images per split."""
-    return {split: len(parts[split]) for split in SPLITS}
+    """Images per split (and test-only images, when the synthetic set has them)."""
+    return {split: len(samples) for split, samples in parts.items()}
 
 
 def _write_mirror(data: Path, assigned: dict[tuple[str, str], dict[str, list[Sample]]]) -> dict[str, list[Path]]:
@@ -134,7 +164,7 @@ def _write_mirror(data: Path, assigned: dict[tuple[str, str], dict[str, list[Sam
     for sub in ("images", "labels"):
         if (data / sub).exists():
             shutil.rmtree(data / sub)  # ours: the previous run's mirror and Ultralytics' caches in it
-    lists: dict[str, list[Path]] = {split: [] for split in SPLITS}
+    lists: dict[str, list[Path]] = {split: [] for split in (*SPLITS, TEST_ONLY)}
     for (category, source), parts in assigned.items():
         group = Path(category, source) if source else Path(category)
         for split, samples in parts.items():
@@ -150,19 +180,38 @@ def _write_mirror(data: Path, assigned: dict[tuple[str, str], dict[str, list[Sam
     return {split: sorted(paths) for split, paths in lists.items()}
 
 
+def _split_instances(assigned: dict[tuple[str, str], dict[str, list[Sample]]], names: list[str]) -> dict:
+    """Boxes per class name in each split (test-only images counted in `test` and on their own)."""
+    counts: dict[str, dict[str, int]] = {}
+    for parts in assigned.values():
+        for split, samples in parts.items():
+            for key in {split, "test"} if split == TEST_ONLY else {split}:
+                row = counts.setdefault(key, dict.fromkeys(names, 0))
+                for sample in samples:
+                    for cls in sample.classes:
+                        row[names[cls]] += 1
+    return counts
+
+
 def _write_tables(
-    data: Path, counts: pd.DataFrame, report: CheckReport, lists: dict[str, list[Path]], names: list[str]
+    data: Path, counts: pd.DataFrame, report: CheckReport, lists: dict[str, list[Path]], instances: dict
 ) -> None:
-    """Split lists, data.yaml, counts.csv, problems.csv and summary.json."""
+    """Split lists, data.yaml, counts.csv, problems.csv and summary.json (with each split's boxes per class)."""
     for split, images in lists.items():
         write_text(data / f"{split}.txt", "".join(f"{p}\n" for p in images))
+    names = report.names
     spec = {"path": str(data), **{s: str(data / f"{s}.txt") for s in SPLITS}, "names": dict(enumerate(names))}
     write_text(data / "data.yaml", yaml.safe_dump(spec, sort_keys=False))
     problems = pd.DataFrame(report.problems, columns=["file", "line", "message"]).rename(columns={"message": "problem"})
     for name, table in (("counts.csv", counts), ("problems.csv", problems)):
         with atomic_path(data / name) as tmp:
             table.to_csv(tmp, index=False)
-    summary = {**report.summary(), "root": str(report.root), "splits": {s: len(v) for s, v in lists.items()}}
+    summary = {
+        **report.summary(),
+        "root": str(report.root),
+        "splits": {s: len(v) for s, v in lists.items()},
+        "split_instances": instances,
+    }
     write_json(data / "summary.json", summary, indent=1)
 
 

@@ -52,6 +52,8 @@ def stage_sections(cfg: Config) -> dict[str, dict[str, Any]]:
     base = {"model": cfg.section("model"), "train": train}
     sections: dict[str, dict[str, Any]] = {"data": {"data": cfg.section("data")}, "train_base": base}
     for variant, raw in zip(cfg.variants, cfg.section("variants"), strict=True):
+        if variant.same_as is not None:
+            continue  # evaluated only: its eval key holds its image size and weights
         sections[f"train_{variant.name}"] = {**base, "variant": raw, "prune": {"round_to": cfg.prune.round_to}}
     sections["sparse"] = {**base, "sparse": cfg.section("sparse")}
     prune = {k: v for k, v in cfg.section("prune").items() if k not in ("thresholds", "fractions", "random")}

@@ -52,7 +52,8 @@ def study_models(cfg: Config) -> list[StudyModel]:
             label, kind = f"{prefix}_{targets[target]:g}({target}){suffix}", "pruned"
         models.append(StudyModel(model_id, label, kind, folder / WEIGHTS, cfg.train.imgsz))
     for v in cfg.variants:
-        models.append(StudyModel(v.name, v.label, "variant", paths.train(v.name) / WEIGHTS, v.imgsz or cfg.train.imgsz))
+        weights = paths.train(v.weights_of) / WEIGHTS  # an eval-only variant (same_as) evaluates another's weights
+        models.append(StudyModel(v.name, v.label, "variant", weights, v.imgsz or cfg.train.imgsz))
     return models
 
 

@@ -13,6 +13,7 @@ same seed gives byte-identical labels.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -21,7 +22,7 @@ import numpy as np
 from yoloslim.synth_codes import CLASSES, make_code
 from yoloslim.synth_scene import Placed, Style, render_negative, render_scene
 
-SYNTH_VERSION = 1  # bump when rendering changes: the split stage then renders the embedded set again
+SYNTH_VERSION = 2  # bump when rendering changes: the split stage then renders the embedded set again
 NEGATIVE = "AiFail"  # the category of hard negatives, which has no sources
 _ANY = 180.0  # Style.rotation meaning "any angle"
 
@@ -68,9 +69,14 @@ def source_counts(images: int) -> dict[tuple[str, str], int]:
     return counts
 
 
-def synthesize(out: Path, images: int, imgsz: int = 256, seed: int = 0) -> Path:
+def synthesize(
+    out: Path, images: int, imgsz: int = 256, seed: int = 0, detect_imgsz: int | None = None, workers: int = 1
+) -> Path:
     """Write `images` synthetic images (imgsz square) with YOLO labels and payload ground truth to `out`.
 
+    `detect_imgsz`: the side the detector sees the images at (None: `imgsz`); no code is drawn smaller than
+    readable there (see `yoloslim.synth_scene`). `workers` processes render side by side; every image has its
+    own generator, so the files do not depend on `workers`.
     `out` must be new or empty, so that no older file mixes in and no existing data set is overwritten.
     """
     if images <= 0 or imgsz < 32:
@@ -78,20 +84,32 @@ def synthesize(out: Path, images: int, imgsz: int = 256, seed: int = 0) -> Path:
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise ValueError(f"{out}: already exists and is not empty; synthesize into a new folder")
-    index = 0
+    jobs = []
     for (category, source), count in source_counts(images).items():
         folder = out / category / source if source else out / category
         for sub in ("images", "labels", "meta"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         for i in range(count):
-            rng = np.random.default_rng([seed, index])
             name = f"{category}_{source}_{i:05d}" if source else f"{category}_{i:05d}"
-            _write_image(rng, folder, name, (category, source), imgsz)
-            index += 1
+            jobs.append(((seed, len(jobs)), folder, name, (category, source), imgsz, detect_imgsz))
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            list(pool.map(_render_job, jobs, chunksize=16))
+    else:
+        for job in jobs:
+            _render_job(job)
     return out
 
 
-def _write_image(rng: np.random.Generator, folder: Path, name: str, key: tuple[str, str], imgsz: int) -> None:
+def _render_job(job: tuple) -> None:
+    """Render one image: (generator seed, folder, name, (category, source), imgsz, detect_imgsz)."""
+    rng_seed, *rest = job
+    _write_image(np.random.default_rng(list(rng_seed)), *rest)
+
+
+def _write_image(
+    rng: np.random.Generator, folder: Path, name: str, key: tuple[str, str], imgsz: int, detect_imgsz: int | None
+) -> None:
     """Render one image of a source and write its image, label and meta files."""
     _, classes, style = SOURCES[key]
     if not classes:
@@ -99,7 +117,7 @@ def _write_image(rng: np.random.Generator, folder: Path, name: str, key: tuple[s
     else:
         count = int(rng.integers(style.codes[0], style.codes[1] + 1))
         codes = [make_code(rng, str(rng.choice(classes))) for _ in range(count)]
-        image, placed = render_scene(rng, codes, style, imgsz)
+        image, placed = render_scene(rng, codes, style, imgsz, detect_imgsz)
     cv2.imwrite(str(folder / "images" / f"{name}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(75, 96))])
     (folder / "labels" / f"{name}.txt").write_text("".join(_label_line(p, imgsz) for p in placed))
     meta = {"image": f"{name}.jpg", "codes": [_meta_code(p) for p in placed]}

@@ -80,10 +80,10 @@ def _payload(rng: np.random.Generator, symbology: str) -> str:
     if symbology == "UPCA":
         return "".join(rng.choice(_DIGITS, 11))
     if symbology == "ITF":
-        return "".join(rng.choice(_DIGITS, 2 * int(rng.integers(3, 8))))
+        return "".join(rng.choice(_DIGITS, 2 * int(rng.integers(2, 6))))
     if symbology == "Code93":
-        return _pick(rng, _UPPER_DIGITS, 4, 10)
-    return _pick(rng, _TEXT, 5, 14)  # Code128
+        return _pick(rng, _UPPER_DIGITS, 4, 8)
+    return _pick(rng, _TEXT, 4, 8)  # Code128
 
 
 def _pick(rng: np.random.Generator, alphabet: np.ndarray, low: int, high: int) -> str:

@@ -3,8 +3,12 @@
 A `Style` gives a source its character (surface, marking, angles, perspective, scale, glare). Codes are
 drawn through a homography from the code's own plane, so each code's box is the bounding box of its
 four warped corners: tight under rotation and perspective. No code is drawn under a readable module size
-(`MIN_MODULE_PX`, `MIN_BAR_MODULE_PX`), so a small rendering keeps the pixel density of real images. All
-randomness comes from the `rng` passed in, so a seed fixes every label.
+(`MIN_MODULE_PX`, `MIN_BAR_MODULE_PX`) at the detector's input size, so a small detector input keeps the
+pixel density of real images. A scene may be rendered larger than the detector sees it (`detect_imgsz` <
+`imgsz`), as a scanner detects on a downscaled frame and decodes the full-resolution crop: the scene is
+the same in relative terms, and its codes have `imgsz / detect_imgsz` times more pixels a module. Blur
+is sized for the larger of the two, capped at `BLUR_REFERENCE_PX`, so a code readable by size stays
+readable. All randomness comes from the `rng` passed in, so a seed fixes every label.
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ import numpy as np
 from yoloslim.synth_codes import Code
 
 MIN_MODULE_PX = 1.0  # smallest size of a 2-D code's module, in pixels of the rendered image
-MIN_BAR_MODULE_PX = 0.5  # the same for 1-D codes (their bars are 1-4 modules wide; narrow ones may blur together)
+MIN_BAR_MODULE_PX = 0.65  # the same for 1-D codes (their bars are 1-4 modules wide; narrow ones may blur together)
 MIN_SIZE_CAP = 0.6  # a code too long for the image at its minimum module size is drawn this large (image sides)
+BLUR_REFERENCE_PX = 256  # blur and motion lengths scale with the image side up to this size, then stay fixed
 
 _FONTS = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_PLAIN, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX)
 _GLYPHS = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-:/ "))
@@ -54,17 +59,21 @@ class Placed:
         return float(x1), float(y1), float(x2), float(y2)
 
 
-def render_scene(rng: np.random.Generator, codes: list[Code], style: Style, imgsz: int) -> tuple[np.ndarray, list]:
+def render_scene(
+    rng: np.random.Generator, codes: list[Code], style: Style, imgsz: int, detect_imgsz: int | None = None
+) -> tuple[np.ndarray, list]:
     """An image (uint8 BGR, imgsz square) holding `codes` drawn in `style`, and their `Placed` records.
 
+    No code is smaller than readable at `detect_imgsz` (None: `imgsz`), the side the detector sees the image at.
     A code after the first that finds no room at its smallest size is left out (and has no record).
     """
+    upscale = imgsz / (detect_imgsz or imgsz)
     image = draw_background(rng, style.surface, imgsz)
     if rng.random() < style.clutter:
         _add_clutter(rng, image, imgsz)
     placed, taken = [], []
     for code in codes:
-        where = _place(rng, code, style, imgsz, taken, len(codes))
+        where = _place(rng, code, style, imgsz, taken, len(codes), upscale)
         if where is None:  # no room left at this code's smallest size: the image holds fewer codes
             continue
         quad, pad_quad = where
@@ -121,18 +130,23 @@ def apply_nuisances(rng: np.random.Generator, image: np.ndarray, style: Style) -
     if rng.random() < 0.35:  # low contrast
         mean = image.mean()
         image = mean + (image - mean) * rng.uniform(0.35, 1.0)
+    blur = min(size, BLUR_REFERENCE_PX)  # the side blur lengths scale with
     if rng.random() < style.motion:
-        image = cv2.filter2D(image, -1, _motion_kernel(rng, size))
+        image = cv2.filter2D(image, -1, _motion_kernel(rng, blur))
     else:
-        sigma = rng.uniform(0, 1.2) * size / 256
+        sigma = rng.uniform(0, 1.2) * blur / 256
         if sigma > 0.3:
             image = cv2.GaussianBlur(image, (0, 0), sigma)
     image += rng.standard_normal(image.shape, dtype=np.float32) * rng.uniform(0, 10)
     return np.clip(image, 0, 255).astype(np.uint8)
 
 
-def _place(rng, code: Code, style: Style, imgsz: int, taken: list, count: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """Corners of the code's module area and of its label (quiet zone), clear of `taken` boxes; None: no room."""
+def _place(
+    rng, code: Code, style: Style, imgsz: int, taken: list, count: int, upscale: float = 1.0
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Corners of the code's module area and of its label (quiet zone), clear of `taken` boxes; None: no room.
+
+    `upscale`: image pixels per pixel of the detector's input (the minimum module sizes hold there)."""
     rows, cols = code.modules.shape
     aspect = rng.uniform(0.25, 0.55) if code.linear else rows / cols
     low, high = style.scale
@@ -143,7 +157,7 @@ def _place(rng, code: Code, style: Style, imgsz: int, taken: list, count: int) -
         low = min(low, high * 0.7)
     # a code drawn under its minimum module size is a gray patch nobody could read or classify: at a small
     # render size the code's smallest relative size grows, so the set keeps the real data's pixel density
-    smallest = min((MIN_BAR_MODULE_PX if code.linear else MIN_MODULE_PX) * cols, MIN_SIZE_CAP * imgsz)
+    smallest = min((MIN_BAR_MODULE_PX if code.linear else MIN_MODULE_PX) * cols * upscale, MIN_SIZE_CAP * imgsz)
     low, high = max(low, smallest / imgsz), max(high, smallest / imgsz)
     angle = rng.uniform(-180, 180) if style.rotation >= 180 else rng.uniform(-style.rotation, style.rotation)
     jitter = rng.uniform(-style.perspective, style.perspective, (4, 2))
@@ -153,7 +167,10 @@ def _place(rng, code: Code, style: Style, imgsz: int, taken: list, count: int) -
     unit = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], np.float32)
     padded = unit * [1 + 2 * margin_x, 1 + 2 * margin_y / aspect] - [margin_x, margin_y / aspect]
     for attempt in range(40):
-        size = max(np.exp(rng.uniform(np.log(low), np.log(high))) * imgsz * (0.97**attempt), smallest)
+        # after 20 tries the floor gives way too: a code too long for the image (with its quiet zone, rotated) is
+        # drawn as large as fits rather than not at all
+        floor = smallest * 0.95 ** max(0, attempt - 20)
+        size = max(np.exp(rng.uniform(np.log(low), np.log(high))) * imgsz * (0.97**attempt), floor)
         quad = _quad(size, size * aspect, angle, jitter * [size, size * aspect])
         homography = cv2.getPerspectiveTransform(unit, quad.astype(np.float32))
         pad = cv2.perspectiveTransform(padded[None].astype(np.float64), homography)[0]

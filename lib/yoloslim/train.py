@@ -101,6 +101,7 @@ def train_args(cfg: Config, imgsz: int | None = None, **changes: Any) -> dict[st
         device=t.device,
         workers=t.workers,
         amp=t.amp,
+        cache=t.cache,
         seed=t.seed,
         deterministic=True,
         plots=False,
@@ -111,7 +112,7 @@ def train_args(cfg: Config, imgsz: int | None = None, **changes: Any) -> dict[st
 
 
 def run_train(cfg: Config, model: str = "base", callbacks: Sequence[tuple[str, Callable]] = ()) -> Path:
-    """Train the base model (`base`) or a uniform-width variant (a name in `cfg.variants`) from scratch.
+    """Train the base model (`base`) or a uniform-width variant (a name in `cfg.trained_variants`) from scratch.
 
     Starts from `cfg.model.weights` for the base model when it is set. `callbacks` are extra Ultralytics
     trainer callbacks `(event, function)`. Returns `runs/<config>/train/<model>/`.
@@ -120,7 +121,7 @@ def run_train(cfg: Config, model: str = "base", callbacks: Sequence[tuple[str, C
     if model == "base":
         scale, imgsz = 1.0, cfg.train.imgsz
     else:
-        variants = {v.name: v for v in cfg.variants}
+        variants = {v.name: v for v in cfg.trained_variants}
         if model not in variants:
             raise KeyError(f"{cfg.source}: no model '{model}' to train; choose base or one of {', '.join(variants)}")
         scale, imgsz = variants[model].width_scale, variants[model].imgsz or cfg.train.imgsz

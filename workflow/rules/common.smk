@@ -22,7 +22,7 @@ CONFIG_FILE = str(config_file(CFG))
 NOTEBOOKS = ROOT / "notebooks"
 BIN = Path(sys.executable).parent
 
-VARIANTS = [v.name for v in CFG.variants]
+VARIANTS = [v.name for v in CFG.trained_variants]  # an eval-only variant (same_as) has no training job
 TARGETS = list(prune_jobs(CFG))  # pruned-structure ids: each target, and its `-random` control
 FINETUNED = finetune_jobs(CFG)  # model id -> (pruned-structure id, init)
 MODELS = {m.id: m for m in study_models(CFG)}
@@ -63,6 +63,10 @@ def notebook(stem, item=None, gpus=0):
 # overlap. Measured on 2 cores, a demo base-model epoch took 18.8 s alone on 2 threads and 31.8 s on 1 thread
 # beside another training: each training is slower, but two together do about 18 % more work.
 TRAIN_THREADS = min(max(1, workflow.cores // 2), 8)
+# The base model heads the long chain (base -> sparse -> prune -> fine-tune -> eval), and nothing else can run
+# before it but the baselines: it takes twice a training's share and goes first, and the baselines train beside
+# sparse training. A demo base-model epoch took 18.8 s alone on 2 threads and 31.8 s on 1 thread beside another.
+BASE_THREADS = min(workflow.cores, 2 * TRAIN_THREADS)
 # CPU threads of an evaluation job: eval.latency.threads when set, else every core, so latency is measured with
 # nothing else running.
 EVAL_THREADS = CFG.eval.latency.threads or workflow.cores

@@ -12,6 +12,6 @@ rule data:
         figures=expand(out("data", "figures", "{name}.png"), name=["split", "samples"]),
     log:
         out("notebooks", "01_dataset.ipynb"),
-    threads: 1
+    threads: workflow.cores  # the synthetic set renders on every core (nothing else can run before it)
     shell:
         notebook("01_dataset")

@@ -4,6 +4,25 @@
 rule train:
     input:
         data=rules.data.output.yaml,
+        key=STAGE["train_base"],
+        notebook=NOTEBOOKS / "02_train.ipynb",
+    output:
+        weights=out("train", "base", WEIGHTS),
+        results=out("train", "base", RESULTS),
+        metrics=out("train", "base", METRICS),
+    log:
+        out("notebooks", "02_train_base.ipynb"),
+    threads: BASE_THREADS
+    priority: 2  # first: the chain base -> sparse -> prune -> fine-tune is the long path
+    resources:
+        gpu=TRAIN_GPUS,
+    shell:
+        notebook("02_train", "base", gpus=TRAIN_GPUS)
+
+
+rule train_variant:
+    input:
+        data=rules.data.output.yaml,
         key=lambda w: STAGE[f"train_{w.item}"],
         notebook=NOTEBOOKS / "02_train.ipynb",
     output:
@@ -13,9 +32,9 @@ rule train:
     log:
         out("notebooks", "02_train_{item}.ipynb"),
     wildcard_constraints:
-        item="|".join(["base", *VARIANTS]),
+        item="|".join(VARIANTS) or "^$",
     threads: TRAIN_THREADS
-    priority: 1  # before the evaluations: the chain base -> sparse -> prune -> fine-tune is the long path
+    priority: 1  # before the evaluations, after the base model: they train beside sparse training
     resources:
         gpu=TRAIN_GPUS,
     shell:
