@@ -33,4 +33,9 @@ def test_bench_cli_writes_table(out_root: Path, capsys: pytest.CaptureFixture[st
     assert (table["gflops"].iloc[1:] < base["gflops"]).all()  # random gammas: every threshold prunes something
     assert table["gflops"].is_monotonic_decreasing  # higher thresholds, smaller models
     assert (table["torch_cpu_ms"] > 0).all() and (table["torch_cpu_ms"] <= table["torch_cpu_p90_ms"]).all()
+    # ONNX Runtime interleaved: each ratio comes with its interval, and its ratio to the FLOPs ratio is printed
+    ratio, pruned = table["onnx_ratio"], table.iloc[1:]
+    assert (table["onnx_ratio_lo"] <= ratio).all() and (ratio <= table["onnx_ratio_hi"]).all()
+    assert pruned["onnx_ratio_per_flops_ratio"].equals(pruned["onnx_ratio"] / pruned["flops_ratio"])
+    assert "onnx_ratio_per_flops_ratio" in printed
     assert (out_root / "runs" / "bench" / "smoke.json").is_file()

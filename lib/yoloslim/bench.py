@@ -4,8 +4,10 @@ Fewer FLOPs did not always mean faster in earlier tools, so the bench puts the l
 base) beside the FLOPs ratio. It uses the study's weights when the base and every pruned model exist;
 otherwise it builds the base model from the config's model YAML, draws its BatchNorm gammas at random
 (uniform in [0, GAMMA_HIGH), seeded) and prunes it with the config's policy. Latency depends on the
-architecture only, so random weights time the same. It also times pruning a yolov5s built from
-yolov5s.yaml. Results go to `runs/bench/<config>.csv` and `.json`.
+architecture only, so random weights time the same. ONNX Runtime times the models interleaved in one
+process (`yoloslim.latency_ab`: each round runs every model once, in a random order), so the ratios to the
+base model come from the same rounds and carry a 95 % interval; PyTorch times them one after another. It
+also times pruning a yolov5s built from yolov5s.yaml. Results go to `runs/bench/<config>.csv` and `.json`.
 
     from yoloslim.bench import run_bench
     result = run_bench(cfg)          # {'table': DataFrame, 'csv': Path, 'json': Path, 'prune_yolov5s_s': 1.9}
@@ -25,7 +27,8 @@ import torch
 import yoloslim.ultra  # noqa: F401  (offline Ultralytics: imported before ultralytics)
 from yoloslim.config import Config, output_root
 from yoloslim.gammas import penalized_bns
-from yoloslim.latency import cpu_model, measure_onnx, measure_torch, resolve_threads
+from yoloslim.latency import cpu_model, measure_torch, resolve_threads
+from yoloslim.latency_ab import interleaved_latency
 from yoloslim.modelbuild import build_model
 from yoloslim.modelstats import export_onnx, load_model, model_stats
 from yoloslim.paths import WEIGHTS, StudyPaths
@@ -33,21 +36,28 @@ from yoloslim.prune import prune_model, save_checkpoint
 
 GAMMA_HIGH = 0.2  # random gammas are uniform in [0, GAMMA_HIGH): thresholds 0.01 / 0.1 / 0.15 prune ~5 / 50 / 75 %
 COLUMNS = ["model", "source", "imgsz", "params_m", "gflops", "flops_ratio", "torch_cpu_ms", "torch_cpu_p90_ms",
-           "torch_ratio", "onnx_cpu_ms", "onnx_cpu_p90_ms", "onnx_ratio"]  # fmt: skip
+           "torch_ratio", "onnx_cpu_ms", "onnx_cpu_p90_ms", "onnx_ratio", "onnx_ratio_lo", "onnx_ratio_hi",
+           "onnx_ratio_per_flops_ratio"]  # fmt: skip
 
 
 def run_bench(cfg: Config) -> dict[str, Any]:
     """Measure base and pruned models on the CPU, time pruning a yolov5s, write `runs/bench/<config>.csv|json`."""
     out = output_root() / "runs" / "bench"
     out.mkdir(parents=True, exist_ok=True)
+    imgsz = cfg.train.imgsz
     with tempfile.TemporaryDirectory() as tmp:
         models, source = bench_weights(cfg, Path(tmp))
-        rows = [_measure(name, weights, cfg, Path(tmp) / name) | {"source": source} for name, weights in models.items()]
+        rows = [_measure(name, weights, cfg) | {"source": source} for name, weights in models.items()]
+        onnx = {name: export_onnx(weights, Path(tmp) / name, imgsz) for name, weights in models.items()}
+        timed = interleaved_latency(onnx, dict.fromkeys(onnx, imgsz), cfg.eval.latency)
     table = pd.DataFrame(rows)
     base = table.iloc[0]
     table["flops_ratio"] = table["gflops"] / base["gflops"]
     table["torch_ratio"] = table["torch_cpu_ms"] / base["torch_cpu_ms"]
-    table["onnx_ratio"] = table["onnx_cpu_ms"] / base["onnx_cpu_ms"]
+    for column, key in [("onnx_cpu_ms", "median_ms"), ("onnx_cpu_p90_ms", "p90_ms"), ("onnx_ratio", "ratio"),
+                        ("onnx_ratio_lo", "ratio_lo"), ("onnx_ratio_hi", "ratio_hi")]:  # fmt: skip
+        table[column] = [timed[name][key] for name in table["model"]]
+    table["onnx_ratio_per_flops_ratio"] = table["onnx_ratio"] / table["flops_ratio"]
     table = table[COLUMNS]
     prune_seconds = time_prune(cfg)
     csv, info = out / f"{cfg.name}.csv", out / f"{cfg.name}.json"
@@ -103,16 +113,19 @@ def time_prune(cfg: Config, model_yaml: str = "yolov5s.yaml") -> float:
 
 def format_bench(result: dict[str, Any]) -> str:
     """The bench table and the pruning time as plain text."""
-    table = result["table"].round(3).to_string(index=False)
-    return f"{table}\n\npruning a yolov5s (yolov5s.yaml, random gammas): {result['prune_yolov5s_s']:.2f} s"
+    table = result["table"].drop(columns=["source"]).round(3).to_string(index=False)
+    note = (
+        "onnx_ratio: latency / the base model's, median of interleaved rounds [95 % interval: onnx_ratio_lo, _hi]; "
+        "onnx_ratio_per_flops_ratio over 1: fewer FLOPs did not buy proportionally less time"
+    )
+    return f"{table}\n{note}\n\npruning a yolov5s (yolov5s.yaml, random gammas): {result['prune_yolov5s_s']:.2f} s"
 
 
-def _measure(name: str, weights: Path, cfg: Config, work: Path) -> dict[str, Any]:
-    """Params, GFLOPs and CPU latency (PyTorch and ONNX Runtime) of one model at the study's image size."""
+def _measure(name: str, weights: Path, cfg: Config) -> dict[str, Any]:
+    """Params, GFLOPs and PyTorch CPU latency of one model at the study's image size."""
     imgsz = cfg.train.imgsz
     model = load_model(weights).model
     torch_cpu = measure_torch(model, imgsz, cfg.eval.latency)
-    onnx_cpu = measure_onnx(export_onnx(weights, work, imgsz), imgsz, cfg.eval.latency)
     stats = model_stats(model, imgsz)
     return {
         "model": name,
@@ -121,6 +134,4 @@ def _measure(name: str, weights: Path, cfg: Config, work: Path) -> dict[str, Any
         "gflops": stats["gflops"],
         "torch_cpu_ms": torch_cpu["median_ms"],
         "torch_cpu_p90_ms": torch_cpu["p90_ms"],
-        "onnx_cpu_ms": onnx_cpu["median_ms"],
-        "onnx_cpu_p90_ms": onnx_cpu["p90_ms"],
     }

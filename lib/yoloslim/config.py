@@ -134,6 +134,11 @@ class PruneConfig:
     fractions: dict[str, float] = field(
         default_factory=lambda: {"large": 0.3, "middle": 0.5, "small": 0.7}
     )  # model name -> global fraction of channels pruned (policy: fraction)
+    targets: dict[str, dict[str, str | float]] = field(default_factory=dict)  # model name -> {latency: budget}:
+    # "20ms" (or 20) or "0.5x" of the base model's latency on `engine`; the prune stage searches the sparse model's
+    # |gamma| thresholds for the largest structure that meets it (yoloslim.prune_search), beside the thresholds
+    engine: str = "onnx_cpu"  # latency engine of the search: onnx_cpu (ONNX Runtime, CPU, interleaved with the base
+    # model), or "package.module:function", a function (onnx_path, imgsz) -> milliseconds, e.g. a timing on an NPU
     round_to: int = 8  # kept channels of every pruned group are a multiple of this (the NPU rule)
     round_dir: Literal["up", "nearest", "down"] = "up"  # alignment direction; up keeps more channels
     importance: Literal["max", "mean", "sum"] = "max"  # how a tied group combines its members' |gamma|
@@ -223,8 +228,16 @@ class Config:
         return output_root() / "reports" / self.name
 
     def prune_targets(self) -> dict[str, float]:
-        """Pruned-model name -> threshold or fraction, by the configured policy."""
+        """Pruned-model name -> threshold or fraction, by the configured policy (not the latency targets)."""
         return dict(self.prune.thresholds if self.prune.policy == "threshold" else self.prune.fractions)
+
+    def latency_targets(self) -> dict[str, str]:
+        """Pruned-model name -> latency budget as written ("20ms", "0.5x"), from `prune.targets`."""
+        return {name: str(spec["latency"]) for name, spec in self.prune.targets.items()}
+
+    def target_value(self, target: str) -> float | str:
+        """A prune target's threshold or fraction, or its latency budget as written."""
+        return {**self.prune_targets(), **self.latency_targets()}[target]
 
     def section(self, name: str) -> dict[str, Any]:
         """One top-level section as plain data (what a stage's cache key is built from)."""
@@ -400,18 +413,30 @@ def _check_values(cfg: Config, path: Path) -> None:
             fail(key, "a positive nominal batch size (or null: train.nbs)", nbs)
     if not cfg.prune_targets():
         fail(f"prune.{cfg.prune.policy}s", "at least one named pruned model", cfg.prune_targets())
+    for name, spec in cfg.prune.targets.items():
+        if set(spec) != {"latency"}:
+            fail(f"prune.targets.{name}", "a mapping with one key, latency (e.g. {latency: 0.5x})", spec)
+        try:
+            latency_budget(spec["latency"])
+        except ValueError:
+            fail(f"prune.targets.{name}.latency", 'a positive budget ("20ms", 20 or "0.5x")', spec["latency"])
+        if name in cfg.prune_targets():
+            fail(f"prune.targets.{name}", f"a name other than the prune.{cfg.prune.policy}s names", name)
+    if cfg.prune.engine != "onnx_cpu" and ":" not in cfg.prune.engine:
+        fail("prune.engine", 'onnx_cpu, or "package.module:function" (onnx_path, imgsz) -> milliseconds',
+             cfg.prune.engine)  # fmt: skip
     for name in cfg.prune.random:
         if name not in cfg.prune_targets():
-            fail("prune.random", f"names of prune targets ({', '.join(cfg.prune_targets())})", name)
+            fail("prune.random", f"names of threshold or fraction targets ({', '.join(cfg.prune_targets())})", name)
     for name, value in cfg.prune.fractions.items():
         if not 0 <= value < 1:
             fail(f"prune.fractions.{name}", "a fraction in [0, 1)", value)
     names = [v.name for v in cfg.variants]
     if len(set(names)) != len(names) or any("/" in n or not n for n in names):
         fail("variants", "distinct folder names without '/'", names)
-    if any("-" in name for name in cfg.prune_targets()):
-        fail(f"prune.{cfg.prune.policy}s", "target names without '-'", list(cfg.prune_targets()))
-    taken = {"base", "sparse", *cfg.prune_targets()}
+    if any("-" in name for name in [*cfg.prune_targets(), *cfg.latency_targets()]):
+        fail(f"prune.{cfg.prune.policy}s", "target names without '-'", [*cfg.prune_targets(), *cfg.latency_targets()])
+    taken = {"base", "sparse", *cfg.prune_targets(), *cfg.latency_targets()}
     if taken & set(names):
         fail("variants", f"names other than the other models' ({', '.join(sorted(taken))})", names)
     trained = [v.name for v in cfg.trained_variants]

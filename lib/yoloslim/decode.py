@@ -5,7 +5,9 @@ when one detection's crop decodes to its payload and the detection's box overlap
 each code and each detection is matched at most once. Without payloads only the fraction of detections
 that decode is known.
 
-The ceiling: many synthetic codes are too small or blurred to decode even from their exact box. `gt_decodable`
+Detections are cropped from the original image (Ultralytics maps boxes back from the detector's input size),
+so a data set captured or rendered at a higher resolution than the detector sees decodes at full resolution.
+The ceiling: a code too small or blurred does not decode even from its exact box. `gt_decodable`
 counts the ground-truth codes that decode when cropped at their own ground-truth box (same margin, same
 decoder); `decode_rate_vs_decodable` = decoded / gt_decodable. It does not depend on the model, so
 `cached_decodable` computes it once per split and decode settings and keeps it in a JSON file.
@@ -250,8 +252,8 @@ def count_decodable(images: list[Path], *, margin: float, names: list[str]) -> d
 def cached_decodable(cache: Path, images: list[Path], *, split: str, margin: float, names: list[str]) -> dict[str, int]:
     """`count_decodable` of a split, kept in the JSON file `cache` (one entry per decode settings).
 
-    An entry is reused when the split, margin, class names, crop enlargement, zxing-cpp version and the images
-    (paths, sizes, modification times) are all the same; otherwise it is counted and added.
+    An entry is reused when the split, margin, class names, crop enlargement and rotations, zxing-cpp version and
+    the images (paths, sizes, modification times) are all the same; otherwise it is counted and added.
     """
     cache = Path(cache)
     settings = {
@@ -259,6 +261,8 @@ def cached_decodable(cache: Path, images: list[Path], *, split: str, margin: flo
         "margin": margin,
         "names": list(names),
         "min_crop": MIN_CROP,
+        "rotations": list(ROTATIONS),
+        "rotated_crop": ROTATED_CROP,
         "zxing-cpp": importlib.metadata.version("zxing-cpp"),
         "images": len(images),
         "fingerprint": _fingerprint(images),

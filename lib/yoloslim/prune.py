@@ -29,12 +29,12 @@ from ultralytics.utils import LOGGER
 import yoloslim.ultra  # noqa: F401  (Ultralytics offline, before it is first used)
 from yoloslim.atomic import atomic_path, write_json
 from yoloslim.c2f import split_c2f
-from yoloslim.config import Config
-from yoloslim.gammas import sparsity_warning
-from yoloslim.modelstats import count_gflops, existing_weights
+from yoloslim.config import Config, latency_budget
+from yoloslim.gammas import gamma_values, sparsity_warning
+from yoloslim.modelstats import count_gflops, existing_weights, export_onnx
 from yoloslim.onnx_check import check_onnx
 from yoloslim.paths import METRICS, WEIGHTS, StudyPaths
-from yoloslim.prune_figures import plot_gamma_hist, plot_sparsity
+from yoloslim.prune_figures import plot_gamma_hist, plot_search, plot_sparsity
 from yoloslim.prune_fold import apply_deltas, fold_deltas
 from yoloslim.prune_groups import (
     GroupPlan,
@@ -48,6 +48,7 @@ from yoloslim.prune_groups import (
     prune_planned,
     uncovered_layers,
 )
+from yoloslim.prune_search import Search, Timing, candidate_thresholds, resolve_engine, search_threshold
 from yoloslim.prune_tables import layer_table, params_by_part, ratio_table
 from yoloslim.study import prune_jobs
 
@@ -226,8 +227,7 @@ def run_prune(cfg: Config, target: str) -> Path:
     prune_id, (target, selection) = target, jobs[target]
     paths = StudyPaths.of(cfg)
     model, ckpt = load_detection_model(paths.sparse / WEIGHTS)
-    value = cfg.prune_targets()[target]
-    policy = {"threshold": value} if cfg.prune.policy == "threshold" else {"fraction": value}
+    value = cfg.target_value(target)
     options = dict(
         round_to=cfg.prune.round_to,
         round_dir=cfg.prune.round_dir,
@@ -236,6 +236,12 @@ def run_prune(cfg: Config, target: str) -> Path:
         seed=cfg.train.seed,
     )
     imgsz = cfg.train.imgsz
+    search = None
+    if target in cfg.latency_targets():
+        search = search_budget(cfg, model, value, options, paths.prune(prune_id))
+        policy = {"threshold": search.chosen.threshold}
+    else:
+        policy = {"threshold": value} if cfg.prune.policy == "threshold" else {"fraction": value}
     results = {fold: prune_model(model, **policy, **options, fold_beta=fold, imgsz=imgsz) for fold in (True, False)}
     result = results[cfg.prune.fold_beta]
     out = write_outputs(result, paths.prune(prune_id), ckpt.get("train_args"))
@@ -253,7 +259,7 @@ def run_prune(cfg: Config, target: str) -> Path:
     metrics = {
         "target": target,
         "selection": selection,
-        "policy": cfg.prune.policy,
+        "policy": "latency" if search else cfg.prune.policy,
         "value": value,
         "threshold": result.threshold,
         "round_to": cfg.prune.round_to,
@@ -270,11 +276,59 @@ def run_prune(cfg: Config, target: str) -> Path:
         "rewritten_c2f": result.rewritten,
         "onnx_check": onnx.summary(),
         "sparsity_warning": result.warning,
+        "search": search_summary(search, cfg.prune.engine) if search else None,
     }
     if result.warning:
         LOGGER.warning(f"{prune_id}: {result.warning}")
+    if search and not search.met:
+        LOGGER.warning(f"{prune_id}: {metrics['search']['message']}")
     write_json(out / METRICS, metrics)
     return out
+
+
+def search_budget(cfg: Config, model: torch.nn.Module, budget: str, options: dict, out: Path) -> Search:
+    """Search the sparse model's thresholds for the largest structure within the latency `budget` on
+    `prune.engine` (`yoloslim.prune_search`); writes search.csv and figures/search.png into `out`."""
+    value, relative = latency_budget(budget)
+    imgsz = cfg.train.imgsz
+    engine = resolve_engine(cfg.prune.engine, cfg.eval.latency)
+    with tempfile.TemporaryDirectory() as tmp:
+        base = export_onnx(StudyPaths.of(cfg).train("base") / WEIGHTS, Path(tmp) / "base", imgsz)
+
+        def measure(threshold: float) -> tuple[tuple[int, ...], float, Timing]:
+            pruned = prune_model(model, threshold=threshold, **options, fold_beta=False, imgsz=imgsz)
+            weights = save_checkpoint(pruned.model, Path(tmp) / "candidate.pt")
+            timing = engine({"base": base, "candidate": export_onnx(weights, Path(tmp) / "candidate", imgsz)}, imgsz)
+            return tuple(pruned.layers["kept"]), pruned.gflops_after, timing["candidate"]
+
+        budgets = {"budget_ratio": value} if relative else {"budget_ms": value}
+        search = search_threshold(candidate_thresholds(gamma_values(model).numpy()), measure, **budgets)
+    with atomic_path(out / "search.csv") as tmp_csv:
+        search.table().to_csv(tmp_csv, index=False)
+    plot_search(search.table(), out / "figures" / "search.png", budget=budget, relative=relative, value=value)
+    return search
+
+
+def search_summary(search: Search, engine: str) -> dict:
+    """metrics.json's `search`: the budget met or not, the chosen structure, and a message when not met."""
+    chosen = search.chosen
+    summary = {
+        "engine": engine,
+        "met": search.met,
+        "candidates": len(search.candidates),
+        "threshold": chosen.threshold,
+        "latency_ms": chosen.timing.median_ms,
+        "ratio": chosen.timing.ratio,
+        "gflops": chosen.gflops,
+        "message": None,
+    }
+    if not search.met:
+        summary["message"] = (
+            f"no structure meets the latency budget on {engine}: the fastest found (threshold {chosen.threshold:.4g}, "
+            f"{chosen.gflops:.3g} GFLOPs) takes {chosen.timing.median_ms:.3g} ms, {chosen.timing.ratio:.2f}x the "
+            "base model; it is kept"
+        )
+    return summary
 
 
 def _group_gammas(model: torch.nn.Module, plans: list[GroupPlan]) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Figures of one pruned model: the per-layer sparsity bars and the |gamma| histogram with the threshold."""
+"""Figures of one pruned model: the per-layer sparsity bars, the |gamma| histogram with the threshold, and the
+latency-budget search (latency and GFLOPs against the threshold)."""
 
 from __future__ import annotations
 
@@ -64,5 +65,32 @@ def plot_gamma_hist(gammas: np.ndarray, threshold: float, path: Path) -> Path:
     ax.set_ylabel("channels")
     ax.set_title(f"|gamma| of prunable layers: {under:.1%} under the threshold")
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    return save_figure(fig, path, dpi=120)
+
+
+def plot_search(search: pd.DataFrame, path: Path, *, budget: str, relative: bool, value: float) -> Path:
+    """A latency-budget search (search.csv): latency (or its ratio to the base model) and GFLOPs against the
+    threshold, the budget as a line and the chosen structure marked."""
+    fig = Figure(figsize=(7, 3.8))
+    ax = fig.subplots()
+    column, label = ("ratio", "latency / base model") if relative else ("latency_median_ms", "latency (ms)")
+    low, high = (("ratio_lo", "ratio_hi") if relative else ("latency_lo_ms", "latency_hi_ms"))
+    y = search[column].to_numpy()
+    err = np.vstack([y - search[low].to_numpy(), search[high].to_numpy() - y])
+    ax.errorbar(search["threshold"], y, yerr=err, fmt="o-", color="#4c72b0", ms=4, capsize=2, label=label)
+    ax.axhline(value, color="#c44e52", linestyle="--", label=f"budget {budget}")
+    chosen = search[search["chosen"]]
+    ax.scatter(chosen["threshold"], chosen[column], s=120, facecolors="none", edgecolors="#c44e52", zorder=3,
+               label="chosen")  # fmt: skip
+    ax.set_xscale("symlog", linthresh=1e-3)
+    ax.set_xlabel("|gamma| threshold")
+    ax.set_ylabel(label)
+    flops = ax.twinx()
+    flops.plot(search["threshold"], search["gflops"], "s:", color="#55a868", ms=3, label="GFLOPs")
+    flops.set_ylabel("GFLOPs")
+    handles = [h for a in (ax, flops) for h in a.get_legend_handles_labels()[0]]
+    ax.legend(handles, [h.get_label() for h in handles], fontsize=8, loc="upper right")
+    ax.set_title(f"Search for the largest structure within {budget}")
     fig.tight_layout()
     return save_figure(fig, path, dpi=120)

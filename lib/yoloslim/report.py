@@ -546,7 +546,7 @@ def prune_facts(data: ReportData, target: str) -> dict[str, Any]:
     sparse50 = float(data.sparse.get("val", {}).get("mAP50", float("nan")))
     fold50 = float(metrics["val_fold"]["mAP50"])
     delta = pd.to_numeric(layers["align_delta"], errors="coerce").fillna(0)
-    value = f"{metrics['value']:g}"
+    value = metrics["value"] if isinstance(metrics["value"], str) else f"{metrics['value']:g}"
     if metrics["policy"] != "threshold" and metrics.get("threshold") is not None:
         value += f" (|gamma| < {float(metrics['threshold']):.3g})"
     return {
@@ -568,6 +568,25 @@ def prune_facts(data: ReportData, target: str) -> dict[str, Any]:
         "kept_share": f"{fold50 / sparse50:.0%}" if sparse50 > 0 else "—",
         "nofold": f"{float(metrics['val_nofold']['mAP50-95']):.3f}",
         "unpruned": "; ".join(_group_text(g) for g in metrics.get("unpruned_groups") or []),
+    }
+
+
+def search_facts(data: ReportData, target: str) -> dict[str, Any] | None:
+    """The latency-budget search of a target, for its paragraph (metrics.json's `search`); None for a threshold or
+    fraction target."""
+    search = data.prune[target].get("search")
+    if not search:
+        return None
+    return {
+        "budget": data.prune[target]["value"],
+        "engine": search["engine"],
+        "candidates": search["candidates"],
+        "threshold": f"{search['threshold']:.4g}",
+        "latency": f"{search['latency_ms']:.3g}",
+        "ratio": f"{search['ratio']:.2f}",
+        "gflops": f"{search['gflops']:.3g}",
+        "outcome": "met" if search["met"] else "missed",
+        "message": search.get("message") or "",
     }
 
 

@@ -48,6 +48,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "raise the largest threshold above {value:g}, or use `prune.policy: fraction` with a larger fraction.",
         "next_engine": "Latency and FLOPs disagree here (the fewest FLOPs: **{flops}**; the fastest: **{fast}**): "
         "measure on the target engine before choosing.",
+        "next_search": "The search for **{label}** found no structure within {budget}: the fastest (|gamma| < "
+        "{threshold:.4g}, {gflops:.3g} GFLOPs) takes {latency:.3g} ms, {ratio:.2f}× the base model. Below that, "
+        "the time no longer follows the channels: a smaller `train.imgsz` or a narrower base model is next.",
         "unmeasured": "Not measured on this machine: {engines}.",
         "random": "Selection by |gamma| against the random-selection control (the same channel count in every "
         "layer, channels chosen at random, fine-tuned the same way): **{gamma_label}** {split} mmAP {gamma:.3f}, "
@@ -81,6 +84,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "{value:g} 以上，或使用 `prune.policy: fraction` 并增大比例。",
         "next_engine": "此处时延与计算量不一致（计算量最少：**{flops}**；最快：**{fast}**）："
         "请在目标引擎上实测后再选择。",
+        "next_search": "**{label}** 的搜索未找到 {budget} 以内的结构：最快的结构（|gamma| < {threshold:.4g}，"
+        "{gflops:.3g} GFLOPs）耗时 {latency:.3g} ms，为基础模型的 {ratio:.2f} 倍。再往下时延不再随通道减少："
+        "下一步可减小 `train.imgsz` 或使用更窄的基础模型。",
         "unmeasured": "本机未测量：{engines}。",
         "random": "按 |gamma| 选择通道与随机选择对照（每层保留相同通道数，随机选择通道，以相同方式微调）："
         "**{gamma_label}** {split} mmAP {gamma:.3f}，**{random_label}** {random:.3f}（{diff:+.3f}）：{verdict}。",
@@ -254,6 +260,16 @@ def _next_steps(data: ReportData, measured: pd.DataFrame, budget: float, say: di
             break
     fastest = measured["latency_ms"].min()
     steps.append(say["next_prune"].format(factor=fastest / budget, value=max(data.cfg.prune_targets().values())))
+    labels = target_labels(data)
+    for target, metrics in data.prune.items():
+        search = metrics.get("search")
+        if search and not search["met"]:
+            steps.append(
+                say["next_search"].format(
+                    label=labels[target], budget=metrics["value"], threshold=search["threshold"],
+                    gflops=search["gflops"], latency=search["latency_ms"], ratio=search["ratio"],
+                )  # fmt: skip
+            )
     flops = measured.loc[measured["gflops"].idxmin()]
     fast = measured.loc[measured["latency_ms"].idxmin()]
     if flops["model"] != fast["model"]:

@@ -54,6 +54,9 @@ TEXT: dict[str, dict[str, str]] = {
         "beta folded ({kept_share} of the sparse model's {sparse50}), {nofold50} without; mmAP {fold} and "
         "{nofold}.",
         "unpruned": "Groups left unpruned: {groups}.",
+        "search_text": "Pruned to a latency budget of {budget} on `{engine}`: {candidates} structures timed (each with "
+        "the base model), and the largest within the budget kept: threshold {threshold}, {gflops} GFLOPs, "
+        "{latency} ms, {ratio}× the base model (budget {outcome}). {message}",
         "s2_2_2": "2.2.2 Pruning ratio",
         "ratio_note": "Pruned fraction of channels and parameters per part. Uniform-width baselines are "
         "compared with the base model's channels and parameters.",
@@ -141,6 +144,9 @@ TEXT: dict[str, dict[str, str]] = {
         "去除 {removed} 个通道。剪枝后直接验证 mAP50（置信度 0.001）：折叠 beta {fold50}"
         "（为稀疏模型 {sparse50} 的 {kept_share}），不折叠 {nofold50}；mmAP 分别为 {fold} 与 {nofold}。",
         "unpruned": "未剪枝的组：{groups}。",
+        "search_text": "按 `{engine}` 上 {budget} 的时延预算剪枝：共测量 {candidates} 个结构（均与基础模型一起计时），"
+        "保留预算内最大的结构：阈值 {threshold}，{gflops} GFLOPs，{latency} ms，为基础模型的 {ratio} 倍"
+        "（预算 {outcome}）。{message}",
         "s2_2_2": "2.2.2 剪枝比例",
         "ratio_note": "各部分被剪掉的通道与参数比例。均匀缩放的基线与基础模型的通道数、参数量比较。",
         "s2_3": "2.3 微调：验证集",

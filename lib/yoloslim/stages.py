@@ -14,7 +14,8 @@ the tables and the report. Upstream results reach a stage as input files
     train_<variant>     model, train, that variant, prune.round_to (the width is aligned to it)
     sparse              model, train, sparse
     prune_<id>          train, prune (policy, alignment, importance, fold_beta), that target's value and the
-                        channel selection (gamma, or random for a `<target>-random` control)
+                        channel selection (gamma, or random for a `<target>-random` control); a latency
+                        target adds its engine and eval.latency (the search times candidates)
     finetune_<id>       train, finetune (epochs, lr0) and that model's init
     eval_<id>           data.names, train, eval (but the latency budget) and that model's entry (id, label,
                         kind, imgsz)
@@ -29,6 +30,7 @@ rerun sparse training), so that log column keeps the value of the threshold it w
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -56,13 +58,16 @@ def stage_sections(cfg: Config) -> dict[str, dict[str, Any]]:
             continue  # evaluated only: its eval key holds its image size and weights
         sections[f"train_{variant.name}"] = {**base, "variant": raw, "prune": {"round_to": cfg.prune.round_to}}
     sections["sparse"] = {**base, "sparse": cfg.section("sparse")}
-    prune = {k: v for k, v in cfg.section("prune").items() if k not in ("thresholds", "fractions", "random")}
+    per_target = ("thresholds", "fractions", "random", "targets", "engine")
+    prune = {k: v for k, v in cfg.section("prune").items() if k not in per_target}
     for prune_id, (target, selection) in prune_jobs(cfg).items():
-        value = cfg.prune_targets()[target]
+        value = cfg.target_value(target)
         sections[f"prune_{prune_id}"] = {
             "train": train,
             "prune": {**prune, "target": target, "value": value, "selection": selection},
         }
+        if target in cfg.latency_targets():  # searched: timed on the engine, with the eval stage's timing settings
+            sections[f"prune_{prune_id}"]["search"] = {"engine": cfg.prune.engine, "latency": asdict(cfg.eval.latency)}
     finetune = {k: v for k, v in cfg.section("finetune").items() if k != "init"}
     for model_id, (_, init) in finetune_jobs(cfg).items():
         sections[f"finetune_{model_id}"] = {"train": train, "finetune": {**finetune, "init": init}}

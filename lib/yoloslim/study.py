@@ -4,6 +4,7 @@
     sparse          after L1 sparse training             runs/<c>/sparse/weights.pt
     <variant>       uniform-width baselines (1/2, ...)   runs/<c>/train/<variant>/weights.pt
     <target>        pruned + fine-tuned (inherit)        runs/<c>/finetune/<target>/weights.pt
+                    (a threshold or fraction, or a latency budget of prune.targets, searched)
     <target>-scratch  pruned + re-initialized            runs/<c>/finetune/<target>-scratch/weights.pt
     <target>-random   the random-selection control       runs/<c>/finetune/<target>-random/weights.pt
                       (prune.random: the same kept counts per layer, channels chosen at random)
@@ -40,21 +41,32 @@ def study_models(cfg: Config) -> list[StudyModel]:
         StudyModel("base", base_label, "base", paths.train("base") / WEIGHTS, cfg.train.imgsz),
         StudyModel("sparse", "sl", "sparse", paths.sparse / WEIGHTS, cfg.train.imgsz),
     ]
-    prefix = "nas" if cfg.prune.policy == "threshold" else "frac"
-    targets = cfg.prune_targets()
     for model_id, (prune_id, init) in finetune_jobs(cfg).items():
         target, selection = prune_jobs(cfg)[prune_id]
         folder = paths.finetune(prune_id, init)
         suffix = "" if init == "inherit" else f" {init}"
         if selection == "random":
-            label, kind = f"random_{targets[target]:g}({target})", "random"
+            label, kind = f"random_{_value_label(cfg, target)}({target})", "random"
         else:
-            label, kind = f"{prefix}_{targets[target]:g}({target}){suffix}", "pruned"
+            label, kind = f"{_prefix(cfg, target)}_{_value_label(cfg, target)}({target}){suffix}", "pruned"
         models.append(StudyModel(model_id, label, kind, folder / WEIGHTS, cfg.train.imgsz))
     for v in cfg.variants:
         weights = paths.train(v.weights_of) / WEIGHTS  # an eval-only variant (same_as) evaluates another's weights
         models.append(StudyModel(v.name, v.label, "variant", weights, v.imgsz or cfg.train.imgsz))
     return models
+
+
+def _prefix(cfg: Config, target: str) -> str:
+    """The label prefix of a pruned model: nas (threshold), frac (fraction) or lat (latency budget)."""
+    if target in cfg.latency_targets():
+        return "lat"
+    return "nas" if cfg.prune.policy == "threshold" else "frac"
+
+
+def _value_label(cfg: Config, target: str) -> str:
+    """A target's value as its label shows it: 0.01, 0.5, 0.5x, 20ms."""
+    value = cfg.target_value(target)
+    return value.replace(" ", "") if isinstance(value, str) else f"{value:g}"
 
 
 def prune_jobs(cfg: Config) -> dict[str, tuple[str, str]]:
@@ -63,7 +75,7 @@ def prune_jobs(cfg: Config) -> dict[str, tuple[str, str]]:
     Selection `gamma` keeps the channels of largest |gamma|; `random` (the `<target>-random` control of
     `prune.random`) keeps as many per layer, chosen at random.
     """
-    jobs = {target: (target, "gamma") for target in cfg.prune_targets()}
+    jobs = {target: (target, "gamma") for target in [*cfg.prune_targets(), *cfg.latency_targets()]}
     return jobs | {f"{target}{RANDOM_SUFFIX}": (target, "random") for target in cfg.prune.random}
 
 

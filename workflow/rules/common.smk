@@ -24,6 +24,7 @@ BIN = Path(sys.executable).parent
 
 VARIANTS = [v.name for v in CFG.trained_variants]  # an eval-only variant (same_as) has no training job
 TARGETS = list(prune_jobs(CFG))  # pruned-structure ids: each target, and its `-random` control
+LATENCY = list(CFG.latency_targets())  # targets pruned to a latency budget (searched)
 FINETUNED = finetune_jobs(CFG)  # model id -> (pruned-structure id, init)
 MODELS = {m.id: m for m in study_models(CFG)}
 REPORT_HTML = str(P.report / "report.html")
@@ -65,7 +66,8 @@ def notebook(stem, item=None, gpus=0):
 TRAIN_THREADS = min(max(1, workflow.cores // 2), 8)
 # The base model heads the long chain (base -> sparse -> prune -> fine-tune -> eval), and nothing else can run
 # before it but the baselines: it takes twice a training's share and goes first, and the baselines train beside
-# sparse training. A demo base-model epoch took 18.8 s alone on 2 threads and 31.8 s on 1 thread beside another.
+# sparse training. In the demo (2 cores) the base model took 434 s alone on 2 threads, 913 s on 1 thread beside
+# the baselines.
 BASE_THREADS = min(workflow.cores, 2 * TRAIN_THREADS)
 # CPU threads of an evaluation job: eval.latency.threads when set, else every core, so latency is measured with
 # nothing else running.

@@ -1,0 +1,109 @@
+"""Pruning to a latency budget: the bisection over thresholds, and the prune stage with an engine of one's own."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import onnx
+import pandas as pd
+import pytest
+import torch
+from conftest import write_params
+from test_prune_stage import write_sparse_checkpoint
+from yoloslim.config import ConfigError, load_config
+from yoloslim.paths import WEIGHTS, StudyPaths
+from yoloslim.prune import run_prune, save_checkpoint
+from yoloslim.prune_search import Timing, candidate_thresholds, search_threshold
+from yoloslim.study import study_models
+
+MS_PER_CHANNEL = 0.01  # the fake engine: latency is a known function of the convolutions' output channels
+
+
+def fake_latency(onnx_path: Path, imgsz: int) -> float:
+    """An engine of one's own (`prune.engine: test_prune_search:fake_latency`): 0.01 ms per conv output channel."""
+    graph = onnx.load(str(onnx_path)).graph
+    shapes = {init.name: init.dims for init in graph.initializer}
+    return MS_PER_CHANNEL * sum(shapes[node.input[1]][0] for node in graph.node if node.op_type == "Conv")
+
+
+def linear_measure(total: int, base_ms: float = 100.0):
+    """A fake `measure`: threshold t (an integer) prunes t of `total` channels; latency is proportional to what is
+    kept. Records the thresholds it was asked for."""
+    asked = []
+
+    def measure(threshold: float) -> tuple[tuple[int, ...], float, Timing]:
+        asked.append(threshold)
+        kept = total - int(threshold)
+        ms = base_ms * kept / total
+        return (kept,), float(kept), Timing(ms, ms, ms, ms / base_ms, ms / base_ms, ms / base_ms)
+
+    return measure, asked
+
+
+def test_bisection_keeps_the_largest_structure_within_the_budget() -> None:
+    measure, asked = linear_measure(1000)
+    search = search_threshold(range(1000), measure, budget_ratio=0.637)
+    assert len(asked) <= 13  # log2(1000) + the two ends, not 1000
+    assert search.met and search.chosen.threshold == 363  # kept 637 of 1000: exactly 0.637
+    assert search.chosen.timing.ratio <= 0.637 < measure(362)[2].ratio
+    table = search.table()
+    assert table["chosen"].sum() == 1 and table["threshold"].is_monotonic_increasing
+    assert set(table.columns) >= {"threshold", "kept_channels", "gflops", "latency_median_ms", "ratio", "within_budget"}
+
+
+def test_absolute_budget_and_budget_met_without_pruning() -> None:
+    measure, _ = linear_measure(100, base_ms=10.0)
+    assert search_threshold(range(100), measure, budget_ms=4.0).chosen.timing.median_ms == 4.0
+    assert search_threshold(range(100), measure, budget_ms=50.0).chosen.threshold == 0  # nothing needs pruning
+
+
+def test_a_budget_out_of_reach_keeps_the_fastest_structure_and_says_so() -> None:
+    measure, _ = linear_measure(100, base_ms=10.0)
+    search = search_threshold(range(90), measure, budget_ms=0.5)  # the fastest candidate keeps 11 channels: 1.1 ms
+    assert not search.met and search.chosen.timing.median_ms == pytest.approx(1.1)
+
+
+def test_candidates_prune_what_is_under_them() -> None:
+    assert candidate_thresholds([0.3, 0.1, 0.1])[0] == 0.0
+    assert all(t > g for t, g in zip(candidate_thresholds([0.1, 0.3])[1:], [0.1, 0.3], strict=True))
+
+
+def test_latency_target_must_be_a_budget(out_root: Path) -> None:
+    for targets, message in [
+        ({"fast": {"latency": "fast"}}, r"prune.targets.fast.latency"),
+        ({"fast": {"speed": "0.5x"}}, r"prune.targets.fast' must be a mapping with one key, latency"),
+        ({"large": {"latency": "0.5x"}}, r"a name other than the prune.thresholds names"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            load_config(write_params(out_root, {"prune": {"targets": targets}}))
+
+
+def test_prune_stage_searches_to_a_budget_with_a_plugged_engine(smoke_cfg, out_root: Path) -> None:
+    """A tiny yolov5n pruned to half the base model's latency on a fake engine (a known function of the channels):
+    the stage keeps a structure within the budget, writes search.csv and the figure, and labels the model."""
+    prune = {"targets": {"fast": {"latency": "0.5x"}}, "engine": f"{__name__}:fake_latency"}
+    params = write_params(out_root, {"name": smoke_cfg.name, "prune": prune})
+    cfg = load_config(params)
+    write_sparse_checkpoint(cfg)
+    base = StudyPaths.of(cfg).train("base") / WEIGHTS
+    save_checkpoint(torch.load(StudyPaths.of(cfg).sparse / WEIGHTS, weights_only=False)["model"], base)  # unpruned
+    out = run_prune(cfg, "fast")
+    search = pd.read_csv(out / "search.csv")
+    chosen = search[search["chosen"]].iloc[0]
+    assert chosen["ratio"] <= 0.5 and chosen["within_budget"]
+    lower = search[(search["threshold"] < chosen["threshold"])]
+    assert (lower["ratio"] > 0.5).all()  # every larger structure timed misses the budget
+    assert (out / "figures" / "search.png").stat().st_size > 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["policy"] == "latency" and metrics["search"]["met"]
+    assert metrics["threshold"] == pytest.approx(chosen["threshold"])
+    assert fake_latency(out / "weights.onnx", cfg.train.imgsz) <= 0.5 * fake_latency_of(base, out_root, cfg.train.imgsz)
+    assert {m.id: m.label for m in study_models(cfg)}["fast"] == "lat_0.5x(fast)"
+
+
+def fake_latency_of(weights: Path, folder: Path, imgsz: int) -> float:
+    """The fake engine's latency of a checkpoint (exported to ONNX first)."""
+    from yoloslim.modelstats import export_onnx
+
+    return fake_latency(export_onnx(weights, folder / "timed", imgsz), imgsz)
