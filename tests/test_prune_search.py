@@ -86,8 +86,12 @@ def test_prune_stage_searches_to_a_budget_with_a_plugged_engine(smoke_cfg, out_r
     params = write_params(out_root, {"name": smoke_cfg.name, "prune": prune})
     cfg = load_config(params)
     write_sparse_checkpoint(cfg)
-    base = StudyPaths.of(cfg).train("base") / WEIGHTS
-    save_checkpoint(torch.load(StudyPaths.of(cfg).sparse / WEIGHTS, weights_only=False)["model"], base)  # unpruned
+    sparse = StudyPaths.of(cfg).sparse / WEIGHTS
+    model = torch.load(sparse, weights_only=False)["model"].float()
+    for bn in (m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)):
+        bn.weight.data = (bn.weight.data / 0.05).floor() * 0.05  # six gamma levels: a short search
+    save_checkpoint(model, sparse, train_args={"imgsz": cfg.train.imgsz})
+    base = save_checkpoint(model, StudyPaths.of(cfg).train("base") / WEIGHTS)  # the unpruned model
     out = run_prune(cfg, "fast")
     search = pd.read_csv(out / "search.csv")
     chosen = search[search["chosen"]].iloc[0]
