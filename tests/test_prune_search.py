@@ -64,6 +64,19 @@ def test_a_budget_out_of_reach_keeps_the_fastest_structure_and_says_so() -> None
     assert not search.met and search.chosen.timing.median_ms == pytest.approx(1.1)
 
 
+def test_within_the_budget_means_the_whole_interval() -> None:
+    """A median within the budget is not enough: the upper end of the interval must be, or a re-measurement
+    could find the model over it."""
+
+    def noisy(threshold: float) -> tuple[tuple[int, ...], float, Timing]:
+        kept = 100 - int(threshold)
+        ratio = kept / 100
+        return (kept,), float(kept), Timing(ratio, ratio - 0.02, ratio + 0.02, ratio, ratio - 0.02, ratio + 0.02)
+
+    chosen = search_threshold(range(100), noisy, budget_ratio=0.5).chosen
+    assert chosen.timing.ratio_hi <= 0.5 and chosen.threshold == 52  # median 0.48: 0.50 and 0.49 were not enough
+
+
 def test_candidates_prune_what_is_under_them() -> None:
     assert candidate_thresholds([0.3, 0.1, 0.1])[0] == 0.0
     assert all(t > g for t, g in zip(candidate_thresholds([0.1, 0.3])[1:], [0.1, 0.3], strict=True))
@@ -95,9 +108,9 @@ def test_prune_stage_searches_to_a_budget_with_a_plugged_engine(smoke_cfg, out_r
     out = run_prune(cfg, "fast")
     search = pd.read_csv(out / "search.csv")
     chosen = search[search["chosen"]].iloc[0]
-    assert chosen["ratio"] <= 0.5 and chosen["within_budget"]
+    assert chosen["ratio_hi"] <= 0.5 and chosen["within_budget"]
     lower = search[(search["threshold"] < chosen["threshold"])]
-    assert (lower["ratio"] > 0.5).all()  # every larger structure timed misses the budget
+    assert (lower["ratio_hi"] > 0.5).all()  # every larger structure timed misses the budget
     assert (out / "figures" / "search.png").stat().st_size > 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["policy"] == "latency" and metrics["search"]["met"]

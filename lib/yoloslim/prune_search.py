@@ -7,8 +7,10 @@ Network slimming gives a |gamma| threshold; a team has a latency budget on its e
 - a candidate is pruned with alignment (`round_to`), exported to ONNX and timed on the engine with the base
   model (`onnx_cpu`: interleaved in one process, `yoloslim.latency_ab`, so a relative budget is the median
   per-round ratio to the base model);
-- bisection finds the lowest threshold (the largest structure) whose median latency is within the budget,
-  assuming latency falls as the threshold rises; a structure already timed is not timed again;
+- bisection finds the lowest threshold (the largest structure) that is within the budget, assuming latency
+  falls as the threshold rises; a structure already timed is not timed again. Within means the upper end of
+  the 95 % interval (of the latency, or of the per-round ratio for a relative budget) is within it, so the
+  chosen model meets the budget when it is measured again, not only on a lucky median;
 - when even the highest threshold misses the budget, the fastest structure found is kept, and the stage
   says so.
 
@@ -132,8 +134,9 @@ def search_threshold(
     """Bisect the sorted candidate `thresholds` for the lowest one whose timed latency is within the budget.
 
     `measure(threshold)` prunes at that threshold and returns (kept channels per group, GFLOPs, Timing). Give one
-    of `budget_ms` (absolute, the median) and `budget_ratio` (relative to the base model, the median per-round
-    ratio). When no candidate is within the budget, the fastest one timed is chosen and `met` is False.
+    of `budget_ms` (absolute: the latency's interval must end within it) and `budget_ratio` (relative to the base
+    model: the per-round ratio's interval must). When no candidate is within the budget, the fastest one timed is
+    chosen and `met` is False.
     """
     if (budget_ms is None) == (budget_ratio is None):
         raise ValueError("search_threshold: give exactly one of budget_ms and budget_ratio")
@@ -144,7 +147,7 @@ def search_threshold(
     order: list[Candidate] = []
 
     def within(timing: Timing) -> bool:
-        return timing.median_ms <= budget_ms if budget_ms is not None else timing.ratio <= budget_ratio
+        return timing.hi_ms <= budget_ms if budget_ms is not None else timing.ratio_hi <= budget_ratio
 
     def at(index: int) -> Candidate:
         structure, gflops, timing = measure(values[index])
