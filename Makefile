@@ -1,5 +1,6 @@
 # yoloslim: every command sets up what it needs, idempotently. `make help` lists them.
 CONFIG ?= params/demo.yaml
+BENCH ?= params/bench.yaml
 CORES ?= 2
 PY := .venv/bin/python
 STAMP := .venv/.setup-done
@@ -30,8 +31,9 @@ report: setup system-deps  ## run the study of CONFIG (default: the synthetic de
 test: setup system-deps  ## run the test suite, including the smoke study end to end, on CORES workers
 	.venv/bin/pytest -q -n $(CORES) --dist worksteal
 
-bench: setup  ## CPU latency of the base and pruned models, and the time to prune a yolov5s
-	$(PY) -m yoloslim.cli bench --config $(CONFIG)
+bench: setup system-deps  ## the side-by-side study (BENCH: yoloslim against Torch-Pruning, width, input size), then latency/FLOPs
+	@$(MAKE) --no-print-directory report CONFIG=$(BENCH)
+	$(PY) -m yoloslim.cli bench --config $(BENCH)
 
 reliability: setup system-deps  ## SIGKILL the smoke study in each stage, rerun `make report` each time; runs/reliability/
 	$(PY) -m yoloslim.reliability

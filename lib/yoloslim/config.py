@@ -96,8 +96,8 @@ class VariantConfig:
     label: str = "1/2"  # name shown in the report, as in the original study
     width_scale: float = 0.5  # width relative to the base model, channels aligned to prune.round_to
     imgsz: int | None = None  # None: the base model's train.imgsz
-    same_as: str | None = None  # another variant's name: not trained, that variant's weights evaluated at this
-    # imgsz (the original study's `1/2_320`: "the same at 320 px"); None: trained at imgsz
+    same_as: str | None = None  # another variant's name (or `base`, with width_scale 1.0): not trained, its weights
+    # evaluated at this imgsz (the original study's `1/2_320`: "the same at 320 px"); None: trained at imgsz
 
     @property
     def weights_of(self) -> str:
@@ -146,6 +146,9 @@ class PruneConfig:
     random: list[str] = field(default_factory=list)  # targets that also get a random-selection control: the same
     # kept count per layer, channels chosen at random (seeded by train.seed), fine-tuned the same way (Liu et al.,
     # ICLR 2019, "Rethinking the Value of Network Pruning"); its model id is `<target>-random`
+    compare: list[str] = field(default_factory=list)  # threshold or fraction targets that also get Torch-Pruning's
+    # own pruners at the same GFLOPs (within 5 %), fine-tuned the same way: `<target>-tp_magnitude` (L1 filter norm,
+    # Li et al. 2017) and `<target>-tp_bnscale` (its BN-scale importance on the same sparse model); yoloslim.prune_tp
 
 
 @dataclass
@@ -425,6 +428,9 @@ def _check_values(cfg: Config, path: Path) -> None:
     if cfg.prune.engine != "onnx_cpu" and ":" not in cfg.prune.engine:
         fail("prune.engine", 'onnx_cpu, or "package.module:function" (onnx_path, imgsz) -> milliseconds',
              cfg.prune.engine)  # fmt: skip
+    for name in cfg.prune.compare:
+        if name not in cfg.prune_targets():
+            fail("prune.compare", f"names of threshold or fraction targets ({', '.join(cfg.prune_targets())})", name)
     for name in cfg.prune.random:
         if name not in cfg.prune_targets():
             fail("prune.random", f"names of threshold or fraction targets ({', '.join(cfg.prune_targets())})", name)
@@ -439,13 +445,14 @@ def _check_values(cfg: Config, path: Path) -> None:
     taken = {"base", "sparse", *cfg.prune_targets(), *cfg.latency_targets()}
     if taken & set(names):
         fail("variants", f"names other than the other models' ({', '.join(sorted(taken))})", names)
-    trained = [v.name for v in cfg.trained_variants]
+    trained = ["base", *(v.name for v in cfg.trained_variants)]
+    widths = {"base": 1.0, **{v.name: v.width_scale for v in cfg.variants}}
     for i, v in enumerate(cfg.variants):
         if v.width_scale <= 0:
             fail(f"variants[{i}].width_scale", "a positive scale", v.width_scale)
         if v.same_as is not None and v.same_as not in trained:
             fail(f"variants[{i}].same_as", f"the name of a trained variant ({', '.join(trained) or 'none'})", v.same_as)
-        if v.same_as is not None and v.width_scale != cfg.variants[names.index(v.same_as)].width_scale:
+        if v.same_as is not None and v.width_scale != widths[v.same_as]:
             fail(f"variants[{i}].width_scale", f"the width_scale of '{v.same_as}', whose weights it evaluates",
                  v.width_scale)  # fmt: skip
     if cfg.data.synth.test_images < 0:

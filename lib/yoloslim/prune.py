@@ -49,8 +49,9 @@ from yoloslim.prune_groups import (
     uncovered_layers,
 )
 from yoloslim.prune_search import Search, Timing, candidate_thresholds, resolve_engine, search_threshold
-from yoloslim.prune_tables import layer_table, params_by_part, ratio_table
-from yoloslim.study import prune_jobs
+from yoloslim.prune_tables import layer_table, params_by_part, ratio_table, width_table
+from yoloslim.prune_tp import FLOPS_TOLERANCE, prune_tp_matched
+from yoloslim.study import TP_METHODS, prune_jobs
 
 ONNX = "weights.onnx"  # the pruned model's ONNX export, as checked
 _VAL_CONF, _VAL_IOU = 0.001, 0.7  # Ultralytics' own val defaults: the mAP training reports, comparable
@@ -196,7 +197,8 @@ def write_outputs(result: PruneResult, out: Path, train_args: dict | None = None
     for name, table in (("layers.csv", result.layers), ("ratios.csv", result.ratios)):
         with atomic_path(out / name) as tmp:
             table.to_csv(tmp, index=False)
-    plot_sparsity(result.layers, out / "figures" / "sparsity.png", title=f"|gamma| < {result.threshold:.4g}")
+    cut = f"|gamma| < {result.threshold:.4g}" if np.isfinite(result.threshold) else str(result.layers["note"].iloc[0])
+    plot_sparsity(result.layers, out / "figures" / "sparsity.png", title=cut)
     plot_gamma_hist(result.gammas, result.threshold, out / "figures" / "gamma_hist.png")
     return out
 
@@ -236,13 +238,19 @@ def run_prune(cfg: Config, target: str) -> Path:
         seed=cfg.train.seed,
     )
     imgsz = cfg.train.imgsz
-    search = None
-    if target in cfg.latency_targets():
+    search = match = None
+    if selection in TP_METHODS:  # Torch-Pruning's pruner at the GFLOPs of the target's model
+        policy = {"threshold": value} if cfg.prune.policy == "threshold" else {"fraction": value}
+        gamma = prune_model(model, **policy, **{**options, "selection": "gamma"}, imgsz=imgsz)
+        result, match = prune_tp_result(model, selection, gamma.gflops_after, cfg.prune.round_to, imgsz)
+        results = {True: result, False: result}  # nothing to fold: Torch-Pruning drops pruned channels' beta
+    elif target in cfg.latency_targets():
         search = search_budget(cfg, model, value, options, paths.prune(prune_id))
         policy = {"threshold": search.chosen.threshold}
     else:
         policy = {"threshold": value} if cfg.prune.policy == "threshold" else {"fraction": value}
-    results = {fold: prune_model(model, **policy, **options, fold_beta=fold, imgsz=imgsz) for fold in (True, False)}
+    if selection not in TP_METHODS:
+        results = {f: prune_model(model, **policy, **options, fold_beta=f, imgsz=imgsz) for f in (True, False)}
     result = results[cfg.prune.fold_beta]
     out = write_outputs(result, paths.prune(prune_id), ckpt.get("train_args"))
     onnx = check_onnx(out / WEIGHTS, out, imgsz=imgsz, round_to=cfg.prune.round_to, onnx_name=ONNX)
@@ -259,9 +267,9 @@ def run_prune(cfg: Config, target: str) -> Path:
     metrics = {
         "target": target,
         "selection": selection,
-        "policy": "latency" if search else cfg.prune.policy,
+        "policy": selection if match else "latency" if search else cfg.prune.policy,
         "value": value,
-        "threshold": result.threshold,
+        "threshold": result.threshold if np.isfinite(result.threshold) else None,
         "round_to": cfg.prune.round_to,
         "round_dir": cfg.prune.round_dir,
         "importance": cfg.prune.importance,
@@ -277,13 +285,46 @@ def run_prune(cfg: Config, target: str) -> Path:
         "onnx_check": onnx.summary(),
         "sparsity_warning": result.warning,
         "search": search_summary(search, cfg.prune.engine) if search else None,
+        "flops_match": match,
     }
     if result.warning:
         LOGGER.warning(f"{prune_id}: {result.warning}")
     if search and not search.met:
         LOGGER.warning(f"{prune_id}: {metrics['search']['message']}")
+    if match and not match["matched"]:
+        LOGGER.warning(f"{prune_id}: {match['message']}")
     write_json(out / METRICS, metrics)
     return out
+
+
+def prune_tp_result(
+    model: torch.nn.Module, method: str, target_gflops: float, round_to: int, imgsz: int
+) -> tuple[PruneResult, dict]:
+    """`model` pruned by a Torch-Pruning method to about `target_gflops` (`yoloslim.prune_tp`), as a PruneResult, and
+    metrics.json's `flops_match`: the target, the GFLOPs reached, the global ratio, and a message when the GFLOPs
+    are not within `FLOPS_TOLERANCE`."""
+    pruned, ratio, gflops = prune_tp_matched(model, method, target_gflops=target_gflops, round_to=round_to, imgsz=imgsz)
+    before = copy.deepcopy(model).float()
+    split_c2f(before)
+    layers = width_table(before, pruned, f"Torch-Pruning {method}, global ratio {ratio:.3g}")
+    params_before, params_after = params_by_part(before), params_by_part(pruned)
+    matched = abs(gflops - target_gflops) <= FLOPS_TOLERANCE * target_gflops
+    match = {"method": method, "target_gflops": target_gflops, "gflops": gflops, "ratio": ratio, "matched": matched,
+             "message": None if matched else (
+                 f"Torch-Pruning's {method} could not reach {target_gflops:.3g} GFLOPs within {FLOPS_TOLERANCE:.0%}: "
+                 f"its closest structure has {gflops:.3g} (global ratio {ratio:.3g}); this comparison is not at "
+                 "equal cost")}  # fmt: skip
+    return PruneResult(
+        model=pruned,
+        layers=layers,
+        ratios=ratio_table(layers, params_before, params_after),
+        threshold=float("nan"),
+        params_before=sum(params_before.values()),
+        params_after=sum(params_after.values()),
+        gflops_before=count_gflops(before, imgsz),
+        gflops_after=gflops,
+        gammas=gamma_values(before).numpy(),
+    ), match
 
 
 def search_budget(cfg: Config, model: torch.nn.Module, budget: str, options: dict, out: Path) -> Search:

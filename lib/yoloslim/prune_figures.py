@@ -58,6 +58,12 @@ def plot_gamma_hist(gammas: np.ndarray, threshold: float, path: Path) -> Path:
     fig = Figure(figsize=(7, 3.5))
     ax = fig.subplots()
     ax.hist(gammas, bins=100, color="#4c72b0")
+    if not np.isfinite(threshold):  # pruned by another rule (Torch-Pruning): no |gamma| threshold to draw
+        ax.set_yscale("log")
+        ax.set_xlabel("|gamma|")
+        ax.set_title("|gamma| of prunable layers")
+        fig.tight_layout()
+        return save_figure(fig, path, dpi=120)
     ax.axvline(threshold, color="#c44e52", linestyle="--", label=f"threshold {threshold:.4g}")
     under = float((gammas < threshold).mean()) if len(gammas) else 0.0
     ax.set_yscale("log")

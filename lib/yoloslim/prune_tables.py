@@ -57,6 +57,19 @@ def layer_table(model: nn.Module, plans: list[GroupPlan], uncovered: list[str]) 
     return pd.DataFrame(records, columns=LAYER_COLUMNS)
 
 
+def width_table(before: nn.Module, after: nn.Module, note: str) -> pd.DataFrame:
+    """`layers.csv` of a model pruned by another tool: each Conv block's BatchNorm width before and after (all of
+    it counted as pruned by that tool's rule, no alignment delta), with `note` on every row."""
+    widths = {n.removesuffix(".bn"): m.num_features for n, m in after.named_modules() if isinstance(m, nn.BatchNorm2d)}
+    backbone = backbone_length(after)
+    records = [
+        [name, part_of(name, backbone), m.num_features, widths[name], m.num_features - widths[name], 0, note]
+        for name, m in ((n.removesuffix(".bn"), m) for n, m in before.named_modules() if isinstance(m, nn.BatchNorm2d))
+        if name in widths
+    ]
+    return pd.DataFrame(records, columns=LAYER_COLUMNS)
+
+
 def params_by_part(model: nn.Module) -> dict[str, int]:
     """Parameters of the backbone's and the head's top-level layers."""
     backbone = backbone_length(model)

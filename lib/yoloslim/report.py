@@ -459,7 +459,7 @@ def convergence_table(data: ReportData) -> pd.DataFrame:
     """Fine-tuned and uniform-width models: final validation mmAP and epochs to reach 90% of it."""
     rows = {}
     for model in data.models:
-        if model.kind in ("pruned", "random", "variant") and model.id in data.curves:
+        if model.kind in ("pruned", "random", "alternative", "variant") and model.id in data.curves:
             curve = data.curves[model.id]
             final = float(curve[MAP_COLUMN].iloc[-1])
             reached = curve.loc[curve[MAP_COLUMN] >= 0.9 * final, "epoch"]
@@ -547,7 +547,10 @@ def prune_facts(data: ReportData, target: str) -> dict[str, Any]:
     fold50 = float(metrics["val_fold"]["mAP50"])
     delta = pd.to_numeric(layers["align_delta"], errors="coerce").fillna(0)
     value = metrics["value"] if isinstance(metrics["value"], str) else f"{metrics['value']:g}"
-    if metrics["policy"] != "threshold" and metrics.get("threshold") is not None:
+    if metrics.get("flops_match"):
+        match = metrics["flops_match"]
+        value = f"global channel ratio {match['ratio']:.3g}, at the GFLOPs of {metrics['target']}'s model ({value})"
+    elif metrics["policy"] != "threshold" and metrics.get("threshold") is not None:
         value += f" (|gamma| < {float(metrics['threshold']):.3g})"
     return {
         "label": target_labels(data)[target],
@@ -601,5 +604,5 @@ def _group_text(group: Any) -> str:
 
 def convergence_curves(data: ReportData) -> dict[str, pd.DataFrame]:
     """Label -> results.csv of every fine-tuned and uniform-width model (the convergence figure)."""
-    trained = ("pruned", "random", "variant")
+    trained = ("pruned", "random", "alternative", "variant")
     return {m.label: data.curves[m.id] for m in data.models if m.kind in trained and m.id in data.curves}

@@ -56,6 +56,12 @@ PHRASES: dict[str, dict[str, str]] = {
         "layer, channels chosen at random, fine-tuned the same way): **{gamma_label}** {split} mmAP {gamma:.3f}, "
         "**{random_label}** {random:.3f} ({diff:+.3f}): {verdict}.",
         "random_won": "selection by gamma beat random selection",
+        "alternative": "Selection by |gamma| against Torch-Pruning's `{method}` pruner at the same GFLOPs ({gflops}), "
+        "fine-tuned the same way: **{gamma_label}** {split} mmAP {gamma:.3f}, **{random_label}** {random:.3f} "
+        "({diff:+.3f}): {verdict}.",
+        "alternative_won": "network slimming beat it",
+        "alternative_lost": "Torch-Pruning's pruner beat network slimming",
+        "alternative_unmatched": " Not at equal cost: {message}.",
         "random_noise": "the difference is **within noise**: its 95 % interval, {lo:+.3f} to {hi:+.3f}, contains 0",
         "interval": " (95 % interval {lo:+.3f} to {hi:+.3f})",
         "noise": " (within noise)",
@@ -91,6 +97,12 @@ PHRASES: dict[str, dict[str, str]] = {
         "random": "按 |gamma| 选择通道与随机选择对照（每层保留相同通道数，随机选择通道，以相同方式微调）："
         "**{gamma_label}** {split} mmAP {gamma:.3f}，**{random_label}** {random:.3f}（{diff:+.3f}）：{verdict}。",
         "random_won": "按 gamma 选择优于随机选择",
+        "alternative": "按 |gamma| 选择通道与 Torch-Pruning 的 `{method}` 剪枝器在相同 GFLOPs（{gflops}）下对比，"
+        "以相同方式微调：**{gamma_label}** {split} mmAP {gamma:.3f}，**{random_label}** {random:.3f}"
+        "（{diff:+.3f}）：{verdict}。",
+        "alternative_won": "网络瘦身更优",
+        "alternative_lost": "Torch-Pruning 的剪枝器优于网络瘦身",
+        "alternative_unmatched": "计算量不相等：{message}。",
         "random_noise": "两者之差**在噪声范围内**：其 95% 置信区间 {lo:+.3f} 至 {hi:+.3f} 包含 0",
         "interval": "（95% 置信区间 {lo:+.3f} 至 {hi:+.3f}）",
         "noise": "（在噪声范围内）",
@@ -166,32 +178,38 @@ def _sparsity_warnings(data: ReportData, say: dict[str, str]) -> list[str]:
 
 
 def _random_sentences(points: pd.DataFrame, data: ReportData, split: str, say: dict[str, str]) -> list[str]:
-    """Each random control against its target's model selected by gamma (same structure, same fine-tuning)."""
+    """Each random control (same structure) and each Torch-Pruning alternative (same GFLOPs) against its target's
+    model selected by gamma, all fine-tuned the same way."""
     rows = points.set_index("model")
     sentences = []
     for model_id, (prune_id, _) in finetune_jobs(data.cfg).items():
         target, selection = prune_jobs(data.cfg)[prune_id]
-        if selection != "random" or model_id not in rows.index or target not in rows.index:
+        if selection == "gamma" or model_id not in rows.index or target not in rows.index:
             continue
+        key = "random" if selection == "random" else "alternative"
         gamma, random = rows.loc[target], rows.loc[model_id]
         diff = float(gamma["mmAP"] - random["mmAP"])
-        verdict = say["random_won"] if diff > 0 else say["random_lost"]
+        verdict = say[f"{key}_won"] if diff > 0 else say[f"{key}_lost"]
         bounds = difference_interval(data, split, target, model_id)
         if bounds is not None:
             lo, hi = bounds
             verdict = say["random_noise"].format(lo=lo, hi=hi) if within_noise(lo, hi) else verdict + say[
                 "interval"].format(lo=lo, hi=hi)  # fmt: skip
-        sentences.append(
-            say["random"].format(
-                gamma_label=gamma["label"],
-                random_label=random["label"],
-                split=split,
-                gamma=gamma["mmAP"],
-                random=random["mmAP"],
-                diff=diff,
-                verdict=verdict,
-            )
+        match = data.prune.get(prune_id, {}).get("flops_match") or {}
+        sentence = say[key].format(
+            gamma_label=gamma["label"],
+            random_label=random["label"],
+            split=split,
+            gamma=gamma["mmAP"],
+            random=random["mmAP"],
+            diff=diff,
+            verdict=verdict,
+            method=selection,
+            gflops=f"{match.get('gflops', float('nan')):.3g} against {match.get('target_gflops', float('nan')):.3g}",
         )
+        if match and not match["matched"]:
+            sentence += say["alternative_unmatched"].format(message=match["message"])
+        sentences.append(sentence)
     return sentences
 
 

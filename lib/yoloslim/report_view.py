@@ -88,6 +88,7 @@ def plot_tradeoff(points: pd.DataFrame, x: str, budget: float | None, lang: str,
         "sparse": "tab:gray",
         "pruned": "tab:red",
         "random": "tab:purple",
+        "alternative": "tab:orange",
         "variant": "tab:green",
     }
     for row in points.itertuples():

@@ -8,6 +8,8 @@
     <target>-scratch  pruned + re-initialized            runs/<c>/finetune/<target>-scratch/weights.pt
     <target>-random   the random-selection control       runs/<c>/finetune/<target>-random/weights.pt
                       (prune.random: the same kept counts per layer, channels chosen at random)
+    <target>-tp_magnitude, <target>-tp_bnscale             runs/<c>/finetune/<target>-tp_*/weights.pt
+                      (prune.compare: Torch-Pruning's pruners at the target's GFLOPs)
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from yoloslim.config import Config
 from yoloslim.paths import WEIGHTS, StudyPaths
 
 RANDOM_SUFFIX = "-random"  # the random-selection control of a prune target: `<target>-random`
+TP_METHODS = ("tp_magnitude", "tp_bnscale")  # Torch-Pruning's pruners of prune.compare (yoloslim.prune_tp)
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,7 @@ class StudyModel:
 
     id: str
     label: str
-    kind: Literal["base", "sparse", "variant", "pruned", "random"]
+    kind: Literal["base", "sparse", "variant", "pruned", "random", "alternative"]
     weights: Path
     imgsz: int
 
@@ -47,6 +50,8 @@ def study_models(cfg: Config) -> list[StudyModel]:
         suffix = "" if init == "inherit" else f" {init}"
         if selection == "random":
             label, kind = f"random_{_value_label(cfg, target)}({target})", "random"
+        elif selection in TP_METHODS:  # Torch-Pruning's pruner at the target's GFLOPs
+            label, kind = f"{selection.replace('_', '-')}({target})", "alternative"
         else:
             label, kind = f"{_prefix(cfg, target)}_{_value_label(cfg, target)}({target}){suffix}", "pruned"
         models.append(StudyModel(model_id, label, kind, folder / WEIGHTS, cfg.train.imgsz))
@@ -76,7 +81,8 @@ def prune_jobs(cfg: Config) -> dict[str, tuple[str, str]]:
     `prune.random`) keeps as many per layer, chosen at random.
     """
     jobs = {target: (target, "gamma") for target in [*cfg.prune_targets(), *cfg.latency_targets()]}
-    return jobs | {f"{target}{RANDOM_SUFFIX}": (target, "random") for target in cfg.prune.random}
+    jobs |= {f"{target}{RANDOM_SUFFIX}": (target, "random") for target in cfg.prune.random}
+    return jobs | {f"{target}-{method}": (target, method) for target in cfg.prune.compare for method in TP_METHODS}
 
 
 def finetune_jobs(cfg: Config) -> dict[str, tuple[str, str]]:

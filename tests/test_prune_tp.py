@@ -1,0 +1,75 @@
+"""Torch-Pruning's pruners as alternatives at the same GFLOPs: matching, alignment, and the prune stage."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+import yoloslim.prune_tp
+from conftest import write_params
+from test_prune_stage import write_sparse_checkpoint
+from torch import nn
+from ultralytics.nn.tasks import DetectionModel
+from yoloslim.config import load_config
+from yoloslim.modelstats import count_gflops
+from yoloslim.paths import StudyPaths
+from yoloslim.prune import prune_model, run_prune
+from yoloslim.prune_groups import excluded_layers
+from yoloslim.prune_tp import FLOPS_TOLERANCE, match_flops, prune_tp_matched
+from yoloslim.study import finetune_jobs, study_models
+
+
+def test_flops_matching_scans_a_non_monotonic_curve() -> None:
+    """GFLOPs that fall, then rise again at high ratios (groups skipped): the closest structure is found."""
+    curve = {r / 100: abs(r - 60) / 100 + 0.1 for r in range(0, 100)}  # least at ratio 0.6: 0.1 GFLOPs
+
+    def gflops(model: float) -> float:
+        return curve[round(model, 2)] if round(model, 2) in curve else abs(model - 0.6) + 0.1
+
+    model, ratio, flops = match_flops(lambda r: r, gflops, target=0.3)
+    assert abs(flops - 0.3) <= FLOPS_TOLERANCE * 0.3 and ratio < 0.6  # on the falling side
+    _, _, floor = match_flops(lambda r: r, gflops, target=0.05)  # under the smallest structure
+    assert floor == 0.1
+
+
+@pytest.fixture()
+def coarse_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fewer ratios scanned before the bisection refines: each Torch-Pruning run costs about a second."""
+    monkeypatch.setattr(yoloslim.prune_tp, "RATIOS", [0.2, 0.4, 0.6, 0.8])
+    monkeypatch.setattr(yoloslim.prune_tp, "RATIO_STEP", 0.2)
+
+
+def test_tp_structure_matches_the_gamma_models_gflops_and_stays_aligned(coarse_scan: None) -> None:
+    torch.manual_seed(0)
+    model = DetectionModel("yolov5n.yaml", nc=3, verbose=False)
+    for bn in (m for m in model.modules() if isinstance(m, nn.BatchNorm2d)):
+        bn.weight.data = 0.3 * torch.rand(bn.num_features)
+    target = prune_model(model, threshold=0.05, round_to=8, imgsz=64).gflops_after
+    pruned, ratio, flops = prune_tp_matched(model, "tp_bnscale", target_gflops=target, round_to=8, imgsz=64)
+    assert 0 < ratio < 1 and abs(flops - target) <= FLOPS_TOLERANCE * target
+    assert flops == count_gflops(pruned, 64)
+    outputs = {id(m) for m in excluded_layers(pruned)}
+    widths = [m.out_channels for m in pruned.modules() if isinstance(m, nn.Conv2d) and id(m) not in outputs]
+    assert all(w % 8 == 0 for w in widths)
+    pruned(torch.zeros(1, 3, 64, 64))  # runs
+
+
+def test_prune_stage_writes_a_tp_alternative(smoke_cfg, out_root: Path, coarse_scan: None) -> None:
+    cfg = load_config(write_params(out_root, {"name": smoke_cfg.name, "prune": {"compare": ["small"]}}))
+    assert {"small-tp_magnitude", "small-tp_bnscale"} <= set(finetune_jobs(cfg))
+    labels = {m.id: (m.label, m.kind) for m in study_models(cfg)}
+    assert labels["small-tp_bnscale"] == ("tp-bnscale(small)", "alternative")
+    write_sparse_checkpoint(cfg)
+    out = run_prune(cfg, "small-tp_magnitude")
+    metrics = json.loads((out / "metrics.json").read_text())
+    match = metrics["flops_match"]
+    assert metrics["policy"] == "tp_magnitude" and metrics["threshold"] is None
+    assert abs(match["gflops"] - match["target_gflops"]) <= FLOPS_TOLERANCE * match["target_gflops"]
+    assert match["matched"] and match["message"] is None
+    assert metrics["gflops_after"] == match["gflops"] and metrics["onnx_check"]["aligned"]
+    layers = pd.read_csv(out / "layers.csv")
+    assert (layers["kept"] < layers["original"]).any() and layers["note"].str.contains("Torch-Pruning").all()
+    assert (StudyPaths.of(cfg).prune("small-tp_magnitude") / "figures" / "sparsity.png").is_file()
