@@ -238,19 +238,7 @@ def run_prune(cfg: Config, target: str) -> Path:
         seed=cfg.train.seed,
     )
     imgsz = cfg.train.imgsz
-    search = match = None
-    if selection in TP_METHODS:  # Torch-Pruning's pruner at the GFLOPs of the target's model
-        policy = {"threshold": value} if cfg.prune.policy == "threshold" else {"fraction": value}
-        gamma = prune_model(model, **policy, **{**options, "selection": "gamma"}, imgsz=imgsz)
-        result, match = prune_tp_result(model, selection, gamma.gflops_after, cfg.prune.round_to, imgsz)
-        results = {True: result, False: result}  # nothing to fold: Torch-Pruning drops pruned channels' beta
-    elif target in cfg.latency_targets():
-        search = search_budget(cfg, model, value, options, paths.prune(prune_id))
-        policy = {"threshold": search.chosen.threshold}
-    else:
-        policy = {"threshold": value} if cfg.prune.policy == "threshold" else {"fraction": value}
-    if selection not in TP_METHODS:
-        results = {f: prune_model(model, **policy, **options, fold_beta=f, imgsz=imgsz) for f in (True, False)}
+    results, search, match = _pruned(cfg, model, target, options, paths.prune(prune_id))
     result = results[cfg.prune.fold_beta]
     out = write_outputs(result, paths.prune(prune_id), ckpt.get("train_args"))
     onnx = check_onnx(out / WEIGHTS, out, imgsz=imgsz, round_to=cfg.prune.round_to, onnx_name=ONNX)
@@ -295,6 +283,24 @@ def run_prune(cfg: Config, target: str) -> Path:
         LOGGER.warning(f"{prune_id}: {match['message']}")
     write_json(out / METRICS, metrics)
     return out
+
+
+def _pruned(
+    cfg: Config, model: torch.nn.Module, target: str, options: dict, out: Path
+) -> tuple[dict[bool, PruneResult], Search | None, dict | None]:
+    """The pruned model with and without the beta fold (fold -> PruneResult), and the latency search or the
+    Torch-Pruning FLOPs match that chose its structure (None for a threshold or fraction target)."""
+    value, imgsz = cfg.target_value(target), cfg.train.imgsz
+    policy = {"threshold": value} if cfg.prune.policy == "threshold" else {"fraction": value}
+    if options["selection"] in TP_METHODS:  # Torch-Pruning's pruner at the GFLOPs of the target's model
+        gamma = prune_model(model, **policy, **{**options, "selection": "gamma"}, imgsz=imgsz)
+        result, match = prune_tp_result(model, options["selection"], gamma.gflops_after, cfg.prune.round_to, imgsz)
+        return {True: result, False: result}, None, match  # nothing to fold: Torch-Pruning drops pruned channels' beta
+    search = None
+    if target in cfg.latency_targets():
+        search = search_budget(cfg, model, str(value), options, out)
+        policy = {"threshold": search.chosen.threshold}
+    return {f: prune_model(model, **policy, **options, fold_beta=f, imgsz=imgsz) for f in (True, False)}, search, None
 
 
 def prune_tp_result(
