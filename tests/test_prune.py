@@ -105,6 +105,11 @@ def test_tied_channels_survive_forward_and_fresh_process_reload(pruned_models, t
     assert run.returncode == 0, run.stderr[-2000:]
     loaded = json.loads(run.stdout.strip().splitlines()[-1])
     assert {p: {n.removesuffix(".bn"): c for n, c in ch.items()} for p, ch in loaded.items()} == expected
+    # a pruned YOLOv5 (stock C3 blocks) loads and predicts where yoloslim cannot be imported at all
+    stock = [p for p in paths if "yolov5" in p]
+    blocked = "import sys\nsys.modules['yoloslim'] = None\n" + script
+    run = subprocess.run([sys.executable, "-c", blocked, *stock], cwd=tmp_path, capture_output=True, text=True)
+    assert stock and run.returncode == 0, run.stderr[-2000:]
 
 
 def test_beta_folding_brings_output_closer_to_unpruned(pruned):
