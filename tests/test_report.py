@@ -258,6 +258,9 @@ def test_report_en(out_root: Path, checkpoints: dict[float, Path]) -> None:
     assert "small): dm" not in summary and "1/2: " not in summary  # uniform losses are costs, not collapses
     assert "<strong>random_0.1(middle)</strong> 0.610 (+0.080): selection by gamma beat random selection" in summary
     assert "<strong>nas_0.15(small)</strong> — The model is not sparse: planted." in summary
+    # the accuracy-latency Pareto front in words: who is on it, and who beats each compressed model off it
+    assert "fastest first: <strong>1/2_32</strong>, <strong>nas_0.15(small)</strong>" in summary
+    assert "Off it: nas_0.1(middle) (beaten by nas_0.01(large))" in summary
     # 2.1: the logged L1 budget, and the seed study's plan computed from params/seed.yaml
     sparse = _section(html, "2.1 Sparse training", "2.2 Pruning")
     assert "60 optimizer steps" in sparse and "Σ lr·sl = 0.0234" in sparse and "308,800 steps" in sparse

@@ -17,6 +17,7 @@ from yoloslim.report import (
     collapsed_classes,
     convergence_table,
     difference_interval,
+    pareto_front,
     report_split,
     target_labels,
     tradeoff_points,
@@ -60,6 +61,10 @@ PHRASES: dict[str, dict[str, str]] = {
         "fine-tuned the same way: **{gamma_label}** {split} mmAP {gamma:.3f}, **{random_label}** {random:.3f} "
         "({diff:+.3f}): {verdict}.",
         "alternative_won": "network slimming beat it",
+        "pareto": "On the {split} accuracy-latency Pareto front (no other model both faster and more accurate), "
+        "fastest first: {on}. Off it: {off}.",
+        "pareto_off": "{label} (beaten by {by})",
+        "pareto_all": "none of the compressed models",
         "alternative_lost": "Torch-Pruning's pruner beat network slimming",
         "alternative_unmatched": " Not at equal cost: {message}.",
         "random_noise": "the difference is **within noise**: its 95 % interval, {lo:+.3f} to {hi:+.3f}, contains 0",
@@ -101,6 +106,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "以相同方式微调：**{gamma_label}** {split} mmAP {gamma:.3f}，**{random_label}** {random:.3f}"
         "（{diff:+.3f}）：{verdict}。",
         "alternative_won": "网络瘦身更优",
+        "pareto": "{split} 集精度-时延帕累托前沿（没有其他模型同时更快且更准），由快到慢：{on}。不在前沿上：{off}。",
+        "pareto_off": "{label}（被 {by} 超越）",
+        "pareto_all": "所有压缩模型均在前沿上",
         "alternative_lost": "Torch-Pruning 的剪枝器优于网络瘦身",
         "alternative_unmatched": "计算量不相等：{message}。",
         "random_noise": "两者之差**在噪声范围内**：其 95% 置信区间 {lo:+.3f} 至 {hi:+.3f} 包含 0",
@@ -156,6 +164,7 @@ def write_summary(data: ReportData, lang: str) -> str:
             bullets.extend(_next_steps(data, measured, budget, say))
     bullets.extend(_sparsity_warnings(data, say))
     bullets.extend(_random_sentences(points, data, split, say))
+    bullets.extend(_pareto_sentence(points, split, say))
     bullets.append(_cost_sentence(data, points, split, say))
     bullets.append(_collapse_sentence(data, split, say))
     convergence = _convergence_sentence(data, say)
@@ -211,6 +220,25 @@ def _random_sentences(points: pd.DataFrame, data: ReportData, split: str, say: d
             sentence += say["alternative_unmatched"].format(message=match["message"])
         sentences.append(sentence)
     return sentences
+
+
+def _pareto_sentence(points: pd.DataFrame, split: str, say: dict[str, str]) -> list[str]:
+    """Which models are on the accuracy-latency Pareto front, and, for each compressed model off it, one model
+    that is both faster and more accurate (empty without latencies)."""
+    measured = points.dropna(subset=["latency_ms", "mmAP"]).reset_index(drop=True)
+    if measured.empty:
+        return []
+    front = set(pareto_front(measured["latency_ms"].tolist(), measured["mmAP"].tolist()))
+    off = []
+    for i, row in measured.iterrows():
+        if i in front or row["kind"] in ("base", "sparse"):
+            continue
+        better = measured[(measured["latency_ms"] <= row["latency_ms"]) & (measured["mmAP"] >= row["mmAP"])]
+        better = better.drop(index=i)
+        off.append(say["pareto_off"].format(label=row["label"], by=better.loc[better["mmAP"].idxmax(), "label"]))
+    fastest_first = sorted(front, key=lambda i: measured.loc[i, "latency_ms"])
+    on = ", ".join(f"**{measured.loc[i, 'label']}**" for i in fastest_first)
+    return [say["pareto"].format(split=split, on=on, off="; ".join(off) if off else say["pareto_all"])]
 
 
 def _chosen_model(points: pd.DataFrame) -> pd.Series:
