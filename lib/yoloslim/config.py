@@ -137,6 +137,8 @@ class PruneConfig:
     targets: dict[str, dict[str, str | float]] = field(default_factory=dict)  # model name -> {latency: budget}:
     # "20ms" (or 20) or "0.5x" of the base model's latency on `engine`; the prune stage searches the sparse model's
     # |gamma| thresholds for the largest structure that meets it (yoloslim.prune_search), beside the thresholds
+    margin: float = 0.05  # the search aims this fraction under a latency budget: ONNX Runtime timings of the same
+    # model in separate processes differed by 2-5 % (README, "Pruning to a latency budget")
     engine: str = "onnx_cpu"  # latency engine of the search: onnx_cpu (ONNX Runtime, CPU, interleaved with the base
     # model), or "package.module:function", a function (onnx_path, imgsz) -> milliseconds, e.g. a timing on an NPU
     round_to: int = 8  # kept channels of every pruned group are a multiple of this (the NPU rule)
@@ -425,6 +427,8 @@ def _check_values(cfg: Config, path: Path) -> None:
             fail(f"prune.targets.{name}.latency", 'a positive budget ("20ms", 20 or "0.5x")', spec["latency"])
         if name in cfg.prune_targets():
             fail(f"prune.targets.{name}", f"a name other than the prune.{cfg.prune.policy}s names", name)
+    if not 0 <= cfg.prune.margin < 1:
+        fail("prune.margin", "a fraction in [0, 1)", cfg.prune.margin)
     if cfg.prune.engine != "onnx_cpu" and ":" not in cfg.prune.engine:
         fail("prune.engine", 'onnx_cpu, or "package.module:function" (onnx_path, imgsz) -> milliseconds',
              cfg.prune.engine)  # fmt: skip

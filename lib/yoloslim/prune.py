@@ -272,7 +272,7 @@ def run_prune(cfg: Config, target: str) -> Path:
         "rewritten_c2f": result.rewritten,
         "onnx_check": onnx.summary(),
         "sparsity_warning": result.warning,
-        "search": search_summary(search, cfg.prune.engine) if search else None,
+        "search": search_summary(search, cfg.prune.engine, cfg.prune.margin) if search else None,
         "flops_match": match,
     }
     if result.warning:
@@ -337,6 +337,7 @@ def search_budget(cfg: Config, model: torch.nn.Module, budget: str, options: dic
     """Search the sparse model's thresholds for the largest structure within the latency `budget` on
     `prune.engine` (`yoloslim.prune_search`); writes search.csv and figures/search.png into `out`."""
     value, relative = latency_budget(budget)
+    aim = value * (1 - cfg.prune.margin)  # slack for a re-measurement in another process
     imgsz = cfg.train.imgsz
     engine = resolve_engine(cfg.prune.engine, cfg.eval.latency)
     with tempfile.TemporaryDirectory() as tmp:
@@ -348,19 +349,21 @@ def search_budget(cfg: Config, model: torch.nn.Module, budget: str, options: dic
             timing = engine({"base": base, "candidate": export_onnx(weights, Path(tmp) / "candidate", imgsz)}, imgsz)
             return tuple(pruned.layers["kept"]), pruned.gflops_after, timing["candidate"]
 
-        budgets = {"budget_ratio": value} if relative else {"budget_ms": value}
+        budgets = {"budget_ratio": aim} if relative else {"budget_ms": aim}
         search = search_threshold(candidate_thresholds(gamma_values(model).numpy()), measure, **budgets)
     with atomic_path(out / "search.csv") as tmp_csv:
         search.table().to_csv(tmp_csv, index=False)
-    plot_search(search.table(), out / "figures" / "search.png", budget=budget, relative=relative, value=value)
+    plot_search(search.table(), out / "figures" / "search.png", budget=budget, relative=relative, value=value, aim=aim)
     return search
 
 
-def search_summary(search: Search, engine: str) -> dict:
-    """metrics.json's `search`: the budget met or not, the chosen structure, and a message when not met."""
+def search_summary(search: Search, engine: str, margin: float) -> dict:
+    """metrics.json's `search`: the budget met or not (with the margin aimed under it), the chosen structure, and
+    a message when not met."""
     chosen = search.chosen
     summary = {
         "engine": engine,
+        "margin": margin,
         "met": search.met,
         "candidates": len(search.candidates),
         "threshold": chosen.threshold,

@@ -75,9 +75,11 @@ def plot_gamma_hist(gammas: np.ndarray, threshold: float, path: Path) -> Path:
     return save_figure(fig, path, dpi=120)
 
 
-def plot_search(search: pd.DataFrame, path: Path, *, budget: str, relative: bool, value: float) -> Path:
+def plot_search(
+    search: pd.DataFrame, path: Path, *, budget: str, relative: bool, value: float, aim: float | None = None
+) -> Path:
     """A latency-budget search (search.csv): latency (or its ratio to the base model) and GFLOPs against the
-    threshold, the budget as a line and the chosen structure marked."""
+    threshold, the budget (and the aim under it, with the search's margin) as lines, the chosen structure marked."""
     fig = Figure(figsize=(7, 3.8))
     ax = fig.subplots()
     column, label = ("ratio", "latency / base model") if relative else ("latency_median_ms", "latency (ms)")
@@ -86,6 +88,8 @@ def plot_search(search: pd.DataFrame, path: Path, *, budget: str, relative: bool
     err = np.vstack([y - search[low].to_numpy(), search[high].to_numpy() - y])
     ax.errorbar(search["threshold"], y, yerr=err, fmt="o-", color="#4c72b0", ms=4, capsize=2, label=label)
     ax.axhline(value, color="#c44e52", linestyle="--", label=f"budget {budget}")
+    if aim is not None and aim != value:
+        ax.axhline(aim, color="#c44e52", linestyle=":", label=f"aim {aim:.3g} (margin)")
     chosen = search[search["chosen"]]
     ax.scatter(chosen["threshold"], chosen[column], s=120, facecolors="none", edgecolors="#c44e52", zorder=3,
                label="chosen")  # fmt: skip

@@ -58,7 +58,7 @@ def stage_sections(cfg: Config) -> dict[str, dict[str, Any]]:
             continue  # evaluated only: its eval key holds its image size and weights
         sections[f"train_{variant.name}"] = {**base, "variant": raw, "prune": {"round_to": cfg.prune.round_to}}
     sections["sparse"] = {**base, "sparse": cfg.section("sparse")}
-    per_target = ("thresholds", "fractions", "random", "targets", "engine")
+    per_target = ("thresholds", "fractions", "random", "compare", "targets", "engine", "margin")
     prune = {k: v for k, v in cfg.section("prune").items() if k not in per_target}
     for prune_id, (target, selection) in prune_jobs(cfg).items():
         value = cfg.target_value(target)
@@ -67,7 +67,8 @@ def stage_sections(cfg: Config) -> dict[str, dict[str, Any]]:
             "prune": {**prune, "target": target, "value": value, "selection": selection},
         }
         if target in cfg.latency_targets():  # searched: timed on the engine, with the eval stage's timing settings
-            sections[f"prune_{prune_id}"]["search"] = {"engine": cfg.prune.engine, "latency": asdict(cfg.eval.latency)}
+            search = {"engine": cfg.prune.engine, "margin": cfg.prune.margin, "latency": asdict(cfg.eval.latency)}
+            sections[f"prune_{prune_id}"]["search"] = search
     finetune = {k: v for k, v in cfg.section("finetune").items() if k != "init"}
     for model_id, (_, init) in finetune_jobs(cfg).items():
         sections[f"finetune_{model_id}"] = {"train": train, "finetune": {**finetune, "init": init}}
