@@ -129,3 +129,11 @@ def test_same_as_must_name_a_trained_variant_of_the_same_width(out_root: Path) -
     ]:
         with pytest.raises(ConfigError, match=message):
             load_config(write_params(out_root, {"variants": variants}))
+
+
+def test_bench_study_plans_every_alternative(out_root: Path) -> None:
+    """`make bench`'s study: the budget search, both Torch-Pruning pruners, the controls, trained once each."""
+    counts = job_counts(dry_run(ROOT / "params" / "bench.yaml"))
+    assert (counts["prune"], counts["prune_latency"], counts["finetune"], counts["eval_model"]) == (6, 1, 7, 11)
+    labels = {m.label for m in study_models(load_config(ROOT / "params" / "bench.yaml"))}
+    assert {"lat_0.5x(fast)", "tp-magnitude(large)", "tp-bnscale(large)", "random_0.1(middle)", "yolov5n_96"} <= labels
