@@ -33,6 +33,12 @@ def output_root() -> Path:
     return Path(os.environ.get("YOLOSLIM_OUT", ROOT))
 
 
+def job_threads() -> int:
+    """The CPU threads this process was given (`OMP_NUM_THREADS`: a Snakemake job's share), or 0 when unset."""
+    threads = os.environ.get("OMP_NUM_THREADS", "")
+    return int(threads) if threads.isdigit() else 0
+
+
 class ConfigError(ValueError):
     """A params file that cannot be used: the message names the file, the key and what was expected."""
 

@@ -351,9 +351,10 @@ def search_budget(cfg: Config, model: torch.nn.Module, budget: str, options: dic
 
         budgets = {"budget_ratio": aim} if relative else {"budget_ms": aim}
         search = search_threshold(candidate_thresholds(gamma_values(model).numpy()), measure, **budgets)
+    table = search.table()
     with atomic_path(out / "search.csv") as tmp_csv:
-        search.table().to_csv(tmp_csv, index=False)
-    plot_search(search.table(), out / "figures" / "search.png", budget=budget, relative=relative, value=value, aim=aim)
+        table.to_csv(tmp_csv, index=False)
+    plot_search(table, out / "figures" / "search.png", budget=budget, relative=relative, value=value, aim=aim)
     return search
 
 

@@ -9,8 +9,9 @@ Network slimming gives a |gamma| threshold; a team has a latency budget on its e
   per-round ratio to the base model);
 - bisection finds the lowest threshold (the largest structure) that is within the budget, assuming latency
   falls as the threshold rises; a structure already timed is not timed again. Within means the upper end of
-  the 95 % interval (of the latency, or of the per-round ratio for a relative budget) is within it, so the
-  chosen model meets the budget when it is measured again, not only on a lucky median;
+  the 95 % interval (of the latency, or of the per-round ratio for a relative budget) is within it, and the
+  prune stage passes the budget less `prune.margin`, so the chosen model meets the budget when it is measured
+  again in another process, not only on a lucky median;
 - when even the highest threshold misses the budget, the fastest structure found is kept, and the stage
   says so.
 

@@ -35,8 +35,7 @@ FLOPS_TOLERANCE = 0.05  # a matched structure's GFLOPs are within this fraction 
 RATIO_STEP = 0.05
 RATIOS = [round(RATIO_STEP * i, 2) for i in range(1, 20)]  # global channel ratios scanned: 0.05 to 0.95
 _STEPS = 6  # bisection steps beside the closest ratio
-MAX_LAYER_RATIO = 0.95  # no layer loses more: Torch-Pruning skips a group its ratio would empty, so at high global
-# ratios a larger structure came out (demo, tp_bnscale: 0.097 GFLOPs at ratio 0.7, 0.175 at 0.9)
+MAX_LAYER_RATIO = 0.95  # Torch-Pruning's max_pruning_ratio: no layer loses more than this share of its channels
 
 
 def tp_importance(method: str) -> tp.importance.Importance:
@@ -77,9 +76,11 @@ def match_flops(
     """The structure whose GFLOPs are closest to `target` over global channel ratios `RATIOS`, refined by
     bisection beside the closest one; returns (model, ratio, GFLOPs).
 
-    A scan, not a bisection from the start: GFLOPs do not fall monotonically with the ratio (see
-    `MAX_LAYER_RATIO`). The caller checks the result against `FLOPS_TOLERANCE`: a target below the smallest
-    structure Torch-Pruning produces stays unmatched.
+    A scan, not a bisection from the start: GFLOPs do not fall monotonically with the ratio. With `round_to`,
+    Torch-Pruning skips a group whose aligned count would reach zero, so at high global ratios a larger
+    structure comes out (demo, tp_bnscale: 0.097 GFLOPs at ratio 0.7, 0.175 at 0.9; `MAX_LAYER_RATIO` did not
+    change that). The caller checks the result against `FLOPS_TOLERANCE`: a target below the smallest structure
+    Torch-Pruning produces stays unmatched.
     """
     timed = {ratio: prune(ratio) for ratio in RATIOS}
     flops = {ratio: gflops(model) for ratio, model in timed.items()}

@@ -50,8 +50,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "next_engine": "Latency and FLOPs disagree here (the fewest FLOPs: **{flops}**; the fastest: **{fast}**): "
         "measure on the target engine before choosing.",
         "next_search": "The search for **{label}** found no structure within {budget}: the fastest (|gamma| < "
-        "{threshold:.4g}, {gflops:.3g} GFLOPs) takes {latency:.3g} ms, {ratio:.2f}× the base model. Below that, "
-        "the time no longer follows the channels: a smaller `train.imgsz` or a narrower base model is next.",
+        "{threshold:.4g}, {gflops:.3g} GFLOPs) takes {latency:.3g} ms, {ratio:.2f}× the base model. A smaller "
+        "`train.imgsz` or a narrower base model is next.",
         "unmeasured": "Not measured on this machine: {engines}.",
         "random": "Selection by |gamma| against the random-selection control (the same channel count in every "
         "layer, channels chosen at random, fine-tuned the same way): **{gamma_label}** {split} mmAP {gamma:.3f}, "
@@ -96,7 +96,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "next_engine": "此处时延与计算量不一致（计算量最少：**{flops}**；最快：**{fast}**）："
         "请在目标引擎上实测后再选择。",
         "next_search": "**{label}** 的搜索未找到 {budget} 以内的结构：最快的结构（|gamma| < {threshold:.4g}，"
-        "{gflops:.3g} GFLOPs）耗时 {latency:.3g} ms，为基础模型的 {ratio:.2f} 倍。再往下时延不再随通道减少："
+        "{gflops:.3g} GFLOPs）耗时 {latency:.3g} ms，为基础模型的 {ratio:.2f} 倍。"
         "下一步可减小 `train.imgsz` 或使用更窄的基础模型。",
         "unmeasured": "本机未测量：{engines}。",
         "random": "按 |gamma| 选择通道与随机选择对照（每层保留相同通道数，随机选择通道，以相同方式微调）："

@@ -8,11 +8,11 @@ builds a mirror under `runs/<config>/data/`:
     data/images/<split>/<category>/<source>/<name>   symlink to the original image
     data/labels/<split>/<category>/<source>/<stem>.txt  copy of the checked label file
     data/train.txt, val.txt, test.txt                the mirror image paths of each split
+    data/data.yaml, counts.csv, problems.csv, summary.json, figures/
 
 The synthetic set may add test-only images (`data.synth.test_images`), rendered with a seed of their own
 and mirrored under `test_only/`: they join test.txt, and counts.csv counts them in a `test_only` column,
 so the train:val:test split of the main set stays as configured.
-    data/data.yaml, counts.csv, problems.csv, summary.json, figures/
 
     result = run_split(load_config("params/demo.yaml"))
     result.counts  # one row per source: category, source, total, train, val, test
@@ -32,7 +32,7 @@ import pandas as pd
 import yaml
 
 from yoloslim.atomic import atomic_path, write_json, write_text
-from yoloslim.config import Config
+from yoloslim.config import Config, job_threads
 from yoloslim.datacheck import CheckReport, Sample, check_dataset
 from yoloslim.paths import StudyPaths
 from yoloslim.synth import SOURCES, SYNTH_VERSION, synthesize
@@ -121,18 +121,14 @@ def ensure_synthetic(cfg: Config) -> Path:
     for out in (paths.synth, paths.synth_test):
         if out.exists():
             shutil.rmtree(out)  # ours: rendered by an earlier run with other parameters
-    sets = [(paths.synth, synth.images, synth.seed), (paths.synth_test, synth.test_images, synth.test_seed)]
-    workers = _render_workers()
-    for out, images, seed in sets if synth.test_images else sets[:1]:
+    sets = [(paths.synth, synth.images, synth.seed)]
+    if synth.test_images:
+        sets.append((paths.synth_test, synth.test_images, synth.test_seed))
+    workers = job_threads() or os.cpu_count() or 1  # nothing else runs beside the data stage
+    for out, images, seed in sets:
         synthesize(out, images, imgsz=synth.imgsz, seed=seed, detect_imgsz=synth.detect_imgsz, workers=workers)
     write_json(stamp_file, stamp, indent=1)
     return paths.synth
-
-
-def _render_workers() -> int:
-    """Processes that render side by side: the job's `OMP_NUM_THREADS` (its Snakemake share), else every core."""
-    threads = os.environ.get("OMP_NUM_THREADS", "")
-    return int(threads) if threads.isdigit() and int(threads) > 0 else os.cpu_count() or 1
 
 
 def _display_order(key: tuple[str, str]) -> tuple[int, tuple[str, str]]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -34,7 +33,7 @@ from ultralytics.utils import LOGGER
 from ultralytics.utils.torch_utils import strip_optimizer
 
 from yoloslim.atomic import atomic_path, disk_full, is_disk_full, write_json
-from yoloslim.config import Config
+from yoloslim.config import Config, job_threads
 from yoloslim.modelbuild import build_model, load_trainable, model_yaml
 from yoloslim.paths import METRICS, RESULTS, WEIGHTS, StudyPaths
 from yoloslim.precise_bn import PreciseBN
@@ -55,9 +54,9 @@ class YoloTrainer(OfflineAmpMixin, DetectionTrainer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        threads = os.environ.get("OMP_NUM_THREADS", "")
-        if self.device.type == "cpu" and threads.isdigit() and int(threads) > 0:
-            torch.set_num_threads(int(threads))
+        threads = job_threads()
+        if self.device.type == "cpu" and threads > 0:
+            torch.set_num_threads(threads)
 
 
 @dataclass

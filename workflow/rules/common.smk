@@ -60,7 +60,7 @@ def notebook(stem, item=None, gpus=0):
 
 
 # CPU threads of a training job (its OMP_NUM_THREADS, which yoloslim's trainers honour): half the cores, up to
-# 8 (Ultralytics' own cap), so two independent trainings (the baselines beside the base model, the fine-tunes)
+# 8 (Ultralytics' own cap), so two independent trainings (the baselines beside sparse training, the fine-tunes)
 # overlap. Measured on 2 cores, a demo base-model epoch took 18.8 s alone on 2 threads and 31.8 s on 1 thread
 # beside another training: each training is slower, but two together do about 18 % more work.
 TRAIN_THREADS = min(max(1, workflow.cores // 2), 8)
