@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -10,8 +11,9 @@ from pathlib import Path
 import pytest
 import torch
 from torch import nn
+from ultralytics import YOLO
 from ultralytics.nn.tasks import DetectionModel
-from yoloslim.c2f import split_c2f
+from yoloslim.c2f import C2fSplit, split_c2f
 from yoloslim.cli import main
 from yoloslim.onnx_check import check_onnx
 from yoloslim.prune import PruneResult, prune_model, save_checkpoint
@@ -53,6 +55,13 @@ def bn_channels(model: nn.Module) -> dict[str, int]:
     return {n.removesuffix(".bn"): m.num_features for n, m in model.named_modules() if isinstance(m, nn.BatchNorm2d)}
 
 
+def split_channels(model: nn.Module) -> dict[str, int]:
+    """`bn_channels` of a copy whose C2f/C3k2 blocks are split in halves (cv0, cv1): the layer table's names."""
+    model = copy.deepcopy(model)
+    split_c2f(model)
+    return bn_channels(model)
+
+
 def test_align_count_directions_and_floor():
     assert [align_count(k, 64, 8, "up") for k in (0, 1, 8, 9, 63)] == [8, 8, 8, 16, 64]
     assert [align_count(k, 64, 8, "down") for k in (0, 7, 9, 63)] == [8, 8, 8, 56]
@@ -65,7 +74,7 @@ def test_alignment_holds_and_no_layer_reaches_zero(pruned):
     _, result = pruned
     layers = result.layers
     assert (layers["kept"] % 8 == 0).all() and (layers["kept"] >= 8).all()
-    assert dict(zip(layers["layer"], layers["kept"], strict=True)) == bn_channels(result.model)
+    assert dict(zip(layers["layer"], layers["kept"], strict=True)) == split_channels(result.model)
     assert (layers["kept"] < layers["original"]).mean() > 0.8  # the threshold pruned most layers
     assert (layers["original"] - layers["kept"] == layers["pruned_threshold"] - layers["align_delta"]).all()
     segments = sparsity_segments(layers)  # the figure's stacked bars add up to each layer's width
@@ -86,30 +95,47 @@ def test_ratio_table_adds_up(pruned):
     assert result.gflops_after < result.gflops_before
 
 
-def test_tied_channels_survive_forward_and_fresh_process_reload(pruned_models, tmp_path):
-    expected, paths = {}, []
-    for cfg, (_, result) in pruned_models.items():
-        with torch.no_grad():
-            assert result.model(torch.rand(1, 3, IMGSZ, IMGSZ))[0].shape[1] == 4 + 3
-        paths.append(str(save_checkpoint(result.model, tmp_path / cfg / "weights.pt")))
-        expected[paths[-1]] = bn_channels(result.model)
+def load_without_yoloslim(paths: list[str], cwd: Path) -> dict[str, dict[str, int]]:
+    """Load and predict each checkpoint with plain `YOLO(path)` in a Python where yoloslim cannot be imported;
+    returns each one's Conv block channels (`bn_channels`)."""
     script = (
-        "import json, sys, numpy as np\nfrom ultralytics import YOLO\nfrom torch import nn\nout = {}\n"
+        "import json, sys, numpy as np\nsys.modules['yoloslim'] = None\nfrom ultralytics import YOLO\n"
+        "from torch import nn\nout = {}\n"
         "for path in sys.argv[1:]:\n"
         "    y = YOLO(path)\n"
         "    y.predict(np.zeros((64, 64, 3), np.uint8), imgsz=64, verbose=False)\n"
         "    out[path] = {n: m.num_features for n, m in y.model.named_modules() if isinstance(m, nn.BatchNorm2d)}\n"
         "print(json.dumps(out))"
     )
-    run = subprocess.run([sys.executable, "-c", script, *paths], cwd=tmp_path, capture_output=True, text=True)
+    run = subprocess.run([sys.executable, "-c", script, *paths], cwd=cwd, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-2000:]
     loaded = json.loads(run.stdout.strip().splitlines()[-1])
-    assert {p: {n.removesuffix(".bn"): c for n, c in ch.items()} for p, ch in loaded.items()} == expected
-    # a pruned YOLOv5 (stock C3 blocks) loads and predicts where yoloslim cannot be imported at all
-    stock = [p for p in paths if "yolov5" in p]
-    blocked = "import sys\nsys.modules['yoloslim'] = None\n" + script
-    run = subprocess.run([sys.executable, "-c", blocked, *stock], cwd=tmp_path, capture_output=True, text=True)
-    assert stock and run.returncode == 0, run.stderr[-2000:]
+    return {p: {n.removesuffix(".bn"): c for n, c in ch.items()} for p, ch in loaded.items()}
+
+
+def test_tied_channels_survive_forward_and_stock_reload(pruned_models, tmp_path):
+    # v5 (C3) and v8 (C2f, halves kept equal): stock blocks only, so plain Ultralytics loads them without yoloslim
+    expected = {}
+    for cfg, (_, result) in pruned_models.items():
+        with torch.no_grad():
+            assert result.model(torch.rand(1, 3, IMGSZ, IMGSZ))[0].shape[1] == 4 + 3
+        assert not any(isinstance(m, C2fSplit) for m in result.model.modules())
+        expected[str(save_checkpoint(result.model, tmp_path / cfg / "weights.pt"))] = bn_channels(result.model)
+    assert load_without_yoloslim(list(expected), tmp_path) == expected
+
+
+def test_free_c2f_halves_prune_apart_and_load_with_yoloslim(pruned_models, tmp_path):
+    model, equal = pruned_models["yolov8n.yaml"]
+    free = prune_model(model, threshold=THRESHOLD, imgsz=IMGSZ, c2f_halves="free")
+    halves = [
+        (m.cv0.conv.out_channels, m.cv1.conv.out_channels) for m in free.model.modules() if isinstance(m, C2fSplit)
+    ]
+    assert halves and any(a != b for a, b in halves)  # pruned apart: no stock C2f can hold it
+    assert free.gflops_after < equal.gflops_after
+    equal_tied = equal.layers[equal.layers["note"].str.contains("to equal the other half")]
+    assert len(equal_tied)  # the equal default restored channels to tie halves, and says so in the layer table
+    loaded = YOLO(save_checkpoint(free.model, tmp_path / "free.pt")).model
+    assert bn_channels(loaded) == bn_channels(free.model)
 
 
 def test_beta_folding_brings_output_closer_to_unpruned(pruned):
@@ -187,9 +213,9 @@ def test_not_sparse_warning_names_the_cause_and_the_remedy(capsys, tmp_path):
     assert "WARNING: The model is not sparse" in capsys.readouterr().out
 
 
-def test_yolo11_fails_naming_the_module():
-    with pytest.raises(UnsupportedModelError, match="C2PSA"):
-        prune_model(DetectionModel("yolo11n.yaml", nc=3, verbose=False), threshold=0.1, imgsz=IMGSZ)
+def test_unsupported_block_fails_naming_the_module():
+    with pytest.raises(UnsupportedModelError, match=r"model\.6 \(A2C2f\)"):  # YOLO12's area attention
+        prune_model(DetectionModel("yolo12n.yaml", nc=3, verbose=False), threshold=0.1, imgsz=IMGSZ)
 
 
 def test_onnx_check_passes_aligned_and_flags_misaligned(pruned_models, tmp_path):
@@ -283,4 +309,3 @@ def test_checkpoints_with_official_names_are_read_offline_as_the_files_they_are(
     assert main(["prune", str(path), "--threshold", "0.05", "--imgsz", "64", "--out", str(folder / "out")]) == 0
     assert (folder / "out" / "weights.pt").is_file() and sorted(p.name for p in folder.iterdir()) == ["out", name]
     shutil.rmtree(folder)
-

@@ -151,6 +151,9 @@ class PruneConfig:
     round_dir: Literal["up", "nearest", "down"] = "up"  # alignment direction; up keeps more channels
     importance: Literal["max", "mean", "sum"] = "max"  # how a tied group combines its members' |gamma|
     fold_beta: bool = True  # fold pruned channels' BN bias into the next layer's bias
+    c2f_halves: Literal["equal", "free"] = "equal"  # C2f/C3k2 (v8, YOLO11, YOLO26): equal keeps both halves of the
+    # first convolution equally wide, so checkpoints hold stock blocks and load with plain Ultralytics; free prunes
+    # them apart (the checkpoint then holds yoloslim.c2f.C2fSplit and needs yoloslim to load; README, "Families")
     random: list[str] = field(default_factory=list)  # targets that also get a random-selection control: the same
     # kept count per layer, channels chosen at random (seeded by train.seed), fine-tuned the same way (Liu et al.,
     # ICLR 2019, "Rethinking the Value of Network Pruning"); its model id is `<target>-random`

@@ -1,8 +1,9 @@
 """BatchNorm scale factors (gamma): which are penalized and prunable, and their statistics.
 
 Network slimming puts an L1 penalty on every BatchNorm gamma whose channels may be pruned: by default every
-BatchNorm of the model, the same set that `yoloslim.prune` prunes. The Detect head's output convolutions and
-DFL have no BatchNorm, so they are neither penalized nor pruned. With `exclude_head` the BatchNorms of the
+BatchNorm of the model but those inside attention blocks (kept intact: `yoloslim.attention`), the same set that
+`yoloslim.prune` prunes. The Detect head's output convolutions and DFL have no BatchNorm, so they are neither
+penalized nor pruned. With `exclude_head` the BatchNorms of the
 Detect head's inner box/class branches are left unpenalized too, so their gammas stay large and pruning
 keeps them.
 
@@ -25,6 +26,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from yoloslim.attention import intact_layers
+
 HIST_EDGES = np.concatenate([[0.0], np.logspace(-4, 1, 41)])  # |gamma| bins: [0, 1e-4), then log-spaced to 10
 MAX_CONTRAST = 0.5  # pruned channels' median |gamma| above half the kept channels': the cut separates nothing
 ADVICE = (
@@ -37,14 +40,18 @@ ADVICE = (
 def penalized_bns(model: nn.Module, exclude_head: bool = False) -> list[tuple[str, nn.BatchNorm2d]]:
     """The BatchNorm layers that get the L1 penalty and may be pruned, by module name, in model order.
 
+    BatchNorms inside an attention block (`yoloslim.attention`) are never pruned, so they are not penalized.
     `exclude_head=True` leaves out every BatchNorm inside the Detect head (see the module docstring).
     """
     model = getattr(model, "module", model)  # DDP
     head = _head_prefix(model) if exclude_head else None
+    intact = intact_layers(model)
     return [
         (name, m)
         for name, m in model.named_modules()
-        if isinstance(m, nn.BatchNorm2d) and not (head and name.startswith(head))
+        if isinstance(m, nn.BatchNorm2d)
+        and not (head and name.startswith(head))
+        and name.removesuffix(".bn") not in intact
     ]
 
 

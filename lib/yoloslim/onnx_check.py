@@ -2,10 +2,12 @@
 
 Two checks, both enforced by the prune stage:
 - every Conv's output channel count in the ONNX graph is a multiple of `round_to`, except the Detect head's
-  outputs (box and class convolutions, DFL), which are never pruned;
+  outputs (box and class convolutions, DFL) and the inside of attention blocks, which are never pruned;
 - ONNX Runtime's output matches PyTorch's on a random image, elementwise: box coordinates (pixels) within
-  BOX_TOL of the image size, class scores within ATOL + RTOL * |torch|. Box centres are differences of two
-  large DFL distances, so their float32 rounding scales with the image, not with the centre's own value.
+  BOX_TOL of the image size plus RTOL * |torch|, class scores within ATOL + RTOL * |torch|. Box centres are
+  differences of two large DFL distances, so their float32 rounding scales with the image, not with the
+  centre's own value; YOLO26's direct regression (`reg_max: 1`) of a barely trained model can also put box
+  coordinates thousands of pixels away, where float32 rounding scales with the coordinate.
 
     from yoloslim.onnx_check import check_onnx
     report = check_onnx(Path("runs/demo/prune/small/weights.pt"), Path("/tmp/onnx"), imgsz=256)
@@ -31,8 +33,8 @@ ATOL = 1e-3  # absolute tolerance of ONNX Runtime vs PyTorch class scores
 RTOL = 1e-3  # relative tolerance of ONNX Runtime vs PyTorch class scores
 BOX_TOL = 1e-3  # tolerance of box coordinates, as a fraction of the image size (0.16 px at 160 px)
 TOLERANCE = (
-    f"boxes: |onnx - torch| <= {BOX_TOL:g} * imgsz pixels; class scores: |onnx - torch| <= {ATOL:g} + "
-    f"{RTOL:g} * |torch|, elementwise"
+    f"boxes: |onnx - torch| <= {BOX_TOL:g} * imgsz + {RTOL:g} * |torch| pixels; "
+    f"class scores: |onnx - torch| <= {ATOL:g} + {RTOL:g} * |torch|, elementwise"
 )
 
 
@@ -103,12 +105,14 @@ def check_onnx(
     onnx_path = export_onnx(Path(weights), Path(out_dir), imgsz)
     onnx_path = onnx_path.replace(onnx_path.with_name(onnx_name))
     model = load_model(Path(weights)).model.float().eval()
+    if hasattr(model, "end2end"):
+        model.end2end = False  # as exported (Ultralytics' default nms=None): YOLO26's one-to-many branch, external NMS
     never_pruned = set(excluded_layers(model))
     excluded = {f"{name}.weight" for name, m in model.named_modules() if m in never_pruned}
     channels = conv_channels(onnx_path)
-    found = excluded & set(channels)
-    if found != excluded:
-        raise ValueError(f"{onnx_path}: Detect output convolutions not found by name: {sorted(excluded - found)}")
+    missing = {name for name in excluded - set(channels) if ".one2one_" not in name}  # that branch is not exported
+    if missing:
+        raise ValueError(f"{onnx_path}: never-pruned convolutions not found by name: {sorted(missing)}")
     kept = {name: c for name, c in channels.items() if name not in excluded}
     misaligned = [f"{name}: {c}" for name, c in kept.items() if c % round_to]
     diff, match = _compare_outputs(model, onnx_path, imgsz)
@@ -131,5 +135,5 @@ def _compare_outputs(model: torch.nn.Module, onnx_path: Path, imgsz: int) -> tup
         return float("inf"), False
     diff = np.abs(output - reference)
     limit = ATOL + RTOL * np.abs(reference)
-    limit[:, :4] = BOX_TOL * imgsz  # (batch, 4 box coordinates + classes, anchors)
+    limit[:, :4] = BOX_TOL * imgsz + RTOL * np.abs(reference[:, :4])  # (batch, 4 box coordinates + classes, anchors)
     return float(diff.max()), bool((diff <= limit).all())

@@ -10,7 +10,8 @@ but the Detect outputs has a multiple of `round_to` channels (else it fails: a p
 output matches PyTorch's within a stated tolerance (recorded under `onnx_check` in metrics.json).
 
 How channels are chosen and aligned: `yoloslim.prune_groups`; the beta fold: `yoloslim.prune_fold`; the tables:
-`yoloslim.prune_tables`. YOLOv8/YOLO11 C2f blocks are first rewritten without `chunk` (`yoloslim.c2f`).
+`yoloslim.prune_tables`. YOLOv8/YOLO11/YOLO26 C2f and C3k2 blocks are rewritten without `chunk` to be traced, and
+written back as stock blocks (`yoloslim.c2f`); attention blocks are kept intact (`yoloslim.attention`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from ultralytics.utils import LOGGER
 
 import yoloslim.ultra  # noqa: F401  (Ultralytics offline, before it is first used)
 from yoloslim.atomic import atomic_path, write_json
-from yoloslim.c2f import split_c2f
+from yoloslim.c2f import merge_c2f, split_c2f
 from yoloslim.config import Config, latency_budget
 from yoloslim.gammas import gamma_values, sparsity_warning
 from yoloslim.modelstats import count_gflops, existing_weights, export_onnx
@@ -42,6 +43,7 @@ from yoloslim.prune_groups import (
     check_supported,
     choose_at_random,
     decide,
+    equalize_halves,
     fraction_counts,
     global_threshold,
     plan_groups,
@@ -76,7 +78,7 @@ class PruneResult:
     gflops_after: float
     gammas: np.ndarray
     unpruned_groups: list[dict] = field(default_factory=list)
-    rewritten: list[str] = field(default_factory=list)  # C2f blocks replaced by C2fSplit
+    rewritten: list[str] = field(default_factory=list)  # C2f blocks split to be traced (C2fSplit), merged back if equal
     folded: list[str] = field(default_factory=list)  # convolutions whose bias took pruned channels' beta
     warning: str | None = None  # why the gammas carry no information at this cut (yoloslim.gammas), or None
 
@@ -93,6 +95,7 @@ def prune_model(
     imgsz: int = 640,
     selection: str = "gamma",
     seed: int = 0,
+    c2f_halves: str = "equal",
 ) -> PruneResult:
     """Prune a copy of an Ultralytics detection model by |gamma|; the input model is left unchanged.
 
@@ -102,7 +105,9 @@ def prune_model(
     `importance` (max, mean or sum). The Detect head's output convolutions and DFL are never pruned.
     `imgsz` is the image size of the FLOPs count. `selection="random"` keeps the same number of channels in
     every group but picks them at random (seeded by `seed`): the control of Liu et al. (ICLR 2019).
-    Raises `UnsupportedModelError` naming a module it cannot prune (e.g. YOLO11's C2PSA attention).
+    `c2f_halves="equal"` keeps both halves of a C2f/C3k2 split equally wide, so the pruned model holds stock
+    Ultralytics blocks only; `"free"` prunes them apart and keeps `C2fSplit` (`yoloslim.c2f`). Attention blocks
+    are kept intact (`yoloslim.attention`). Raises `UnsupportedModelError` naming a layer it cannot prune.
     """
     if (threshold is None) == (fraction is None):
         raise ValueError("prune_model: give exactly one of threshold and fraction")
@@ -110,6 +115,8 @@ def prune_model(
         raise ValueError(f"prune_model: bad round_to={round_to}, round_dir={round_dir!r} or importance={importance!r}")
     if selection not in ("gamma", "random"):
         raise ValueError(f"prune_model: selection must be 'gamma' or 'random', got {selection!r}")
+    if c2f_halves not in ("equal", "free"):
+        raise ValueError(f"prune_model: c2f_halves must be 'equal' or 'free', got {c2f_halves!r}")
     check_supported(model)
     model = copy.deepcopy(model).float().eval()
     for p in model.parameters():
@@ -124,6 +131,8 @@ def prune_model(
         value, counts = global_threshold(plans, fraction), fraction_counts(plans, fraction)
     for plan, k_thr in zip(plans, counts, strict=True):
         decide(plan, value, round_to, round_dir, k_thr)
+    if c2f_halves == "equal":
+        equalize_halves(plans, rewritten)
     if selection == "random":
         choose_at_random(plans, seed)
     uncovered = uncovered_layers(model, plans)
@@ -133,6 +142,8 @@ def prune_model(
     for p in model.parameters():
         p.requires_grad_(False)
     layers = layer_table(model, plans, uncovered)
+    if c2f_halves == "equal":
+        merge_c2f(model)
     params_after = params_by_part(model)
     return PruneResult(
         model=model,
@@ -236,6 +247,7 @@ def run_prune(cfg: Config, target: str) -> Path:
         importance=cfg.prune.importance,
         selection=selection,
         seed=cfg.train.seed,
+        c2f_halves=cfg.prune.c2f_halves,
     )
     imgsz = cfg.train.imgsz
     results, search, match = _pruned(cfg, model, target, options, paths.prune(prune_id))
@@ -389,7 +401,11 @@ def _group_gammas(model: torch.nn.Module, plans: list[GroupPlan]) -> np.ndarray:
     return torch.cat([bn.weight.detach().abs().flatten() for bn in bns]).numpy() if bns else np.zeros(0)
 
 
-def _unpruned(plans: list[GroupPlan], uncovered: list[str]) -> list[dict]:
-    """Groups a rule kept whole although channels were under the threshold, and layers tied to excluded ones."""
+def _unpruned(plans: list[GroupPlan], uncovered: dict[str, str]) -> list[dict]:
+    """Groups a rule kept whole although channels were under the threshold, and the layers in no prunable group
+    (attention blocks, layers tied to excluded ones), one entry per reason."""
     stopped = [{"layers": p.layers, "reason": p.note} for p in plans if p.kept == p.width and p.k_thr < p.width]
-    return stopped + [{"layers": [name], "reason": "tied to a Detect output or DFL"} for name in uncovered]
+    by_reason: dict[str, list[str]] = {}
+    for name, reason in uncovered.items():
+        by_reason.setdefault(reason, []).append(name)
+    return stopped + [{"layers": layers, "reason": reason} for reason, layers in by_reason.items()]

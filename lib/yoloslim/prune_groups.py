@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 import torch
 import torch_pruning as tp
 from torch import nn
-from ultralytics.nn.modules import C3, SPP, SPPF, C2f, Concat, Conv, Detect
+from ultralytics.nn.modules import C2PSA, C3, SPP, SPPF, C2f, C3k2, Concat, Conv, Detect
 from ultralytics.nn.tasks import DetectionModel
 
+from yoloslim.attention import intact_convs, intact_layers
 from yoloslim.c2f import C2fSplit
 
-SUPPORTED_LAYERS = (Conv, C3, C2f, C2fSplit, SPP, SPPF, Concat, nn.Upsample, Detect)  # top-level layers we prune
+SUPPORTED_LAYERS = (Conv, C3, C2f, C3k2, C2fSplit, C2PSA, SPP, SPPF, Concat, nn.Upsample, Detect)  # top-level layers
 _TRACE_SIZE = 64  # input side used to trace the graph (the structure does not depend on it)
 
 
@@ -59,34 +60,29 @@ class GroupPlan:
 
 
 def check_supported(model: nn.Module) -> None:
-    """Raise `UnsupportedModelError` naming the first layer whose channels cannot be tracked (e.g. YOLO11's C2PSA)."""
+    """Raise `UnsupportedModelError` naming the first top-level layer whose channels cannot be tracked.
+
+    Attention blocks of the supported types (YOLO11/YOLO26's C2PSA, C3k2 with attention) are accepted: they are
+    kept intact (`yoloslim.attention`).
+    """
     if not isinstance(model, DetectionModel) or type(model.model[-1]) is not Detect:
         raise UnsupportedModelError(f"only Ultralytics detection models are supported, got {type(model).__name__}")
     for i, layer in enumerate(model.model):
-        if not isinstance(layer, SUPPORTED_LAYERS):
+        if type(layer) not in SUPPORTED_LAYERS:
             raise UnsupportedModelError(
                 f"model.{i} ({type(layer).__name__}) is not supported by channel pruning: its channels are "
                 f"reshaped or split in ways the dependency graph cannot keep consistent "
                 f"(supported: {', '.join(t.__name__ for t in SUPPORTED_LAYERS)})"
             )
-        for name, sub in layer.named_modules():
-            if (
-                isinstance(sub, nn.MultiheadAttention)
-                or "Attention" in type(sub).__name__
-                or "PSA" in type(sub).__name__
-            ):
-                raise UnsupportedModelError(
-                    f"model.{i}.{name} ({type(sub).__name__}, inside {type(layer).__name__}) is not supported by "
-                    f"channel pruning: attention splits channels into heads"
-                )
 
 
 def excluded_layers(model: DetectionModel) -> list[nn.Module]:
-    """The Detect head's output convolutions (box and class, all branches) and DFL: never pruned."""
+    """Never pruned: the Detect head's output convolutions (box and class, both branches of YOLO26's end-to-end
+    head), DFL, and every convolution inside an attention block but its output (`yoloslim.attention`)."""
     det = model.model[-1]
     heads = [getattr(det, name, None) for name in ("cv2", "cv3", "one2one_cv2", "one2one_cv3")]
     outputs = [branch[-1] for head in heads if head is not None for branch in head]
-    return outputs + [m for m in det.dfl.modules() if isinstance(m, nn.Conv2d)]
+    return outputs + [m for m in det.dfl.modules() if isinstance(m, nn.Conv2d)] + intact_convs(model)
 
 
 def build_graph(model: DetectionModel) -> tp.DependencyGraph:
@@ -112,11 +108,17 @@ def plan_groups(model: DetectionModel, graph: tp.DependencyGraph, importance: st
     return plans
 
 
-def uncovered_layers(model: DetectionModel, plans: list[GroupPlan]) -> list[str]:
-    """Conv blocks (with a BatchNorm) that belong to no prunable group, e.g. tied to an excluded Detect output."""
+def uncovered_layers(model: DetectionModel, plans: list[GroupPlan]) -> dict[str, str]:
+    """Conv blocks (with a BatchNorm) that belong to no prunable group, with the reason: inside an attention block,
+    or tied to an excluded Detect output or DFL."""
     covered = {name for plan in plans for name in plan.layers}
+    intact = intact_layers(model)
     bns = [_layer_name(n) for n, m in model.named_modules() if isinstance(m, nn.BatchNorm2d)]
-    return [name for name in bns if name not in covered]
+    return {
+        name: intact.get(name, "not pruned: tied to a Detect output or DFL, which are never pruned")
+        for name in bns
+        if name not in covered
+    }
 
 
 def global_threshold(plans: list[GroupPlan], fraction: float) -> float:
@@ -156,8 +158,7 @@ def decide(plan: GroupPlan, threshold: float, round_to: int, round_dir: str, k_t
     width = plan.width
     plan.k_thr = int((plan.importance >= threshold).sum()) if k_thr is None else k_thr
     plan.kept = align_count(plan.k_thr, width, round_to, round_dir)
-    order = torch.argsort(plan.importance, descending=True, stable=True)
-    plan.prune_idxs = sorted(order[plan.kept :].tolist())
+    _keep_most_important(plan)
     if plan.k_thr == width:
         plan.note = "nothing under the threshold"
     elif plan.kept == width and width <= round_to:
@@ -166,6 +167,32 @@ def decide(plan: GroupPlan, threshold: float, round_to: int, round_dir: str, k_t
         plan.note = f"not pruned: alignment to {round_to} ({round_dir}) restored all {width - plan.k_thr} channels"
     if len(plan.layers) > 1:
         plan.note = (plan.note + "; " if plan.note else "") + "tied group: " + ", ".join(sorted(plan.layers))
+
+
+def equalize_halves(plans: list[GroupPlan], blocks: list[str]) -> None:
+    """Give both halves of every split C2f/C3k2 block (`yoloslim.c2f`) the larger of their kept counts, so the
+    pruned block is a stock one again (equal halves); a half in no prunable group keeps its other half whole.
+
+    Repeated until nothing changes: a group may hold halves of several blocks.
+    """
+    owner = {layer: plan for plan in plans for layer in plan.layers}
+    changed = True
+    while changed:
+        changed = False
+        for block in blocks:
+            halves = [owner.get(f"{block}.cv0"), owner.get(f"{block}.cv1")]
+            if halves[0] is halves[1]:
+                continue  # both in no group, or in the same one
+            planned = [half for half in halves if half is not None]
+            kept = max(half.kept for half in planned) if len(planned) == 2 else planned[0].width
+            for half in planned:
+                if half.kept < kept:
+                    half.kept = kept
+                    _keep_most_important(half)
+                    half.note = (half.note + "; " if half.note else "") + (
+                        f"kept {kept} to equal the other half of {block} (a stock C2f/C3k2 splits in equal halves)"
+                    )
+                    changed = True
 
 
 def choose_at_random(plans: list[GroupPlan], seed: int) -> None:
@@ -184,6 +211,12 @@ def prune_planned(model: DetectionModel, graph: tp.DependencyGraph, plans: list[
         if plan.prune_idxs:
             root = modules[plan.root]
             graph.get_pruning_group(root, tp.prune_conv_out_channels, plan.prune_idxs).prune()
+
+
+def _keep_most_important(plan: GroupPlan) -> None:
+    """Prune all but the plan's `kept` most important channels."""
+    order = torch.argsort(plan.importance, descending=True, stable=True)
+    plan.prune_idxs = sorted(order[plan.kept :].tolist())
 
 
 def _layer_name(bn_name: str) -> str:

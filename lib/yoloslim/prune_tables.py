@@ -37,11 +37,12 @@ def backbone_length(model: nn.Module) -> int:
     return len(model.yaml["backbone"])
 
 
-def layer_table(model: nn.Module, plans: list[GroupPlan], uncovered: list[str]) -> pd.DataFrame:
+def layer_table(model: nn.Module, plans: list[GroupPlan], uncovered: dict[str, str]) -> pd.DataFrame:
     """One row per Conv block in model order: original, kept, pruned by threshold, alignment delta, note.
 
     `pruned_threshold` counts channels under the threshold (for a tied group, the group's count);
     `align_delta = kept - (original - pruned_threshold)`: > 0 restored by alignment, < 0 removed by it.
+    `uncovered`: the layers in no prunable group, with the reason (`prune_groups.uncovered_layers`).
     """
     backbone = backbone_length(model)
     rows = {}
@@ -49,9 +50,9 @@ def layer_table(model: nn.Module, plans: list[GroupPlan], uncovered: list[str]) 
         for layer in plan.layers:
             rows[layer] = [plan.width, plan.kept, plan.width - plan.k_thr, plan.kept - plan.k_thr, plan.note]
     bns = {n.removesuffix(".bn"): m for n, m in model.named_modules() if isinstance(m, nn.BatchNorm2d)}
-    for layer in uncovered:
+    for layer, reason in uncovered.items():
         width = bns[layer].num_features
-        rows[layer] = [width, width, 0, 0, "not pruned: tied to a Detect output or DFL, which are never pruned"]
+        rows[layer] = [width, width, 0, 0, reason]
     order = [name for name in bns if name in rows]
     records = [[name, part_of(name, backbone), *rows[name]] for name in order]
     return pd.DataFrame(records, columns=LAYER_COLUMNS)
