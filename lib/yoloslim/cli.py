@@ -3,6 +3,7 @@
     yoloslim synth OUT --images N [--seed S] [--imgsz 640 --detect-imgsz 160]   write a synthetic code data set
     yoloslim check ROOT [--lenient]               check a data set; exit 1 on problems
     yoloslim prune WEIGHTS --threshold T --out P  prune one model and print its ratio table
+    yoloslim finetune WEIGHTS --data DATA_YAML --epochs N   train a pruned model further, keeping its structure
     yoloslim eval WEIGHTS --data DATA_YAML        measure one model
     yoloslim bench [--config C]                   CPU latency vs FLOPs of base and pruned models
     yoloslim stage-params CONFIG                  write each stage's config section (Snakemake cache keys)
@@ -60,6 +61,24 @@ def _cmd_prune(args: argparse.Namespace) -> int:
     if result.warning:
         print(f"WARNING: {result.warning}")
     print(f"pruned model and tables written to {out}")
+    return 0
+
+
+def _cmd_finetune(args: argparse.Namespace) -> int:
+    from yoloslim.finetune import finetune_weights
+
+    weights = finetune_weights(
+        Path(args.weights),
+        Path(args.data),
+        epochs=args.epochs,
+        out=Path(args.out) if args.out else None,
+        imgsz=args.imgsz,
+        batch=args.batch,
+        lr0=args.lr0,
+        device=args.device,
+        workers=args.workers,
+    )
+    print(f"fine-tuned model (architecture unchanged) written to {weights}")
     return 0
 
 
@@ -136,6 +155,8 @@ def _cmd_unlock(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
+    from yoloslim.config import FinetuneConfig, TrainConfig
+
     parser = argparse.ArgumentParser(prog="yoloslim", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -163,6 +184,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--imgsz", type=int, default=640, help="image size for FLOPs (default 640)")
     p.add_argument("--out", required=True, help="output folder for weights.pt, layers.csv, ratios.csv")
     p.set_defaults(func=_cmd_prune)
+
+    p = sub.add_parser("finetune", help="train a pruned (or fine-tuned) model further, keeping its structure")
+    p.add_argument("weights", help="a pruned or fine-tuned checkpoint (stock Ultralytics training would unprune it)")
+    p.add_argument("--data", required=True, help="Ultralytics data.yaml")
+    p.add_argument("--epochs", type=int, required=True, help="training epochs")
+    p.add_argument("--imgsz", type=int, default=None, help="image size (default: the checkpoint's)")
+    p.add_argument("--batch", type=int, default=TrainConfig.batch, help=f"batch size (default {TrainConfig.batch})")
+    p.add_argument(
+        "--lr0", type=float, default=FinetuneConfig.lr0, help=f"initial learning rate (default {FinetuneConfig.lr0})"
+    )
+    p.add_argument("--device", default=TrainConfig.device, help=f"cpu, 0 or 0,1,... (default {TrainConfig.device})")
+    p.add_argument(
+        "--workers", type=int, default=TrainConfig.workers, help=f"data-loader workers (default {TrainConfig.workers})"
+    )
+    p.add_argument("--out", default=None, help="output folder (default runs/finetune/<weights stem>/)")
+    p.set_defaults(func=_cmd_finetune)
 
     p = sub.add_parser("eval", help="measure one model: accuracy per class, size, FLOPs, latency, decode rate")
     p.add_argument("weights", help="an Ultralytics detection checkpoint")

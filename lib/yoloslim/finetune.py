@@ -5,9 +5,10 @@ shapes match, which silently undoes pruning. `PrunedTrainer.get_model` returns t
 the first run and when resuming from `last.pt`, so the architecture after training is the pruned one
 (checked channel by channel, and recorded in `metrics.json`).
 
-    from yoloslim.finetune import run_finetune
+    from yoloslim.finetune import finetune_weights, run_finetune
     run_finetune(cfg, "small")           # runs/<config>/finetune/small/ (init: inherit)
     run_finetune(cfg, "small-scratch")   # the same architecture, re-initialized (Liu et al., ICLR 2019)
+    finetune_weights(Path("pruned.pt"), Path("data.yaml"), epochs=10)   # any checkpoint: `yoloslim finetune`
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ import pandas as pd
 from torch import nn
 from ultralytics.nn.tasks import load_checkpoint
 
-from yoloslim.config import Config
+from yoloslim.config import Config, FinetuneConfig, TrainConfig, output_root
 from yoloslim.modelbuild import conv_channels, load_trainable, reinitialize
+from yoloslim.modelstats import checkpoint_imgsz, existing_weights
 from yoloslim.paths import METRICS, WEIGHTS, StudyPaths
 from yoloslim.study import finetune_jobs
 from yoloslim.train import TrainJob, YoloTrainer, file_digest, read_metrics, run_training, train_args
@@ -72,11 +74,7 @@ def finetune_job(cfg: Config, model_id: str, callbacks: Sequence[tuple[str, Call
         return reinitialize(model, cfg.train.seed) if init == "scratch" else model
 
     def extra(stage: Path) -> dict[str, Any]:
-        trained = conv_channels(load_checkpoint(stage / WEIGHTS)[0])
-        if trained != channels:
-            changed = sorted(k for k in channels.keys() | trained.keys() if channels.get(k) != trained.get(k))
-            raise RuntimeError(f"{stage / WEIGHTS}: architecture differs from {pruned} in {', '.join(changed[:5])}")
-        return {"init": init, "target": target, "channels": trained}
+        return {"init": init, "target": target, "channels": kept_architecture(stage / WEIGHTS, pruned, channels)}
 
     return TrainJob(
         stage=paths.finetune(target, init),
@@ -89,6 +87,74 @@ def finetune_job(cfg: Config, model_id: str, callbacks: Sequence[tuple[str, Call
         callbacks=list(callbacks),
         precise_bn=cfg.train.precise_bn,
     )
+
+
+def finetune_weights(
+    weights: Path,
+    data: Path,
+    *,
+    epochs: int,
+    out: Path | None = None,
+    imgsz: int | None = None,
+    batch: int = TrainConfig.batch,
+    lr0: float = FinetuneConfig.lr0,
+    device: str = TrainConfig.device,
+    workers: int = TrainConfig.workers,
+) -> Path:
+    """Continue training a pruned (or fine-tuned) checkpoint as it is, with `PrunedTrainer`; returns its weights.pt.
+
+    The run goes to `out` (default `runs/finetune/<weights stem>/` under the output root), a stage folder of
+    `run_training`: the same command again returns at once, an interrupted one resumes. The recipe is the default
+    study's fine-tune (`train_args` of `Config()`); `imgsz` defaults to the checkpoint's. Raises FileNotFoundError
+    naming a missing weights file or data YAML, ValueError when the data set's class count is not the model's or
+    `weights` lies inside the output folder, and RuntimeError naming the layers whose channels training changed.
+    """
+    from yoloslim.decode import dataset_names
+
+    weights, data = Path(weights), Path(data)
+    pruned = existing_weights(weights)
+    if not data.is_file():
+        raise FileNotFoundError(f"{data}: data YAML not found")
+    model = load_checkpoint(pruned)[0]
+    classes, nc = len(dataset_names(data)), model.model[-1].nc
+    if classes != nc:
+        raise ValueError(f"{data} names {classes} classes; the model {weights} detects {nc}")
+    channels = conv_channels(model)
+    stage = Path(out) if out else output_root() / "runs" / "finetune" / weights.stem
+    if weights.resolve().is_relative_to(stage.resolve()):  # a run that starts over clears its folder
+        raise ValueError(f"{weights} is inside the output folder {stage}; give another --out")
+    cfg = Config()
+    job = TrainJob(
+        stage=stage,
+        name=stage.name,
+        trainer=PrunedTrainer,
+        build=lambda: load_trainable(pruned),
+        args=train_args(
+            cfg,
+            imgsz or checkpoint_imgsz(weights),
+            data=str(data),
+            model=str(weights),
+            epochs=epochs,
+            batch=batch,
+            lr0=lr0,
+            nbs=cfg.finetune.nbs or cfg.train.nbs,
+            device=device,
+            workers=workers,
+        ),
+        key={"weights": file_digest(pruned)},
+        extra_metrics=lambda trained: {"channels": kept_architecture(trained / WEIGHTS, weights, channels)},
+    )
+    return run_training(job) / WEIGHTS
+
+
+def kept_architecture(trained: Path, pruned: Path, channels: dict[str, int]) -> dict[str, int]:
+    """The conv channels of the checkpoint `trained`, checked against `channels`, those of `pruned`: a RuntimeError
+    names the first layers that differ."""
+    found = conv_channels(load_checkpoint(trained)[0])
+    if found != channels:
+        changed = sorted(k for k in channels.keys() | found.keys() if channels.get(k) != found.get(k))
+        raise RuntimeError(f"{trained}: architecture differs from {pruned} in {', '.join(changed[:5])}")
+    return found
 
 
 def finetune_summary(cfg: Config, model_id: str) -> pd.DataFrame:

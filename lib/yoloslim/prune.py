@@ -19,7 +19,6 @@ from __future__ import annotations
 import copy
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +29,7 @@ from ultralytics.utils import LOGGER
 import yoloslim.ultra  # noqa: F401  (Ultralytics offline, before it is first used)
 from yoloslim.atomic import atomic_path, write_json
 from yoloslim.c2f import merge_c2f, split_c2f
+from yoloslim.checkpoint import save_checkpoint
 from yoloslim.config import Config, latency_budget
 from yoloslim.gammas import gamma_values, sparsity_warning
 from yoloslim.modelstats import count_gflops, existing_weights, export_onnx
@@ -167,38 +167,6 @@ def load_detection_model(weights: Path) -> tuple[torch.nn.Module, dict]:
     from ultralytics.nn.tasks import load_checkpoint
 
     return load_checkpoint(existing_weights(weights), device="cpu")
-
-
-def save_checkpoint(
-    model: torch.nn.Module, path: Path, *, train_args: dict | None = None, info: dict | None = None
-) -> Path:
-    """Save `model` as Ultralytics saves a final checkpoint (fp16 `model`, `train_args`); `YOLO(path)` loads it.
-
-    `info` is kept under the `yoloslim` key (Ultralytics ignores it).
-    """
-    from ultralytics import __version__
-
-    saved = copy.deepcopy(model).half()
-    if hasattr(saved, "criterion"):
-        saved.criterion = None
-    ckpt = {
-        "date": datetime.now().astimezone().isoformat(),
-        "version": __version__,
-        "license": "AGPL-3.0 License (https://ultralytics.com/license)",
-        "docs": "https://docs.ultralytics.com",
-        "epoch": -1,
-        "best_fitness": None,
-        "model": saved,
-        "ema": None,
-        "updates": None,
-        "optimizer": None,
-        "train_args": dict(train_args or {}),
-        "yoloslim": info or {},
-    }
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        torch.save(ckpt, tmp)
-    return path
 
 
 def write_outputs(result: PruneResult, out: Path, train_args: dict | None = None) -> Path:

@@ -1,7 +1,8 @@
 """What pruning did, as tables: one row per layer (`layers.csv`) and the ratios per part (`ratios.csv`).
 
 A layer is a Conv block (convolution + BatchNorm) named like `model.2.cv1`; its part (backbone or head) comes
-from the model YAML's sections: layer `model.<i>` is in the backbone when `i < len(yaml["backbone"])`.
+from the model YAML's sections: layer `model.<i>` is in the backbone when `i < len(yaml["backbone"])` (for a
+pruned model's refusing YAML, the original list: `yoloslim.checkpoint.layer_lists`).
 Ratios are pruned fractions: `1 - after / before`, by channels (over the layers' output channels) and by
 parameters (over every parameter of the part). Backbone + head add up to overall.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import pandas as pd
 from torch import nn
 
+from yoloslim.checkpoint import layer_lists
 from yoloslim.prune_groups import GroupPlan
 
 LAYER_COLUMNS = ["layer", "part", "original", "kept", "pruned_threshold", "align_delta", "note"]
@@ -33,8 +35,8 @@ def part_of(layer: str, backbone_len: int) -> str:
 
 
 def backbone_length(model: nn.Module) -> int:
-    """Number of top-level layers the model YAML lists under `backbone`."""
-    return len(model.yaml["backbone"])
+    """Number of top-level layers the model YAML lists under `backbone` (the original list of a refusing YAML)."""
+    return len(layer_lists(model.yaml)["backbone"])
 
 
 def layer_table(model: nn.Module, plans: list[GroupPlan], uncovered: dict[str, str]) -> pd.DataFrame:

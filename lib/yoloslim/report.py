@@ -297,9 +297,11 @@ def _part_counts(weights: Path) -> dict[str, tuple[int, int]]:
     """(BatchNorm channels, parameters) of a checkpoint's backbone, head and whole network."""
     import torch
 
+    from yoloslim.checkpoint import layer_lists
+
     ckpt = torch.load(weights, map_location="cpu", weights_only=False)
     model = ckpt.get("ema") or ckpt["model"]
-    n_backbone = len(model.yaml["backbone"])
+    n_backbone = len(layer_lists(model.yaml)["backbone"])
     counts = {"backbone": [0, 0], "head": [0, 0]}
     for i, layer in enumerate(model.model):
         part = counts["backbone" if i < n_backbone else "head"]
