@@ -38,10 +38,8 @@ def intact_layers(model: nn.Module) -> dict[str, str]:
     intact = {}
     for prefix, block in attention_blocks(model).items():
         output = getattr(block, "cv2", None)
-        reason = (
-            f"kept intact: inside the attention block {prefix} ({type(block).__name__}), whose heads reshape its "
-            "channels"
-        )
+        kind = getattr(block, "stock", type(block)).__name__  # a C3k2 split to be traced (yoloslim.c2f) says C3k2
+        reason = f"kept intact: inside the attention block {prefix} ({kind}), whose heads reshape its channels"
         for name, m in block.named_modules():
             if isinstance(m, Conv) and m is not output:
                 intact[f"{prefix}.{name}"] = reason

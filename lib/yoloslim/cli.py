@@ -198,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--workers", type=int, default=TrainConfig.workers, help=f"data-loader workers (default {TrainConfig.workers})"
     )
-    p.add_argument("--out", default=None, help="output folder (default runs/finetune/<weights stem>/)")
+    p.add_argument("--out", default=None, help="output folder (default runs/finetune/<folder>_<stem>/)")
     p.set_defaults(func=_cmd_finetune)
 
     p = sub.add_parser("eval", help="measure one model: accuracy per class, size, FLOPs, latency, decode rate")

@@ -103,7 +103,8 @@ def finetune_weights(
 ) -> Path:
     """Continue training a pruned (or fine-tuned) checkpoint as it is, with `PrunedTrainer`; returns its weights.pt.
 
-    The run goes to `out` (default `runs/finetune/<weights stem>/` under the output root), a stage folder of
+    The run goes to `out` (default `runs/finetune/<folder>_<stem>/` under the output root: `small_weights` for
+    `prune/small/weights.pt`), a stage folder of
     `run_training`: the same command again returns at once, an interrupted one resumes. The recipe is the default
     study's fine-tune (`train_args` of `Config()`); `imgsz` defaults to the checkpoint's. Raises FileNotFoundError
     naming a missing weights file or data YAML, ValueError when the data set's class count is not the model's or
@@ -120,7 +121,8 @@ def finetune_weights(
     if classes != nc:
         raise ValueError(f"{data} names {classes} classes; the model {weights} detects {nc}")
     channels = conv_channels(model)
-    stage = Path(out) if out else output_root() / "runs" / "finetune" / weights.stem
+    default = output_root() / "runs" / "finetune" / f"{weights.resolve().parent.name}_{weights.stem}"
+    stage = Path(out) if out else default
     if weights.resolve().is_relative_to(stage.resolve()):  # a run that starts over clears its folder
         raise ValueError(f"{weights} is inside the output folder {stage}; give another --out")
     cfg = Config()
