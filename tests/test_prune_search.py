@@ -92,10 +92,11 @@ def test_latency_target_must_be_a_budget(out_root: Path) -> None:
             load_config(write_params(out_root, {"prune": {"targets": targets}}))
 
 
-def test_prune_stage_searches_to_a_budget_with_a_plugged_engine(smoke_cfg, out_root: Path) -> None:
+def test_prune_stage_searches_to_a_budget_with_a_plugged_engine(smoke_cfg, out_root: Path, monkeypatch) -> None:
     """A tiny yolov5n pruned to half the base model's latency on a fake engine (a known function of the channels):
-    the stage keeps a structure within the budget, writes search.csv and the figure, and labels the model."""
-    prune = {"targets": {"fast": {"latency": "0.5x"}}, "engine": f"{__name__}:fake_latency"}
+    the stage keeps a structure within the budget, writes search.csv and the figure, and labels the model; its
+    Torch-Pruning alternative is searched within the same budget (matched by measured latency)."""
+    prune = {"targets": {"fast": {"latency": "0.5x"}}, "engine": f"{__name__}:fake_latency", "compare": ["fast"]}
     params = write_params(out_root, {"name": smoke_cfg.name, "prune": prune})
     cfg = load_config(params)
     write_sparse_checkpoint(cfg)
@@ -118,6 +119,15 @@ def test_prune_stage_searches_to_a_budget_with_a_plugged_engine(smoke_cfg, out_r
     assert metrics["threshold"] == pytest.approx(chosen["threshold"])
     assert fake_latency(out / "weights.onnx", cfg.train.imgsz) <= 0.5 * fake_latency_of(base, out_root, cfg.train.imgsz)
     assert {m.id: m.label for m in study_models(cfg)}["fast"] == "lat_0.5x(fast)"
+    monkeypatch.setattr("yoloslim.prune.SEARCH_RATIOS", [0.0, 0.2, 0.4, 0.6, 0.8])  # a short search
+    out = run_prune(cfg, "fast-tp_magnitude")
+    metrics = json.loads((out / "metrics.json").read_text())
+    match, search = metrics["cost_match"], pd.read_csv(out / "search.csv")
+    assert match["by"] == "latency" and match["matched"] and metrics["policy"] == "tp_magnitude"
+    chosen = search[search["chosen"]].iloc[0]
+    assert chosen["ratio_hi"] <= aim and (search[search["threshold"] < chosen["threshold"]]["ratio_hi"] > aim).all()
+    assert match["ratio"] == pytest.approx(chosen["threshold"])  # the search's knob is Torch-Pruning's global ratio
+    assert fake_latency(out / "weights.onnx", cfg.train.imgsz) <= 0.5 * fake_latency_of(base, out_root, cfg.train.imgsz)
 
 
 def fake_latency_of(weights: Path, folder: Path, imgsz: int) -> float:

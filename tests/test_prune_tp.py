@@ -65,7 +65,7 @@ def test_prune_stage_writes_a_tp_alternative(smoke_cfg, out_root: Path, coarse_s
     write_sparse_checkpoint(cfg)
     out = run_prune(cfg, "small-tp_magnitude")
     metrics = json.loads((out / "metrics.json").read_text())
-    match = metrics["flops_match"]
+    match = metrics["cost_match"]
     assert metrics["policy"] == "tp_magnitude" and metrics["threshold"] is None
     assert abs(match["gflops"] - match["target_gflops"]) <= FLOPS_TOLERANCE * match["target_gflops"]
     assert match["matched"] and match["message"] is None

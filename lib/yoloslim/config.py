@@ -157,8 +157,9 @@ class PruneConfig:
     random: list[str] = field(default_factory=list)  # targets that also get a random-selection control: the same
     # kept count per layer, channels chosen at random (seeded by train.seed), fine-tuned the same way (Liu et al.,
     # ICLR 2019, "Rethinking the Value of Network Pruning"); its model id is `<target>-random`
-    compare: list[str] = field(default_factory=list)  # threshold or fraction targets that also get Torch-Pruning's
-    # own pruners at the same GFLOPs (within 5 %), fine-tuned the same way: `<target>-tp_magnitude` (L1 filter norm,
+    compare: list[str] = field(default_factory=list)  # targets that also get Torch-Pruning's own pruners at the same
+    # cost, fine-tuned the same way: at the same GFLOPs (within 5 %) for a threshold or fraction target, within the
+    # same measured latency budget (searched alike) for a latency target: `<target>-tp_magnitude` (L1 filter norm,
     # Li et al. 2017) and `<target>-tp_bnscale` (its BN-scale importance on the same sparse model); yoloslim.prune_tp
 
 
@@ -442,8 +443,9 @@ def _check_values(cfg: Config, path: Path) -> None:
         fail("prune.engine", 'onnx_cpu, or "package.module:function" (onnx_path, imgsz) -> milliseconds',
              cfg.prune.engine)  # fmt: skip
     for name in cfg.prune.compare:
-        if name not in cfg.prune_targets():
-            fail("prune.compare", f"names of threshold or fraction targets ({', '.join(cfg.prune_targets())})", name)
+        if name not in cfg.prune_targets() and name not in cfg.latency_targets():
+            names = ", ".join([*cfg.prune_targets(), *cfg.latency_targets()])
+            fail("prune.compare", f"names of prune targets ({names})", name)
     for name in cfg.prune.random:
         if name not in cfg.prune_targets():
             fail("prune.random", f"names of threshold or fraction targets ({', '.join(cfg.prune_targets())})", name)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,7 +53,7 @@ from yoloslim.prune_groups import (
 )
 from yoloslim.prune_search import Search, Timing, candidate_thresholds, resolve_engine, search_threshold
 from yoloslim.prune_tables import layer_table, params_by_part, ratio_table, width_table
-from yoloslim.prune_tp import FLOPS_TOLERANCE, prune_tp_matched
+from yoloslim.prune_tp import FLOPS_TOLERANCE, SEARCH_RATIOS, prune_tp, prune_tp_matched
 from yoloslim.study import TP_METHODS, prune_jobs
 
 ONNX = "weights.onnx"  # the pruned model's ONNX export, as checked
@@ -253,7 +254,7 @@ def run_prune(cfg: Config, target: str) -> Path:
         "onnx_check": onnx.summary(),
         "sparsity_warning": result.warning,
         "search": search_summary(search, cfg.prune.engine, cfg.prune.margin) if search else None,
-        "flops_match": match,
+        "cost_match": match,
     }
     if result.warning:
         LOGGER.warning(f"{prune_id}: {result.warning}")
@@ -270,36 +271,62 @@ def _pruned(
 ) -> tuple[dict[bool, PruneResult], Search | None, dict | None]:
     """The pruned model with and without the beta fold (fold -> PruneResult), and the latency search or the
     Torch-Pruning FLOPs match that chose its structure (None for a threshold or fraction target)."""
-    value, imgsz = cfg.target_value(target), cfg.train.imgsz
+    value, imgsz, method = cfg.target_value(target), cfg.train.imgsz, options["selection"]
     policy = {"threshold": value} if cfg.prune.policy == "threshold" else {"fraction": value}
-    if options["selection"] in TP_METHODS:  # Torch-Pruning's pruner at the GFLOPs of the target's model
+    budget = target in cfg.latency_targets()
+    if method in TP_METHODS and budget:  # Torch-Pruning's pruner within the same latency budget, searched alike
+        search = search_budget(
+            cfg, str(value), out, SEARCH_RATIOS, lambda ratio: _tp_structure(model, method, ratio, cfg.prune.round_to),
+            knob=f"Torch-Pruning {method} global channel ratio",
+        )  # fmt: skip
+        result, match = prune_tp_result(model, method, search.chosen.threshold, cfg.prune.round_to, imgsz)
+        match |= latency_match(search, str(value))
+        return {True: result, False: result}, search, match  # nothing to fold: Torch-Pruning drops pruned beta
+    if method in TP_METHODS:  # Torch-Pruning's pruner at the GFLOPs of the target's model
         gamma = prune_model(model, **policy, **{**options, "selection": "gamma"}, imgsz=imgsz)
-        result, match = prune_tp_result(model, options["selection"], gamma.gflops_after, cfg.prune.round_to, imgsz)
-        return {True: result, False: result}, None, match  # nothing to fold: Torch-Pruning drops pruned channels' beta
+        pruned, ratio, gflops = prune_tp_matched(model, method, target_gflops=gamma.gflops_after,
+                                                 round_to=cfg.prune.round_to, imgsz=imgsz)  # fmt: skip
+        result, match = prune_tp_result(model, method, ratio, cfg.prune.round_to, imgsz, pruned)
+        return {True: result, False: result}, None, match | flops_match(method, gamma.gflops_after, gflops, ratio)
     search = None
-    if target in cfg.latency_targets():
-        search = search_budget(cfg, model, str(value), options, out)
+    if budget:
+        search = search_budget(
+            cfg, str(value), out, candidate_thresholds(gamma_values(model).numpy()),
+            lambda threshold: _gamma_structure(model, threshold, options, imgsz),
+        )  # fmt: skip
         policy = {"threshold": search.chosen.threshold}
     return {f: prune_model(model, **policy, **options, fold_beta=f, imgsz=imgsz) for f in (True, False)}, search, None
 
 
+def _gamma_structure(
+    model: torch.nn.Module, threshold: float, options: dict, imgsz: int
+) -> tuple[torch.nn.Module, tuple[int, ...]]:
+    """The sparse model pruned by yoloslim at one |gamma| threshold (no fold: timing only), with its kept channels."""
+    pruned = prune_model(model, threshold=threshold, **options, fold_beta=False, imgsz=imgsz)
+    return pruned.model, tuple(pruned.layers["kept"])
+
+
+def _tp_structure(model: torch.nn.Module, method: str, ratio: float, round_to: int) -> tuple[torch.nn.Module, tuple]:
+    """The sparse model pruned by a Torch-Pruning method at one global ratio, with its BatchNorm widths."""
+    pruned = prune_tp(model, method, ratio, round_to=round_to)
+    return pruned, tuple(m.num_features for m in pruned.modules() if isinstance(m, torch.nn.BatchNorm2d))
+
+
 def prune_tp_result(
-    model: torch.nn.Module, method: str, target_gflops: float, round_to: int, imgsz: int
+    model: torch.nn.Module,
+    method: str,
+    ratio: float,
+    round_to: int,
+    imgsz: int,
+    pruned: torch.nn.Module | None = None,
 ) -> tuple[PruneResult, dict]:
-    """`model` pruned by a Torch-Pruning method to about `target_gflops` (`yoloslim.prune_tp`), as a PruneResult, and
-    metrics.json's `flops_match`: the target, the GFLOPs reached, the global ratio, and a message when the GFLOPs
-    are not within `FLOPS_TOLERANCE`."""
-    pruned, ratio, gflops = prune_tp_matched(model, method, target_gflops=target_gflops, round_to=round_to, imgsz=imgsz)
+    """`model` pruned by a Torch-Pruning method at the global `ratio` (`yoloslim.prune_tp`; `pruned` when already
+    done), as a PruneResult, and the start of metrics.json's `cost_match`: the method and the ratio."""
+    pruned = prune_tp(model, method, ratio, round_to=round_to) if pruned is None else pruned
     before = copy.deepcopy(model).float()
     split_c2f(before)
     layers = width_table(before, pruned, f"Torch-Pruning {method}, global ratio {ratio:.3g}")
     params_before, params_after = params_by_part(before), params_by_part(pruned)
-    matched = abs(gflops - target_gflops) <= FLOPS_TOLERANCE * target_gflops
-    match = {"method": method, "target_gflops": target_gflops, "gflops": gflops, "ratio": ratio, "matched": matched,
-             "message": None if matched else (
-                 f"Torch-Pruning's {method} could not reach {target_gflops:.3g} GFLOPs within {FLOPS_TOLERANCE:.0%}: "
-                 f"its closest structure has {gflops:.3g} (global ratio {ratio:.3g}); this comparison is not at "
-                 "equal cost")}  # fmt: skip
     return PruneResult(
         model=pruned,
         layers=layers,
@@ -308,14 +335,52 @@ def prune_tp_result(
         params_before=sum(params_before.values()),
         params_after=sum(params_after.values()),
         gflops_before=count_gflops(before, imgsz),
-        gflops_after=gflops,
+        gflops_after=count_gflops(pruned, imgsz),
         gammas=gamma_values(before).numpy(),
-    ), match
+    ), {"method": method, "ratio": ratio}
 
 
-def search_budget(cfg: Config, model: torch.nn.Module, budget: str, options: dict, out: Path) -> Search:
-    """Search the sparse model's thresholds for the largest structure within the latency `budget` on
-    `prune.engine` (`yoloslim.prune_search`); writes search.csv and figures/search.png into `out`."""
+def flops_match(method: str, target_gflops: float, gflops: float, ratio: float) -> dict:
+    """metrics.json's `cost_match` of a FLOPs-matched alternative: the target, the GFLOPs reached, and a message
+    when they are not within `FLOPS_TOLERANCE`."""
+    matched = abs(gflops - target_gflops) <= FLOPS_TOLERANCE * target_gflops
+    message = (
+        None
+        if matched
+        else (
+            f"Torch-Pruning's {method} could not reach {target_gflops:.3g} GFLOPs within {FLOPS_TOLERANCE:.0%}: its "
+            f"closest structure has {gflops:.3g} (global ratio {ratio:.3g}); this comparison is not at equal cost"
+        )
+    )
+    return {"by": "flops", "target_gflops": target_gflops, "gflops": gflops, "matched": matched,
+            "message": message}  # fmt: skip
+
+
+def latency_match(search: Search, budget: str) -> dict:
+    """metrics.json's `cost_match` of an alternative searched within a latency budget: the budget, the measured
+    latency ratio, and a message when no structure met it."""
+    chosen = search.chosen
+    message = None if search.met else (
+        f"no Torch-Pruning structure meets {budget}: its fastest (global ratio {chosen.threshold:.3g}) measured "
+        f"{chosen.timing.ratio:.2f}x the base model")  # fmt: skip
+    return {"by": "latency", "budget": budget, "latency_ratio": chosen.timing.ratio, "gflops": chosen.gflops,
+            "target_gflops": None, "matched": search.met, "message": message}  # fmt: skip
+
+
+def search_budget(
+    cfg: Config,
+    budget: str,
+    out: Path,
+    candidates: Sequence[float],
+    build: Callable[[float], tuple[torch.nn.Module, tuple[int, ...]]],
+    knob: str = "|gamma| threshold",
+) -> Search:
+    """Search `candidates` (of `knob`) for the largest structure within the latency `budget` on `prune.engine`
+    (`yoloslim.prune_search`); writes search.csv and figures/search.png into `out`.
+
+    `build(value)` prunes the sparse model at one candidate and returns it with its structure (kept channels per
+    layer): yoloslim's |gamma| thresholds, or Torch-Pruning's global channel ratios.
+    """
     value, relative = latency_budget(budget)
     aim = value * (1 - cfg.prune.margin)  # slack for a re-measurement in another process
     imgsz = cfg.train.imgsz
@@ -323,18 +388,20 @@ def search_budget(cfg: Config, model: torch.nn.Module, budget: str, options: dic
     with tempfile.TemporaryDirectory() as tmp:
         base = export_onnx(StudyPaths.of(cfg).train("base") / WEIGHTS, Path(tmp) / "base", imgsz)
 
-        def measure(threshold: float) -> tuple[tuple[int, ...], float, Timing]:
-            pruned = prune_model(model, threshold=threshold, **options, fold_beta=False, imgsz=imgsz)
-            weights = save_checkpoint(pruned.model, Path(tmp) / "candidate.pt")
+        def measure(candidate: float) -> tuple[tuple[int, ...], float, Timing]:
+            pruned, structure = build(candidate)
+            weights = save_checkpoint(pruned, Path(tmp) / "candidate.pt")
             timing = engine({"base": base, "candidate": export_onnx(weights, Path(tmp) / "candidate", imgsz)}, imgsz)
-            return tuple(pruned.layers["kept"]), pruned.gflops_after, timing["candidate"]
+            return structure, count_gflops(pruned, imgsz), timing["candidate"]
 
         budgets = {"budget_ratio": aim} if relative else {"budget_ms": aim}
-        search = search_threshold(candidate_thresholds(gamma_values(model).numpy()), measure, **budgets)
+        search = search_threshold(candidates, measure, **budgets)
     table = search.table()
     with atomic_path(out / "search.csv") as tmp_csv:
         table.to_csv(tmp_csv, index=False)
-    plot_search(table, out / "figures" / "search.png", budget=budget, relative=relative, value=value, aim=aim)
+    plot_search(
+        table, out / "figures" / "search.png", budget=budget, relative=relative, value=value, aim=aim, knob=knob
+    )
     return search
 
 

@@ -76,14 +76,22 @@ def plot_gamma_hist(gammas: np.ndarray, threshold: float, path: Path) -> Path:
 
 
 def plot_search(
-    search: pd.DataFrame, path: Path, *, budget: str, relative: bool, value: float, aim: float | None = None
+    search: pd.DataFrame,
+    path: Path,
+    *,
+    budget: str,
+    relative: bool,
+    value: float,
+    aim: float | None = None,
+    knob: str = "|gamma| threshold",
 ) -> Path:
     """A latency-budget search (search.csv): latency (or its ratio to the base model) and GFLOPs against the
-    threshold, the budget (and the aim under it, with the search's margin) as lines, the chosen structure marked."""
+    searched `knob` (search.csv's `threshold` column: a |gamma| threshold, or Torch-Pruning's global channel
+    ratio), the budget (and the aim under it, with the search's margin) as lines, the chosen structure marked."""
     fig = Figure(figsize=(7, 3.8))
     ax = fig.subplots()
     column, label = ("ratio", "latency / base model") if relative else ("latency_median_ms", "latency (ms)")
-    low, high = (("ratio_lo", "ratio_hi") if relative else ("latency_lo_ms", "latency_hi_ms"))
+    low, high = ("ratio_lo", "ratio_hi") if relative else ("latency_lo_ms", "latency_hi_ms")
     y = search[column].to_numpy()
     err = np.vstack([y - search[low].to_numpy(), search[high].to_numpy() - y])
     ax.errorbar(search["threshold"], y, yerr=err, fmt="o-", color="#4c72b0", ms=4, capsize=2, label=label)
@@ -94,7 +102,7 @@ def plot_search(
     ax.scatter(chosen["threshold"], chosen[column], s=120, facecolors="none", edgecolors="#c44e52", zorder=3,
                label="chosen")  # fmt: skip
     ax.set_xscale("symlog", linthresh=1e-3)
-    ax.set_xlabel("|gamma| threshold")
+    ax.set_xlabel(knob)
     ax.set_ylabel(label)
     flops = ax.twinx()
     flops.plot(search["threshold"], search["gflops"], "s:", color="#55a868", ms=3, label="GFLOPs")

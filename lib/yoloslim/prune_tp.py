@@ -10,9 +10,11 @@ Network slimming is one way to choose channels. To show whether it is the better
 
 Both run `tp.pruner.MetaPruner` with `global_pruning=True` and `round_to` (the NPU alignment), the Detect
 head's outputs and DFL left out, as yoloslim's own pruning leaves them. The global channel ratio is
-chosen so the GFLOPs are within `FLOPS_TOLERANCE` of the yoloslim model's, so each comparison is at the
-same cost; where Torch-Pruning cannot get that small, the prune stage says so. Every structure is then
-fine-tuned and evaluated like the others.
+chosen so each comparison is at the same cost: for a threshold or fraction target, the GFLOPs are within
+`FLOPS_TOLERANCE` of the yoloslim model's (`match_flops`); for a latency-budget target, the ratio is searched
+like yoloslim's thresholds, for the largest structure whose measured latency is within the same budget
+(`SEARCH_RATIOS`, `yoloslim.prune_search`). Where Torch-Pruning cannot get that small, the prune stage says so.
+Every structure is then fine-tuned and evaluated like the others.
 
     pruned, ratio, gflops = prune_tp_matched(model, "tp_magnitude", target_gflops=0.197, round_to=8, imgsz=160)
 """
@@ -35,6 +37,8 @@ FLOPS_TOLERANCE = 0.05  # a matched structure's GFLOPs are within this fraction 
 RATIO_STEP = 0.05
 RATIOS = [round(RATIO_STEP * i, 2) for i in range(1, 20)]  # global channel ratios scanned: 0.05 to 0.95
 _STEPS = 6  # bisection steps beside the closest ratio
+SEARCH_RATIOS = [round(0.02 * i, 2) for i in range(41)]  # a latency budget's candidates: 0 to 0.8 (above about
+# 0.7 Torch-Pruning's structures grow again, see match_flops, so the bisection's monotone latency does not hold)
 MAX_LAYER_RATIO = 0.95  # Torch-Pruning's max_pruning_ratio: no layer loses more than this share of its channels
 
 

@@ -151,6 +151,7 @@ def split_table(counts: pd.DataFrame) -> pd.DataFrame:
 
 def data_facts(data: ReportData) -> dict[str, Any]:
     """summary.json's numbers for the data paragraph, instances listed per class."""
+
     def listing(counts: dict[str, int]) -> str:
         return ", ".join(f"{name} {count:,}" for name, count in counts.items())
 
@@ -549,9 +550,10 @@ def prune_facts(data: ReportData, target: str) -> dict[str, Any]:
     fold50 = float(metrics["val_fold"]["mAP50"])
     delta = pd.to_numeric(layers["align_delta"], errors="coerce").fillna(0)
     value = metrics["value"] if isinstance(metrics["value"], str) else f"{metrics['value']:g}"
-    if metrics.get("flops_match"):
-        match = metrics["flops_match"]
-        value = f"global channel ratio {match['ratio']:.3g}, at the GFLOPs of {metrics['target']}'s model ({value})"
+    if metrics.get("cost_match"):
+        match = metrics["cost_match"]
+        at = f"the GFLOPs of {metrics['target']}'s model" if match["by"] == "flops" else "the largest structure within"
+        value = f"global channel ratio {match['ratio']:.3g}, at {at} ({value})"
     elif metrics["policy"] != "threshold" and metrics.get("threshold") is not None:
         value += f" (|gamma| < {float(metrics['threshold']):.3g})"
     return {

@@ -57,7 +57,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "layer, channels chosen at random, fine-tuned the same way): **{gamma_label}** {split} mmAP {gamma:.3f}, "
         "**{random_label}** {random:.3f} ({diff:+.3f}): {verdict}.",
         "random_won": "selection by gamma beat random selection",
-        "alternative": "Selection by |gamma| against Torch-Pruning's `{method}` pruner at the same GFLOPs ({gflops}), "
+        "alternative": "Selection by |gamma| against Torch-Pruning's `{method}` pruner at the same cost ({cost}), "
         "fine-tuned the same way: **{gamma_label}** {split} mmAP {gamma:.3f}, **{random_label}** {random:.3f} "
         "({diff:+.3f}): {verdict}.",
         "alternative_won": "network slimming beat it",
@@ -102,7 +102,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "random": "按 |gamma| 选择通道与随机选择对照（每层保留相同通道数，随机选择通道，以相同方式微调）："
         "**{gamma_label}** {split} mmAP {gamma:.3f}，**{random_label}** {random:.3f}（{diff:+.3f}）：{verdict}。",
         "random_won": "按 gamma 选择优于随机选择",
-        "alternative": "按 |gamma| 选择通道与 Torch-Pruning 的 `{method}` 剪枝器在相同 GFLOPs（{gflops}）下对比，"
+        "alternative": "按 |gamma| 选择通道与 Torch-Pruning 的 `{method}` 剪枝器在相同代价（{cost}）下对比，"
         "以相同方式微调：**{gamma_label}** {split} mmAP {gamma:.3f}，**{random_label}** {random:.3f}"
         "（{diff:+.3f}）：{verdict}。",
         "alternative_won": "网络瘦身更优",
@@ -204,7 +204,7 @@ def _random_sentences(points: pd.DataFrame, data: ReportData, split: str, say: d
             lo, hi = bounds
             verdict = say["random_noise"].format(lo=lo, hi=hi) if within_noise(lo, hi) else verdict + say[
                 "interval"].format(lo=lo, hi=hi)  # fmt: skip
-        match = data.prune.get(prune_id, {}).get("flops_match") or {}
+        match = data.prune.get(prune_id, {}).get("cost_match") or {}
         sentence = say[key].format(
             gamma_label=gamma["label"],
             random_label=random["label"],
@@ -214,12 +214,19 @@ def _random_sentences(points: pd.DataFrame, data: ReportData, split: str, say: d
             diff=diff,
             verdict=verdict,
             method=selection,
-            gflops=f"{match.get('gflops', float('nan')):.3g} against {match.get('target_gflops', float('nan')):.3g}",
+            cost=_cost_text(match),
         )
         if match and not match["matched"]:
             sentence += say["alternative_unmatched"].format(message=match["message"])
         sentences.append(sentence)
     return sentences
+
+
+def _cost_text(match: dict) -> str:
+    """How an alternative was matched in cost: its GFLOPs against the target's, or its latency within the budget."""
+    if match.get("by") == "latency":
+        return f"{match['latency_ratio']:.2f}x the base model's latency, budget {match['budget']}"
+    return f"{match.get('gflops', float('nan')):.3g} against {match.get('target_gflops', float('nan')):.3g} GFLOPs"
 
 
 def _pareto_sentence(points: pd.DataFrame, split: str, say: dict[str, str]) -> list[str]:
@@ -309,11 +316,15 @@ def _next_steps(data: ReportData, measured: pd.DataFrame, budget: float, say: di
     labels = target_labels(data)
     for target, metrics in data.prune.items():
         search = metrics.get("search")
-        if search and not search["met"]:
+        if search and not search["met"] and not metrics.get("cost_match"):  # an alternative's miss is not a next step
             steps.append(
                 say["next_search"].format(
-                    label=labels[target], budget=metrics["value"], threshold=search["threshold"],
-                    gflops=search["gflops"], latency=search["latency_ms"], ratio=search["ratio"],
+                    label=labels[target],
+                    budget=metrics["value"],
+                    threshold=search["threshold"],
+                    gflops=search["gflops"],
+                    latency=search["latency_ms"],
+                    ratio=search["ratio"],
                 )  # fmt: skip
             )
     flops = measured.loc[measured["gflops"].idxmin()]

@@ -24,7 +24,7 @@ BIN = Path(sys.executable).parent
 
 VARIANTS = [v.name for v in CFG.trained_variants]  # an eval-only variant (same_as) has no training job
 TARGETS = list(prune_jobs(CFG))  # pruned-structure ids: each target, and its `-random` control
-LATENCY = list(CFG.latency_targets())  # targets pruned to a latency budget (searched)
+LATENCY = [i for i, (target, _) in prune_jobs(CFG).items() if target in CFG.latency_targets()]  # searched, timed
 FINETUNED = finetune_jobs(CFG)  # model id -> (pruned-structure id, init)
 MODELS = {m.id: m for m in study_models(CFG)}
 REPORT_HTML = str(P.report / "report.html")
