@@ -135,3 +135,17 @@ def fake_latency_of(weights: Path, folder: Path, imgsz: int) -> float:
     from yoloslim.modelstats import export_onnx
 
     return fake_latency(export_onnx(weights, folder / "timed", imgsz), imgsz)
+
+
+@pytest.mark.parametrize("engine", ["onnx_cuda", "onnx_tensorrt"])
+def test_gpu_engines_need_their_providers(engine: str) -> None:
+    import onnxruntime as ort
+    from yoloslim.config import LatencyConfig
+    from yoloslim.latency import ONNX_PROVIDERS
+    from yoloslim.prune_search import resolve_engine
+
+    if set(ONNX_PROVIDERS[engine]) <= set(ort.get_available_providers()):  # a GPU machine with onnxruntime-gpu
+        assert callable(resolve_engine(engine, LatencyConfig()))
+    else:  # here: the search stops before any pruning, naming the missing provider and what to install
+        with pytest.raises(RuntimeError, match=rf"{engine}: .*lacks .*CUDAExecutionProvider.*onnxruntime-gpu"):
+            resolve_engine(engine, LatencyConfig())

@@ -146,7 +146,8 @@ class PruneConfig:
     margin: float = 0.05  # the search aims this fraction under a latency budget: ONNX Runtime timings of the same
     # model in separate processes differed by 2-5 % (README, "Pruning to a latency budget")
     engine: str = "onnx_cpu"  # latency engine of the search: onnx_cpu (ONNX Runtime, CPU, interleaved with the base
-    # model), or "package.module:function", a function (onnx_path, imgsz) -> milliseconds, e.g. a timing on an NPU
+    # model), onnx_cuda / onnx_tensorrt (the same on a GPU, with onnxruntime-gpu; not measured on our CPU machines),
+    # or "package.module:function", a function (onnx_path, imgsz) -> milliseconds, e.g. a timing on an NPU
     round_to: int = 8  # kept channels of every pruned group are a multiple of this (the NPU rule)
     round_dir: Literal["up", "nearest", "down"] = "up"  # alignment direction; up keeps more channels
     importance: Literal["max", "mean", "sum"] = "max"  # how a tied group combines its members' |gamma|
@@ -439,9 +440,9 @@ def _check_values(cfg: Config, path: Path) -> None:
             fail(f"prune.targets.{name}", f"a name other than the prune.{cfg.prune.policy}s names", name)
     if not 0 <= cfg.prune.margin < 1:
         fail("prune.margin", "a fraction in [0, 1)", cfg.prune.margin)
-    if cfg.prune.engine != "onnx_cpu" and ":" not in cfg.prune.engine:
-        fail("prune.engine", 'onnx_cpu, or "package.module:function" (onnx_path, imgsz) -> milliseconds',
-             cfg.prune.engine)  # fmt: skip
+    if cfg.prune.engine not in ("onnx_cpu", "onnx_cuda", "onnx_tensorrt") and ":" not in cfg.prune.engine:
+        fail("prune.engine", 'onnx_cpu, onnx_cuda, onnx_tensorrt, or "package.module:function" (onnx_path, imgsz) '
+             "-> milliseconds", cfg.prune.engine)  # fmt: skip
     for name in cfg.prune.compare:
         if name not in cfg.prune_targets() and name not in cfg.latency_targets():
             names = ", ".join([*cfg.prune_targets(), *cfg.latency_targets()])

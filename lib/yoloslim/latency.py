@@ -94,10 +94,40 @@ def measure_torch(model: torch.nn.Module, imgsz: int, cfg: LatencyConfig, device
     return {**result, "threads": threads, "device": device}
 
 
+ONNX_PROVIDERS = {  # ONNX Runtime engines of the latency-budget search (prune.engine) -> execution providers
+    "onnx_cpu": ["CPUExecutionProvider"],
+    "onnx_cuda": ["CUDAExecutionProvider"],
+    "onnx_tensorrt": ["TensorrtExecutionProvider", "CUDAExecutionProvider"],  # TensorRT, CUDA for what it lacks
+}
+
+
+def check_providers(engine: str) -> list[str]:
+    """The execution providers of an ONNX Runtime engine (`ONNX_PROVIDERS`); raises RuntimeError naming what is
+    missing when this ONNX Runtime build does not have them (e.g. `onnxruntime` without `-gpu`, or no GPU)."""
+    import onnxruntime as ort
+
+    providers = ONNX_PROVIDERS[engine]
+    missing = [p for p in providers if p not in ort.get_available_providers()]
+    if missing:
+        raise RuntimeError(
+            f"latency engine {engine}: ONNX Runtime {ort.__version__} here lacks {', '.join(missing)} (available: "
+            f"{', '.join(ort.get_available_providers())}); install onnxruntime-gpu with CUDA (and TensorRT) on a GPU "
+            "machine, or use onnx_cpu"
+        )
+    return providers
+
+
 def onnx_session(
-    onnx_path: Path, imgsz: int, threads: int, *, spinning: bool = True, profile_prefix: str | None = None
+    onnx_path: Path,
+    imgsz: int,
+    threads: int,
+    *,
+    spinning: bool = True,
+    profile_prefix: str | None = None,
+    providers: list[str] | None = None,
 ) -> tuple[Any, dict[str, np.ndarray]]:
-    """An ONNX Runtime CPU session with `threads` intra-op threads, and its batch-1 zero-image feed.
+    """An ONNX Runtime session (CPU unless `providers` says otherwise) with `threads` intra-op threads, and its
+    batch-1 zero-image feed.
 
     `spinning` False: idle pool threads sleep instead of spinning (sessions that take turns on the same cores).
     `profile_prefix`: profile every run (`session.end_profiling()` writes the JSON).
@@ -112,7 +142,7 @@ def onnx_session(
     if profile_prefix is not None:
         options.enable_profiling = True
         options.profile_file_prefix = profile_prefix
-    session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(str(onnx_path), options, providers=providers or ONNX_PROVIDERS["onnx_cpu"])
     return session, {session.get_inputs()[0].name: np.zeros((1, 3, imgsz, imgsz), dtype=np.float32)}
 
 

@@ -27,13 +27,21 @@ DRAWS = 1000  # bootstrap resamples of the rounds
 
 
 def interleaved_latency(
-    onnx: dict[str, Path], imgsz: dict[str, int], cfg: LatencyConfig, seed: int = 0
+    onnx: dict[str, Path],
+    imgsz: dict[str, int],
+    cfg: LatencyConfig,
+    seed: int = 0,
+    providers: list[str] | None = None,
 ) -> dict[str, dict[str, float]]:
     """Median milliseconds of each model over `cfg.runs` interleaved rounds, with its 95 % interval, and the
-    same for its per-round ratio to the `base` model (NaN without one)."""
+    same for its per-round ratio to the `base` model (NaN without one). `providers`: ONNX Runtime's execution
+    providers (default: the CPU)."""
     # no spinning: the idle thread pools of the other sessions would spin and take the cores. Measured on the
     # demo's models (2 cores): base 47.5 ms with spinning, 6.8 ms without (6.8-7.1 ms timed alone)
-    runs = {model: onnx_session(path, imgsz[model], cfg.threads, spinning=False) for model, path in onnx.items()}
+    runs = {
+        model: onnx_session(path, imgsz[model], cfg.threads, spinning=False, providers=providers)
+        for model, path in onnx.items()
+    }
     rng = np.random.default_rng(seed)
     models = list(onnx)
     samples = np.empty((cfg.runs, len(models)))

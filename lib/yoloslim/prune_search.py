@@ -5,8 +5,8 @@ Network slimming gives a |gamma| threshold; a team has a latency budget on its e
 
 - the candidates are the sparse model's group |gamma| values, sorted: every step changes the structure;
 - a candidate is pruned with alignment (`round_to`), exported to ONNX and timed on the engine with the base
-  model (`onnx_cpu`: interleaved in one process, `yoloslim.latency_ab`, so a relative budget is the median
-  per-round ratio to the base model);
+  model (`onnx_cpu`, and on a GPU machine with onnxruntime-gpu `onnx_cuda` or `onnx_tensorrt`: interleaved in
+  one process, `yoloslim.latency_ab`, so a relative budget is the median per-round ratio to the base model);
 - bisection finds the lowest threshold (the largest structure) that is within the budget, assuming latency
   falls as the threshold rises; a structure already timed is not timed again. Within means the upper end of
   the 95 % interval (of the latency, or of the per-round ratio for a relative budget) is within it, and the
@@ -91,12 +91,16 @@ class Search:
         return pd.DataFrame(rows).sort_values("threshold", kind="stable").reset_index(drop=True)
 
 
-def onnx_cpu_engine(latency: LatencyConfig) -> Engine:
-    """ONNX Runtime on the CPU: the models timed interleaved in one process, with intervals."""
+def onnx_engine(latency: LatencyConfig, name: str = "onnx_cpu") -> Engine:
+    """ONNX Runtime (`onnx_cpu`, or `onnx_cuda` / `onnx_tensorrt` on a GPU machine with onnxruntime-gpu): the models
+    timed interleaved in one process, with intervals. A missing execution provider fails here, naming it."""
+    from yoloslim.latency import check_providers
     from yoloslim.latency_ab import interleaved_latency
 
+    providers = check_providers(name)
+
     def engine(onnx: dict[str, Path], imgsz: int) -> dict[str, Timing]:
-        timed = interleaved_latency(onnx, dict.fromkeys(onnx, imgsz), latency)
+        timed = interleaved_latency(onnx, dict.fromkeys(onnx, imgsz), latency, providers=providers)
         return {
             name: Timing(t["median_ms"], t["lo_ms"], t["hi_ms"], t["ratio"], t["ratio_lo"], t["ratio_hi"])
             for name, t in timed.items()
@@ -121,8 +125,8 @@ def function_engine(spec: str) -> Engine:
 
 
 def resolve_engine(spec: str, latency: LatencyConfig) -> Engine:
-    """The engine named by `prune.engine`: onnx_cpu, or a user's "package.module:function"."""
-    return onnx_cpu_engine(latency) if spec == "onnx_cpu" else function_engine(spec)
+    """The engine named by `prune.engine`: onnx_cpu, onnx_cuda, onnx_tensorrt, or a user's "package.module:function"."""
+    return function_engine(spec) if ":" in spec else onnx_engine(latency, spec)
 
 
 def search_threshold(
