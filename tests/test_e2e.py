@@ -29,9 +29,13 @@ HEADINGS = ["1 Preparation", "1.1 Environment", "1.2 Data set", "2 Pruning", "2.
 
 
 def snakemake(params: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
-    """Run the workflow on 2 cores with outputs under `out`; stdout and stderr together."""
+    """Run the workflow on 2 cores with outputs under `out`; stdout and stderr together.
+
+    Every job gets one thread (`--max-threads 1`): the other pytest worker shares the two cores, and a job of two
+    OpenMP threads stalls at every barrier while one of them waits for a core.
+    """
     return subprocess.run(
-        [SNAKEMAKE, "--cores", "2", "--printshellcmds", "--config", f"params={params}", *extra],
+        [SNAKEMAKE, "--cores", "2", "--max-threads", "1", "--printshellcmds", "--config", f"params={params}", *extra],
         cwd=ROOT, env={**os.environ, "YOLOSLIM_OUT": str(out)}, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
