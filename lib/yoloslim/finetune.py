@@ -104,8 +104,8 @@ def finetune_weights(
     """Continue training a pruned (or fine-tuned) checkpoint as it is, with `PrunedTrainer`; returns its weights.pt.
 
     The run goes to `out` (default `runs/finetune/<folder>_<stem>/` under the output root: `small_weights` for
-    `prune/small/weights.pt`), a stage folder of
-    `run_training`: the same command again returns at once, an interrupted one resumes. The recipe is the default
+    `prune/small/weights.pt`), a stage folder of `run_training`: the same command again returns at once, an
+    interrupted one resumes. The recipe is the default
     study's fine-tune (`train_args` of `Config()`); `imgsz` defaults to the checkpoint's. Raises FileNotFoundError
     naming a missing weights file or data YAML, ValueError when the data set's class count is not the model's or
     `weights` lies inside the output folder, and RuntimeError naming the layers whose channels training changed.

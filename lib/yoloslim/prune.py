@@ -279,14 +279,16 @@ def _pruned(
             cfg, str(value), out, SEARCH_RATIOS, lambda ratio: _tp_structure(model, method, ratio, cfg.prune.round_to),
             knob=f"Torch-Pruning {method} global channel ratio",
         )  # fmt: skip
-        result, match = prune_tp_result(model, method, search.chosen.threshold, cfg.prune.round_to, imgsz)
+        chosen = search.chosen
+        pruned = prune_tp(model, method, chosen.threshold, round_to=cfg.prune.round_to)  # the search kept no model
+        result, match = prune_tp_result(model, method, chosen.threshold, pruned, chosen.gflops, imgsz)
         match |= latency_match(search, str(value))
         return {True: result, False: result}, search, match  # nothing to fold: Torch-Pruning drops pruned beta
     if method in TP_METHODS:  # Torch-Pruning's pruner at the GFLOPs of the target's model
         gamma = prune_model(model, **policy, **{**options, "selection": "gamma"}, imgsz=imgsz)
         pruned, ratio, gflops = prune_tp_matched(model, method, target_gflops=gamma.gflops_after,
                                                  round_to=cfg.prune.round_to, imgsz=imgsz)  # fmt: skip
-        result, match = prune_tp_result(model, method, ratio, cfg.prune.round_to, imgsz, pruned)
+        result, match = prune_tp_result(model, method, ratio, pruned, gflops, imgsz)
         return {True: result, False: result}, None, match | flops_match(method, gamma.gflops_after, gflops, ratio)
     search = None
     if budget:
@@ -313,16 +315,10 @@ def _tp_structure(model: torch.nn.Module, method: str, ratio: float, round_to: i
 
 
 def prune_tp_result(
-    model: torch.nn.Module,
-    method: str,
-    ratio: float,
-    round_to: int,
-    imgsz: int,
-    pruned: torch.nn.Module | None = None,
+    model: torch.nn.Module, method: str, ratio: float, pruned: torch.nn.Module, gflops: float, imgsz: int
 ) -> tuple[PruneResult, dict]:
-    """`model` pruned by a Torch-Pruning method at the global `ratio` (`yoloslim.prune_tp`; `pruned` when already
-    done), as a PruneResult, and the start of metrics.json's `cost_match`: the method and the ratio."""
-    pruned = prune_tp(model, method, ratio, round_to=round_to) if pruned is None else pruned
+    """`pruned`, `model` pruned by a Torch-Pruning method at the global `ratio` to `gflops` (as the matching or the
+    search counted them), as a PruneResult, and the start of metrics.json's `cost_match`: the method and the ratio."""
     before = copy.deepcopy(model).float()
     split_c2f(before)
     layers = width_table(before, pruned, f"Torch-Pruning {method}, global ratio {ratio:.3g}")
@@ -335,7 +331,7 @@ def prune_tp_result(
         params_before=sum(params_before.values()),
         params_after=sum(params_after.values()),
         gflops_before=count_gflops(before, imgsz),
-        gflops_after=count_gflops(pruned, imgsz),
+        gflops_after=gflops,
         gammas=gamma_values(before).numpy(),
     ), {"method": method, "ratio": ratio}
 
