@@ -38,7 +38,7 @@ bench: setup system-deps  ## the side-by-side study (BENCH: yoloslim against Tor
 	$(PY) -m yoloslim.cli bench --config $(BENCH)
 
 reliability: setup system-deps  ## SIGKILL the smoke study in each stage, rerun `make report` each time; runs/reliability/
-	$(PY) -m yoloslim.reliability
+	$(PY) -m yoloslim.jobs.reliability
 
 lint: setup  ## ruff
 	.venv/bin/ruff check lib tests workflow

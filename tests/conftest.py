@@ -39,7 +39,7 @@ def smoke_data_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     Stages that need data (training, pruning, evaluation) start from this through `smoke_cfg`.
     """
-    from yoloslim.split import run_split
+    from yoloslim.data.split import run_split
 
     out = tmp_path_factory.mktemp("smoke_data")
     with pytest.MonkeyPatch.context() as mp:

@@ -17,7 +17,7 @@ import torch
 from yoloslim.atomic import DiskFullError, atomic_path, write_text
 from yoloslim.config import Config
 from yoloslim.paths import StudyPaths
-from yoloslim.train import run_train
+from yoloslim.train.base import run_train
 
 
 def test_a_writer_killed_mid_write_leaves_no_file(tmp_path: Path) -> None:

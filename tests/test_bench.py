@@ -9,8 +9,8 @@ import pytest
 from yoloslim.bench import COLUMNS, GAMMA_HIGH, randomize_gammas
 from yoloslim.cli import main
 from yoloslim.config import ROOT, Config
-from yoloslim.gammas import gamma_values
-from yoloslim.modelbuild import build_model
+from yoloslim.models.build import build_model
+from yoloslim.models.gammas import gamma_values
 
 
 def test_randomize_gammas_is_seeded_and_bounded() -> None:

@@ -5,9 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from yoloslim.bootstrap import INTERVAL_METRICS, interval, load_replicates, replicates, save_replicates, within_noise
-from yoloslim.detection_metrics import DetectionStats
-from yoloslim.eval_tables import ACCURACY_COLUMNS, accuracy_frame, with_intervals
+from yoloslim.eval.bootstrap import (
+    INTERVAL_METRICS,
+    interval,
+    load_replicates,
+    replicates,
+    save_replicates,
+    within_noise,
+)
+from yoloslim.eval.metrics import DetectionStats
+from yoloslim.eval.tables import ACCURACY_COLUMNS, accuracy_frame, with_intervals
 
 NAMES = ["dm", "qr"]
 
@@ -53,7 +60,7 @@ def test_models_on_different_images_are_refused() -> None:
 
 
 def test_intervals_fill_the_accuracy_table(tmp_path) -> None:
-    from yoloslim.detection_metrics import class_rows
+    from yoloslim.eval.metrics import class_rows
 
     records = [{"model": m, "label": m, "conf": 0.5, "accuracy": {"test": class_rows(s, NAMES, 0.5)}}
                for m, s in (("base", GOOD), ("worse", WORSE))]  # fmt: skip

@@ -19,11 +19,11 @@ import torch
 from test_prune import sparse_model
 from ultralytics import YOLO
 from ultralytics.nn.tasks import DetectionModel, load_checkpoint, yaml_model_load
-from yoloslim.checkpoint import REFUSAL, UNPRUNED, save_checkpoint
 from yoloslim.cli import main
-from yoloslim.modelbuild import conv_channels
-from yoloslim.prune import prune_model
-from yoloslim.prune_tables import backbone_length
+from yoloslim.models.build import conv_channels
+from yoloslim.models.checkpoint import REFUSAL, UNPRUNED, save_checkpoint
+from yoloslim.prune.stage import prune_model
+from yoloslim.prune.tables import backbone_length
 
 IMGSZ = 64
 HINT = "yoloslim finetune WEIGHTS --data DATA_YAML --epochs N"

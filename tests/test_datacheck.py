@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from yoloslim.cli import main
-from yoloslim.datacheck import check_dataset
-from yoloslim.synth import synthesize
+from yoloslim.data.check import check_dataset
+from yoloslim.data.synth import synthesize
 
 NAMES = ["dm", "qr", "bar"]
 

@@ -16,13 +16,13 @@ from ultralytics.utils import DEFAULT_CFG_DICT
 from ultralytics.utils.dist import generate_ddp_file
 from ultralytics.utils.patches import torch_load
 from yoloslim.config import Config
-from yoloslim.finetune import PrunedTrainer, finetune_job
-from yoloslim.modelbuild import build_model, conv_channels
+from yoloslim.models.build import build_model, conv_channels
 from yoloslim.paths import WEIGHTS, StudyPaths
-from yoloslim.precise_bn import PreciseBN
-from yoloslim.prune import prune_model, save_checkpoint
-from yoloslim.sparse import SparseTrainer, Sparsity, sparse_job
-from yoloslim.train import TrainJob, make_trainer
+from yoloslim.prune.stage import prune_model, save_checkpoint
+from yoloslim.train.finetune import PrunedTrainer, finetune_job
+from yoloslim.train.precise_bn import PreciseBN
+from yoloslim.train.runner import TrainJob, make_trainer
+from yoloslim.train.sparse import SparseTrainer, Sparsity, sparse_job
 
 
 def _rebuilt_in_worker(job: TrainJob) -> tuple[object, object]:

@@ -9,7 +9,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from yoloslim.decode import (
+from yoloslim.data.codes import clean_image, make_code
+from yoloslim.eval.decode import (
     DecodeTally,
     Detection,
     box_iou,
@@ -19,7 +20,6 @@ from yoloslim.decode import (
     split_images,
     tally_image,
 )
-from yoloslim.synth_codes import clean_image, make_code
 
 NAMES = ["dm", "qr", "bar"]
 

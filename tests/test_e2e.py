@@ -18,7 +18,7 @@ import pytest
 import yaml
 from test_workflow import SNAKEMAKE, job_counts
 from yoloslim.config import ROOT, load_config
-from yoloslim.report_build import find_browser, network_loads
+from yoloslim.report.build import find_browser, network_loads
 from yoloslim.study import study_models
 
 pytestmark = pytest.mark.e2e

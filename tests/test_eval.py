@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from yoloslim.config import ROOT, Config
-from yoloslim.detection_metrics import DetectionStats, class_rows
-from yoloslim.eval_tables import (
+from yoloslim.eval.metrics import DetectionStats, class_rows
+from yoloslim.eval.stage import GT_DECODABLE, evaluate_item, run_eval
+from yoloslim.eval.tables import (
     ACCURACY_COLUMNS,
     DECODE_COLUMNS,
     MODEL_COLUMNS,
@@ -18,10 +19,9 @@ from yoloslim.eval_tables import (
     decode_frame,
     models_frame,
 )
-from yoloslim.evaluate import GT_DECODABLE, evaluate_item, run_eval
-from yoloslim.modelbuild import build_model
+from yoloslim.models.build import build_model
 from yoloslim.paths import StudyPaths
-from yoloslim.prune import save_checkpoint
+from yoloslim.prune.stage import save_checkpoint
 from yoloslim.study import find_model
 
 RECORD_KEYS = {"model", "label", "kind", "weights", "data", "imgsz", "conf", "iou", "accuracy", "size_pt_mb",
@@ -95,7 +95,7 @@ def test_eval_stage_tables_and_notebook(smoke_cfg: Config, tmp_path: Path) -> No
     stamp = out.stat().st_mtime_ns
     assert run_eval(cfg, "base").stat().st_mtime_ns == stamp  # up to date: skipped
 
-    view = evaluate_item(cfg, "")  # evaluates half_lowres, writes the study's tables
+    view = evaluate_item(cfg, "")  # evaluates half and half_lowres (its weights at 32 px), writes the tables
     eval_dir = StudyPaths.of(cfg).eval()
     accuracy = pd.read_csv(eval_dir / "accuracy.csv")
     assert list(accuracy.columns) == ACCURACY_COLUMNS and set(accuracy["conf"]) == {cfg.eval.conf}
@@ -104,8 +104,8 @@ def test_eval_stage_tables_and_notebook(smoke_cfg: Config, tmp_path: Path) -> No
     both = accuracy[accuracy["class"] == "all"]
     assert ((both["mAP50_lo"] <= both["mAP50"] + 1e-9) & (both["mAP50"] <= both["mAP50_hi"] + 1e-9)).all()
     assert both[both["model"] == "half_lowres"]["delta_mAP50_lo"].notna().all()
-    assert set(accuracy["model"]) == {"base", "half_lowres"}
-    assert len(accuracy) == 2 * len(cfg.eval.splits) * (len(names) + 1)
+    assert set(accuracy["model"]) == {"base", "half", "half_lowres"}
+    assert len(accuracy) == 3 * len(cfg.eval.splits) * (len(names) + 1)
     base = accuracy[accuracy["model"] == "base"]
     assert np.allclose(base["delta_mAP50"].fillna(0), 0) and np.allclose(base["delta_mAP50-95"].fillna(0), 0)
     assert len(json.loads((eval_dir / "accuracy.json").read_text())) == len(accuracy)
@@ -115,15 +115,15 @@ def test_eval_stage_tables_and_notebook(smoke_cfg: Config, tmp_path: Path) -> No
     assert models["params_m"].iloc[1] < models["params_m"].iloc[0]
     assert set(models["meets_budget"]) <= {"yes", "no", "unknown"}
     operators = pd.read_csv(eval_dir / "onnx_operators.csv")  # the ONNX Runtime profile of every model
-    assert set(operators["model"]) == {"base", "half_lowres"} and (operators["ms"] >= 0).all()
+    assert set(operators["model"]) == {"base", "half", "half_lowres"} and (operators["ms"] >= 0).all()
     assert "Conv" in set(operators["operator"]) and "between operators" in set(operators["operator"])
-    interleaved = pd.read_csv(eval_dir / "latency_interleaved.csv").set_index("model")  # both models, one process
+    interleaved = pd.read_csv(eval_dir / "latency_interleaved.csv").set_index("model")  # every model, one process
     assert interleaved.loc["base", "ratio"] == 1 and interleaved.loc["half_lowres", "median_ms"] > 0
     onnx = models.set_index("model")["onnx_cpu_ms"]  # the budget is judged on the interleaved measurement
     assert onnx.to_dict() == pytest.approx(interleaved["median_ms"].to_dict())
     decode = pd.read_csv(eval_dir / "decode.csv")
-    assert list(decode.columns) == DECODE_COLUMNS and len(decode) == 2 * (len(names) + 1)
-    assert ceiling.stat().st_mtime_ns == ceiling_stamp  # the second model reused the ceiling: counted once
+    assert list(decode.columns) == DECODE_COLUMNS and len(decode) == 3 * (len(names) + 1)
+    assert ceiling.stat().st_mtime_ns == ceiling_stamp  # the other models reused the ceiling: counted once
     by_model = decode.set_index(["model", "class"])["gt_decodable"]
     assert by_model.loc["base"].equals(by_model.loc["half_lowres"])
     assert json.loads((eval_dir / "environment.json").read_text())["threads"] >= 1

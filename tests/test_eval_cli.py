@@ -8,9 +8,9 @@ import pytest
 import torch
 from yoloslim.cli import main
 from yoloslim.config import Config
-from yoloslim.modelbuild import build_model
+from yoloslim.models.build import build_model
 from yoloslim.paths import StudyPaths
-from yoloslim.prune import save_checkpoint
+from yoloslim.prune.stage import save_checkpoint
 
 
 def test_eval_cli_prints_tables(smoke_cfg: Config, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,16 +6,16 @@ from __future__ import annotations
 import pytest
 import torch
 from test_prune import IMGSZ, bn_channels, load_without_yoloslim, sparse_model, split_channels
-from yoloslim.attention import intact_layers
-from yoloslim.c2f import C2fSplit
 from yoloslim.config import Config
-from yoloslim.finetune import run_finetune
-from yoloslim.gammas import penalized_bns
-from yoloslim.modelbuild import conv_channels
-from yoloslim.onnx_check import check_onnx
+from yoloslim.models.attention import intact_layers
+from yoloslim.models.build import conv_channels
+from yoloslim.models.c2f import C2fSplit
+from yoloslim.models.gammas import penalized_bns
 from yoloslim.paths import WEIGHTS, StudyPaths
-from yoloslim.prune import PruneResult, prune_model, save_checkpoint
-from yoloslim.train import read_metrics
+from yoloslim.prune.onnx_check import check_onnx
+from yoloslim.prune.stage import PruneResult, prune_model, save_checkpoint
+from yoloslim.train.finetune import run_finetune
+from yoloslim.train.runner import read_metrics
 
 FAMILIES = ["yolo11n.yaml", "yolo26n.yaml"]
 THRESHOLDS = (0.02, 0.3)

@@ -12,9 +12,9 @@ import torch_pruning as tp
 from test_train import Interrupt, _interrupt_after_first_epoch, load_in_fresh_process, run_notebook
 from ultralytics.nn.modules import DFL
 from yoloslim.config import Config
-from yoloslim.finetune import parse_model_id, run_finetune
-from yoloslim.modelbuild import build_model, conv_channels, reinitialize
+from yoloslim.models.build import build_model, conv_channels, reinitialize
 from yoloslim.paths import StudyPaths
+from yoloslim.train.finetune import parse_model_id, run_finetune
 
 
 def write_pruned(cfg: Config, target: str = "small") -> dict[str, int]:

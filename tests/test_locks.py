@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from yoloslim.cli import main
 from yoloslim.config import ROOT
-from yoloslim.locks import StudyRunning, check_lock, live_snakemake, lock_dir
+from yoloslim.jobs.locks import StudyRunning, check_lock, live_snakemake, lock_dir
 
 PARAMS = ROOT / "params" / "smoke.yaml"
 

@@ -9,8 +9,8 @@ import torch
 from torch import nn
 from yoloslim.config import Config
 from yoloslim.paths import StudyPaths
-from yoloslim.precise_bn import PreciseBN, recompute_bn_stats
-from yoloslim.train import run_train
+from yoloslim.train.base import run_train
+from yoloslim.train.precise_bn import PreciseBN, recompute_bn_stats
 
 
 class _Inputs:

@@ -13,12 +13,12 @@ import torch
 from torch import nn
 from ultralytics import YOLO
 from ultralytics.nn.tasks import DetectionModel
-from yoloslim.c2f import C2fSplit, split_c2f
 from yoloslim.cli import main
-from yoloslim.onnx_check import check_onnx
-from yoloslim.prune import PruneResult, prune_model, save_checkpoint
-from yoloslim.prune_figures import sparsity_segments
-from yoloslim.prune_groups import UnsupportedModelError, align_count, excluded_layers
+from yoloslim.models.c2f import C2fSplit, split_c2f
+from yoloslim.prune.figures import sparsity_segments
+from yoloslim.prune.groups import UnsupportedModelError, align_count, excluded_layers
+from yoloslim.prune.onnx_check import check_onnx
+from yoloslim.prune.stage import PruneResult, prune_model, save_checkpoint
 
 IMGSZ = 64
 THRESHOLD = 0.05
@@ -232,7 +232,7 @@ def test_onnx_check_passes_aligned_and_flags_misaligned(pruned_models, tmp_path)
 
 def test_onnx_parity_is_enforced_on_a_planted_mismatch(pruned_models, tmp_path, monkeypatch):
     import onnx
-    import yoloslim.onnx_check as onnx_check
+    import yoloslim.prune.onnx_check as onnx_check
 
     export = onnx_check.export_onnx
 
@@ -270,8 +270,8 @@ def test_cli_prunes_and_prints_ratio_table(tmp_path, capsys):
 
 
 def test_both_checkpoint_loaders_name_a_missing_file(tmp_path: Path) -> None:
-    from yoloslim.modelstats import load_model
-    from yoloslim.prune import load_detection_model
+    from yoloslim.models.stats import load_model
+    from yoloslim.prune.stage import load_detection_model
 
     missing = tmp_path / "none.pt"
     for load in (load_model, load_detection_model):
@@ -287,9 +287,9 @@ def test_checkpoints_with_official_names_are_read_offline_as_the_files_they_are(
     import tempfile
 
     from ultralytics.utils.checks import check_yolov5u_filename
-    from yoloslim.modelbuild import load_trainable
-    from yoloslim.modelstats import load_model
-    from yoloslim.prune import load_detection_model
+    from yoloslim.models.build import load_trainable
+    from yoloslim.models.stats import load_model
+    from yoloslim.prune.stage import load_detection_model
 
     folder = Path(tempfile.gettempdir()) / f"yoloslim-names-{name[:-3]}"  # no "u" in it: Ultralytics renames
     shutil.rmtree(folder, ignore_errors=True)

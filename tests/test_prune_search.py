@@ -13,8 +13,8 @@ from conftest import write_params
 from test_prune_stage import write_sparse_checkpoint
 from yoloslim.config import ConfigError, load_config
 from yoloslim.paths import WEIGHTS, StudyPaths
-from yoloslim.prune import run_prune, save_checkpoint
-from yoloslim.prune_search import Timing, candidate_thresholds, search_threshold
+from yoloslim.prune.search import Timing, candidate_thresholds, search_threshold
+from yoloslim.prune.stage import run_prune, save_checkpoint
 from yoloslim.study import study_models
 
 MS_PER_CHANNEL = 0.01  # the fake engine: latency is a known function of the convolutions' output channels
@@ -119,7 +119,7 @@ def test_prune_stage_searches_to_a_budget_with_a_plugged_engine(smoke_cfg, out_r
     assert metrics["threshold"] == pytest.approx(chosen["threshold"])
     assert fake_latency(out / "weights.onnx", cfg.train.imgsz) <= 0.5 * fake_latency_of(base, out_root, cfg.train.imgsz)
     assert {m.id: m.label for m in study_models(cfg)}["fast"] == "lat_0.5x(fast)"
-    monkeypatch.setattr("yoloslim.prune.SEARCH_RATIOS", [0.0, 0.8])  # a short search: 2 structures
+    monkeypatch.setattr("yoloslim.prune.stage.SEARCH_RATIOS", [0.0, 0.8])  # a short search: 2 structures
     out = run_prune(cfg, "fast-tp_magnitude")
     metrics = json.loads((out / "metrics.json").read_text())
     match, search = metrics["cost_match"], pd.read_csv(out / "search.csv")
@@ -132,7 +132,7 @@ def test_prune_stage_searches_to_a_budget_with_a_plugged_engine(smoke_cfg, out_r
 
 def fake_latency_of(weights: Path, folder: Path, imgsz: int) -> float:
     """The fake engine's latency of a checkpoint (exported to ONNX first)."""
-    from yoloslim.modelstats import export_onnx
+    from yoloslim.models.stats import export_onnx
 
     return fake_latency(export_onnx(weights, folder / "timed", imgsz), imgsz)
 
@@ -141,8 +141,8 @@ def fake_latency_of(weights: Path, folder: Path, imgsz: int) -> float:
 def test_gpu_engines_need_their_providers(engine: str) -> None:
     import onnxruntime as ort
     from yoloslim.config import LatencyConfig
-    from yoloslim.latency import ONNX_PROVIDERS
-    from yoloslim.prune_search import resolve_engine
+    from yoloslim.eval.latency import ONNX_PROVIDERS
+    from yoloslim.prune.search import resolve_engine
 
     if set(ONNX_PROVIDERS[engine]) <= set(ort.get_available_providers()):  # a GPU machine with onnxruntime-gpu
         assert callable(resolve_engine(engine, LatencyConfig()))

@@ -11,9 +11,9 @@ import torch
 from torch import nn
 from ultralytics.nn.tasks import DetectionModel
 from yoloslim.config import ROOT, Config
-from yoloslim.onnx_check import OnnxCheck
 from yoloslim.paths import WEIGHTS, StudyPaths
-from yoloslim.prune import run_prune, save_checkpoint
+from yoloslim.prune.onnx_check import OnnxCheck
+from yoloslim.prune.stage import run_prune, save_checkpoint
 
 
 def write_sparse_checkpoint(cfg: Config) -> None:

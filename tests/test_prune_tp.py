@@ -8,17 +8,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-import yoloslim.prune_tp
+import yoloslim.prune.tp
 from conftest import write_params
 from test_prune_stage import write_sparse_checkpoint
 from torch import nn
 from ultralytics.nn.tasks import DetectionModel
 from yoloslim.config import load_config
-from yoloslim.modelstats import count_gflops
+from yoloslim.models.stats import count_gflops
 from yoloslim.paths import StudyPaths
-from yoloslim.prune import prune_model, run_prune
-from yoloslim.prune_groups import excluded_layers
-from yoloslim.prune_tp import FLOPS_TOLERANCE, match_flops, prune_tp_matched
+from yoloslim.prune.groups import excluded_layers
+from yoloslim.prune.stage import prune_model, run_prune
+from yoloslim.prune.tp import FLOPS_TOLERANCE, match_flops, prune_tp_matched
 from yoloslim.study import finetune_jobs, study_models
 
 
@@ -38,8 +38,8 @@ def test_flops_matching_scans_a_non_monotonic_curve() -> None:
 @pytest.fixture()
 def coarse_scan(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fewer ratios scanned before the bisection refines: each Torch-Pruning run costs about a second."""
-    monkeypatch.setattr(yoloslim.prune_tp, "RATIOS", [0.2, 0.4, 0.6, 0.8])
-    monkeypatch.setattr(yoloslim.prune_tp, "RATIO_STEP", 0.2)
+    monkeypatch.setattr(yoloslim.prune.tp, "RATIOS", [0.2, 0.4, 0.6, 0.8])
+    monkeypatch.setattr(yoloslim.prune.tp, "RATIO_STEP", 0.2)
 
 
 def test_tp_structure_matches_the_gamma_models_gflops_and_stays_aligned(coarse_scan: None) -> None:

@@ -24,8 +24,8 @@ from conftest import write_params
 from pypdf import PdfReader
 from yoloslim.config import ROOT, Config, load_config
 from yoloslim.paths import StudyPaths
-from yoloslim.report import pareto_front
-from yoloslim.report_build import find_browser, network_loads
+from yoloslim.report.build import find_browser, network_loads
+from yoloslim.report.data import pareto_front
 from yoloslim.study import prune_jobs, study_models
 
 NAMES = ["dm", "qr", "bar"]
@@ -173,7 +173,7 @@ def build(cfg_path: Path, checkpoints: dict[float, Path]) -> tuple[str, Path]:
                    check=True, capture_output=True)  # fmt: skip
     html = cfg.report_dir / "report.html"
     flags = ["--lang", cfg.report.lang] + ([] if cfg.report.pdf else ["--no-pdf"])
-    subprocess.run([sys.executable, "-m", "yoloslim.report_build", executed, html, *flags], check=True)
+    subprocess.run([sys.executable, "-m", "yoloslim.report.build", executed, html, *flags], check=True)
     return html.read_text(encoding="utf-8"), html
 
 
@@ -280,7 +280,7 @@ def test_report_en(out_root: Path, checkpoints: dict[float, Path]) -> None:
         assert [row for row in last_rows(html) if _squeeze(row) not in pdf_text] == []
     # without Chromium: the HTML is still written, and the message says how to get the PDF
     offline = path.with_name("nobrowser.html")
-    done = subprocess.run([sys.executable, "-m", "yoloslim.report_build", path.parents[2] / "runs" / "rep" /
+    done = subprocess.run([sys.executable, "-m", "yoloslim.report.build", path.parents[2] / "runs" / "rep" /
                            "notebooks" / "07_report.ipynb", offline], env={"PATH": str(Path(sys.executable).parent)},
                           capture_output=True, text=True)  # fmt: skip
     assert done.returncode == 0 and offline.is_file() and not offline.with_suffix(".pdf").exists()

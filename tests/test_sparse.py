@@ -12,12 +12,12 @@ import torch
 from test_train import load_in_fresh_process, run_notebook
 from torch import nn
 from yoloslim.config import Config
-from yoloslim.gammas import fraction_under, gamma_values, penalized_bns
-from yoloslim.modelbuild import build_model
+from yoloslim.models.build import build_model
+from yoloslim.models.gammas import fraction_under, gamma_values, penalized_bns
 from yoloslim.paths import StudyPaths
-from yoloslim.sparse import SparseTrainer, Sparsity, add_sparsity_callbacks
-from yoloslim.sparse_budget import replay_budget
-from yoloslim.train import TrainJob, run_training, train_args
+from yoloslim.train.budget import replay_budget
+from yoloslim.train.runner import TrainJob, run_training, train_args
+from yoloslim.train.sparse import SparseTrainer, Sparsity, add_sparsity_callbacks
 
 SL = 0.01
 
@@ -194,7 +194,7 @@ def test_sparsity_happens_and_the_logged_budget_is_the_planned_one(smoke_cfg: Co
 
 
 def test_notebook_03_sparse_next_to_base(smoke_cfg: Config, tmp_path: Path) -> None:
-    from yoloslim.train import run_train
+    from yoloslim.train.base import run_train
 
     run_train(smoke_cfg, "base")
     executed = run_notebook("03_sparse.ipynb", tmp_path)

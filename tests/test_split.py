@@ -12,8 +12,8 @@ import yaml
 from conftest import write_params
 from test_datacheck import tree_hash
 from yoloslim.config import ROOT, load_config
-from yoloslim.split import SPLITS, run_split, split_counts
-from yoloslim.synth import SOURCES, synthesize
+from yoloslim.data.split import SPLITS, run_split, split_counts
+from yoloslim.data.synth import SOURCES, synthesize
 
 # the original study's sources and image counts (../shared/BRIEF.md, section 1.2)
 ORIGINAL = {

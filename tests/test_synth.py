@@ -9,11 +9,11 @@ import cv2
 import numpy as np
 import pytest
 from yoloslim.cli import main
-from yoloslim.decode import crop_box, decode_crop
-from yoloslim.groundtruth import load_ground_truth
-from yoloslim.synth import NEGATIVE, SOURCES, source_counts, synthesize
-from yoloslim.synth_codes import CLASSES, SYMBOLOGIES, decode_clean, make_code
-from yoloslim.synth_scene import MIN_BAR_MODULE_PX, MIN_MODULE_PX, MIN_SIZE_CAP, Style, render_scene
+from yoloslim.data.codes import CLASSES, SYMBOLOGIES, decode_clean, make_code
+from yoloslim.data.groundtruth import load_ground_truth
+from yoloslim.data.scene import MIN_BAR_MODULE_PX, MIN_MODULE_PX, MIN_SIZE_CAP, Style, render_scene
+from yoloslim.data.synth import NEGATIVE, SOURCES, source_counts, synthesize
+from yoloslim.eval.decode import crop_box, decode_crop
 
 IMAGES, IMGSZ = 42, 64
 

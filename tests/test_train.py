@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 import torch
 from yoloslim.config import ROOT, Config
-from yoloslim.modelbuild import build_model, conv_channels
+from yoloslim.models.build import build_model, conv_channels
 from yoloslim.paths import StudyPaths
-from yoloslim.train import run_train
+from yoloslim.train.base import run_train
 from yoloslim.ultra import tee_output
 
 
@@ -99,7 +99,7 @@ def test_training_killed_with_sigkill_resumes_and_finished_one_is_not_rerun(smok
     smoke_cfg.train.epochs, smoke_cfg.model.width = 2, 0.125
     stage = StudyPaths.of(smoke_cfg).train("half")
     code = (
-        "from yoloslim.config import ROOT, load_config\nfrom yoloslim.train import run_train\n"
+        "from yoloslim.config import ROOT, load_config\nfrom yoloslim.train.base import run_train\n"
         "cfg = load_config(ROOT / 'params' / 'smoke.yaml')\ncfg.train.epochs, cfg.model.width = 2, 0.125\n"
         "run_train(cfg, 'half')\n"
     )
@@ -148,7 +148,7 @@ def test_tee_sends_output_to_log_and_terminal_only(tmp_path: Path, capsys: pytes
 def test_cpu_training_uses_the_threads_it_is_given(smoke_cfg: Config, monkeypatch: pytest.MonkeyPatch) -> None:
     """A Snakemake job's OMP_NUM_THREADS wins over Ultralytics' own choice (all cores but one)."""
     from ultralytics.utils import NUM_THREADS
-    from yoloslim.train import YoloTrainer, train_args
+    from yoloslim.train.runner import YoloTrainer, train_args
 
     wanted, before = NUM_THREADS + 1, torch.get_num_threads()
     monkeypatch.setenv("OMP_NUM_THREADS", str(wanted))

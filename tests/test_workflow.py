@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import write_params
 from yoloslim.config import ROOT, ConfigError, load_config
-from yoloslim.gpu_slots import claim_gpus
+from yoloslim.jobs.gpu_slots import claim_gpus
 from yoloslim.stages import stage_sections, write_stage_params
 from yoloslim.study import study_models
 
@@ -36,12 +36,12 @@ def job_counts(output: str) -> dict[str, int]:
 def test_dry_run_smoke_lists_every_stage(out_root: Path) -> None:
     out = dry_run(ROOT / "params" / "smoke.yaml")
     assert job_counts(out) == {
-        "data": 1, "train": 1, "train_variant": 2, "sparse": 1, "prune": 3, "finetune": 3, "eval_model": 7,
+        "data": 1, "train": 1, "train_variant": 1, "sparse": 1, "prune": 3, "finetune": 3, "eval_model": 7,
         "eval_tables": 1,
         "report": 1, "all": 1,
     }  # fmt: skip
-    for executed in ["01_dataset", "02_train_half_lowres", "04_prune_small", "05_finetune_large", "06_eval_sparse",
-                     "06_eval_tables", "07_report"]:  # fmt: skip
+    for executed in ["01_dataset", "02_train_half", "04_prune_small", "05_finetune_large", "06_eval_sparse",
+                     "06_eval_half_lowres", "06_eval_tables", "07_report"]:  # fmt: skip
         assert f"runs/smoke/notebooks/{executed}.ipynb" in out
     assert (out_root / ".snakemake").is_dir()  # metadata next to runs/, not in the repository
 
@@ -55,7 +55,7 @@ def test_dry_run_scratch_init_and_gpu_resources(out_root: Path) -> None:
     assert "finetune/small-scratch/weights.pt" in out and "finetune/middle-random/weights.pt" in out
     assert "middle-random-scratch" not in out and "prune/middle-random/weights.pt" in out
     assert re.search(r"rule finetune:.*?resources: [^\n]*gpu=2", out, flags=re.S)
-    assert re.search(r"-m yoloslim.gpu_slots 2 -- \S+/papermill .*05_finetune.ipynb", out)
+    assert re.search(r"-m yoloslim.jobs.gpu_slots 2 -- \S+/papermill .*05_finetune.ipynb", out)
 
 
 def test_dry_run_slurm_executor(out_root: Path) -> None:
@@ -85,7 +85,8 @@ def test_stage_sections_hold_only_their_settings(tmp_path: Path) -> None:
     assert sections["prune_middle"]["prune"]["value"] == 0.10 and "thresholds" not in sections["prune_middle"]["prune"]
     assert sections["finetune_small-scratch"]["finetune"]["init"] == "scratch"
     assert sections["finetune_small"]["finetune"]["init"] == "inherit"
-    assert sections["train_half_lowres"]["variant"]["imgsz"] == 32 and "variant" not in sections["train_base"]
+    assert sections["train_half"]["variant"]["width_scale"] == 0.5 and "variant" not in sections["train_base"]
+    assert "train_half_lowres" not in sections and sections["eval_half_lowres"]["model"]["imgsz"] == 32
     assert sections["report"]["name"] == "keys"  # the report prints the whole config
 
 

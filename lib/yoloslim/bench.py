@@ -5,7 +5,7 @@ base) beside the FLOPs ratio. It uses the study's weights when the base and ever
 otherwise it builds the base model from the config's model YAML, draws its BatchNorm gammas at random
 (uniform in [0, GAMMA_HIGH), seeded) and prunes it with the config's policy. Latency depends on the
 architecture only, so random weights time the same. ONNX Runtime times the models interleaved in one
-process (`yoloslim.latency_ab`: each round runs every model once, in a random order), so the ratios to the
+process (`yoloslim.eval.interleaved`: each round runs every model once, in a random order), so the ratios to the
 base model come from the same rounds and carry a 95 % interval; PyTorch times them one after another. It
 also times pruning a yolov5s built from yolov5s.yaml. Results go to `runs/bench/<config>.csv` and `.json`.
 
@@ -26,13 +26,13 @@ import torch
 
 import yoloslim.ultra  # noqa: F401  (offline Ultralytics: imported before ultralytics)
 from yoloslim.config import Config, output_root
-from yoloslim.gammas import penalized_bns
-from yoloslim.latency import cpu_model, measure_torch, resolve_threads
-from yoloslim.latency_ab import interleaved_latency
-from yoloslim.modelbuild import build_model
-from yoloslim.modelstats import export_onnx, load_model, model_stats
+from yoloslim.eval.interleaved import interleaved_latency
+from yoloslim.eval.latency import cpu_model, measure_torch, resolve_threads
+from yoloslim.models.build import build_model
+from yoloslim.models.gammas import penalized_bns
+from yoloslim.models.stats import export_onnx, load_model, model_stats
 from yoloslim.paths import WEIGHTS, StudyPaths
-from yoloslim.prune import prune_model, save_checkpoint
+from yoloslim.prune.stage import prune_model, save_checkpoint
 
 GAMMA_HIGH = 0.2  # random gammas are uniform in [0, GAMMA_HIGH): thresholds 0.01 / 0.1 / 0.15 prune ~5 / 50 / 75 %
 COLUMNS = ["model", "source", "imgsz", "params_m", "gflops", "flops_ratio", "torch_cpu_ms", "torch_cpu_p90_ms",

@@ -21,7 +21,7 @@ from pathlib import Path
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
-    from yoloslim.synth import synthesize
+    from yoloslim.data.synth import synthesize
 
     out = synthesize(
         Path(args.out), images=args.images, imgsz=args.imgsz, seed=args.seed, detect_imgsz=args.detect_imgsz
@@ -31,7 +31,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from yoloslim.datacheck import check_dataset
+    from yoloslim.data.check import check_dataset
 
     report = check_dataset(Path(args.root), names=[n.strip() for n in args.names.split(",") if n.strip()])
     for problem in report.problems:
@@ -48,7 +48,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_prune(args: argparse.Namespace) -> int:
-    from yoloslim.prune import prune_weights
+    from yoloslim.prune.stage import prune_weights
 
     out = Path(args.out)
     options = {"threshold": args.threshold, "round_to": args.round_to, "round_dir": args.round_dir}
@@ -65,7 +65,7 @@ def _cmd_prune(args: argparse.Namespace) -> int:
 
 
 def _cmd_finetune(args: argparse.Namespace) -> int:
-    from yoloslim.finetune import finetune_weights
+    from yoloslim.train.finetune import finetune_weights
 
     weights = finetune_weights(
         Path(args.weights),
@@ -86,10 +86,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     import dataclasses
 
     from yoloslim.config import EvalConfig
-    from yoloslim.decode import dataset_names
-    from yoloslim.eval_tables import format_result
-    from yoloslim.evaluate import evaluate_weights
-    from yoloslim.modelstats import checkpoint_imgsz
+    from yoloslim.data.check import dataset_names
+    from yoloslim.eval.stage import evaluate_weights
+    from yoloslim.eval.tables import format_result
+    from yoloslim.models.stats import checkpoint_imgsz
 
     defaults, names = EvalConfig(), dataset_names(Path(args.data))
     result = evaluate_weights(
@@ -141,7 +141,7 @@ def _cmd_report_paths(args: argparse.Namespace) -> int:
 
 
 def _cmd_unlock(args: argparse.Namespace) -> int:
-    from yoloslim.locks import StudyRunning, check_lock
+    from yoloslim.jobs.locks import StudyRunning, check_lock
 
     try:
         said = check_lock(Path(args.config))

@@ -93,7 +93,7 @@ class TrainConfig:
     # so large originals (data.synth.imgsz 640) are decoded once per training, not every epoch
     seed: int = 0  # training seed (deterministic)
     precise_bn: int = 0  # training images over which BatchNorm statistics are recomputed at each epoch end, before
-    # validation, in every training stage (0: Ultralytics' running statistics); see yoloslim.precise_bn
+    # validation, in every training stage (0: Ultralytics' running statistics); see yoloslim.train.precise_bn
 
 
 @dataclass
@@ -116,7 +116,7 @@ class SparseConfig:
     sl: float = 6e-4  # L1 factor on BatchNorm gammas (the original study: 6e-4)
     l1: Literal["after_clip", "before_clip", "proximal"] = "after_clip"  # where the L1 term acts: added to the
     # gradient after unscale and clipping, before clipping (diluted by it), or a soft-threshold after each
-    # optimizer step (exact zeros); see yoloslim.sparse
+    # optimizer step (exact zeros); see yoloslim.train.sparse
     schedule: Literal["constant", "linear", "cosine"] = "constant"  # sl over the penalized epochs: fixed or decaying
     epochs: int = 30  # sparse-training epochs (the original: 800)
     recover_epochs: int = 0  # last epochs of `epochs` with sl = 0: the detector recovers, collapsed gammas stay small
@@ -142,7 +142,7 @@ class PruneConfig:
     )  # model name -> global fraction of channels pruned (policy: fraction)
     targets: dict[str, dict[str, str | float]] = field(default_factory=dict)  # model name -> {latency: budget}:
     # "20ms" (or 20) or "0.5x" of the base model's latency on `engine`; the prune stage searches the sparse model's
-    # |gamma| thresholds for the largest structure that meets it (yoloslim.prune_search), beside the thresholds
+    # |gamma| thresholds for the largest structure that meets it (yoloslim.prune.search), beside the thresholds
     margin: float = 0.05  # the search aims this fraction under a latency budget: ONNX Runtime timings of the same
     # model in separate processes differed by 2-5 % (README, "Pruning to a latency budget")
     engine: str = "onnx_cpu"  # latency engine of the search: onnx_cpu (ONNX Runtime, CPU, interleaved with the base
@@ -154,14 +154,14 @@ class PruneConfig:
     fold_beta: bool = True  # fold pruned channels' BN bias into the next layer's bias
     c2f_halves: Literal["equal", "free"] = "equal"  # C2f/C3k2 (v8, YOLO11, YOLO26): equal keeps both halves of the
     # first convolution equally wide, so checkpoints hold stock blocks and load with plain Ultralytics; free prunes
-    # them apart (the checkpoint then holds yoloslim.c2f.C2fSplit and needs yoloslim to load; README, "Families")
+    # them apart (the checkpoint then holds yoloslim.models.c2f.C2fSplit and needs yoloslim to load; README, "Families")
     random: list[str] = field(default_factory=list)  # targets that also get a random-selection control: the same
     # kept count per layer, channels chosen at random (seeded by train.seed), fine-tuned the same way (Liu et al.,
     # ICLR 2019, "Rethinking the Value of Network Pruning"); its model id is `<target>-random`
     compare: list[str] = field(default_factory=list)  # targets that also get Torch-Pruning's own pruners at the same
     # cost, fine-tuned the same way: at the same GFLOPs (within 5 %) for a threshold or fraction target, within the
     # same measured latency budget (searched alike) for a latency target: `<target>-tp_magnitude` (L1 filter norm,
-    # Li et al. 2017) and `<target>-tp_bnscale` (its BN-scale importance on the same sparse model); yoloslim.prune_tp
+    # Li et al. 2017) and `<target>-tp_bnscale` (its BN-scale importance on the same sparse model); yoloslim.prune.tp
 
 
 @dataclass

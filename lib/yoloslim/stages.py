@@ -37,7 +37,7 @@ from typing import Any
 import yaml
 
 from yoloslim.config import Config
-from yoloslim.detection_metrics import METRICS as ACCURACY_METRICS
+from yoloslim.eval.metrics import METRICS as ACCURACY_METRICS
 from yoloslim.paths import StudyPaths
 from yoloslim.study import finetune_jobs, prune_jobs, study_models
 

@@ -22,7 +22,7 @@ from yoloslim.config import Config
 from yoloslim.paths import WEIGHTS, StudyPaths
 
 RANDOM_SUFFIX = "-random"  # the random-selection control of a prune target: `<target>-random`
-TP_METHODS = ("tp_magnitude", "tp_bnscale")  # Torch-Pruning's pruners of prune.compare (yoloslim.prune_tp)
+TP_METHODS = ("tp_magnitude", "tp_bnscale")  # Torch-Pruning's pruners of prune.compare (yoloslim.prune.tp)
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ def notebook(stem, item=None, gpus=0):
 
     `item` (a fan-out stage's model or target, "" for none) is passed as a raw string. Cell outputs
     stream to the terminal (--log-output), so training bars and a failing cell's traceback show.
-    A job that needs `gpus` GPUs claims free ones first (yoloslim.gpu_slots), so jobs run side by side.
+    A job that needs `gpus` GPUs claims free ones first (yoloslim.jobs.gpu_slots), so jobs run side by side.
     """
     command = (
         f"{BIN}/papermill --log-output --no-progress-bar -k python3 "
@@ -55,7 +55,7 @@ def notebook(stem, item=None, gpus=0):
     if item is not None:
         command += f" -r item '{item}'"
     if gpus:
-        command = f"{BIN}/python -m yoloslim.gpu_slots {gpus} -- {command}"
+        command = f"{BIN}/python -m yoloslim.jobs.gpu_slots {gpus} -- {command}"
     return f"OMP_NUM_THREADS={{threads}} {command}"
 
 

@@ -27,5 +27,5 @@ rule report:
     threads: 1
     shell:
         notebook("07_report")
-        + f" && {BIN}/python -m yoloslim.report_build {{log}} {{output.html}} --lang {CFG.report.lang}"
+        + f" && {BIN}/python -m yoloslim.report.build {{log}} {{output.html}} --lang {CFG.report.lang}"
         + ("" if CFG.report.pdf else " --no-pdf")

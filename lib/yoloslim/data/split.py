@@ -1,0 +1,224 @@
+"""The split stage: check the data set, split every source train:val:test, write Ultralytics inputs.
+
+Every (category, source) group is shuffled with a seeded generator and split by the configured ratios
+(default 20:4:1): train and val counts are rounded half up, test gets the rest. The user's data set is
+only read. Ultralytics writes `*.cache` files beside the label folders it reads, so the split stage
+builds a mirror under `runs/<config>/data/`:
+
+    data/images/<split>/<category>/<source>/<name>   symlink to the original image
+    data/labels/<split>/<category>/<source>/<stem>.txt  copy of the checked label file
+    data/train.txt, val.txt, test.txt                the mirror image paths of each split
+    data/data.yaml, counts.csv, problems.csv, summary.json, figures/
+
+The synthetic set may add test-only images (`data.synth.test_images`), rendered with a seed of their own
+and mirrored under `test_only/`: they join test.txt, and counts.csv counts them in a `test_only` column,
+so the train:val:test split of the main set stays as configured.
+
+    result = run_split(load_config("params/demo.yaml"))
+    result.counts  # one row per source: category, source, total, train, val, test
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from yoloslim.atomic import atomic_path, write_json, write_text
+from yoloslim.config import Config, job_threads
+from yoloslim.data.check import CheckReport, Sample, check_dataset
+from yoloslim.data.synth import SOURCES, SYNTH_VERSION, synthesize
+from yoloslim.paths import StudyPaths
+
+SPLITS = ("train", "val", "test")
+TEST_ONLY = "test_only"  # the mirror folder and counts.csv column of the synthetic test-only images
+_STAMP = "synth.json"  # in the synthetic data set's root: the parameters it was rendered with
+
+
+@dataclass
+class SplitResult:
+    """What the split stage wrote and found."""
+
+    root: Path  # the data set that was split (the user's, or the synthetic one)
+    data_dir: Path  # runs/<config>/data
+    data_yaml: Path  # the Ultralytics data file
+    lists: dict[str, list[Path]]  # split -> mirror image paths
+    counts: pd.DataFrame  # category, source, total, train, val, test
+    report: CheckReport  # the data checks (problems, skipped files, instances)
+
+
+def split_counts(n: int, ratios: list[float]) -> tuple[int, int, int]:
+    """(train, val, test) of `n` images: train and val are n * ratio / sum rounded half up, test the rest."""
+    total = sum(Fraction(r) for r in ratios)
+    train = min(n, _round_half_up(n * Fraction(ratios[0]) / total))
+    val = min(n - train, _round_half_up(n * Fraction(ratios[1]) / total))
+    return train, val, n - train - val
+
+
+def run_split(cfg: Config) -> SplitResult:
+    """Check the configured data set (synthesizing the embedded one if needed), split it, write `data/`.
+
+    Raises ValueError listing every problem (file:line) unless `cfg.data.lenient`, which skips bad files
+    and lists them in problems.csv.
+    """
+    paths = StudyPaths.of(cfg)
+    root = Path(cfg.data.root) if cfg.data.root is not None else ensure_synthetic(cfg)
+    report = _checked(root, cfg)
+    keys = sorted(report.sources, key=_display_order)
+    assigned = {key: _split_source(key, report.sources[key], cfg) for key in keys}
+    if cfg.data.root is None and cfg.data.synth.test_images:
+        test_only = _checked(paths.synth_test, cfg).sources
+        for key in assigned:
+            assigned[key][TEST_ONLY] = test_only.get(key, [])
+    extra = [TEST_ONLY] if any(TEST_ONLY in parts for parts in assigned.values()) else []
+    data = paths.data
+    lists = _write_mirror(data, assigned)
+    lists["test"] = sorted(lists["test"] + lists.pop(TEST_ONLY, []))
+    counts = pd.DataFrame(
+        [
+            {"category": c, "source": s, "total": sum(len(v) for v in parts.values()), **_sizes(parts)}
+            for (c, s), parts in assigned.items()
+        ],
+        columns=["category", "source", "total", *SPLITS, *extra],
+    )
+    instances = _split_instances(assigned, cfg.data.names)
+    _write_tables(data, counts, report, lists, instances)
+    from yoloslim.data.figures import plot_samples, plot_split
+
+    figures = data / "figures"
+    plot_split(counts, figures / "split.png")
+    plot_samples(_sample_images(assigned), cfg.data.names, figures / "samples.png")
+    return SplitResult(root, data, data / "data.yaml", lists, counts, report)
+
+
+def _checked(root: Path, cfg: Config) -> CheckReport:
+    """`check_dataset` of `root`; raises ValueError listing every problem (file:line) unless `data.lenient`."""
+    report = check_dataset(root, cfg.data.names)
+    if report.problems and not cfg.data.lenient:
+        listing = "\n".join(str(p) for p in report.problems)
+        raise ValueError(
+            f"data set {root} has {len(report.problems)} problem(s) (set data.lenient: true to skip bad files):\n"
+            f"{listing}"
+        )
+    return report
+
+
+def ensure_synthetic(cfg: Config) -> Path:
+    """The embedded synthetic data set under runs/<config>/synth (and its test-only images under synth_test),
+    rendered unless already there as configured."""
+    paths, synth = StudyPaths.of(cfg), cfg.data.synth
+    stamp = {**asdict(synth), "version": SYNTH_VERSION}
+    stamp_file = paths.synth / _STAMP
+    if stamp_file.is_file() and json.loads(stamp_file.read_text()) == stamp:
+        return paths.synth
+    for out in (paths.synth, paths.synth_test):
+        if out.exists():
+            shutil.rmtree(out)  # ours: rendered by an earlier run with other parameters
+    sets = [(paths.synth, synth.images, synth.seed)]
+    if synth.test_images:
+        sets.append((paths.synth_test, synth.test_images, synth.test_seed))
+    workers = job_threads() or os.cpu_count() or 1  # nothing else runs beside the data stage
+    for out, images, seed in sets:
+        synthesize(out, images, imgsz=synth.imgsz, seed=seed, detect_imgsz=synth.detect_imgsz, workers=workers)
+    write_json(stamp_file, stamp, indent=1)
+    return paths.synth
+
+
+def _display_order(key: tuple[str, str]) -> tuple[int, tuple[str, str]]:
+    """The original study's order for its own categories and sources, then the rest alphabetically."""
+    order = list(SOURCES)
+    return (order.index(key) if key in order else len(order), key)
+
+
+def _round_half_up(value: Fraction) -> int:
+    """Nearest integer, halves rounded up (exact, no float error)."""
+    return int((value + Fraction(1, 2)) // 1)
+
+
+def _split_source(key: tuple[str, str], samples: list[Sample], cfg: Config) -> dict[str, list[Sample]]:
+    """Shuffle one source's images with a seed of its own and cut them by the configured ratios."""
+    order = sorted(samples, key=lambda s: str(s.inner))
+    random.Random(f"{cfg.data.split_seed}/{key[0]}/{key[1]}").shuffle(order)
+    train, val, _ = split_counts(len(order), cfg.data.split)
+    return {"train": order[:train], "val": order[train : train + val], "test": order[train + val :]}
+
+
+def _sizes(parts: dict[str, list[Sample]]) -> dict[str, int]:
+    """Images per split (and test-only images, when the synthetic set has them)."""
+    return {split: len(samples) for split, samples in parts.items()}
+
+
+def _write_mirror(data: Path, assigned: dict[tuple[str, str], dict[str, list[Sample]]]) -> dict[str, list[Path]]:
+    """Symlink images and copy labels under data/{images,labels}/<split>/...; return each split's image paths."""
+    for sub in ("images", "labels"):
+        if (data / sub).exists():
+            shutil.rmtree(data / sub)  # ours: the previous run's mirror and Ultralytics' caches in it
+    lists: dict[str, list[Path]] = {split: [] for split in (*SPLITS, TEST_ONLY)}
+    for (category, source), parts in assigned.items():
+        group = Path(category, source) if source else Path(category)
+        for split, samples in parts.items():
+            for sample in samples:
+                image = data / "images" / split / group / sample.inner
+                image.parent.mkdir(parents=True, exist_ok=True)
+                image.symlink_to(sample.image.resolve())
+                if sample.label is not None:
+                    label = (data / "labels" / split / group / sample.inner).with_suffix(".txt")
+                    label.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(sample.label, label)
+                lists[split].append(image)
+    return {split: sorted(paths) for split, paths in lists.items()}
+
+
+def _split_instances(assigned: dict[tuple[str, str], dict[str, list[Sample]]], names: list[str]) -> dict:
+    """Boxes per class name in each split (test-only images counted in `test` and on their own)."""
+    counts: dict[str, dict[str, int]] = {}
+    for parts in assigned.values():
+        for split, samples in parts.items():
+            for key in {split, "test"} if split == TEST_ONLY else {split}:
+                row = counts.setdefault(key, dict.fromkeys(names, 0))
+                for sample in samples:
+                    for cls in sample.classes:
+                        row[names[cls]] += 1
+    return counts
+
+
+def _write_tables(
+    data: Path, counts: pd.DataFrame, report: CheckReport, lists: dict[str, list[Path]], instances: dict
+) -> None:
+    """Split lists, data.yaml, counts.csv, problems.csv and summary.json (with each split's boxes per class)."""
+    for split, images in lists.items():
+        write_text(data / f"{split}.txt", "".join(f"{p}\n" for p in images))
+    names = report.names
+    spec = {"path": str(data), **{s: str(data / f"{s}.txt") for s in SPLITS}, "names": dict(enumerate(names))}
+    write_text(data / "data.yaml", yaml.safe_dump(spec, sort_keys=False))
+    problems = pd.DataFrame(report.problems, columns=["file", "line", "message"]).rename(columns={"message": "problem"})
+    for name, table in (("counts.csv", counts), ("problems.csv", problems)):
+        with atomic_path(data / name) as tmp:
+            table.to_csv(tmp, index=False)
+    summary = {
+        **report.summary(),
+        "root": str(report.root),
+        "splits": {s: len(v) for s, v in lists.items()},
+        "split_instances": instances,
+    }
+    write_json(data / "summary.json", summary, indent=1)
+
+
+def _sample_images(
+    assigned: dict[tuple[str, str], dict[str, list[Sample]]], count: int = 12
+) -> list[tuple[str, Sample]]:
+    """Up to `count` (category/source, training image): one per category first, then one per source."""
+    firsts = [(f"{c}/{s}".rstrip("/"), parts["train"][0]) for (c, s), parts in assigned.items() if parts["train"]]
+    chosen: list[tuple[str, Sample]] = []
+    for title, sample in firsts:
+        if title.split("/")[0] not in {t.split("/")[0] for t, _ in chosen}:
+            chosen.append((title, sample))
+    chosen += [item for item in firsts if item not in chosen]
+    return chosen[:count]

@@ -1,0 +1,72 @@
+"""95 % confidence intervals by resampling the images (the bootstrap), for each model and between models.
+
+A test split of a few dozen images moves a class's mAP a lot from one model to the next; an interval says
+which differences are more than noise. Each draw resamples the split's images with replacement, and every
+model is scored on the same draw (`DetectionStats.resample`), so a difference between two models is paired
+image by image. The replicates are kept (`eval/bootstrap_<split>.npz`), so the report takes the interval of
+any difference, for example a pruned model against its random-selection control.
+
+    reps = replicates({"base": base_stats, "large": large_stats}, ["dm", "qr", "bar"], conf=0.5, draws=1000)
+    interval(reps["large"] - reps["base"])  # (lo, hi), shaped (classes + all, metrics)
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from yoloslim.atomic import atomic_path
+from yoloslim.eval.metrics import DetectionStats, class_rows
+
+INTERVAL_METRICS = ("mAP50", "mAP50-95", "precision", "recall", "f1")
+LEVEL = 0.95
+
+
+def replicates(
+    stats: dict[str, DetectionStats], names: list[str], conf: float, draws: int, seed: int = 0
+) -> dict[str, np.ndarray]:
+    """Model id -> (draws, classes + `all`, `INTERVAL_METRICS`): every metric on every resample of the images.
+
+    All models must have been scored on the same images, in the same order.
+    """
+    sizes = {s.images for s in stats.values()}
+    if len(sizes) > 1:
+        raise ValueError(f"models were validated on different numbers of images: {sorted(sizes)}")
+    images = sizes.pop() if sizes else 0
+    rng = np.random.default_rng(seed)
+    out = {model: np.empty((draws, len(names) + 1, len(INTERVAL_METRICS))) for model in stats}
+    for draw in range(draws):
+        counts = np.bincount(rng.integers(0, images, images), minlength=images)
+        for model, model_stats in stats.items():
+            rows = class_rows(model_stats.resample(counts), names, conf)
+            out[model][draw] = [[rows[c][m] for m in INTERVAL_METRICS] for c in [*names, "all"]]
+    return out
+
+
+def interval(samples: np.ndarray, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray]:
+    """The central `level` percentile interval over the first axis. Draws without a class's ground truth (NaN)
+    are left out of that class's interval; a class absent from every draw gets NaN."""
+    tail = (1 - level) / 2 * 100
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: a class with no ground truth
+        return np.nanpercentile(samples, tail, axis=0), np.nanpercentile(samples, 100 - tail, axis=0)
+
+
+def within_noise(lo: float, hi: float) -> bool:
+    """A difference is within noise when its interval contains 0."""
+    return bool(lo <= 0 <= hi)
+
+
+def save_replicates(path: Path, reps: dict[str, np.ndarray], names: list[str]) -> Path:
+    """Write the replicates of one split (.npz): one array per model, with the class and metric names."""
+    with atomic_path(Path(path)) as tmp, open(tmp, "wb") as f:
+        np.savez_compressed(f, classes=np.array([*names, "all"]), metrics=np.array(INTERVAL_METRICS), **reps)
+    return Path(path)
+
+
+def load_replicates(path: Path) -> dict[str, np.ndarray]:
+    """Model id -> replicates, as `save_replicates` wrote them."""
+    with np.load(path) as data:
+        return {key: data[key] for key in data.files if key not in ("classes", "metrics")}

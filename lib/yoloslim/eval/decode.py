@@ -1,0 +1,292 @@
+"""Decode rate: does a detected code still decode? Each detection is cropped with a margin and read by zxing-cpp.
+
+With payload ground truth (the synthetic set writes it), a ground-truth code counts as detected-and-decoded
+when one detection's crop decodes to its payload and the detection's box overlaps its box (IoU >= MATCH_IOU);
+each code and each detection is matched at most once. Without payloads only the fraction of detections
+that decode is known.
+
+Detections are cropped from the original image (Ultralytics maps boxes back from the detector's input size),
+so a data set captured or rendered at a higher resolution than the detector sees decodes at full resolution.
+The ceiling: a code too small or blurred does not decode even from its exact box. `gt_decodable`
+counts the ground-truth codes that decode when cropped at their own ground-truth box (same margin, same
+decoder); `decode_rate_vs_decodable` = decoded / gt_decodable. It does not depend on the model, so
+`cached_decodable` computes it once per split and decode settings and keeps it in a JSON file.
+
+    from yoloslim.eval.decode import measure_decode
+    measure_decode(model, images, imgsz=256, conf=0.5, iou=0.6, margin=0.15, names=["dm", "qr", "bar"])
+    # {'has_payloads': True, 'rows': {'dm': {'gt_codes': 40, 'decoded': 31, 'decode_rate': 0.775, ...}, 'all': ...}}
+    cached_decodable(Path("runs/demo/eval/gt_decodable.json"), images, split="test", margin=0.15, names=names)
+    # {'dm': 12, 'qr': 15, 'bar': 3, 'all': 30}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import yaml
+import zxingcpp
+
+from yoloslim.data.groundtruth import load_ground_truth
+
+MATCH_IOU = 0.5  # a detection and a ground-truth code overlap when their boxes' IoU reaches this
+MIN_CROP = 96  # crops with a shorter side are enlarged (bicubic) before decoding: zxing-cpp reads more
+ROTATIONS = (30, 60, 120, 150)  # degrees: a crop that does not decode upright is also read at these angles
+ROTATED_CROP = 320  # crops are enlarged to at least this shorter side before they are rotated
+IMAGE_SUFFIXES = {".bmp", ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp"}
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One detected box in image pixels (x1, y1, x2, y2), its class id and confidence."""
+
+    box: tuple[float, float, float, float]
+    cls: int
+    conf: float = 1.0
+
+
+@dataclass
+class DecodeTally:
+    """Counts for one class (or all): ground-truth codes, how many were decoded and how many can be (the
+    ceiling: decoded from their own ground-truth box); detections and decodes."""
+
+    gt_codes: int = 0
+    decoded: int = 0
+    detections: int = 0
+    detections_decoded: int = 0
+    gt_decodable: int = 0
+
+    def row(self, has_payloads: bool) -> dict[str, float | int | None]:
+        """The documented decode.csv columns (GT columns None without payload ground truth)."""
+        return {
+            "gt_codes": self.gt_codes if has_payloads else None,
+            "decoded": self.decoded if has_payloads else None,
+            "decode_rate": _ratio(self.decoded, self.gt_codes) if has_payloads else None,
+            "gt_decodable": self.gt_decodable if has_payloads else None,
+            "decode_rate_vs_decodable": _ratio(self.decoded, self.gt_decodable) if has_payloads else None,
+            "detections": self.detections,
+            "detections_decoded": self.detections_decoded,
+            "detection_decode_fraction": _ratio(self.detections_decoded, self.detections),
+        }
+
+
+def split_images(data_yaml: Path, split: str) -> list[Path]:
+    """The image files of one split of an Ultralytics data.yaml (a folder, a list file, or a list of them)."""
+    data_yaml = Path(data_yaml)
+    data = yaml.safe_load(data_yaml.read_text()) or {}
+    if not data.get(split):
+        raise KeyError(f"{data_yaml}: no '{split}' split")
+    root = Path(data.get("path") or data_yaml.parent)
+    root = root if root.is_absolute() else data_yaml.parent / root
+    images: list[Path] = []
+    for entry in data[split] if isinstance(data[split], list) else [data[split]]:
+        path = Path(entry) if Path(entry).is_absolute() else root / entry
+        if path.is_dir():
+            images += [p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES]
+        elif path.is_file() and path.suffix == ".txt":
+            lines = [ln.strip() for ln in path.read_text(encoding="utf-8-sig").splitlines() if ln.strip()]
+            images += [path.parent / ln[2:] if ln.startswith("./") else Path(ln) for ln in lines]
+        elif path.is_file():
+            images.append(path)
+        else:
+            raise FileNotFoundError(f"{data_yaml}: '{split}' path {path} does not exist")
+    return sorted(images)
+
+
+def crop_box(image: np.ndarray, box: tuple[float, float, float, float], margin: float) -> np.ndarray:
+    """The box widened by `margin` of its size on every side, clipped to the image, enlarged when small."""
+    x1, y1, x2, y2 = box
+    dx, dy = (x2 - x1) * margin, (y2 - y1) * margin
+    h, w = image.shape[:2]
+    left, top = max(int(x1 - dx), 0), max(int(y1 - dy), 0)
+    right, bottom = min(int(np.ceil(x2 + dx)), w), min(int(np.ceil(y2 + dy)), h)
+    crop = image[top:bottom, left:right]
+    if crop.size == 0:
+        return crop
+    scale = MIN_CROP / min(crop.shape[:2])
+    if scale > 1:
+        crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    return crop
+
+
+def decode_crop(crop: np.ndarray) -> set[str]:
+    """The payloads zxing-cpp reads in a grayscale or BGR crop (empty when nothing decodes).
+
+    Read as an omnidirectional scanner reads: as it is, then inverted (light marks on a dark surface), then
+    rotated by `ROTATIONS` (zxing-cpp scans 1-D codes along rows and columns only), until something decodes.
+    """
+    if crop.size == 0:
+        return set()
+    gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    for angle in (0, *ROTATIONS):
+        view = gray if angle == 0 else _rotate(_enlarged(gray), angle)
+        for image in (view, 255 - view):
+            found = {b.text for b in zxingcpp.read_barcodes(np.ascontiguousarray(image)) if b.valid}
+            if found:
+                return found
+    return set()
+
+
+def _enlarged(image: np.ndarray) -> np.ndarray:
+    """`image` enlarged (bicubic) to `ROTATED_CROP` pixels on its shorter side when smaller: rotating resamples,
+    and bars a few pixels wide blur together unless the crop is enlarged first."""
+    scale = ROTATED_CROP / min(image.shape[:2])
+    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC) if scale > 1 else image
+
+
+def _rotate(image: np.ndarray, angle: float) -> np.ndarray:
+    """`image` rotated by `angle` degrees about its center, on a canvas that holds all of it (edges repeated)."""
+    h, w = image.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
+    size = (int(h * sin + w * cos), int(h * cos + w * sin))
+    matrix[:, 2] += (size[0] - w) / 2, (size[1] - h) / 2
+    return cv2.warpAffine(image, matrix, size, borderMode=cv2.BORDER_REPLICATE)
+
+
+def box_iou(a: tuple[float, ...] | list[float], b: tuple[float, ...] | list[float]) -> float:
+    """Intersection over union of two (x1, y1, x2, y2) boxes."""
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = w * h
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def tally_image(
+    image: np.ndarray,
+    detections: list[Detection],
+    codes: list[dict] | None,
+    *,
+    margin: float,
+    names: list[str],
+    tallies: dict[str, DecodeTally],
+) -> None:
+    """Decode every detection of one image and add its counts to `tallies` (keys: class names and `all`).
+
+    `codes` is the image's payload ground truth (dicts with `class`, `payload`, `box`), or None without it.
+    """
+    matched: set[int] = set()
+    for det in sorted(detections, key=lambda d: -d.conf):
+        payloads = decode_crop(crop_box(image, det.box, margin))
+        for key in (names[det.cls], "all"):
+            tallies[key].detections += 1
+            tallies[key].detections_decoded += bool(payloads)
+        for i, code in enumerate(codes or []):
+            if i not in matched and code["payload"] in payloads and box_iou(det.box, code["box"]) >= MATCH_IOU:
+                matched.add(i)
+                break
+    for i, code in enumerate(codes or []):
+        for key in (code["class"], "all"):
+            tallies[key].gt_codes += 1
+            tallies[key].decoded += i in matched
+
+
+def measure_decode(
+    model,
+    images: list[Path],
+    *,
+    imgsz: int,
+    conf: float,
+    iou: float,
+    margin: float,
+    names: list[str],
+    decodable: dict[str, int] | None = None,
+) -> dict:
+    """Detect codes in `images` with an Ultralytics `YOLO` model at `conf`, decode each detection, tally per class.
+
+    `decodable`: the ceiling of these images (`count_decodable` or `cached_decodable`); counted here when None.
+    """
+    decodable = count_decodable(images, margin=margin, names=names) if decodable is None else decodable
+    tallies = {key: DecodeTally(gt_decodable=decodable.get(key, 0)) for key in [*names, "all"]}
+    has_payloads = False
+    for path in images:
+        result = model.predict(str(path), imgsz=imgsz, conf=conf, iou=iou, verbose=False)[0]
+        boxes = result.boxes
+        detections = [
+            Detection(tuple(box), int(cls), score)
+            for box, cls, score in zip(boxes.xyxy.tolist(), boxes.cls.tolist(), boxes.conf.tolist(), strict=True)
+        ]
+        codes = load_ground_truth(path)
+        has_payloads |= codes is not None
+        tally_image(result.orig_img, detections, codes, margin=margin, names=names, tallies=tallies)
+    rows = {key: tally.row(has_payloads) for key, tally in tallies.items()}
+    return {"has_payloads": has_payloads, "images": len(images), "rows": rows}
+
+
+def count_decodable(images: list[Path], *, margin: float, names: list[str]) -> dict[str, int]:
+    """Per class name and `all`: the ground-truth codes that decode to their payload when cropped at their own
+    ground-truth box with `margin` (all zero without payload ground truth)."""
+    counts = dict.fromkeys([*names, "all"], 0)
+    for path in images:
+        codes = load_ground_truth(path)
+        if not codes:
+            continue
+        image = cv2.imread(str(path))
+        if image is None:
+            raise ValueError(f"{path}: cannot read the image")
+        for code in codes:
+            readable = code["payload"] in decode_crop(crop_box(image, tuple(code["box"]), margin))
+            counts[code["class"]] += readable
+            counts["all"] += readable
+    return counts
+
+
+def cached_decodable(cache: Path, images: list[Path], *, split: str, margin: float, names: list[str]) -> dict[str, int]:
+    """`count_decodable` of a split, kept in the JSON file `cache` (one entry per decode settings).
+
+    An entry is reused when the split, margin, class names, crop enlargement and rotations, zxing-cpp version and
+    the images (paths, sizes, modification times) are all the same; otherwise it is counted and added.
+    """
+    cache = Path(cache)
+    settings = {
+        "split": split,
+        "margin": margin,
+        "names": list(names),
+        "min_crop": MIN_CROP,
+        "rotations": list(ROTATIONS),
+        "rotated_crop": ROTATED_CROP,
+        "zxing-cpp": importlib.metadata.version("zxing-cpp"),
+        "images": len(images),
+        "fingerprint": _fingerprint(images),
+    }
+    entries = _read_entries(cache)
+    for entry in entries:
+        if entry.get("settings") == settings:
+            return entry["counts"]
+    counts = count_decodable(images, margin=margin, names=names)
+    entries.append({"settings": settings, "counts": counts})
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=cache.parent, suffix=".tmp", delete=False) as tmp:
+        json.dump({"entries": entries}, tmp, indent=2)
+    os.replace(tmp.name, cache)  # atomic: a parallel evaluation reads the old or the new file, never half of one
+    return counts
+
+
+def _read_entries(cache: Path) -> list[dict]:
+    """The entries of a ceiling cache file; none when it is missing or unreadable (it is then rewritten)."""
+    try:
+        return list(json.loads(cache.read_text())["entries"])
+    except (FileNotFoundError, json.JSONDecodeError, KeyError, TypeError):
+        return []
+
+
+def _fingerprint(images: list[Path]) -> str:
+    """A hash of the images' resolved paths, sizes and modification times."""
+    digest = hashlib.sha1()
+    for path in images:
+        stat = Path(path).stat()
+        digest.update(f"{Path(path).resolve()}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    """part / whole, or None when there is nothing to divide."""
+    return part / whole if whole else None

@@ -1,0 +1,293 @@
+"""The evaluation stage: measure every model of the study the same way, then write the study's tables.
+
+One model (`run_eval`) gets `runs/<c>/eval/<model_id>/metrics.json`: accuracy per split and class, checkpoint
+and ONNX size, params, GFLOPs, latency per engine, decode rate on the test split, and whether it meets the
+latency budget. `write_tables` gathers every model's file into `eval/accuracy.csv|json`, `models.csv`,
+`decode.csv`, `environment.json` and `figures/compare.png` (columns in docs/outputs.md). The decode-rate
+ceiling (codes that decode from their own ground-truth box) is the same for every model: it is counted once
+per split and decode settings and kept in `eval/gt_decodable.json`.
+
+    from yoloslim.eval.stage import run_eval, write_tables, evaluate_item
+    run_eval(cfg, "base")           # runs/<c>/eval/base/metrics.json (skipped when up to date)
+    write_tables(cfg)               # {'accuracy': .../eval/accuracy.csv, ...}
+    evaluate_item(cfg, "")          # the notebook's one call: evaluate what is missing, write and load tables
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import platform
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import yoloslim.ultra  # noqa: F401  (offline Ultralytics: imported before ultralytics)
+from yoloslim.atomic import atomic_path, write_json, write_text
+from yoloslim.config import Config, LatencyConfig
+from yoloslim.eval.accuracy import measure_accuracy
+from yoloslim.eval.bootstrap import replicates, save_replicates
+from yoloslim.eval.decode import cached_decodable, measure_decode, split_images
+from yoloslim.eval.figures import plot_compare
+from yoloslim.eval.interleaved import interleaved_latency
+from yoloslim.eval.latency import cpu_model, cuda_device, measure_latency, resolve_threads
+from yoloslim.eval.metrics import DetectionStats
+from yoloslim.eval.profile import operator_times
+from yoloslim.eval.tables import display_tables, study_frames, with_intervals
+from yoloslim.models.stats import export_onnx, file_mb, load_model, model_stats
+from yoloslim.paths import METRICS, StudyPaths
+from yoloslim.stages import eval_measurement
+from yoloslim.study import find_model, study_models
+from yoloslim.ultra import tee_output
+
+ONNX = "model.onnx"  # eval/<model>/: the exported model, timed again interleaved with the others
+INTERLEAVED_COLUMNS = ["model", "label", "median_ms", "p90_ms", "lo_ms", "hi_ms", "ratio", "ratio_lo", "ratio_hi",
+                       "runs"]  # fmt: skip
+GT_DECODABLE = "gt_decodable.json"  # eval/<this>: the decode-rate ceiling, shared by every model of the study
+PACKAGES = ("torch", "ultralytics", "onnx", "onnxruntime", "zxing-cpp", "torch-pruning", "numpy", "opencv-python")
+
+
+def evaluate_weights(
+    weights: Path,
+    data_yaml: Path,
+    *,
+    imgsz: int,
+    splits: list[str],
+    conf: float,
+    iou: float,
+    latency: LatencyConfig,
+    decode_margin: float,
+    names: list[str],
+    decodable_cache: Path | None = None,
+    stats_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Measure one checkpoint: accuracy per split and class, sizes, params, GFLOPs, latency, decode rate.
+
+    Accuracy: the standard mAP over all detections, and precision, recall and F1 at `conf` (`yoloslim.eval.accuracy`).
+    The decode rate is measured on the test split (the first of `splits` when test is not among them).
+    `decodable_cache`: the JSON file keeping the decode-rate ceiling of that split; counted afresh when None.
+    `stats_dir`: where each split's matched detections (`detections_<split>.npz`) and the ONNX export are kept.
+    """
+    weights, data_yaml = Path(weights), Path(data_yaml)
+    yolo = load_model(weights)
+    accuracy = {
+        split: measure_accuracy(
+            weights,
+            data_yaml,
+            split=split,
+            imgsz=imgsz,
+            conf=conf,
+            iou=iou,
+            names=names,
+            stats_out=stats_dir / f"detections_{split}.npz" if stats_dir else None,
+        )  # fmt: skip
+        for split in splits
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        onnx = export_onnx(weights, Path(tmp), imgsz)
+        size_onnx_mb = file_mb(onnx)
+        timing = measure_latency(yolo.model, onnx, imgsz, latency)
+        operators = operator_times(onnx, imgsz, latency)
+        if stats_dir is not None:  # kept for the interleaved measurement of every model (write_tables)
+            with atomic_path(stats_dir / ONNX) as kept:
+                shutil.copyfile(onnx, kept)
+    decode_split = "test" if "test" in splits else splits[0]
+    images = split_images(data_yaml, decode_split)
+    decodable = None
+    if decodable_cache is not None:
+        decodable = cached_decodable(decodable_cache, images, split=decode_split, margin=decode_margin, names=names)
+    decode = measure_decode(
+        yolo, images, imgsz=imgsz, conf=conf, iou=iou, margin=decode_margin, names=names, decodable=decodable
+    )
+    return {
+        "weights": str(weights),
+        "data": str(data_yaml),
+        "imgsz": imgsz,
+        "conf": conf,
+        "iou": iou,
+        "accuracy": accuracy,
+        "size_pt_mb": file_mb(weights),
+        "size_onnx_mb": size_onnx_mb,
+        **model_stats(yolo.model, imgsz),
+        "latency": {k: timing[k] for k in ("torch_cpu", "onnx_cpu", "torch_cuda")},
+        "latency_notes": timing["notes"],
+        "onnx_operators": operators,
+        "decode": {"split": decode_split, **decode},
+        "environment": environment(latency.threads),
+    }
+
+
+def run_eval(cfg: Config, model_id: str) -> Path:
+    """Evaluate one study model into `eval/<model_id>/metrics.json`; skipped when that file is up to date.
+
+    Up to date: newer than the model's weights and made with the same eval parameters. The full
+    Ultralytics output goes to `eval/<model_id>/eval.log`.
+    """
+    model = find_model(cfg, model_id)
+    if not model.weights.is_file():
+        raise FileNotFoundError(f"{model.weights}: weights of model '{model_id}' not found (run its stage first)")
+    paths = StudyPaths.of(cfg)
+    out = paths.eval(model_id) / METRICS
+    params = _eval_params(cfg, model.imgsz)
+    if _up_to_date(out, model.weights, params):
+        return out
+    with tee_output(out.parent / "eval.log"):
+        result = evaluate_weights(
+            model.weights,
+            paths.data_yaml,
+            imgsz=model.imgsz,
+            splits=list(cfg.eval.splits),
+            conf=cfg.eval.conf,
+            iou=cfg.eval.iou,
+            latency=cfg.eval.latency,
+            decode_margin=cfg.eval.decode_margin,
+            names=list(cfg.data.names),
+            decodable_cache=paths.eval() / GT_DECODABLE,
+            stats_dir=out.parent,
+        )
+    record = {
+        "model": model.id,
+        "label": model.label,
+        "kind": model.kind,
+        **result,
+        "eval_params": params,
+    }
+    write_json(out, record, allow_nan=True)
+    return out
+
+
+def write_tables(cfg: Config) -> dict[str, Path]:
+    """Write the study's evaluation tables from every model's metrics.json (models without one are left out)."""
+    paths = StudyPaths.of(cfg)
+    records = load_records(cfg)
+    if not records:
+        raise FileNotFoundError(f"{paths.eval()}: no model has been evaluated yet (run_eval first)")
+    interleaved = _interleaved(cfg, records)
+    frames = study_frames(_onnx_latency_from(interleaved, records), names=list(cfg.data.names), budget=_budget(cfg))
+    frames["interleaved"] = interleaved
+    for split in cfg.eval.splits if cfg.eval.bootstrap else []:
+        reps = _replicates(cfg, [r["model"] for r in records], split)
+        save_replicates(paths.eval() / f"bootstrap_{split}.npz", reps, list(cfg.data.names))
+        frames["accuracy"] = with_intervals(frames["accuracy"], split, reps, list(cfg.data.names))
+    out = {
+        "accuracy": paths.eval() / "accuracy.csv",
+        "accuracy_json": paths.eval() / "accuracy.json",
+        "models": paths.eval() / "models.csv",
+        "decode": paths.eval() / "decode.csv",
+        "operators": paths.eval() / "onnx_operators.csv",
+        "interleaved": paths.eval() / "latency_interleaved.csv",
+        "environment": paths.eval() / "environment.json",
+        "compare": paths.eval() / "figures" / "compare.png",
+    }
+    for name in ("accuracy", "models", "decode", "operators", "interleaved"):
+        with atomic_path(out[name]) as tmp:
+            frames[name].to_csv(tmp, index=False)
+    write_text(out["accuracy_json"], frames["accuracy"].to_json(orient="records", indent=2))
+    write_json(out["environment"], records[0]["environment"])
+    plot_compare(frames["accuracy"], out["compare"], split="test" if "test" in cfg.eval.splits else cfg.eval.splits[0])
+    return out
+
+
+def load_records(cfg: Config) -> list[dict[str, Any]]:
+    """Every study model's metrics.json that exists, in report order."""
+    files = [StudyPaths.of(cfg).eval(m.id) / METRICS for m in study_models(cfg)]
+    return [json.loads(f.read_text()) for f in files if f.is_file()]
+
+
+def evaluate_item(cfg: Config, item: str = "") -> dict[str, Any]:
+    """The notebook's one call: `{"tables": {title: DataFrame}, "figure": Path | None}`.
+
+    `item` a model id: evaluate that model (deltas against the base model when it has been evaluated).
+    Empty: evaluate every model whose weights exist and lack up-to-date metrics, then write the study's tables.
+    """
+    names = list(cfg.data.names)
+    if item:
+        record = json.loads(run_eval(cfg, item).read_text())
+        base = [r for r in load_records(cfg) if r["model"] == "base" and item != "base"]
+        frames = study_frames([*base, record], names=names, budget=_budget(cfg))
+        return {"tables": display_tables(frames, only=item), "figure": None}
+    for model in study_models(cfg):
+        if model.weights.is_file():
+            run_eval(cfg, model.id)
+    figure = write_tables(cfg)["compare"]
+    frames = study_frames(load_records(cfg), names=names, budget=_budget(cfg))
+    return {"tables": display_tables(frames), "figure": figure}
+
+
+def environment(threads: int) -> dict[str, Any]:
+    """Where the numbers were measured: CPU model, thread count, CUDA device (or None), package versions."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "cpu": cpu_model(),
+        "threads": resolve_threads(threads),
+        "cuda_device": cuda_device(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": versions,
+    }
+
+
+def _replicates(cfg: Config, models: list[str], split: str) -> dict[str, np.ndarray]:
+    """Bootstrap replicates of every model's accuracy on `split`, from the detections its eval kept."""
+    stats = {}
+    for model in models:
+        path = StudyPaths.of(cfg).eval(model) / f"detections_{split}.npz"
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: matched detections of model '{model}' not found (rerun its eval)")
+        stats[model] = DetectionStats.load(path)
+    e = cfg.eval
+    return replicates(stats, list(cfg.data.names), e.conf, draws=e.bootstrap, seed=e.bootstrap_seed)
+
+
+def _interleaved(cfg: Config, records: list[dict[str, Any]]) -> pd.DataFrame:
+    """ONNX CPU latency of every evaluated model, interleaved in this process (`yoloslim.eval.interleaved`)."""
+    onnx = {r["model"]: StudyPaths.of(cfg).eval(r["model"]) / ONNX for r in records}
+    onnx = {model: path for model, path in onnx.items() if path.is_file()}
+    imgsz = {r["model"]: r["imgsz"] for r in records}
+    labels = {r["model"]: r["label"] for r in records}
+    measured = interleaved_latency(onnx, imgsz, cfg.eval.latency) if onnx else {}
+    rows = [{"model": m, "label": labels[m], **values} for m, values in measured.items()]
+    return pd.DataFrame(rows, columns=INTERLEAVED_COLUMNS)
+
+
+def _onnx_latency_from(interleaved: pd.DataFrame, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records with their ONNX CPU latency replaced by the interleaved measurement where there is one: models
+    timed in separate jobs differ by tens of percent for the same architecture, interleaved ones do not."""
+    measured = interleaved.set_index("model")
+    out = []
+    for r in records:
+        onnx = r["latency"].get("onnx_cpu")
+        if onnx and r["model"] in measured.index:
+            row = measured.loc[r["model"]]
+            onnx = {**onnx, "median_ms": float(row["median_ms"]), "p90_ms": float(row["p90_ms"]), "interleaved": True}
+        out.append({**r, "latency": {**r["latency"], "onnx_cpu": onnx}})
+    return out
+
+
+def _budget(cfg: Config) -> tuple[str, str | float]:
+    """The study's latency budget: (engine, "20ms" or "0.6x")."""
+    return cfg.eval.target_engine, cfg.eval.target_latency
+
+
+def _eval_params(cfg: Config, imgsz: int) -> dict[str, Any]:
+    """What a model's measurements depend on besides its weights (the skip check compares it)."""
+    return {"eval": eval_measurement(cfg), "imgsz": imgsz, "names": list(cfg.data.names)}
+
+
+def _up_to_date(metrics: Path, weights: Path, params: dict[str, Any]) -> bool:
+    """True when `metrics` is newer than `weights` and was made with `params`."""
+    if not metrics.is_file() or metrics.stat().st_mtime <= weights.stat().st_mtime:
+        return False
+    try:
+        return json.loads(metrics.read_text()).get("eval_params") == params
+    except json.JSONDecodeError:
+        return False

@@ -1,0 +1,218 @@
+"""The evaluation tables, built from the models' metrics.json records (columns fixed by docs/outputs.md).
+
+frames = study_frames(records, names=["dm", "qr", "bar"])   # tidy: accuracy, models, decode
+display_tables(frames)                                      # wide, titled tables for a notebook
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from yoloslim.config import latency_budget
+from yoloslim.eval.bootstrap import INTERVAL_METRICS, interval
+from yoloslim.eval.metrics import METRICS
+
+# mAP50, mAP50-95: over all detections; precision, recall, f1, mAP50_conf, mAP50-95_conf: at `conf`
+# (yoloslim.eval.metrics); <metric>_lo, _hi: the 95 % bootstrap interval (yoloslim.eval.bootstrap)
+DELTAS = ("mAP50", "mAP50-95")
+ACCURACY_COLUMNS = ["model", "label", "split", "class", "conf", *METRICS, "instances",
+                    *[f"delta_{m}" for m in DELTAS],
+                    *[f"{m}_{end}" for m in INTERVAL_METRICS for end in ("lo", "hi")],
+                    *[f"delta_{m}_{end}" for m in DELTAS for end in ("lo", "hi")]]  # fmt: skip
+MODEL_COLUMNS = ["model", "label", "kind", "imgsz", "size_pt_mb", "size_onnx_mb", "params_m", "gflops",
+                 "torch_cpu_ms", "torch_cpu_p90_ms", "onnx_cpu_ms", "onnx_cpu_p90_ms", "torch_cuda_ms",
+                 "torch_cuda_p90_ms", "target_engine", "target_latency", "target_latency_ms",
+                 "meets_budget"]  # fmt: skip
+DECODE_COLUMNS = ["model", "class", "gt_codes", "decoded", "decode_rate", "gt_decodable", "decode_rate_vs_decodable",
+                  "detections", "detections_decoded", "detection_decode_fraction"]  # fmt: skip
+OPERATOR_COLUMNS = ["model", "label", "operator", "ms"]
+ENGINES = ("torch_cpu", "onnx_cpu", "torch_cuda")
+
+
+def study_frames(
+    records: list[dict[str, Any]], names: list[str], budget: tuple[str, str | float] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Tidy `accuracy` (deltas against the `base` record), `models` and `decode` tables of the records.
+
+    `budget`: (engine, "20ms" or "0.6x" of the base record's latency) that `models` marks; None: unknown.
+    """
+    return {
+        "accuracy": accuracy_frame(records, names),
+        "models": models_frame(records, budget),
+        "decode": decode_frame(records),
+        "operators": operators_frame(records),
+    }
+
+
+def accuracy_frame(records: list[dict[str, Any]], names: list[str]) -> pd.DataFrame:
+    """One row per model, split and class (the class names and `all`); deltas are NaN without a base model."""
+    rows = [
+        {"model": r["model"], "label": r["label"], "split": split, "class": cls, "conf": r["conf"],
+         **_metrics(by_class.get(cls))}
+        for r in records
+        for split, by_class in r["accuracy"].items()
+        for cls in [*names, "all"]
+    ]  # fmt: skip
+    frame = pd.DataFrame(rows, columns=ACCURACY_COLUMNS)
+    base = frame[frame["model"] == "base"].set_index(["split", "class"])
+    for metric in DELTAS:
+        reference = [base[metric].get((s, c), np.nan) for s, c in zip(frame["split"], frame["class"], strict=True)]
+        frame[f"delta_{metric}"] = frame[metric] - np.array(reference, dtype=float)
+    return frame
+
+
+def with_intervals(accuracy: pd.DataFrame, split: str, reps: dict[str, np.ndarray], names: list[str]) -> pd.DataFrame:
+    """`accuracy` with the 95 % intervals of `split`'s rows filled in from bootstrap replicates (model id ->
+    draws x classes x `INTERVAL_METRICS`); a model's differences from `base` are paired draw by draw."""
+    accuracy = accuracy.copy()
+    classes = [*names, "all"]
+    for model, samples in reps.items():
+        rows = (accuracy["model"] == model) & (accuracy["split"] == split)
+        index = accuracy[rows].set_index("class").index
+        order = [classes.index(c) for c in index]
+        lo, hi = interval(samples)
+        for j, metric in enumerate(INTERVAL_METRICS):
+            accuracy.loc[rows, f"{metric}_lo"], accuracy.loc[rows, f"{metric}_hi"] = lo[order, j], hi[order, j]
+        if "base" in reps:
+            lo, hi = interval(samples - reps["base"])
+            for metric in DELTAS:
+                j = INTERVAL_METRICS.index(metric)
+                accuracy.loc[rows, f"delta_{metric}_lo"] = lo[order, j]
+                accuracy.loc[rows, f"delta_{metric}_hi"] = hi[order, j]
+    return accuracy
+
+
+def models_frame(records: list[dict[str, Any]], budget: tuple[str, str | float] | None = None) -> pd.DataFrame:
+    """One row per model: sizes, params (millions), GFLOPs, latency median and p90 per engine, the budget mark."""
+    engine, target = budget or ("-", "-")
+    target_ms = budget_ms(records, engine, target) if budget else np.nan
+    rows = []
+    for r in records:
+        row = {
+            "model": r["model"],
+            "label": r["label"],
+            "kind": r["kind"],
+            "imgsz": r["imgsz"],
+            "size_pt_mb": r["size_pt_mb"],
+            "size_onnx_mb": r["size_onnx_mb"],
+            "params_m": r["params"] / 1e6,
+            "gflops": r["gflops"],
+        }
+        for name in ENGINES:
+            timing = r["latency"].get(name) or {}
+            row[f"{name}_ms"] = timing.get("median_ms", np.nan)
+            row[f"{name}_p90_ms"] = timing.get("p90_ms", np.nan)
+        status = budget_status(r["latency"], engine, target_ms)["status"]
+        rows.append({**row, "target_engine": engine, "target_latency": str(target), "target_latency_ms": target_ms,
+                     "meets_budget": {"met": "yes", "not met": "no"}.get(status, "unknown")})  # fmt: skip
+    return pd.DataFrame(rows, columns=MODEL_COLUMNS)
+
+
+def budget_ms(records: list[dict[str, Any]], engine: str, target: str | float) -> float:
+    """The budget in milliseconds: as given ("20ms"), or a factor ("0.6x") of the `base` record's median latency
+    on `engine` (NaN when the base model or that engine was not measured)."""
+    value, relative = latency_budget(target)
+    if not relative:
+        return value
+    base = next((r for r in records if r["model"] == "base"), None)
+    measured = base["latency"].get(engine) if base else None
+    return value * measured["median_ms"] if measured else np.nan
+
+
+def budget_status(latency: dict[str, dict | None], engine: str, target_ms: float) -> dict[str, Any]:
+    """Whether the median latency on `engine` is within `target_ms`; unmeasured (either of them): unknown, not met."""
+    measured = latency.get(engine)
+    median = measured["median_ms"] if measured else None
+    known = median is not None and not np.isnan(target_ms)
+    status = "met" if known and median <= target_ms else ("not met" if known else "unknown")
+    return {"engine": engine, "target_ms": target_ms, "median_ms": median, "status": status, "meets": status == "met"}
+
+
+def decode_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per model and class (and `all`): decode rate over ground-truth codes and over those that decode
+    from their own box (NaN when none does, or without payload ground truth), decoding detections."""
+    rows = [
+        {"model": r["model"], "class": cls, **counts} for r in records for cls, counts in r["decode"]["rows"].items()
+    ]
+    frame = pd.DataFrame(rows, columns=DECODE_COLUMNS)
+    frame[DECODE_COLUMNS[2:]] = frame[DECODE_COLUMNS[2:]].apply(pd.to_numeric)  # None (no payloads) -> NaN
+    return frame
+
+
+def operators_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per model and ONNX operator type: milliseconds per inference on ONNX Runtime's CPU provider
+    (`yoloslim.eval.profile`; a record without a profile has no rows)."""
+    rows = [
+        {"model": r["model"], "label": r["label"], "operator": op, "ms": ms}
+        for r in records
+        for op, ms in (r.get("onnx_operators") or {}).items()
+    ]
+    return pd.DataFrame(rows, columns=OPERATOR_COLUMNS)
+
+
+def display_tables(frames: dict[str, pd.DataFrame], only: str | None = None) -> dict[str, pd.DataFrame]:
+    """Wide tables for reading: per split mAP50/mAP50-95 per class, their deltas, models, decode rates.
+
+    `only`: keep that model's rows (the base model stays out of its tables, but its numbers made the deltas).
+    """
+    acc, models, decode, ops = frames["accuracy"], frames["models"], frames["decode"], frames["operators"]
+    if only is not None:
+        acc, models, decode, ops = (
+            acc[acc["model"] == only],
+            models[models["model"] == only],
+            decode[decode["model"] == only],
+            ops[ops["model"] == only],
+        )
+    tables: dict[str, pd.DataFrame] = {}
+    for split in acc["split"].unique():
+        part = acc[acc["split"] == split]
+        tables[f"accuracy ({split})"] = _wide(part, ["mAP50", "mAP50-95", "precision", "recall", "f1"])
+        tables[f"delta vs base ({split})"] = _wide(part, ["delta_mAP50", "delta_mAP50-95"])
+    tables["size, params, FLOPs, latency"] = models.set_index("label").drop(columns=["model"]).round(3)
+    tables["ONNX CPU ms by operator"] = ops.pivot_table(
+        index="label", columns="operator", values="ms", sort=False, aggfunc="first"
+    ).round(3)
+    tables["decode rate"] = decode.pivot_table(
+        index="model",
+        columns="class",
+        values=["decode_rate", "decode_rate_vs_decodable", "detection_decode_fraction"],
+        sort=False,
+        dropna=False,
+    ).round(3)
+    return tables
+
+
+def format_result(result: dict[str, Any], names: list[str]) -> str:
+    """One `evaluate_weights` result as plain-text tables (what `yoloslim eval` prints)."""
+    record = {"model": "model", "label": Path(result["weights"]).name, "kind": "-", **result}
+    frames = study_frames([record], names)
+    env = result["environment"]
+    lines = [f"{result['weights']} at imgsz {result['imgsz']}, conf {result['conf']}, iou {result['iou']}"]
+    lines.append(f"CPU {env['cpu']}, {env['threads']} threads, CUDA {env['cuda_device'] or 'none'}")
+    lines += [f"{engine}: {note}" for engine, note in result["latency_notes"].items()]
+    accuracy = frames["accuracy"]
+    for split in accuracy["split"].unique():
+        table = accuracy[accuracy["split"] == split].set_index("class")[list(METRICS)]
+        lines += ["", f"== accuracy ({split}) ==", table.round(3).to_string()]
+    models = frames["models"].drop(columns=["model", "label", "kind", "target_engine", "target_latency",
+                                            "target_latency_ms", "meets_budget"])  # fmt: skip
+    lines += ["", "== size, params, FLOPs, latency ==", models.T.round(3).to_string(header=False)]
+    decode = frames["decode"].drop(columns=["model"]).set_index("class")
+    lines += ["", f"== decode rate ({result['decode']['split']}) ==", decode.round(3).to_string()]
+    return "\n".join(lines)
+
+
+def _wide(part: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
+    """Rows: model labels; columns: (class, metric)."""
+    wide = part.pivot_table(index="label", columns="class", values=metrics, sort=False, dropna=False)
+    return wide.swaplevel(axis=1).reindex(columns=part["class"].unique(), level=0).round(3)
+
+
+def _metrics(row: dict[str, Any] | None) -> dict[str, float]:
+    """The accuracy numbers and instances of one class (NaN when the class is missing)."""
+    row = row or {}
+    return {k: row.get(k, np.nan) for k in (*METRICS, "instances")}

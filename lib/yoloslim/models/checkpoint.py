@@ -1,0 +1,99 @@
+"""Checkpoints of (pruned) detection models that stock Ultralytics loads, predicts and exports, but never rebuilds.
+
+    from yoloslim.models.checkpoint import save_checkpoint
+    save_checkpoint(pruned_model, Path("weights.pt"))    # YOLO("weights.pt") predicts and exports
+
+Stock `YOLO(path).train()` rebuilds the model from its `model.yaml` and copies only the weights whose shapes
+match, which would silently undo pruning: a model YAML cannot state pruned inner widths (C3 hidden channels,
+bottleneck and Detect head hidden widths). So a checkpoint of a model its YAML does not rebuild carries a YAML
+whose layer list names one module Ultralytics does not have, `REFUSAL`: stock `parse_model` raises a KeyError
+with that message, which says how to continue training (`yoloslim finetune`). The original layer lists stay under
+`UNPRUNED`; every other key (`nc`, `scales`, `channels`, `yaml_file`, ...) is kept for Ultralytics' predictor and
+exporter. The YAML travels with the module, so the checkpoints Ultralytics' trainer writes of it refuse too.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from yoloslim.atomic import atomic_path
+
+REFUSAL = (
+    "yoloslim: this model is pruned and stock Ultralytics training would rebuild it unpruned from its YAML; "
+    "continue training with `yoloslim finetune WEIGHTS --data DATA_YAML --epochs N`"
+)
+UNPRUNED = "yoloslim_unpruned"  # the model YAML's original layer lists: {"backbone": [...], "head": [...]}
+
+
+def refusing_yaml(model_yaml: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a model YAML dict whose layer list makes stock `parse_model` raise `KeyError(REFUSAL)`.
+
+    The original `backbone` and `head` go under `UNPRUNED` (kept when `model_yaml` refuses already); every
+    other key is kept as it is.
+    """
+    d = copy.deepcopy(model_yaml)
+    d[UNPRUNED] = d.get(UNPRUNED) or {"backbone": d["backbone"], "head": d["head"]}
+    d["backbone"], d["head"] = [[-1, 1, REFUSAL, []]], []
+    return d
+
+
+def layer_lists(model_yaml: dict[str, Any]) -> dict[str, list]:
+    """The model's layer lists `{"backbone": [...], "head": [...]}`, the original ones of a refusing YAML."""
+    return model_yaml.get(UNPRUNED) or {"backbone": model_yaml["backbone"], "head": model_yaml["head"]}
+
+
+def rebuilds(model: torch.nn.Module) -> bool:
+    """Whether stock Ultralytics' `parse_model` rebuilds `model`'s layers from its YAML with every tensor of the same
+    name and shape (what its trainer needs to keep all the weights)."""
+    from ultralytics.nn.tasks import parse_model
+
+    if UNPRUNED in model.yaml:
+        return False
+    layers, _ = parse_model(copy.deepcopy(model.yaml), ch=model.yaml.get("channels", 3), verbose=False)
+    return _shapes(layers) == _shapes(model.model)
+
+
+def save_checkpoint(
+    model: torch.nn.Module, path: Path, *, train_args: dict | None = None, info: dict | None = None
+) -> Path:
+    """Save `model` as Ultralytics saves a final checkpoint (fp16 `model`, `train_args`); `YOLO(path)` loads it.
+
+    When its YAML does not rebuild it (a pruned model), the saved model's YAML is `refusing_yaml`'s: stock
+    training fails naming `yoloslim finetune` instead of silently undoing the pruning. `info` is kept under the
+    `yoloslim` key (Ultralytics ignores it).
+    """
+    from ultralytics import __version__
+
+    saved = copy.deepcopy(model).half()
+    if hasattr(saved, "criterion"):
+        saved.criterion = None
+    if not rebuilds(saved):
+        saved.yaml = refusing_yaml(saved.yaml)
+    ckpt = {
+        "date": datetime.now().astimezone().isoformat(),
+        "version": __version__,
+        "license": "AGPL-3.0 License (https://ultralytics.com/license)",
+        "docs": "https://docs.ultralytics.com",
+        "epoch": -1,
+        "best_fitness": None,
+        "model": saved,
+        "ema": None,
+        "updates": None,
+        "optimizer": None,
+        "train_args": dict(train_args or {}),
+        "yoloslim": info or {},
+    }
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        torch.save(ckpt, tmp)
+    return path
+
+
+def _shapes(model: torch.nn.Module) -> dict[str, tuple[int, ...]]:
+    """Name -> shape of every tensor in the model's state dict."""
+    return {name: tuple(t.shape) for name, t in model.state_dict().items()}

@@ -1,0 +1,107 @@
+"""Size and cost of one model: the checkpoint file, its ONNX export, parameters and GFLOPs at an image size.
+
+from yoloslim.models.stats import load_model, model_stats, export_onnx
+yolo = load_model(Path("runs/demo/train/base/weights.pt"))
+model_stats(yolo.model, imgsz=256)                   # {'params': 1765270, 'gflops': 0.67}
+export_onnx(Path("weights.pt"), Path("out/"), 256)   # out/weights.onnx, exported by Ultralytics
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+
+from yoloslim.atomic import atomic_path
+
+MB = 1e6  # sizes are reported in decimal megabytes, like the file managers and the original report
+
+
+def existing_weights(weights: Path | str) -> Path:
+    """`weights` as a path that Ultralytics reads as the local file it is; a FileNotFoundError naming it when
+    there is no such file.
+
+    Ultralytics renames official-looking YOLOv5/YOLOv3 file names before opening them (`yolov5s.pt` becomes
+    `yolov5su.pt`, which it then tries to download), so a user's own `yolov5s.pt` could not be read offline.
+    Such a file is read through a symlink with a neutral name (`<tmp>/yoloslim-checkpoints/<hash>/weights.pt`);
+    the file itself is neither copied nor changed.
+    """
+    from ultralytics.utils.checks import check_yolov5u_filename
+
+    weights = Path(weights)
+    if not weights.is_file():
+        raise FileNotFoundError(f"{weights}: weights file not found")
+    if check_yolov5u_filename(str(weights), verbose=False) == str(weights):
+        return weights
+    target = weights.resolve()
+    link = Path(tempfile.gettempdir()) / "yoloslim-checkpoints" / hashlib.sha256(bytes(target)).hexdigest()[:16]
+    link = link / "weights.pt"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not (link.is_symlink() and link.resolve() == target):
+        tmp = link.with_name(f".{os.getpid()}.pt")
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(target)
+        tmp.replace(link)  # atomic: another process never sees a half-made link
+    return link
+
+
+def load_model(weights: Path):  # -> ultralytics.YOLO
+    """Load a detection checkpoint with plain `ultralytics.YOLO`; a clear error names a missing file."""
+    from ultralytics import YOLO
+
+    return YOLO(str(existing_weights(weights)), task="detect")
+
+
+def checkpoint_imgsz(weights: Path) -> int:
+    """The image size a checkpoint was trained at (its saved train args), 640 when it does not say."""
+    imgsz = getattr(load_model(weights).model, "args", {}).get("imgsz", 640)
+    return int(imgsz[0] if isinstance(imgsz, (list, tuple)) else imgsz)
+
+
+def file_mb(path: Path) -> float:
+    """The size of a file as saved, in MB."""
+    return Path(path).stat().st_size / MB
+
+
+def count_params(model: torch.nn.Module) -> int:
+    """The number of parameters of a model."""
+    return sum(p.numel() for p in model.parameters())
+
+
+def count_gflops(model: torch.nn.Module, imgsz: int) -> float:
+    """GFLOPs of one forward pass at `imgsz` x `imgsz` (Ultralytics' THOP count, fp32 copy of the model)."""
+    from ultralytics.utils.torch_utils import get_flops
+
+    return float(get_flops(_float_copy(model), imgsz))
+
+
+def model_stats(model: torch.nn.Module, imgsz: int) -> dict:
+    """Parameters and GFLOPs of a model at `imgsz`."""
+    return {"params": count_params(model), "gflops": count_gflops(model, imgsz)}
+
+
+def export_onnx(weights: Path, out_dir: Path, imgsz: int) -> Path:
+    """Export a checkpoint through Ultralytics to `out_dir/model.onnx` (batch 1, static `imgsz`, simplified).
+
+    The export runs on a copy in a temporary folder: Ultralytics writes beside its input, and the input's
+    folder may belong to another stage or to the user.
+    """
+    out = Path(out_dir) / "model.onnx"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(tmp) / "model.pt"
+        shutil.copy2(weights, local)
+        exported = load_model(local).export(format="onnx", imgsz=imgsz, batch=1, device="cpu", simplify=True)
+        with atomic_path(out) as tmp:
+            shutil.move(exported, tmp)
+    return out
+
+
+def _float_copy(model: torch.nn.Module) -> torch.nn.Module:
+    """An fp32 copy on the CPU (checkpoints hold fp16 weights, which THOP cannot run on the CPU)."""
+    return copy.deepcopy(model).float().cpu().eval()

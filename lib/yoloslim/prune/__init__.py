@@ -1,0 +1,1 @@
+"""The prune stage: gamma thresholds, coupled groups, alignment, latency search, alternatives, ONNX check."""

@@ -1,0 +1,612 @@
+"""The report's numbers: the stages' results files loaded into tables (docs/outputs.md is the contract).
+
+Nothing here measures or trains; every value comes from a file under `runs/<config>/`.
+
+    data = load_report_data(cfg)
+    accuracy_tables(data, "val", "en")  # per-class mAP / mmAP, P / R / F1 at eval.conf, the original's metric
+    model_table(data, "en")           # size, params, FLOPs, latency per engine, ratios to the base, budget mark
+    pareto_front(x, y)                # indices of the models no other model beats on both axes
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from yoloslim.config import Config, latency_budget
+from yoloslim.data.figures import split_columns
+from yoloslim.eval.bootstrap import INTERVAL_METRICS, interval, load_replicates
+from yoloslim.eval.profile import BETWEEN
+from yoloslim.paths import METRICS, RESULTS, StudyPaths
+from yoloslim.report.text import text
+from yoloslim.study import StudyModel, finetune_jobs, prune_jobs, study_models
+from yoloslim.train.budget import SGD_MOMENTUM, seed_plan
+
+ENGINES = ("torch_cpu", "onnx_cpu", "torch_cuda")
+MAP_COLUMN = "metrics/mAP50-95(B)"  # Ultralytics' results.csv column of the validation mmAP
+MODEL_COLUMNS = {  # models.csv column -> header in the report
+    "imgsz": "imgsz",
+    "size_pt_mb": ".pt (MB)",
+    "size_onnx_mb": ".onnx (MB)",
+    "params_m": "params (M)",
+    "gflops": "GFLOPs",
+    "torch_cpu_ms": "torch CPU (ms)",
+    "onnx_cpu_ms": "ONNX CPU (ms)",
+    "torch_cuda_ms": "torch CUDA (ms)",
+}
+
+
+@dataclass
+class ReportData:
+    """Every results file of one study, loaded."""
+
+    cfg: Config
+    paths: StudyPaths
+    models: list[StudyModel]
+    counts: pd.DataFrame  # data/counts.csv
+    data_summary: dict[str, Any]  # data/summary.json
+    accuracy: pd.DataFrame  # eval/accuracy.csv
+    table: pd.DataFrame  # eval/models.csv
+    decode: pd.DataFrame  # eval/decode.csv
+    operators: pd.DataFrame  # eval/onnx_operators.csv
+    interleaved: pd.DataFrame  # eval/latency_interleaved.csv
+    environment: dict[str, Any]  # eval/environment.json
+    sparse: dict[str, Any]  # sparse/metrics.json
+    gamma_log: pd.DataFrame  # sparse/gamma_log.csv
+    prune: dict[str, dict[str, Any]]  # target -> prune/<target>/metrics.json
+    ratios: dict[str, pd.DataFrame]  # target -> prune/<target>/ratios.csv
+    layers: dict[str, pd.DataFrame]  # target -> prune/<target>/layers.csv
+    curves: dict[str, pd.DataFrame]  # trained model id -> its results.csv
+    replicates: dict[str, dict[str, np.ndarray]]  # split -> model id -> eval/bootstrap_<split>.npz (may be empty)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Model id -> report label, in report order."""
+        return {m.id: m.label for m in self.models}
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    """A results CSV; a missing file is an error naming it and the stage that writes it."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: results file missing (see docs/outputs.md for the stage that writes it)")
+    frame = pd.read_csv(path)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A results JSON; a missing file is an error naming it."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: results file missing (see docs/outputs.md for the stage that writes it)")
+    return json.loads(path.read_text())
+
+
+def load_report_data(cfg: Config) -> ReportData:
+    """Load every results file the report shows."""
+    paths = StudyPaths.of(cfg)
+    models = study_models(cfg)
+    targets = list(prune_jobs(cfg))  # pruned-structure ids: each target, and its random control
+    trained = {"base": paths.train("base"), **{v.name: paths.train(v.name) for v in cfg.trained_variants}}
+    trained.update({mid: paths.finetune(t, init) for mid, (t, init) in finetune_jobs(cfg).items()})
+    trained["sparse"] = paths.sparse
+    return ReportData(
+        cfg=cfg,
+        paths=paths,
+        models=models,
+        counts=read_csv(paths.data / "counts.csv").fillna({"source": ""}),
+        data_summary=read_json(paths.data / "summary.json"),
+        accuracy=read_csv(paths.eval() / "accuracy.csv"),
+        table=read_csv(paths.eval() / "models.csv"),
+        decode=read_csv(paths.eval() / "decode.csv"),
+        operators=read_csv(paths.eval() / "onnx_operators.csv"),
+        interleaved=read_csv(paths.eval() / "latency_interleaved.csv"),
+        environment=read_json(paths.eval() / "environment.json"),
+        sparse=read_json(paths.sparse / METRICS),
+        gamma_log=read_csv(paths.sparse / "gamma_log.csv"),
+        prune={t: read_json(paths.prune(t) / METRICS) for t in targets},
+        ratios={t: read_csv(paths.prune(t) / "ratios.csv") for t in targets},
+        layers={t: read_csv(paths.prune(t) / "layers.csv") for t in targets},
+        curves={mid: read_csv(folder / RESULTS) for mid, folder in trained.items()},
+        replicates={
+            split: load_replicates(paths.eval() / f"bootstrap_{split}.npz")
+            for split in cfg.eval.splits
+            if (paths.eval() / f"bootstrap_{split}.npz").is_file()
+        },
+    )
+
+
+def difference_interval(data: ReportData, split: str, model: str, other: str) -> tuple[float, float] | None:
+    """95 % interval of `model`'s all-class mmAP minus `other`'s on `split`, paired draw by draw (None without
+    bootstrap replicates)."""
+    reps = data.replicates.get(split, {})
+    if model not in reps or other not in reps:
+        return None
+    lo, hi = interval(reps[model] - reps[other])
+    return float(lo[-1, INTERVAL_METRICS.index("mAP50-95")]), float(hi[-1, INTERVAL_METRICS.index("mAP50-95")])
+
+
+def data_tree(counts: pd.DataFrame) -> str:
+    """The data set as a text tree: each category with its total, then its sources' counts."""
+    lines = []
+    for category, rows in counts.groupby("category", sort=False):
+        lines.append(f"{category} {int(rows['total'].sum()):,}")
+        sources = [r for r in rows.itertuples() if r.source]
+        for i, row in enumerate(sources):
+            lines.append(f"{'└──' if i == len(sources) - 1 else '├──'} {row.source} {int(row.total):,}")
+    lines.append(f"total {int(counts['total'].sum()):,}")
+    return "\n".join(lines)
+
+
+def split_table(counts: pd.DataFrame) -> pd.DataFrame:
+    """counts.csv with a total row."""
+    cols = ["total", *split_columns(counts)]
+    total = pd.DataFrame([{"category": "total", "source": "", **counts[cols].sum().to_dict()}])
+    return pd.concat([counts[["category", "source", *cols]], total], ignore_index=True)
+
+
+def data_facts(data: ReportData) -> dict[str, Any]:
+    """summary.json's numbers for the data paragraph, instances listed per class."""
+
+    def listing(counts: dict[str, int]) -> str:
+        return ", ".join(f"{name} {count:,}" for name, count in counts.items())
+
+    test = data.data_summary.get("split_instances", {}).get("test", {})
+    return {**data.data_summary, "instances": listing(data.data_summary["instances"]), "test_instances": listing(test)}
+
+
+def test_only_facts(data: ReportData) -> dict[str, Any] | None:
+    """The synthetic test-only images for the data paragraph (count, seed, main set size); None without them."""
+    if "test_only" not in data.counts.columns or not data.counts["test_only"].sum():
+        return None
+    synth = data.cfg.data.synth
+    return {"count": int(data.counts["test_only"].sum()), "seed": synth.test_seed, "images": synth.images}
+
+
+def budget_of(data: ReportData) -> tuple[str, float]:
+    """The latency budget's engine and milliseconds, as models.csv records them."""
+    row = data.table.iloc[0]
+    return str(row["target_engine"]), float(row["target_latency_ms"])
+
+
+def budget_label(data: ReportData, lang: str) -> str:
+    """The budget in words: "10 ms", or "0.6× the base model's latency (2.41 ms)" for a relative one."""
+    row = data.table.iloc[0]
+    ms = float(row["target_latency_ms"])
+    value, relative = latency_budget(row["target_latency"])
+    ms_text = "—" if np.isnan(ms) else f"{ms:.3g}"
+    return text(lang, "budget_relative", factor=value, ms=ms_text) if relative else f"{ms_text} ms"
+
+
+def report_split(data: ReportData) -> str:
+    """The split the summary judges by: test when it was measured, else val."""
+    return "test" if "test" in set(data.accuracy["split"]) else "val"
+
+
+def accuracy_table(data: ReportData, split: str, metrics: dict[str, str] | None = None) -> pd.DataFrame:
+    """Per class (and all), for every model on `split`: `metrics` (accuracy.csv column -> header; default the
+    standard mAP and mmAP over all detections); rows are labels in report order."""
+    metrics = metrics or {"mAP50": "mAP", "mAP50-95": "mmAP"}
+    rows = data.accuracy[data.accuracy["split"] == split]
+    table = rows.pivot_table(index="model", columns="class", values=list(metrics), aggfunc="first")
+    table = table.rename(columns=metrics).swaplevel(axis=1)
+    classes = [c for c in [*data.cfg.data.names, "all"] if c in table.columns.get_level_values(0)]
+    table = table.reindex(columns=pd.MultiIndex.from_product([classes, list(metrics.values())]))
+    order = [m for m in data.labels if m in table.index]
+    return table.loc[order].rename(index=data.labels).rename_axis(None)
+
+
+def accuracy_tables(data: ReportData, split: str, lang: str) -> list[tuple[str, pd.DataFrame]]:
+    """(caption, table) for `split`: the standard mAP, the operating point at eval.conf, the original's metric.
+
+    Where the tables stage computed bootstrap intervals, the first two show each value as `v ± h`, h half the
+    width of its 95 % interval.
+    """
+    conf = data.cfg.eval.conf
+    standard = {"mAP50": "mAP", "mAP50-95": "mmAP"}
+    operating = {"precision": "P", "recall": "R", "f1": "F1"}
+    original = {"mAP50_conf": "mAP", "mAP50-95_conf": "mmAP"}
+    note = f" {text(lang, 'interval_note', draws=data.cfg.eval.bootstrap)}" if has_intervals(data) else ""
+    return [
+        (text(lang, "acc_standard") + note, _with_spread(data, split, standard)),
+        (text(lang, "acc_operating", conf=conf) + note, _with_spread(data, split, operating)),
+        (text(lang, "acc_original", conf=conf), accuracy_table(data, split, original)),
+    ]
+
+
+def has_intervals(data: ReportData) -> bool:
+    """Whether accuracy.csv holds bootstrap intervals."""
+    return "mAP50_lo" in data.accuracy and data.accuracy["mAP50_lo"].notna().any()
+
+
+def _with_spread(data: ReportData, split: str, metrics: dict[str, str]) -> pd.DataFrame:
+    """`accuracy_table` with each cell as "value ± half-width of its interval" (plain values without intervals)."""
+    values = accuracy_table(data, split, metrics)
+    if not has_intervals(data):
+        return values
+    lo = accuracy_table(data, split, {f"{k}_lo": v for k, v in metrics.items()})
+    hi = accuracy_table(data, split, {f"{k}_hi": v for k, v in metrics.items()})
+    cells = values.copy().astype(object)
+    for index in values.index:
+        for column in values.columns:
+            v, h = values.loc[index, column], (hi.loc[index, column] - lo.loc[index, column]) / 2
+            cells.loc[index, column] = "—" if pd.isna(v) else f"{v:.3f}" if pd.isna(h) else f"{v:.3f} ± {h:.3f}"
+    return cells
+
+
+def class_costs(data: ReportData, split: str, metric: str = "mAP50-95") -> pd.DataFrame:
+    """Drop of `metric` per class (base minus model; positive means worse) of every model but the base."""
+    table = accuracy_table(data, split, {metric: metric}).xs(metric, axis=1, level=1)
+    base = data.labels["base"]
+    return (table.loc[base] - table.drop(index=base)).round(4)
+
+
+def collapsed_classes(data: ReportData, split: str) -> list[tuple[str, str, float]]:
+    """(model label, class, drop) for every class that fell apart while the average did not.
+
+    A class collapses when its recall at the deployment threshold (eval.conf) drops more than the model's mean
+    recall (when that drops) by more than `report.collapse_margin`: a detector that stops finding one class shows
+    there first, and a uniform loss over every class is a cost, not a collapse.
+    """
+    costs = class_costs(data, split, "recall")
+    margin = data.cfg.report.collapse_margin
+    collapsed = []
+    for model, row in costs.iterrows():
+        average = max(float(row.get("all", 0.0)), 0.0)
+        collapsed += [(model, c, float(v)) for c, v in row.drop("all", errors="ignore").items() if v - average > margin]
+    return collapsed
+
+
+def ratio_table(data: ReportData) -> pd.DataFrame:
+    """Pruned fraction of channels and parameters per part (backbone, head, overall) of each model."""
+    rows = {}
+    for target, frame in data.ratios.items():
+        parts = frame.set_index("part")
+        rows[target_labels(data)[target]] = {
+            (part, kind): parts.loc[part, f"{kind}_ratio"] for part in parts.index for kind in ("channel", "param")
+        }
+    base = _part_counts(data.paths.train("base") / "weights.pt")
+    for v in data.cfg.variants:
+        counts = _part_counts(data.paths.train(v.weights_of) / "weights.pt")
+        rows[v.label] = {
+            (part, kind): 1 - counts[part][i] / base[part][i]
+            for part in counts
+            for i, kind in enumerate(("channel", "param"))
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").sort_index(axis=1, level=0, key=_part_order)
+
+
+def target_labels(data: ReportData) -> dict[str, str]:
+    """Prune target -> label of its pruned structure (its inherit model's label, else the first one's)."""
+    labels: dict[str, str] = {}
+    for model_id, (target, init) in finetune_jobs(data.cfg).items():
+        if target not in labels or init == "inherit":
+            labels[target] = data.labels[model_id]
+    return labels
+
+
+def _part_order(index: pd.Index) -> pd.Index:
+    """Sort key putting backbone, head, overall in that order."""
+    return index.map({"backbone": 0, "head": 1, "overall": 2}.get)
+
+
+def _part_counts(weights: Path) -> dict[str, tuple[int, int]]:
+    """(BatchNorm channels, parameters) of a checkpoint's backbone, head and whole network."""
+    import torch
+
+    from yoloslim.models.checkpoint import layer_lists
+
+    ckpt = torch.load(weights, map_location="cpu", weights_only=False)
+    model = ckpt.get("ema") or ckpt["model"]
+    n_backbone = len(layer_lists(model.yaml)["backbone"])
+    counts = {"backbone": [0, 0], "head": [0, 0]}
+    for i, layer in enumerate(model.model):
+        part = counts["backbone" if i < n_backbone else "head"]
+        part[0] += sum(m.num_features for m in layer.modules() if isinstance(m, torch.nn.BatchNorm2d))
+        part[1] += sum(p.numel() for p in layer.parameters())
+    counts["overall"] = [counts["backbone"][0] + counts["head"][0], counts["backbone"][1] + counts["head"][1]]
+    return {part: (c, p) for part, (c, p) in counts.items()}
+
+
+def model_table(data: ReportData, lang: str = "en") -> pd.DataFrame:
+    """models.csv in report order with labels as index; each model's FLOPs and target-engine latency as fractions
+    of the base model's (side by side: fewer FLOPs are not proportionally faster), and a budget column (✓ within,
+    ✗ over, ? unmeasured)."""
+    table = data.table.set_index("model").loc[[m for m in data.labels if m in set(data.table["model"])]]
+    out = table[list(MODEL_COLUMNS)].rename(columns=MODEL_COLUMNS)
+    if "base" in table.index:
+        engine = str(table["target_engine"].iloc[0])
+        out[text(lang, "flops_ratio")] = table["gflops"] / table.loc["base", "gflops"]
+        if f"{engine}_ms" in table:
+            out[text(lang, "latency_ratio", engine=engine)] = table[f"{engine}_ms"] / table.loc["base", f"{engine}_ms"]
+    out[text(lang, "budget")] = [_budget_mark(row) for _, row in table.iterrows()]
+    return out.rename(index=data.labels).rename_axis(None)
+
+
+def interleaved_table(data: ReportData) -> pd.DataFrame:
+    """ONNX CPU latency measured interleaved: median ms and its ratio to the base model, each with its 95 %
+    interval; rows are labels in report order."""
+    table = data.interleaved.set_index("model")
+    order = [m for m in data.labels if m in table.index]
+    rows = {
+        data.labels[m]: {
+            "ms": f"{table.loc[m, 'median_ms']:.2f} [{table.loc[m, 'lo_ms']:.2f}, {table.loc[m, 'hi_ms']:.2f}]",
+            "÷ base": f"{table.loc[m, 'ratio']:.2f} [{table.loc[m, 'ratio_lo']:.2f}, {table.loc[m, 'ratio_hi']:.2f}]",
+        }
+        for m in order
+    }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def operator_table(data: ReportData, top: int = 6) -> pd.DataFrame:
+    """ONNX Runtime CPU milliseconds per inference of each model: the `top` operator types of the base model (the
+    slowest first), the other operators, the time between operators, and their total; rows are labels."""
+    ops = data.operators
+    if ops.empty:
+        return pd.DataFrame()
+    wide = ops.pivot_table(index="model", columns="operator", values="ms", aggfunc="first").fillna(0.0)
+    reference = wide.loc["base"] if "base" in wide.index else wide.mean()
+    kernels = reference.drop(BETWEEN, errors="ignore").sort_values(ascending=False)
+    shown = list(kernels.index[:top])
+    table = wide[shown].copy()
+    table["other"] = wide.drop(columns=[*shown, BETWEEN], errors="ignore").sum(axis=1)
+    if BETWEEN in wide:
+        table[BETWEEN] = wide[BETWEEN]
+    table["total"] = wide.sum(axis=1)
+    order = [m for m in data.labels if m in table.index]
+    return table.loc[order].rename(index=data.labels).rename_axis(None)
+
+
+def _budget_mark(row: pd.Series) -> str:
+    """✓ / ✗ against the row's own target engine and budget, ? when that latency was not measured."""
+    latency = row.get(f"{row['target_engine']}_ms")
+    if latency is None or pd.isna(latency):
+        return "?"
+    return "✓" if meets_budget(row) else "✗"
+
+
+def meets_budget(row: pd.Series) -> bool:
+    """Whether a models.csv row meets its latency budget (its `meets_budget` column)."""
+    return str(row["meets_budget"]).strip().lower() in ("true", "1", "1.0", "yes")
+
+
+def unmeasured_engines(data: ReportData) -> list[str]:
+    """Latency engines with no measurement for any model (e.g. torch_cuda on a CPU machine)."""
+    return [e for e in ENGINES if f"{e}_ms" not in data.table or data.table[f"{e}_ms"].isna().all()]
+
+
+def decode_table(data: ReportData) -> pd.DataFrame:
+    """Decode rate per class of every model: decoded / ground-truth codes, and / decodable codes when measured."""
+    values = {"decode_rate": "/ gt", "decode_rate_vs_decodable": "/ decodable"}
+    values = {k: v for k, v in values.items() if k in data.decode and data.decode[k].notna().any()}
+    table = data.decode.pivot_table(index="model", columns="class", values=list(values), aggfunc="first", dropna=False)
+    classes = [c for c in [*data.cfg.data.names, "all"] if c in table.columns.get_level_values(1)]
+    table = table.rename(columns=values, level=0).swaplevel(axis=1)
+    table = table.reindex(columns=pd.MultiIndex.from_product([classes, list(values.values())]))
+    order = [m for m in data.labels if m in table.index]
+    return table.loc[order].rename(index=data.labels).rename_axis(index=None)
+
+
+CEILING_FLOOR = 0.8  # a class whose decode ceiling is under this is named in the report as limited by its images
+
+
+def decode_ceilings(data: ReportData) -> dict[str, tuple[int, int]]:
+    """Class (and `all`) -> (codes that decode from their own ground-truth box, ground-truth codes); the same for
+    every model, so read from the first model's rows. Empty without payload ground truth."""
+    if "gt_decodable" not in data.decode or data.decode["gt_decodable"].isna().all():
+        return {}
+    rows = data.decode[data.decode["model"] == data.decode["model"].iloc[0]].set_index("class")
+    return {c: (int(rows.loc[c, "gt_decodable"]), int(rows.loc[c, "gt_codes"])) for c in rows.index}
+
+
+def ceiling_notes(data: ReportData, lang: str) -> list[str]:
+    """The decode ceilings in words, and a warning naming the classes whose ceiling is under `CEILING_FLOOR`."""
+    ceilings = {c: v for c, v in decode_ceilings(data).items() if v[1]}
+    if not ceilings:
+        return []
+    listing = ", ".join(f"{c} {ok}/{n} ({ok / n:.0%})" for c, (ok, n) in ceilings.items())
+    notes = [text(lang, "decode_ceiling", ceilings=listing)]
+    low = [c for c, (ok, n) in ceilings.items() if c != "all" and ok / n < CEILING_FLOOR]
+    if low:
+        notes.append(text(lang, "decode_ceiling_low", classes=", ".join(low), floor=CEILING_FLOOR))
+    return notes
+
+
+def tradeoff_points(data: ReportData) -> pd.DataFrame:
+    """One row per model: label, kind, test (else val) mmAP of all classes with its interval (NaN without one),
+    target-engine latency, GFLOPs."""
+    split = report_split(data)
+    acc = data.accuracy[(data.accuracy["split"] == split) & (data.accuracy["class"] == "all")]
+    acc = acc.set_index("model")
+    table = data.table.set_index("model")
+    rows = []
+    for model in data.models:
+        if model.id in table.index and model.id in acc.index:
+            row = table.loc[model.id]
+            latency = row.get(f"{row['target_engine']}_ms")
+            rows.append(
+                {
+                    "model": model.id,
+                    "label": model.label,
+                    "kind": model.kind,
+                    "mmAP": acc.loc[model.id, "mAP50-95"],
+                    "mmAP_lo": acc.loc[model.id].get("mAP50-95_lo", np.nan),
+                    "mmAP_hi": acc.loc[model.id].get("mAP50-95_hi", np.nan),
+                    "latency_ms": latency,
+                    "gflops": row["gflops"],
+                    "meets_budget": meets_budget(row),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def pareto_front(x: list[float], y: list[float]) -> list[int]:
+    """Indices of the points that no other point beats (x lower or equal, y higher or equal, one strictly).
+
+    Lower x is better (latency, FLOPs), higher y is better (accuracy). Sorted by x; NaN points are skipped.
+    """
+    points = [(xi, yi, i) for i, (xi, yi) in enumerate(zip(x, y, strict=True)) if not (pd.isna(xi) or pd.isna(yi))]
+    front = []
+    for xi, yi, i in points:
+        dominated = any(xj <= xi and yj >= yi and (xj < xi or yj > yi) for xj, yj, _ in points)
+        if not dominated:
+            front.append((xi, i))
+    return [i for _, i in sorted(front)]
+
+
+def convergence_table(data: ReportData) -> pd.DataFrame:
+    """Fine-tuned and uniform-width models: final validation mmAP and epochs to reach 90% of it."""
+    rows = {}
+    for model in data.models:
+        if model.kind in ("pruned", "random", "alternative", "variant") and model.id in data.curves:
+            curve = data.curves[model.id]
+            final = float(curve[MAP_COLUMN].iloc[-1])
+            reached = curve.loc[curve[MAP_COLUMN] >= 0.9 * final, "epoch"]
+            rows[model.label] = {
+                "kind": model.kind,
+                "epochs": int(curve["epoch"].iloc[-1]),
+                "epochs_to_90": int(reached.iloc[0]) if len(reached) else None,
+                "final": round(final, 4),
+            }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested mappings as (dotted key, value) rows; lists stay values."""
+    if not isinstance(value, dict):
+        return [(prefix, value)]
+    return [row for key, inner in value.items() for row in flatten(inner, f"{prefix}.{key}" if prefix else str(key))]
+
+
+def environment_table(data: ReportData) -> pd.DataFrame:
+    """environment.json flattened to rows of (item, value); nested keys are joined with dots."""
+    rows = [(k, "—" if v is None else v) for k, v in flatten(data.environment)]
+    return pd.DataFrame(rows, columns=["item", "value"]).set_index("item").rename_axis(None)
+
+
+def sparse_facts(data: ReportData) -> dict[str, Any]:
+    """The numbers of the sparse-training paragraph: sl, its schedule, epochs, last sl_mloss, val mmAP."""
+    val = data.accuracy[(data.accuracy["split"] == "val") & (data.accuracy["class"] == "all")]
+    val = val.set_index("model")["mAP50-95"]
+    return {
+        "sl": data.sparse.get("sl", data.cfg.sparse.sl),
+        "l1": data.sparse.get("l1", data.cfg.sparse.l1),
+        "schedule": data.cfg.sparse.schedule,
+        "recover": data.cfg.sparse.recover_epochs,
+        "epochs": int(data.curves["sparse"]["epoch"].iloc[-1]),
+        "sl_mloss": f"{float(data.sparse['sl_mloss']):.6g}",
+        "base": f"{val['base']:.3f}" if "base" in val else "—",
+        "sparse": f"{val['sparse']:.3f}" if "sparse" in val else "—",
+    }
+
+
+def budget_facts(data: ReportData) -> dict[str, Any]:
+    """The L1 budget paragraph: this study's logged steps and Σ lr·sl next to the seed study's plan."""
+    seed, images = seed_plan()
+    last = data.gamma_log.iloc[-1]
+    return {
+        "steps": f"{int(last['steps']):,}",
+        "budget": f"{float(last['l1_budget']):.3g}",
+        "stretch": 1 / (1 - SGD_MOMENTUM),
+        "seed_steps": f"{seed.steps:,}",
+        "seed_budget": f"{seed.budget:.3g}",
+        "seed_images": f"{images:,}",
+    }
+
+
+def stop_sentence(data: ReportData, lang: str) -> str:
+    """Whether and when the sparsity target (`sparse.stop_fraction`) stopped the L1 term; '' without a target."""
+    s = data.cfg.sparse
+    if s.stop_fraction is None:
+        return ""
+    values = {"fraction": f"{s.stop_fraction:.0%}", "under": f"{s.stop_under:g}"}
+    step = data.sparse.get("l1_stopped_at")
+    if step is None:
+        return text(lang, "stop_missed", **values)
+    log = data.gamma_log
+    epoch = int(log.loc[log["steps"] >= step, "epoch"].iloc[0])
+    return text(lang, "stop_reached", step=f"{int(step):,}", epoch=epoch, **values)
+
+
+def gamma_fractions(data: ReportData) -> pd.DataFrame:
+    """gamma_log.csv per epoch: steps, Σ lr·sl and the fraction of gammas under each absolute threshold."""
+    log = data.gamma_log.set_index("epoch")
+    thresholds = data.cfg.prune.thresholds
+    table = pd.DataFrame({"steps": log["steps"].astype(int), "Σ lr·sl": log["l1_budget"].map("{:.3g}".format)})
+    for column in (c for c in log.columns if c.startswith("frac_under_")):
+        name = column.removeprefix("frac_under_")
+        table[f"< {thresholds[name]:g} ({name})" if name in thresholds else column] = log[column].map("{:.1%}".format)
+    return table
+
+
+def prune_facts(data: ReportData, target: str) -> dict[str, Any]:
+    """The numbers of one pruned model's paragraph, from its metrics.json and layers.csv."""
+    metrics, layers = data.prune[target], data.layers[target]
+    sparse50 = float(data.sparse.get("val", {}).get("mAP50", float("nan")))
+    fold50 = float(metrics["val_fold"]["mAP50"])
+    delta = pd.to_numeric(layers["align_delta"], errors="coerce").fillna(0)
+    value = metrics["value"] if isinstance(metrics["value"], str) else f"{metrics['value']:g}"
+    if metrics.get("cost_match"):
+        match = metrics["cost_match"]
+        at = f"the GFLOPs of {metrics['target']}'s model" if match["by"] == "flops" else "the largest structure within"
+        value = f"global channel ratio {match['ratio']:.3g}, at {at} ({value})"
+    elif metrics["policy"] != "threshold" and metrics.get("threshold") is not None:
+        value += f" (|gamma| < {float(metrics['threshold']):.3g})"
+    return {
+        "label": target_labels(data)[target],
+        "policy": metrics["policy"],
+        "value": value,
+        "round_to": metrics["round_to"],
+        "round_dir": metrics["round_dir"],
+        "params_before": f"{int(metrics['params_before']):,}",
+        "params_after": f"{int(metrics['params_after']):,}",
+        "gflops_before": f"{float(metrics['gflops_before']):.3g}",
+        "gflops_after": f"{float(metrics['gflops_after']):.3g}",
+        "restored": int(delta[delta > 0].sum()),
+        "removed": int(-delta[delta < 0].sum()),
+        "fold": f"{float(metrics['val_fold']['mAP50-95']):.3f}",
+        "fold50": f"{fold50:.3f}",
+        "nofold50": f"{float(metrics['val_nofold']['mAP50']):.3f}",
+        "sparse50": f"{sparse50:.3f}",
+        "kept_share": f"{fold50 / sparse50:.0%}" if sparse50 > 0 else "—",
+        "nofold": f"{float(metrics['val_nofold']['mAP50-95']):.3f}",
+        "unpruned": "; ".join(_group_text(g) for g in metrics.get("unpruned_groups") or []),
+    }
+
+
+def search_facts(data: ReportData, target: str) -> dict[str, Any] | None:
+    """The latency-budget search of a target, for its paragraph (metrics.json's `search`); None for a threshold or
+    fraction target."""
+    search = data.prune[target].get("search")
+    if not search:
+        return None
+    return {
+        "budget": data.prune[target]["value"],
+        "engine": search["engine"],
+        "candidates": search["candidates"],
+        "threshold": f"{search['threshold']:.4g}",
+        "latency": f"{search['latency_ms']:.3g}",
+        "ratio": f"{search['ratio']:.2f}",
+        "gflops": f"{search['gflops']:.3g}",
+        "outcome": "met" if search["met"] else "missed",
+        "message": search.get("message") or "",
+    }
+
+
+def _group_text(group: Any) -> str:
+    """One unpruned group as text: its layers and the reason, when recorded."""
+    if not isinstance(group, dict):
+        return str(group)
+    layers = group.get("layers", [])
+    layers = ", ".join(map(str, layers)) if isinstance(layers, list) else str(layers)
+    return f"{layers} ({group['reason']})" if group.get("reason") else layers
+
+
+def convergence_curves(data: ReportData) -> dict[str, pd.DataFrame]:
+    """Label -> results.csv of every fine-tuned and uniform-width model (the convergence figure)."""
+    trained = ("pruned", "random", "alternative", "variant")
+    return {m.label: data.curves[m.id] for m in data.models if m.kind in trained and m.id in data.curves}

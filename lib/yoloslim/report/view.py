@@ -1,0 +1,122 @@
+"""How the report notebook shows things: fonts, its own charts, and tables/figures/markdown as outputs.
+
+Figures are displayed as PNG data (not files), so nbconvert inlines them and the HTML needs nothing else.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import pandas as pd
+from matplotlib import font_manager
+from matplotlib import pyplot as plt
+
+from yoloslim.report.data import pareto_front
+from yoloslim.report.text import text
+
+CJK_FONT = "Noto Sans CJK SC"
+
+
+def setup_fonts(lang: str) -> bool:
+    """Use Noto Sans CJK SC (then DejaVu Sans) in figures; False when `lang` is zh and the font is missing.
+
+    Matplotlib's font cache must postdate the fonts: install_system_deps.sh removes it after installing.
+    """
+    found = any(f.name == CJK_FONT for f in font_manager.fontManager.ttflist)
+    matplotlib.rcParams["font.sans-serif"] = [CJK_FONT, "DejaVu Sans"] if found else ["DejaVu Sans"]
+    matplotlib.rcParams["axes.unicode_minus"] = False
+    return found or lang != "zh"
+
+
+def show_markdown(body: str) -> None:
+    """Display markdown as a notebook output."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(body))
+
+
+def show_table(frame: pd.DataFrame, digits: int = 3, percent: bool = False, index: bool = True) -> None:
+    """Display a table as HTML: floats with `digits` decimals (or as percentages), missing values as —."""
+    from IPython.display import HTML, display
+
+    def fmt(value: float) -> str:
+        return f"{value:.{max(digits - 2, 1)}%}" if percent else f"{value:.{digits}f}"
+
+    display(HTML(frame.to_html(float_format=fmt, na_rep="—", border=0, classes="yoloslim", index=index)))
+
+
+def show_settings(config: dict[str, Any]) -> None:
+    """Display a configuration as YAML, one block per section (never split across columns or pages)."""
+    from html import escape
+
+    import yaml
+    from IPython.display import HTML, display
+
+    dump = {"sort_keys": False, "allow_unicode": True, "width": 56, "default_flow_style": None}  # leaves inline
+    blocks = [escape(yaml.safe_dump({key: value}, **dump)) for key, value in config.items()]
+    display(HTML('<div class="yoloslim-settings">' + "".join(f"<pre>{b}</pre>" for b in blocks) + "</div>"))
+
+
+def show_figure(fig: plt.Figure) -> None:
+    """Display a matplotlib figure as inline PNG data and close it."""
+    from IPython.display import Image, display
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    display(Image(data=buffer.getvalue()))
+
+
+def show_image(path: Path, lang: str) -> None:
+    """Display a stage's PNG figure inline, or say that it was not produced."""
+    from IPython.display import Image, display
+
+    if Path(path).is_file():
+        display(Image(filename=str(path)))
+    else:
+        show_markdown(text(lang, "missing", path=path))
+
+
+def plot_tradeoff(points: pd.DataFrame, x: str, budget: float | None, lang: str, engine: str = "") -> plt.Figure:
+    """Accuracy against `x` (latency_ms or gflops), every model labelled, the Pareto front joined."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    colors = {
+        "base": "tab:blue",
+        "sparse": "tab:gray",
+        "pruned": "tab:red",
+        "random": "tab:purple",
+        "alternative": "tab:orange",
+        "variant": "tab:green",
+    }
+    for row in points.itertuples():
+        if not pd.isna(getattr(row, x)):
+            color = colors.get(row.kind, "black")
+            ax.scatter(getattr(row, x), row.mmAP, color=color, zorder=3)
+            if not pd.isna(row.mmAP_lo):  # the 95 % bootstrap interval
+                spread = [[row.mmAP - row.mmAP_lo], [row.mmAP_hi - row.mmAP]]
+                ax.errorbar(getattr(row, x), row.mmAP, yerr=spread, color=color, lw=1, capsize=2, zorder=2)
+            ax.annotate(row.label, (getattr(row, x), row.mmAP), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    front = pareto_front(points[x].tolist(), points["mmAP"].tolist())
+    ax.plot(points[x].iloc[front], points["mmAP"].iloc[front], "--", color="black", lw=1, label="Pareto")
+    if budget is not None and x == "latency_ms":
+        ax.axvline(budget, color="tab:orange", lw=1.5, label=f"{budget:g} ms")
+    ax.set_xlabel(text(lang, "latency_axis", engine=engine) if x == "latency_ms" else text(lang, "gflops_axis"))
+    ax.set_ylabel(text(lang, "accuracy_axis"))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    return fig
+
+
+def plot_convergence(curves: dict[str, pd.DataFrame], column: str, lang: str) -> plt.Figure:
+    """Validation mmAP per epoch of each labelled training run."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    for label, curve in curves.items():
+        ax.plot(curve["epoch"], curve[column], marker="." if len(curve) < 30 else None, label=label)
+    ax.set_xlabel(text(lang, "epoch_axis"))
+    ax.set_ylabel("mmAP (val)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig

@@ -1,0 +1,1 @@
+"""Training stages: the base model and width variants, sparse training, fine-tuning."""

@@ -1,0 +1,77 @@
+"""The train stage: the base model and the uniform-width variants, trained from scratch on stock Ultralytics.
+
+from yoloslim.train.base import run_train
+run_train(cfg, "base")    # runs/<config>/train/base/weights.pt
+run_train(cfg, "half")    # a uniform-width variant named in cfg.variants
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+from torch import nn
+
+from yoloslim.config import Config
+from yoloslim.models.build import build_model, load_trainable, model_yaml
+from yoloslim.paths import METRICS, StudyPaths
+from yoloslim.train.runner import TrainJob, YoloTrainer, file_digest, read_metrics, run_training, train_args
+
+
+def run_train(cfg: Config, model: str = "base", callbacks: Sequence[tuple[str, Callable]] = ()) -> Path:
+    """Train the base model (`base`) or a uniform-width variant (a name in `cfg.trained_variants`) from scratch.
+
+    Starts from `cfg.model.weights` for the base model when it is set. `callbacks` are extra Ultralytics
+    trainer callbacks `(event, function)`. Returns `runs/<config>/train/<model>/`.
+    """
+    paths = StudyPaths.of(cfg)
+    if model == "base":
+        scale, imgsz = 1.0, cfg.train.imgsz
+    else:
+        variants = {v.name: v for v in cfg.trained_variants}
+        if model not in variants:
+            raise KeyError(f"{cfg.source}: no model '{model}' to train; choose base or one of {', '.join(variants)}")
+        scale, imgsz = variants[model].width_scale, variants[model].imgsz or cfg.train.imgsz
+    nc = len(cfg.data.names)
+    weights = cfg.model.weights if model == "base" else None
+
+    def build() -> nn.Module:
+        net = build_model(cfg, nc, scale)
+        if weights:
+            net.load(load_trainable(weights))
+        return net
+
+    job = TrainJob(
+        stage=paths.train(model),
+        name=model,
+        trainer=YoloTrainer,
+        build=build,
+        args=train_args(cfg, imgsz),
+        key={"model": model_yaml(cfg, scale), "weights": file_digest(weights) if weights else None},
+        callbacks=list(callbacks),
+        precise_bn=cfg.train.precise_bn,
+    )
+    return run_training(job)
+
+
+def summary_table(cfg: Config) -> pd.DataFrame:
+    """One row per trained model of the train stage (base and variants that exist): size, time, val mAP."""
+    paths = StudyPaths.of(cfg)
+    labels = {"base": Path(cfg.model.cfg).stem, **{v.name: v.label for v in cfg.variants}}
+    rows = []
+    for name, label in labels.items():
+        if (paths.train(name) / METRICS).is_file():
+            m = read_metrics(paths.train(name))
+            rows.append(
+                {
+                    "model": name,
+                    "label": label,
+                    "imgsz": m["imgsz"],
+                    "epochs": m["epochs"],
+                    "params_m": m["params"] / 1e6,
+                    "train_min": m["train_seconds"] / 60,
+                    **m["val"],
+                }
+            )
+    return pd.DataFrame(rows)

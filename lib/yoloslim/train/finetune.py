@@ -1,0 +1,180 @@
+"""Fine-tuning pruned models as they are: the pruned weights (`inherit`) or re-initialized (`scratch`).
+
+The stock `DetectionTrainer.get_model` rebuilds a model from its YAML and copies only the weights whose
+shapes match, which silently undoes pruning. `PrunedTrainer.get_model` returns the given module itself, on
+the first run and when resuming from `last.pt`, so the architecture after training is the pruned one
+(checked channel by channel, and recorded in `metrics.json`).
+
+    from yoloslim.train.finetune import finetune_weights, run_finetune
+    run_finetune(cfg, "small")           # runs/<config>/finetune/small/ (init: inherit)
+    run_finetune(cfg, "small-scratch")   # the same architecture, re-initialized (Liu et al., ICLR 2019)
+    finetune_weights(Path("pruned.pt"), Path("data.yaml"), epochs=10)   # any checkpoint: `yoloslim finetune`
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from torch import nn
+from ultralytics.nn.tasks import load_checkpoint
+
+from yoloslim.config import Config, FinetuneConfig, TrainConfig, output_root
+from yoloslim.models.build import conv_channels, load_trainable, reinitialize
+from yoloslim.models.stats import checkpoint_imgsz, existing_weights
+from yoloslim.paths import METRICS, WEIGHTS, StudyPaths
+from yoloslim.study import finetune_jobs
+from yoloslim.train.runner import TrainJob, YoloTrainer, file_digest, read_metrics, run_training, train_args
+
+
+class PrunedTrainer(YoloTrainer):
+    """A DetectionTrainer that trains the model it is given as it is, never rebuilding it from YAML."""
+
+    def get_model(self, cfg: Any = None, weights: nn.Module | None = None, verbose: bool = True) -> nn.Module:
+        """The given module itself (made trainable); a model is built from `cfg` only when none is given."""
+        if isinstance(weights, nn.Module):
+            for p in weights.parameters():
+                p.requires_grad_(True)
+            return self.set_model_names_for_load(weights)
+        return super().get_model(cfg, weights, verbose)
+
+
+def parse_model_id(cfg: Config, model_id: str) -> tuple[str, str]:
+    """`<target>` -> (target, 'inherit'); `<target>-scratch` -> (target, 'scratch'); `<target>-random` ->
+    (`<target>-random`, 'inherit'): the pruned structure's id and the init. Errors name the valid ids."""
+    jobs = finetune_jobs(cfg)
+    if model_id not in jobs:
+        raise KeyError(f"{cfg.source}: no fine-tuned model '{model_id}'; valid: {', '.join(jobs)}")
+    return jobs[model_id]
+
+
+def run_finetune(cfg: Config, model_id: str, callbacks: Sequence[tuple[str, Callable]] = ()) -> Path:
+    """Retrain the pruned model `prune/<target>/weights.pt`; returns `runs/<config>/finetune/<model_id>/`.
+
+    `model_id` is `<target>` (fine-tune the pruned weights) or `<target>-scratch` (re-initialize them). The
+    recipe is the `train` section's with `finetune.epochs` and `finetune.lr0`. `callbacks`: extra Ultralytics
+    trainer callbacks `(event, function)`.
+    """
+    return run_training(finetune_job(cfg, model_id, callbacks))
+
+
+def finetune_job(cfg: Config, model_id: str, callbacks: Sequence[tuple[str, Callable]] = ()) -> TrainJob:
+    """The fine-tune stage's `TrainJob` for one model id: PrunedTrainer and the pruned (or re-initialized) model."""
+    target, init = parse_model_id(cfg, model_id)
+    paths = StudyPaths.of(cfg)
+    pruned = paths.prune(target) / WEIGHTS
+    if not pruned.is_file():
+        raise FileNotFoundError(f"{pruned}: pruned model '{target}' not found; run the prune stage first")
+    channels = conv_channels(load_checkpoint(pruned)[0])
+
+    def build() -> nn.Module:
+        model = load_trainable(pruned)
+        return reinitialize(model, cfg.train.seed) if init == "scratch" else model
+
+    def extra(stage: Path) -> dict[str, Any]:
+        return {"init": init, "target": target, "channels": kept_architecture(stage / WEIGHTS, pruned, channels)}
+
+    return TrainJob(
+        stage=paths.finetune(target, init),
+        name=paths.finetune(target, init).name,
+        trainer=PrunedTrainer,
+        build=build,
+        args=train_args(cfg, epochs=cfg.finetune.epochs, lr0=cfg.finetune.lr0, nbs=cfg.finetune.nbs or cfg.train.nbs),
+        key={"finetune": cfg.section("finetune"), "init": init, "pruned": file_digest(pruned)},
+        extra_metrics=extra,
+        callbacks=list(callbacks),
+        precise_bn=cfg.train.precise_bn,
+    )
+
+
+def finetune_weights(
+    weights: Path,
+    data: Path,
+    *,
+    epochs: int,
+    out: Path | None = None,
+    imgsz: int | None = None,
+    batch: int = TrainConfig.batch,
+    lr0: float = FinetuneConfig.lr0,
+    device: str = TrainConfig.device,
+    workers: int = TrainConfig.workers,
+) -> Path:
+    """Continue training a pruned (or fine-tuned) checkpoint as it is, with `PrunedTrainer`; returns its weights.pt.
+
+    The run goes to `out` (default `runs/finetune/<folder>_<stem>/` under the output root: `small_weights` for
+    `prune/small/weights.pt`), a stage folder of `run_training`: the same command again returns at once, an
+    interrupted one resumes. The recipe is the default
+    study's fine-tune (`train_args` of `Config()`); `imgsz` defaults to the checkpoint's. Raises FileNotFoundError
+    naming a missing weights file or data YAML, ValueError when the data set's class count is not the model's or
+    `weights` lies inside the output folder, and RuntimeError naming the layers whose channels training changed.
+    """
+    from yoloslim.data.check import dataset_names
+
+    weights, data = Path(weights), Path(data)
+    pruned = existing_weights(weights)
+    if not data.is_file():
+        raise FileNotFoundError(f"{data}: data YAML not found")
+    model = load_checkpoint(pruned)[0]
+    classes, nc = len(dataset_names(data)), model.model[-1].nc
+    if classes != nc:
+        raise ValueError(f"{data} names {classes} classes; the model {weights} detects {nc}")
+    channels = conv_channels(model)
+    default = output_root() / "runs" / "finetune" / f"{weights.resolve().parent.name}_{weights.stem}"
+    stage = Path(out) if out else default
+    if weights.resolve().is_relative_to(stage.resolve()):  # a run that starts over clears its folder
+        raise ValueError(f"{weights} is inside the output folder {stage}; give another --out")
+    cfg = Config()
+    job = TrainJob(
+        stage=stage,
+        name=stage.name,
+        trainer=PrunedTrainer,
+        build=lambda: load_trainable(pruned),
+        args=train_args(
+            cfg,
+            imgsz or checkpoint_imgsz(weights),
+            data=str(data),
+            model=str(weights),
+            epochs=epochs,
+            batch=batch,
+            lr0=lr0,
+            nbs=cfg.finetune.nbs or cfg.train.nbs,
+            device=device,
+            workers=workers,
+        ),
+        key={"weights": file_digest(pruned)},
+        extra_metrics=lambda trained: {"channels": kept_architecture(trained / WEIGHTS, weights, channels)},
+    )
+    return run_training(job) / WEIGHTS
+
+
+def kept_architecture(trained: Path, pruned: Path, channels: dict[str, int]) -> dict[str, int]:
+    """The conv channels of the checkpoint `trained`, checked against `channels`, those of `pruned`: a RuntimeError
+    names the first layers that differ."""
+    found = conv_channels(load_checkpoint(trained)[0])
+    if found != channels:
+        changed = sorted(k for k in channels.keys() | found.keys() if channels.get(k) != found.get(k))
+        raise RuntimeError(f"{trained}: architecture differs from {pruned} in {', '.join(changed[:5])}")
+    return found
+
+
+def finetune_summary(cfg: Config, model_id: str) -> pd.DataFrame:
+    """The fine-tuned model's size, time and val accuracy next to the uniform-width baselines that are trained."""
+    paths = StudyPaths.of(cfg)
+    stages = {model_id: paths.run / "finetune" / model_id} | {v.label: paths.train(v.name) for v in cfg.variants}
+    rows = []
+    for label, stage in stages.items():
+        if (stage / METRICS).is_file():
+            m = read_metrics(stage)
+            rows.append(
+                {
+                    "model": label,
+                    "init": m.get("init", "variant"),
+                    "epochs": m["epochs"],
+                    "params_m": m["params"] / 1e6,
+                    "train_min": m["train_seconds"] / 60,
+                    **m["val"],
+                }
+            )
+    return pd.DataFrame(rows)

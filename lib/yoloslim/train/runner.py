@@ -1,0 +1,253 @@
+"""The shared runner of every training stage (train, sparse, finetune) on stock Ultralytics.
+
+Every training stage goes through `run_training`: one stage folder holds Ultralytics' own run (`ultra/`),
+the final checkpoint copied to `weights.pt`, `results.csv`, `metrics.json`, `train.log` and `params.json`
+(the parameters and input fingerprints it was trained with).
+
+- A finished stage whose `params.json` matches returns at once.
+- An interrupted one resumes from `ultra/weights/last.pt` (Ultralytics `resume`).
+- Anything else starts over.
+
+    from yoloslim.train.runner import TrainJob, run_training
+    run_training(TrainJob(stage=folder, name="base", trainer=YoloTrainer, build=build, args=train_args(cfg)))
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+import yaml
+from torch import nn
+from ultralytics.models.yolo.detect import DetectionTrainer
+from ultralytics.utils import LOGGER
+from ultralytics.utils.torch_utils import strip_optimizer
+
+from yoloslim.atomic import atomic_path, disk_full, is_disk_full, write_json
+from yoloslim.config import Config, job_threads
+from yoloslim.paths import METRICS, RESULTS, WEIGHTS, StudyPaths
+from yoloslim.train.precise_bn import PreciseBN
+from yoloslim.ultra import OfflineAmpMixin, tee_output
+
+RECORD = "params.json"  # what a stage was trained with: {key, finished, seconds}
+LOG = "train.log"  # the full training output
+ULTRA = "ultra"  # Ultralytics' own run folder inside the stage folder
+_UNKEYED = ("device", "workers")  # arguments that do not change the trained model
+
+
+class YoloTrainer(OfflineAmpMixin, DetectionTrainer):
+    """Ultralytics' DetectionTrainer without the AMP check's download (see `OfflineAmpMixin`).
+
+    On the CPU it trains with the threads it was given: `OMP_NUM_THREADS` when set (a Snakemake job's share),
+    where the stock trainer always takes all cores but one.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        threads = job_threads()
+        if self.device.type == "cpu" and threads > 0:
+            torch.set_num_threads(threads)
+
+
+@dataclass
+class TrainJob:
+    """One training stage: where it goes, how the model starts, and the Ultralytics arguments.
+
+    `build` makes the starting model (not called when resuming). `key` holds everything besides `args` that
+    defines the result (model spec, input fingerprints). `extra_metrics(stage)` adds stage-specific entries to
+    `metrics.json`. `keep` picks the checkpoint copied to `weights.pt`. `precise_bn` training images recompute
+    the BatchNorm statistics at each epoch end (see `yoloslim.train.precise_bn`; 0: off).
+    """
+
+    stage: Path
+    name: str
+    trainer: type[DetectionTrainer]
+    build: Callable[[], nn.Module]
+    args: dict[str, Any]
+    key: dict[str, Any] = field(default_factory=dict)
+    callbacks: list[tuple[str, Callable]] = field(default_factory=list)
+    keep: Literal["best", "last"] = "best"
+    precise_bn: int = 0
+    extra_metrics: Callable[[Path], dict[str, Any]] | None = None
+    outputs: tuple[str, ...] = ()  # extra files the stage writes, removed when it starts over
+
+
+def train_args(cfg: Config, imgsz: int | None = None, **changes: Any) -> dict[str, Any]:
+    """Ultralytics training arguments from the config's `train` section (plots off: they download a font)."""
+    t = cfg.train
+    args = dict(
+        data=str(StudyPaths.of(cfg).data_yaml),
+        model=cfg.model.cfg,
+        imgsz=imgsz or t.imgsz,
+        epochs=t.epochs,
+        batch=t.batch,
+        nbs=t.nbs,
+        optimizer=t.optimizer,
+        lr0=t.lr0,
+        warmup_epochs=t.warmup_epochs,
+        mosaic=t.mosaic,
+        close_mosaic=t.close_mosaic,
+        device=t.device,
+        workers=t.workers,
+        amp=t.amp,
+        cache=t.cache,
+        seed=t.seed,
+        deterministic=True,
+        plots=False,
+        exist_ok=True,
+    )
+    args.update(changes)
+    return args
+
+
+def run_training(job: TrainJob) -> Path:
+    """Run (or resume, or skip) one training stage; returns its folder. See the module docstring."""
+    stage = job.stage
+    stage.mkdir(parents=True, exist_ok=True)
+    key = {"args": {k: v for k, v in job.args.items() if k not in _UNKEYED}, "precise_bn": job.precise_bn, **job.key}
+    key["data"] = data_digest(Path(job.args["data"]))
+    key = json.loads(json.dumps(key, sort_keys=True, default=str))
+    record = _read_json(stage / RECORD)
+    same = record.get("key") == key
+    if same and record.get("finished") and (stage / WEIGHTS).is_file():
+        LOGGER.info(f"{stage}: trained with these parameters already, not run again")
+        return stage
+    last = stage / ULTRA / "weights" / "last.pt"
+    state = _checkpoint_state(last, job.args["epochs"]) if same else "none"
+    if state == "none":
+        _clear(stage, job.outputs)
+        record = {"key": key, "finished": False, "seconds": 0.0}
+        _write_json(stage / RECORD, record)
+    if state != "done":
+        _train(job, resume=last if state == "resume" else None, record=record)
+    _finish(job)
+    record["finished"] = True
+    _write_json(stage / RECORD, record)
+    return stage
+
+
+def file_digest(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (first 16 hex digits): an input fingerprint for the stage cache."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def data_digest(data_yaml: Path) -> str:
+    """Fingerprint of a data.yaml and the image-list files it names (train, val, test)."""
+    if not data_yaml.is_file():
+        raise FileNotFoundError(f"{data_yaml}: data.yaml not found; run the data stage first")
+    text = data_yaml.read_text()
+    data = yaml.safe_load(text) or {}
+    root = Path(data.get("path") or data_yaml.parent)
+    root = root if root.is_absolute() else data_yaml.parent / root
+    h = hashlib.sha256(text.encode())
+    for split in ("train", "val", "test"):
+        value = data.get(split)
+        for item in value if isinstance(value, list) else [value]:
+            path = root / str(item) if item else None  # an absolute item stays absolute
+            if path is not None and path.is_file():
+                h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def read_metrics(stage: Path) -> dict[str, Any]:
+    """A stage's `metrics.json`."""
+    return json.loads((stage / METRICS).read_text())
+
+
+def make_trainer(job: TrainJob, resume: Path | None = None) -> DetectionTrainer:
+    """The job's Ultralytics trainer, ready to `train()`: its arguments, precise BN and the job's callbacks
+    registered, and the built model handed in (unless resuming from `resume`, a last.pt).
+
+    Everything a DDP worker needs travels in the trainer's class, arguments, model and callbacks, which
+    Ultralytics pickles for its workers (`ultralytics.utils.dist.generate_ddp_file`).
+    """
+    args = {**job.args, "save_dir": str(job.stage / ULTRA)}
+    if resume:
+        args["resume"] = str(resume)
+    trainer = job.trainer(overrides=args)
+    callbacks = [("on_train_epoch_end", PreciseBN(job.precise_bn, job.args.get("seed", 0))), *job.callbacks]
+    for event, callback in callbacks:
+        trainer.add_callback(event, callback)
+    if not resume:
+        trainer.model = job.build()
+    return trainer
+
+
+def _train(job: TrainJob, resume: Path | None, record: dict[str, Any]) -> None:
+    """Run Ultralytics training for the job (resuming from `resume` when given), output teed to train.log."""
+    start = time.time()
+    with tee_output(job.stage / LOG):
+        try:
+            make_trainer(job, resume).train()
+        except Exception as err:
+            if is_disk_full(err):  # Ultralytics' own checkpoint writes: name the stage, say what to do
+                raise disk_full(job.stage / ULTRA / "weights") from err
+            raise
+        finally:
+            record["seconds"] = record.get("seconds", 0.0) + time.time() - start
+            _write_json(job.stage / RECORD, record)
+
+
+def _finish(job: TrainJob) -> None:
+    """Copy the kept checkpoint to weights.pt and results.csv up; write metrics.json."""
+    wdir = job.stage / ULTRA / "weights"
+    src = wdir / "best.pt" if job.keep == "best" and (wdir / "best.pt").is_file() else wdir / "last.pt"
+    with tee_output(job.stage / LOG), atomic_path(job.stage / WEIGHTS) as tmp:
+        ckpt = strip_optimizer(src, s=str(tmp))  # {} when src cannot be read
+        if not ckpt and src.name == "best.pt":  # cut off mid-write by a kill: the finished run's last epoch
+            LOGGER.warning(f"{src} cannot be read (cut off by an interruption?); keeping last.pt instead")
+            src = wdir / "last.pt"
+            ckpt = strip_optimizer(src, s=str(tmp))
+        if not ckpt:
+            raise RuntimeError(f"{src}: not a readable checkpoint; remove {job.stage} to train this stage again")
+    if (job.stage / ULTRA / RESULTS).is_file():
+        with atomic_path(job.stage / RESULTS) as tmp:
+            shutil.copyfile(job.stage / ULTRA / RESULTS, tmp)
+    train_metrics = ckpt.get("train_metrics") or {}
+    metrics = {
+        "model": job.name,
+        "imgsz": job.args["imgsz"],
+        "epochs": job.args["epochs"],
+        "params": sum(p.numel() for p in ckpt["model"].parameters()),
+        "train_seconds": round(_read_json(job.stage / RECORD).get("seconds", 0.0), 1),
+        "val": {k: float(train_metrics.get(f"metrics/{k}(B)", float("nan"))) for k in ("mAP50", "mAP50-95")},
+    }
+    if job.extra_metrics:
+        metrics.update(job.extra_metrics(job.stage))
+    _write_json(job.stage / METRICS, metrics)
+
+
+def _checkpoint_state(last: Path, epochs: int) -> Literal["none", "resume", "done"]:
+    """What an existing last.pt allows: resume it, finish from it (training ended), or nothing."""
+    if not last.is_file():
+        return "none"
+    try:
+        ckpt = torch.load(last, map_location="cpu", weights_only=False)
+    except Exception:  # a checkpoint cut off mid-write: start over
+        return "none"
+    epoch = ckpt.get("epoch", -1)
+    if epoch == -1 or epoch + 1 >= epochs:
+        return "done"
+    return "resume" if ckpt.get("optimizer") is not None else "none"
+
+
+def _clear(stage: Path, outputs: tuple[str, ...]) -> None:
+    """Remove a stage's previous outputs before it starts over."""
+    shutil.rmtree(stage / ULTRA, ignore_errors=True)
+    for name in (WEIGHTS, RESULTS, METRICS, LOG, RECORD, *outputs):
+        (stage / name).unlink(missing_ok=True)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    write_json(path, data, default=str)

@@ -1,0 +1,322 @@
+"""Sparse training: an L1 penalty on BatchNorm gammas (network slimming), logged every epoch.
+
+Network slimming (Liu et al. 2017, *Learning Efficient Convolutional Networks through Network Slimming*) adds
+`sl * sum|gamma|` over the BatchNorm scale factors to the loss, so that channels the detector does not need
+are driven to gamma ~ 0 and can be pruned by an absolute |gamma| threshold. Where the L1 term acts on a
+stock Ultralytics step (unscale, clip the whole gradient to norm 10, optimizer step) is `sparse.l1`:
+
+- `after_clip` (default): `g <- clip(g_loss) + sl * sign(gamma)`, added after unscale and clipping, just
+  before the step. Exact under AMP (the gradients are unscaled) and DDP (they are averaged), and not diluted:
+  with SGD (momentum m) a gamma moves by about `lr * sl / (1 - m)` per step from L1 alone.
+- `before_clip`: `g <- clip(g_loss + sl * sign(gamma))`, the placement of YOLOv5-era tools (whose trainers
+  did not clip). Ultralytics sums the loss over the nominal batch, so the gradient norm is far above 10 and
+  the clip scales the L1 part down with everything else: gammas barely move.
+- `proximal`: the step on the loss alone, then the soft-threshold
+  `gamma <- sign(gamma) * max(|gamma| - lr * sl, 0)` (the proximal operator of `lr * sl * |gamma|`): exact
+  zeros, and no momentum, so the same `sl` moves a gamma about `1 - m` times as far as `after_clip`.
+
+No term is added on a step that AMP skips (non-finite gradients). Every applied step counts in the log: the
+optimizer steps so far and the L1 budget `sum_t lr_t * sl_t` (lr of the BatchNorm parameter group at that
+step), the distance L1 alone could move a gamma. `yoloslim.train.budget` computes the same budget from a
+config's settings before training.
+
+The settings travel with the trainer's callbacks (so they reach DDP workers): `Sparsity` attaches itself to
+the trainer and logs `gamma_log.csv` and `gamma_hist.csv` after every epoch.
+
+    from yoloslim.train.sparse import run_sparse
+    run_sparse(cfg)    # runs/<config>/sparse/: weights.pt, gamma_log.csv, gamma_hist.csv, ...
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+from torch import nn
+from ultralytics.utils import RANK
+from ultralytics.utils.torch_utils import unwrap_model
+
+from yoloslim.atomic import atomic_path
+from yoloslim.config import Config
+from yoloslim.models.build import build_model, load_trainable, model_yaml
+from yoloslim.models.gammas import fraction_under, gamma_histogram, gamma_quantile, gamma_values, penalized_bns
+from yoloslim.paths import METRICS, WEIGHTS, StudyPaths
+from yoloslim.train.runner import TrainJob, YoloTrainer, file_digest, read_metrics, run_training, train_args
+
+GAMMA_LOG = "gamma_log.csv"
+GAMMA_HIST = "gamma_hist.csv"
+
+
+@dataclass
+class Sparsity:
+    """The L1 settings of a sparse run, its step bookkeeping and its per-epoch gamma logger (trainer callbacks).
+
+    `thresholds` (absolute |gamma|, name -> value) are logged as `frac_under_<name>` under every policy;
+    `fractions` (policy `fraction`) as `gamma_q_<name>`, the |gamma| below which that fraction lies.
+    `steps` and `budget` count the optimizer steps and `sum lr * sl` applied so far (see the module docstring).
+    """
+
+    sl: float
+    schedule: str = "constant"
+    l1: str = "after_clip"
+    recover_epochs: int = 0
+    exclude_head: bool = False
+    thresholds: dict[str, float] = field(default_factory=dict)
+    fractions: dict[str, float] = field(default_factory=dict)
+    out: Path | None = None  # folder of gamma_log.csv / gamma_hist.csv; None: no logging
+    stop_fraction: float | None = None  # L1 off for good once this fraction of gammas is under `stop_under`
+    stop_under: float = 0.01
+    steps: int = 0
+    budget: float = 0.0
+    stopped_at: int | None = None  # the step count at which `stop_fraction` was reached
+
+    def sl_at(self, epoch: int, epochs: int) -> float:
+        """`sl` at an epoch (0-based): 0 in the last `recover_epochs`; before them constant, or decaying
+        linearly or along a half cosine towards 0 over the penalized epochs."""
+        penalized = epochs - self.recover_epochs
+        if epoch >= penalized:
+            return 0.0
+        t = min(max(epoch / max(penalized, 1), 0.0), 1.0)
+        if self.schedule == "linear":
+            return self.sl * (1 - t)
+        if self.schedule == "cosine":
+            return self.sl * 0.5 * (1 + math.cos(math.pi * t))
+        return self.sl
+
+    def sl_now(self, epoch: int, epochs: int) -> float:
+        """`sl` for the next step: 0 once the sparsity target has been reached, else `sl_at`."""
+        return 0.0 if self.stopped_at is not None else self.sl_at(epoch, epochs)
+
+    def count(self, lr: float, sl: float, gammas: Callable[[], torch.Tensor]) -> None:
+        """Book one applied optimizer step with the BatchNorm group's `lr` and this step's `sl`; stop the L1
+        term when the live |gamma| (`gammas()`, read only while a sparsity target is pending) reach it."""
+        self.steps += 1
+        self.budget += lr * sl
+        if self.stop_fraction is not None and self.stopped_at is None:
+            if fraction_under(gammas(), self.stop_under) >= self.stop_fraction:
+                self.stopped_at = self.steps
+
+    def attach(self, trainer: Any) -> None:
+        """Callback (on_pretrain_routine_end): give the trainer these settings; log the start (epoch 0), or
+        take the step count and budget back from the log when resuming."""
+        trainer.sparsity = self
+        if trainer.start_epoch == 0:
+            self.steps, self.budget, self.stopped_at = 0, 0.0, None
+            self._log(trainer, 0)
+        elif self.out is not None and (self.out / GAMMA_LOG).is_file():
+            log = pd.read_csv(self.out / GAMMA_LOG)
+            done = log[log["epoch"] <= trainer.start_epoch]
+            if len(done):
+                last = done.iloc[-1]
+                self.steps, self.budget = int(last["steps"]), float(last["l1_budget"])
+                self.stopped_at = None if pd.isna(last["l1_stopped_at"]) else int(last["l1_stopped_at"])
+
+    def log_epoch(self, trainer: Any) -> None:
+        """Callback (on_fit_epoch_end): log the EMA model's gammas after each training epoch."""
+        if trainer.epoch < trainer.epochs:  # not the extra call of Ultralytics' final validation
+            self._log(trainer, trainer.epoch + 1)
+
+    def row(self, gammas: torch.Tensor, sl: float) -> dict[str, float]:
+        """One gamma_log.csv row (without the epoch) for these |gamma| values."""
+        mean = float(gammas.mean()) if gammas.numel() else 0.0
+        row = {"steps": self.steps, "sl": sl, "l1_budget": self.budget, "l1_stopped_at": self.stopped_at,
+               "sl_mloss": sl * mean, "gamma_mean": mean}  # fmt: skip
+        row |= {f"frac_under_{name}": fraction_under(gammas, value) for name, value in self.thresholds.items()}
+        row |= {f"gamma_q_{name}": gamma_quantile(gammas, value) for name, value in self.fractions.items()}
+        return row
+
+    def _log(self, trainer: Any, epoch: int) -> None:
+        if self.out is None or RANK not in {-1, 0}:
+            return
+        model = trainer.ema.ema if trainer.ema else unwrap_model(trainer.model)
+        gammas = gamma_values(model, self.exclude_head)
+        sl = self.sl_at(max(epoch - 1, 0), trainer.epochs) if self.stopped_at is None else 0.0
+        _append(self.out / GAMMA_LOG, epoch, [{"epoch": epoch, **self.row(gammas, sl)}])
+        hist = [{"epoch": epoch, "bin_left": a, "bin_right": b, "count": c} for a, b, c in gamma_histogram(gammas)]
+        _append(self.out / GAMMA_HIST, epoch, hist)
+
+
+class SparseTrainer(YoloTrainer):
+    """DetectionTrainer with the network-slimming L1 term on BatchNorm gammas (see the module docstring).
+
+    Its settings come from a `Sparsity` registered as callbacks (`add_sparsity_callbacks`).
+    """
+
+    sparsity: Sparsity | None = None
+
+    def optimizer_step(self) -> None:
+        """Ultralytics' step (unscale, clip at norm 10, step, update, zero_grad, EMA) with the L1 term where
+        `sparsity.l1` places it."""
+        s = self.sparsity
+        if s is None:
+            super().optimizer_step()
+            return
+        sl, lr = s.sl_now(self.epoch, self.epochs), self._bn_lr()
+        if s.l1 == "before_clip":
+            scale = self.scaler.get_scale() if self.scaler.is_enabled() else 1.0
+            add_l1_grad(self._bns(), sl * scale)  # the stock unscale leaves exactly sl * sign(gamma)
+            super().optimizer_step()
+            s.count(lr, sl, self._gammas)
+            return
+        self.scaler.unscale_(self.optimizer)
+        norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm=10.0)
+        applied = bool(torch.isfinite(norm)) or not self.scaler.is_enabled()  # AMP skips a non-finite step
+        if applied and s.l1 == "after_clip":
+            add_l1_grad(self._bns(), sl)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.optimizer.zero_grad()
+        if applied and s.l1 == "proximal":
+            soft_threshold(self._bns(), lr * sl)
+        if applied:
+            s.count(lr, sl, self._gammas)
+        if self.ema:
+            self.ema.update(self.model)
+
+    def _bns(self) -> list[nn.BatchNorm2d]:
+        if getattr(self, "_penalized", None) is None:
+            model = unwrap_model(self.model)
+            self._penalized = [m for _, m in penalized_bns(model, self.sparsity.exclude_head)]
+        return self._penalized
+
+    def _gammas(self) -> torch.Tensor:
+        """The live |gamma| of every penalized BatchNorm (what the sparsity target is judged on)."""
+        return torch.cat([bn.weight.detach().abs().flatten() for bn in self._bns()])
+
+    def _bn_lr(self) -> float:
+        """The current learning rate of the optimizer group that holds the BatchNorm weights."""
+        bns = self._bns()
+        if not bns:
+            return 0.0
+        weight = bns[0].weight
+        group = next(g for g in self.optimizer.param_groups if any(p is weight for p in g["params"]))
+        return float(group["lr"])
+
+
+def add_l1_grad(bns: list[nn.BatchNorm2d], factor: float) -> None:
+    """Add `factor * sign(gamma)` to the gradient of each BatchNorm weight (creating it when missing)."""
+    if factor == 0:
+        return
+    with torch.no_grad():
+        for bn in bns:
+            term = torch.sign(bn.weight) * factor
+            if bn.weight.grad is None:
+                bn.weight.grad = term.clone()
+            else:
+                bn.weight.grad.add_(term)
+
+
+def soft_threshold(bns: list[nn.BatchNorm2d], amount: float) -> None:
+    """The proximal step of `amount * |gamma|`: `gamma <- sign(gamma) * max(|gamma| - amount, 0)`, in place."""
+    if amount <= 0:
+        return
+    with torch.no_grad():
+        for bn in bns:
+            w = bn.weight
+            w.copy_(torch.sign(w) * torch.clamp(w.abs() - amount, min=0))
+
+
+def add_sparsity_callbacks(trainer_callbacks: list[tuple[str, Any]], sparsity: Sparsity) -> None:
+    """Register a `Sparsity`'s callbacks in a TrainJob's callback list."""
+    trainer_callbacks += [("on_pretrain_routine_end", sparsity.attach), ("on_fit_epoch_end", sparsity.log_epoch)]
+
+
+def run_sparse(cfg: Config, callbacks: Sequence[tuple[str, Callable]] = ()) -> Path:
+    """Sparse-train from the trained base model (`sparse.start: base`) or from scratch; returns `runs/<c>/sparse/`.
+
+    The recipe is the base model's (`train` section) with `sparse.epochs`, `sparse.lr0` and `sparse.nbs`. The
+    last epoch's model is kept (the sparsest), not the best by mAP. `callbacks`: extra Ultralytics trainer
+    callbacks.
+    """
+    return run_training(sparse_job(cfg, callbacks))
+
+
+def sparse_job(cfg: Config, callbacks: Sequence[tuple[str, Callable]] = ()) -> TrainJob:
+    """The sparse stage's `TrainJob`: SparseTrainer, the starting model, and the `Sparsity` callbacks."""
+    paths = StudyPaths.of(cfg)
+    s = cfg.sparse
+    base = paths.train("base") / WEIGHTS
+    if s.start == "base" and not base.is_file():
+        raise FileNotFoundError(f"{base}: no trained base model; run the train stage first (sparse.start: base)")
+    start = base if s.start == "base" else None
+    nc = len(cfg.data.names)
+    fractions = cfg.prune.fractions if cfg.prune.policy == "fraction" else {}
+    sparsity = Sparsity(
+        s.sl, s.schedule, s.l1, s.recover_epochs, s.exclude_head,
+        thresholds=dict(cfg.prune.thresholds), fractions=dict(fractions), out=paths.sparse,
+        stop_fraction=s.stop_fraction, stop_under=s.stop_under,
+    )
+
+    def build() -> nn.Module:
+        model = build_model(cfg, nc)
+        if start is not None:
+            model.load(load_trainable(start))
+        return model
+
+    def extra(stage: Path) -> dict[str, Any]:
+        log = pd.read_csv(stage / GAMMA_LOG)
+        last = log.iloc[-1]
+        return {
+            "sl": s.sl,
+            "l1": s.l1,
+            "schedule": s.schedule,
+            "sl_mloss": float(log.loc[log["sl"] > 0, "sl_mloss"].iloc[-1]),  # the last penalized epoch
+            "steps": int(last["steps"]),
+            "l1_budget": float(last["l1_budget"]),
+            "l1_stopped_at": None if pd.isna(last["l1_stopped_at"]) else int(last["l1_stopped_at"]),
+        }
+
+    job = TrainJob(
+        stage=paths.sparse,
+        name="sparse",
+        trainer=SparseTrainer,
+        build=build,
+        args=train_args(cfg, epochs=s.epochs, lr0=s.lr0, nbs=s.nbs or cfg.train.nbs),
+        key={
+            "model": model_yaml(cfg),
+            "sparse": cfg.section("sparse"),
+            "logged": {"thresholds": sparsity.thresholds, "fractions": sparsity.fractions},
+            "start": file_digest(start) if start else None,
+        },
+        keep="last",
+        extra_metrics=extra,
+        outputs=(GAMMA_LOG, GAMMA_HIST),
+        callbacks=list(callbacks),
+        precise_bn=cfg.train.precise_bn,
+    )
+    add_sparsity_callbacks(job.callbacks, sparsity)
+    return job
+
+
+def _append(path: Path, epoch: int, rows: list[dict[str, Any]]) -> None:
+    """Append rows for `epoch` to a CSV, first dropping rows of this epoch or later (left by an interrupted run)."""
+    kept: list[dict[str, str]] = []
+    if path.is_file():
+        with open(path, newline="") as f:
+            kept = [r for r in csv.DictReader(f) if int(r["epoch"]) < epoch]
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(kept + rows)
+
+
+def sparse_summary(cfg: Config) -> pd.DataFrame:
+    """The sparse model's val accuracy next to the base model's, with its last logged sparsity."""
+    paths = StudyPaths.of(cfg)
+    rows = []
+    for name, stage in (("base", paths.train("base")), ("sparse", paths.sparse)):
+        if (stage / METRICS).is_file():
+            m = read_metrics(stage)
+            rows.append({"model": name, "epochs": m["epochs"], "params_m": m["params"] / 1e6, **m["val"]})
+    table = pd.DataFrame(rows)
+    if (paths.sparse / GAMMA_LOG).is_file():
+        last = pd.read_csv(paths.sparse / GAMMA_LOG).iloc[-1].drop("epoch")
+        for col, value in last.items():
+            table.loc[table["model"] == "sparse", col] = value
+    return table
