@@ -33,7 +33,8 @@ def tiny_dataset(root: Path) -> Path:
         ({"train": {"batch": "big"}}, "'train.batch' must be int, got 'big'"),
         ({"eval": {"target_engine": "npu"}}, "'eval.target_engine' must be one of"),
         ({"data": {"root": "no/such/folder"}}, "'data.root' must be an existing data set folder"),
-        ({"variants": [{"name": "a/b"}]}, "'variants' must be distinct folder names"),
+        ({"train": {"variants": [{"name": "a/b"}]}}, "'train.variants' must be distinct folder names"),
+        ({"variants": [{"name": "half"}]}, "'variants' has moved to 'train.variants'"),
         ({"train": {"precise_bn": -1}}, "'train.precise_bn' must be a number of images (0: off)"),
         ({"sparse": {"l1": "after_step"}}, "'sparse.l1' must be one of ['after_clip', 'before_clip', 'proximal']"),
         ({"sparse": {"epochs": 4, "recover_epochs": 4}}, "'sparse.recover_epochs' must be an epoch count in [0, "),
@@ -67,7 +68,7 @@ def test_seed_loads_and_dry_runs(out_root: Path, monkeypatch: pytest.MonkeyPatch
     assert (cfg.model.cfg, cfg.train.imgsz, cfg.train.epochs, cfg.sparse.epochs) == ("yolov5s.yaml", 640, 1050, 800)
     assert cfg.sparse.sl == pytest.approx(6e-4) and cfg.prune.round_to == 8 and cfg.eval.conf == 0.5
     assert cfg.prune_targets() == {"large": 0.01, "middle": 0.10, "small": 0.15}
-    assert [(v.label, v.imgsz) for v in cfg.variants] == [("1/2", None), ("1/2_320", 320)]
+    assert [(v.label, v.imgsz) for v in cfg.train.variants] == [("1/2", None), ("1/2_320", 320)]
     assert cfg.data.root == str(data)
     out = dry_run(ROOT / "params" / "seed.yaml")
     assert job_counts(out) == {

@@ -114,9 +114,11 @@ def write_results(cfg: Config, checkpoints: dict[float, Path]) -> None:
     (p.sparse / "metrics.json").write_text(json.dumps({"sl": 0.05, "l1": "after_clip", "sl_mloss": 0.004755,
                                                       "val": {"mAP50": 0.8, "mAP50-95": 0.5}}))  # fmt: skip
     pd.DataFrame({"epoch": [1, 2], "steps": [30, 60], "sl": [0.05, 0.05], "l1_budget": [0.01, 0.0234],
-                  "sl_mloss": [0.01, 0.004755], "gamma_mean": [0.9, 0.5],
-                  **{f"frac_under_{t}": [0.0, f] for t, f in [("large", 0.1), ("middle", 0.4), ("small", 0.6)]}}
+                  "sl_mloss": [0.01, 0.004755], "gamma_mean": [0.9, 0.5]}
                  ).to_csv(p.sparse / "gamma_log.csv", index=False)  # fmt: skip
+    # epoch 2: 10 % of the gammas under large's 0.01, 40 % under middle's 0.10, 60 % under small's 0.15
+    np.savez(p.sparse / "gammas.npz", epoch_1=np.full(10, 0.9, np.float32),
+             epoch_2=np.array([0.005, 0.05, 0.05, 0.05, 0.12, 0.12, 0.5, 0.5, 0.5, 0.5], np.float32))  # fmt: skip
     for name in ("sl_loss", "gamma_epochs", "map"):
         _png(p.sparse / "figures" / f"{name}.png")
     for i, (prune_id, (target, selection)) in enumerate(prune_jobs(cfg).items()):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -15,9 +16,10 @@ from yoloslim.config import Config
 from yoloslim.models.build import build_model
 from yoloslim.models.gammas import fraction_under, gamma_values, penalized_bns
 from yoloslim.paths import StudyPaths
+from yoloslim.stages import stage_key
 from yoloslim.train.budget import replay_budget
 from yoloslim.train.runner import TrainJob, run_training, train_args
-from yoloslim.train.sparse import SparseTrainer, Sparsity, add_sparsity_callbacks
+from yoloslim.train.sparse import SparseTrainer, Sparsity, add_sparsity_callbacks, fractions_under, run_sparse
 
 SL = 0.01
 
@@ -148,7 +150,7 @@ def _sparse_train(
 ) -> tuple[Path, torch.Tensor]:
     """4 epochs of SparseTrainer on the tiny model at imgsz 32 (batch 8, so one optimizer step per batch at
     nbs 8); final |gamma|."""
-    sparsity = Sparsity(sl, thresholds={"t": 0.05}, out=folder)
+    sparsity = Sparsity(sl, out=folder)
     job = TrainJob(
         stage=folder,
         name="s",
@@ -176,10 +178,12 @@ def test_sparsity_happens_and_the_logged_budget_is_the_planned_one(smoke_cfg: Co
     log = pd.read_csv(stage / "gamma_log.csv")
     assert log["epoch"].tolist() == [0, 1, 2, 3, 4]
     assert list(log.columns) == [
-        "epoch", "steps", "sl", "l1_budget", "l1_stopped_at", "sl_mloss", "gamma_mean", "frac_under_t"
+        "epoch", "steps", "sl", "l1_budget", "l1_stopped_at", "sl_mloss", "gamma_mean"
     ]  # fmt: skip
     assert log["gamma_mean"].iloc[0] > 0.99 and log["gamma_mean"].iloc[-1] < 0.25
-    assert log["frac_under_t"].iloc[0] == 0 and log["frac_under_t"].iloc[-1] > 0.5
+    under = fractions_under(stage / "gammas.npz", {"t": 0.05})["frac_under_t"]  # every |gamma| kept per epoch
+    assert under.index.tolist() == [0, 1, 2, 3, 4] and under.iloc[0] == 0
+    assert under.iloc[-1] == pytest.approx(fraction_under(sparse, 0.05))
     assert math.isclose(log["sl_mloss"].iloc[-1], 0.15 * log["gamma_mean"].iloc[-1], rel_tol=1e-6)
     hist = pd.read_csv(stage / "gamma_hist.csv")
     assert (hist.groupby("epoch")["count"].sum() == sparse.numel()).all()
@@ -201,10 +205,15 @@ def test_notebook_03_sparse_next_to_base(smoke_cfg: Config, tmp_path: Path) -> N
     stage = StudyPaths.of(smoke_cfg).sparse
     metrics = json.loads((stage / "metrics.json").read_text())
     assert metrics["sl"] == smoke_cfg.sparse.sl and metrics["sl_mloss"] > 0
-    log = pd.read_csv(stage / "gamma_log.csv")
-    assert [c for c in log.columns if c.startswith("frac_under_")] == [
-        f"frac_under_{t}" for t in smoke_cfg.prune.thresholds
-    ]
+    under = fractions_under(stage / "gammas.npz", smoke_cfg.prune.thresholds)
+    assert list(under.columns) == [f"frac_under_{t}" for t in smoke_cfg.prune.thresholds] and len(under) == 2
+    # the stage's key leaves out what it does not read: a new prune threshold, or where it runs, retrains nothing
+    # (Snakemake's key file and the runner's params.json hold the same stage_key)
+    record = (stage / "params.json").stat().st_mtime_ns
+    changed = dataclasses.replace(smoke_cfg, prune=dataclasses.replace(smoke_cfg.prune, thresholds={"small": 0.3}))
+    changed.train = dataclasses.replace(smoke_cfg.train, workers=3, device="cpu")
+    assert run_sparse(changed) == stage and (stage / "params.json").stat().st_mtime_ns == record
+    assert json.loads((stage / "params.json").read_text())["key"]["stage"] == stage_key(changed, "sparse")
     for name in ("sl_loss", "gamma_epochs", "map"):
         assert (stage / "figures" / f"{name}.png").stat().st_size > 5000
     assert "box_loss" not in executed.read_text()

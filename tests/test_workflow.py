@@ -11,7 +11,7 @@ import pytest
 from conftest import write_params
 from yoloslim.config import ROOT, ConfigError, load_config
 from yoloslim.jobs.gpu_slots import claim_gpus
-from yoloslim.stages import stage_sections, write_stage_params
+from yoloslim.stages import stage_sections
 from yoloslim.study import study_models
 
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
@@ -65,19 +65,6 @@ def test_dry_run_slurm_executor(out_root: Path) -> None:
     assert "slurm_partition=" in out
 
 
-def test_stage_params_change_only_with_their_section(out_root: Path) -> None:
-    first = write_stage_params(load_config(ROOT / "params" / "smoke.yaml"))
-    stamp = {stage: (path.stat().st_mtime_ns, path.read_text()) for stage, path in first.items()}
-    assert write_stage_params(load_config(ROOT / "params" / "smoke.yaml")) == first
-    assert all(path.stat().st_mtime_ns == stamp[s][0] for s, path in first.items())  # nothing rewritten
-    params = write_params(out_root, {"prune": {"thresholds": {"large": 0.01, "middle": 0.10, "small": 0.2}}})
-    second = write_stage_params(load_config(params))
-    changed = {stage for stage, path in second.items() if path.read_text() != stamp[stage][1]}
-    assert changed == {"prune_small", "eval_small", "eval_tables", "report"}  # the label names the threshold
-    assert "value: 0.2" in second["prune_small"].read_text()
-    assert all(second[s].stat().st_mtime_ns == stamp[s][0] for s in second if s not in changed)
-
-
 def test_stage_sections_hold_only_their_settings(tmp_path: Path) -> None:
     params = write_params(tmp_path, {"name": "keys", "finetune": {"init": ["inherit", "scratch"]}})
     sections = stage_sections(load_config(params))
@@ -129,7 +116,7 @@ def test_same_as_must_name_a_trained_variant_of_the_same_width(out_root: Path) -
         ([{"name": "a"}, {"name": "b", "same_as": "a", "width_scale": 0.25}], r"variants\[1\].width_scale"),
     ]:
         with pytest.raises(ConfigError, match=message):
-            load_config(write_params(out_root, {"variants": variants}))
+            load_config(write_params(out_root, {"train": {"variants": variants}}))
 
 
 def test_bench_study_plans_every_alternative(out_root: Path) -> None:

@@ -76,6 +76,21 @@ class ModelConfig:
 
 
 @dataclass
+class VariantConfig:
+    name: str = "half"  # folder name under runs/<config>/train/ (no slashes)
+    label: str = "1/2"  # name shown in the report, as in the original study
+    width_scale: float = 0.5  # width relative to the base model, channels aligned to prune.round_to
+    imgsz: int | None = None  # None: the base model's train.imgsz
+    same_as: str | None = None  # another variant's name (or `base`, with width_scale 1.0): not trained, its weights
+    # evaluated at this imgsz (the original study's `1/2_320`: "the same at 320 px"); None: trained at imgsz
+
+    @property
+    def weights_of(self) -> str:
+        """The variant whose trained weights this one evaluates: `same_as`, or itself."""
+        return self.same_as or self.name
+
+
+@dataclass
 class TrainConfig:
     imgsz: int = 256  # training and evaluation image size of the base model
     epochs: int = 30  # base-model epochs (the original: 1,050)
@@ -94,21 +109,12 @@ class TrainConfig:
     seed: int = 0  # training seed (deterministic)
     precise_bn: int = 0  # training images over which BatchNorm statistics are recomputed at each epoch end, before
     # validation, in every training stage (0: Ultralytics' running statistics); see yoloslim.train.precise_bn
-
-
-@dataclass
-class VariantConfig:
-    name: str = "half"  # folder name under runs/<config>/train/ (no slashes)
-    label: str = "1/2"  # name shown in the report, as in the original study
-    width_scale: float = 0.5  # width relative to the base model, channels aligned to prune.round_to
-    imgsz: int | None = None  # None: the base model's train.imgsz
-    same_as: str | None = None  # another variant's name (or `base`, with width_scale 1.0): not trained, its weights
-    # evaluated at this imgsz (the original study's `1/2_320`: "the same at 320 px"); None: trained at imgsz
-
-    @property
-    def weights_of(self) -> str:
-        """The variant whose trained weights this one evaluates: `same_as`, or itself."""
-        return self.same_as or self.name
+    variants: list[VariantConfig] = field(  # the uniform-width baselines, trained with this recipe
+        default_factory=lambda: [
+            VariantConfig(),
+            VariantConfig(name="half_lowres", label="1/2_320", imgsz=160, same_as="half"),
+        ]
+    )
 
 
 @dataclass
@@ -215,12 +221,6 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
-    variants: list[VariantConfig] = field(
-        default_factory=lambda: [
-            VariantConfig(),
-            VariantConfig(name="half_lowres", label="1/2_320", imgsz=160, same_as="half"),
-        ]
-    )
     sparse: SparseConfig = field(default_factory=SparseConfig)
     prune: PruneConfig = field(default_factory=PruneConfig)
     finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
@@ -236,7 +236,7 @@ class Config:
     @property
     def trained_variants(self) -> list[VariantConfig]:
         """The variants that are trained (the others evaluate one of these at another image size)."""
-        return [v for v in self.variants if v.same_as is None]
+        return [v for v in self.train.variants if v.same_as is None]
 
     @property
     def report_dir(self) -> Path:
@@ -308,6 +308,9 @@ def load_config(path: str | Path, *, check_values: bool = True) -> Config:
     return cfg
 
 
+MOVED = {"variants": "train.variants"}  # keys of older params files -> where they are now
+
+
 def _build(cls: type, raw: Any, file: str, prefix: str) -> Any:
     """Build dataclass `cls` from a mapping, rejecting unknown keys with the closest valid one."""
     if not isinstance(raw, dict):
@@ -315,6 +318,8 @@ def _build(cls: type, raw: Any, file: str, prefix: str) -> Any:
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls) if f.name != "source"]
     for key in raw:
+        if f"{prefix}{key}" in MOVED:
+            raise ConfigError(f"{file}: '{prefix}{key}' has moved to '{MOVED[f'{prefix}{key}']}'; indent it there")
         if key not in names:
             close = difflib.get_close_matches(str(key), names, n=1)
             hint = f"; did you mean '{prefix}{close[0]}'?" if close else f"; valid keys: {', '.join(names)}"
@@ -453,23 +458,24 @@ def _check_values(cfg: Config, path: Path) -> None:
     for name, value in cfg.prune.fractions.items():
         if not 0 <= value < 1:
             fail(f"prune.fractions.{name}", "a fraction in [0, 1)", value)
-    names = [v.name for v in cfg.variants]
+    names = [v.name for v in cfg.train.variants]
     if len(set(names)) != len(names) or any("/" in n or not n for n in names):
-        fail("variants", "distinct folder names without '/'", names)
+        fail("train.variants", "distinct folder names without '/'", names)
     if any("-" in name for name in [*cfg.prune_targets(), *cfg.latency_targets()]):
         fail(f"prune.{cfg.prune.policy}s", "target names without '-'", [*cfg.prune_targets(), *cfg.latency_targets()])
     taken = {"base", "sparse", *cfg.prune_targets(), *cfg.latency_targets()}
     if taken & set(names):
-        fail("variants", f"names other than the other models' ({', '.join(sorted(taken))})", names)
+        fail("train.variants", f"names other than the other models' ({', '.join(sorted(taken))})", names)
     trained = ["base", *(v.name for v in cfg.trained_variants)]
-    widths = {"base": 1.0, **{v.name: v.width_scale for v in cfg.variants}}
-    for i, v in enumerate(cfg.variants):
+    widths = {"base": 1.0, **{v.name: v.width_scale for v in cfg.train.variants}}
+    for i, v in enumerate(cfg.train.variants):
         if v.width_scale <= 0:
-            fail(f"variants[{i}].width_scale", "a positive scale", v.width_scale)
+            fail(f"train.variants[{i}].width_scale", "a positive scale", v.width_scale)
         if v.same_as is not None and v.same_as not in trained:
-            fail(f"variants[{i}].same_as", f"the name of a trained variant ({', '.join(trained) or 'none'})", v.same_as)
+            expected = f"the name of a trained variant ({', '.join(trained) or 'none'})"
+            fail(f"train.variants[{i}].same_as", expected, v.same_as)
         if v.same_as is not None and v.width_scale != widths[v.same_as]:
-            fail(f"variants[{i}].width_scale", f"the width_scale of '{v.same_as}', whose weights it evaluates",
+            fail(f"train.variants[{i}].width_scale", f"the width_scale of '{v.same_as}', whose weights it evaluates",
                  v.width_scale)  # fmt: skip
     if cfg.data.synth.test_images < 0:
         fail("data.synth.test_images", "a number of test-only images (0: none)", cfg.data.synth.test_images)

@@ -1,35 +1,39 @@
-"""Each stage's own slice of the configuration, written where Snakemake sees it change.
+"""What each stage's result depends on: `stage_key`, the one definition every rerun decision reads.
 
-Snakemake reruns a job when one of its input files changes. Every stage therefore gets one small
-file, `runs/<config>/params/<stage>.yaml`, holding exactly the settings that change that stage's
-result, and the file is rewritten only when its content differs. Editing one prune threshold changes
-only `prune_<target>.yaml` (and the eval key of that model, whose label names the threshold), so
-Snakemake reruns that model's prune, then its fine-tune and eval through their changed inputs, then
-the tables and the report. Upstream results reach a stage as input files
-(weights, data.yaml), so a key holds only what the stage itself reads from the config.
+A stage's key is the settings that change its result; its inputs (the data set, upstream weights) reach it as
+files, whose digests complete the key. Three places read it:
 
-    stage               key: settings it holds
-    data                data
-    train_base          model, train
-    train_<variant>     model, train, that variant, prune.round_to (the width is aligned to it)
-    sparse              model, train, sparse
-    prune_<id>          train, prune (policy, alignment, importance, fold_beta), that target's value and the
-                        channel selection (gamma, or random for a `<target>-random` control); a latency
-                        target adds its engine and eval.latency (the search times candidates)
-    finetune_<id>       train, finetune (epochs, lr0) and that model's init
-    eval_<id>           data.names, train, eval (but the latency budget) and that model's entry (id, label,
-                        kind, imgsz)
-    eval_tables         data.names, eval (the budget included) and the list of models
-    report              the whole resolved configuration (the report prints it and its hash)
+- Snakemake: `write_stage_params` writes each job's key to `runs/<config>/params/<stage>[_<item>].yaml`, rewritten
+  only when it changes; a job reruns when its key file or an input file changed.
+- The training runner (`yoloslim.train.runner`): a training stage whose `params.json` holds the same key and input
+  digests is not run again, whether Snakemake or a notebook opened by hand calls it.
+- The evaluation (`yoloslim.eval.stage`): a model's `metrics.json` holds the key and weights digest it was made with.
 
-Notebooks load the whole resolved configuration, `runs/<config>/config.yaml`, so every stage sees the
-same values whichever key it is cached by. Known approximation: the sparse stage logs the fraction of
-gammas under each prune target, but its key leaves the targets out (changing a threshold must not
-rerun sparse training), so that log column keeps the value of the threshold it was trained with.
+    stage        item             key: settings it holds
+    data         -                data (and the synthetic renderer's version)
+    train        base, a variant  model, the training recipe; a variant adds itself and prune.round_to (its width
+                                  is aligned to it)
+    sparse       -                model, the training recipe, sparse
+    prune        a prune job id   prune (policy, alignment, importance, fold_beta), that target's value and channel
+                                  selection; train.imgsz and train.seed, data.names; a latency target adds its
+                                  engine, margin and eval.latency (the search times candidates)
+    finetune     a model id       the training recipe, finetune (epochs, lr0, nbs) and that model's init
+    eval         a model id       data.names, eval (but what the tables stage applies) with the accuracy metrics,
+                                  and that model's entry (id, label, kind, imgsz)
+    eval_tables  -                data.names, eval (budget and bootstrap included) and the list of models
+    report       -                the whole resolved configuration (the report prints it and its hash)
+
+The training recipe is the `train` section without `device` and `workers` (where it runs, not what it learns) and
+without `variants` (each variant has its own key). The sparse stage logs every |gamma| per epoch, not fractions under
+the prune targets, so a threshold edited after sparse training changes only the prune stage's key.
+
+Not a stage: the decode-rate ceiling (`eval/gt_decodable.json`) is a memo keyed by everything that computation reads
+(its split's image fingerprint, margin, zxing-cpp version), so it is never stale.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -37,50 +41,120 @@ from typing import Any
 import yaml
 
 from yoloslim.config import Config
+from yoloslim.data.synth import SYNTH_VERSION
 from yoloslim.eval.metrics import METRICS as ACCURACY_METRICS
 from yoloslim.paths import StudyPaths
 from yoloslim.study import finetune_jobs, prune_jobs, study_models
 
+UNKEYED_TRAIN = ("device", "workers", "variants")  # train settings that do not change a stage's result
+PER_TARGET = ("thresholds", "fractions", "random", "compare", "targets", "engine", "margin")  # prune: one job's own
 
-def eval_measurement(cfg: Config) -> dict[str, Any]:
-    """What every model's evaluation depends on in the config (not the budget or the bootstrap, which the tables
-    stage applies), with the accuracy metrics it computes: a new metric reruns every model's evaluation."""
-    return {**cfg.eval.measurement(), "metrics": list(ACCURACY_METRICS)}
+
+def stage_key(cfg: Config, stage: str, item: str = "") -> dict[str, Any]:
+    """The settings that change `stage`'s result for `item` (a model, target or variant; "" for single jobs).
+
+    Raises KeyError for an unknown stage or an item the study does not have. See the module docstring.
+    """
+    names = {"names": list(cfg.data.names)}
+    if stage == "data":
+        return {"data": cfg.section("data"), "synth_version": SYNTH_VERSION}
+    if stage == "train":
+        return _train_key(cfg, item)
+    if stage == "sparse":
+        return {"model": cfg.section("model"), "train": training_recipe(cfg), "sparse": cfg.section("sparse")}
+    if stage == "prune":
+        return _prune_key(cfg, item)
+    if stage == "finetune":
+        _, init = finetune_jobs(cfg)[item]
+        finetune = {k: v for k, v in cfg.section("finetune").items() if k != "init"}
+        return {"train": training_recipe(cfg), "finetune": {**finetune, "init": init}}
+    if stage == "eval":
+        entry = {e["id"]: e for e in _model_entries(cfg)}[item]
+        measurement = {**cfg.eval.measurement(), "metrics": list(ACCURACY_METRICS)}
+        return {"data": names, "eval": measurement, "model": entry}
+    if stage == "eval_tables":
+        return {"data": names, "eval": cfg.section("eval"), "models": _model_entries(cfg)}
+    if stage == "report":
+        return resolved_config(cfg)
+    raise KeyError(f"no stage '{stage}'")
+
+
+def stage_jobs(cfg: Config) -> list[tuple[str, str]]:
+    """Every (stage, item) job of the study, in pipeline order."""
+    jobs = [("data", ""), ("train", "base"), *(("train", v.name) for v in cfg.trained_variants), ("sparse", "")]
+    jobs += [("prune", i) for i in prune_jobs(cfg)] + [("finetune", i) for i in finetune_jobs(cfg)]
+    return jobs + [("eval", m.id) for m in study_models(cfg)] + [("eval_tables", ""), ("report", "")]
+
+
+def job_name(stage: str, item: str = "") -> str:
+    """A job's name: its stage, and its item when it has one (`prune_small`, `train_base`, `eval_tables`)."""
+    return f"{stage}_{item}" if item else stage
 
 
 def stage_sections(cfg: Config) -> dict[str, dict[str, Any]]:
-    """Stage name -> the settings that change its result (the content of its params file)."""
-    train = cfg.section("train")
-    base = {"model": cfg.section("model"), "train": train}
-    sections: dict[str, dict[str, Any]] = {"data": {"data": cfg.section("data")}, "train_base": base}
-    for variant, raw in zip(cfg.variants, cfg.section("variants"), strict=True):
-        if variant.same_as is not None:
-            continue  # evaluated only: its eval key holds its image size and weights
-        sections[f"train_{variant.name}"] = {**base, "variant": raw, "prune": {"round_to": cfg.prune.round_to}}
-    sections["sparse"] = {**base, "sparse": cfg.section("sparse")}
-    per_target = ("thresholds", "fractions", "random", "compare", "targets", "engine", "margin")
-    prune = {k: v for k, v in cfg.section("prune").items() if k not in per_target}
-    for prune_id, (target, selection) in prune_jobs(cfg).items():
-        value = cfg.target_value(target)
-        sections[f"prune_{prune_id}"] = {
-            "train": train,
-            "prune": {**prune, "target": target, "value": value, "selection": selection},
-        }
-        if target in cfg.latency_targets():  # searched: timed on the engine, with the eval stage's timing settings
-            search = {"engine": cfg.prune.engine, "margin": cfg.prune.margin, "latency": asdict(cfg.eval.latency)}
-            sections[f"prune_{prune_id}"]["search"] = search
-    finetune = {k: v for k, v in cfg.section("finetune").items() if k != "init"}
-    for model_id, (_, init) in finetune_jobs(cfg).items():
-        sections[f"finetune_{model_id}"] = {"train": train, "finetune": {**finetune, "init": init}}
-    models = study_models(cfg)
-    entries = [{"id": m.id, "label": m.label, "kind": m.kind, "imgsz": m.imgsz} for m in models]
-    names = {"names": list(cfg.data.names)}
-    measurement = eval_measurement(cfg)
-    for entry in entries:
-        sections[f"eval_{entry['id']}"] = {"data": names, "train": train, "eval": measurement, "model": entry}
-    sections["eval_tables"] = {"data": names, "eval": cfg.section("eval"), "models": entries}
-    sections["report"] = resolved_config(cfg)
-    return sections
+    """Job name -> its stage key (the content of its params file)."""
+    return {job_name(stage, item): stage_key(cfg, stage, item) for stage, item in stage_jobs(cfg)}
+
+
+def training_recipe(cfg: Config) -> dict[str, Any]:
+    """The `train` settings every training stage learns with (see UNKEYED_TRAIN for those left out)."""
+    return {k: v for k, v in cfg.section("train").items() if k not in UNKEYED_TRAIN}
+
+
+def _train_key(cfg: Config, model: str) -> dict[str, Any]:
+    """The base model's key, or a trained variant's (its settings and the alignment of its width)."""
+    base = {"model": cfg.section("model"), "train": training_recipe(cfg)}
+    if model == "base":
+        return base
+    variants = {v.name: asdict(v) for v in cfg.trained_variants}
+    if model not in variants:
+        raise KeyError(f"{cfg.source}: no model '{model}' to train; choose base or one of {', '.join(variants)}")
+    return {**base, "variant": variants[model], "prune": {"round_to": cfg.prune.round_to}}
+
+
+def _prune_key(cfg: Config, prune_id: str) -> dict[str, Any]:
+    """One prune job's key: the shared prune settings, its own target and selection, and what it reads elsewhere."""
+    jobs = prune_jobs(cfg)
+    if prune_id not in jobs:
+        raise KeyError(f"{cfg.source}: no prune target '{prune_id}'; targets: {', '.join(jobs)}")
+    target, selection = jobs[prune_id]
+    shared = {k: v for k, v in cfg.section("prune").items() if k not in PER_TARGET}
+    key = {
+        "data": {"names": list(cfg.data.names)},
+        "train": {"imgsz": cfg.train.imgsz, "seed": cfg.train.seed},
+        "prune": {**shared, "target": target, "value": cfg.target_value(target), "selection": selection},
+    }
+    if target in cfg.latency_targets():  # searched: timed on the engine, with the eval stage's timing settings
+        key["search"] = {"engine": cfg.prune.engine, "margin": cfg.prune.margin, "latency": asdict(cfg.eval.latency)}
+    return key
+
+
+def _model_entries(cfg: Config) -> list[dict[str, Any]]:
+    """The study's models as the eval keys name them."""
+    return [{"id": m.id, "label": m.label, "kind": m.kind, "imgsz": m.imgsz} for m in study_models(cfg)]
+
+
+def file_digest(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (first 16 hex digits): an input fingerprint for the stage cache."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def data_digest(data_yaml: Path) -> str:
+    """Fingerprint of a data.yaml and the image-list files it names (train, val, test)."""
+    if not data_yaml.is_file():
+        raise FileNotFoundError(f"{data_yaml}: data.yaml not found; run the data stage first")
+    text = data_yaml.read_text()
+    data = yaml.safe_load(text) or {}
+    root = Path(data.get("path") or data_yaml.parent)
+    root = root if root.is_absolute() else data_yaml.parent / root
+    h = hashlib.sha256(text.encode())
+    for split in ("train", "val", "test"):
+        value = data.get(split)
+        for item in value if isinstance(value, list) else [value]:
+            path = root / str(item) if item else None  # an absolute item stays absolute
+            if path is not None and path.is_file():
+                h.update(path.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def resolved_config(cfg: Config) -> dict[str, Any]:
@@ -106,12 +180,12 @@ def config_file(cfg: Config) -> Path:
 
 
 def write_stage_params(cfg: Config) -> dict[str, Path]:
-    """Write the resolved config and every stage's params file (each only if changed); stage -> path."""
+    """Write the resolved config and every job's key file (each only if changed); job name -> path."""
     paths = StudyPaths.of(cfg)
     write_if_changed(config_file(cfg), resolved_config(cfg))
     written = {}
-    for stage, data in stage_sections(cfg).items():
-        path = paths.stage_params(stage)
-        write_if_changed(path, data)
-        written[stage] = path
+    for job, key in stage_sections(cfg).items():
+        path = paths.stage_params(job)
+        write_if_changed(path, key)
+        written[job] = path
     return written

@@ -55,7 +55,7 @@ def study_models(cfg: Config) -> list[StudyModel]:
         else:
             label, kind = f"{_prefix(cfg, target)}_{_value_label(cfg, target)}({target}){suffix}", "pruned"
         models.append(StudyModel(model_id, label, kind, folder / WEIGHTS, cfg.train.imgsz))
-    for v in cfg.variants:
+    for v in cfg.train.variants:
         weights = paths.train(v.weights_of) / WEIGHTS  # an eval-only variant (same_as) evaluates another's weights
         models.append(StudyModel(v.name, v.label, "variant", weights, v.imgsz or cfg.train.imgsz))
     return models

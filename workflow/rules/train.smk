@@ -52,6 +52,7 @@ rule sparse:
         results=out("sparse", RESULTS),
         metrics=out("sparse", METRICS),
         logs=expand(out("sparse", "{name}.csv"), name=["gamma_log", "gamma_hist"]),
+        gammas=out("sparse", "gammas.npz"),
         figures=expand(out("sparse", "figures", "{name}.png"), name=["sl_loss", "gamma_epochs", "map"]),
     log:
         out("notebooks", "03_sparse.ipynb"),

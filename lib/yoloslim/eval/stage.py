@@ -40,8 +40,8 @@ from yoloslim.eval.profile import operator_times
 from yoloslim.eval.tables import display_tables, study_frames, with_intervals
 from yoloslim.models.stats import export_onnx, file_mb, load_model, model_stats
 from yoloslim.paths import METRICS, StudyPaths
-from yoloslim.stages import eval_measurement
-from yoloslim.study import find_model, study_models
+from yoloslim.stages import data_digest, file_digest, stage_key
+from yoloslim.study import StudyModel, find_model, study_models
 from yoloslim.ultra import tee_output
 
 ONNX = "model.onnx"  # eval/<model>/: the exported model, timed again interleaved with the others
@@ -124,7 +124,7 @@ def evaluate_weights(
 def run_eval(cfg: Config, model_id: str) -> Path:
     """Evaluate one study model into `eval/<model_id>/metrics.json`; skipped when that file is up to date.
 
-    Up to date: newer than the model's weights and made with the same eval parameters. The full
+    Up to date: made with the same key (`eval_key`: the stage key, the weights' and data set's digests). The full
     Ultralytics output goes to `eval/<model_id>/eval.log`.
     """
     model = find_model(cfg, model_id)
@@ -132,8 +132,8 @@ def run_eval(cfg: Config, model_id: str) -> Path:
         raise FileNotFoundError(f"{model.weights}: weights of model '{model_id}' not found (run its stage first)")
     paths = StudyPaths.of(cfg)
     out = paths.eval(model_id) / METRICS
-    params = _eval_params(cfg, model.imgsz)
-    if _up_to_date(out, model.weights, params):
+    params = eval_key(cfg, model)
+    if _up_to_date(out, params):
         return out
     with tee_output(out.parent / "eval.log"):
         result = evaluate_weights(
@@ -278,16 +278,15 @@ def _budget(cfg: Config) -> tuple[str, str | float]:
     return cfg.eval.target_engine, cfg.eval.target_latency
 
 
-def _eval_params(cfg: Config, imgsz: int) -> dict[str, Any]:
-    """What a model's measurements depend on besides its weights (the skip check compares it)."""
-    return {"eval": eval_measurement(cfg), "imgsz": imgsz, "names": list(cfg.data.names)}
+def eval_key(cfg: Config, model: StudyModel) -> dict[str, Any]:
+    """What a model's measurements were made from: its stage key and the digests of its weights and data set."""
+    inputs = {"weights": file_digest(model.weights), "data": data_digest(StudyPaths.of(cfg).data_yaml)}
+    return json.loads(json.dumps({"stage": stage_key(cfg, "eval", model.id), "inputs": inputs}))
 
 
-def _up_to_date(metrics: Path, weights: Path, params: dict[str, Any]) -> bool:
-    """True when `metrics` is newer than `weights` and was made with `params`."""
-    if not metrics.is_file() or metrics.stat().st_mtime <= weights.stat().st_mtime:
-        return False
+def _up_to_date(metrics: Path, key: dict[str, Any]) -> bool:
+    """True when `metrics` exists and was made with `key`."""
     try:
-        return json.loads(metrics.read_text()).get("eval_params") == params
-    except json.JSONDecodeError:
+        return json.loads(metrics.read_text()).get("eval_params") == key
+    except (FileNotFoundError, json.JSONDecodeError):
         return False

@@ -68,11 +68,6 @@ def fraction_under(gammas: torch.Tensor, threshold: float) -> float:
     return float((gammas.abs() < threshold).float().mean()) if gammas.numel() else 0.0
 
 
-def gamma_quantile(gammas: torch.Tensor, fraction: float) -> float:
-    """The |gamma| below which `fraction` of the channels lie (the global threshold of the fraction policy)."""
-    return float(torch.quantile(gammas.abs().double(), fraction)) if gammas.numel() else 0.0
-
-
 def gamma_histogram(gammas: torch.Tensor) -> list[tuple[float, float, int]]:
     """(bin_left, bin_right, count) over the fixed bins `HIST_EDGES`; values above 10 count in the last bin."""
     values = np.clip(gammas.abs().numpy(), 0, HIST_EDGES[-1] * (1 - 1e-9))

@@ -26,6 +26,7 @@ from yoloslim.paths import METRICS, RESULTS, StudyPaths
 from yoloslim.report.text import text
 from yoloslim.study import StudyModel, finetune_jobs, prune_jobs, study_models
 from yoloslim.train.budget import SGD_MOMENTUM, seed_plan
+from yoloslim.train.sparse import GAMMAS, fractions_under
 
 ENGINES = ("torch_cpu", "onnx_cpu", "torch_cuda")
 MAP_COLUMN = "metrics/mAP50-95(B)"  # Ultralytics' results.csv column of the validation mmAP
@@ -270,7 +271,7 @@ def ratio_table(data: ReportData) -> pd.DataFrame:
             (part, kind): parts.loc[part, f"{kind}_ratio"] for part in parts.index for kind in ("channel", "param")
         }
     base = _part_counts(data.paths.train("base") / "weights.pt")
-    for v in data.cfg.variants:
+    for v in data.cfg.train.variants:
         counts = _part_counts(data.paths.train(v.weights_of) / "weights.pt")
         rows[v.label] = {
             (part, kind): 1 - counts[part][i] / base[part][i]
@@ -533,13 +534,14 @@ def stop_sentence(data: ReportData, lang: str) -> str:
 
 
 def gamma_fractions(data: ReportData) -> pd.DataFrame:
-    """gamma_log.csv per epoch: steps, Σ lr·sl and the fraction of gammas under each absolute threshold."""
+    """Per sparse epoch: steps and Σ lr·sl (gamma_log.csv), and the fraction of gammas under each absolute prune
+    threshold (gammas.npz)."""
     log = data.gamma_log.set_index("epoch")
     thresholds = data.cfg.prune.thresholds
     table = pd.DataFrame({"steps": log["steps"].astype(int), "Σ lr·sl": log["l1_budget"].map("{:.3g}".format)})
-    for column in (c for c in log.columns if c.startswith("frac_under_")):
-        name = column.removeprefix("frac_under_")
-        table[f"< {thresholds[name]:g} ({name})" if name in thresholds else column] = log[column].map("{:.1%}".format)
+    fractions = fractions_under(data.paths.sparse / GAMMAS, thresholds)
+    for name, value in thresholds.items():
+        table[f"< {value:g} ({name})"] = fractions[f"frac_under_{name}"].map("{:.1%}".format)
     return table
 
 

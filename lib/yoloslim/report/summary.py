@@ -297,8 +297,8 @@ def _next_steps(data: ReportData, measured: pd.DataFrame, budget: float, say: di
     """What to try when no model meets the budget, each step backed by a measured number."""
     steps = []
     full = {m.id: m for m in data.models}
-    for v in data.cfg.variants:
-        same_width = [o for o in data.cfg.variants if o.width_scale == v.width_scale and o.imgsz is None]
+    for v in data.cfg.train.variants:
+        same_width = [o for o in data.cfg.train.variants if o.width_scale == v.width_scale and o.imgsz is None]
         rows = measured.set_index("model")
         if v.imgsz and same_width and v.name in rows.index and same_width[0].name in rows.index:
             steps.append(

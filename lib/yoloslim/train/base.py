@@ -2,7 +2,7 @@
 
 from yoloslim.train.base import run_train
 run_train(cfg, "base")    # runs/<config>/train/base/weights.pt
-run_train(cfg, "half")    # a uniform-width variant named in cfg.variants
+run_train(cfg, "half")    # a uniform-width variant named in cfg.train.variants
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ import pandas as pd
 from torch import nn
 
 from yoloslim.config import Config
-from yoloslim.models.build import build_model, load_trainable, model_yaml
+from yoloslim.models.build import build_model, load_trainable
 from yoloslim.paths import METRICS, StudyPaths
-from yoloslim.train.runner import TrainJob, YoloTrainer, file_digest, read_metrics, run_training, train_args
+from yoloslim.stages import stage_key
+from yoloslim.train.runner import TrainJob, YoloTrainer, read_metrics, run_training, train_args
 
 
 def run_train(cfg: Config, model: str = "base", callbacks: Sequence[tuple[str, Callable]] = ()) -> Path:
@@ -48,7 +49,8 @@ def run_train(cfg: Config, model: str = "base", callbacks: Sequence[tuple[str, C
         trainer=YoloTrainer,
         build=build,
         args=train_args(cfg, imgsz),
-        key={"model": model_yaml(cfg, scale), "weights": file_digest(weights) if weights else None},
+        key=stage_key(cfg, "train", model),
+        inputs={"weights": Path(weights)} if weights else {},
         callbacks=list(callbacks),
         precise_bn=cfg.train.precise_bn,
     )
@@ -58,7 +60,7 @@ def run_train(cfg: Config, model: str = "base", callbacks: Sequence[tuple[str, C
 def summary_table(cfg: Config) -> pd.DataFrame:
     """One row per trained model of the train stage (base and variants that exist): size, time, val mAP."""
     paths = StudyPaths.of(cfg)
-    labels = {"base": Path(cfg.model.cfg).stem, **{v.name: v.label for v in cfg.variants}}
+    labels = {"base": Path(cfg.model.cfg).stem, **{v.name: v.label for v in cfg.train.variants}}
     rows = []
     for name, label in labels.items():
         if (paths.train(name) / METRICS).is_file():

@@ -103,7 +103,7 @@ def plot_map_vs_base(sparse_results: Path, base_results: Path, out: Path) -> Pat
 def write_train_figures(cfg: Config, model: str = "base") -> list[Path]:
     """`train/<model>/figures/learning_curves.png`: this model's curves next to the other trained base/variants."""
     paths = StudyPaths.of(cfg)
-    labels = {"base": Path(cfg.model.cfg).stem, **{v.name: v.label for v in cfg.variants}}
+    labels = {"base": Path(cfg.model.cfg).stem, **{v.name: v.label for v in cfg.train.variants}}
     results = {label: paths.train(name) / RESULTS for name, label in labels.items()}
     results = {label: path for label, path in results.items() if path.is_file()}
     return [plot_learning_curves(results, paths.train(model) / "figures" / "learning_curves.png")]
@@ -128,6 +128,6 @@ def write_finetune_figures(cfg: Config, model_id: str) -> list[Path]:
     paths = StudyPaths.of(cfg)
     stage = paths.run / "finetune" / model_id
     results = {model_id: stage / RESULTS}
-    variants = {v.label: paths.train(v.name) / RESULTS for v in cfg.variants}
+    variants = {v.label: paths.train(v.name) / RESULTS for v in cfg.train.variants}
     results |= {label: path for label, path in variants.items() if path.is_file()}
     return [plot_learning_curves(results, stage / "figures" / "learning_curves.png")]

@@ -25,8 +25,9 @@ from yoloslim.config import Config, FinetuneConfig, TrainConfig, output_root
 from yoloslim.models.build import conv_channels, load_trainable, reinitialize
 from yoloslim.models.stats import checkpoint_imgsz, existing_weights
 from yoloslim.paths import METRICS, WEIGHTS, StudyPaths
+from yoloslim.stages import stage_key
 from yoloslim.study import finetune_jobs
-from yoloslim.train.runner import TrainJob, YoloTrainer, file_digest, read_metrics, run_training, train_args
+from yoloslim.train.runner import TrainJob, YoloTrainer, read_metrics, run_training, train_args
 
 
 class PrunedTrainer(YoloTrainer):
@@ -82,7 +83,8 @@ def finetune_job(cfg: Config, model_id: str, callbacks: Sequence[tuple[str, Call
         trainer=PrunedTrainer,
         build=build,
         args=train_args(cfg, epochs=cfg.finetune.epochs, lr0=cfg.finetune.lr0, nbs=cfg.finetune.nbs or cfg.train.nbs),
-        key={"finetune": cfg.section("finetune"), "init": init, "pruned": file_digest(pruned)},
+        key=stage_key(cfg, "finetune", model_id),
+        inputs={"pruned": pruned},
         extra_metrics=extra,
         callbacks=list(callbacks),
         precise_bn=cfg.train.precise_bn,
@@ -143,7 +145,7 @@ def finetune_weights(
             device=device,
             workers=workers,
         ),
-        key={"weights": file_digest(pruned)},
+        inputs={"weights": pruned},
         extra_metrics=lambda trained: {"channels": kept_architecture(trained / WEIGHTS, weights, channels)},
     )
     return run_training(job) / WEIGHTS
@@ -162,7 +164,7 @@ def kept_architecture(trained: Path, pruned: Path, channels: dict[str, int]) -> 
 def finetune_summary(cfg: Config, model_id: str) -> pd.DataFrame:
     """The fine-tuned model's size, time and val accuracy next to the uniform-width baselines that are trained."""
     paths = StudyPaths.of(cfg)
-    stages = {model_id: paths.run / "finetune" / model_id} | {v.label: paths.train(v.name) for v in cfg.variants}
+    stages = {model_id: paths.run / "finetune" / model_id} | {v.label: paths.train(v.name) for v in cfg.train.variants}
     rows = []
     for label, stage in stages.items():
         if (stage / METRICS).is_file():

@@ -4,7 +4,9 @@ Every training stage goes through `run_training`: one stage folder holds Ultraly
 the final checkpoint copied to `weights.pt`, `results.csv`, `metrics.json`, `train.log` and `params.json`
 (the parameters and input fingerprints it was trained with).
 
-- A finished stage whose `params.json` matches returns at once.
+- A finished stage whose `params.json` holds the same key returns at once. The key is the job's `key` (for a
+  study's stage its `yoloslim.stages.stage_key`, the definition Snakemake's cache files hold too) and the digests
+  of its input files: the data set's image lists and the job's `inputs` (a starting or pruned checkpoint).
 - An interrupted one resumes from `ultra/weights/last.pt` (Ultralytics `resume`).
 - Anything else starts over.
 
@@ -14,7 +16,6 @@ the final checkpoint copied to `weights.pt`, `results.csv`, `metrics.json`, `tra
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import time
@@ -24,7 +25,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
-import yaml
 from torch import nn
 from ultralytics.models.yolo.detect import DetectionTrainer
 from ultralytics.utils import LOGGER
@@ -33,13 +33,14 @@ from ultralytics.utils.torch_utils import strip_optimizer
 from yoloslim.atomic import atomic_path, disk_full, is_disk_full, write_json
 from yoloslim.config import Config, job_threads
 from yoloslim.paths import METRICS, RESULTS, WEIGHTS, StudyPaths
+from yoloslim.stages import data_digest, file_digest
 from yoloslim.train.precise_bn import PreciseBN
 from yoloslim.ultra import OfflineAmpMixin, tee_output
 
 RECORD = "params.json"  # what a stage was trained with: {key, finished, seconds}
 LOG = "train.log"  # the full training output
 ULTRA = "ultra"  # Ultralytics' own run folder inside the stage folder
-_UNKEYED = ("device", "workers")  # arguments that do not change the trained model
+UNKEYED_ARGS = ("device", "workers", "data")  # arguments that do not change the trained model (data: by digest)
 
 
 class YoloTrainer(OfflineAmpMixin, DetectionTrainer):
@@ -60,8 +61,9 @@ class YoloTrainer(OfflineAmpMixin, DetectionTrainer):
 class TrainJob:
     """One training stage: where it goes, how the model starts, and the Ultralytics arguments.
 
-    `build` makes the starting model (not called when resuming). `key` holds everything besides `args` that
-    defines the result (model spec, input fingerprints). `extra_metrics(stage)` adds stage-specific entries to
+    `build` makes the starting model (not called when resuming). `key` holds every setting that defines the result
+    (a study stage's `stage_key`; None: the arguments themselves, `args_key(args)`), `inputs` the files it
+    starts from, whose digests complete the key. `extra_metrics(stage)` adds stage-specific entries to
     `metrics.json`. `keep` picks the checkpoint copied to `weights.pt`. `precise_bn` training images recompute
     the BatchNorm statistics at each epoch end (see `yoloslim.train.precise_bn`; 0: off).
     """
@@ -71,7 +73,8 @@ class TrainJob:
     trainer: type[DetectionTrainer]
     build: Callable[[], nn.Module]
     args: dict[str, Any]
-    key: dict[str, Any] = field(default_factory=dict)
+    key: dict[str, Any] | None = None
+    inputs: dict[str, Path] = field(default_factory=dict)
     callbacks: list[tuple[str, Callable]] = field(default_factory=list)
     keep: Literal["best", "last"] = "best"
     precise_bn: int = 0
@@ -111,9 +114,9 @@ def run_training(job: TrainJob) -> Path:
     """Run (or resume, or skip) one training stage; returns its folder. See the module docstring."""
     stage = job.stage
     stage.mkdir(parents=True, exist_ok=True)
-    key = {"args": {k: v for k, v in job.args.items() if k not in _UNKEYED}, "precise_bn": job.precise_bn, **job.key}
-    key["data"] = data_digest(Path(job.args["data"]))
-    key = json.loads(json.dumps(key, sort_keys=True, default=str))
+    digests = {"data": data_digest(Path(job.args["data"])), **{k: file_digest(v) for k, v in job.inputs.items()}}
+    settings = args_key(job.args) if job.key is None else job.key
+    key = json.loads(json.dumps({"stage": settings, "inputs": digests}, sort_keys=True, default=str))
     record = _read_json(stage / RECORD)
     same = record.get("key") == key
     if same and record.get("finished") and (stage / WEIGHTS).is_file():
@@ -133,27 +136,9 @@ def run_training(job: TrainJob) -> Path:
     return stage
 
 
-def file_digest(path: str | Path) -> str:
-    """SHA-256 of a file's bytes (first 16 hex digits): an input fingerprint for the stage cache."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
-
-
-def data_digest(data_yaml: Path) -> str:
-    """Fingerprint of a data.yaml and the image-list files it names (train, val, test)."""
-    if not data_yaml.is_file():
-        raise FileNotFoundError(f"{data_yaml}: data.yaml not found; run the data stage first")
-    text = data_yaml.read_text()
-    data = yaml.safe_load(text) or {}
-    root = Path(data.get("path") or data_yaml.parent)
-    root = root if root.is_absolute() else data_yaml.parent / root
-    h = hashlib.sha256(text.encode())
-    for split in ("train", "val", "test"):
-        value = data.get(split)
-        for item in value if isinstance(value, list) else [value]:
-            path = root / str(item) if item else None  # an absolute item stays absolute
-            if path is not None and path.is_file():
-                h.update(path.read_bytes())
-    return h.hexdigest()[:16]
+def args_key(args: dict[str, Any]) -> dict[str, Any]:
+    """The key of a job defined by its Ultralytics arguments alone (no study config): all but UNKEYED_ARGS."""
+    return {k: v for k, v in args.items() if k not in UNKEYED_ARGS}
 
 
 def read_metrics(stage: Path) -> dict[str, Any]:

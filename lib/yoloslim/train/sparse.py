@@ -21,10 +21,12 @@ step), the distance L1 alone could move a gamma. `yoloslim.train.budget` compute
 config's settings before training.
 
 The settings travel with the trainer's callbacks (so they reach DDP workers): `Sparsity` attaches itself to
-the trainer and logs `gamma_log.csv` and `gamma_hist.csv` after every epoch.
+the trainer and logs `gamma_log.csv`, `gamma_hist.csv` and every |gamma| (`gammas.npz`) after every epoch. The
+fraction under a prune threshold is read from `gammas.npz` afterwards (`fractions_under`), so the stage does not
+depend on the prune targets: a threshold edited after sparse training changes only the prune stage.
 
     from yoloslim.train.sparse import run_sparse
-    run_sparse(cfg)    # runs/<config>/sparse/: weights.pt, gamma_log.csv, gamma_hist.csv, ...
+    run_sparse(cfg)    # runs/<config>/sparse/: weights.pt, gamma_log.csv, gamma_hist.csv, gammas.npz, ...
 """
 
 from __future__ import annotations
@@ -32,10 +34,11 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 from torch import nn
@@ -44,21 +47,21 @@ from ultralytics.utils.torch_utils import unwrap_model
 
 from yoloslim.atomic import atomic_path
 from yoloslim.config import Config
-from yoloslim.models.build import build_model, load_trainable, model_yaml
-from yoloslim.models.gammas import fraction_under, gamma_histogram, gamma_quantile, gamma_values, penalized_bns
+from yoloslim.models.build import build_model, load_trainable
+from yoloslim.models.gammas import fraction_under, gamma_histogram, gamma_values, penalized_bns
 from yoloslim.paths import METRICS, WEIGHTS, StudyPaths
-from yoloslim.train.runner import TrainJob, YoloTrainer, file_digest, read_metrics, run_training, train_args
+from yoloslim.stages import stage_key
+from yoloslim.train.runner import TrainJob, YoloTrainer, read_metrics, run_training, train_args
 
 GAMMA_LOG = "gamma_log.csv"
 GAMMA_HIST = "gamma_hist.csv"
+GAMMAS = "gammas.npz"  # every penalized |gamma| after each epoch: `epoch_<n>` -> float32 array, in model order
 
 
 @dataclass
 class Sparsity:
     """The L1 settings of a sparse run, its step bookkeeping and its per-epoch gamma logger (trainer callbacks).
 
-    `thresholds` (absolute |gamma|, name -> value) are logged as `frac_under_<name>` under every policy;
-    `fractions` (policy `fraction`) as `gamma_q_<name>`, the |gamma| below which that fraction lies.
     `steps` and `budget` count the optimizer steps and `sum lr * sl` applied so far (see the module docstring).
     """
 
@@ -67,9 +70,7 @@ class Sparsity:
     l1: str = "after_clip"
     recover_epochs: int = 0
     exclude_head: bool = False
-    thresholds: dict[str, float] = field(default_factory=dict)
-    fractions: dict[str, float] = field(default_factory=dict)
-    out: Path | None = None  # folder of gamma_log.csv / gamma_hist.csv; None: no logging
+    out: Path | None = None  # folder of gamma_log.csv, gamma_hist.csv and gammas.npz; None: no logging
     stop_fraction: float | None = None  # L1 off for good once this fraction of gammas is under `stop_under`
     stop_under: float = 0.01
     steps: int = 0
@@ -127,8 +128,6 @@ class Sparsity:
         mean = float(gammas.mean()) if gammas.numel() else 0.0
         row = {"steps": self.steps, "sl": sl, "l1_budget": self.budget, "l1_stopped_at": self.stopped_at,
                "sl_mloss": sl * mean, "gamma_mean": mean}  # fmt: skip
-        row |= {f"frac_under_{name}": fraction_under(gammas, value) for name, value in self.thresholds.items()}
-        row |= {f"gamma_q_{name}": gamma_quantile(gammas, value) for name, value in self.fractions.items()}
         return row
 
     def _log(self, trainer: Any, epoch: int) -> None:
@@ -140,6 +139,7 @@ class Sparsity:
         _append(self.out / GAMMA_LOG, epoch, [{"epoch": epoch, **self.row(gammas, sl)}])
         hist = [{"epoch": epoch, "bin_left": a, "bin_right": b, "count": c} for a, b, c in gamma_histogram(gammas)]
         _append(self.out / GAMMA_HIST, epoch, hist)
+        _append_gammas(self.out / GAMMAS, epoch, gammas)
 
 
 class SparseTrainer(YoloTrainer):
@@ -246,11 +246,15 @@ def sparse_job(cfg: Config, callbacks: Sequence[tuple[str, Callable]] = ()) -> T
         raise FileNotFoundError(f"{base}: no trained base model; run the train stage first (sparse.start: base)")
     start = base if s.start == "base" else None
     nc = len(cfg.data.names)
-    fractions = cfg.prune.fractions if cfg.prune.policy == "fraction" else {}
     sparsity = Sparsity(
-        s.sl, s.schedule, s.l1, s.recover_epochs, s.exclude_head,
-        thresholds=dict(cfg.prune.thresholds), fractions=dict(fractions), out=paths.sparse,
-        stop_fraction=s.stop_fraction, stop_under=s.stop_under,
+        s.sl,
+        s.schedule,
+        s.l1,
+        s.recover_epochs,
+        s.exclude_head,
+        out=paths.sparse,
+        stop_fraction=s.stop_fraction,
+        stop_under=s.stop_under,
     )
 
     def build() -> nn.Module:
@@ -278,15 +282,11 @@ def sparse_job(cfg: Config, callbacks: Sequence[tuple[str, Callable]] = ()) -> T
         trainer=SparseTrainer,
         build=build,
         args=train_args(cfg, epochs=s.epochs, lr0=s.lr0, nbs=s.nbs or cfg.train.nbs),
-        key={
-            "model": model_yaml(cfg),
-            "sparse": cfg.section("sparse"),
-            "logged": {"thresholds": sparsity.thresholds, "fractions": sparsity.fractions},
-            "start": file_digest(start) if start else None,
-        },
+        key=stage_key(cfg, "sparse"),
+        inputs={"start": start} if start else {},
         keep="last",
         extra_metrics=extra,
-        outputs=(GAMMA_LOG, GAMMA_HIST),
+        outputs=(GAMMA_LOG, GAMMA_HIST, GAMMAS),
         callbacks=list(callbacks),
         precise_bn=cfg.train.precise_bn,
     )
@@ -306,8 +306,28 @@ def _append(path: Path, epoch: int, rows: list[dict[str, Any]]) -> None:
         writer.writerows(kept + rows)
 
 
+def _append_gammas(path: Path, epoch: int, gammas: torch.Tensor) -> None:
+    """Add one epoch's |gamma| to `gammas.npz`, dropping epochs from this one on (left by an interrupted run)."""
+    kept = {}
+    if path.is_file():
+        with np.load(path) as saved:
+            kept = {k: saved[k] for k in saved.files if int(k.removeprefix("epoch_")) < epoch}
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, **kept, **{f"epoch_{epoch}": gammas.numpy().astype(np.float32)})
+
+
+def fractions_under(gammas_file: Path, thresholds: dict[str, float]) -> pd.DataFrame:
+    """The fraction of penalized gammas under each threshold (name -> |gamma|), one row per logged epoch."""
+    with np.load(gammas_file) as saved:
+        epochs = {int(k.removeprefix("epoch_")): saved[k] for k in saved.files}
+    rows = {e: {f"frac_under_{n}": float((g < v).mean()) if g.size else 0.0 for n, v in thresholds.items()}
+            for e, g in sorted(epochs.items())}  # fmt: skip
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("epoch")
+
+
 def sparse_summary(cfg: Config) -> pd.DataFrame:
-    """The sparse model's val accuracy next to the base model's, with its last logged sparsity."""
+    """The sparse model's val accuracy next to the base model's, with its last logged sparsity and the fraction
+    of gammas under each prune threshold."""
     paths = StudyPaths.of(cfg)
     rows = []
     for name, stage in (("base", paths.train("base")), ("sparse", paths.sparse)):
@@ -317,6 +337,8 @@ def sparse_summary(cfg: Config) -> pd.DataFrame:
     table = pd.DataFrame(rows)
     if (paths.sparse / GAMMA_LOG).is_file():
         last = pd.read_csv(paths.sparse / GAMMA_LOG).iloc[-1].drop("epoch")
+        if (paths.sparse / GAMMAS).is_file():
+            last = pd.concat([last, fractions_under(paths.sparse / GAMMAS, cfg.prune.thresholds).iloc[-1]])
         for col, value in last.items():
             table.loc[table["model"] == "sparse", col] = value
     return table
