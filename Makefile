@@ -41,7 +41,7 @@ reliability: setup system-deps  ## SIGKILL the smoke study in each stage, rerun 
 	$(PY) -m yoloslim.jobs.reliability
 
 lint: setup  ## ruff
-	.venv/bin/ruff check lib tests workflow
+	.venv/bin/ruff check lib tests workflow notebooks
 
 clean:  ## remove generated runs and reports (keeps .venv)
 	rm -rf runs reports .snakemake

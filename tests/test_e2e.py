@@ -139,7 +139,7 @@ def test_smoke_study_end_to_end(tmp_path: Path) -> None:
     failed = snakemake(bad, out)
     assert failed.returncode != 0
     assert "Exception encountered at" in failed.stdout and label.name in failed.stdout, failed.stdout[-6000:]
-    executed = out / "runs" / "bad" / "notebooks" / "01_dataset.ipynb"
+    executed = out / "runs" / "bad" / "notebooks" / "01_data.ipynb"
     assert executed.is_file() and label.name in executed.read_text()
     assert (out / "reports" / "smoke" / "report.html").is_file()  # the finished study is untouched
     print(f"first run: {first:.0f} s")

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from yoloslim.config import ROOT, Config
 from yoloslim.eval.metrics import DetectionStats, class_rows
-from yoloslim.eval.stage import GT_DECODABLE, evaluate_item, run_eval
+from yoloslim.eval.stage import GT_DECODABLE, evaluate_model, evaluate_study, run_eval
 from yoloslim.eval.tables import (
     ACCURACY_COLUMNS,
     DECODE_COLUMNS,
@@ -95,7 +95,7 @@ def test_eval_stage_tables_and_notebook(smoke_cfg: Config, tmp_path: Path) -> No
     stamp = out.stat().st_mtime_ns
     assert run_eval(cfg, "base").stat().st_mtime_ns == stamp  # up to date: skipped
 
-    view = evaluate_item(cfg, "")  # evaluates half and half_lowres (its weights at 32 px), writes the tables
+    tables, figure = evaluate_study(cfg)  # evaluates half and half_lowres (its weights at 32 px), writes the tables
     eval_dir = StudyPaths.of(cfg).eval()
     accuracy = pd.read_csv(eval_dir / "accuracy.csv")
     assert list(accuracy.columns) == ACCURACY_COLUMNS and set(accuracy["conf"]) == {cfg.eval.conf}
@@ -128,17 +128,17 @@ def test_eval_stage_tables_and_notebook(smoke_cfg: Config, tmp_path: Path) -> No
     assert by_model.loc["base"].equals(by_model.loc["half_lowres"])
     assert json.loads((eval_dir / "environment.json").read_text())["threads"] >= 1
     assert (eval_dir / "figures" / "compare.png").stat().st_size > 1000
-    assert view["figure"] == eval_dir / "figures" / "compare.png" and "accuracy (test)" in view["tables"]
+    assert figure == eval_dir / "figures" / "compare.png" and "accuracy (test)" in tables
 
-    one = evaluate_item(cfg, "half_lowres")  # up to date: its tables only, deltas against the base model
-    assert one["figure"] is None and list(one["tables"]["accuracy (test)"].index) == ["1/2_32"]
-    assert not one["tables"]["delta vs base (test)"].isna().all().all()
+    one = evaluate_model(cfg, "half_lowres")  # up to date: its tables only, deltas against the base model
+    assert list(one["accuracy (test)"].index) == ["1/2_32"]
+    assert not one["delta vs base (test)"].isna().all().all()
 
-    executed = tmp_path / "06_eval.ipynb"  # every model up to date: the notebook writes and shows the tables
+    executed = tmp_path / "06_eval_tables.ipynb"  # every model up to date: the notebook writes and shows the tables
     papermill.execute_notebook(
-        str(ROOT / "notebooks" / "06_eval.ipynb"),
+        str(ROOT / "notebooks" / "06_eval_tables.ipynb"),
         str(executed),
-        parameters={"config": str(ROOT / "params" / "smoke.yaml"), "item": ""},
+        parameters={"config": str(ROOT / "params" / "smoke.yaml")},
         kernel_name="python3",
         cwd=str(ROOT / "notebooks"),
         progress_bar=False,

@@ -123,10 +123,10 @@ def test_notebook_runs_on_smoke(smoke_cfg, out_root: Path) -> None:
     import papermill
 
     notebooks = ROOT / "notebooks"
-    executed = out_root / "01_dataset.ipynb"
+    executed = out_root / "01_data.ipynb"
     config = ROOT / "params" / "smoke.yaml"
     papermill.execute_notebook(
-        str(notebooks / "01_dataset.ipynb"),
+        str(notebooks / "01_data.ipynb"),
         str(executed),
         parameters={"config": str(config)},
         kernel_name="python3",

@@ -40,7 +40,7 @@ def test_dry_run_smoke_lists_every_stage(out_root: Path) -> None:
         "eval_tables": 1,
         "report": 1, "all": 1,
     }  # fmt: skip
-    for executed in ["01_dataset", "02_train_half", "04_prune_small", "05_finetune_large", "06_eval_sparse",
+    for executed in ["01_data", "02_train_half", "04_prune_small", "05_finetune_large", "06_eval_sparse",
                      "06_eval_half_lowres", "06_eval_tables", "07_report"]:  # fmt: skip
         assert f"runs/smoke/notebooks/{executed}.ipynb" in out
     assert (out_root / ".snakemake").is_dir()  # metadata next to runs/, not in the repository

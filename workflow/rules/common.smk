@@ -44,7 +44,7 @@ def out(*parts):
 def notebook(stem, item=None, gpus=0):
     """Shell command: run notebooks/<stem>.ipynb for this study into the rule's log (the executed copy).
 
-    `item` (a fan-out stage's model or target, "" for none) is passed as a raw string. Cell outputs
+    `item` (a fan-out stage's model or target) is passed as a raw string. Cell outputs
     stream to the terminal (--log-output), so training bars and a failing cell's traceback show.
     A job that needs `gpus` GPUs claims free ones first (yoloslim.jobs.gpu_slots), so jobs run side by side.
     """

@@ -1,5 +1,5 @@
-# 06: each model measured alone (all cores, so latency is not disturbed; eval.latency.threads when set), then the
-# study's tables.
+# 06: each model measured alone (06_eval: all cores, so latency is not disturbed; eval.latency.threads when set),
+# then the study's tables (06_eval_tables).
 
 
 rule eval_model:
@@ -25,7 +25,7 @@ rule eval_tables:
     input:
         metrics=expand(out("eval", "{item}", METRICS), item=MODELS),
         key=STAGE["eval_tables"],
-        notebook=NOTEBOOKS / "06_eval.ipynb",
+        notebook=NOTEBOOKS / "06_eval_tables.ipynb",
     output:
         tables=expand(
             out("eval", "{name}"),
@@ -44,4 +44,4 @@ rule eval_tables:
         out("notebooks", "06_eval_tables.ipynb"),
     threads: EVAL_THREADS  # the interleaved latency of every model, measured alone
     shell:
-        notebook("06_eval", "")
+        notebook("06_eval_tables")

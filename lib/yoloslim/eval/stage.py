@@ -7,10 +7,11 @@ latency budget. `write_tables` gathers every model's file into `eval/accuracy.cs
 ceiling (codes that decode from their own ground-truth box) is the same for every model: it is counted once
 per split and decode settings and kept in `eval/gt_decodable.json`.
 
-    from yoloslim.eval.stage import run_eval, write_tables, evaluate_item
+    from yoloslim.eval.stage import evaluate_model, evaluate_study, run_eval, write_tables
     run_eval(cfg, "base")           # runs/<c>/eval/base/metrics.json (skipped when up to date)
     write_tables(cfg)               # {'accuracy': .../eval/accuracy.csv, ...}
-    evaluate_item(cfg, "")          # the notebook's one call: evaluate what is missing, write and load tables
+    evaluate_model(cfg, "base")     # 06_eval's one call: run_eval, then that model's tables
+    evaluate_study(cfg)             # 06_eval_tables' one call: evaluate what is missing, write and load tables
 """
 
 from __future__ import annotations
@@ -198,24 +199,28 @@ def load_records(cfg: Config) -> list[dict[str, Any]]:
     return [json.loads(f.read_text()) for f in files if f.is_file()]
 
 
-def evaluate_item(cfg: Config, item: str = "") -> dict[str, Any]:
-    """The notebook's one call: `{"tables": {title: DataFrame}, "figure": Path | None}`.
+def evaluate_model(cfg: Config, item: str) -> dict[str, pd.DataFrame]:
+    """The 06_eval notebook's one call: evaluate model `item` and return its titled tables.
 
-    `item` a model id: evaluate that model (deltas against the base model when it has been evaluated).
-    Empty: evaluate every model whose weights exist and lack up-to-date metrics, then write the study's tables.
+    The deltas are against the base model when it has been evaluated.
     """
-    names = list(cfg.data.names)
-    if item:
-        record = json.loads(run_eval(cfg, item).read_text())
-        base = [r for r in load_records(cfg) if r["model"] == "base" and item != "base"]
-        frames = study_frames([*base, record], names=names, budget=_budget(cfg))
-        return {"tables": display_tables(frames, only=item), "figure": None}
+    record = json.loads(run_eval(cfg, item).read_text())
+    base = [r for r in load_records(cfg) if r["model"] == "base" and item != "base"]
+    frames = study_frames([*base, record], names=list(cfg.data.names), budget=_budget(cfg))
+    return display_tables(frames, only=item)
+
+
+def evaluate_study(cfg: Config) -> tuple[dict[str, pd.DataFrame], Path]:
+    """The 06_eval_tables notebook's one call: the study's titled tables and its comparison figure.
+
+    Evaluates every model whose weights exist and lack up-to-date metrics, then writes the study's tables.
+    """
     for model in study_models(cfg):
         if model.weights.is_file():
             run_eval(cfg, model.id)
     figure = write_tables(cfg)["compare"]
-    frames = study_frames(load_records(cfg), names=names, budget=_budget(cfg))
-    return {"tables": display_tables(frames), "figure": figure}
+    frames = study_frames(load_records(cfg), names=list(cfg.data.names), budget=_budget(cfg))
+    return display_tables(frames), figure
 
 
 def environment(threads: int) -> dict[str, Any]:

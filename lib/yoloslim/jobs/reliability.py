@@ -24,7 +24,7 @@ import pandas as pd
 from yoloslim.config import ROOT, load_config, output_root
 
 # each stage's executed notebooks; a kill point is reached when one of them is written by the current run
-STAGES = ["01_dataset", "02_train_*", "03_sparse", "04_prune_*", "05_finetune_*", "06_eval_*", "07_report"]
+STAGES = ["01_data", "02_train_*", "03_sparse", "04_prune_*", "05_finetune_*", "06_eval_*", "07_report"]
 
 
 def run_until(config: Path, stage: str | None, notebooks: Path, log: Path, timeout: float = 1800) -> dict:

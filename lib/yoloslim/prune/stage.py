@@ -1,5 +1,10 @@
 """The prune stage: gamma-threshold channel pruning with channels aligned to a multiple of `round_to`.
 
+Network slimming: Z. Liu, J. Li, Z. Shen, G. Huang, S. Yan, C. Zhang, *Learning Efficient Convolutional
+Networks through Network Slimming*, ICCV 2017 (arXiv:1708.06519). After sparse training
+(`yoloslim.train.sparse`), the channels whose BatchNorm |gamma| is under a threshold are removed; here with
+their coupled group, the kept counts aligned for the NPU, and the pruned channels' beta folded forward.
+
     from yoloslim.prune.stage import prune_model, run_prune
     result = prune_model(model, threshold=0.1, round_to=8)   # any Ultralytics DetectionModel
     result.ratios                                            # backbone / head / overall pruned fractions

@@ -23,106 +23,13 @@ from yoloslim.report.data import (
     tradeoff_points,
     unmeasured_engines,
 )
+from yoloslim.report.text import TEXT
 from yoloslim.study import finetune_jobs, prune_jobs
-
-PHRASES: dict[str, dict[str, str]] = {
-    "en": {
-        "budget_met": "**{n} of {total}** models meet the budget of {label} on `{engine}`: {models}. "
-        "The most accurate of them is **{best}** ({split} mmAP {acc:.3f}, {latency:.2f} ms).",
-        "budget_none": "**No model meets** the budget of {label} on `{engine}`. The fastest, **{fast}**, "
-        "takes {latency:.2f} ms, {factor:.1f}× the budget ({split} mmAP {acc:.3f}).",
-        "budget_unmeasured": "The budget engine `{engine}` was not measured on this machine, so no model can "
-        "be judged against the budget of {label}.",
-        "cost": "Accuracy cost of **{model}** against the base ({split} mmAP drop per class): {costs}.",
-        "collapsed": "**Collapsed classes** (a class's recall at conf {conf:g} fell more than its model's average "
-        "recall, by more than {margin:g}): {items}.",
-        "no_collapse": "No class collapsed: no class's recall at conf {conf:g} fell more than its model's average "
-        "recall by more than {margin:g}.",
-        "convergence": "Fine-tuning convergence: the pruned models reached 90% of their final val mmAP after "
-        "{pruned:.1f} epochs on average, the uniform baselines after {variants:.1f} ({verdict}).",
-        "slower": "pruned models converged more slowly",
-        "faster": "pruned models converged faster",
-        "same": "about as fast",
-        "next_imgsz": "Next: a lower input size pays off: **{variant}** at {imgsz} px runs at {latency:.2f} ms "
-        "against {full:.2f} ms for **{same}** at full size; prune at the lower size and judge by mAP.",
-        "next_prune": "Next: prune harder. The budget needs a {factor:.1f}× speed-up over the fastest model; "
-        "raise the largest threshold above {value:g}, or use `prune.policy: fraction` with a larger fraction.",
-        "next_engine": "Latency and FLOPs disagree here (the fewest FLOPs: **{flops}**; the fastest: **{fast}**): "
-        "measure on the target engine before choosing.",
-        "next_search": "The search for **{label}** found no structure within {budget}: the fastest (|gamma| < "
-        "{threshold:.4g}, {gflops:.3g} GFLOPs) takes {latency:.3g} ms, {ratio:.2f}× the base model. A smaller "
-        "`train.imgsz` or a narrower base model is next.",
-        "unmeasured": "Not measured on this machine: {engines}.",
-        "random": "Selection by |gamma| against the random-selection control (the same channel count in every "
-        "layer, channels chosen at random, fine-tuned the same way): **{gamma_label}** {split} mmAP {gamma:.3f}, "
-        "**{random_label}** {random:.3f} ({diff:+.3f}): {verdict}.",
-        "random_won": "selection by gamma beat random selection",
-        "alternative": "Selection by |gamma| against Torch-Pruning's `{method}` pruner at the same cost ({cost}), "
-        "fine-tuned the same way: **{gamma_label}** {split} mmAP {gamma:.3f}, **{random_label}** {random:.3f} "
-        "({diff:+.3f}): {verdict}.",
-        "alternative_won": "network slimming beat it",
-        "pareto": "On the {split} accuracy-latency Pareto front (no other model both faster and more accurate), "
-        "fastest first: {on}. Off it: {off}.",
-        "pareto_off": "{label} (beaten by {by})",
-        "pareto_all": "none of the compressed models",
-        "alternative_lost": "Torch-Pruning's pruner beat network slimming",
-        "alternative_unmatched": " Not at equal cost: {message}.",
-        "random_noise": "the difference is **within noise**: its 95 % interval, {lo:+.3f} to {hi:+.3f}, contains 0",
-        "interval": " (95 % interval {lo:+.3f} to {hi:+.3f})",
-        "noise": " (within noise)",
-        "random_lost": "selection by gamma did **not** beat random selection; here the gammas did not single out "
-        "the channels the detector needs",
-        "not_sparse": "**{label}** — {warning}",
-    },
-    "zh": {
-        "budget_met": "共 **{n}/{total}** 个模型满足 `{engine}` 上 {label} 的时延预算：{models}。"
-        "其中精度最高的是 **{best}**（{split} mmAP {acc:.3f}，{latency:.2f} ms）。",
-        "budget_none": "**没有模型满足** `{engine}` 上 {label} 的时延预算。最快的 **{fast}** 需要 "
-        "{latency:.2f} ms，为预算的 {factor:.1f} 倍（{split} mmAP {acc:.3f}）。",
-        "budget_unmeasured": "本机未测量预算所用的引擎 `{engine}`，无法判断模型是否满足 {label} 的预算。",
-        "cost": "**{model}** 相对基础模型的精度损失（{split} 各类别 mmAP 下降）：{costs}。",
-        "collapsed": "**出现崩塌的类别**（该类在置信度 {conf:g} 下的召回率下降比模型平均下降多出 {margin:g} "
-        "以上）：{items}。",
-        "no_collapse": "没有类别崩塌：各类别在置信度 {conf:g} 下的召回率下降均未比模型平均下降多出 {margin:g}。",
-        "convergence": "微调收敛：剪枝模型平均 {pruned:.1f} 轮达到最终验证集 mmAP 的 90%，均匀缩放基线平均 "
-        "{variants:.1f} 轮（{verdict}）。",
-        "slower": "剪枝模型收敛更慢",
-        "faster": "剪枝模型收敛更快",
-        "same": "收敛速度相近",
-        "next_imgsz": "下一步：降低输入尺寸有效：**{variant}** 在 {imgsz} px 下为 {latency:.2f} ms，而全尺寸的 "
-        "**{same}** 为 {full:.2f} ms；建议在较小尺寸下剪枝，并以 mAP 评判。",
-        "next_prune": "下一步：加大剪枝力度。达到预算需要比最快模型再快 {factor:.1f} 倍；可将最大阈值提高到 "
-        "{value:g} 以上，或使用 `prune.policy: fraction` 并增大比例。",
-        "next_engine": "此处时延与计算量不一致（计算量最少：**{flops}**；最快：**{fast}**）："
-        "请在目标引擎上实测后再选择。",
-        "next_search": "**{label}** 的搜索未找到 {budget} 以内的结构：最快的结构（|gamma| < {threshold:.4g}，"
-        "{gflops:.3g} GFLOPs）耗时 {latency:.3g} ms，为基础模型的 {ratio:.2f} 倍。"
-        "下一步可减小 `train.imgsz` 或使用更窄的基础模型。",
-        "unmeasured": "本机未测量：{engines}。",
-        "random": "按 |gamma| 选择通道与随机选择对照（每层保留相同通道数，随机选择通道，以相同方式微调）："
-        "**{gamma_label}** {split} mmAP {gamma:.3f}，**{random_label}** {random:.3f}（{diff:+.3f}）：{verdict}。",
-        "random_won": "按 gamma 选择优于随机选择",
-        "alternative": "按 |gamma| 选择通道与 Torch-Pruning 的 `{method}` 剪枝器在相同代价（{cost}）下对比，"
-        "以相同方式微调：**{gamma_label}** {split} mmAP {gamma:.3f}，**{random_label}** {random:.3f}"
-        "（{diff:+.3f}）：{verdict}。",
-        "alternative_won": "网络瘦身更优",
-        "pareto": "{split} 集精度-时延帕累托前沿（没有其他模型同时更快且更准），由快到慢：{on}。不在前沿上：{off}。",
-        "pareto_off": "{label}（被 {by} 超越）",
-        "pareto_all": "所有压缩模型均在前沿上",
-        "alternative_lost": "Torch-Pruning 的剪枝器优于网络瘦身",
-        "alternative_unmatched": "计算量不相等：{message}。",
-        "random_noise": "两者之差**在噪声范围内**：其 95% 置信区间 {lo:+.3f} 至 {hi:+.3f} 包含 0",
-        "interval": "（95% 置信区间 {lo:+.3f} 至 {hi:+.3f}）",
-        "noise": "（在噪声范围内）",
-        "random_lost": "按 gamma 选择**未能**优于随机选择；此处 gamma 未能区分出检测器需要的通道",
-        "not_sparse": "**{label}** — {warning}",
-    },
-}
 
 
 def write_summary(data: ReportData, lang: str) -> str:
     """The summary as markdown bullets: budget, per-class cost, collapse, convergence, next steps."""
-    say = PHRASES[lang]
+    say = TEXT[lang]
     split = report_split(data)
     points = tradeoff_points(data)
     engine, budget = budget_of(data)
@@ -172,7 +79,7 @@ def write_summary(data: ReportData, lang: str) -> str:
         bullets.append(convergence)
     missing = unmeasured_engines(data)
     if missing:
-        bullets.append(say["unmeasured"].format(engines=", ".join(f"`{e}`" for e in missing)))
+        bullets.append(say["not_measured"].format(what=", ".join(f"`{e}`" for e in missing)))
     return "\n".join(f"- {b}" for b in bullets)
 
 

@@ -1,8 +1,9 @@
 """Sparse training: an L1 penalty on BatchNorm gammas (network slimming), logged every epoch.
 
-Network slimming (Liu et al. 2017, *Learning Efficient Convolutional Networks through Network Slimming*) adds
-`sl * sum|gamma|` over the BatchNorm scale factors to the loss, so that channels the detector does not need
-are driven to gamma ~ 0 and can be pruned by an absolute |gamma| threshold. Where the L1 term acts on a
+Network slimming: Z. Liu, J. Li, Z. Shen, G. Huang, S. Yan, C. Zhang, *Learning Efficient Convolutional
+Networks through Network Slimming*, ICCV 2017 (arXiv:1708.06519). It adds `sl * sum|gamma|` over the
+BatchNorm scale factors to the loss, so that channels the detector does not need are driven to gamma ~ 0
+and can be pruned by an absolute |gamma| threshold (`yoloslim.prune.stage`). Where the L1 term acts on a
 stock Ultralytics step (unscale, clip the whole gradient to norm 10, optimizer step) is `sparse.l1`:
 
 - `after_clip` (default): `g <- clip(g_loss) + sl * sign(gamma)`, added after unscale and clipping, just

@@ -1,0 +1,39 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 06 · Evaluation of one model
+#
+# Model `item` measured as every model of the study is: accuracy per class (val and test, at `eval.conf`), the
+# delta against the base model, checkpoint and ONNX size, params, GFLOPs, latency per engine with the budget mark,
+# and the decode rate of detected codes. The study's tables are `06_eval_tables`.
+
+# %% tags=["parameters"]
+config = "../params/demo.yaml"
+item = "base"
+
+# %%
+from IPython.display import Markdown, display
+from yoloslim.config import load_config
+from yoloslim.eval.stage import evaluate_model
+
+cfg = load_config(config)
+
+# %% [markdown]
+# ## Its tables
+
+# %%
+for title, table in evaluate_model(cfg, item).items():
+    display(Markdown(f"### {title}"), table)
