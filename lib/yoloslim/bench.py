@@ -24,7 +24,6 @@ from typing import Any
 import pandas as pd
 import torch
 
-import yoloslim.ultra  # noqa: F401  (offline Ultralytics: imported before ultralytics)
 from yoloslim.config import Config, output_root
 from yoloslim.eval.interleaved import interleaved_latency
 from yoloslim.eval.latency import cpu_model, measure_torch, resolve_threads

@@ -25,7 +25,6 @@ import numpy as np
 import pandas as pd
 import torch
 
-import yoloslim.ultra  # noqa: F401  (Ultralytics offline, before it is first used)
 from yoloslim.models.stats import export_onnx, load_model
 from yoloslim.prune.groups import excluded_layers
 

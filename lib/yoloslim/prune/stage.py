@@ -27,7 +27,6 @@ import pandas as pd
 import torch
 from ultralytics.utils import LOGGER
 
-import yoloslim.ultra  # noqa: F401  (Ultralytics offline, before it is first used)
 from yoloslim.atomic import atomic_path, write_json
 from yoloslim.config import Config, latency_budget
 from yoloslim.models.c2f import merge_c2f, split_c2f
