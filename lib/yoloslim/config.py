@@ -26,6 +26,7 @@ from typing import Any, Literal
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository (lib/yoloslim/config.py -> repo)
+ULTRALYTICS_IMGSZ = 640  # Ultralytics' default image size: a checkpoint's when it does not say, the FLOPs count's
 
 
 def output_root() -> Path:

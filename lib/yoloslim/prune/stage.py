@@ -28,7 +28,7 @@ import torch
 from ultralytics.utils import LOGGER
 
 from yoloslim.atomic import atomic_path, write_json
-from yoloslim.config import Config, latency_budget
+from yoloslim.config import ULTRALYTICS_IMGSZ, Config, PruneConfig, TrainConfig, latency_budget
 from yoloslim.models.c2f import merge_c2f, split_c2f
 from yoloslim.models.checkpoint import save_checkpoint
 from yoloslim.models.gammas import gamma_values, sparsity_warning
@@ -88,14 +88,14 @@ def prune_model(
     *,
     threshold: float | None = None,
     fraction: float | None = None,
-    round_to: int = 8,
-    round_dir: str = "up",
-    importance: str = "max",
-    fold_beta: bool = True,
-    imgsz: int = 640,
+    round_to: int = PruneConfig.round_to,
+    round_dir: str = PruneConfig.round_dir,
+    importance: str = PruneConfig.importance,
+    fold_beta: bool = PruneConfig.fold_beta,
+    imgsz: int = ULTRALYTICS_IMGSZ,
     selection: str = "gamma",
-    seed: int = 0,
-    c2f_halves: str = "equal",
+    seed: int = TrainConfig.seed,
+    c2f_halves: str = PruneConfig.c2f_halves,
 ) -> PruneResult:
     """Prune a copy of an Ultralytics detection model by |gamma|; the input model is left unchanged.
 
@@ -183,7 +183,13 @@ def write_outputs(result: PruneResult, out: Path, train_args: dict | None = None
 
 
 def prune_weights(
-    weights: Path, out: Path, *, threshold: float, round_to: int = 8, round_dir: str = "up", imgsz: int = 640
+    weights: Path,
+    out: Path,
+    *,
+    threshold: float,
+    round_to: int = PruneConfig.round_to,
+    round_dir: str = PruneConfig.round_dir,
+    imgsz: int = ULTRALYTICS_IMGSZ,
 ) -> PruneResult:
     """The CLI's job: prune one checkpoint by a threshold and write its outputs (no validation) into `out`."""
     model, ckpt = load_detection_model(weights)
