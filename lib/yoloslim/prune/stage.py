@@ -41,11 +41,11 @@ from yoloslim.prune.groups import (
     build_graph,
     check_supported,
     choose_at_random,
-    decide,
     equalize_halves,
     fraction_counts,
     global_threshold,
     plan_groups,
+    plan_kept_channels,
     prune_planned,
     uncovered_layers,
 )
@@ -129,8 +129,8 @@ def prune_model(
         value, counts = threshold, [None] * len(plans)
     else:
         value, counts = global_threshold(plans, fraction), fraction_counts(plans, fraction)
-    for plan, k_thr in zip(plans, counts, strict=True):
-        decide(plan, value, round_to, round_dir, k_thr)
+    for plan, count in zip(plans, counts, strict=True):
+        plan_kept_channels(plan, value, round_to, round_dir, count)
     if c2f_halves == "equal":
         equalize_halves(plans, rewritten)
     if selection == "random":
@@ -440,7 +440,9 @@ def _group_gammas(model: torch.nn.Module, plans: list[GroupPlan]) -> np.ndarray:
 def _unpruned(plans: list[GroupPlan], uncovered: dict[str, str]) -> list[dict]:
     """Groups a rule kept whole although channels were under the threshold, and the layers in no prunable group
     (attention blocks, layers tied to excluded ones), one entry per reason."""
-    stopped = [{"layers": p.layers, "reason": p.note} for p in plans if p.kept == p.width and p.k_thr < p.width]
+    stopped = [
+        {"layers": p.layers, "reason": p.note} for p in plans if p.kept == p.width and p.kept_by_policy < p.width
+    ]
     by_reason: dict[str, list[str]] = {}
     for name, reason in uncovered.items():
         by_reason.setdefault(reason, []).append(name)

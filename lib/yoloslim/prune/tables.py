@@ -50,7 +50,13 @@ def layer_table(model: nn.Module, plans: list[GroupPlan], uncovered: dict[str, s
     rows = {}
     for plan in plans:
         for layer in plan.layers:
-            rows[layer] = [plan.width, plan.kept, plan.width - plan.k_thr, plan.kept - plan.k_thr, plan.note]
+            rows[layer] = [
+                plan.width,
+                plan.kept,
+                plan.width - plan.kept_by_policy,
+                plan.kept - plan.kept_by_policy,
+                plan.note,
+            ]
     bns = {n.removesuffix(".bn"): m for n, m in model.named_modules() if isinstance(m, nn.BatchNorm2d)}
     for layer, reason in uncovered.items():
         width = bns[layer].num_features
