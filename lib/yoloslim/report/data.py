@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from yoloslim.config import Config, latency_budget
-from yoloslim.data.figures import split_columns
 from yoloslim.eval.bootstrap import INTERVAL_METRICS, interval, load_replicates
 from yoloslim.eval.profile import BETWEEN
 from yoloslim.paths import METRICS, RESULTS, StudyPaths
@@ -128,25 +127,6 @@ def difference_interval(data: ReportData, split: str, model: str, other: str) ->
         return None
     lo, hi = interval(reps[model] - reps[other])
     return float(lo[-1, INTERVAL_METRICS.index("mAP50-95")]), float(hi[-1, INTERVAL_METRICS.index("mAP50-95")])
-
-
-def data_tree(counts: pd.DataFrame) -> str:
-    """The data set as a text tree: each category with its total, then its sources' counts."""
-    lines = []
-    for category, rows in counts.groupby("category", sort=False):
-        lines.append(f"{category} {int(rows['total'].sum()):,}")
-        sources = [r for r in rows.itertuples() if r.source]
-        for i, row in enumerate(sources):
-            lines.append(f"{'└──' if i == len(sources) - 1 else '├──'} {row.source} {int(row.total):,}")
-    lines.append(f"total {int(counts['total'].sum()):,}")
-    return "\n".join(lines)
-
-
-def split_table(counts: pd.DataFrame) -> pd.DataFrame:
-    """counts.csv with a total row."""
-    cols = ["total", *split_columns(counts)]
-    total = pd.DataFrame([{"category": "total", "source": "", **counts[cols].sum().to_dict()}])
-    return pd.concat([counts[["category", "source", *cols]], total], ignore_index=True)
 
 
 def data_facts(data: ReportData) -> dict[str, Any]:
