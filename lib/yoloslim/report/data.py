@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from yoloslim.config import Config, latency_budget
+from yoloslim.data.split import TEST_ONLY
 from yoloslim.eval.bootstrap import INTERVAL_METRICS, interval, load_replicates
 from yoloslim.eval.profile import BETWEEN
 from yoloslim.paths import METRICS, RESULTS, StudyPaths
@@ -141,10 +142,10 @@ def data_facts(data: ReportData) -> dict[str, Any]:
 
 def test_only_facts(data: ReportData) -> dict[str, Any] | None:
     """The synthetic test-only images for the data paragraph (count, seed, main set size); None without them."""
-    if "test_only" not in data.counts.columns or not data.counts["test_only"].sum():
+    if TEST_ONLY not in data.counts.columns or not data.counts[TEST_ONLY].sum():
         return None
     synth = data.cfg.data.synth
-    return {"count": int(data.counts["test_only"].sum()), "seed": synth.test_seed, "images": synth.images}
+    return {"count": int(data.counts[TEST_ONLY].sum()), "seed": synth.test_seed, "images": synth.images}
 
 
 def budget_of(data: ReportData) -> tuple[str, float]:
