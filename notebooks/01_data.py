@@ -37,7 +37,7 @@ result = run_split(cfg)
 # ## The data set: categories, sources and image counts
 
 # %%
-print(format_tree(result.counts, str(result.root)))
+print(f"{result.root}\n{format_tree(result.counts)}")
 
 # %% [markdown]
 # ## The split per source

@@ -27,6 +27,7 @@ config = "../params/demo.yaml"
 
 # %%
 from yoloslim.config import load_config
+from yoloslim.data.figures import format_tree, split_table
 from yoloslim.report.data import (
     MAP_COLUMN,
     accuracy_tables,
@@ -37,7 +38,6 @@ from yoloslim.report.data import (
     convergence_curves,
     convergence_table,
     data_facts,
-    data_tree,
     decode_table,
     environment_table,
     gamma_fractions,
@@ -49,7 +49,6 @@ from yoloslim.report.data import (
     ratio_table,
     search_facts,
     sparse_facts,
-    split_table,
     stop_sentence,
     test_only_facts,
     tradeoff_points,
@@ -93,7 +92,7 @@ show_settings(resolved_config(cfg))
 # Data set tree (images per category and source):
 
 # %%
-show_markdown(f"```text\n{data_tree(data.counts)}\n```")
+show_markdown(f"```text\n{format_tree(data.counts)}\n```")
 show_markdown(text(lang, "data_summary", **data_facts(data)))
 test_only = test_only_facts(data)
 if test_only:

@@ -17,8 +17,9 @@ from ultralytics.utils.dist import generate_ddp_file
 from ultralytics.utils.patches import torch_load
 from yoloslim.config import Config
 from yoloslim.models.build import build_model, conv_channels
+from yoloslim.models.checkpoint import save_checkpoint
 from yoloslim.paths import WEIGHTS, StudyPaths
-from yoloslim.prune.stage import prune_model, save_checkpoint
+from yoloslim.prune.stage import prune_model
 from yoloslim.train.finetune import PrunedTrainer, finetune_job
 from yoloslim.train.precise_bn import PreciseBN
 from yoloslim.train.runner import TrainJob, make_trainer

@@ -20,8 +20,8 @@ from yoloslim.eval.tables import (
     models_frame,
 )
 from yoloslim.models.build import build_model
+from yoloslim.models.checkpoint import save_checkpoint
 from yoloslim.paths import StudyPaths
-from yoloslim.prune.stage import save_checkpoint
 from yoloslim.study import find_model
 
 RECORD_KEYS = {"model", "label", "kind", "weights", "data", "imgsz", "conf", "iou", "accuracy", "size_pt_mb",

@@ -9,8 +9,8 @@ import torch
 from yoloslim.cli import main
 from yoloslim.config import Config
 from yoloslim.models.build import build_model
+from yoloslim.models.checkpoint import save_checkpoint
 from yoloslim.paths import StudyPaths
-from yoloslim.prune.stage import save_checkpoint
 
 
 def test_eval_cli_prints_tables(smoke_cfg: Config, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,10 +10,11 @@ from yoloslim.config import Config
 from yoloslim.models.attention import intact_layers
 from yoloslim.models.build import conv_channels
 from yoloslim.models.c2f import C2fSplit
+from yoloslim.models.checkpoint import save_checkpoint
 from yoloslim.models.gammas import penalized_bns
 from yoloslim.paths import WEIGHTS, StudyPaths
 from yoloslim.prune.onnx_check import check_onnx
-from yoloslim.prune.stage import PruneResult, prune_model, save_checkpoint
+from yoloslim.prune.stage import PruneResult, prune_model
 from yoloslim.train.finetune import run_finetune
 from yoloslim.train.runner import read_metrics
 

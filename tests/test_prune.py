@@ -15,10 +15,11 @@ from ultralytics import YOLO
 from ultralytics.nn.tasks import DetectionModel
 from yoloslim.cli import main
 from yoloslim.models.c2f import C2fSplit, split_c2f
+from yoloslim.models.checkpoint import save_checkpoint
 from yoloslim.prune.figures import sparsity_segments
 from yoloslim.prune.groups import UnsupportedModelError, align_count, excluded_layers
 from yoloslim.prune.onnx_check import check_onnx
-from yoloslim.prune.stage import PruneResult, prune_model, save_checkpoint
+from yoloslim.prune.stage import PruneResult, prune_model
 
 IMGSZ = 64
 THRESHOLD = 0.05

@@ -12,9 +12,10 @@ import torch
 from conftest import write_params
 from test_prune_stage import write_sparse_checkpoint
 from yoloslim.config import ConfigError, load_config
+from yoloslim.models.checkpoint import save_checkpoint
 from yoloslim.paths import WEIGHTS, StudyPaths
 from yoloslim.prune.search import Timing, candidate_thresholds, search_threshold
-from yoloslim.prune.stage import run_prune, save_checkpoint
+from yoloslim.prune.stage import run_prune
 from yoloslim.study import study_models
 
 MS_PER_CHANNEL = 0.01  # the fake engine: latency is a known function of the convolutions' output channels

@@ -11,9 +11,10 @@ import torch
 from torch import nn
 from ultralytics.nn.tasks import DetectionModel
 from yoloslim.config import ROOT, Config
+from yoloslim.models.checkpoint import save_checkpoint
 from yoloslim.paths import WEIGHTS, StudyPaths
 from yoloslim.prune.onnx_check import OnnxCheck
-from yoloslim.prune.stage import run_prune, save_checkpoint
+from yoloslim.prune.stage import run_prune
 
 
 def write_sparse_checkpoint(cfg: Config) -> None:

@@ -24,15 +24,15 @@ from typing import Any
 import pandas as pd
 import torch
 
-import yoloslim.ultra  # noqa: F401  (offline Ultralytics: imported before ultralytics)
 from yoloslim.config import Config, output_root
 from yoloslim.eval.interleaved import interleaved_latency
 from yoloslim.eval.latency import cpu_model, measure_torch, resolve_threads
 from yoloslim.models.build import build_model
+from yoloslim.models.checkpoint import save_checkpoint
 from yoloslim.models.gammas import penalized_bns
 from yoloslim.models.stats import export_onnx, load_model, model_stats
 from yoloslim.paths import WEIGHTS, StudyPaths
-from yoloslim.prune.stage import prune_model, save_checkpoint
+from yoloslim.prune.stage import prune_model
 
 GAMMA_HIGH = 0.2  # random gammas are uniform in [0, GAMMA_HIGH): thresholds 0.01 / 0.1 / 0.15 prune ~5 / 50 / 75 %
 COLUMNS = ["model", "source", "imgsz", "params_m", "gflops", "flops_ratio", "torch_cpu_ms", "torch_cpu_p90_ms",

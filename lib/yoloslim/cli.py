@@ -155,16 +155,31 @@ def _cmd_unlock(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    from yoloslim.config import FinetuneConfig, TrainConfig
+    from yoloslim.config import (
+        ULTRALYTICS_IMGSZ,
+        DataConfig,
+        EvalConfig,
+        FinetuneConfig,
+        LatencyConfig,
+        PruneConfig,
+        SynthConfig,
+        TrainConfig,
+    )
+
+    names = ",".join(DataConfig().names)
 
     parser = argparse.ArgumentParser(prog="yoloslim", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("synth", help="write a synthetic DataMatrix/QR/1-D barcode data set")
     p.add_argument("out", help="output folder (category/source tree)")
-    p.add_argument("--images", type=int, default=1000, help="number of images (default 1000)")
-    p.add_argument("--imgsz", type=int, default=256, help="image side in pixels (default 256)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument(
+        "--images", type=int, default=SynthConfig.images, help=f"number of images (default {SynthConfig.images})"
+    )
+    p.add_argument(
+        "--imgsz", type=int, default=SynthConfig.imgsz, help=f"image side in pixels (default {SynthConfig.imgsz})"
+    )
+    p.add_argument("--seed", type=int, default=SynthConfig.seed, help=f"random seed (default {SynthConfig.seed})")
     p.add_argument(
         "--detect-imgsz", type=int, default=None, help="side the detector sees the images at (default: --imgsz)"
     )
@@ -172,16 +187,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="check a data set's images and labels")
     p.add_argument("root", help="data set root: category/source tree, or images/ + labels/")
-    p.add_argument("--names", default="dm,qr,bar", help="comma-separated class names (default dm,qr,bar)")
+    p.add_argument("--names", default=names, help=f"comma-separated class names (default {names})")
     p.add_argument("--lenient", action="store_true", help="report problems but exit 0 (bad files are skipped)")
     p.set_defaults(func=_cmd_check)
 
     p = sub.add_parser("prune", help="prune one model by a |gamma| threshold, channels aligned")
     p.add_argument("weights", help="a trained (ideally sparse-trained) Ultralytics detection checkpoint")
     p.add_argument("--threshold", type=float, required=True, help="|gamma| below which channels are pruned")
-    p.add_argument("--round-to", type=int, default=8, help="kept channels are a multiple of this (default 8)")
-    p.add_argument("--round-dir", choices=["up", "nearest", "down"], default="up", help="alignment direction")
-    p.add_argument("--imgsz", type=int, default=640, help="image size for FLOPs (default 640)")
+    p.add_argument(
+        "--round-to",
+        type=int,
+        default=PruneConfig.round_to,
+        help=f"kept channels are a multiple of this (default {PruneConfig.round_to})",
+    )
+    p.add_argument(
+        "--round-dir", choices=["up", "nearest", "down"], default=PruneConfig.round_dir, help="alignment direction"
+    )
+    p.add_argument(
+        "--imgsz", type=int, default=ULTRALYTICS_IMGSZ, help=f"image size for FLOPs (default {ULTRALYTICS_IMGSZ})"
+    )
     p.add_argument("--out", required=True, help="output folder for weights.pt, layers.csv, ratios.csv")
     p.set_defaults(func=_cmd_prune)
 
@@ -206,8 +230,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="Ultralytics data.yaml")
     p.add_argument("--split", default="test", choices=["val", "test"], help="split to measure (default test)")
     p.add_argument("--imgsz", type=int, default=None, help="image size (default: the checkpoint's)")
-    p.add_argument("--conf", type=float, default=0.5, help="confidence threshold (default 0.5)")
-    p.add_argument("--runs", type=int, default=50, help="timed latency runs per engine (default 50)")
+    p.add_argument(
+        "--conf", type=float, default=EvalConfig.conf, help=f"confidence threshold (default {EvalConfig.conf})"
+    )
+    p.add_argument(
+        "--runs",
+        type=int,
+        default=LatencyConfig.runs,
+        help=f"timed latency runs per engine (default {LatencyConfig.runs})",
+    )
     p.set_defaults(func=_cmd_eval)
 
     p = sub.add_parser("bench", help="CPU latency of base and pruned models against their FLOPs")

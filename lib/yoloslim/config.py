@@ -26,6 +26,7 @@ from typing import Any, Literal
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository (lib/yoloslim/config.py -> repo)
+ULTRALYTICS_IMGSZ = 640  # Ultralytics' default image size: a checkpoint's when it does not say, the FLOPs count's
 
 
 def output_root() -> Path:
@@ -304,8 +305,27 @@ def load_config(path: str | Path, *, check_values: bool = True) -> Config:
     cfg = _build(Config, raw, str(path), "")
     cfg.source = str(path)
     if check_values:
+        _resolve_paths(cfg, path.parent)
         _check_values(cfg, path)
     return cfg
+
+
+def _resolve_paths(cfg: Config, folder: Path) -> None:
+    """Make `data.root` and `model.weights` absolute: $VARIABLES and ~ expanded, relative paths taken from `folder`
+    (the params file's). A path with an unset variable is left as written, for `_check_values` to name."""
+    if cfg.data.root is not None:
+        cfg.data.root = _resolve_path(cfg.data.root, folder)
+    if cfg.model.weights is not None:
+        cfg.model.weights = _resolve_path(cfg.model.weights, folder)
+
+
+def _resolve_path(value: str, folder: Path) -> str:
+    """`value` expanded and made absolute against `folder`, or unchanged when it names an unset variable."""
+    expanded = os.path.expandvars(value)
+    if "$" in expanded:
+        return value
+    path = Path(expanded).expanduser()
+    return str(path if path.is_absolute() else (folder / path).resolve())
 
 
 MOVED = {"variants": "train.variants"}  # keys of older params files -> where they are now
@@ -376,7 +396,7 @@ def _coerce(tp: Any, value: Any, file: str, key: str) -> Any:
 
 
 def _check_values(cfg: Config, path: Path) -> None:
-    """Value checks that types alone cannot express."""
+    """Value checks that types alone cannot express (on resolved paths: `_resolve_paths`)."""
 
     def fail(key: str, expected: str, got: Any) -> None:
         raise ConfigError(f"{path}: '{key}' must be {expected}, got {got!r}")
@@ -384,24 +404,16 @@ def _check_values(cfg: Config, path: Path) -> None:
     if not cfg.name or "/" in cfg.name:
         fail("name", "a non-empty folder name", cfg.name)
     if cfg.data.root is not None:
-        if "$" in os.path.expandvars(cfg.data.root):
+        if "$" in cfg.data.root:
             fail("data.root", "a path whose environment variables are set", cfg.data.root)
-        root = Path(os.path.expandvars(cfg.data.root)).expanduser()
-        if not root.is_absolute():
-            root = (path.parent / root).resolve()
-        if not root.is_dir():
-            fail("data.root", "an existing data set folder", str(root))
-        cfg.data.root = str(root)
+        if not Path(cfg.data.root).is_dir():
+            fail("data.root", "an existing data set folder", cfg.data.root)
     if len(cfg.data.split) != 3 or any(r < 0 for r in cfg.data.split) or sum(cfg.data.split[:2]) <= 0:
         fail("data.split", "three non-negative ratios train:val:test", cfg.data.split)
     if not cfg.data.names or len(set(cfg.data.names)) != len(cfg.data.names):
         fail("data.names", "a non-empty list of distinct class names", cfg.data.names)
-    if cfg.model.weights is not None:
-        weights = Path(os.path.expandvars(cfg.model.weights)).expanduser()
-        weights = weights if weights.is_absolute() else (path.parent / weights).resolve()
-        if not weights.is_file():
-            fail("model.weights", "an existing local weights file", str(weights))
-        cfg.model.weights = str(weights)
+    if cfg.model.weights is not None and not Path(cfg.model.weights).is_file():
+        fail("model.weights", "an existing local weights file", cfg.model.weights)
     for key, value in [
         ("data.synth.images", cfg.data.synth.images),
         ("data.synth.imgsz", cfg.data.synth.imgsz),

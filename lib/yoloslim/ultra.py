@@ -1,7 +1,10 @@
 """Ultralytics, set up for this project: offline, no AMP-check download, training output teed to a log.
 
-Import this module before `ultralytics` (every training module here does): it sets `YOLO_OFFLINE`, so
-Ultralytics skips its online checks (pip update, analytics, downloads).
+- Offline: `yoloslim/__init__.py` sets `YOLO_OFFLINE=1`, which Ultralytics reads once, when it is first imported.
+  Python runs the package's `__init__` before any of its modules, so importing any yoloslim module sets it before
+  that module imports Ultralytics, which then skips its online checks (pip update, analytics, downloads).
+- No AMP-check download: trainers take `OfflineAmpMixin` as their first base.
+- Training output: `tee_output` sends it to a log file and the terminal.
 
     from yoloslim.ultra import OfflineAmpMixin, tee_output
     with tee_output(stage / "train.log"):

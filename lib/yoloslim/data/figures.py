@@ -12,44 +12,39 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from yoloslim.data.check import Sample  # noqa: E402
+from yoloslim.data.split import TEST_ONLY
 from yoloslim.figures import save_figure
 
-_SPLIT_COLORS = {"train": "#4c72b0", "val": "#dd8452", "test": "#55a868", "test_only": "#a6d8b0"}
+_SPLIT_COLORS = {"train": "#4c72b0", "val": "#dd8452", "test": "#55a868", TEST_ONLY: "#a6d8b0"}
 
 
 def split_columns(counts: pd.DataFrame) -> list[str]:
     """counts.csv's image-count columns: train, val, test, and test_only when the synthetic set has test-only
     images."""
     return [split for split in _SPLIT_COLORS if split in counts.columns]
+
+
 _CLASS_COLORS = ["#d62728", "#2ca02c", "#1f77b4", "#9467bd", "#ff7f0e", "#8c564b"]
 
 
-def format_tree(counts: pd.DataFrame, root: str) -> str:
-    """The data set's category/source tree with image counts, as text (from counts.csv's rows)."""
-    lines = [f"{root}  ({counts['total'].sum()} images)"]
-    categories = list(dict.fromkeys(counts["category"]))
-    for i, category in enumerate(categories):
-        rows = counts[counts["category"] == category]
-        last = i == len(categories) - 1
-        lines.append(f"{'└──' if last else '├──'} {category}  ({rows['total'].sum()})")
+def format_tree(counts: pd.DataFrame) -> str:
+    """The data set as a text tree (from counts.csv's rows): each category with its total, then its sources'
+    counts, then the total."""
+    lines = []
+    for category, rows in counts.groupby("category", sort=False):
+        lines.append(f"{category} {int(rows['total'].sum()):,}")
         sources = [r for r in rows.itertuples() if r.source]
-        for j, row in enumerate(sources):
-            branch = "└──" if j == len(sources) - 1 else "├──"
-            lines.append(f"{'    ' if last else '│   '}{branch} {row.source}  ({row.total})")
+        for i, row in enumerate(sources):
+            lines.append(f"{'└──' if i == len(sources) - 1 else '├──'} {row.source} {int(row.total):,}")
+    lines.append(f"total {int(counts['total'].sum()):,}")
     return "\n".join(lines)
 
 
 def split_table(counts: pd.DataFrame) -> pd.DataFrame:
-    """counts.csv's rows with a subtotal row after each category and a grand total at the end."""
-    parts = []
-    for category, rows in counts.groupby("category", sort=False):
-        parts.append(rows)
-        if len(rows) > 1:
-            subtotal = rows[["total", *split_columns(counts)]].sum()
-            parts.append(pd.DataFrame([{"category": category, "source": "(all)", **subtotal}]))
-    total = counts[["total", *split_columns(counts)]].sum()
-    parts.append(pd.DataFrame([{"category": "all", "source": "", **total}]))
-    return pd.concat(parts, ignore_index=True)
+    """counts.csv with a total row."""
+    cols = ["total", *split_columns(counts)]
+    total = pd.DataFrame([{"category": "total", "source": "", **counts[cols].sum().to_dict()}])
+    return pd.concat([counts[["category", "source", *cols]], total], ignore_index=True)
 
 
 def plot_split(counts: pd.DataFrame, path: Path) -> Path:

@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-import yoloslim.ultra  # noqa: F401  (offline Ultralytics: imported before ultralytics)
 from yoloslim.atomic import atomic_path, write_json, write_text
 from yoloslim.config import Config, LatencyConfig
 from yoloslim.eval.accuracy import measure_accuracy

@@ -15,7 +15,6 @@ exporter. The YAML travels with the module, so the checkpoints Ultralytics' trai
 from __future__ import annotations
 
 import copy
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,36 +60,24 @@ def rebuilds(model: torch.nn.Module) -> bool:
 def save_checkpoint(
     model: torch.nn.Module, path: Path, *, train_args: dict | None = None, info: dict | None = None
 ) -> Path:
-    """Save `model` as Ultralytics saves a final checkpoint (fp16 `model`, `train_args`); `YOLO(path)` loads it.
+    """Save `model` as Ultralytics' trainer saves a final checkpoint; `YOLO(path)` loads it.
 
-    When its YAML does not rebuild it (a pruned model), the saved model's YAML is `refusing_yaml`'s: stock
-    training fails naming `yoloslim finetune` instead of silently undoing the pruning. `info` is kept under the
-    `yoloslim` key (Ultralytics ignores it).
+    Ultralytics writes it: `strip_optimizer`, which finishes its trainer's checkpoints, turns a bare
+    `{"model", "train_args"}` into a final one (fp16 model without its loss, Ultralytics' metadata, `train_args`
+    over its defaults). When its YAML does not rebuild it (a pruned model), the saved model's YAML is
+    `refusing_yaml`'s: stock training fails naming `yoloslim finetune` instead of silently undoing the pruning.
+    `info` is kept under the `yoloslim` key (Ultralytics ignores it).
     """
-    from ultralytics import __version__
+    from ultralytics.utils.torch_utils import strip_optimizer
 
-    saved = copy.deepcopy(model).half()
-    if hasattr(saved, "criterion"):
-        saved.criterion = None
+    saved = copy.deepcopy(model)
     if not rebuilds(saved):
         saved.yaml = refusing_yaml(saved.yaml)
-    ckpt = {
-        "date": datetime.now().astimezone().isoformat(),
-        "version": __version__,
-        "license": "AGPL-3.0 License (https://ultralytics.com/license)",
-        "docs": "https://docs.ultralytics.com",
-        "epoch": -1,
-        "best_fitness": None,
-        "model": saved,
-        "ema": None,
-        "updates": None,
-        "optimizer": None,
-        "train_args": dict(train_args or {}),
-        "yoloslim": info or {},
-    }
     path = Path(path)
     with atomic_path(path) as tmp:
-        torch.save(ckpt, tmp)
+        torch.save({"model": saved, "train_args": dict(train_args or {})}, tmp)
+        if not strip_optimizer(tmp, updates={"yoloslim": info or {}}):  # {}: it could not read the file back
+            raise RuntimeError(f"{path}: the checkpoint written could not be read back")
     return path
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from yoloslim.atomic import atomic_path
+from yoloslim.config import ULTRALYTICS_IMGSZ
 
 MB = 1e6  # sizes are reported in decimal megabytes, like the file managers and the original report
 
@@ -58,8 +59,8 @@ def load_model(weights: Path):  # -> ultralytics.YOLO
 
 
 def checkpoint_imgsz(weights: Path) -> int:
-    """The image size a checkpoint was trained at (its saved train args), 640 when it does not say."""
-    imgsz = getattr(load_model(weights).model, "args", {}).get("imgsz", 640)
+    """The image size a checkpoint was trained at (its saved train args), Ultralytics' default when it does not say."""
+    imgsz = getattr(load_model(weights).model, "args", {}).get("imgsz", ULTRALYTICS_IMGSZ)
     return int(imgsz[0] if isinstance(imgsz, (list, tuple)) else imgsz)
 
 

@@ -40,15 +40,15 @@ class UnsupportedModelError(ValueError):
 class GroupPlan:
     """One coupled group and what the policy does with it.
 
-    `layers` are the names of its Conv blocks (`model.2.cv1`), one per BatchNorm in the group. `k_thr` is the
-    count the threshold alone keeps, `kept` the count after alignment, `prune_idxs` the root convolution's
-    output channels removed.
+    `layers` are the names of its Conv blocks (`model.2.cv1`), one per BatchNorm in the group. `kept_by_policy` is
+    the count the policy alone keeps (the channels at or over the threshold, or the fraction policy's count),
+    `kept` the count after alignment, `prune_idxs` the root convolution's output channels removed.
     """
 
     root: str
     layers: list[str]
     importance: torch.Tensor
-    k_thr: int = 0
+    kept_by_policy: int = 0
     kept: int = 0
     prune_idxs: list[int] = field(default_factory=list)
     note: str = ""
@@ -140,8 +140,9 @@ def fraction_counts(plans: list[GroupPlan], fraction: float) -> list[int]:
     return [p.width - int(c) for p, c in zip(plans, counts, strict=True)]
 
 
-def align_count(k_thr: int, width: int, round_to: int, round_dir: str = "up") -> int:
-    """Kept channels: `k_thr` rounded to a multiple of `round_to` (up, nearest or down), at least `round_to`.
+def align_count(count: int, width: int, round_to: int, round_dir: str = "up") -> int:
+    """Kept channels: the policy's `count` rounded to a multiple of `round_to` (up, nearest or down), at least
+    `round_to`.
 
     Never more than the width's largest multiple of `round_to` (so a width that is not a multiple is aligned
     down even with nothing under the threshold); a group of at most `round_to` channels keeps them all.
@@ -149,22 +150,26 @@ def align_count(k_thr: int, width: int, round_to: int, round_dir: str = "up") ->
     if width <= round_to:
         return width
     step = {"up": math.ceil, "down": math.floor, "nearest": lambda v: math.floor(v + 0.5)}[round_dir]
-    return min(max(round_to, step(k_thr / round_to) * round_to), width // round_to * round_to)
+    return min(max(round_to, step(count / round_to) * round_to), width // round_to * round_to)
 
 
-def decide(plan: GroupPlan, threshold: float, round_to: int, round_dir: str, k_thr: int | None = None) -> None:
-    """Fill the plan: the policy's count (`k_thr`, or the channels at or over `threshold`), the aligned count,
-    the channels to prune and why if none."""
+def plan_kept_channels(
+    plan: GroupPlan, threshold: float, round_to: int, round_dir: str, kept_by_policy: int | None = None
+) -> None:
+    """Fill the plan: the policy's count (`kept_by_policy`, or the channels at or over `threshold`), the aligned
+    count, the channels to prune and why if none."""
     width = plan.width
-    plan.k_thr = int((plan.importance >= threshold).sum()) if k_thr is None else k_thr
-    plan.kept = align_count(plan.k_thr, width, round_to, round_dir)
+    plan.kept_by_policy = int((plan.importance >= threshold).sum()) if kept_by_policy is None else kept_by_policy
+    plan.kept = align_count(plan.kept_by_policy, width, round_to, round_dir)
     _keep_most_important(plan)
-    if plan.k_thr == width:
+    if plan.kept_by_policy == width:
         plan.note = "nothing under the threshold"
     elif plan.kept == width and width <= round_to:
         plan.note = f"not pruned: only {width} channels, not more than round_to={round_to}"
     elif plan.kept == width:
-        plan.note = f"not pruned: alignment to {round_to} ({round_dir}) restored all {width - plan.k_thr} channels"
+        plan.note = (
+            f"not pruned: alignment to {round_to} ({round_dir}) restored all {width - plan.kept_by_policy} channels"
+        )
     if len(plan.layers) > 1:
         plan.note = (plan.note + "; " if plan.note else "") + "tied group: " + ", ".join(sorted(plan.layers))
 

@@ -25,7 +25,6 @@ import numpy as np
 import pandas as pd
 import torch
 
-import yoloslim.ultra  # noqa: F401  (Ultralytics offline, before it is first used)
 from yoloslim.models.stats import export_onnx, load_model
 from yoloslim.prune.groups import excluded_layers
 
@@ -85,7 +84,7 @@ class OnnxCheck:
         }
 
 
-def conv_channels(onnx_path: Path) -> dict[str, int]:
+def onnx_conv_channels(onnx_path: Path) -> dict[str, int]:
     """Every Conv node's weight name -> its output channels, read from the ONNX graph's initializers."""
     import onnx
 
@@ -109,7 +108,7 @@ def check_onnx(
         model.end2end = False  # as exported (Ultralytics' default nms=None): YOLO26's one-to-many branch, external NMS
     never_pruned = set(excluded_layers(model))
     excluded = {f"{name}.weight" for name, m in model.named_modules() if m in never_pruned}
-    channels = conv_channels(onnx_path)
+    channels = onnx_conv_channels(onnx_path)
     missing = {name for name in excluded - set(channels) if ".one2one_" not in name}  # that branch is not exported
     if missing:
         raise ValueError(f"{onnx_path}: never-pruned convolutions not found by name: {sorted(missing)}")

@@ -32,9 +32,8 @@ import pandas as pd
 import torch
 from ultralytics.utils import LOGGER
 
-import yoloslim.ultra  # noqa: F401  (Ultralytics offline, before it is first used)
 from yoloslim.atomic import atomic_path, write_json
-from yoloslim.config import Config, latency_budget
+from yoloslim.config import ULTRALYTICS_IMGSZ, Config, PruneConfig, TrainConfig, latency_budget
 from yoloslim.models.c2f import merge_c2f, split_c2f
 from yoloslim.models.checkpoint import save_checkpoint
 from yoloslim.models.gammas import gamma_values, sparsity_warning
@@ -47,15 +46,15 @@ from yoloslim.prune.groups import (
     build_graph,
     check_supported,
     choose_at_random,
-    decide,
     equalize_halves,
     fraction_counts,
     global_threshold,
     plan_groups,
+    plan_kept_channels,
     prune_planned,
     uncovered_layers,
 )
-from yoloslim.prune.onnx_check import check_onnx
+from yoloslim.prune.onnx_check import OnnxCheck, check_onnx
 from yoloslim.prune.search import Search, Timing, candidate_thresholds, resolve_engine, search_threshold
 from yoloslim.prune.tables import layer_table, params_by_part, ratio_table, width_table
 from yoloslim.prune.tp import FLOPS_TOLERANCE, SEARCH_RATIOS, prune_tp, prune_tp_matched
@@ -94,14 +93,14 @@ def prune_model(
     *,
     threshold: float | None = None,
     fraction: float | None = None,
-    round_to: int = 8,
-    round_dir: str = "up",
-    importance: str = "max",
-    fold_beta: bool = True,
-    imgsz: int = 640,
+    round_to: int = PruneConfig.round_to,
+    round_dir: str = PruneConfig.round_dir,
+    importance: str = PruneConfig.importance,
+    fold_beta: bool = PruneConfig.fold_beta,
+    imgsz: int = ULTRALYTICS_IMGSZ,
     selection: str = "gamma",
-    seed: int = 0,
-    c2f_halves: str = "equal",
+    seed: int = TrainConfig.seed,
+    c2f_halves: str = PruneConfig.c2f_halves,
 ) -> PruneResult:
     """Prune a copy of an Ultralytics detection model by |gamma|; the input model is left unchanged.
 
@@ -135,8 +134,8 @@ def prune_model(
         value, counts = threshold, [None] * len(plans)
     else:
         value, counts = global_threshold(plans, fraction), fraction_counts(plans, fraction)
-    for plan, k_thr in zip(plans, counts, strict=True):
-        decide(plan, value, round_to, round_dir, k_thr)
+    for plan, count in zip(plans, counts, strict=True):
+        plan_kept_channels(plan, value, round_to, round_dir, count)
     if c2f_halves == "equal":
         equalize_halves(plans, rewritten)
     if selection == "random":
@@ -189,7 +188,13 @@ def write_outputs(result: PruneResult, out: Path, train_args: dict | None = None
 
 
 def prune_weights(
-    weights: Path, out: Path, *, threshold: float, round_to: int = 8, round_dir: str = "up", imgsz: int = 640
+    weights: Path,
+    out: Path,
+    *,
+    threshold: float,
+    round_to: int = PruneConfig.round_to,
+    round_dir: str = PruneConfig.round_dir,
+    imgsz: int = ULTRALYTICS_IMGSZ,
 ) -> PruneResult:
     """The CLI's job: prune one checkpoint by a threshold and write its outputs (no validation) into `out`."""
     model, ckpt = load_detection_model(weights)
@@ -206,16 +211,33 @@ def run_prune(cfg: Config, target: str) -> Path:
     outputs has a channel count that is not a multiple of `prune.round_to`, or when ONNX Runtime's output
     differs from PyTorch's beyond the stated tolerance (the message holds the layer table).
     """
-    from yoloslim.eval.accuracy import measure_accuracy
-
-    jobs = prune_jobs(cfg)
-    if target not in jobs:
-        raise KeyError(f"{cfg.source}: no prune target '{target}'; targets: {', '.join(jobs)}")
-    prune_id, (target, selection) = target, jobs[target]
+    prune_id = target
+    target, selection = _prune_job(cfg, prune_id)
     paths = StudyPaths.of(cfg)
+    out = paths.prune(prune_id)
     model, ckpt = load_detection_model(paths.sparse / WEIGHTS)
-    value = cfg.target_value(target)
-    options = dict(
+    results, search, match = _pruned(cfg, model, target, _prune_options(cfg, selection), out)
+    result = results[cfg.prune.fold_beta]
+    write_outputs(result, out, ckpt.get("train_args"))
+    onnx = _check_onnx(cfg, out, result.layers)
+    val = _validate(cfg, results, out)
+    metrics = _prune_metrics(cfg, target, selection, result, val, onnx, search, match)
+    _log_warnings(prune_id, metrics)
+    write_json(out / METRICS, metrics)
+    return out
+
+
+def _prune_job(cfg: Config, prune_id: str) -> tuple[str, str]:
+    """The (target, selection) of a prune stage's model id; KeyError naming the study's targets if it has none."""
+    jobs = prune_jobs(cfg)
+    if prune_id not in jobs:
+        raise KeyError(f"{cfg.source}: no prune target '{prune_id}'; targets: {', '.join(jobs)}")
+    return jobs[prune_id]
+
+
+def _prune_options(cfg: Config, selection: str) -> dict:
+    """`prune_model`'s options from the config, but the policy and its value (which depend on the target)."""
+    return dict(
         round_to=cfg.prune.round_to,
         round_dir=cfg.prune.round_dir,
         importance=cfg.prune.importance,
@@ -223,26 +245,49 @@ def run_prune(cfg: Config, target: str) -> Path:
         seed=cfg.train.seed,
         c2f_halves=cfg.prune.c2f_halves,
     )
-    imgsz = cfg.train.imgsz
-    results, search, match = _pruned(cfg, model, target, options, paths.prune(prune_id))
-    result = results[cfg.prune.fold_beta]
-    out = write_outputs(result, paths.prune(prune_id), ckpt.get("train_args"))
-    onnx = check_onnx(out / WEIGHTS, out, imgsz=imgsz, round_to=cfg.prune.round_to, onnx_name=ONNX)
+
+
+def _check_onnx(cfg: Config, out: Path, layers: pd.DataFrame) -> OnnxCheck:
+    """Export the written `out/weights.pt` to `out/weights.onnx` and check it; RuntimeError when a check fails."""
+    onnx = check_onnx(out / WEIGHTS, out, imgsz=cfg.train.imgsz, round_to=cfg.prune.round_to, onnx_name=ONNX)
     onnx.require_aligned()
-    onnx.require_parity(result.layers)
-    val = {}
+    onnx.require_parity(layers)
+    return onnx
+
+
+def _validate(cfg: Config, results: dict[bool, PruneResult], out: Path) -> dict[bool, dict[str, float]]:
+    """Val mAP50 and mAP50-95 of the pruned model with and without the beta fold (fold -> numbers), at Ultralytics'
+    own val settings; the configured one is `out/weights.pt`, the other is saved to a temporary file."""
+    from yoloslim.eval.accuracy import measure_accuracy
+
+    data_yaml, val = StudyPaths.of(cfg).data_yaml, {}
     with tempfile.TemporaryDirectory() as tmp:
         for fold, res in results.items():
             weights = out / WEIGHTS if fold == cfg.prune.fold_beta else save_checkpoint(res.model, Path(tmp) / WEIGHTS)
             rows = measure_accuracy(
-                weights, paths.data_yaml, split="val", imgsz=imgsz, conf=_VAL_CONF, iou=_VAL_IOU, names=cfg.data.names
-            )
+                weights, data_yaml, split="val", imgsz=cfg.train.imgsz, conf=_VAL_CONF, iou=_VAL_IOU,
+                names=cfg.data.names,
+            )  # fmt: skip
             val[fold] = {k: rows["all"][k] for k in ("mAP50", "mAP50-95")}
-    metrics = {
+    return val
+
+
+def _prune_metrics(
+    cfg: Config,
+    target: str,
+    selection: str,
+    result: PruneResult,
+    val: dict[bool, dict[str, float]],
+    onnx: OnnxCheck,
+    search: Search | None,
+    match: dict | None,
+) -> dict:
+    """metrics.json of one pruned model (columns in docs/outputs.md)."""
+    return {
         "target": target,
         "selection": selection,
         "policy": selection if match else "latency" if search else cfg.prune.policy,
-        "value": value,
+        "value": cfg.target_value(target),
         "threshold": result.threshold if np.isfinite(result.threshold) else None,
         "round_to": cfg.prune.round_to,
         "round_dir": cfg.prune.round_dir,
@@ -261,14 +306,15 @@ def run_prune(cfg: Config, target: str) -> Path:
         "search": search_summary(search, cfg.prune.engine, cfg.prune.margin) if search else None,
         "cost_match": match,
     }
-    if result.warning:
-        LOGGER.warning(f"{prune_id}: {result.warning}")
-    if search and not search.met:
-        LOGGER.warning(f"{prune_id}: {metrics['search']['message']}")
-    if match and not match["matched"]:
-        LOGGER.warning(f"{prune_id}: {match['message']}")
-    write_json(out / METRICS, metrics)
-    return out
+
+
+def _log_warnings(prune_id: str, metrics: dict) -> None:
+    """Log the problems metrics.json records: gammas that carry no information at the cut, a latency budget no
+    structure met, a cost Torch-Pruning could not match (each message is None when there is no problem)."""
+    search, match = metrics["search"] or {}, metrics["cost_match"] or {}
+    for message in (metrics["sparsity_warning"], search.get("message"), match.get("message")):
+        if message:
+            LOGGER.warning(f"{prune_id}: {message}")
 
 
 def _pruned(
@@ -440,7 +486,9 @@ def _group_gammas(model: torch.nn.Module, plans: list[GroupPlan]) -> np.ndarray:
 def _unpruned(plans: list[GroupPlan], uncovered: dict[str, str]) -> list[dict]:
     """Groups a rule kept whole although channels were under the threshold, and the layers in no prunable group
     (attention blocks, layers tied to excluded ones), one entry per reason."""
-    stopped = [{"layers": p.layers, "reason": p.note} for p in plans if p.kept == p.width and p.k_thr < p.width]
+    stopped = [
+        {"layers": p.layers, "reason": p.note} for p in plans if p.kept == p.width and p.kept_by_policy < p.width
+    ]
     by_reason: dict[str, list[str]] = {}
     for name, reason in uncovered.items():
         by_reason.setdefault(reason, []).append(name)

@@ -9,6 +9,8 @@ parameters (over every parameter of the part). Backbone + head add up to overall
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 from torch import nn
 
@@ -50,7 +52,13 @@ def layer_table(model: nn.Module, plans: list[GroupPlan], uncovered: dict[str, s
     rows = {}
     for plan in plans:
         for layer in plan.layers:
-            rows[layer] = [plan.width, plan.kept, plan.width - plan.k_thr, plan.kept - plan.k_thr, plan.note]
+            rows[layer] = [
+                plan.width,
+                plan.kept,
+                plan.width - plan.kept_by_policy,
+                plan.kept - plan.kept_by_policy,
+                plan.note,
+            ]
     bns = {n.removesuffix(".bn"): m for n, m in model.named_modules() if isinstance(m, nn.BatchNorm2d)}
     for layer, reason in uncovered.items():
         width = bns[layer].num_features
@@ -75,25 +83,55 @@ def width_table(before: nn.Module, after: nn.Module, note: str) -> pd.DataFrame:
 
 def params_by_part(model: nn.Module) -> dict[str, int]:
     """Parameters of the backbone's and the head's top-level layers."""
-    backbone = backbone_length(model)
-    counts = dict.fromkeys(PARTS, 0)
-    for i, layer in enumerate(model.model):
-        counts[PARTS[0] if i < backbone else PARTS[1]] += sum(p.numel() for p in layer.parameters())
-    return counts
+    return _sum_by_part(model, lambda layer: sum(p.numel() for p in layer.parameters()))
+
+
+def channels_by_part(model: nn.Module) -> dict[str, int]:
+    """BatchNorm channels of the backbone's and the head's top-level layers."""
+    return _sum_by_part(
+        model, lambda layer: sum(m.num_features for m in layer.modules() if isinstance(m, nn.BatchNorm2d))
+    )
 
 
 def ratio_table(layers: pd.DataFrame, params_before: dict[str, int], params_after: dict[str, int]) -> pd.DataFrame:
+    """`ratios.csv` of a pruned model: channels from its layer table (`original`, `kept`), parameters per part."""
+    channels_before = {part: int(layers.loc[layers["part"] == part, "original"].sum()) for part in PARTS}
+    channels_after = {part: int(layers.loc[layers["part"] == part, "kept"].sum()) for part in PARTS}
+    return part_ratios(channels_before, channels_after, params_before, params_after)
+
+
+def model_ratios(before: nn.Module, after: nn.Module) -> pd.DataFrame:
+    """`ratios.csv`'s table for two models of different widths (a narrower variant against the base model),
+    counted from their BatchNorm channels and parameters."""
+    return part_ratios(channels_by_part(before), channels_by_part(after), params_by_part(before), params_by_part(after))
+
+
+def part_ratios(
+    channels_before: dict[str, int],
+    channels_after: dict[str, int],
+    params_before: dict[str, int],
+    params_after: dict[str, int],
+) -> pd.DataFrame:
     """Backbone, head and overall: channels and parameters before and after, and the pruned fractions."""
     rows = []
     for part in (*PARTS, "overall"):
-        sel = layers if part == "overall" else layers[layers["part"] == part]
-        ch_before, ch_after = int(sel["original"].sum()), int(sel["kept"].sum())
-        p_before = sum(params_before.values()) if part == "overall" else params_before[part]
-        p_after = sum(params_after.values()) if part == "overall" else params_after[part]
+        ch_before, ch_after, p_before, p_after = (
+            sum(counts.values()) if part == "overall" else counts[part]
+            for counts in (channels_before, channels_after, params_before, params_after)
+        )
         rows.append(
             [part, ch_before, ch_after, _ratio(ch_before, ch_after), p_before, p_after, _ratio(p_before, p_after)]
         )
     return pd.DataFrame(rows, columns=RATIO_COLUMNS)
+
+
+def _sum_by_part(model: nn.Module, count: Callable[[nn.Module], int]) -> dict[str, int]:
+    """`count` summed over the backbone's and the head's top-level layers."""
+    backbone = backbone_length(model)
+    counts = dict.fromkeys(PARTS, 0)
+    for i, layer in enumerate(model.model):
+        counts[PARTS[0] if i < backbone else PARTS[1]] += count(layer)
+    return counts
 
 
 def _ratio(before: int, after: int) -> float:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from yoloslim.config import Config, latency_budget
-from yoloslim.data.figures import split_columns
+from yoloslim.data.split import TEST_ONLY
 from yoloslim.eval.bootstrap import INTERVAL_METRICS, interval, load_replicates
 from yoloslim.eval.profile import BETWEEN
 from yoloslim.paths import METRICS, RESULTS, StudyPaths
@@ -131,25 +131,6 @@ def difference_interval(data: ReportData, split: str, model: str, other: str) ->
     return float(lo[-1, INTERVAL_METRICS.index("mAP50-95")]), float(hi[-1, INTERVAL_METRICS.index("mAP50-95")])
 
 
-def data_tree(counts: pd.DataFrame) -> str:
-    """The data set as a text tree: each category with its total, then its sources' counts."""
-    lines = []
-    for category, rows in counts.groupby("category", sort=False):
-        lines.append(f"{category} {int(rows['total'].sum()):,}")
-        sources = [r for r in rows.itertuples() if r.source]
-        for i, row in enumerate(sources):
-            lines.append(f"{'└──' if i == len(sources) - 1 else '├──'} {row.source} {int(row.total):,}")
-    lines.append(f"total {int(counts['total'].sum()):,}")
-    return "\n".join(lines)
-
-
-def split_table(counts: pd.DataFrame) -> pd.DataFrame:
-    """counts.csv with a total row."""
-    cols = ["total", *split_columns(counts)]
-    total = pd.DataFrame([{"category": "total", "source": "", **counts[cols].sum().to_dict()}])
-    return pd.concat([counts[["category", "source", *cols]], total], ignore_index=True)
-
-
 def data_facts(data: ReportData) -> dict[str, Any]:
     """summary.json's numbers for the data paragraph, instances listed per class."""
 
@@ -162,10 +143,10 @@ def data_facts(data: ReportData) -> dict[str, Any]:
 
 def test_only_facts(data: ReportData) -> dict[str, Any] | None:
     """The synthetic test-only images for the data paragraph (count, seed, main set size); None without them."""
-    if "test_only" not in data.counts.columns or not data.counts["test_only"].sum():
+    if TEST_ONLY not in data.counts.columns or not data.counts[TEST_ONLY].sum():
         return None
     synth = data.cfg.data.synth
-    return {"count": int(data.counts["test_only"].sum()), "seed": synth.test_seed, "images": synth.images}
+    return {"count": int(data.counts[TEST_ONLY].sum()), "seed": synth.test_seed, "images": synth.images}
 
 
 def budget_of(data: ReportData) -> tuple[str, float]:
@@ -263,20 +244,21 @@ def collapsed_classes(data: ReportData, split: str) -> list[tuple[str, str, floa
 
 
 def ratio_table(data: ReportData) -> pd.DataFrame:
-    """Pruned fraction of channels and parameters per part (backbone, head, overall) of each model."""
-    rows = {}
-    for target, frame in data.ratios.items():
-        parts = frame.set_index("part")
-        rows[target_labels(data)[target]] = {
-            (part, kind): parts.loc[part, f"{kind}_ratio"] for part in parts.index for kind in ("channel", "param")
-        }
-    base = _part_counts(data.paths.train("base") / "weights.pt")
+    """Pruned fraction of channels and parameters per part (backbone, head, overall) of each model: the pruned
+    models' ratios.csv, and each variant counted against the base model."""
+    from ultralytics.nn.tasks import load_checkpoint
+
+    from yoloslim.prune.tables import model_ratios
+
+    frames = {target_labels(data)[target]: frame for target, frame in data.ratios.items()}
+    base = load_checkpoint(data.paths.train("base") / "weights.pt")[0]
     for v in data.cfg.train.variants:
-        counts = _part_counts(data.paths.train(v.weights_of) / "weights.pt")
-        rows[v.label] = {
-            (part, kind): 1 - counts[part][i] / base[part][i]
-            for part in counts
-            for i, kind in enumerate(("channel", "param"))
+        frames[v.label] = model_ratios(base, load_checkpoint(data.paths.train(v.weights_of) / "weights.pt")[0])
+    rows = {}
+    for label, frame in frames.items():
+        parts = frame.set_index("part")
+        rows[label] = {
+            (part, kind): parts.loc[part, f"{kind}_ratio"] for part in parts.index for kind in ("channel", "param")
         }
     return pd.DataFrame.from_dict(rows, orient="index").sort_index(axis=1, level=0, key=_part_order)
 
@@ -293,24 +275,6 @@ def target_labels(data: ReportData) -> dict[str, str]:
 def _part_order(index: pd.Index) -> pd.Index:
     """Sort key putting backbone, head, overall in that order."""
     return index.map({"backbone": 0, "head": 1, "overall": 2}.get)
-
-
-def _part_counts(weights: Path) -> dict[str, tuple[int, int]]:
-    """(BatchNorm channels, parameters) of a checkpoint's backbone, head and whole network."""
-    import torch
-
-    from yoloslim.models.checkpoint import layer_lists
-
-    ckpt = torch.load(weights, map_location="cpu", weights_only=False)
-    model = ckpt.get("ema") or ckpt["model"]
-    n_backbone = len(layer_lists(model.yaml)["backbone"])
-    counts = {"backbone": [0, 0], "head": [0, 0]}
-    for i, layer in enumerate(model.model):
-        part = counts["backbone" if i < n_backbone else "head"]
-        part[0] += sum(m.num_features for m in layer.modules() if isinstance(m, torch.nn.BatchNorm2d))
-        part[1] += sum(p.numel() for p in layer.parameters())
-    counts["overall"] = [counts["backbone"][0] + counts["head"][0], counts["backbone"][1] + counts["head"][1]]
-    return {part: (c, p) for part, (c, p) in counts.items()}
 
 
 def model_table(data: ReportData, lang: str = "en") -> pd.DataFrame:
