@@ -44,22 +44,22 @@ print(f"{result.root}\n{format_tree(result.counts)}")
 
 # %%
 ratio = ":".join(f"{r:g}" for r in cfg.data.split)
-display(Markdown(f"train:val:test = {ratio} per source, seed {cfg.data.split_seed}; lists in `{result.data_dir}`"))
+display(Markdown(f"train:val:test = {ratio} per source, seed {cfg.data.split_seed}; lists in `{result.files.dir}`"))
 split_table(result.counts)
 
 # %%
-Image(filename=str(result.data_dir / "figures" / "split.png"))
+Image(filename=str(result.files.figure("split")))
 
 # %% [markdown]
 # ## Sample training images with their boxes
 
 # %%
-Image(filename=str(result.data_dir / "figures" / "samples.png"))
+Image(filename=str(result.files.figure("samples")))
 
 # %% [markdown]
 # ## Problems found by the checks
 
 # %%
 display(pd.Series(result.report.summary(), name="value").to_frame())
-problems = pd.read_csv(result.data_dir / "problems.csv")
+problems = pd.read_csv(result.files.problems)
 problems if len(problems) else Markdown("No problems found: every image and label passed the checks.")

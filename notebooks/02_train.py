@@ -16,17 +16,18 @@
 # %% [markdown]
 # # 02 · Training: base model and uniform-width baselines
 #
-# Trains `item` (`base`, or a variant named in the config's `variants`) with Ultralytics. The full training
+# Trains `model` (`base`, or a variant named in the config's `train.variants`) with Ultralytics. The full training
 # output goes to `train.log` in the stage folder and to the terminal running this notebook; only a summary is kept
 # here. A finished training with unchanged parameters is not run again; an interrupted one resumes.
 
 # %% tags=["parameters"]
 config = "../params/demo.yaml"
-item = "base"
+model = "base"
 
 # %%
 from IPython.display import Image, display
 from yoloslim.config import load_config
+from yoloslim.paths import TrainFiles
 from yoloslim.train.base import run_train, summary_table
 from yoloslim.train.figures import write_train_figures
 from yoloslim.train.runner import read_metrics
@@ -37,8 +38,8 @@ cfg = load_config(config)
 # ## Training and its final metrics
 
 # %%
-stage = run_train(cfg, item)
-print(f"{item}: {stage / 'weights.pt'} (full log: {stage / 'train.log'})")
+stage = run_train(cfg, model)
+print(f"{model}: {TrainFiles(stage).weights} (full log: {TrainFiles(stage).log})")
 read_metrics(stage)
 
 # %% [markdown]
@@ -47,7 +48,7 @@ read_metrics(stage)
 # This model next to the other trained models of the stage.
 
 # %%
-for path in write_train_figures(cfg, item):
+for path in write_train_figures(cfg, model):
     display(Image(str(path)))
 
 # %% [markdown]

@@ -30,6 +30,7 @@ config = "../params/demo.yaml"
 # %%
 from IPython.display import Image, display
 from yoloslim.config import load_config
+from yoloslim.paths import TrainFiles
 from yoloslim.train.figures import write_sparse_figures
 from yoloslim.train.runner import read_metrics
 from yoloslim.train.sparse import run_sparse, sparse_summary
@@ -41,7 +42,7 @@ cfg = load_config(config)
 
 # %%
 stage = run_sparse(cfg)
-print(f"sparse: {stage / 'weights.pt'} (full log: {stage / 'train.log'})")
+print(f"sparse: {TrainFiles(stage).weights} (full log: {TrainFiles(stage).log})")
 read_metrics(stage)
 
 # %% [markdown]

@@ -20,11 +20,11 @@
 # channels of the sparse model whose |gamma| is under the target's threshold are pruned with their tied group (for
 # a `<target>-random` control, as many channels per group chosen at random); kept counts are aligned to a multiple
 # of `prune.round_to`. The pruned beta is folded into the next layers' biases. Tables and figures come from
-# `runs/<config>/prune/<item>/`.
+# `runs/<config>/prune/<target>/`.
 
 # %% tags=["parameters"]
 config = "../params/demo.yaml"
-item = "small"
+target = "small"
 
 # %%
 import json
@@ -32,6 +32,7 @@ import json
 import pandas as pd
 from IPython.display import Image, Markdown, display
 from yoloslim.config import load_config
+from yoloslim.paths import PruneFiles
 from yoloslim.prune.stage import run_prune
 
 cfg = load_config(config)
@@ -40,17 +41,17 @@ cfg = load_config(config)
 # ## Pruning and its metrics
 
 # %%
-out = run_prune(cfg, item)
-metrics = json.loads((out / "metrics.json").read_text())
+files = PruneFiles(run_prune(cfg, target))
+metrics = json.loads(files.metrics.read_text())
 if metrics["sparsity_warning"]:
     display(Markdown(f"**Warning:** {metrics['sparsity_warning']}"))
-pd.Series({k: v for k, v in metrics.items() if not isinstance(v, (dict, list))}).to_frame(item)
+pd.Series({k: v for k, v in metrics.items() if not isinstance(v, (dict, list))}).to_frame(target)
 
 # %% [markdown]
 # ## Pruning ratios and val mAP right after pruning, with and without the beta fold
 
 # %%
-display(pd.read_csv(out / "ratios.csv"))
+display(pd.read_csv(files.ratios))
 pd.DataFrame({"with fold": metrics["val_fold"], "without fold": metrics["val_nofold"]})
 
 # %% [markdown]
@@ -63,11 +64,11 @@ pd.DataFrame(metrics["unpruned_groups"], columns=["layers", "reason"])
 # ## Sparsity per layer and the |gamma| distribution
 
 # %%
-for name in ("sparsity.png", "gamma_hist.png"):
-    display(Image(filename=str(out / "figures" / name)))
+for name in ("sparsity", "gamma_hist"):
+    display(Image(filename=str(files.figure(name))))
 
 # %% [markdown]
 # ## Per layer
 
 # %%
-pd.read_csv(out / "layers.csv")
+pd.read_csv(files.layers)

@@ -16,17 +16,18 @@
 # %% [markdown]
 # # 05 · Fine-tuning a pruned model
 #
-# Retrains the pruned model `item` as it is: `<target>` fine-tunes the pruned weights, `<target>-scratch`
+# Retrains the pruned model `finetuned` as it is: `<target>` fine-tunes the pruned weights, `<target>-scratch`
 # re-initializes them. The architecture after training is checked to equal the pruned one. Full training output:
 # `train.log`.
 
 # %% tags=["parameters"]
 config = "../params/demo.yaml"
-item = "small"
+finetuned = "small"
 
 # %%
 from IPython.display import Image, display
 from yoloslim.config import load_config
+from yoloslim.paths import TrainFiles
 from yoloslim.train.figures import write_finetune_figures
 from yoloslim.train.finetune import finetune_summary, run_finetune
 from yoloslim.train.runner import read_metrics
@@ -37,9 +38,9 @@ cfg = load_config(config)
 # ## Fine-tuning and its final metrics
 
 # %%
-stage = run_finetune(cfg, item)
+stage = run_finetune(cfg, finetuned)
 metrics = read_metrics(stage)
-print(f"{item}: {stage / 'weights.pt'} (full log: {stage / 'train.log'})")
+print(f"{finetuned}: {TrainFiles(stage).weights} (full log: {TrainFiles(stage).log})")
 print(f"{len(metrics['channels'])} convolutions, the same channels as the pruned model")
 {k: v for k, v in metrics.items() if k != "channels"}
 
@@ -49,11 +50,11 @@ print(f"{len(metrics['channels'])} convolutions, the same channels as the pruned
 # Next to the uniform-width baselines.
 
 # %%
-for path in write_finetune_figures(cfg, item):
+for path in write_finetune_figures(cfg, finetuned):
     display(Image(str(path)))
 
 # %% [markdown]
 # ## Fine-tuned model against the uniform-width baselines
 
 # %%
-finetune_summary(cfg, item)
+finetune_summary(cfg, finetuned)

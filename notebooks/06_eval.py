@@ -16,13 +16,13 @@
 # %% [markdown]
 # # 06 · Evaluation of one model
 #
-# Model `item` measured as every model of the study is: accuracy per class (val and test, at `eval.conf`), the
+# Model `model` measured as every model of the study is: accuracy per class (val and test, at `eval.conf`), the
 # delta against the base model, checkpoint and ONNX size, params, GFLOPs, latency per engine with the budget mark,
 # and the decode rate of detected codes. The study's tables are `06_eval_tables`.
 
 # %% tags=["parameters"]
 config = "../params/demo.yaml"
-item = "base"
+model = "base"
 
 # %%
 from IPython.display import Markdown, display
@@ -35,5 +35,5 @@ cfg = load_config(config)
 # ## Its tables
 
 # %%
-for title, table in evaluate_model(cfg, item).items():
+for title, table in evaluate_model(cfg, model).items():
     display(Markdown(f"### {title}"), table)

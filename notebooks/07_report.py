@@ -99,13 +99,13 @@ if test_only:
     show_markdown(text(lang, "data_test_only", **test_only))
 show_markdown(text(lang, "split", ratio=":".join(f"{r:g}" for r in cfg.data.split)))
 show_table(split_table(data.counts), index=False)
-show_image(data.paths.data / "figures" / "split.png", lang)
+show_image(data.paths.data.figure("split"), lang)
 
 # %% [markdown]
 # Sample images:
 
 # %%
-show_image(data.paths.data / "figures" / "samples.png", lang)
+show_image(data.paths.data.figure("samples"), lang)
 
 # %% [markdown]
 # ## 2 Pruning
@@ -126,7 +126,7 @@ show_markdown(text(lang, "budget_text", **budget_facts(data)) + " " + stop_sente
 # %%
 show_table(gamma_fractions(data))
 for name in ("sl_loss", "gamma_epochs", "map"):
-    show_image(data.paths.sparse / "figures" / f"{name}.png", lang)
+    show_image(data.paths.sparse.figure(name), lang)
 
 # %% [markdown]
 # ### 2.2 Pruning
@@ -139,11 +139,11 @@ for target in data.prune:
     show_markdown(text(lang, "prune_text", **facts))
     if facts["unpruned"]:
         show_markdown(text(lang, "unpruned", groups=facts["unpruned"]))
-    show_image(data.paths.prune(target) / "figures" / "sparsity.png", lang)
+    show_image(data.paths.prune(target).figure("sparsity"), lang)
     search = search_facts(data, target)
     if search:
         show_markdown(text(lang, "search_text", **search))
-        show_image(data.paths.prune(target) / "figures" / "search.png", lang)
+        show_image(data.paths.prune(target).figure("search"), lang)
 
 # %% [markdown]
 # #### 2.2.2 Pruning ratio
@@ -180,7 +180,7 @@ if "test" in set(data.accuracy["split"]):
     for caption, table in accuracy_tables(data, "test", lang):
         show_markdown(caption)
         show_table(table)
-show_image(data.paths.eval() / "figures" / "compare.png", lang)
+show_image(data.paths.eval_tables.figure("compare"), lang)
 
 # %% [markdown]
 # #### 2.4.2 Size, parameters, speed and FLOPs

@@ -78,7 +78,7 @@ def test_training_out_of_space_names_the_stage_and_the_rerun_finishes_and_a_cut_
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(BaseTrainer, "save_model", full_disk)
-    stage = StudyPaths.of(smoke_cfg).train("base")
+    stage = StudyPaths.of(smoke_cfg).train("base").dir
     with pytest.raises(DiskFullError, match=rf"while writing {stage / 'ultra' / 'weights'}"):
         run_train(smoke_cfg, "base")
     monkeypatch.setattr(BaseTrainer, "save_model", save)  # space freed

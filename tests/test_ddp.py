@@ -18,7 +18,7 @@ from ultralytics.utils.patches import torch_load
 from yoloslim.config import Config
 from yoloslim.models.build import build_model, conv_channels
 from yoloslim.models.checkpoint import save_checkpoint
-from yoloslim.paths import WEIGHTS, StudyPaths
+from yoloslim.paths import StudyPaths
 from yoloslim.prune.stage import prune_model
 from yoloslim.train.finetune import PrunedTrainer, finetune_job
 from yoloslim.train.precise_bn import PreciseBN
@@ -72,7 +72,7 @@ def test_sparse_trainer_keeps_model_l1_settings_and_precise_bn_in_a_ddp_worker(s
     assert conv_channels(worker.model) != conv_channels(build_model(Config(), nc=3))  # the override is there
     [sparsity] = _callback_objects(worker, "on_pretrain_routine_end", Sparsity)
     assert (sparsity.sl, sparsity.l1, sparsity.schedule) == (0.07, "proximal", "constant")
-    assert sparsity.sl == smoke_cfg.sparse.sl and sparsity.out == StudyPaths.of(smoke_cfg).sparse
+    assert sparsity.sl == smoke_cfg.sparse.sl and sparsity.out == StudyPaths.of(smoke_cfg).sparse.dir
     assert _callback_objects(worker, "on_fit_epoch_end", Sparsity) == [sparsity]
     [precise] = _callback_objects(worker, "on_train_epoch_end", PreciseBN)
     assert precise.images == 24
@@ -87,7 +87,7 @@ def test_pruned_trainer_keeps_the_pruned_model_in_a_ddp_worker(smoke_cfg: Config
             if isinstance(m, torch.nn.BatchNorm2d):
                 m.weight[: len(m.weight) // 2] = 0
     pruned = prune_model(model, threshold=0.5, imgsz=64).model
-    save_checkpoint(pruned, StudyPaths.of(smoke_cfg).prune(target) / WEIGHTS)
+    save_checkpoint(pruned, StudyPaths.of(smoke_cfg).prune(target).weights)
     original, worker = _rebuilt_in_worker(finetune_job(smoke_cfg, target))
     assert type(worker) is PrunedTrainer
     assert conv_channels(worker.model) == conv_channels(original.model) == conv_channels(pruned)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from yoloslim.config import ROOT, Config
 from yoloslim.eval.metrics import DetectionStats, class_rows
-from yoloslim.eval.stage import GT_DECODABLE, evaluate_model, evaluate_study, run_eval
+from yoloslim.eval.stage import evaluate_model, evaluate_study, run_eval
 from yoloslim.eval.tables import (
     ACCURACY_COLUMNS,
     DECODE_COLUMNS,
@@ -83,7 +83,7 @@ def test_eval_stage_tables_and_notebook(smoke_cfg: Config, tmp_path: Path) -> No
     assert record["decode"]["has_payloads"] is True and set(record["decode"]["rows"]) == {*names, "all"}
     all_row = record["decode"]["rows"]["all"]
     assert all_row["gt_codes"] >= all_row["gt_decodable"] > 0  # the smoke test set has codes that can decode
-    ceiling = StudyPaths.of(cfg).eval() / GT_DECODABLE
+    ceiling = StudyPaths.of(cfg).eval_tables.gt_decodable
     (entry,) = json.loads(ceiling.read_text())["entries"]
     assert entry["settings"]["split"] == "test" and entry["counts"]["all"] == all_row["gt_decodable"]
     ceiling_stamp = ceiling.stat().st_mtime_ns
@@ -96,7 +96,7 @@ def test_eval_stage_tables_and_notebook(smoke_cfg: Config, tmp_path: Path) -> No
     assert run_eval(cfg, "base").stat().st_mtime_ns == stamp  # up to date: skipped
 
     tables, figure = evaluate_study(cfg)  # evaluates half and half_lowres (its weights at 32 px), writes the tables
-    eval_dir = StudyPaths.of(cfg).eval()
+    eval_dir = StudyPaths.of(cfg).eval_tables.dir
     accuracy = pd.read_csv(eval_dir / "accuracy.csv")
     assert list(accuracy.columns) == ACCURACY_COLUMNS and set(accuracy["conf"]) == {cfg.eval.conf}
     for split in cfg.eval.splits:  # intervals from resamples of the images, kept for the report

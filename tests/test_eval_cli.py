@@ -16,7 +16,7 @@ from yoloslim.paths import StudyPaths
 def test_eval_cli_prints_tables(smoke_cfg: Config, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     model = build_model(smoke_cfg, nc=3, width_scale=0.25)
     weights = save_checkpoint(model, tmp_path / "user" / "w.pt", train_args={"imgsz": 64})
-    data = StudyPaths.of(smoke_cfg).data_yaml
+    data = StudyPaths.of(smoke_cfg).data.yaml
     assert main(["eval", str(weights), "--data", str(data), "--conf", "0.25", "--runs", "3"]) == 0
     printed = capsys.readouterr().out
     for title in ("accuracy (test)", "size, params, FLOPs, latency", "decode rate (test)"):

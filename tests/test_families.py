@@ -12,7 +12,7 @@ from yoloslim.models.build import conv_channels
 from yoloslim.models.c2f import C2fSplit
 from yoloslim.models.checkpoint import save_checkpoint
 from yoloslim.models.gammas import penalized_bns
-from yoloslim.paths import WEIGHTS, StudyPaths
+from yoloslim.paths import StudyPaths
 from yoloslim.prune.onnx_check import check_onnx
 from yoloslim.prune.stage import PruneResult, prune_model
 from yoloslim.train.finetune import run_finetune
@@ -69,7 +69,7 @@ def test_families_export_check_and_load_without_yoloslim(family_pruned, tmp_path
 @pytest.mark.parametrize("cfg", FAMILIES)
 def test_family_finetunes_one_epoch_keeping_structure(family_pruned, smoke_cfg: Config, cfg):
     smoke_cfg.model.cfg = cfg
-    pruned = StudyPaths.of(smoke_cfg).prune("small") / WEIGHTS
+    pruned = StudyPaths.of(smoke_cfg).prune("small").weights
     save_checkpoint(family_pruned[cfg][1][1].model, pruned)
     stage = run_finetune(smoke_cfg, "small")
     assert read_metrics(stage)["channels"] == conv_channels(family_pruned[cfg][1][1].model)

@@ -31,7 +31,7 @@ def write_pruned(cfg: Config, target: str = "small") -> dict[str, int]:
         round_to=8,
     )
     pruner.step()
-    path = StudyPaths.of(cfg).prune(target) / "weights.pt"
+    path = StudyPaths.of(cfg).prune(target).weights
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"model": copy.deepcopy(model).half(), "train_args": {}, "epoch": -1}, path)
     return conv_channels(model)
@@ -68,8 +68,8 @@ def test_reinitialize_keeps_architecture_and_dfl(smoke_cfg: Config) -> None:
 
 
 def test_notebook_05_keeps_pruned_architecture(smoke_cfg: Config, pruned: dict[str, int], tmp_path: Path) -> None:
-    executed = run_notebook("05_finetune.ipynb", tmp_path, item="small")
-    stage = StudyPaths.of(smoke_cfg).finetune("small")
+    executed = run_notebook("05_finetune.ipynb", tmp_path, finetuned="small")
+    stage = StudyPaths.of(smoke_cfg).finetune("small").dir
     metrics = json.loads((stage / "metrics.json").read_text())
     assert metrics["init"] == "inherit" and metrics["channels"] == pruned
     assert (stage / "figures" / "learning_curves.png").is_file() and (stage / "train.log").is_file()

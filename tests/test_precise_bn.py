@@ -67,7 +67,7 @@ def test_trainer_ema_gets_statistics_of_training_images(smoke_cfg: Config) -> No
     kept: dict[str, Any] = {}
     run_train(smoke_cfg, "base", callbacks=[("on_train_end", lambda t: kept.setdefault("trainer", t))])
     trainer = kept["trainer"]
-    stage = StudyPaths.of(smoke_cfg).train("base")
+    stage = StudyPaths.of(smoke_cfg).train("base").dir
     assert json.loads((stage / "params.json").read_text())["key"]["stage"]["train"]["precise_bn"] == 12
 
     model = trainer.ema.ema

@@ -13,7 +13,7 @@ from conftest import write_params
 from test_prune_stage import write_sparse_checkpoint
 from yoloslim.config import ConfigError, load_config
 from yoloslim.models.checkpoint import save_checkpoint
-from yoloslim.paths import WEIGHTS, StudyPaths
+from yoloslim.paths import StudyPaths
 from yoloslim.prune.search import Timing, candidate_thresholds, search_threshold
 from yoloslim.prune.stage import run_prune
 from yoloslim.study import study_models
@@ -101,12 +101,12 @@ def test_prune_stage_searches_to_a_budget_with_a_plugged_engine(smoke_cfg, out_r
     params = write_params(out_root, {"name": smoke_cfg.name, "prune": prune})
     cfg = load_config(params)
     write_sparse_checkpoint(cfg)
-    sparse = StudyPaths.of(cfg).sparse / WEIGHTS
+    sparse = StudyPaths.of(cfg).sparse.weights
     model = torch.load(sparse, weights_only=False)["model"].float()
     for bn in (m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)):
         bn.weight.data = (bn.weight.data / 0.05).floor() * 0.05  # six gamma levels: a short search
     save_checkpoint(model, sparse, train_args={"imgsz": cfg.train.imgsz})
-    base = save_checkpoint(model, StudyPaths.of(cfg).train("base") / WEIGHTS)  # the unpruned model
+    base = save_checkpoint(model, StudyPaths.of(cfg).train("base").weights)  # the unpruned model
     out = run_prune(cfg, "fast")
     search = pd.read_csv(out / "search.csv")
     chosen = search[search["chosen"]].iloc[0]

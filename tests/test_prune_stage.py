@@ -12,7 +12,7 @@ from torch import nn
 from ultralytics.nn.tasks import DetectionModel
 from yoloslim.config import ROOT, Config
 from yoloslim.models.checkpoint import save_checkpoint
-from yoloslim.paths import WEIGHTS, StudyPaths
+from yoloslim.paths import StudyPaths
 from yoloslim.prune.onnx_check import OnnxCheck
 from yoloslim.prune.stage import run_prune
 
@@ -23,7 +23,7 @@ def write_sparse_checkpoint(cfg: Config) -> None:
     model = DetectionModel("yolov5n.yaml", nc=3, verbose=False)
     for bn in (m for m in model.modules() if isinstance(m, nn.BatchNorm2d)):
         bn.weight.data = 0.3 * torch.rand(bn.num_features)
-    save_checkpoint(model, StudyPaths.of(cfg).sparse / WEIGHTS, train_args={"imgsz": cfg.train.imgsz})
+    save_checkpoint(model, StudyPaths.of(cfg).sparse.weights, train_args={"imgsz": cfg.train.imgsz})
 
 
 def test_run_prune_rejects_unknown_target(smoke_cfg):
@@ -46,13 +46,13 @@ def test_prune_notebook_on_smoke(smoke_cfg, tmp_path):
         "config",
         str(ROOT / "params" / "smoke.yaml"),
         "-p",
-        "item",
+        "target",
         "small",
     ]
     run = subprocess.run(cmd, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-3000:]
 
-    out = StudyPaths.of(smoke_cfg).prune("small")
+    out = StudyPaths.of(smoke_cfg).prune("small").dir
     for name in (
         "weights.pt",
         "layers.csv",

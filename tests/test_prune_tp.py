@@ -72,4 +72,4 @@ def test_prune_stage_writes_a_tp_alternative(smoke_cfg, out_root: Path, coarse_s
     assert metrics["gflops_after"] == match["gflops"] and metrics["onnx_check"]["aligned"]
     layers = pd.read_csv(out / "layers.csv")
     assert (layers["kept"] < layers["original"]).any() and layers["note"].str.contains("Torch-Pruning").all()
-    assert (StudyPaths.of(cfg).prune("small-tp_magnitude") / "figures" / "sparsity.png").is_file()
+    assert (StudyPaths.of(cfg).prune("small-tp_magnitude").figure("sparsity")).is_file()

@@ -93,36 +93,36 @@ def _accuracy(model: str, split: str) -> list[dict]:
 def write_results(cfg: Config, checkpoints: dict[float, Path]) -> None:
     """Every results file the report reads, for the smoke study's models."""
     p = StudyPaths.of(cfg)
-    for folder in [p.data, p.sparse, p.eval(), *[p.prune(t) for t in prune_jobs(cfg)]]:
+    for folder in [p.data.dir, p.sparse.dir, p.eval_tables.dir, *[p.prune(t).dir for t in prune_jobs(cfg)]]:
         folder.mkdir(parents=True, exist_ok=True)
     pd.DataFrame([{"category": "dmcode", "source": "custom", "total": 25, "train": 20, "val": 4, "test": 1},
                   {"category": "dmcode", "source": "dpm", "total": 10, "train": 8, "val": 2, "test": 0},
                   {"category": "AiFail", "source": None, "total": 5, "train": 4, "val": 1, "test": 0}]).to_csv(
-        p.data / "counts.csv", index=False)  # fmt: skip
-    (p.data / "summary.json").write_text(
+        p.data.counts, index=False)  # fmt: skip
+    p.data.summary.write_text(
         json.dumps(
             {"images": 40, "background": 3, "skipped": 0, "problems": 0, "instances": {"dm": 30, "qr": 0, "bar": 0}}
         )
     )
     for name in ("split", "samples"):
-        _png(p.data / "figures" / f"{name}.png")
+        _png(p.data.figure(name))
     for model, width, speed in [("base", 1.0, 0.5), ("half", 0.5, 1.0), ("half_lowres", 0.5, 1.0)]:
-        p.train(model).mkdir(parents=True)
-        shutil.copy(checkpoints[width], p.train(model) / "weights.pt")
-        _curve(p.train(model) / "results.csv", MODELS[model][0], 6, speed)
-    _curve(p.sparse / "results.csv", MODELS["sparse"][0], 4, 1.0)
-    (p.sparse / "metrics.json").write_text(json.dumps({"sl": 0.05, "l1": "after_clip", "sl_mloss": 0.004755,
+        p.train(model).dir.mkdir(parents=True)
+        shutil.copy(checkpoints[width], p.train(model).weights)
+        _curve(p.train(model).results, MODELS[model][0], 6, speed)
+    _curve(p.sparse.results, MODELS["sparse"][0], 4, 1.0)
+    p.sparse.metrics.write_text(json.dumps({"sl": 0.05, "l1": "after_clip", "sl_mloss": 0.004755,
                                                       "val": {"mAP50": 0.8, "mAP50-95": 0.5}}))  # fmt: skip
     pd.DataFrame({"epoch": [1, 2], "steps": [30, 60], "sl": [0.05, 0.05], "l1_budget": [0.01, 0.0234],
                   "sl_mloss": [0.01, 0.004755], "gamma_mean": [0.9, 0.5]}
-                 ).to_csv(p.sparse / "gamma_log.csv", index=False)  # fmt: skip
+                 ).to_csv(p.sparse.gamma_log, index=False)  # fmt: skip
     # epoch 2: 10 % of the gammas under large's 0.01, 40 % under middle's 0.10, 60 % under small's 0.15
-    np.savez(p.sparse / "gammas.npz", epoch_1=np.full(10, 0.9, np.float32),
+    np.savez(p.sparse.gammas, epoch_1=np.full(10, 0.9, np.float32),
              epoch_2=np.array([0.005, 0.05, 0.05, 0.05, 0.12, 0.12, 0.5, 0.5, 0.5, 0.5], np.float32))  # fmt: skip
     for name in ("sl_loss", "gamma_epochs", "map"):
-        _png(p.sparse / "figures" / f"{name}.png")
+        _png(p.sparse.figure(name))
     for i, (prune_id, (target, selection)) in enumerate(prune_jobs(cfg).items()):
-        value, folder = cfg.prune_targets()[target], p.prune(prune_id)
+        value, folder = cfg.prune_targets()[target], p.prune(prune_id).dir
         _png(folder / "figures" / "sparsity.png")
         pd.DataFrame([{"part": part, "channels_before": 100, "channels_after": 100 - r, "channel_ratio": r / 100,
                        "params_before": 1000, "params_after": 1000 - 10 * r, "param_ratio": r / 100}
@@ -136,44 +136,44 @@ def write_results(cfg: Config, checkpoints: dict[float, Path]) -> None:
             "params_before": 1000, "params_after": 700, "gflops_before": 4.2, "gflops_after": 2.0,
             "val_fold": {"mAP50": 0.5, "mAP50-95": 0.3}, "val_nofold": {"mAP50": 0.4, "mAP50-95": 0.2},
             "unpruned_groups": []}))  # fmt: skip
-        _curve(p.finetune(prune_id) / "results.csv", MODELS[prune_id][0], 6, 0.3)
+        _curve(p.finetune(prune_id).results, MODELS[prune_id][0], 6, 0.3)
     acc = [row for m in MODELS for s in ("val", "test") for row in _accuracy(m, s)]
     labels = {m.id: m.label for m in study_models(cfg)}
-    pd.DataFrame([{**r, "label": labels[r["model"]]} for r in acc]).to_csv(p.eval() / "accuracy.csv", index=False)
+    pd.DataFrame([{**r, "label": labels[r["model"]]} for r in acc]).to_csv(p.eval_tables.accuracy, index=False)
     pd.DataFrame([{"model": m, "label": labels[m], "kind": "", "imgsz": 64, "size_pt_mb": 1.5, "size_onnx_mb": 3.0,
                    "params_m": 1.2, "gflops": g, "torch_cpu_ms": ms * 1.5, "torch_cpu_p90_ms": ms * 1.6,
                    "onnx_cpu_ms": ms, "onnx_cpu_p90_ms": ms * 1.1, "torch_cuda_ms": None, "torch_cuda_p90_ms": None,
                    "target_engine": "onnx_cpu", "target_latency": "50ms", "target_latency_ms": 50.0,
                    "meets_budget": ms <= 50}
-                  for m, (_, ms, g) in MODELS.items()]).to_csv(p.eval() / "models.csv", index=False)  # fmt: skip
+                  for m, (_, ms, g) in MODELS.items()]).to_csv(p.eval_tables.models, index=False)  # fmt: skip
     pd.DataFrame([{"model": m, "class": c, "gt_codes": 10, "decoded": 7, "decode_rate": 0.7, "gt_decodable": 8,
                    "decode_rate_vs_decodable": 0.875, "detections": 9,
                    "detections_decoded": 7, "detection_decode_fraction": 7 / 9}
-                  for m in MODELS for c in NAMES]).to_csv(p.eval() / "decode.csv", index=False)  # fmt: skip
+                  for m in MODELS for c in NAMES]).to_csv(p.eval_tables.decode, index=False)  # fmt: skip
     pd.DataFrame([{"model": m, "label": labels[m], "operator": op, "ms": ms * share}
                   for m, (_, ms, _) in MODELS.items()
                   for op, share in (("Conv", 0.5), ("Concat", 0.1), ("Resize", 0.05), ("between operators", 0.3))]
-                 ).to_csv(p.eval() / "onnx_operators.csv", index=False)  # fmt: skip
+                 ).to_csv(p.eval_tables.operators, index=False)  # fmt: skip
     pd.DataFrame([{"model": m, "label": labels[m], "median_ms": ms, "p90_ms": ms * 1.1, "lo_ms": ms * 0.9,
                    "hi_ms": ms * 1.1, "ratio": ms / 60, "ratio_lo": ms / 66, "ratio_hi": ms / 54, "runs": 5}
-                  for m, (_, ms, _) in MODELS.items()]).to_csv(p.eval() / "latency_interleaved.csv",
+                  for m, (_, ms, _) in MODELS.items()]).to_csv(p.eval_tables.interleaved,
                                                                index=False)  # fmt: skip
-    (p.eval() / "environment.json").write_text(
+    p.eval_tables.environment.write_text(
         json.dumps({"cpu": "Test CPU", "threads": 2, "cuda": None, "packages": {"torch": torch.__version__}})
     )
-    _png(p.eval() / "figures" / "compare.png")
+    _png(p.eval_tables.figure("compare"))
 
 
 def build(cfg_path: Path, checkpoints: dict[float, Path]) -> tuple[str, Path]:
     """Run the report notebook and the HTML build as the workflow does; the HTML text and its path."""
     cfg = load_config(cfg_path)
     write_results(cfg, checkpoints)
-    executed = cfg.run_dir / "notebooks" / "07_report.ipynb"
+    executed = StudyPaths.of(cfg).run / "notebooks" / "07_report.ipynb"
     executed.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([Path(sys.executable).parent / "papermill", "-k", "python3", "--cwd", ROOT / "notebooks",
                     ROOT / "notebooks" / "07_report.ipynb", executed, "-r", "config", str(cfg_path)],
                    check=True, capture_output=True)  # fmt: skip
-    html = cfg.report_dir / "report.html"
+    html = StudyPaths.of(cfg).report_html
     flags = ["--lang", cfg.report.lang] + ([] if cfg.report.pdf else ["--no-pdf"])
     subprocess.run([sys.executable, "-m", "yoloslim.report.build", executed, html, *flags], check=True)
     return html.read_text(encoding="utf-8"), html

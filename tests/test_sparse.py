@@ -189,7 +189,7 @@ def test_sparsity_happens_and_the_logged_budget_is_the_planned_one(smoke_cfg: Co
     assert (hist.groupby("epoch")["count"].sum() == sparse.numel()).all()
     # The bookkeeping: what the trainer logged is what Ultralytics' schedule gives, replayed from the settings
     # (warm-up of lr and accumulation, linear decay; batch 8 at nbs 8 and 16: 1 and 2 batches a step).
-    images = len(StudyPaths.of(smoke_cfg).data.joinpath("train.txt").read_text().split())
+    images = len(StudyPaths.of(smoke_cfg).data.dir.joinpath("train.txt").read_text().split())
     for folder, sl, warmup, nbs in ((stage, 0.15, 0, 8), (dense_stage, 1e-4, 1.5, 16)):
         plan = replay_budget(sl_at=[sl] * 4, lr0=0.3, train_images=images, batch=8, nbs=nbs, warmup_epochs=warmup)
         last = pd.read_csv(folder / "gamma_log.csv").iloc[-1]
@@ -202,7 +202,7 @@ def test_notebook_03_sparse_next_to_base(smoke_cfg: Config, tmp_path: Path) -> N
 
     run_train(smoke_cfg, "base")
     executed = run_notebook("03_sparse.ipynb", tmp_path)
-    stage = StudyPaths.of(smoke_cfg).sparse
+    stage = StudyPaths.of(smoke_cfg).sparse.dir
     metrics = json.loads((stage / "metrics.json").read_text())
     assert metrics["sl"] == smoke_cfg.sparse.sl and metrics["sl_mloss"] > 0
     under = fractions_under(stage / "gammas.npz", smoke_cfg.prune.thresholds)

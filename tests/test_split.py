@@ -14,6 +14,7 @@ from test_datacheck import tree_hash
 from yoloslim.config import ROOT, load_config
 from yoloslim.data.split import SPLITS, run_split, split_counts
 from yoloslim.data.synth import SOURCES, synthesize
+from yoloslim.paths import StudyPaths
 
 # the original study's sources and image counts (../shared/BRIEF.md, section 1.2)
 ORIGINAL = {
@@ -45,7 +46,7 @@ def test_original_counts_give_the_stated_totals() -> None:
 def test_run_split_outputs(smoke_data_out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("YOLOSLIM_OUT", str(smoke_data_out))
     cfg = load_config(ROOT / "params" / "smoke.yaml")
-    data, synth = cfg.run_dir / "data", cfg.run_dir / "synth"
+    data, synth = StudyPaths.of(cfg).run / "data", StudyPaths.of(cfg).run / "synth"
     counts = pd.read_csv(data / "counts.csv", keep_default_na=False)
     assert list(counts.columns) == ["category", "source", "total", *SPLITS]
     assert counts["total"].sum() == cfg.data.synth.images
@@ -69,12 +70,12 @@ def test_run_split_outputs(smoke_data_out: Path, monkeypatch: pytest.MonkeyPatch
 def test_rerun_is_deterministic_and_skips_rendering(smoke_data_out: Path, out_root: Path) -> None:
     shutil.copytree(smoke_data_out / "runs", out_root / "runs", symlinks=True)
     cfg = load_config(ROOT / "params" / "smoke.yaml")
-    stamp = cfg.run_dir / "synth" / "synth.json"
+    stamp = StudyPaths.of(cfg).run / "synth" / "synth.json"
     mtime = stamp.stat().st_mtime_ns
     result = run_split(cfg)
     assert stamp.stat().st_mtime_ns == mtime, "the synthetic set was rendered again"
     for split in SPLITS:
-        ours = (cfg.run_dir / "data" / f"{split}.txt").read_text().replace(str(out_root), "")
+        ours = (StudyPaths.of(cfg).run / "data" / f"{split}.txt").read_text().replace(str(out_root), "")
         theirs = (smoke_data_out / "runs" / "smoke" / "data" / f"{split}.txt").read_text()
         assert ours == theirs.replace(str(smoke_data_out), "")
         assert len(result.lists[split]) == len(ours.splitlines())
@@ -86,18 +87,18 @@ def test_ultralytics_reads_the_mirror(smoke_cfg, out_root: Path) -> None:
     from ultralytics.data.utils import check_det_dataset, img2label_paths
 
     result = run_split(smoke_cfg)  # this test's own copy, so Ultralytics' cache lands in this tmp folder
-    data = check_det_dataset(str(result.data_yaml), autodownload=False)
+    data = check_det_dataset(str(result.files.yaml), autodownload=False)
     assert data["names"] == dict(enumerate(smoke_cfg.data.names))
     images = result.lists["train"]
     labels = [Path(p) for p in img2label_paths([str(p) for p in images])]
     for image, label in zip(images, labels, strict=True):
         original = image.resolve().parent.parent / "labels" / f"{image.stem}.txt"
-        assert label.read_bytes() == original.read_bytes() and str(label).startswith(str(result.data_dir))
+        assert label.read_bytes() == original.read_bytes() and str(label).startswith(str(result.files.dir))
     dataset = build_yolo_dataset(get_cfg(overrides={"imgsz": 64}), data["train"], 4, data, mode="val")
     boxes = sum(len(label.read_text().splitlines()) for label in labels)
     assert len(dataset) == len(images) and sum(len(lb["cls"]) for lb in dataset.labels) == boxes > 0
     caches = list(out_root.rglob("*.cache")) + list(result.root.rglob("*.cache"))
-    assert caches and all(str(c).startswith(str(result.data_dir)) for c in caches)
+    assert caches and all(str(c).startswith(str(result.files.dir)) for c in caches)
 
 
 def test_user_data_set_strict_and_lenient(tmp_path: Path, out_root: Path) -> None:
@@ -111,12 +112,12 @@ def test_user_data_set_strict_and_lenient(tmp_path: Path, out_root: Path) -> Non
     lenient = load_config(write_params(tmp_path, {"name": "user", "data": {"root": str(root), "lenient": True}}))
     result = run_split(lenient)
     assert tree_hash(root) == before, "the split stage wrote into the user's data set"
-    problems = pd.read_csv(result.data_dir / "problems.csv")
+    problems = pd.read_csv(result.files.problems)
     assert problems.to_dict("records") == [
         {"file": str(label), "line": 2, "problem": "class id 7 outside 0..2 (dm, qr, bar)"}
     ]
     assert sum(len(v) for v in result.lists.values()) == 20
-    assert yaml.safe_load(result.data_yaml.read_text())["train"].startswith(str(out_root))
+    assert yaml.safe_load(result.files.yaml.read_text())["train"].startswith(str(out_root))
 
 
 def test_notebook_runs_on_smoke(smoke_cfg, out_root: Path) -> None:
@@ -135,4 +136,4 @@ def test_notebook_runs_on_smoke(smoke_cfg, out_root: Path) -> None:
     )
     text = executed.read_text()
     assert "qrcode" in text and "No problems found" in text and "image/png" in text
-    assert (smoke_cfg.run_dir / "data" / "counts.csv").is_file()
+    assert (StudyPaths.of(smoke_cfg).run / "data" / "counts.csv").is_file()

@@ -62,8 +62,8 @@ def test_variant_is_uniformly_narrower_and_aligned(smoke_cfg: Config) -> None:
 
 
 def test_notebook_02_trains_base_and_keeps_log_out_of_notebook(smoke_cfg: Config, tmp_path: Path) -> None:
-    executed = run_notebook("02_train.ipynb", tmp_path, item="base")
-    stage = StudyPaths.of(smoke_cfg).train("base")
+    executed = run_notebook("02_train.ipynb", tmp_path, model="base")
+    stage = StudyPaths.of(smoke_cfg).train("base").dir
     metrics = json.loads((stage / "metrics.json").read_text())
     assert metrics["model"] == "base" and metrics["imgsz"] == 64 and metrics["epochs"] == 1
     assert set(metrics["val"]) == {"mAP50", "mAP50-95"} and metrics["params"] > 1e5
@@ -97,7 +97,7 @@ def _saved_epoch(last: Path) -> int | None:
 
 def test_training_killed_with_sigkill_resumes_and_finished_one_is_not_rerun(smoke_cfg: Config) -> None:
     smoke_cfg.train.epochs, smoke_cfg.model.width = 2, 0.125
-    stage = StudyPaths.of(smoke_cfg).train("half")
+    stage = StudyPaths.of(smoke_cfg).train("half").dir
     code = (
         "from yoloslim.config import ROOT, load_config\nfrom yoloslim.train.base import run_train\n"
         "cfg = load_config(ROOT / 'params' / 'smoke.yaml')\ncfg.train.epochs, cfg.model.width = 2, 0.125\n"

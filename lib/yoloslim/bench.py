@@ -24,14 +24,14 @@ from typing import Any
 import pandas as pd
 import torch
 
-from yoloslim.config import Config, output_root
+from yoloslim.config import Config
 from yoloslim.eval.interleaved import interleaved_latency
 from yoloslim.eval.latency import cpu_model, measure_torch, resolve_threads
 from yoloslim.models.build import build_model
 from yoloslim.models.checkpoint import save_checkpoint
 from yoloslim.models.gammas import penalized_bns
 from yoloslim.models.stats import export_onnx, load_model, model_stats
-from yoloslim.paths import WEIGHTS, StudyPaths
+from yoloslim.paths import StudyPaths
 from yoloslim.prune.stage import prune_model
 
 GAMMA_HIGH = 0.2  # random gammas are uniform in [0, GAMMA_HIGH): thresholds 0.01 / 0.1 / 0.15 prune ~5 / 50 / 75 %
@@ -42,8 +42,8 @@ COLUMNS = ["model", "source", "imgsz", "params_m", "gflops", "flops_ratio", "tor
 
 def run_bench(cfg: Config) -> dict[str, Any]:
     """Measure base and pruned models on the CPU, time pruning a yolov5s, write `runs/bench/<config>.csv|json`."""
-    out = output_root() / "runs" / "bench"
-    out.mkdir(parents=True, exist_ok=True)
+    paths = StudyPaths.of(cfg)
+    paths.bench_table.parent.mkdir(parents=True, exist_ok=True)
     imgsz = cfg.train.imgsz
     with tempfile.TemporaryDirectory() as tmp:
         models, source = bench_weights(cfg, Path(tmp))
@@ -60,7 +60,7 @@ def run_bench(cfg: Config) -> dict[str, Any]:
     table["onnx_ratio_per_flops_ratio"] = table["onnx_ratio"] / table["flops_ratio"]
     table = table[COLUMNS]
     prune_seconds = time_prune(cfg)
-    csv, info = out / f"{cfg.name}.csv", out / f"{cfg.name}.json"
+    csv, info = paths.bench_table, paths.bench_summary
     table.to_csv(csv, index=False)
     summary = {
         "config": cfg.source,
@@ -79,7 +79,7 @@ def run_bench(cfg: Config) -> dict[str, Any]:
 def bench_weights(cfg: Config, tmp: Path) -> tuple[dict[str, Path], str]:
     """Weights of the base and each pruned model: the study's (`study`), or built and pruned here (`synthetic`)."""
     paths = StudyPaths.of(cfg)
-    study = {"base": paths.train("base") / WEIGHTS} | {t: paths.prune(t) / WEIGHTS for t in cfg.prune_targets()}
+    study = {"base": paths.train("base").weights} | {t: paths.prune(t).weights for t in cfg.prune_targets()}
     if all(w.is_file() for w in study.values()):
         return study, "study"
     base = randomize_gammas(build_model(cfg, nc=len(cfg.data.names)))

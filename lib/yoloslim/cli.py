@@ -119,24 +119,26 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 def _cmd_stage_params(args: argparse.Namespace) -> int:
     from yoloslim.config import load_config
-    from yoloslim.stages import config_file, write_stage_params
+    from yoloslim.paths import StudyPaths
+    from yoloslim.stages import write_stage_params
 
     cfg = load_config(args.config)
-    before = {path: path.read_text() if path.is_file() else None for path in cfg.run_dir.glob("params/*.yaml")}
+    keys = StudyPaths.of(cfg).stage_params("*")
+    before = {path: path.read_text() if path.is_file() else None for path in keys.parent.glob(keys.name)}
     paths = write_stage_params(cfg)
     for stage, path in paths.items():
         print(f"{'changed  ' if before.get(path) != path.read_text() else 'unchanged'} {stage:24} {path}")
-    print(f"resolved config: {config_file(cfg)}")
+    print(f"resolved config: {StudyPaths.of(cfg).config}")
     return 0
 
 
 def _cmd_report_paths(args: argparse.Namespace) -> int:
     from yoloslim.config import load_config
+    from yoloslim.paths import StudyPaths
 
-    cfg = load_config(args.config)
-    for name in ("report.html", "report.pdf"):
-        path = cfg.report_dir / name
-        print(f"{name.split('.')[1].upper():4} {path if path.exists() else f'{path} (not written)'}")
+    paths = StudyPaths.of(load_config(args.config))
+    for kind, path in (("HTML", paths.report_html), ("PDF", paths.report_pdf)):
+        print(f"{kind:4} {path if path.exists() else f'{path} (not written)'}")
     return 0
 
 

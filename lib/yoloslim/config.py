@@ -230,19 +230,9 @@ class Config:
     source: str = ""  # the params file this was loaded from (set by load_config)
 
     @property
-    def run_dir(self) -> Path:
-        """`runs/<name>/`: every output of this study's stages."""
-        return output_root() / "runs" / self.name
-
-    @property
     def trained_variants(self) -> list[VariantConfig]:
         """The variants that are trained (the others evaluate one of these at another image size)."""
         return [v for v in self.train.variants if v.same_as is None]
-
-    @property
-    def report_dir(self) -> Path:
-        """`reports/<name>/`: the HTML and PDF report."""
-        return output_root() / "reports" / self.name
 
     def prune_targets(self) -> dict[str, float]:
         """Pruned-model name -> threshold or fraction, by the configured policy (not the latency targets)."""

@@ -1,20 +1,23 @@
-"""Every output path of a study, built in one place.
+"""Every output file of a study, named in one place: the lib's writers, the Snakemake rules, the notebooks and the
+report reader all take their paths from here, and `docs/outputs.md` is checked against it (tests/test_paths.py).
 
     runs/<config>/
         config.yaml                   the resolved configuration
-        params/<stage>.yaml           each stage's own section (the Snakemake cache key)
-        synth/                        the synthetic data set, when data.root is not set
-        data/                         split lists, data.yaml, counts.csv, problems.csv
+        params/<job>.yaml             each job's stage key (yoloslim.stages)
+        synth/, synth_test/           the synthetic data set, when data.root is not set
+        data/                         split lists, data.yaml, counts.csv, problems.csv, summary.json
         train/<model>/                base model and uniform-width variants
         sparse/                       the sparse-trained model and its gamma logs
-        prune/<target>/               one pruned model per threshold or fraction
-        finetune/<target>[-scratch]/  the pruned models retrained
+        prune/<target>/               one pruned model per threshold, fraction or latency target
+        finetune/<model>/             the pruned models retrained
         eval/<model>/                 one model's measurements; eval/*.csv the study's tables
         notebooks/                    executed stage notebooks
     reports/<config>/report.html, report.pdf
 
-Inside a stage folder the artifact names are fixed: `weights.pt`, `metrics.json`, `results.csv`,
-`layers.csv`, `figures/<what>.png`.
+    paths = StudyPaths.of(cfg)
+    paths.sparse.weights              runs/<config>/sparse/weights.pt
+    paths.prune("small").layers       runs/<config>/prune/small/layers.csv
+    paths.eval_tables.accuracy        runs/<config>/eval/accuracy.csv
 """
 
 from __future__ import annotations
@@ -22,11 +25,214 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from yoloslim.config import Config
+from yoloslim.config import Config, output_root
 
-WEIGHTS = "weights.pt"  # the stage's model, loadable with plain ultralytics.YOLO(path)
-METRICS = "metrics.json"  # the stage's numbers
+WEIGHTS = "weights.pt"  # a stage's model, loadable with plain ultralytics.YOLO(path)
+METRICS = "metrics.json"  # a stage's numbers
 RESULTS = "results.csv"  # per-epoch training log (Ultralytics' columns, plus ours)
+
+
+@dataclass(frozen=True)
+class Folder:
+    """A stage folder: `dir`, and `figure(name)` for its `figures/<name>.png`."""
+
+    dir: Path
+
+    def figure(self, name: str) -> Path:
+        """`figures/<name>.png` of this folder."""
+        return self.dir / "figures" / f"{name}.png"
+
+
+@dataclass(frozen=True)
+class DataFiles(Folder):
+    """`data/`: what the data stage writes (the split lists, Ultralytics' data.yaml, the tables)."""
+
+    @property
+    def yaml(self) -> Path:
+        """The Ultralytics data.yaml every training and validation uses."""
+        return self.dir / "data.yaml"
+
+    def split_list(self, split: str) -> Path:
+        """`train.txt`, `val.txt` or `test.txt`: one image path per line."""
+        return self.dir / f"{split}.txt"
+
+    @property
+    def counts(self) -> Path:
+        """counts.csv: images per category/source and split."""
+        return self.dir / "counts.csv"
+
+    @property
+    def problems(self) -> Path:
+        """problems.csv: `file, line, problem` of the checked data set."""
+        return self.dir / "problems.csv"
+
+    @property
+    def summary(self) -> Path:
+        """summary.json: images, background, instances and split counts."""
+        return self.dir / "summary.json"
+
+
+@dataclass(frozen=True)
+class TrainFiles(Folder):
+    """A training stage's folder (`train/<model>/`, `sparse/`, `finetune/<model>/`), written by the runner."""
+
+    @property
+    def weights(self) -> Path:
+        """weights.pt: the kept checkpoint."""
+        return self.dir / WEIGHTS
+
+    @property
+    def results(self) -> Path:
+        """results.csv: Ultralytics' per-epoch log."""
+        return self.dir / RESULTS
+
+    @property
+    def metrics(self) -> Path:
+        """metrics.json: the stage's numbers."""
+        return self.dir / METRICS
+
+    @property
+    def log(self) -> Path:
+        """train.log: the full training output."""
+        return self.dir / "train.log"
+
+    @property
+    def record(self) -> Path:
+        """params.json: the key the stage was trained with, whether it finished, its seconds."""
+        return self.dir / "params.json"
+
+    @property
+    def ultra(self) -> Path:
+        """Ultralytics' own run folder inside the stage folder."""
+        return self.dir / "ultra"
+
+
+@dataclass(frozen=True)
+class SparseFiles(TrainFiles):
+    """`sparse/`: a training stage's files and the gamma logs."""
+
+    @property
+    def gamma_log(self) -> Path:
+        """gamma_log.csv: steps, sl and the L1 budget per epoch."""
+        return self.dir / "gamma_log.csv"
+
+    @property
+    def gamma_hist(self) -> Path:
+        """gamma_hist.csv: the |gamma| histogram per epoch."""
+        return self.dir / "gamma_hist.csv"
+
+    @property
+    def gammas(self) -> Path:
+        """gammas.npz: every penalized |gamma| after each epoch."""
+        return self.dir / "gammas.npz"
+
+
+@dataclass(frozen=True)
+class PruneFiles(Folder):
+    """`prune/<target>/`: one pruned model."""
+
+    @property
+    def weights(self) -> Path:
+        """weights.pt: the pruned model."""
+        return self.dir / WEIGHTS
+
+    @property
+    def onnx(self) -> Path:
+        """weights.onnx: its ONNX export, the file the ONNX check read."""
+        return self.dir / "weights.onnx"
+
+    @property
+    def metrics(self) -> Path:
+        """metrics.json: what pruning did, its checks and its validation."""
+        return self.dir / METRICS
+
+    @property
+    def layers(self) -> Path:
+        """layers.csv: one row per layer."""
+        return self.dir / "layers.csv"
+
+    @property
+    def ratios(self) -> Path:
+        """ratios.csv: the pruned fraction per part."""
+        return self.dir / "ratios.csv"
+
+    @property
+    def search(self) -> Path:
+        """search.csv: the structures a latency search timed."""
+        return self.dir / "search.csv"
+
+
+@dataclass(frozen=True)
+class EvalModelFiles(Folder):
+    """`eval/<model>/`: one model's measurements."""
+
+    @property
+    def metrics(self) -> Path:
+        """metrics.json: accuracy, size, cost, latency and decode rate of the model."""
+        return self.dir / METRICS
+
+    def detections(self, split: str) -> Path:
+        """detections_<split>.npz: every detection matched to the ground truth."""
+        return self.dir / f"detections_{split}.npz"
+
+    @property
+    def onnx(self) -> Path:
+        """model.onnx: the export every ONNX latency of the model is timed on."""
+        return self.dir / "model.onnx"
+
+    @property
+    def log(self) -> Path:
+        """eval.log: the full Ultralytics output."""
+        return self.dir / "eval.log"
+
+
+@dataclass(frozen=True)
+class EvalTables(Folder):
+    """`eval/`: the study's tables, built from every model's measurements."""
+
+    @property
+    def accuracy(self) -> Path:
+        """accuracy.csv: one row per model, split and class."""
+        return self.dir / "accuracy.csv"
+
+    @property
+    def accuracy_json(self) -> Path:
+        """accuracy.json: the same rows as JSON."""
+        return self.dir / "accuracy.json"
+
+    @property
+    def models(self) -> Path:
+        """models.csv: one row per model: size, cost, latency, budget."""
+        return self.dir / "models.csv"
+
+    @property
+    def decode(self) -> Path:
+        """decode.csv: decode rate per model and class."""
+        return self.dir / "decode.csv"
+
+    @property
+    def operators(self) -> Path:
+        """onnx_operators.csv: ONNX Runtime time per operator type."""
+        return self.dir / "onnx_operators.csv"
+
+    @property
+    def interleaved(self) -> Path:
+        """latency_interleaved.csv: every model timed in one process."""
+        return self.dir / "latency_interleaved.csv"
+
+    @property
+    def environment(self) -> Path:
+        """environment.json: CPU, threads, CUDA device, package versions."""
+        return self.dir / "environment.json"
+
+    @property
+    def gt_decodable(self) -> Path:
+        """gt_decodable.json: the decode-rate ceiling, shared by every model."""
+        return self.dir / "gt_decodable.json"
+
+    def bootstrap(self, split: str) -> Path:
+        """bootstrap_<split>.npz: the resampled accuracy of every model."""
+        return self.dir / f"bootstrap_{split}.npz"
 
 
 @dataclass(frozen=True)
@@ -34,12 +240,25 @@ class StudyPaths:
     """Paths of one study's outputs; `StudyPaths.of(cfg)` is the only way stages find files."""
 
     run: Path
-    report: Path
+    report_dir: Path
 
     @classmethod
     def of(cls, cfg: Config) -> StudyPaths:
-        """The paths for a loaded configuration."""
-        return cls(run=cfg.run_dir, report=cfg.report_dir)
+        """The paths of a study: `runs/<name>/` and `reports/<name>/` under the output root."""
+        return cls(run=output_root() / "runs" / cfg.name, report_dir=output_root() / "reports" / cfg.name)
+
+    @property
+    def config(self) -> Path:
+        """config.yaml: the resolved configuration every stage notebook loads."""
+        return self.run / "config.yaml"
+
+    def stage_params(self, job: str) -> Path:
+        """A job's stage key (`yoloslim.stages`), rewritten only when it changes."""
+        return self.run / "params" / f"{job}.yaml"
+
+    def notebook(self, stem: str) -> Path:
+        """Where an executed stage notebook is kept."""
+        return self.run / "notebooks" / f"{stem}.ipynb"
 
     @property
     def synth(self) -> Path:
@@ -52,40 +271,52 @@ class StudyPaths:
         return self.run / "synth_test"
 
     @property
-    def data(self) -> Path:
-        """Split stage output: train.txt, val.txt, test.txt, data.yaml, counts.csv, problems.csv."""
-        return self.run / "data"
+    def data(self) -> DataFiles:
+        """The data stage's outputs."""
+        return DataFiles(self.run / "data")
+
+    def train(self, model: str = "base") -> TrainFiles:
+        """The base model (`base`) or a uniform-width variant (its name)."""
+        return TrainFiles(self.run / "train" / model)
 
     @property
-    def data_yaml(self) -> Path:
-        """The Ultralytics data.yaml that every training and validation uses."""
-        return self.data / "data.yaml"
+    def sparse(self) -> SparseFiles:
+        """The sparse-trained model."""
+        return SparseFiles(self.run / "sparse")
 
-    def train(self, model: str = "base") -> Path:
-        """Folder of the base model (`base`) or of a uniform-width variant (its name)."""
-        return self.run / "train" / model
+    def prune(self, target: str) -> PruneFiles:
+        """One pruned model (`large`, `middle`, `small`, `small-random`, ...)."""
+        return PruneFiles(self.run / "prune" / target)
+
+    def finetune(self, target: str, init: str = "inherit") -> TrainFiles:
+        """A fine-tuned pruned model; `-scratch` is appended for re-initialized ones."""
+        return TrainFiles(self.run / "finetune" / (target if init == "inherit" else f"{target}-{init}"))
+
+    def eval(self, model: str) -> EvalModelFiles:
+        """One model's measurements."""
+        return EvalModelFiles(self.run / "eval" / model)
 
     @property
-    def sparse(self) -> Path:
-        """Folder of the sparse-trained model."""
-        return self.run / "sparse"
+    def eval_tables(self) -> EvalTables:
+        """The study's evaluation tables."""
+        return EvalTables(self.run / "eval")
 
-    def prune(self, target: str) -> Path:
-        """Folder of one pruned model (`large`, `middle`, `small`, ...)."""
-        return self.run / "prune" / target
+    @property
+    def bench_table(self) -> Path:
+        """`make bench`'s table: runs/bench/<config>.csv."""
+        return self.run.parent / "bench" / f"{self.run.name}.csv"
 
-    def finetune(self, target: str, init: str = "inherit") -> Path:
-        """Folder of a fine-tuned pruned model; `-scratch` is appended for re-initialized ones."""
-        return self.run / "finetune" / (target if init == "inherit" else f"{target}-{init}")
+    @property
+    def bench_summary(self) -> Path:
+        """`make bench`'s settings and timings: runs/bench/<config>.json."""
+        return self.run.parent / "bench" / f"{self.run.name}.json"
 
-    def eval(self, model: str | None = None) -> Path:
-        """The study's evaluation tables, or one model's measurements."""
-        return self.run / "eval" if model is None else self.run / "eval" / model
+    @property
+    def report_html(self) -> Path:
+        """The report: one self-contained offline HTML file."""
+        return self.report_dir / "report.html"
 
-    def notebook(self, stem: str) -> Path:
-        """Where an executed stage notebook is kept."""
-        return self.run / "notebooks" / f"{stem}.ipynb"
-
-    def stage_params(self, stage: str) -> Path:
-        """A stage's own resolved section of the config, rewritten only when it changes."""
-        return self.run / "params" / f"{stage}.yaml"
+    @property
+    def report_pdf(self) -> Path:
+        """The report printed to PDF by headless Chromium."""
+        return self.report_dir / "report.pdf"

@@ -174,15 +174,10 @@ def write_if_changed(path: Path, data: dict[str, Any]) -> bool:
     return True
 
 
-def config_file(cfg: Config) -> Path:
-    """`runs/<config>/config.yaml`: the resolved configuration every stage notebook loads."""
-    return StudyPaths.of(cfg).run / "config.yaml"
-
-
 def write_stage_params(cfg: Config) -> dict[str, Path]:
     """Write the resolved config and every job's key file (each only if changed); job name -> path."""
     paths = StudyPaths.of(cfg)
-    write_if_changed(config_file(cfg), resolved_config(cfg))
+    write_if_changed(paths.config, resolved_config(cfg))
     written = {}
     for job, key in stage_sections(cfg).items():
         path = paths.stage_params(job)

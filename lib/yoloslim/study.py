@@ -41,12 +41,12 @@ def study_models(cfg: Config) -> list[StudyModel]:
     paths = StudyPaths.of(cfg)
     base_label = Path(cfg.model.cfg).stem
     models = [
-        StudyModel("base", base_label, "base", paths.train("base") / WEIGHTS, cfg.train.imgsz),
-        StudyModel("sparse", "sl", "sparse", paths.sparse / WEIGHTS, cfg.train.imgsz),
+        StudyModel("base", base_label, "base", paths.train("base").weights, cfg.train.imgsz),
+        StudyModel("sparse", "sl", "sparse", paths.sparse.weights, cfg.train.imgsz),
     ]
     for model_id, (prune_id, init) in finetune_jobs(cfg).items():
         target, selection = prune_jobs(cfg)[prune_id]
-        folder = paths.finetune(prune_id, init)
+        folder = paths.finetune(prune_id, init).dir
         suffix = "" if init == "inherit" else f" {init}"
         if selection == "random":
             label, kind = f"random_{_value_label(cfg, target)}({target})", "random"
@@ -56,7 +56,7 @@ def study_models(cfg: Config) -> list[StudyModel]:
             label, kind = f"{_prefix(cfg, target)}_{_value_label(cfg, target)}({target}){suffix}", "pruned"
         models.append(StudyModel(model_id, label, kind, folder / WEIGHTS, cfg.train.imgsz))
     for v in cfg.train.variants:
-        weights = paths.train(v.weights_of) / WEIGHTS  # an eval-only variant (same_as) evaluates another's weights
+        weights = paths.train(v.weights_of).weights  # an eval-only variant (same_as) evaluates another's weights
         models.append(StudyModel(v.name, v.label, "variant", weights, v.imgsz or cfg.train.imgsz))
     return models
 
@@ -95,7 +95,7 @@ def finetune_jobs(cfg: Config) -> dict[str, tuple[str, str]]:
     jobs = {}
     for prune_id, (_, selection) in prune_jobs(cfg).items():
         for init in cfg.finetune.init if selection == "gamma" else ["inherit"]:
-            jobs[paths.finetune(prune_id, init).name] = (prune_id, init)
+            jobs[paths.finetune(prune_id, init).dir.name] = (prune_id, init)
     return jobs
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 
 from yoloslim.config import ROOT, ConfigError, load_config, output_root
-from yoloslim.paths import METRICS, RESULTS, WEIGHTS, StudyPaths
-from yoloslim.stages import config_file, write_stage_params
+from yoloslim.paths import StudyPaths
+from yoloslim.stages import write_stage_params
 from yoloslim.study import finetune_jobs, prune_jobs, study_models
 
 try:
@@ -16,9 +16,11 @@ try:
 except ConfigError as err:
     raise WorkflowError(str(err)) from None
 
-P = StudyPaths.of(CFG)
+P = StudyPaths.of(CFG)  # every output path the rules name
+T = P.eval_tables
+PRUNED = P.prune("{target}")  # a prune job's files, its target as the wildcard
 STAGE = {stage: str(path) for stage, path in write_stage_params(CFG).items()}
-CONFIG_FILE = str(config_file(CFG))
+CONFIG_FILE = str(P.config)
 NOTEBOOKS = ROOT / "notebooks"
 BIN = Path(sys.executable).parent
 
@@ -27,7 +29,7 @@ TARGETS = list(prune_jobs(CFG))  # pruned-structure ids: each target, and its `-
 LATENCY = [i for i, (target, _) in prune_jobs(CFG).items() if target in CFG.latency_targets()]  # searched, timed
 FINETUNED = finetune_jobs(CFG)  # model id -> (pruned-structure id, init)
 MODELS = {m.id: m for m in study_models(CFG)}
-REPORT_HTML = str(P.report / "report.html")
+REPORT_HTML = str(P.report_html)
 
 # GPUs a training job holds: `--resources gpu=N` then runs up to N single-GPU fine-tunes side by side.
 _DEVICES = [d for d in CFG.train.device.split(",") if d.strip()]
@@ -36,15 +38,10 @@ TRAIN_GPUS = 0 if CFG.train.device.lower() in ("cpu", "mps", "") else len(_DEVIC
 workdir: str(output_root())  # .snakemake/ (metadata, locks) goes next to runs/
 
 
-def out(*parts):
-    """An absolute path under runs/<config>/ as a string (wildcards allowed)."""
-    return str(P.run.joinpath(*parts))
-
-
-def notebook(stem, item=None, gpus=0):
+def notebook(stem, gpus=0, **parameters):
     """Shell command: run notebooks/<stem>.ipynb for this study into the rule's log (the executed copy).
 
-    `item` (a fan-out stage's model or target) is passed as a raw string. Cell outputs
+    `parameters` (a fan-out stage's `model`, `target` or `finetuned`) are passed as raw strings. Cell outputs
     stream to the terminal (--log-output), so training bars and a failing cell's traceback show.
     A job that needs `gpus` GPUs claims free ones first (yoloslim.jobs.gpu_slots), so jobs run side by side.
     """
@@ -52,8 +49,8 @@ def notebook(stem, item=None, gpus=0):
         f"{BIN}/papermill --log-output --no-progress-bar -k python3 "
         f"--cwd {NOTEBOOKS} {NOTEBOOKS}/{stem}.ipynb {{log}} -r config {CONFIG_FILE}"
     )
-    if item is not None:
-        command += f" -r item '{item}'"
+    for name, value in parameters.items():
+        command += f" -r {name} '{value}'"
     if gpus:
         command = f"{BIN}/python -m yoloslim.jobs.gpu_slots {gpus} -- {command}"
     return f"OMP_NUM_THREADS={{threads}} {command}"

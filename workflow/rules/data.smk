@@ -6,12 +6,12 @@ rule data:
         key=STAGE["data"],
         notebook=NOTEBOOKS / "01_data.ipynb",
     output:
-        yaml=out("data", "data.yaml"),
-        lists=expand(out("data", "{split}.txt"), split=["train", "val", "test"]),
-        tables=expand(out("data", "{name}"), name=["counts.csv", "problems.csv", "summary.json"]),
-        figures=expand(out("data", "figures", "{name}.png"), name=["split", "samples"]),
+        yaml=str(P.data.yaml),
+        lists=[str(P.data.split_list(split)) for split in ("train", "val", "test")],
+        tables=[str(P.data.counts), str(P.data.problems), str(P.data.summary)],
+        figures=[str(P.data.figure(name)) for name in ("split", "samples")],
     log:
-        out("notebooks", "01_data.ipynb"),
+        str(P.notebook("01_data")),
     threads: workflow.cores  # the synthetic set renders on every core (nothing else can run before it)
     shell:
         notebook("01_data")

@@ -5,43 +5,35 @@
 rule eval_model:
     input:
         data=rules.data.output.yaml,
-        weights=lambda w: str(MODELS[w.item].weights),
-        key=lambda w: STAGE[f"eval_{w.item}"],
+        weights=lambda w: str(MODELS[w.model].weights),
+        key=lambda w: STAGE[f"eval_{w.model}"],
         notebook=NOTEBOOKS / "06_eval.ipynb",
     output:
-        metrics=out("eval", "{item}", METRICS),
+        metrics=str(P.eval("{model}").metrics),
     log:
-        out("notebooks", "06_eval_{item}.ipynb"),
+        str(P.notebook("06_eval_{model}")),
     wildcard_constraints:
-        item="|".join(MODELS),
+        model="|".join(MODELS),
     threads: EVAL_THREADS
     resources:
         gpu=min(TRAIN_GPUS, 1),
     shell:
-        notebook("06_eval", "{wildcards.item}", gpus=min(TRAIN_GPUS, 1))
+        notebook("06_eval", model="{wildcards.model}", gpus=min(TRAIN_GPUS, 1))
 
 
 rule eval_tables:
     input:
-        metrics=expand(out("eval", "{item}", METRICS), item=MODELS),
+        metrics=[str(P.eval(model).metrics) for model in MODELS],
         key=STAGE["eval_tables"],
         notebook=NOTEBOOKS / "06_eval_tables.ipynb",
     output:
-        tables=expand(
-            out("eval", "{name}"),
-            name=[
-                "accuracy.csv",
-                "accuracy.json",
-                "models.csv",
-                "decode.csv",
-                "onnx_operators.csv",
-                "latency_interleaved.csv",
-                "environment.json",
-            ],
-        ),
-        figures=out("eval", "figures", "compare.png"),
+        tables=[
+            str(path)
+            for path in (T.accuracy, T.accuracy_json, T.models, T.decode, T.operators, T.interleaved, T.environment)
+        ],
+        figures=str(T.figure("compare")),
     log:
-        out("notebooks", "06_eval_tables.ipynb"),
+        str(P.notebook("06_eval_tables")),
     threads: EVAL_THREADS  # the interleaved latency of every model, measured alone
     shell:
         notebook("06_eval_tables")

@@ -6,11 +6,11 @@ def report_inputs(wildcards=None):
     """Every results file the report reads (docs/outputs.md)."""
     return [
         *rules.data.output,
-        *[str(P.train(m) / name) for m in ["base", *VARIANTS] for name in (WEIGHTS, RESULTS, METRICS)],
+        *[str(p) for m in ["base", *VARIANTS] for p in (P.train(m).weights, P.train(m).results, P.train(m).metrics)],
         *rules.sparse.output,
-        *[str(P.prune(t) / name) for t in TARGETS for name in ("layers.csv", "ratios.csv", METRICS)],
-        *[str(P.prune(t) / "figures" / "sparsity.png") for t in TARGETS],
-        *[str(P.finetune(t, i) / name) for t, i in FINETUNED.values() for name in (RESULTS, METRICS)],
+        *[str(p) for t in TARGETS for p in (P.prune(t).layers, P.prune(t).ratios, P.prune(t).metrics)],
+        *[str(P.prune(t).figure("sparsity")) for t in TARGETS],
+        *[str(p) for t, i in FINETUNED.values() for p in (P.finetune(t, i).results, P.finetune(t, i).metrics)],
         *rules.eval_tables.output,
     ]
 
@@ -24,7 +24,7 @@ rule report:
     output:
         html=REPORT_HTML,
     log:
-        out("notebooks", "07_report.ipynb"),
+        str(P.notebook("07_report")),
     threads: 1
     shell:
         notebook("07_report")

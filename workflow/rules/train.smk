@@ -7,55 +7,55 @@ rule train:
         key=STAGE["train_base"],
         notebook=NOTEBOOKS / "02_train.ipynb",
     output:
-        weights=out("train", "base", WEIGHTS),
-        results=out("train", "base", RESULTS),
-        metrics=out("train", "base", METRICS),
+        weights=str(P.train("base").weights),
+        results=str(P.train("base").results),
+        metrics=str(P.train("base").metrics),
     log:
-        out("notebooks", "02_train_base.ipynb"),
+        str(P.notebook("02_train_base")),
     threads: BASE_THREADS
     priority: 2  # first: the chain base -> sparse -> prune -> fine-tune is the long path
     resources:
         gpu=TRAIN_GPUS,
     shell:
-        notebook("02_train", "base", gpus=TRAIN_GPUS)
+        notebook("02_train", model="base", gpus=TRAIN_GPUS)
 
 
 rule train_variant:
     input:
         data=rules.data.output.yaml,
-        key=lambda w: STAGE[f"train_{w.item}"],
+        key=lambda w: STAGE[f"train_{w.model}"],
         notebook=NOTEBOOKS / "02_train.ipynb",
     output:
-        weights=out("train", "{item}", WEIGHTS),
-        results=out("train", "{item}", RESULTS),
-        metrics=out("train", "{item}", METRICS),
+        weights=str(P.train("{model}").weights),
+        results=str(P.train("{model}").results),
+        metrics=str(P.train("{model}").metrics),
     log:
-        out("notebooks", "02_train_{item}.ipynb"),
+        str(P.notebook("02_train_{model}")),
     wildcard_constraints:
-        item="|".join(VARIANTS) or "^$",
+        model="|".join(VARIANTS) or "^$",
     threads: TRAIN_THREADS
     priority: 1  # before the evaluations, after the base model: they train beside sparse training
     resources:
         gpu=TRAIN_GPUS,
     shell:
-        notebook("02_train", "{wildcards.item}", gpus=TRAIN_GPUS)
+        notebook("02_train", model="{wildcards.model}", gpus=TRAIN_GPUS)
 
 
 rule sparse:
     input:
         data=rules.data.output.yaml,
-        base=[out("train", "base", WEIGHTS)] if CFG.sparse.start == "base" else [],
+        base=[str(P.train("base").weights)] if CFG.sparse.start == "base" else [],
         key=STAGE["sparse"],
         notebook=NOTEBOOKS / "03_sparse.ipynb",
     output:
-        weights=out("sparse", WEIGHTS),
-        results=out("sparse", RESULTS),
-        metrics=out("sparse", METRICS),
-        logs=expand(out("sparse", "{name}.csv"), name=["gamma_log", "gamma_hist"]),
-        gammas=out("sparse", "gammas.npz"),
-        figures=expand(out("sparse", "figures", "{name}.png"), name=["sl_loss", "gamma_epochs", "map"]),
+        weights=str(P.sparse.weights),
+        results=str(P.sparse.results),
+        metrics=str(P.sparse.metrics),
+        logs=[str(P.sparse.gamma_log), str(P.sparse.gamma_hist)],
+        gammas=str(P.sparse.gammas),
+        figures=[str(P.sparse.figure(name)) for name in ("sl_loss", "gamma_epochs", "map")],
     log:
-        out("notebooks", "03_sparse.ipynb"),
+        str(P.notebook("03_sparse")),
     threads: TRAIN_THREADS
     priority: 1  # before the evaluations: the chain base -> sparse -> prune -> fine-tune is the long path
     resources:

@@ -35,7 +35,7 @@ from yoloslim.atomic import atomic_path, write_json, write_text
 from yoloslim.config import Config, job_threads
 from yoloslim.data.check import CheckReport, Sample, check_dataset
 from yoloslim.data.synth import SOURCES, SYNTH_VERSION, synthesize
-from yoloslim.paths import StudyPaths
+from yoloslim.paths import DataFiles, StudyPaths
 
 SPLITS = ("train", "val", "test")
 TEST_ONLY = "test_only"  # the mirror folder and counts.csv column of the synthetic test-only images
@@ -47,8 +47,7 @@ class SplitResult:
     """What the split stage wrote and found."""
 
     root: Path  # the data set that was split (the user's, or the synthetic one)
-    data_dir: Path  # runs/<config>/data
-    data_yaml: Path  # the Ultralytics data file
+    files: DataFiles  # runs/<config>/data: the lists, the Ultralytics data file, the tables
     lists: dict[str, list[Path]]  # split -> mirror image paths
     counts: pd.DataFrame  # category, source, total, train, val, test
     report: CheckReport  # the data checks (problems, skipped files, instances)
@@ -78,8 +77,8 @@ def run_split(cfg: Config) -> SplitResult:
         for key in assigned:
             assigned[key][TEST_ONLY] = test_only.get(key, [])
     extra = [TEST_ONLY] if any(TEST_ONLY in parts for parts in assigned.values()) else []
-    data = paths.data
-    lists = _write_mirror(data, assigned)
+    files = paths.data
+    lists = _write_mirror(files.dir, assigned)
     lists["test"] = sorted(lists["test"] + lists.pop(TEST_ONLY, []))
     counts = pd.DataFrame(
         [
@@ -89,13 +88,12 @@ def run_split(cfg: Config) -> SplitResult:
         columns=["category", "source", "total", *SPLITS, *extra],
     )
     instances = _split_instances(assigned, cfg.data.names)
-    _write_tables(data, counts, report, lists, instances)
+    _write_tables(files, counts, report, lists, instances)
     from yoloslim.data.figures import plot_samples, plot_split
 
-    figures = data / "figures"
-    plot_split(counts, figures / "split.png")
-    plot_samples(_sample_images(assigned), cfg.data.names, figures / "samples.png")
-    return SplitResult(root, data, data / "data.yaml", lists, counts, report)
+    plot_split(counts, files.figure("split"))
+    plot_samples(_sample_images(assigned), cfg.data.names, files.figure("samples"))
+    return SplitResult(root, files, lists, counts, report)
 
 
 def _checked(root: Path, cfg: Config) -> CheckReport:
@@ -190,17 +188,18 @@ def _split_instances(assigned: dict[tuple[str, str], dict[str, list[Sample]]], n
 
 
 def _write_tables(
-    data: Path, counts: pd.DataFrame, report: CheckReport, lists: dict[str, list[Path]], instances: dict
+    files: DataFiles, counts: pd.DataFrame, report: CheckReport, lists: dict[str, list[Path]], instances: dict
 ) -> None:
     """Split lists, data.yaml, counts.csv, problems.csv and summary.json (with each split's boxes per class)."""
     for split, images in lists.items():
-        write_text(data / f"{split}.txt", "".join(f"{p}\n" for p in images))
+        write_text(files.split_list(split), "".join(f"{p}\n" for p in images))
     names = report.names
-    spec = {"path": str(data), **{s: str(data / f"{s}.txt") for s in SPLITS}, "names": dict(enumerate(names))}
-    write_text(data / "data.yaml", yaml.safe_dump(spec, sort_keys=False))
+    lists_by_split = {s: str(files.split_list(s)) for s in SPLITS}
+    spec = {"path": str(files.dir), **lists_by_split, "names": dict(enumerate(names))}
+    write_text(files.yaml, yaml.safe_dump(spec, sort_keys=False))
     problems = pd.DataFrame(report.problems, columns=["file", "line", "message"]).rename(columns={"message": "problem"})
-    for name, table in (("counts.csv", counts), ("problems.csv", problems)):
-        with atomic_path(data / name) as tmp:
+    for path, table in ((files.counts, counts), (files.problems, problems)):
+        with atomic_path(path) as tmp:
             table.to_csv(tmp, index=False)
     summary = {
         **report.summary(),
@@ -208,7 +207,7 @@ def _write_tables(
         "splits": {s: len(v) for s, v in lists.items()},
         "split_instances": instances,
     }
-    write_json(data / "summary.json", summary, indent=1)
+    write_json(files.summary, summary, indent=1)
 
 
 def _sample_images(

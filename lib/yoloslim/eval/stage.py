@@ -39,15 +39,13 @@ from yoloslim.eval.metrics import DetectionStats
 from yoloslim.eval.profile import operator_times
 from yoloslim.eval.tables import display_tables, study_frames, with_intervals
 from yoloslim.models.stats import export_onnx, file_mb, load_model, model_stats
-from yoloslim.paths import METRICS, StudyPaths
+from yoloslim.paths import EvalModelFiles, StudyPaths
 from yoloslim.stages import data_digest, file_digest, stage_key
 from yoloslim.study import StudyModel, find_model, study_models
 from yoloslim.ultra import tee_output
 
-ONNX = "model.onnx"  # eval/<model>/: the exported model, timed again interleaved with the others
 INTERLEAVED_COLUMNS = ["model", "label", "median_ms", "p90_ms", "lo_ms", "hi_ms", "ratio", "ratio_lo", "ratio_hi",
                        "runs"]  # fmt: skip
-GT_DECODABLE = "gt_decodable.json"  # eval/<this>: the decode-rate ceiling, shared by every model of the study
 PACKAGES = ("torch", "ultralytics", "onnx", "onnxruntime", "zxing-cpp", "torch-pruning", "numpy", "opencv-python")
 
 
@@ -83,7 +81,7 @@ def evaluate_weights(
             conf=conf,
             iou=iou,
             names=names,
-            stats_out=stats_dir / f"detections_{split}.npz" if stats_dir else None,
+            stats_out=EvalModelFiles(stats_dir).detections(split) if stats_dir else None,
         )  # fmt: skip
         for split in splits
     }
@@ -93,7 +91,7 @@ def evaluate_weights(
         timing = measure_latency(yolo.model, onnx, imgsz, latency)
         operators = operator_times(onnx, imgsz, latency)
         if stats_dir is not None:  # kept for the interleaved measurement of every model (write_tables)
-            with atomic_path(stats_dir / ONNX) as kept:
+            with atomic_path(EvalModelFiles(stats_dir).onnx) as kept:
                 shutil.copyfile(onnx, kept)
     decode_split = "test" if "test" in splits else splits[0]
     images = split_images(data_yaml, decode_split)
@@ -131,14 +129,15 @@ def run_eval(cfg: Config, model_id: str) -> Path:
     if not model.weights.is_file():
         raise FileNotFoundError(f"{model.weights}: weights of model '{model_id}' not found (run its stage first)")
     paths = StudyPaths.of(cfg)
-    out = paths.eval(model_id) / METRICS
+    files = paths.eval(model_id)
+    out = files.metrics
     params = eval_key(cfg, model)
     if _up_to_date(out, params):
         return out
-    with tee_output(out.parent / "eval.log"):
+    with tee_output(files.log):
         result = evaluate_weights(
             model.weights,
-            paths.data_yaml,
+            paths.data.yaml,
             imgsz=model.imgsz,
             splits=list(cfg.eval.splits),
             conf=cfg.eval.conf,
@@ -146,8 +145,8 @@ def run_eval(cfg: Config, model_id: str) -> Path:
             latency=cfg.eval.latency,
             decode_margin=cfg.eval.decode_margin,
             names=list(cfg.data.names),
-            decodable_cache=paths.eval() / GT_DECODABLE,
-            stats_dir=out.parent,
+            decodable_cache=paths.eval_tables.gt_decodable,
+            stats_dir=files.dir,
         )
     record = {
         "model": model.id,
@@ -165,23 +164,23 @@ def write_tables(cfg: Config) -> dict[str, Path]:
     paths = StudyPaths.of(cfg)
     records = load_records(cfg)
     if not records:
-        raise FileNotFoundError(f"{paths.eval()}: no model has been evaluated yet (run_eval first)")
+        raise FileNotFoundError(f"{paths.eval_tables.dir}: no model has been evaluated yet (run_eval first)")
     interleaved = _interleaved(cfg, records)
     frames = study_frames(_onnx_latency_from(interleaved, records), names=list(cfg.data.names), budget=_budget(cfg))
     frames["interleaved"] = interleaved
     for split in cfg.eval.splits if cfg.eval.bootstrap else []:
         reps = _replicates(cfg, [r["model"] for r in records], split)
-        save_replicates(paths.eval() / f"bootstrap_{split}.npz", reps, list(cfg.data.names))
+        save_replicates(paths.eval_tables.bootstrap(split), reps, list(cfg.data.names))
         frames["accuracy"] = with_intervals(frames["accuracy"], split, reps, list(cfg.data.names))
     out = {
-        "accuracy": paths.eval() / "accuracy.csv",
-        "accuracy_json": paths.eval() / "accuracy.json",
-        "models": paths.eval() / "models.csv",
-        "decode": paths.eval() / "decode.csv",
-        "operators": paths.eval() / "onnx_operators.csv",
-        "interleaved": paths.eval() / "latency_interleaved.csv",
-        "environment": paths.eval() / "environment.json",
-        "compare": paths.eval() / "figures" / "compare.png",
+        "accuracy": paths.eval_tables.accuracy,
+        "accuracy_json": paths.eval_tables.accuracy_json,
+        "models": paths.eval_tables.models,
+        "decode": paths.eval_tables.decode,
+        "operators": paths.eval_tables.operators,
+        "interleaved": paths.eval_tables.interleaved,
+        "environment": paths.eval_tables.environment,
+        "compare": paths.eval_tables.figure("compare"),
     }
     for name in ("accuracy", "models", "decode", "operators", "interleaved"):
         with atomic_path(out[name]) as tmp:
@@ -194,7 +193,7 @@ def write_tables(cfg: Config) -> dict[str, Path]:
 
 def load_records(cfg: Config) -> list[dict[str, Any]]:
     """Every study model's metrics.json that exists, in report order."""
-    files = [StudyPaths.of(cfg).eval(m.id) / METRICS for m in study_models(cfg)]
+    files = [StudyPaths.of(cfg).eval(m.id).metrics for m in study_models(cfg)]
     return [json.loads(f.read_text()) for f in files if f.is_file()]
 
 
@@ -244,7 +243,7 @@ def _replicates(cfg: Config, models: list[str], split: str) -> dict[str, np.ndar
     """Bootstrap replicates of every model's accuracy on `split`, from the detections its eval kept."""
     stats = {}
     for model in models:
-        path = StudyPaths.of(cfg).eval(model) / f"detections_{split}.npz"
+        path = StudyPaths.of(cfg).eval(model).detections(split)
         if not path.is_file():
             raise FileNotFoundError(f"{path}: matched detections of model '{model}' not found (rerun its eval)")
         stats[model] = DetectionStats.load(path)
@@ -254,7 +253,7 @@ def _replicates(cfg: Config, models: list[str], split: str) -> dict[str, np.ndar
 
 def _interleaved(cfg: Config, records: list[dict[str, Any]]) -> pd.DataFrame:
     """ONNX CPU latency of every evaluated model, interleaved in this process (`yoloslim.eval.interleaved`)."""
-    onnx = {r["model"]: StudyPaths.of(cfg).eval(r["model"]) / ONNX for r in records}
+    onnx = {r["model"]: StudyPaths.of(cfg).eval(r["model"]).onnx for r in records}
     onnx = {model: path for model, path in onnx.items() if path.is_file()}
     imgsz = {r["model"]: r["imgsz"] for r in records}
     labels = {r["model"]: r["label"] for r in records}
@@ -284,7 +283,7 @@ def _budget(cfg: Config) -> tuple[str, str | float]:
 
 def eval_key(cfg: Config, model: StudyModel) -> dict[str, Any]:
     """What a model's measurements were made from: its stage key and the digests of its weights and data set."""
-    inputs = {"weights": file_digest(model.weights), "data": data_digest(StudyPaths.of(cfg).data_yaml)}
+    inputs = {"weights": file_digest(model.weights), "data": data_digest(StudyPaths.of(cfg).data.yaml)}
     return json.loads(json.dumps({"stage": stage_key(cfg, "eval", model.id), "inputs": inputs}))
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from yoloslim.config import ROOT, load_config, output_root
+from yoloslim.paths import StudyPaths
 
 # each stage's executed notebooks; a kill point is reached when one of them is written by the current run
 STAGES = ["01_data", "02_train_*", "03_sparse", "04_prune_*", "05_finetune_*", "06_eval_*", "07_report"]
@@ -60,10 +61,10 @@ def run_until(config: Path, stage: str | None, notebooks: Path, log: Path, timeo
 def kill_points(config: Path) -> pd.DataFrame:
     """Kill the study once in each stage of `STAGES`, rerunning the same command each time; one row per kill."""
     cfg = load_config(config)
-    notebooks = cfg.run_dir / "notebooks"
+    notebooks = StudyPaths.of(cfg).run / "notebooks"
     rows = []
     for stage in [*STAGES, None]:
-        log = cfg.run_dir / "kill_logs" / f"{(stage or 'final').replace('*', 'any')}.log"
+        log = StudyPaths.of(cfg).run / "kill_logs" / f"{(stage or 'final').replace('*', 'any')}.log"
         run = run_until(config, stage, notebooks, log)
         if rows:
             rows[-1]["rerun_cleared_stale_lock"] = "removed a stale Snakemake lock" in run["output"]
@@ -74,7 +75,7 @@ def kill_points(config: Path) -> pd.DataFrame:
             "exit": "SIGKILL" if run["exit"] is None else run["exit"],
             "seconds": run["seconds"],
         })  # fmt: skip
-    report = cfg.report_dir / "report.html"
+    report = StudyPaths.of(cfg).report_html
     table = pd.DataFrame(rows)
     table["report_complete"] = report.is_file() and "3 Summary" in report.read_text(encoding="utf-8")
     return table

@@ -38,7 +38,7 @@ from yoloslim.models.c2f import merge_c2f, split_c2f
 from yoloslim.models.checkpoint import save_checkpoint
 from yoloslim.models.gammas import gamma_values, sparsity_warning
 from yoloslim.models.stats import count_gflops, existing_weights, export_onnx
-from yoloslim.paths import METRICS, WEIGHTS, StudyPaths
+from yoloslim.paths import WEIGHTS, PruneFiles, StudyPaths
 from yoloslim.prune.figures import plot_gamma_hist, plot_search, plot_sparsity
 from yoloslim.prune.fold import apply_deltas, fold_deltas
 from yoloslim.prune.groups import (
@@ -60,7 +60,6 @@ from yoloslim.prune.tables import layer_table, params_by_part, ratio_table, widt
 from yoloslim.prune.tp import FLOPS_TOLERANCE, SEARCH_RATIOS, prune_tp, prune_tp_matched
 from yoloslim.study import TP_METHODS, prune_jobs
 
-ONNX = "weights.onnx"  # the pruned model's ONNX export, as checked
 _VAL_CONF, _VAL_IOU = 0.001, 0.7  # Ultralytics' own val defaults: the mAP training reports, comparable
 
 
@@ -176,15 +175,15 @@ def load_detection_model(weights: Path) -> tuple[torch.nn.Module, dict]:
 
 def write_outputs(result: PruneResult, out: Path, train_args: dict | None = None) -> Path:
     """Write weights.pt, layers.csv, ratios.csv and the two figures of one pruned model into `out`."""
-    out = Path(out)
-    save_checkpoint(result.model, out / WEIGHTS, train_args=train_args, info={"threshold": result.threshold})
-    for name, table in (("layers.csv", result.layers), ("ratios.csv", result.ratios)):
-        with atomic_path(out / name) as tmp:
+    files = PruneFiles(Path(out))
+    save_checkpoint(result.model, files.weights, train_args=train_args, info={"threshold": result.threshold})
+    for path, table in ((files.layers, result.layers), (files.ratios, result.ratios)):
+        with atomic_path(path) as tmp:
             table.to_csv(tmp, index=False)
     cut = f"|gamma| < {result.threshold:.4g}" if np.isfinite(result.threshold) else str(result.layers["note"].iloc[0])
-    plot_sparsity(result.layers, out / "figures" / "sparsity.png", title=cut)
-    plot_gamma_hist(result.gammas, result.threshold, out / "figures" / "gamma_hist.png")
-    return out
+    plot_sparsity(result.layers, files.figure("sparsity"), title=cut)
+    plot_gamma_hist(result.gammas, result.threshold, files.figure("gamma_hist"))
+    return files.dir
 
 
 def prune_weights(
@@ -214,8 +213,9 @@ def run_prune(cfg: Config, target: str) -> Path:
     prune_id = target
     target, selection = _prune_job(cfg, prune_id)
     paths = StudyPaths.of(cfg)
-    out = paths.prune(prune_id)
-    model, ckpt = load_detection_model(paths.sparse / WEIGHTS)
+    files = paths.prune(prune_id)
+    out = files.dir
+    model, ckpt = load_detection_model(paths.sparse.weights)
     results, search, match = _pruned(cfg, model, target, _prune_options(cfg, selection), out)
     result = results[cfg.prune.fold_beta]
     write_outputs(result, out, ckpt.get("train_args"))
@@ -223,7 +223,7 @@ def run_prune(cfg: Config, target: str) -> Path:
     val = _validate(cfg, results, out)
     metrics = _prune_metrics(cfg, target, selection, result, val, onnx, search, match)
     _log_warnings(prune_id, metrics)
-    write_json(out / METRICS, metrics)
+    write_json(files.metrics, metrics)
     return out
 
 
@@ -249,7 +249,8 @@ def _prune_options(cfg: Config, selection: str) -> dict:
 
 def _check_onnx(cfg: Config, out: Path, layers: pd.DataFrame) -> OnnxCheck:
     """Export the written `out/weights.pt` to `out/weights.onnx` and check it; RuntimeError when a check fails."""
-    onnx = check_onnx(out / WEIGHTS, out, imgsz=cfg.train.imgsz, round_to=cfg.prune.round_to, onnx_name=ONNX)
+    files = PruneFiles(out)
+    onnx = check_onnx(files.weights, out, imgsz=cfg.train.imgsz, round_to=cfg.prune.round_to, onnx_name=files.onnx.name)
     onnx.require_aligned()
     onnx.require_parity(layers)
     return onnx
@@ -260,10 +261,11 @@ def _validate(cfg: Config, results: dict[bool, PruneResult], out: Path) -> dict[
     own val settings; the configured one is `out/weights.pt`, the other is saved to a temporary file."""
     from yoloslim.eval.accuracy import measure_accuracy
 
-    data_yaml, val = StudyPaths.of(cfg).data_yaml, {}
+    data_yaml, val = StudyPaths.of(cfg).data.yaml, {}
     with tempfile.TemporaryDirectory() as tmp:
         for fold, res in results.items():
-            weights = out / WEIGHTS if fold == cfg.prune.fold_beta else save_checkpoint(res.model, Path(tmp) / WEIGHTS)
+            kept = fold == cfg.prune.fold_beta
+            weights = PruneFiles(out).weights if kept else save_checkpoint(res.model, Path(tmp) / WEIGHTS)
             rows = measure_accuracy(
                 weights, data_yaml, split="val", imgsz=cfg.train.imgsz, conf=_VAL_CONF, iou=_VAL_IOU,
                 names=cfg.data.names,
@@ -433,7 +435,7 @@ def search_budget(
     imgsz = cfg.train.imgsz
     engine = resolve_engine(cfg.prune.engine, cfg.eval.latency)
     with tempfile.TemporaryDirectory() as tmp:
-        base = export_onnx(StudyPaths.of(cfg).train("base") / WEIGHTS, Path(tmp) / "base", imgsz)
+        base = export_onnx(StudyPaths.of(cfg).train("base").weights, Path(tmp) / "base", imgsz)
 
         def measure(candidate: float) -> tuple[tuple[int, ...], float, Timing]:
             pruned, structure = build(candidate)
@@ -444,11 +446,10 @@ def search_budget(
         budgets = {"budget_ratio": aim} if relative else {"budget_ms": aim}
         search = search_threshold(candidates, measure, **budgets)
     table = search.table()
-    with atomic_path(out / "search.csv") as tmp_csv:
+    files = PruneFiles(out)
+    with atomic_path(files.search) as tmp_csv:
         table.to_csv(tmp_csv, index=False)
-    plot_search(
-        table, out / "figures" / "search.png", budget=budget, relative=relative, value=value, aim=aim, knob=knob
-    )
+    plot_search(table, files.figure("search"), budget=budget, relative=relative, value=value, aim=aim, knob=knob)
     return search
 
 

@@ -22,11 +22,11 @@ from yoloslim.config import Config, latency_budget
 from yoloslim.data.split import TEST_ONLY
 from yoloslim.eval.bootstrap import INTERVAL_METRICS, interval, load_replicates
 from yoloslim.eval.profile import BETWEEN
-from yoloslim.paths import METRICS, RESULTS, StudyPaths
+from yoloslim.paths import StudyPaths
 from yoloslim.report.text import text
 from yoloslim.study import StudyModel, finetune_jobs, prune_jobs, study_models
 from yoloslim.train.budget import SGD_MOMENTUM, seed_plan
-from yoloslim.train.sparse import GAMMAS, fractions_under
+from yoloslim.train.sparse import fractions_under
 
 ENGINES = ("torch_cpu", "onnx_cpu", "torch_cuda")
 MAP_COLUMN = "metrics/mAP50-95(B)"  # Ultralytics' results.csv column of the validation mmAP
@@ -99,24 +99,24 @@ def load_report_data(cfg: Config) -> ReportData:
         cfg=cfg,
         paths=paths,
         models=models,
-        counts=read_csv(paths.data / "counts.csv").fillna({"source": ""}),
-        data_summary=read_json(paths.data / "summary.json"),
-        accuracy=read_csv(paths.eval() / "accuracy.csv"),
-        table=read_csv(paths.eval() / "models.csv"),
-        decode=read_csv(paths.eval() / "decode.csv"),
-        operators=read_csv(paths.eval() / "onnx_operators.csv"),
-        interleaved=read_csv(paths.eval() / "latency_interleaved.csv"),
-        environment=read_json(paths.eval() / "environment.json"),
-        sparse=read_json(paths.sparse / METRICS),
-        gamma_log=read_csv(paths.sparse / "gamma_log.csv"),
-        prune={t: read_json(paths.prune(t) / METRICS) for t in targets},
-        ratios={t: read_csv(paths.prune(t) / "ratios.csv") for t in targets},
-        layers={t: read_csv(paths.prune(t) / "layers.csv") for t in targets},
-        curves={mid: read_csv(folder / RESULTS) for mid, folder in trained.items()},
+        counts=read_csv(paths.data.counts).fillna({"source": ""}),
+        data_summary=read_json(paths.data.summary),
+        accuracy=read_csv(paths.eval_tables.accuracy),
+        table=read_csv(paths.eval_tables.models),
+        decode=read_csv(paths.eval_tables.decode),
+        operators=read_csv(paths.eval_tables.operators),
+        interleaved=read_csv(paths.eval_tables.interleaved),
+        environment=read_json(paths.eval_tables.environment),
+        sparse=read_json(paths.sparse.metrics),
+        gamma_log=read_csv(paths.sparse.gamma_log),
+        prune={t: read_json(paths.prune(t).metrics) for t in targets},
+        ratios={t: read_csv(paths.prune(t).ratios) for t in targets},
+        layers={t: read_csv(paths.prune(t).layers) for t in targets},
+        curves={mid: read_csv(files.results) for mid, files in trained.items()},
         replicates={
-            split: load_replicates(paths.eval() / f"bootstrap_{split}.npz")
+            split: load_replicates(paths.eval_tables.bootstrap(split))
             for split in cfg.eval.splits
-            if (paths.eval() / f"bootstrap_{split}.npz").is_file()
+            if paths.eval_tables.bootstrap(split).is_file()
         },
     )
 
@@ -251,9 +251,9 @@ def ratio_table(data: ReportData) -> pd.DataFrame:
     from yoloslim.prune.tables import model_ratios
 
     frames = {target_labels(data)[target]: frame for target, frame in data.ratios.items()}
-    base = load_checkpoint(data.paths.train("base") / "weights.pt")[0]
+    base = load_checkpoint(data.paths.train("base").weights)[0]
     for v in data.cfg.train.variants:
-        frames[v.label] = model_ratios(base, load_checkpoint(data.paths.train(v.weights_of) / "weights.pt")[0])
+        frames[v.label] = model_ratios(base, load_checkpoint(data.paths.train(v.weights_of).weights)[0])
     rows = {}
     for label, frame in frames.items():
         parts = frame.set_index("part")
@@ -503,7 +503,7 @@ def gamma_fractions(data: ReportData) -> pd.DataFrame:
     log = data.gamma_log.set_index("epoch")
     thresholds = data.cfg.prune.thresholds
     table = pd.DataFrame({"steps": log["steps"].astype(int), "Σ lr·sl": log["l1_budget"].map("{:.3g}".format)})
-    fractions = fractions_under(data.paths.sparse / GAMMAS, thresholds)
+    fractions = fractions_under(data.paths.sparse.gammas, thresholds)
     for name, value in thresholds.items():
         table[f"< {value:g} ({name})"] = fractions[f"frac_under_{name}"].map("{:.1%}".format)
     return table

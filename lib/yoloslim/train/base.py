@@ -15,7 +15,7 @@ from torch import nn
 
 from yoloslim.config import Config
 from yoloslim.models.build import build_model, load_trainable
-from yoloslim.paths import METRICS, StudyPaths
+from yoloslim.paths import StudyPaths
 from yoloslim.stages import stage_key
 from yoloslim.train.runner import TrainJob, YoloTrainer, read_metrics, run_training, train_args
 
@@ -44,7 +44,7 @@ def run_train(cfg: Config, model: str = "base", callbacks: Sequence[tuple[str, C
         return net
 
     job = TrainJob(
-        stage=paths.train(model),
+        stage=paths.train(model).dir,
         name=model,
         trainer=YoloTrainer,
         build=build,
@@ -63,8 +63,8 @@ def summary_table(cfg: Config) -> pd.DataFrame:
     labels = {"base": Path(cfg.model.cfg).stem, **{v.name: v.label for v in cfg.train.variants}}
     rows = []
     for name, label in labels.items():
-        if (paths.train(name) / METRICS).is_file():
-            m = read_metrics(paths.train(name))
+        if paths.train(name).metrics.is_file():
+            m = read_metrics(paths.train(name).dir)
             rows.append(
                 {
                     "model": name,

@@ -20,7 +20,8 @@ from matplotlib.colors import LogNorm  # noqa: E402
 
 from yoloslim.config import Config  # noqa: E402
 from yoloslim.figures import save_figure
-from yoloslim.paths import RESULTS, StudyPaths  # noqa: E402
+from yoloslim.paths import StudyPaths  # noqa: E402
+from yoloslim.study import finetune_jobs  # noqa: E402
 
 MAP50, MAP = "metrics/mAP50(B)", "metrics/mAP50-95(B)"
 
@@ -104,30 +105,30 @@ def write_train_figures(cfg: Config, model: str = "base") -> list[Path]:
     """`train/<model>/figures/learning_curves.png`: this model's curves next to the other trained base/variants."""
     paths = StudyPaths.of(cfg)
     labels = {"base": Path(cfg.model.cfg).stem, **{v.name: v.label for v in cfg.train.variants}}
-    results = {label: paths.train(name) / RESULTS for name, label in labels.items()}
+    results = {label: paths.train(name).results for name, label in labels.items()}
     results = {label: path for label, path in results.items() if path.is_file()}
-    return [plot_learning_curves(results, paths.train(model) / "figures" / "learning_curves.png")]
+    return [plot_learning_curves(results, paths.train(model).figure("learning_curves"))]
 
 
 def write_sparse_figures(cfg: Config) -> list[Path]:
     """`sparse/figures/`: sl_loss.png, gamma_epochs.png, and map.png (next to the base model, when trained)."""
     paths = StudyPaths.of(cfg)
-    fig = paths.sparse / "figures"
+    sparse, base = paths.sparse, paths.train("base")
     thresholds = cfg.prune.thresholds if cfg.prune.policy == "threshold" else None
     out = [
-        plot_sl_loss(paths.sparse / "gamma_log.csv", fig / "sl_loss.png"),
-        plot_gamma_epochs(paths.sparse / "gamma_hist.csv", fig / "gamma_epochs.png", thresholds),
+        plot_sl_loss(sparse.gamma_log, sparse.figure("sl_loss")),
+        plot_gamma_epochs(sparse.gamma_hist, sparse.figure("gamma_epochs"), thresholds),
     ]
-    if (paths.train("base") / RESULTS).is_file():
-        out.append(plot_map_vs_base(paths.sparse / RESULTS, paths.train("base") / RESULTS, fig / "map.png"))
+    if base.results.is_file():
+        out.append(plot_map_vs_base(sparse.results, base.results, sparse.figure("map")))
     return out
 
 
 def write_finetune_figures(cfg: Config, model_id: str) -> list[Path]:
     """`finetune/<model_id>/figures/learning_curves.png`: its curves next to the uniform-width baselines'."""
     paths = StudyPaths.of(cfg)
-    stage = paths.run / "finetune" / model_id
-    results = {model_id: stage / RESULTS}
-    variants = {v.label: paths.train(v.name) / RESULTS for v in cfg.train.variants}
+    stage = paths.finetune(*finetune_jobs(cfg)[model_id])
+    results = {model_id: stage.results}
+    variants = {v.label: paths.train(v.name).results for v in cfg.train.variants}
     results |= {label: path for label, path in variants.items() if path.is_file()}
-    return [plot_learning_curves(results, stage / "figures" / "learning_curves.png")]
+    return [plot_learning_curves(results, stage.figure("learning_curves"))]

@@ -24,7 +24,7 @@ from ultralytics.nn.tasks import load_checkpoint
 from yoloslim.config import Config, FinetuneConfig, TrainConfig, output_root
 from yoloslim.models.build import conv_channels, load_trainable, reinitialize
 from yoloslim.models.stats import checkpoint_imgsz, existing_weights
-from yoloslim.paths import METRICS, WEIGHTS, StudyPaths
+from yoloslim.paths import WEIGHTS, StudyPaths
 from yoloslim.stages import stage_key
 from yoloslim.study import finetune_jobs
 from yoloslim.train.runner import TrainJob, YoloTrainer, read_metrics, run_training, train_args
@@ -65,7 +65,7 @@ def finetune_job(cfg: Config, model_id: str, callbacks: Sequence[tuple[str, Call
     """The fine-tune stage's `TrainJob` for one model id: PrunedTrainer and the pruned (or re-initialized) model."""
     target, init = parse_model_id(cfg, model_id)
     paths = StudyPaths.of(cfg)
-    pruned = paths.prune(target) / WEIGHTS
+    pruned = paths.prune(target).weights
     if not pruned.is_file():
         raise FileNotFoundError(f"{pruned}: pruned model '{target}' not found; run the prune stage first")
     channels = conv_channels(load_checkpoint(pruned)[0])
@@ -78,8 +78,8 @@ def finetune_job(cfg: Config, model_id: str, callbacks: Sequence[tuple[str, Call
         return {"init": init, "target": target, "channels": kept_architecture(stage / WEIGHTS, pruned, channels)}
 
     return TrainJob(
-        stage=paths.finetune(target, init),
-        name=paths.finetune(target, init).name,
+        stage=paths.finetune(target, init).dir,
+        name=paths.finetune(target, init).dir.name,
         trainer=PrunedTrainer,
         build=build,
         args=train_args(cfg, epochs=cfg.finetune.epochs, lr0=cfg.finetune.lr0, nbs=cfg.finetune.nbs or cfg.train.nbs),
@@ -164,11 +164,12 @@ def kept_architecture(trained: Path, pruned: Path, channels: dict[str, int]) -> 
 def finetune_summary(cfg: Config, model_id: str) -> pd.DataFrame:
     """The fine-tuned model's size, time and val accuracy next to the uniform-width baselines that are trained."""
     paths = StudyPaths.of(cfg)
-    stages = {model_id: paths.run / "finetune" / model_id} | {v.label: paths.train(v.name) for v in cfg.train.variants}
+    target, init = parse_model_id(cfg, model_id)
+    stages = {model_id: paths.finetune(target, init)} | {v.label: paths.train(v.name) for v in cfg.train.variants}
     rows = []
-    for label, stage in stages.items():
-        if (stage / METRICS).is_file():
-            m = read_metrics(stage)
+    for label, files in stages.items():
+        if files.metrics.is_file():
+            m = read_metrics(files.dir)
             rows.append(
                 {
                     "model": label,

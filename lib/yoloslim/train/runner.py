@@ -32,14 +32,11 @@ from ultralytics.utils.torch_utils import strip_optimizer
 
 from yoloslim.atomic import atomic_path, disk_full, is_disk_full, write_json
 from yoloslim.config import Config, job_threads
-from yoloslim.paths import METRICS, RESULTS, WEIGHTS, StudyPaths
+from yoloslim.paths import RESULTS, StudyPaths, TrainFiles
 from yoloslim.stages import data_digest, file_digest
 from yoloslim.train.precise_bn import PreciseBN
 from yoloslim.ultra import OfflineAmpMixin, tee_output
 
-RECORD = "params.json"  # what a stage was trained with: {key, finished, seconds}
-LOG = "train.log"  # the full training output
-ULTRA = "ultra"  # Ultralytics' own run folder inside the stage folder
 UNKEYED_ARGS = ("device", "workers", "data")  # arguments that do not change the trained model (data: by digest)
 
 
@@ -79,14 +76,19 @@ class TrainJob:
     keep: Literal["best", "last"] = "best"
     precise_bn: int = 0
     extra_metrics: Callable[[Path], dict[str, Any]] | None = None
-    outputs: tuple[str, ...] = ()  # extra files the stage writes, removed when it starts over
+    outputs: tuple[Path, ...] = ()  # extra files the stage writes, removed when it starts over
+
+    @property
+    def files(self) -> TrainFiles:
+        """The stage folder's named files (`yoloslim.paths.TrainFiles`)."""
+        return TrainFiles(self.stage)
 
 
 def train_args(cfg: Config, imgsz: int | None = None, **changes: Any) -> dict[str, Any]:
     """Ultralytics training arguments from the config's `train` section (plots off: they download a font)."""
     t = cfg.train
     args = dict(
-        data=str(StudyPaths.of(cfg).data_yaml),
+        data=str(StudyPaths.of(cfg).data.yaml),
         model=cfg.model.cfg,
         imgsz=imgsz or t.imgsz,
         epochs=t.epochs,
@@ -117,22 +119,22 @@ def run_training(job: TrainJob) -> Path:
     digests = {"data": data_digest(Path(job.args["data"])), **{k: file_digest(v) for k, v in job.inputs.items()}}
     settings = args_key(job.args) if job.key is None else job.key
     key = json.loads(json.dumps({"stage": settings, "inputs": digests}, sort_keys=True, default=str))
-    record = _read_json(stage / RECORD)
+    record = _read_json(job.files.record)
     same = record.get("key") == key
-    if same and record.get("finished") and (stage / WEIGHTS).is_file():
+    if same and record.get("finished") and (job.files.weights).is_file():
         LOGGER.info(f"{stage}: trained with these parameters already, not run again")
         return stage
-    last = stage / ULTRA / "weights" / "last.pt"
+    last = job.files.ultra / "weights" / "last.pt"
     state = _checkpoint_state(last, job.args["epochs"]) if same else "none"
     if state == "none":
-        _clear(stage, job.outputs)
+        _clear(job)
         record = {"key": key, "finished": False, "seconds": 0.0}
-        _write_json(stage / RECORD, record)
+        _write_json(job.files.record, record)
     if state != "done":
         _train(job, resume=last if state == "resume" else None, record=record)
     _finish(job)
     record["finished"] = True
-    _write_json(stage / RECORD, record)
+    _write_json(job.files.record, record)
     return stage
 
 
@@ -142,8 +144,8 @@ def args_key(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_metrics(stage: Path) -> dict[str, Any]:
-    """A stage's `metrics.json`."""
-    return json.loads((stage / METRICS).read_text())
+    """A training stage's `metrics.json` (`stage`: its folder)."""
+    return json.loads(TrainFiles(stage).metrics.read_text())
 
 
 def make_trainer(job: TrainJob, resume: Path | None = None) -> DetectionTrainer:
@@ -153,7 +155,7 @@ def make_trainer(job: TrainJob, resume: Path | None = None) -> DetectionTrainer:
     Everything a DDP worker needs travels in the trainer's class, arguments, model and callbacks, which
     Ultralytics pickles for its workers (`ultralytics.utils.dist.generate_ddp_file`).
     """
-    args = {**job.args, "save_dir": str(job.stage / ULTRA)}
+    args = {**job.args, "save_dir": str(job.files.ultra)}
     if resume:
         args["resume"] = str(resume)
     trainer = job.trainer(overrides=args)
@@ -168,23 +170,23 @@ def make_trainer(job: TrainJob, resume: Path | None = None) -> DetectionTrainer:
 def _train(job: TrainJob, resume: Path | None, record: dict[str, Any]) -> None:
     """Run Ultralytics training for the job (resuming from `resume` when given), output teed to train.log."""
     start = time.time()
-    with tee_output(job.stage / LOG):
+    with tee_output(job.files.log):
         try:
             make_trainer(job, resume).train()
         except Exception as err:
             if is_disk_full(err):  # Ultralytics' own checkpoint writes: name the stage, say what to do
-                raise disk_full(job.stage / ULTRA / "weights") from err
+                raise disk_full(job.files.ultra / "weights") from err
             raise
         finally:
             record["seconds"] = record.get("seconds", 0.0) + time.time() - start
-            _write_json(job.stage / RECORD, record)
+            _write_json(job.files.record, record)
 
 
 def _finish(job: TrainJob) -> None:
     """Copy the kept checkpoint to weights.pt and results.csv up; write metrics.json."""
-    wdir = job.stage / ULTRA / "weights"
+    wdir = job.files.ultra / "weights"
     src = wdir / "best.pt" if job.keep == "best" and (wdir / "best.pt").is_file() else wdir / "last.pt"
-    with tee_output(job.stage / LOG), atomic_path(job.stage / WEIGHTS) as tmp:
+    with tee_output(job.files.log), atomic_path(job.files.weights) as tmp:
         ckpt = strip_optimizer(src, s=str(tmp))  # {} when src cannot be read
         if not ckpt and src.name == "best.pt":  # cut off mid-write by a kill: the finished run's last epoch
             LOGGER.warning(f"{src} cannot be read (cut off by an interruption?); keeping last.pt instead")
@@ -192,21 +194,21 @@ def _finish(job: TrainJob) -> None:
             ckpt = strip_optimizer(src, s=str(tmp))
         if not ckpt:
             raise RuntimeError(f"{src}: not a readable checkpoint; remove {job.stage} to train this stage again")
-    if (job.stage / ULTRA / RESULTS).is_file():
-        with atomic_path(job.stage / RESULTS) as tmp:
-            shutil.copyfile(job.stage / ULTRA / RESULTS, tmp)
+    if (job.files.ultra / RESULTS).is_file():
+        with atomic_path(job.files.results) as tmp:
+            shutil.copyfile(job.files.ultra / RESULTS, tmp)
     train_metrics = ckpt.get("train_metrics") or {}
     metrics = {
         "model": job.name,
         "imgsz": job.args["imgsz"],
         "epochs": job.args["epochs"],
         "params": sum(p.numel() for p in ckpt["model"].parameters()),
-        "train_seconds": round(_read_json(job.stage / RECORD).get("seconds", 0.0), 1),
+        "train_seconds": round(_read_json(job.files.record).get("seconds", 0.0), 1),
         "val": {k: float(train_metrics.get(f"metrics/{k}(B)", float("nan"))) for k in ("mAP50", "mAP50-95")},
     }
     if job.extra_metrics:
         metrics.update(job.extra_metrics(job.stage))
-    _write_json(job.stage / METRICS, metrics)
+    _write_json(job.files.metrics, metrics)
 
 
 def _checkpoint_state(last: Path, epochs: int) -> Literal["none", "resume", "done"]:
@@ -223,11 +225,12 @@ def _checkpoint_state(last: Path, epochs: int) -> Literal["none", "resume", "don
     return "resume" if ckpt.get("optimizer") is not None else "none"
 
 
-def _clear(stage: Path, outputs: tuple[str, ...]) -> None:
+def _clear(job: TrainJob) -> None:
     """Remove a stage's previous outputs before it starts over."""
-    shutil.rmtree(stage / ULTRA, ignore_errors=True)
-    for name in (WEIGHTS, RESULTS, METRICS, LOG, RECORD, *outputs):
-        (stage / name).unlink(missing_ok=True)
+    files = job.files
+    shutil.rmtree(files.ultra, ignore_errors=True)
+    for path in (files.weights, files.results, files.metrics, files.log, files.record, *job.outputs):
+        path.unlink(missing_ok=True)
 
 
 def _read_json(path: Path) -> dict[str, Any]:

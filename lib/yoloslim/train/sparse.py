@@ -50,13 +50,9 @@ from yoloslim.atomic import atomic_path
 from yoloslim.config import Config
 from yoloslim.models.build import build_model, load_trainable
 from yoloslim.models.gammas import fraction_under, gamma_histogram, gamma_values, penalized_bns
-from yoloslim.paths import METRICS, WEIGHTS, StudyPaths
+from yoloslim.paths import SparseFiles, StudyPaths
 from yoloslim.stages import stage_key
 from yoloslim.train.runner import TrainJob, YoloTrainer, read_metrics, run_training, train_args
-
-GAMMA_LOG = "gamma_log.csv"
-GAMMA_HIST = "gamma_hist.csv"
-GAMMAS = "gammas.npz"  # every penalized |gamma| after each epoch: `epoch_<n>` -> float32 array, in model order
 
 
 @dataclass
@@ -111,8 +107,8 @@ class Sparsity:
         if trainer.start_epoch == 0:
             self.steps, self.budget, self.stopped_at = 0, 0.0, None
             self._log(trainer, 0)
-        elif self.out is not None and (self.out / GAMMA_LOG).is_file():
-            log = pd.read_csv(self.out / GAMMA_LOG)
+        elif self.out is not None and (SparseFiles(self.out).gamma_log).is_file():
+            log = pd.read_csv(SparseFiles(self.out).gamma_log)
             done = log[log["epoch"] <= trainer.start_epoch]
             if len(done):
                 last = done.iloc[-1]
@@ -137,10 +133,10 @@ class Sparsity:
         model = trainer.ema.ema if trainer.ema else unwrap_model(trainer.model)
         gammas = gamma_values(model, self.exclude_head)
         sl = self.sl_at(max(epoch - 1, 0), trainer.epochs) if self.stopped_at is None else 0.0
-        _append(self.out / GAMMA_LOG, epoch, [{"epoch": epoch, **self.row(gammas, sl)}])
+        _append(SparseFiles(self.out).gamma_log, epoch, [{"epoch": epoch, **self.row(gammas, sl)}])
         hist = [{"epoch": epoch, "bin_left": a, "bin_right": b, "count": c} for a, b, c in gamma_histogram(gammas)]
-        _append(self.out / GAMMA_HIST, epoch, hist)
-        _append_gammas(self.out / GAMMAS, epoch, gammas)
+        _append(SparseFiles(self.out).gamma_hist, epoch, hist)
+        _append_gammas(SparseFiles(self.out).gammas, epoch, gammas)
 
 
 class SparseTrainer(YoloTrainer):
@@ -242,7 +238,7 @@ def sparse_job(cfg: Config, callbacks: Sequence[tuple[str, Callable]] = ()) -> T
     """The sparse stage's `TrainJob`: SparseTrainer, the starting model, and the `Sparsity` callbacks."""
     paths = StudyPaths.of(cfg)
     s = cfg.sparse
-    base = paths.train("base") / WEIGHTS
+    base = paths.train("base").weights
     if s.start == "base" and not base.is_file():
         raise FileNotFoundError(f"{base}: no trained base model; run the train stage first (sparse.start: base)")
     start = base if s.start == "base" else None
@@ -253,7 +249,7 @@ def sparse_job(cfg: Config, callbacks: Sequence[tuple[str, Callable]] = ()) -> T
         s.l1,
         s.recover_epochs,
         s.exclude_head,
-        out=paths.sparse,
+        out=paths.sparse.dir,
         stop_fraction=s.stop_fraction,
         stop_under=s.stop_under,
     )
@@ -265,7 +261,7 @@ def sparse_job(cfg: Config, callbacks: Sequence[tuple[str, Callable]] = ()) -> T
         return model
 
     def extra(stage: Path) -> dict[str, Any]:
-        log = pd.read_csv(stage / GAMMA_LOG)
+        log = pd.read_csv(SparseFiles(stage).gamma_log)
         last = log.iloc[-1]
         return {
             "sl": s.sl,
@@ -278,7 +274,7 @@ def sparse_job(cfg: Config, callbacks: Sequence[tuple[str, Callable]] = ()) -> T
         }
 
     job = TrainJob(
-        stage=paths.sparse,
+        stage=paths.sparse.dir,
         name="sparse",
         trainer=SparseTrainer,
         build=build,
@@ -287,7 +283,7 @@ def sparse_job(cfg: Config, callbacks: Sequence[tuple[str, Callable]] = ()) -> T
         inputs={"start": start} if start else {},
         keep="last",
         extra_metrics=extra,
-        outputs=(GAMMA_LOG, GAMMA_HIST, GAMMAS),
+        outputs=(paths.sparse.gamma_log, paths.sparse.gamma_hist, paths.sparse.gammas),
         callbacks=list(callbacks),
         precise_bn=cfg.train.precise_bn,
     )
@@ -331,15 +327,15 @@ def sparse_summary(cfg: Config) -> pd.DataFrame:
     of gammas under each prune threshold."""
     paths = StudyPaths.of(cfg)
     rows = []
-    for name, stage in (("base", paths.train("base")), ("sparse", paths.sparse)):
-        if (stage / METRICS).is_file():
-            m = read_metrics(stage)
+    for name, files in (("base", paths.train("base")), ("sparse", paths.sparse)):
+        if files.metrics.is_file():
+            m = read_metrics(files.dir)
             rows.append({"model": name, "epochs": m["epochs"], "params_m": m["params"] / 1e6, **m["val"]})
     table = pd.DataFrame(rows)
-    if (paths.sparse / GAMMA_LOG).is_file():
-        last = pd.read_csv(paths.sparse / GAMMA_LOG).iloc[-1].drop("epoch")
-        if (paths.sparse / GAMMAS).is_file():
-            last = pd.concat([last, fractions_under(paths.sparse / GAMMAS, cfg.prune.thresholds).iloc[-1]])
+    if paths.sparse.gamma_log.is_file():
+        last = pd.read_csv(paths.sparse.gamma_log).iloc[-1].drop("epoch")
+        if paths.sparse.gammas.is_file():
+            last = pd.concat([last, fractions_under(paths.sparse.gammas, cfg.prune.thresholds).iloc[-1]])
         for col, value in last.items():
             table.loc[table["model"] == "sparse", col] = value
     return table
