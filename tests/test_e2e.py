@@ -29,13 +29,13 @@ HEADINGS = ["1 Preparation", "1.1 Environment", "1.2 Data set", "2 Pruning", "2.
 
 
 def snakemake(params: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
-    """Run the workflow on 2 cores with outputs under `out`; stdout and stderr together.
+    """Run the workflow on 1 core with outputs under `out`; stdout and stderr together.
 
-    Every job gets one thread (`--max-threads 1`): the other pytest worker shares the two cores, and a job of two
-    OpenMP threads stalls at every barrier while one of them waits for a core.
+    One core, so one job of one thread at a time: the other pytest worker has the other core. On 2 cores shared with
+    it, a job of two OpenMP threads stalls at every barrier while one of them waits for a core.
     """
     return subprocess.run(
-        [SNAKEMAKE, "--cores", "2", "--max-threads", "1", "--printshellcmds", "--config", f"params={params}", *extra],
+        [SNAKEMAKE, "--cores", "1", "--printshellcmds", "--config", f"params={params}", *extra],
         cwd=ROOT, env={**os.environ, "YOLOSLIM_OUT": str(out)}, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
@@ -80,10 +80,11 @@ def corrupt_copy(synth: Path, dest: Path) -> Path:
 
 
 def make_report(params: Path, out: Path, **popen: object) -> subprocess.Popen:
-    """The README's command, `make report CONFIG=...`, with outputs under `out`; stdout and stderr together."""
+    """The README's command, `make report CONFIG=...` (on one core, as `snakemake` above), with outputs under `out`;
+    stdout and stderr together."""
     return subprocess.Popen(
-        ["make", "report", f"CONFIG={params}"], cwd=ROOT, env={**os.environ, "YOLOSLIM_OUT": str(out)}, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **popen,
+        ["make", "report", f"CONFIG={params}", "CORES=1"], cwd=ROOT, env={**os.environ, "YOLOSLIM_OUT": str(out)},
+        text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **popen,
     )  # fmt: skip
 
 

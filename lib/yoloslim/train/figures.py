@@ -2,7 +2,7 @@
 
 plot_learning_curves({"yolov5n": base / "results.csv", "1/2": half / "results.csv"}, out / "curves.png")
 plot_sl_loss(sparse / "gamma_log.csv", sparse / "figures/sl_loss.png")
-plot_gamma_epochs(sparse / "gamma_hist.csv", sparse / "figures/gamma_epochs.png", thresholds)
+plot_gamma_epochs(sparse / "gamma_hist.csv", sparse / "figures/gamma_epochs.png")
 plot_map_vs_base(sparse / "results.csv", base / "results.csv", sparse / "figures/map.png")
 """
 
@@ -62,10 +62,12 @@ def plot_sl_loss(gamma_log: Path, out: Path) -> Path:
     return save_figure(fig, out)
 
 
-def plot_gamma_epochs(gamma_hist: Path, out: Path, thresholds: dict[str, float] | None = None) -> Path:
+def plot_gamma_epochs(gamma_hist: Path, out: Path) -> Path:
     """The |gamma| distribution (log-spaced bins) over epochs as a heat map with a log colour scale (so the few
-    channels a slimmed detector keeps show next to the mass near 0), and the last epoch's histogram beside it;
-    the pruning thresholds are marked on both."""
+    channels a slimmed detector keeps show next to the mass near 0), and the last epoch's histogram beside it.
+
+    The prune thresholds are not drawn: the sparse stage does not depend on them (`yoloslim.stages`), so a figure
+    drawn with them would keep an edited threshold's old value. Each prune stage's gamma_hist.png shows its own."""
     df = pd.read_csv(gamma_hist)
     table = df.pivot_table(index="bin_left", columns="epoch", values="count", aggfunc="sum").sort_index()
     edges = np.append(table.index.to_numpy(), df["bin_right"].max())
@@ -79,10 +81,6 @@ def plot_gamma_epochs(gamma_hist: Path, out: Path, thresholds: dict[str, float] 
     fig.colorbar(mesh, ax=last, label="fraction of channels (log scale)")
     last.barh(edges[:-1], frac[:, -1], height=np.diff(edges), align="edge", color="C3")
     last.set(xlabel="fraction of channels", title=f"epoch {epochs[-1]}")
-    for name, value in (thresholds or {}).items():
-        for axis in (ax, last):
-            axis.axhline(value, color="C0", lw=0.8, ls="--")
-        ax.text(x[0], value, f" {name} {value:g}", va="bottom", fontsize=7, color="C0")
     ax.set(yscale="log", xlabel="epoch", ylabel="|gamma|", title="BatchNorm |gamma| over sparse training")
     return save_figure(fig, out)
 
@@ -114,10 +112,9 @@ def write_sparse_figures(cfg: Config) -> list[Path]:
     """`sparse/figures/`: sl_loss.png, gamma_epochs.png, and map.png (next to the base model, when trained)."""
     paths = StudyPaths.of(cfg)
     sparse, base = paths.sparse, paths.train("base")
-    thresholds = cfg.prune.thresholds if cfg.prune.policy == "threshold" else None
     out = [
         plot_sl_loss(sparse.gamma_log, sparse.figure("sl_loss")),
-        plot_gamma_epochs(sparse.gamma_hist, sparse.figure("gamma_epochs"), thresholds),
+        plot_gamma_epochs(sparse.gamma_hist, sparse.figure("gamma_epochs")),
     ]
     if base.results.is_file():
         out.append(plot_map_vs_base(sparse.results, base.results, sparse.figure("map")))
