@@ -5,6 +5,7 @@ One test, in steps that build on each other (each step needs the finished study 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -16,8 +17,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from test_train import load_in_fresh_process
 from test_workflow import SNAKEMAKE, job_counts
 from yoloslim.config import ROOT, load_config
+from yoloslim.paths import StudyPaths
 from yoloslim.report.build import find_browser, network_loads
 from yoloslim.study import study_models
 
@@ -70,6 +73,30 @@ def check_report(out: Path) -> None:
         assert (out / "reports" / "smoke" / "report.pdf").stat().st_size > 10_000
 
 
+def check_training_notebooks(out: Path) -> None:
+    """The executed 02_train (base) and 05_finetune (small) notebooks: training output kept out of the notebook and
+    in train.log, metrics, figures, and weights that plain Ultralytics loads, the fine-tuned with the pruned shape."""
+    paths = StudyPaths(run=out / "runs" / "smoke", report_dir=out / "reports" / "smoke")
+    base, finetuned, pruned = paths.train("base"), paths.finetune("small"), paths.prune("small")
+    metrics = json.loads(base.metrics.read_text())
+    assert metrics["model"] == "base" and metrics["imgsz"] == 64 and metrics["epochs"] == 1
+    assert set(metrics["val"]) == {"mAP50", "mAP50-95"} and metrics["params"] > 1e5
+    assert {"epoch", "metrics/mAP50(B)", "metrics/mAP50-95(B)"} <= set(pd.read_csv(base.results).columns)
+    log = base.log.read_text()
+    assert "Starting training for 1 epochs" in log and "1/1" in log  # Ultralytics' LOGGER and the epoch bar
+    for executed in (paths.notebook("02_train_base"), paths.notebook("05_finetune_small")):
+        text = executed.read_text()
+        assert "Starting training" not in text and "box_loss" not in text  # the training output stayed out
+        assert executed.stat().st_size < 200_000
+    tuned = json.loads(finetuned.metrics.read_text())
+    assert tuned["init"] == "inherit" and finetuned.log.is_file()
+    for stage in (base, finetuned):
+        assert stage.figure("learning_curves").stat().st_size > 5000
+    loaded_base, loaded_pruned, loaded_tuned = load_in_fresh_process(base.weights, pruned.weights, finetuned.weights)
+    assert loaded_base["task"] == "detect" and loaded_base["channels"]["model.0.conv"] == 16
+    assert loaded_tuned["channels"] == loaded_pruned["channels"] == tuned["channels"]
+
+
 def corrupt_copy(synth: Path, dest: Path) -> Path:
     """A small copy of the synthetic data set with one malformed label line."""
     for source in sorted((synth / "dmcode").iterdir())[:2]:
@@ -114,6 +141,7 @@ def test_smoke_study_end_to_end(tmp_path: Path) -> None:
     assert "removed a stale Snakemake lock" in stdout
     assert "rule train:" in stdout and "Epoch" in stdout  # stages and training progress are shown
     check_report(out)
+    check_training_notebooks(out)
 
     # a finished study reruns nothing, in seconds
     start = time.monotonic()

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import pytest
 import torch
 import torch_pruning as tp
-from test_train import Interrupt, _interrupt_after_first_epoch, load_in_fresh_process, run_notebook
+from test_train import Interrupt, _interrupt_after_first_epoch
 from ultralytics.nn.modules import DFL
 from yoloslim.config import Config
 from yoloslim.models.build import build_model, conv_channels, reinitialize
@@ -65,17 +64,6 @@ def test_reinitialize_keeps_architecture_and_dfl(smoke_cfg: Config) -> None:
     assert not torch.all(model.model[0].conv.weight == 0.5)  # weights re-drawn
     assert torch.all(model.model[0].bn.weight == 1.0)  # BatchNorm reset
     assert torch.equal(next(m for m in model.modules() if isinstance(m, DFL)).conv.weight, dfl)
-
-
-def test_notebook_05_keeps_pruned_architecture(smoke_cfg: Config, pruned: dict[str, int], tmp_path: Path) -> None:
-    executed = run_notebook("05_finetune.ipynb", tmp_path, finetuned="small")
-    stage = StudyPaths.of(smoke_cfg).finetune("small").dir
-    metrics = json.loads((stage / "metrics.json").read_text())
-    assert metrics["init"] == "inherit" and metrics["channels"] == pruned
-    assert (stage / "figures" / "learning_curves.png").is_file() and (stage / "train.log").is_file()
-    assert "box_loss" not in executed.read_text()
-    [loaded] = load_in_fresh_process(stage / "weights.pt")
-    assert loaded["channels"] == pruned
 
 
 def test_resumed_scratch_finetune_keeps_pruned_architecture(smoke_cfg: Config, pruned: dict[str, int]) -> None:
