@@ -35,6 +35,8 @@ def tiny_dataset(root: Path) -> Path:
         ({"data": {"root": "no/such/folder"}}, "'data.root' must be an existing data set folder"),
         ({"train": {"variants": [{"name": "a/b"}]}}, "'train.variants' must be distinct folder names"),
         ({"variants": [{"name": "half"}]}, "'variants' has moved to 'train.variants'"),
+        ({"train": {"imgsz": 100}}, "'train.imgsz' must be a multiple of 32 (the detectors' largest stride), got 100"),
+        ({"train": {"variants": [{"name": "a", "imgsz": 48}]}}, "'train.variants[0].imgsz' must be a multiple of 32"),
         ({"train": {"precise_bn": -1}}, "'train.precise_bn' must be a number of images (0: off)"),
         ({"sparse": {"l1": "after_step"}}, "'sparse.l1' must be one of ['after_clip', 'before_clip', 'proximal']"),
         ({"sparse": {"epochs": 4, "recover_epochs": 4}}, "'sparse.recover_epochs' must be an epoch count in [0, "),

@@ -5,6 +5,7 @@ One test, in steps that build on each other (each step needs the finished study 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -22,7 +23,9 @@ from test_workflow import SNAKEMAKE, job_counts
 from yoloslim.config import ROOT, load_config
 from yoloslim.paths import StudyPaths
 from yoloslim.report.build import find_browser, network_loads
+from yoloslim.stages import stage_key
 from yoloslim.study import study_models
+from yoloslim.train.sparse import fractions_under, run_sparse
 
 pytestmark = pytest.mark.e2e
 
@@ -92,9 +95,32 @@ def check_training_notebooks(out: Path) -> None:
     assert tuned["init"] == "inherit" and finetuned.log.is_file()
     for stage in (base, finetuned):
         assert stage.figure("learning_curves").stat().st_size > 5000
-    loaded_base, loaded_pruned, loaded_tuned = load_in_fresh_process(base.weights, pruned.weights, finetuned.weights)
-    assert loaded_base["task"] == "detect" and loaded_base["channels"]["model.0.conv"] == 16
+    weights = (base.weights, paths.sparse.weights, pruned.weights, finetuned.weights)
+    loaded_base, loaded_sparse, loaded_pruned, loaded_tuned = load_in_fresh_process(*weights)
+    assert loaded_base["task"] == loaded_sparse["task"] == "detect" and loaded_base["channels"]["model.0.conv"] == 16
     assert loaded_tuned["channels"] == loaded_pruned["channels"] == tuned["channels"]
+
+
+def check_sparse_stage(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The executed 03_sparse: its metrics, gamma logs and figures; and run again by hand after a prune threshold
+    (and where it runs) changed, it trains nothing: its params.json holds the stage key of Snakemake's key file."""
+    monkeypatch.setenv("YOLOSLIM_OUT", str(out))
+    cfg = load_config(ROOT / "params" / "smoke.yaml")
+    paths = StudyPaths.of(cfg)
+    sparse = paths.sparse
+    metrics = json.loads(sparse.metrics.read_text())
+    assert metrics["sl"] == cfg.sparse.sl and metrics["sl_mloss"] > 0
+    under = fractions_under(sparse.gammas, cfg.prune.thresholds)
+    assert list(under.columns) == [f"frac_under_{t}" for t in cfg.prune.thresholds] and len(under) == 2
+    for name in ("sl_loss", "gamma_epochs", "map"):
+        assert sparse.figure(name).stat().st_size > 5000
+    assert "box_loss" not in paths.notebook("03_sparse").read_text()
+    record = sparse.record.stat().st_mtime_ns
+    changed = dataclasses.replace(cfg, prune=dataclasses.replace(cfg.prune, thresholds={"small": 0.3}))
+    changed.train = dataclasses.replace(cfg.train, workers=3, device="cpu")
+    assert run_sparse(changed) == sparse.dir and sparse.record.stat().st_mtime_ns == record
+    key = json.loads(sparse.record.read_text())["key"]["stage"]
+    assert key == stage_key(changed, "sparse") == yaml.safe_load(paths.stage_params("sparse").read_text())
 
 
 def corrupt_copy(synth: Path, dest: Path) -> Path:
@@ -125,7 +151,7 @@ def kill_when(proc: subprocess.Popen, ready: Path, timeout: float = 300) -> None
     proc.wait()
 
 
-def test_smoke_study_end_to_end(tmp_path: Path) -> None:
+def test_smoke_study_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "out"
     start = time.monotonic()
     # killed with SIGKILL (a crash, an OOM kill) once the base model's training has saved its checkpoint
@@ -142,6 +168,7 @@ def test_smoke_study_end_to_end(tmp_path: Path) -> None:
     assert "rule train:" in stdout and "Epoch" in stdout  # stages and training progress are shown
     check_report(out)
     check_training_notebooks(out)
+    check_sparse_stage(out, monkeypatch)
 
     # a finished study reruns nothing, in seconds
     start = time.monotonic()

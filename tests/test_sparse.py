@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import math
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import torch
-from test_train import load_in_fresh_process, run_notebook
 from torch import nn
 from yoloslim.config import Config
 from yoloslim.models.build import build_model
 from yoloslim.models.gammas import fraction_under, gamma_values, penalized_bns
 from yoloslim.paths import StudyPaths
-from yoloslim.stages import stage_key
 from yoloslim.train.budget import replay_budget
 from yoloslim.train.runner import TrainJob, run_training, train_args
-from yoloslim.train.sparse import SparseTrainer, Sparsity, add_sparsity_callbacks, fractions_under, run_sparse
+from yoloslim.train.sparse import SparseTrainer, Sparsity, add_sparsity_callbacks, fractions_under
 
 SL = 0.01
 
@@ -195,27 +191,3 @@ def test_sparsity_happens_and_the_logged_budget_is_the_planned_one(smoke_cfg: Co
         last = pd.read_csv(folder / "gamma_log.csv").iloc[-1]
         assert int(last["steps"]) == plan.steps and math.isclose(last["l1_budget"], plan.budget, rel_tol=1e-6)
     assert plan.accumulate == 2 and plan.steps < 4 * plan.batches  # the accumulation really counted
-
-
-def test_notebook_03_sparse_next_to_base(smoke_cfg: Config, tmp_path: Path) -> None:
-    from yoloslim.train.base import run_train
-
-    run_train(smoke_cfg, "base")
-    executed = run_notebook("03_sparse.ipynb", tmp_path)
-    stage = StudyPaths.of(smoke_cfg).sparse.dir
-    metrics = json.loads((stage / "metrics.json").read_text())
-    assert metrics["sl"] == smoke_cfg.sparse.sl and metrics["sl_mloss"] > 0
-    under = fractions_under(stage / "gammas.npz", smoke_cfg.prune.thresholds)
-    assert list(under.columns) == [f"frac_under_{t}" for t in smoke_cfg.prune.thresholds] and len(under) == 2
-    # the stage's key leaves out what it does not read: a new prune threshold, or where it runs, retrains nothing
-    # (Snakemake's key file and the runner's params.json hold the same stage_key)
-    record = (stage / "params.json").stat().st_mtime_ns
-    changed = dataclasses.replace(smoke_cfg, prune=dataclasses.replace(smoke_cfg.prune, thresholds={"small": 0.3}))
-    changed.train = dataclasses.replace(smoke_cfg.train, workers=3, device="cpu")
-    assert run_sparse(changed) == stage and (stage / "params.json").stat().st_mtime_ns == record
-    assert json.loads((stage / "params.json").read_text())["key"]["stage"] == stage_key(changed, "sparse")
-    for name in ("sl_loss", "gamma_epochs", "map"):
-        assert (stage / "figures" / f"{name}.png").stat().st_size > 5000
-    assert "box_loss" not in executed.read_text()
-    [loaded] = load_in_fresh_process(stage / "weights.pt")
-    assert loaded["task"] == "detect"

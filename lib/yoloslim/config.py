@@ -318,6 +318,7 @@ def _resolve_path(value: str, folder: Path) -> str:
     return str(path if path.is_absolute() else (folder / path).resolve())
 
 
+MAX_STRIDE = 32  # the largest stride of the P5 detectors (v5, v8, YOLO11, YOLO26): image sides are multiples of it
 MOVED = {"variants": "train.variants"}  # keys of older params files -> where they are now
 
 
@@ -404,6 +405,11 @@ def _check_values(cfg: Config, path: Path) -> None:
         fail("data.names", "a non-empty list of distinct class names", cfg.data.names)
     if cfg.model.weights is not None and not Path(cfg.model.weights).is_file():
         fail("model.weights", "an existing local weights file", cfg.model.weights)
+    sizes = [("train.imgsz", cfg.train.imgsz)]
+    sizes += [(f"train.variants[{i}].imgsz", v.imgsz) for i, v in enumerate(cfg.train.variants) if v.imgsz]
+    for key, value in sizes:  # the detectors' largest stride: another size fails inside the model's concatenations
+        if value % MAX_STRIDE:
+            fail(key, f"a multiple of {MAX_STRIDE} (the detectors' largest stride)", value)
     for key, value in [
         ("data.synth.images", cfg.data.synth.images),
         ("data.synth.imgsz", cfg.data.synth.imgsz),
