@@ -11,6 +11,8 @@ import yaml
 from yoloslim.config import ROOT, Config, load_config
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# the original study's three thresholds (the smoke study has two): for tests of a random control of `middle`
+THREE_TARGETS = {"large": 0.01, "middle": 0.10, "small": 0.15}
 
 
 @pytest.fixture()

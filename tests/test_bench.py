@@ -26,7 +26,7 @@ def test_bench_cli_writes_table(out_root: Path, capsys: pytest.CaptureFixture[st
     assert "pruning a yolov5s" in printed
     table = pd.read_csv(out_root / "runs" / "bench" / "smoke.csv")
     assert list(table.columns) == COLUMNS
-    assert list(table["model"]) == ["base", "large", "middle", "small"]
+    assert list(table["model"]) == ["base", "large", "small"]
     assert set(table["source"]) == {"synthetic"}
     base = table.iloc[0]
     assert base["flops_ratio"] == 1.0 and base["torch_ratio"] == 1.0 and base["onnx_ratio"] == 1.0

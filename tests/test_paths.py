@@ -6,7 +6,7 @@ import re
 import sys
 from pathlib import Path
 
-from conftest import write_params
+from conftest import THREE_TARGETS, write_params
 from test_report import checkpoints, write_results  # noqa: F401  (checkpoints: a fixture)
 from yoloslim.config import ROOT, Config, load_config
 from yoloslim.paths import Folder, StudyPaths
@@ -61,7 +61,8 @@ def test_the_report_reads_only_files_paths_names(out_root: Path, checkpoints: di
     """The report notebook, run in this process: every file it opens under the study's folder is named in paths.py
     (a stage folder's member, or a figure in one of its figures/ folders)."""
     global OPENED
-    params = write_params(out_root, {"name": "rep", "prune": {"random": ["middle"]}})
+    prune = {"thresholds": THREE_TARGETS, "random": ["middle"]}
+    params = write_params(out_root, {"name": "rep", "prune": prune})
     cfg = load_config(params)
     write_results(cfg, checkpoints)
     source = (ROOT / "notebooks" / "07_report.py").read_text()

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import write_params
+from conftest import THREE_TARGETS, write_params
 from pypdf import PdfReader
 from yoloslim.config import ROOT, Config, load_config
 from yoloslim.paths import StudyPaths
@@ -218,7 +218,8 @@ def _squeeze(text: str) -> str:
 
 
 def test_report_en(out_root: Path, checkpoints: dict[float, Path]) -> None:
-    html, path = build(write_params(out_root, {"name": "rep", "prune": {"random": ["middle"]}}), checkpoints)
+    prune = {"thresholds": THREE_TARGETS, "random": ["middle"]}
+    html, path = build(write_params(out_root, {"name": "rep", "prune": prune}), checkpoints)
     for heading in ["1 Preparation", "1.1 Environment", "1.2 Data set", "2.1 Sparse training",
                     "2.2.1 Sparsity distribution", "2.2.2 Pruning ratio", "2.3 Fine-tuning", "2.4.1 Test set",
                     "2.4.2 Size, parameters, speed and FLOPs", "3 Summary"]:  # fmt: skip
@@ -290,7 +291,8 @@ def test_report_en(out_root: Path, checkpoints: dict[float, Path]) -> None:
 
 
 def test_report_zh(out_root: Path, checkpoints: dict[float, Path]) -> None:
-    params = {"name": "rep_zh", "report": {"lang": "zh", "pdf": False}, "prune": {"random": ["middle"]}}
+    prune = {"thresholds": THREE_TARGETS, "random": ["middle"]}
+    params = {"name": "rep_zh", "report": {"lang": "zh", "pdf": False}, "prune": prune}
     html, path = build(write_params(out_root, params), checkpoints)
     for heading in ["1 准备工作", "2.1 稀疏训练", "2.2.2 剪枝比例", "3 总结"]:
         assert f">{heading}" in html, heading

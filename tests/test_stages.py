@@ -13,9 +13,9 @@ from yoloslim.stages import stage_sections, write_stage_params
 
 SMOKE = yaml.safe_load((ROOT / "params" / "smoke.yaml").read_text())
 TRAINED = {"train_base", "train_half"}
-FINETUNED = {"finetune_large", "finetune_middle", "finetune_small"}
-PRUNED = {"prune_large", "prune_middle", "prune_small"}
-EVALUATED = {f"eval_{m}" for m in ("base", "sparse", "large", "middle", "small", "half", "half_lowres")}
+FINETUNED = {"finetune_large", "finetune_small"}
+PRUNED = {"prune_large", "prune_small"}
+EVALUATED = {f"eval_{m}" for m in ("base", "sparse", "large", "small", "half", "half_lowres")}
 
 # (path in the params file, new value) -> the jobs whose key file changes, besides the report (which prints it all)
 CHANGES = [
@@ -28,8 +28,8 @@ CHANGES = [
         96,
         TRAINED | {"sparse"} | FINETUNED | PRUNED | (EVALUATED | {"eval_tables"}) - {"eval_half_lowres"},
     ),
-    (("train", "variants", 0, "imgsz"), 48, {"train_half", "eval_half", "eval_tables"}),
-    (("train", "variants", 1, "imgsz"), 48, {"eval_half_lowres", "eval_tables"}),  # evaluated only
+    (("train", "variants", 0, "imgsz"), 96, {"train_half", "eval_half", "eval_tables"}),
+    (("train", "variants", 1, "imgsz"), 96, {"eval_half_lowres", "eval_tables"}),  # evaluated only
     (("model", "cfg"), "yolov8n.yaml", TRAINED | {"sparse", "eval_base", "eval_tables"}),  # the base's label
     (("data", "split"), [0.7, 0.2, 0.1], {"data"}),
     (("data", "names"), ["a", "b", "c"], {"data", "eval_tables"} | PRUNED | EVALUATED),

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import write_params
+from conftest import THREE_TARGETS, write_params
 from yoloslim.config import ROOT, ConfigError, load_config
 from yoloslim.jobs.gpu_slots import claim_gpus
 from yoloslim.stages import stage_sections
@@ -36,7 +36,7 @@ def job_counts(output: str) -> dict[str, int]:
 def test_dry_run_smoke_lists_every_stage(out_root: Path) -> None:
     out = dry_run(ROOT / "params" / "smoke.yaml")
     assert job_counts(out) == {
-        "data": 1, "train": 1, "train_variant": 1, "sparse": 1, "prune": 3, "finetune": 3, "eval_model": 7,
+        "data": 1, "train": 1, "train_variant": 1, "sparse": 1, "prune": 2, "finetune": 2, "eval_model": 6,
         "eval_tables": 1,
         "report": 1, "all": 1,
     }  # fmt: skip
@@ -47,8 +47,9 @@ def test_dry_run_smoke_lists_every_stage(out_root: Path) -> None:
 
 
 def test_dry_run_scratch_init_and_gpu_resources(out_root: Path) -> None:
+    prune = {"thresholds": THREE_TARGETS, "random": ["middle"]}
     params = write_params(out_root, {"name": "gpu", "finetune": {"init": ["inherit", "scratch"]},
-                                     "train": {"device": "0,1"}, "prune": {"random": ["middle"]}})  # fmt: skip
+                                     "train": {"device": "0,1"}, "prune": prune})  # fmt: skip
     out = dry_run(params, "--resources", "gpu=2", "--printshellcmds")
     counts = job_counts(out)  # 3 targets x 2 inits, and the random control of middle (inherited weights only)
     assert (counts["prune"], counts["finetune"], counts["eval_model"]) == (4, 7, 11)
@@ -61,7 +62,7 @@ def test_dry_run_scratch_init_and_gpu_resources(out_root: Path) -> None:
 def test_dry_run_slurm_executor(out_root: Path) -> None:
     """The same workflow through snakemake-executor-plugin-slurm, with the example profile (no sbatch needed)."""
     out = dry_run(ROOT / "params" / "smoke.yaml", "--profile", str(ROOT / "workflow" / "profiles" / "slurm"))
-    assert "This was a dry-run" in out and job_counts(out)["eval_model"] == 7
+    assert "This was a dry-run" in out and job_counts(out)["eval_model"] == 6
     assert "slurm_partition=" in out
 
 
@@ -69,7 +70,7 @@ def test_stage_sections_hold_only_their_settings(tmp_path: Path) -> None:
     params = write_params(tmp_path, {"name": "keys", "finetune": {"init": ["inherit", "scratch"]}})
     sections = stage_sections(load_config(params))
     assert set(sections["sparse"]) == {"model", "train", "sparse"}
-    assert sections["prune_middle"]["prune"]["value"] == 0.10 and "thresholds" not in sections["prune_middle"]["prune"]
+    assert sections["prune_small"]["prune"]["value"] == 0.15 and "thresholds" not in sections["prune_small"]["prune"]
     assert sections["finetune_small-scratch"]["finetune"]["init"] == "scratch"
     assert sections["finetune_small"]["finetune"]["init"] == "inherit"
     assert sections["train_half"]["variant"]["width_scale"] == 0.5 and "variant" not in sections["train_base"]
