@@ -24,7 +24,7 @@ import json
 import os
 import random
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -34,8 +34,9 @@ import yaml
 from yoloslim.atomic import atomic_path, write_json, write_text
 from yoloslim.config import Config, job_threads
 from yoloslim.data.check import CheckReport, Sample, check_dataset
-from yoloslim.data.synth import SOURCES, SYNTH_VERSION, synthesize
+from yoloslim.data.synth import SOURCES, synthesize
 from yoloslim.paths import DataFiles, StudyPaths
+from yoloslim.stages import stage_key
 
 SPLITS = ("train", "val", "test")
 TEST_ONLY = "test_only"  # the mirror folder and counts.csv column of the synthetic test-only images
@@ -112,7 +113,8 @@ def ensure_synthetic(cfg: Config) -> Path:
     """The embedded synthetic data set under runs/<config>/synth (and its test-only images under synth_test),
     rendered unless already there as configured."""
     paths, synth = StudyPaths.of(cfg), cfg.data.synth
-    stamp = {**asdict(synth), "version": SYNTH_VERSION}
+    key = stage_key(cfg, "data")  # the renderer's part of the data stage's key: its settings and version
+    stamp = {**key["data"]["synth"], "version": key["synth_version"]}
     stamp_file = paths.synth / _STAMP
     if stamp_file.is_file() and json.loads(stamp_file.read_text()) == stamp:
         return paths.synth
