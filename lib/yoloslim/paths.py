@@ -73,23 +73,28 @@ class DataFiles(Folder):
 
 
 @dataclass(frozen=True)
-class TrainFiles(Folder):
-    """A training stage's folder (`train/<model>/`, `sparse/`, `finetune/<model>/`), written by the runner."""
+class ModelFiles(Folder):
+    """A folder holding one model: its checkpoint and its numbers."""
 
     @property
     def weights(self) -> Path:
-        """weights.pt: the kept checkpoint."""
+        """weights.pt: the model, loadable with plain ultralytics.YOLO(path)."""
         return self.dir / WEIGHTS
-
-    @property
-    def results(self) -> Path:
-        """results.csv: Ultralytics' per-epoch log."""
-        return self.dir / RESULTS
 
     @property
     def metrics(self) -> Path:
         """metrics.json: the stage's numbers."""
         return self.dir / METRICS
+
+
+@dataclass(frozen=True)
+class TrainFiles(ModelFiles):
+    """A training stage's folder (`train/<model>/`, `sparse/`, `finetune/<model>/`), written by the runner."""
+
+    @property
+    def results(self) -> Path:
+        """results.csv: Ultralytics' per-epoch log."""
+        return self.dir / RESULTS
 
     @property
     def log(self) -> Path:
@@ -128,23 +133,13 @@ class SparseFiles(TrainFiles):
 
 
 @dataclass(frozen=True)
-class PruneFiles(Folder):
-    """`prune/<target>/`: one pruned model."""
-
-    @property
-    def weights(self) -> Path:
-        """weights.pt: the pruned model."""
-        return self.dir / WEIGHTS
+class PruneFiles(ModelFiles):
+    """`prune/<target>/`: one pruned model; its metrics.json says what pruning did, its checks and validation."""
 
     @property
     def onnx(self) -> Path:
         """weights.onnx: its ONNX export, the file the ONNX check read."""
         return self.dir / "weights.onnx"
-
-    @property
-    def metrics(self) -> Path:
-        """metrics.json: what pruning did, its checks and its validation."""
-        return self.dir / METRICS
 
     @property
     def layers(self) -> Path:

@@ -214,17 +214,16 @@ def run_prune(cfg: Config, target: str) -> Path:
     target, selection = _prune_job(cfg, prune_id)
     paths = StudyPaths.of(cfg)
     files = paths.prune(prune_id)
-    out = files.dir
     model, ckpt = load_detection_model(paths.sparse.weights)
-    results, search, match = _pruned(cfg, model, target, _prune_options(cfg, selection), out)
+    results, search, match = _pruned(cfg, model, target, _prune_options(cfg, selection), files)
     result = results[cfg.prune.fold_beta]
-    write_outputs(result, out, ckpt.get("train_args"))
-    onnx = _check_onnx(cfg, out, result.layers)
-    val = _validate(cfg, results, out)
+    write_outputs(result, files.dir, ckpt.get("train_args"))
+    onnx = _check_onnx(cfg, files, result.layers)
+    val = _validate(cfg, results, files)
     metrics = _prune_metrics(cfg, target, selection, result, val, onnx, search, match)
     _log_warnings(prune_id, metrics)
     write_json(files.metrics, metrics)
-    return out
+    return files.dir
 
 
 def _prune_job(cfg: Config, prune_id: str) -> tuple[str, str]:
@@ -247,25 +246,26 @@ def _prune_options(cfg: Config, selection: str) -> dict:
     )
 
 
-def _check_onnx(cfg: Config, out: Path, layers: pd.DataFrame) -> OnnxCheck:
-    """Export the written `out/weights.pt` to `out/weights.onnx` and check it; RuntimeError when a check fails."""
-    files = PruneFiles(out)
-    onnx = check_onnx(files.weights, out, imgsz=cfg.train.imgsz, round_to=cfg.prune.round_to, onnx_name=files.onnx.name)
+def _check_onnx(cfg: Config, files: PruneFiles, layers: pd.DataFrame) -> OnnxCheck:
+    """Export the written weights.pt to weights.onnx beside it and check it; RuntimeError when a check fails."""
+    onnx = check_onnx(
+        files.weights, files.dir, imgsz=cfg.train.imgsz, round_to=cfg.prune.round_to, onnx_name=files.onnx.name
+    )
     onnx.require_aligned()
     onnx.require_parity(layers)
     return onnx
 
 
-def _validate(cfg: Config, results: dict[bool, PruneResult], out: Path) -> dict[bool, dict[str, float]]:
+def _validate(cfg: Config, results: dict[bool, PruneResult], files: PruneFiles) -> dict[bool, dict[str, float]]:
     """Val mAP50 and mAP50-95 of the pruned model with and without the beta fold (fold -> numbers), at Ultralytics'
-    own val settings; the configured one is `out/weights.pt`, the other is saved to a temporary file."""
+    own val settings; the configured one is the written weights.pt, the other is saved to a temporary file."""
     from yoloslim.eval.accuracy import measure_accuracy
 
     data_yaml, val = StudyPaths.of(cfg).data.yaml, {}
     with tempfile.TemporaryDirectory() as tmp:
         for fold, res in results.items():
             kept = fold == cfg.prune.fold_beta
-            weights = PruneFiles(out).weights if kept else save_checkpoint(res.model, Path(tmp) / WEIGHTS)
+            weights = files.weights if kept else save_checkpoint(res.model, Path(tmp) / WEIGHTS)
             rows = measure_accuracy(
                 weights, data_yaml, split="val", imgsz=cfg.train.imgsz, conf=_VAL_CONF, iou=_VAL_IOU,
                 names=cfg.data.names,
@@ -320,7 +320,7 @@ def _log_warnings(prune_id: str, metrics: dict) -> None:
 
 
 def _pruned(
-    cfg: Config, model: torch.nn.Module, target: str, options: dict, out: Path
+    cfg: Config, model: torch.nn.Module, target: str, options: dict, files: PruneFiles
 ) -> tuple[dict[bool, PruneResult], Search | None, dict | None]:
     """The pruned model with and without the beta fold (fold -> PruneResult), and the latency search or the
     Torch-Pruning FLOPs match that chose its structure (None for a threshold or fraction target)."""
@@ -329,7 +329,8 @@ def _pruned(
     budget = target in cfg.latency_targets()
     if method in TP_METHODS and budget:  # Torch-Pruning's pruner within the same latency budget, searched alike
         search = search_budget(
-            cfg, str(value), out, SEARCH_RATIOS, lambda ratio: _tp_structure(model, method, ratio, cfg.prune.round_to),
+            cfg, str(value), files, SEARCH_RATIOS,
+            lambda ratio: _tp_structure(model, method, ratio, cfg.prune.round_to),
             knob=f"Torch-Pruning {method} global channel ratio",
         )  # fmt: skip
         chosen = search.chosen
@@ -346,7 +347,7 @@ def _pruned(
     search = None
     if budget:
         search = search_budget(
-            cfg, str(value), out, candidate_thresholds(gamma_values(model).numpy()),
+            cfg, str(value), files, candidate_thresholds(gamma_values(model).numpy()),
             lambda threshold: _gamma_structure(model, threshold, options, imgsz),
         )  # fmt: skip
         policy = {"threshold": search.chosen.threshold}
@@ -419,13 +420,13 @@ def latency_match(search: Search, budget: str) -> dict:
 def search_budget(
     cfg: Config,
     budget: str,
-    out: Path,
+    files: PruneFiles,
     candidates: Sequence[float],
     build: Callable[[float], tuple[torch.nn.Module, tuple[int, ...]]],
     knob: str = "|gamma| threshold",
 ) -> Search:
     """Search `candidates` (of `knob`) for the largest structure within the latency `budget` on `prune.engine`
-    (`yoloslim.prune.search`); writes search.csv and figures/search.png into `out`.
+    (`yoloslim.prune.search`); writes its search.csv and figures/search.png into `files`.
 
     `build(value)` prunes the sparse model at one candidate and returns it with its structure (kept channels per
     layer): yoloslim's |gamma| thresholds, or Torch-Pruning's global channel ratios.
@@ -446,7 +447,6 @@ def search_budget(
         budgets = {"budget_ratio": aim} if relative else {"budget_ms": aim}
         search = search_threshold(candidates, measure, **budgets)
     table = search.table()
-    files = PruneFiles(out)
     with atomic_path(files.search) as tmp_csv:
         table.to_csv(tmp_csv, index=False)
     plot_search(table, files.figure("search"), budget=budget, relative=relative, value=value, aim=aim, knob=knob)

@@ -27,13 +27,10 @@ def run_train(cfg: Config, model: str = "base", callbacks: Sequence[tuple[str, C
     trainer callbacks `(event, function)`. Returns `runs/<config>/train/<model>/`.
     """
     paths = StudyPaths.of(cfg)
-    if model == "base":
-        scale, imgsz = 1.0, cfg.train.imgsz
-    else:
-        variants = {v.name: v for v in cfg.trained_variants}
-        if model not in variants:
-            raise KeyError(f"{cfg.source}: no model '{model}' to train; choose base or one of {', '.join(variants)}")
-        scale, imgsz = variants[model].width_scale, variants[model].imgsz or cfg.train.imgsz
+    key = stage_key(cfg, "train", model)  # KeyError naming the models to train when `model` is none of them
+    variant = {v.name: v for v in cfg.trained_variants}.get(model)
+    scale = variant.width_scale if variant else 1.0
+    imgsz = (variant.imgsz if variant else None) or cfg.train.imgsz
     nc = len(cfg.data.names)
     weights = cfg.model.weights if model == "base" else None
 
@@ -49,7 +46,7 @@ def run_train(cfg: Config, model: str = "base", callbacks: Sequence[tuple[str, C
         trainer=YoloTrainer,
         build=build,
         args=train_args(cfg, imgsz),
-        key=stage_key(cfg, "train", model),
+        key=key,
         inputs={"weights": Path(weights)} if weights else {},
         callbacks=list(callbacks),
         precise_bn=cfg.train.precise_bn,

@@ -121,7 +121,7 @@ def run_training(job: TrainJob) -> Path:
     key = json.loads(json.dumps({"stage": settings, "inputs": digests}, sort_keys=True, default=str))
     record = _read_json(job.files.record)
     same = record.get("key") == key
-    if same and record.get("finished") and (job.files.weights).is_file():
+    if same and record.get("finished") and job.files.weights.is_file():
         LOGGER.info(f"{stage}: trained with these parameters already, not run again")
         return stage
     last = job.files.ultra / "weights" / "last.pt"
