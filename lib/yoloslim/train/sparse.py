@@ -107,7 +107,7 @@ class Sparsity:
         if trainer.start_epoch == 0:
             self.steps, self.budget, self.stopped_at = 0, 0.0, None
             self._log(trainer, 0)
-        elif self.out is not None and (SparseFiles(self.out).gamma_log).is_file():
+        elif self.out is not None and SparseFiles(self.out).gamma_log.is_file():
             log = pd.read_csv(SparseFiles(self.out).gamma_log)
             done = log[log["epoch"] <= trainer.start_epoch]
             if len(done):
