@@ -61,6 +61,40 @@ def smoke_cfg(smoke_data_out: Path, out_root: Path) -> Config:
     return load_config(ROOT / "params" / "smoke.yaml")
 
 
+def file_listing(root: Path) -> dict[str, tuple[int, int]]:
+    """Every file and folder under `root`: relative name -> (mtime in ns, size), to show that nothing wrote there."""
+    return {str(p.relative_to(root)): (p.lstat().st_mtime_ns, p.lstat().st_size) for p in root.rglob("*")}
+
+
+@pytest.fixture()
+def user_data(smoke_data_out: Path, tmp_path: Path) -> Path:
+    """The smoke data set copied as a user's Ultralytics data set in tmp_path; returns its data.yaml.
+
+    images/<split>/<category>/<source>/ and labels/<split>/... for every split; train and val are named by folder,
+    test by a list file of `./images/test/...` lines.
+    """
+    from ultralytics.data.utils import img2label_paths
+
+    mirror, root = smoke_data_out / "runs" / "smoke" / "data", tmp_path / "user_data"
+    for split in ("train", "val", "test"):
+        for line in (mirror / f"{split}.txt").read_text().splitlines():
+            rel = Path(split, Path(line).relative_to(mirror / "images" / split))
+            label = Path(img2label_paths([line])[0])
+            for source, copy in (
+                (Path(line), root / "images" / rel),
+                (label, root / "labels" / rel.with_suffix(".txt")),
+            ):
+                if source.is_file():  # a background image has no label file
+                    copy.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(source, copy)
+    listed = sorted((root / "images" / "test").rglob("*.jpg"))
+    (root / "test.txt").write_text("".join(f"./{p.relative_to(root)}\n" for p in listed))
+    names = yaml.safe_load((mirror / "data.yaml").read_text())["names"]
+    spec = {"path": str(root), "train": "images/train", "val": "images/val", "test": "test.txt", "names": names}
+    (root / "data.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    return root / "data.yaml"
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Start the smoke study end to end (the longest test) first; parallel workers (`make test`) share the rest."""
     items.sort(key=lambda item: item.get_closest_marker("e2e") is None)

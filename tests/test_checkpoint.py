@@ -16,12 +16,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import file_listing
 from test_prune import sparse_model
 from ultralytics import YOLO
 from ultralytics.nn.tasks import DetectionModel, load_checkpoint, yaml_model_load
 from yoloslim.cli import main
 from yoloslim.models.build import conv_channels
 from yoloslim.models.checkpoint import REFUSAL, UNPRUNED, save_checkpoint
+from yoloslim.paths import data_mirror
 from yoloslim.prune.stage import prune_model
 from yoloslim.prune.tables import backbone_length
 
@@ -86,14 +88,21 @@ def test_stock_training_refuses_a_pruned_checkpoint(user_weights: Path, data_yam
 
 
 def test_finetune_cli_keeps_the_pruned_structure(
-    pruned: Pruned, user_weights: Path, data_yaml: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    pruned: Pruned, user_weights: Path, user_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    out = tmp_path / "ft"
-    argv = ["finetune", str(user_weights), "--data", str(data_yaml), "--epochs", "1", "--imgsz", str(IMGSZ)]
-    assert main([*argv, "--batch", "8", "--workers", "0", "--out", str(out)]) == 0
+    out, before = tmp_path / "ft", file_listing(user_data.parent)
+    argv = ["finetune", str(user_weights), "--data", str(user_data), "--epochs", "1", "--imgsz", str(IMGSZ)]
+    argv += ["--batch", "8", "--workers", "0", "--out", str(out)]
+    assert main(argv) == 0
     weights = out / "weights.pt"
     assert str(weights) in capsys.readouterr().out
     assert sorted(p.name for p in user_weights.parent.iterdir()) == ["pruned.pt"]  # nothing written beside it
+    assert file_listing(user_data.parent) == before, "finetune wrote into the data set"
+    assert list(data_mirror(out).dir.rglob("*.cache"))  # Ultralytics' label caches went to the mirror
+    trained = {name: stat for name, stat in file_listing(out).items() if Path(name).parts[0] != "data"}
+    assert main(argv) == 0  # the same command again: the same key (the data mirror is rebuilt), so it returns at once
+    again = {name: stat for name, stat in file_listing(out).items() if Path(name).parts[0] != "data"}
+    assert again == trained, "the same command trained again"
     yolo = YOLO(weights)
     assert conv_channels(yolo.model) == pruned.channels
     yolo.predict(np.zeros((IMGSZ, IMGSZ, 3), np.uint8), imgsz=IMGSZ, verbose=False)

@@ -1,4 +1,4 @@
-"""`yoloslim eval WEIGHTS --data DATA_YAML` prints one model's measurements as tables."""
+"""`yoloslim eval WEIGHTS --data DATA_YAML` prints one model's measurements as tables, reading the data set only."""
 
 from __future__ import annotations
 
@@ -6,18 +6,23 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import file_listing
 from yoloslim.cli import main
 from yoloslim.config import Config
 from yoloslim.models.build import build_model
 from yoloslim.models.checkpoint import save_checkpoint
-from yoloslim.paths import StudyPaths
+from yoloslim.paths import command_folder, data_mirror
 
 
-def test_eval_cli_prints_tables(smoke_cfg: Config, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_eval_cli_prints_tables(
+    smoke_cfg: Config, user_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     model = build_model(smoke_cfg, nc=3, width_scale=0.25)
     weights = save_checkpoint(model, tmp_path / "user" / "w.pt", train_args={"imgsz": 64})
-    data = StudyPaths.of(smoke_cfg).data.yaml
-    assert main(["eval", str(weights), "--data", str(data), "--conf", "0.25", "--runs", "3"]) == 0
+    before = file_listing(user_data.parent)
+    assert main(["eval", str(weights), "--data", str(user_data), "--conf", "0.25", "--runs", "3"]) == 0
+    assert file_listing(user_data.parent) == before, "eval wrote into the data set"
+    assert list(data_mirror(command_folder("eval", weights)).dir.rglob("*.cache"))  # Ultralytics' caches went here
     printed = capsys.readouterr().out
     for title in ("accuracy (test)", "size, params, FLOPs, latency", "decode rate (test)"):
         assert f"== {title} ==" in printed
@@ -25,4 +30,5 @@ def test_eval_cli_prints_tables(smoke_cfg: Config, tmp_path: Path, capsys: pytes
     assert "imgsz" in printed and " 64" in printed  # the checkpoint's image size
     assert "accuracy (val)" not in printed
     assert sorted(p.name for p in weights.parent.iterdir()) == ["w.pt"]  # nothing written beside the weights
-    assert main(["eval", str(weights.parent / "missing.pt"), "--data", str(data)]) == 2
+    assert main(["eval", str(weights.parent / "missing.pt"), "--data", str(user_data)]) == 2
+    assert not command_folder("eval", weights.parent / "missing.pt").exists()

@@ -4,7 +4,7 @@
     yoloslim check ROOT [--lenient]               check a data set; exit 1 on problems
     yoloslim prune WEIGHTS --threshold T --out P  prune one model and print its ratio table
     yoloslim finetune WEIGHTS --data DATA_YAML --epochs N   train a pruned model further, keeping its structure
-    yoloslim eval WEIGHTS --data DATA_YAML        measure one model
+    yoloslim eval WEIGHTS --data DATA_YAML        measure one model (the data set mirrored under runs/eval/)
     yoloslim bench [--config C]                   CPU latency vs FLOPs of base and pruned models
     yoloslim stage-params CONFIG                  write each stage's config section (Snakemake cache keys)
     yoloslim report-paths CONFIG                  print where a study's report is
@@ -87,15 +87,20 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     from yoloslim.config import EvalConfig
     from yoloslim.data.check import dataset_names
+    from yoloslim.data.mirror import mirror_dataset
     from yoloslim.eval.stage import evaluate_weights
     from yoloslim.eval.tables import format_result
-    from yoloslim.models.stats import checkpoint_imgsz
+    from yoloslim.models.stats import checkpoint_imgsz, existing_weights
+    from yoloslim.paths import command_folder, data_mirror
 
-    defaults, names = EvalConfig(), dataset_names(Path(args.data))
+    weights = Path(args.weights)
+    existing_weights(weights)  # a missing file stops here, before the data set is mirrored
+    data = mirror_dataset(Path(args.data), data_mirror(command_folder("eval", weights)))
+    defaults, names = EvalConfig(), dataset_names(data)
     result = evaluate_weights(
-        Path(args.weights),
-        Path(args.data),
-        imgsz=args.imgsz or checkpoint_imgsz(Path(args.weights)),
+        weights,
+        data,
+        imgsz=args.imgsz or checkpoint_imgsz(weights),
         splits=[args.split],
         conf=args.conf,
         iou=defaults.iou,
@@ -213,7 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("finetune", help="train a pruned (or fine-tuned) model further, keeping its structure")
     p.add_argument("weights", help="a pruned or fine-tuned checkpoint (stock Ultralytics training would unprune it)")
-    p.add_argument("--data", required=True, help="Ultralytics data.yaml")
+    p.add_argument(
+        "--data", required=True, help="Ultralytics data.yaml (only read: mirrored under the output folder's data/)"
+    )
     p.add_argument("--epochs", type=int, required=True, help="training epochs")
     p.add_argument("--imgsz", type=int, default=None, help="image size (default: the checkpoint's)")
     p.add_argument("--batch", type=int, default=TrainConfig.batch, help=f"batch size (default {TrainConfig.batch})")
@@ -229,7 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="measure one model: accuracy per class, size, FLOPs, latency, decode rate")
     p.add_argument("weights", help="an Ultralytics detection checkpoint")
-    p.add_argument("--data", required=True, help="Ultralytics data.yaml")
+    p.add_argument(
+        "--data",
+        required=True,
+        help="Ultralytics data.yaml (only read: mirrored under runs/eval/<folder>_<stem>/data/)",
+    )
     p.add_argument("--split", default="test", choices=["val", "test"], help="split to measure (default test)")
     p.add_argument("--imgsz", type=int, default=None, help="image size (default: the checkpoint's)")
     p.add_argument(

@@ -12,6 +12,8 @@ report reader all take their paths from here, and `docs/outputs.md` is checked a
         finetune/<model>/             the pruned models retrained
         eval/<model>/                 one model's measurements; eval/*.csv the study's tables
         notebooks/                    executed stage notebooks
+    runs/finetune/<folder>_<stem>/    `yoloslim finetune` of a checkpoint (default folder), its data mirror in data/
+    runs/eval/<folder>_<stem>/data/   the data mirror `yoloslim eval` of a checkpoint reads
     reports/<config>/report.html, report.pdf
 
     paths = StudyPaths.of(cfg)
@@ -30,6 +32,7 @@ from yoloslim.config import Config, output_root
 WEIGHTS = "weights.pt"  # a stage's model, loadable with plain ultralytics.YOLO(path)
 METRICS = "metrics.json"  # a stage's numbers
 RESULTS = "results.csv"  # per-epoch training log (Ultralytics' columns, plus ours)
+IMAGES, LABELS = "images", "labels"  # a data mirror's image symlinks and label copies (Ultralytics' folder names)
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,11 @@ class DataFiles(Folder):
     def split_list(self, split: str) -> Path:
         """`train.txt`, `val.txt` or `test.txt`: one image path per line."""
         return self.dir / f"{split}.txt"
+
+    def images(self, split: str) -> Path:
+        """`images/<split>/`: a symlink to each image of the split; their label files are copied under `labels/`,
+        where Ultralytics looks for them (`yoloslim.data.mirror.label_path`), and its caches land beside them."""
+        return self.dir / IMAGES / split
 
     @property
     def counts(self) -> Path:
@@ -240,7 +248,7 @@ class StudyPaths:
     @classmethod
     def of(cls, cfg: Config) -> StudyPaths:
         """The paths of a study: `runs/<name>/` and `reports/<name>/` under the output root."""
-        return cls(run=output_root() / "runs" / cfg.name, report_dir=output_root() / "reports" / cfg.name)
+        return cls(run=runs_root() / cfg.name, report_dir=output_root() / "reports" / cfg.name)
 
     @property
     def config(self) -> Path:
@@ -315,3 +323,21 @@ class StudyPaths:
     def report_pdf(self) -> Path:
         """The report printed to PDF by headless Chromium."""
         return self.report_dir / "report.pdf"
+
+
+def runs_root() -> Path:
+    """`runs/` under the output root: every study's folder, and the single-model commands' folders."""
+    return output_root() / "runs"
+
+
+def command_folder(command: str, weights: Path) -> Path:
+    """`runs/<command>/<folder>_<stem>/`: where a single-model command (`finetune`, `eval`) writes for a checkpoint
+    by default (`runs/finetune/small_weights/` for `prune/small/weights.pt`)."""
+    weights = Path(weights)
+    return runs_root() / command / f"{weights.resolve().parent.name}_{weights.stem}"
+
+
+def data_mirror(folder: Path) -> DataFiles:
+    """`<folder>/data/`: the mirror of a user's data YAML that `yoloslim finetune` and `yoloslim eval` read
+    (`yoloslim.data.mirror`), the same files as a study's `data/`."""
+    return DataFiles(Path(folder).absolute() / "data")

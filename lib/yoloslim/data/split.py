@@ -3,7 +3,7 @@
 Every (category, source) group is shuffled with a seeded generator and split by the configured ratios
 (default 20:4:1): train and val counts are rounded half up, test gets the rest. The user's data set is
 only read. Ultralytics writes `*.cache` files beside the label folders it reads, so the split stage
-builds a mirror under `runs/<config>/data/`:
+builds a mirror under `runs/<config>/data/` (`yoloslim.data.mirror`):
 
     data/images/<split>/<category>/<source>/<name>   symlink to the original image
     data/labels/<split>/<category>/<source>/<stem>.txt  copy of the checked label file
@@ -29,16 +29,15 @@ from fractions import Fraction
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from yoloslim.atomic import atomic_path, write_json, write_text
+from yoloslim.atomic import atomic_path, write_json
 from yoloslim.config import Config, job_threads
 from yoloslim.data.check import CheckReport, Sample, check_dataset
+from yoloslim.data.mirror import SPLITS, clear_mirror, link_image, write_data_yaml
 from yoloslim.data.synth import SOURCES, synthesize
 from yoloslim.paths import DataFiles, StudyPaths
 from yoloslim.stages import stage_key
 
-SPLITS = ("train", "val", "test")
 TEST_ONLY = "test_only"  # the mirror folder and counts.csv column of the synthetic test-only images
 _STAMP = "synth.json"  # in the synthetic data set's root: the parameters it was rendered with
 
@@ -79,7 +78,7 @@ def run_split(cfg: Config) -> SplitResult:
             assigned[key][TEST_ONLY] = test_only.get(key, [])
     extra = [TEST_ONLY] if any(TEST_ONLY in parts for parts in assigned.values()) else []
     files = paths.data
-    lists = _write_mirror(files.dir, assigned)
+    lists = _write_mirror(files, assigned)
     lists["test"] = sorted(lists["test"] + lists.pop(TEST_ONLY, []))
     counts = pd.DataFrame(
         [
@@ -155,23 +154,17 @@ def _sizes(parts: dict[str, list[Sample]]) -> dict[str, int]:
     return {split: len(samples) for split, samples in parts.items()}
 
 
-def _write_mirror(data: Path, assigned: dict[tuple[str, str], dict[str, list[Sample]]]) -> dict[str, list[Path]]:
-    """Symlink images and copy labels under data/{images,labels}/<split>/...; return each split's image paths."""
-    for sub in ("images", "labels"):
-        if (data / sub).exists():
-            shutil.rmtree(data / sub)  # ours: the previous run's mirror and Ultralytics' caches in it
+def _write_mirror(files: DataFiles, assigned: dict[tuple[str, str], dict[str, list[Sample]]]) -> dict[str, list[Path]]:
+    """Symlink images and copy labels under data/{images,labels}/<split>/<category>/<source>/...; return each
+    split's image paths. The previous run's mirror (and Ultralytics' caches in it) is removed first."""
+    clear_mirror(files)
     lists: dict[str, list[Path]] = {split: [] for split in (*SPLITS, TEST_ONLY)}
     for (category, source), parts in assigned.items():
         group = Path(category, source) if source else Path(category)
         for split, samples in parts.items():
             for sample in samples:
-                image = data / "images" / split / group / sample.inner
-                image.parent.mkdir(parents=True, exist_ok=True)
-                image.symlink_to(sample.image.resolve())
-                if sample.label is not None:
-                    label = (data / "labels" / split / group / sample.inner).with_suffix(".txt")
-                    label.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(sample.label, label)
+                image = files.images(split) / group / sample.inner
+                link_image(sample.image, image, sample.label)
                 lists[split].append(image)
     return {split: sorted(paths) for split, paths in lists.items()}
 
@@ -193,12 +186,7 @@ def _write_tables(
     files: DataFiles, counts: pd.DataFrame, report: CheckReport, lists: dict[str, list[Path]], instances: dict
 ) -> None:
     """Split lists, data.yaml, counts.csv, problems.csv and summary.json (with each split's boxes per class)."""
-    for split, images in lists.items():
-        write_text(files.split_list(split), "".join(f"{p}\n" for p in images))
-    names = report.names
-    lists_by_split = {s: str(files.split_list(s)) for s in SPLITS}
-    spec = {"path": str(files.dir), **lists_by_split, "names": dict(enumerate(names))}
-    write_text(files.yaml, yaml.safe_dump(spec, sort_keys=False))
+    write_data_yaml(files, lists, dict(enumerate(report.names)))
     problems = pd.DataFrame(report.problems, columns=["file", "line", "message"]).rename(columns={"message": "problem"})
     for path, table in ((files.counts, counts), (files.problems, problems)):
         with atomic_path(path) as tmp:

@@ -35,12 +35,12 @@ import yaml
 import zxingcpp
 
 from yoloslim.data.groundtruth import load_ground_truth
+from yoloslim.data.mirror import listed_images
 
 MATCH_IOU = 0.5  # a detection and a ground-truth code overlap when their boxes' IoU reaches this
 MIN_CROP = 96  # crops with a shorter side are enlarged (bicubic) before decoding: zxing-cpp reads more
 ROTATIONS = (30, 60, 120, 150)  # degrees: a crop that does not decode upright is also read at these angles
 ROTATED_CROP = 320  # crops are enlarged to at least this shorter side before they are rotated
-IMAGE_SUFFIXES = {".bmp", ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp"}
 
 
 @dataclass(frozen=True)
@@ -85,19 +85,8 @@ def split_images(data_yaml: Path, split: str) -> list[Path]:
         raise KeyError(f"{data_yaml}: no '{split}' split")
     root = Path(data.get("path") or data_yaml.parent)
     root = root if root.is_absolute() else data_yaml.parent / root
-    images: list[Path] = []
-    for entry in data[split] if isinstance(data[split], list) else [data[split]]:
-        path = Path(entry) if Path(entry).is_absolute() else root / entry
-        if path.is_dir():
-            images += [p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES]
-        elif path.is_file() and path.suffix == ".txt":
-            lines = [ln.strip() for ln in path.read_text(encoding="utf-8-sig").splitlines() if ln.strip()]
-            images += [path.parent / ln[2:] if ln.startswith("./") else Path(ln) for ln in lines]
-        elif path.is_file():
-            images.append(path)
-        else:
-            raise FileNotFoundError(f"{data_yaml}: '{split}' path {path} does not exist")
-    return sorted(images)
+    entries = data[split] if isinstance(data[split], list) else [data[split]]
+    return listed_images(data_yaml, split, [Path(e) if Path(e).is_absolute() else root / e for e in entries])
 
 
 def crop_box(image: np.ndarray, box: tuple[float, float, float, float], margin: float) -> np.ndarray:

@@ -21,10 +21,11 @@ import pandas as pd
 from torch import nn
 from ultralytics.nn.tasks import load_checkpoint
 
-from yoloslim.config import Config, FinetuneConfig, TrainConfig, output_root
+from yoloslim.config import Config, FinetuneConfig, TrainConfig
+from yoloslim.data.mirror import mirror_dataset
 from yoloslim.models.build import conv_channels, load_trainable, reinitialize
 from yoloslim.models.stats import checkpoint_imgsz, existing_weights
-from yoloslim.paths import WEIGHTS, StudyPaths
+from yoloslim.paths import WEIGHTS, StudyPaths, command_folder, data_mirror
 from yoloslim.stages import stage_key
 from yoloslim.study import finetune_jobs
 from yoloslim.train.runner import TrainJob, YoloTrainer, read_metrics, run_training, train_args
@@ -107,10 +108,12 @@ def finetune_weights(
 
     The run goes to `out` (default `runs/finetune/<folder>_<stem>/` under the output root: `small_weights` for
     `prune/small/weights.pt`), a stage folder of `run_training`: the same command again returns at once, an
-    interrupted one resumes. The recipe is the default
-    study's fine-tune (`train_args` of `Config()`); `imgsz` defaults to the checkpoint's. Raises FileNotFoundError
-    naming a missing weights file or data YAML, ValueError when the data set's class count is not the model's or
-    `weights` lies inside the output folder, and RuntimeError naming the layers whose channels training changed.
+    interrupted one resumes. The data set is only read: training reads its mirror in `out/data/`
+    (`yoloslim.data.mirror`), rebuilt each time; the stage's key holds the digest of the mirror's YAML and image
+    lists, which stay the same for the same data set. The recipe is the default study's fine-tune (`train_args` of
+    `Config()`); `imgsz` defaults to the checkpoint's. Raises FileNotFoundError naming a missing weights file or data
+    YAML (or a split path it names), ValueError when the data set's class count is not the model's or `weights` lies
+    inside the output folder, and RuntimeError naming the layers whose channels training changed.
     """
     from yoloslim.data.check import dataset_names
 
@@ -123,10 +126,10 @@ def finetune_weights(
     if classes != nc:
         raise ValueError(f"{data} names {classes} classes; the model {weights} detects {nc}")
     channels = conv_channels(model)
-    default = output_root() / "runs" / "finetune" / f"{weights.resolve().parent.name}_{weights.stem}"
-    stage = Path(out) if out else default
+    stage = Path(out) if out else command_folder("finetune", weights)
     if weights.resolve().is_relative_to(stage.resolve()):  # a run that starts over clears its folder
         raise ValueError(f"{weights} is inside the output folder {stage}; give another --out")
+    mirrored = mirror_dataset(data, data_mirror(stage))
     cfg = Config()
     job = TrainJob(
         stage=stage,
@@ -136,7 +139,7 @@ def finetune_weights(
         args=train_args(
             cfg,
             imgsz or checkpoint_imgsz(weights),
-            data=str(data),
+            data=str(mirrored),
             model=str(weights),
             epochs=epochs,
             batch=batch,
