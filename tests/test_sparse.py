@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 import torch
 from torch import nn
+from ultralytics.nn.tasks import DetectionModel
 from yoloslim.config import Config
+from yoloslim.models.attention import value_channels
 from yoloslim.models.build import build_model
 from yoloslim.models.gammas import fraction_under, gamma_values, penalized_bns
 from yoloslim.paths import StudyPaths
@@ -107,6 +109,24 @@ def test_proximal_step_soft_thresholds_to_exact_zeros() -> None:
     assert int((net[1].weight == 0).sum()) == 4  # exact zeros, not merely small
 
 
+def test_heads_mode_penalizes_attention_blocks_but_only_the_value_channels_of_qkv() -> None:
+    model = DetectionModel("yolo11n.yaml", nc=3, verbose=False)
+    trainer = _trainer(model, "after_clip", sl=SL, lr=0.1)
+    trainer.sparsity.attention = "heads"
+    attn = model.model[10].m[0].attn  # C2PSA's attention: 2 heads of 64 channels
+    before = {name: bn.weight.detach().clone() for name, bn in model.named_modules() if isinstance(bn, nn.BatchNorm2d)}
+    trainer.optimizer_step()  # no loss gradient: only the L1 term moves gammas, by lr * sl
+    moved = {name: before[name] - bn.weight.detach() for name, bn in model.named_modules() if name in before}
+    values = value_channels(attn)
+    qkv = moved["model.10.m.0.attn.qkv.bn"]
+    assert torch.allclose(qkv[values], torch.full((len(values),), 0.1 * SL)) and len(values) == 128
+    assert qkv.abs().sum() == qkv[values].abs().sum()  # queries and keys untouched
+    assert not moved["model.10.m.0.attn.pe.bn"].any() and moved["model.10.m.0.attn.proj.bn"].all()
+    assert moved["model.10.cv1.bn"].all() and moved["model.2.cv1.bn"].all()  # and the rest of the model as usual
+    trainer.sparsity.attention, trainer._penalized = "intact", None  # the default: the attention block untouched
+    assert all(not name.startswith("model.10.") or name == "model.10.cv2.bn" for name, _, _ in penalized_bns(model))
+
+
 def test_l1_stops_for_good_at_the_sparsity_target() -> None:
     net = _tiny_net()
     with torch.no_grad():
@@ -135,9 +155,9 @@ def test_sl_schedules_decay_from_sl_and_recovery_epochs_are_unpenalized() -> Non
 
 def test_exclude_head_leaves_detect_bns_unpenalized(smoke_cfg: Config) -> None:
     model = build_model(smoke_cfg, nc=3)
-    names = [n for n, _ in penalized_bns(model, exclude_head=True)]
+    names = [n for n, _, _ in penalized_bns(model, exclude_head=True)]
     assert names and not any(n.startswith("model.24.") for n in names)
-    every = [n for n, _ in penalized_bns(model)]
+    every = [n for n, _, _ in penalized_bns(model)]
     assert len(every) == sum(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules()) > len(names)
 
 

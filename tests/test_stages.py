@@ -36,6 +36,7 @@ CHANGES = [
     (("sparse", "sl"), 0.1, {"sparse"}),
     (("prune", "thresholds", "small"), 0.2, {"prune_small", "eval_small", "eval_tables"}),  # its label names it
     (("prune", "round_to"), 16, PRUNED | {"train_half"}),  # a variant's width is aligned to it
+    (("prune", "attention"), "heads", {"sparse"} | PRUNED),  # it decides which gammas the sparse L1 acts on
     (("finetune", "epochs"), 2, FINETUNED),
     (("eval", "conf"), 0.4, EVALUATED | {"eval_tables"}),
     (("eval", "target_latency"), "60ms", {"eval_tables"}),  # applied by the tables stage only

@@ -96,7 +96,7 @@ def randomize_gammas(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
     """Draw every prunable BatchNorm gamma uniformly in [0, GAMMA_HIGH) (seeded), in place, as a sparse model's."""
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
-        for _, bn in penalized_bns(model):
+        for _, bn, _ in penalized_bns(model):
             bn.weight.copy_(torch.rand(bn.weight.shape, generator=generator) * GAMMA_HIGH)
     return model
 

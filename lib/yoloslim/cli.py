@@ -51,7 +51,8 @@ def _cmd_prune(args: argparse.Namespace) -> int:
     from yoloslim.prune.stage import prune_weights
 
     out = Path(args.out)
-    options = {"threshold": args.threshold, "round_to": args.round_to, "round_dir": args.round_dir}
+    options = {"threshold": args.threshold, "round_to": args.round_to, "round_dir": args.round_dir,
+               "attention": args.attention}  # fmt: skip
     result = prune_weights(Path(args.weights), out, **options, imgsz=args.imgsz)
     print(result.ratios.to_string(index=False))
     gflops = f"{result.gflops_before:.3f} -> {result.gflops_after:.3f}"
@@ -209,6 +210,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--round-dir", choices=["up", "nearest", "down"], default=PruneConfig.round_dir, help="alignment direction"
+    )
+    p.add_argument(
+        "--attention",
+        choices=["intact", "heads"],
+        default=PruneConfig.attention,
+        help="attention blocks (YOLO11, YOLO26): kept intact, or narrowed to the whole heads they need "
+        f"(default {PruneConfig.attention})",
     )
     p.add_argument(
         "--imgsz", type=int, default=ULTRALYTICS_IMGSZ, help=f"image size for FLOPs (default {ULTRALYTICS_IMGSZ})"

@@ -162,6 +162,9 @@ class PruneConfig:
     c2f_halves: Literal["equal", "free"] = "equal"  # C2f/C3k2 (v8, YOLO11, YOLO26): equal keeps both halves of the
     # first convolution equally wide, so checkpoints hold stock blocks and load with plain Ultralytics; free prunes
     # them apart (the checkpoint then holds yoloslim.models.c2f.C2fSplit and needs yoloslim to load; README, "Families")
+    attention: Literal["intact", "heads"] = "intact"  # attention blocks (YOLO11, YOLO26): intact keeps them whole;
+    # heads prunes whole heads by their value channels' |gamma| and narrows the block to them (stock modules, head_dim
+    # unchanged; sparse training then penalizes the blocks too, so changing it re-runs the sparse stage); README
     random: list[str] = field(default_factory=list)  # targets that also get a random-selection control: the same
     # kept count per layer, channels chosen at random (seeded by train.seed), fine-tuned the same way (Liu et al.,
     # ICLR 2019, "Rethinking the Value of Network Pruning"); its model id is `<target>-random`

@@ -15,7 +15,7 @@ files, whose digests complete the key. Four places read it:
     data         -                data (and the synthetic renderer's version)
     train        base, a variant  model, the training recipe; a variant adds itself and prune.round_to (its width
                                   is aligned to it)
-    sparse       -                model, the training recipe, sparse
+    sparse       -                model, the training recipe, sparse, and prune.attention (which gammas get the L1)
     prune        a prune job id   prune (policy, alignment, importance, fold_beta), that target's value and channel
                                   selection; train.imgsz and train.seed, data.names; a latency target adds its
                                   engine, margin and eval.latency (the search times candidates)
@@ -63,7 +63,9 @@ def stage_key(cfg: Config, stage: str, item: str = "") -> dict[str, Any]:
     if stage == "train":
         return _train_key(cfg, item)
     if stage == "sparse":
-        return {"model": cfg.section("model"), "train": training_recipe(cfg), "sparse": cfg.section("sparse")}
+        attention = {"attention": cfg.prune.attention}  # which BatchNorms get the L1 (yoloslim.models.attention)
+        return {"model": cfg.section("model"), "train": training_recipe(cfg), "sparse": cfg.section("sparse"),
+                "prune": attention}  # fmt: skip
     if stage == "prune":
         return _prune_key(cfg, item)
     if stage == "finetune":

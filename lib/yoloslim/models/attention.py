@@ -1,11 +1,18 @@
-"""Attention blocks (YOLO11 and YOLO26's C2PSA, YOLO26's C3k2 with `attn=True`): kept intact by channel pruning.
+"""Attention blocks (YOLO11 and YOLO26's C2PSA, YOLO26's C3k2 with `attn=True`): kept intact, or pruned by whole heads.
 
 An Attention module reshapes its channels into heads (`qkv.view(B, heads, 2 * key_dim + head_dim, N)`) and
-back to its input width, so removing any channel inside the block, or from the residual path it shares,
-breaks the reshape. Such a block is therefore kept whole: every convolution inside it is neither pruned nor
-penalized by the sparse L1, except its output convolution `cv2`, a plain 1x1 convolution whose output channels
-are pruned like any other. The block's input channels (of its first convolution) are still pruned with the
-layer that feeds it, so everything around the block can be slimmed.
+back to its input width, so removing single channels inside the block, or from the residual path it shares,
+breaks the reshape. `prune.attention` chooses what happens to such a block:
+
+- `intact` (default): the block is kept whole. Every convolution inside it is neither pruned nor penalized by
+  the sparse L1, except its output convolution `cv2`, a plain 1x1 convolution whose output channels are pruned
+  like any other. The block's input channels (of its first convolution) are still pruned with the layer that
+  feeds it, so everything around the block can be slimmed.
+- `heads`: whole heads go (`yoloslim.prune.heads`). Stock Ultralytics' Attention ties its width to the
+  block's residual width (`heads * head_dim`), so the block narrows to the heads it keeps, `head_dim` unchanged.
+  Every BatchNorm of the block is penalized and pruned like any other, but those of the per-head convolutions:
+  `qkv` (only its value channels are penalized: they decide whether a head is needed) and `pe` (the value's
+  positional convolution, which goes with its head).
 
     from yoloslim.models.attention import intact_layers
     intact_layers(model)   # {'model.10.cv1': 'kept intact: attention block C2PSA ...', ...}
@@ -13,11 +20,14 @@ layer that feeds it, so everything around the block can be slimmed.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from torch import nn
 from ultralytics.nn.modules import Conv
 from ultralytics.nn.modules.block import Attention, PSABlock
 
 ATTENTION_TYPES = (Attention, PSABlock, nn.MultiheadAttention)
+AttentionMode = Literal["intact", "heads"]
 
 
 def attention_blocks(model: nn.Module) -> dict[str, nn.Module]:
@@ -30,11 +40,20 @@ def attention_blocks(model: nn.Module) -> dict[str, nn.Module]:
     }
 
 
-def intact_layers(model: nn.Module) -> dict[str, str]:
+def attentions(model: nn.Module) -> dict[str, Attention]:
+    """Every Ultralytics Attention module (`model.10.m.0.attn`) by name, in model order."""
+    model = getattr(model, "module", model)  # DDP
+    return {name: m for name, m in model.named_modules() if isinstance(m, Attention)}
+
+
+def intact_layers(model: nn.Module, attention: AttentionMode = "intact") -> dict[str, str]:
     """Every Conv block (`model.10.m.0.attn.qkv`) kept intact inside an attention block, with the reason.
 
-    The block's output convolution `cv2` is not listed: it is pruned like any other layer.
+    The block's output convolution `cv2` is not listed: it is pruned like any other layer. With
+    `attention="heads"` nothing is kept intact: the blocks are pruned by whole heads.
     """
+    if attention == "heads":
+        return {}
     intact = {}
     for prefix, block in attention_blocks(model).items():
         output = getattr(block, "cv2", None)
@@ -46,7 +65,36 @@ def intact_layers(model: nn.Module) -> dict[str, str]:
     return intact
 
 
-def intact_convs(model: nn.Module) -> list[nn.Conv2d]:
-    """The convolutions of `intact_layers`: torch-pruning must not prune their outputs."""
+def unprunable_convs(model: nn.Module, attention: AttentionMode = "intact") -> list[nn.Conv2d]:
+    """The convolutions whose outputs torch-pruning must not prune: those of `intact_layers`, or with
+    `attention="heads"` each Attention's `qkv` and `pe`, which `yoloslim.prune.heads` prunes by whole heads."""
     modules = dict(getattr(model, "module", model).named_modules())
+    if attention == "heads":
+        return [conv.conv for attn in attentions(model).values() for conv in (attn.qkv, attn.pe)]
     return [modules[name].conv for name in intact_layers(model)]
+
+
+def value_channels(attn: Attention, heads: list[int] | range | None = None) -> list[int]:
+    """The output channels of `attn.qkv` that hold the value of each head in `heads` (default: all).
+
+    `qkv`'s output is viewed as `(heads, 2 * key_dim + head_dim)`: per head its query, key, then value channels.
+    """
+    per_head = 2 * attn.key_dim + attn.head_dim
+    heads = range(attn.num_heads) if heads is None else heads
+    return [h * per_head + 2 * attn.key_dim + j for h in heads for j in range(attn.head_dim)]
+
+
+def penalized_value_channels(model: nn.Module, attention: AttentionMode) -> dict[str, list[int]]:
+    """With `attention="heads"`, the `qkv` BatchNorms (`model.10.m.0.attn.qkv.bn`) whose value channels alone get
+    the sparse L1 (their |gamma| decide which heads are needed); otherwise none."""
+    if attention != "heads":
+        return {}
+    return {f"{name}.qkv.bn": value_channels(attn) for name, attn in attentions(model).items()}
+
+
+def per_head_layers(model: nn.Module, attention: AttentionMode) -> set[str]:
+    """With `attention="heads"`, the Conv blocks pruned with their head and never penalized whole: each
+    Attention's `qkv` (its value channels are penalized, see `penalized_value_channels`) and `pe`."""
+    if attention != "heads":
+        return set()
+    return {f"{name}.{part}" for name in attentions(model) for part in ("qkv", "pe")}

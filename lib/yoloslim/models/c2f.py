@@ -6,7 +6,11 @@ through `chunk` tie both halves together in torch-pruning's graph. `C2fSplit` co
 separate convolutions holding exactly the original weights, so each half is pruned on its own and the output
 is unchanged.
 
-After pruning, `merge_c2f` turns each split block back into its stock class (C2f or C3k2), whose `cv1` is the
+YOLO11/YOLO26's C2PSA (an attention block) splits its first convolution in two the same way (`split((c, c))`: one
+half to the output concat, the other through the attention blocks); with `prune.attention: heads` it is rewritten
+as `C2PSASplit` so its halves can be pruned too.
+
+After pruning, `merge_c2f` turns each split block back into its stock class (C2f, C3k2, C2PSA), whose `cv1` is the
 two halves concatenated: possible when both halves kept the same number of channels, which the prune stage
 ensures by default (`prune.c2f_halves: equal`). The checkpoint then holds stock Ultralytics modules only and
 loads with plain `YOLO(path)` where yoloslim is not installed. With `c2f_halves: free` the halves are pruned
@@ -23,7 +27,7 @@ import copy
 
 import torch
 from torch import nn
-from ultralytics.nn.modules import C2f, Conv
+from ultralytics.nn.modules import C2PSA, C2f, Conv
 
 _LAYER_ATTRS = ("i", "f", "type", "np")  # what Ultralytics' parse_model sets on every top-level layer
 
@@ -31,8 +35,8 @@ _LAYER_ATTRS = ("i", "f", "type", "np")  # what Ultralytics' parse_model sets on
 class C2fSplit(nn.Module):
     """C2f with its first convolution split in two (`cv0`: the pass-through half, `cv1`: the bottleneck half)."""
 
-    def __init__(self, cv0: Conv, cv1: Conv, m: nn.ModuleList, cv2: Conv, stock: type[C2f] = C2f) -> None:
-        """Assemble the block from its convolutions, its bottleneck list and the stock class it was split from."""
+    def __init__(self, cv0: Conv, cv1: Conv, m: nn.Module, cv2: Conv, stock: type[nn.Module] = C2f) -> None:
+        """Assemble the block from its convolutions, its inner blocks and the stock class it was split from."""
         super().__init__()
         self.cv0, self.cv1, self.m, self.cv2 = cv0, cv1, m, cv2
         self.stock = stock
@@ -44,15 +48,15 @@ class C2fSplit(nn.Module):
         return self.cv2(torch.cat(y, 1))
 
     @classmethod
-    def from_c2f(cls, block: C2f) -> C2fSplit:
-        """The equivalent split block of a C2f (or C3k2), sharing no tensors with it."""
+    def from_c2f(cls, block: nn.Module) -> C2fSplit:
+        """The equivalent split block of a C2f (or C3k2; a C2PSA for `C2PSASplit`), sharing no tensors with it."""
         halves = [_slice_conv(block.cv1, block.c * k, block.c * (k + 1)) for k in (0, 1)]
         new = cls(halves[0], halves[1], copy.deepcopy(block.m), copy.deepcopy(block.cv2), type(block))
         _copy_layer_attrs(block, new)
         return new.train(block.training)
 
-    def to_stock(self) -> C2f:
-        """The equivalent stock block (C2f or C3k2): `cv1` is both halves concatenated, `chunk(2)` splits them.
+    def to_stock(self) -> nn.Module:
+        """The equivalent stock block (C2f, C3k2 or C2PSA): `cv1` is both halves concatenated, split in two again.
 
         Raises ValueError when the halves differ in width (pruned apart): stock C2f splits into equal halves.
         """
@@ -67,6 +71,14 @@ class C2fSplit(nn.Module):
         block.c, block.cv1, block.m, block.cv2 = width, _concat_convs(self.cv0, self.cv1), self.m, self.cv2
         _copy_layer_attrs(self, block)
         return block.train(self.training)
+
+
+class C2PSASplit(C2fSplit):
+    """C2PSA with its first convolution split in two (`cv0`: the pass-through half, `cv1`: the attention half)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Same output as C2PSA.forward: concat of the first half and the attention blocks' output, then cv2."""
+        return self.cv2(torch.cat([self.cv0(x), self.m(self.cv1(x))], 1))
 
 
 def _slice_conv(conv: Conv, start: int, stop: int) -> Conv:
@@ -119,12 +131,17 @@ def merge_c2f(model: nn.Module) -> list[str]:
     return merged
 
 
-def split_c2f(model: nn.Module) -> list[str]:
-    """Replace every C2f-family block (C2f, C3k2) in `model` with its `C2fSplit`, in place; return their names."""
+def split_c2f(model: nn.Module, c2psa: bool = False) -> list[str]:
+    """Replace every C2f-family block (C2f, C3k2) in `model` with its `C2fSplit`, and with `c2psa` every C2PSA with
+    its `C2PSASplit`, in place; return their names."""
     replaced = []
     for name, module in list(model.named_modules()):
         for child_name, child in list(module.named_children()):
             if isinstance(child, C2f) and hasattr(child, "c"):
                 setattr(module, child_name, C2fSplit.from_c2f(child))
-                replaced.append(f"{name}.{child_name}" if name else child_name)
+            elif c2psa and isinstance(child, C2PSA):
+                setattr(module, child_name, C2PSASplit.from_c2f(child))
+            else:
+                continue
+            replaced.append(f"{name}.{child_name}" if name else child_name)
     return replaced

@@ -2,12 +2,13 @@
 
 Network slimming puts an L1 penalty on every BatchNorm gamma whose channels may be pruned: by default every
 BatchNorm of the model but those inside attention blocks (kept intact: `yoloslim.models.attention`), the same set that
-`yoloslim.prune.stage` prunes. The Detect head's output convolutions and DFL have no BatchNorm, so they are neither
-penalized nor pruned. With `exclude_head` the BatchNorms of the
-Detect head's inner box/class branches are left unpenalized too, so their gammas stay large and pruning
-keeps them.
+`yoloslim.prune.stage` prunes. With `prune.attention: heads` the attention blocks' BatchNorms are penalized too, but
+of each Attention's `qkv` only the value channels (which decide whether a head is needed) and not its `pe`. The
+Detect head's output convolutions and DFL have no BatchNorm, so they are neither penalized nor pruned. With
+`exclude_head` the BatchNorms of the Detect head's inner box/class branches are left unpenalized too, so their
+gammas stay large and pruning keeps them.
 
-    bns = penalized_bns(model)                 # [(name, BatchNorm2d), ...]
+    bns = penalized_bns(model)                 # [(name, BatchNorm2d, channels), ...]
     g = gamma_values(model)                    # all penalized |gamma| as one 1-D tensor
     fraction_under(g, 0.01)                    # 0.23
     sparsity_warning(g, 0.01)                  # None, or why a cut at 0.01 ranks noise
@@ -26,7 +27,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from yoloslim.models.attention import intact_layers
+from yoloslim.models.attention import AttentionMode, intact_layers, penalized_value_channels, per_head_layers
+
+Channels = slice | list[int]  # the penalized channels of a BatchNorm: ALL, or a list of indices
+ALL = slice(None)
 
 HIST_EDGES = np.concatenate([[0.0], np.logspace(-4, 1, 41)])  # |gamma| bins: [0, 1e-4), then log-spaced to 10
 MAX_CONTRAST = 0.5  # pruned channels' median |gamma| above half the kept channels': the cut separates nothing
@@ -37,30 +41,35 @@ ADVICE = (
 )
 
 
-def penalized_bns(model: nn.Module, exclude_head: bool = False) -> list[tuple[str, nn.BatchNorm2d]]:
-    """The BatchNorm layers that get the L1 penalty and may be pruned, by module name, in model order.
+def penalized_bns(
+    model: nn.Module, exclude_head: bool = False, attention: AttentionMode = "intact"
+) -> list[tuple[str, nn.BatchNorm2d, Channels]]:
+    """The BatchNorm layers that get the L1 penalty and may be pruned, by module name, in model order, each with the
+    channels penalized (`ALL`, or the value channels of an Attention's `qkv` with `attention="heads"`).
 
-    BatchNorms inside an attention block (`yoloslim.models.attention`) are never pruned, so they are not penalized.
-    `exclude_head=True` leaves out every BatchNorm inside the Detect head (see the module docstring).
+    With `attention="intact"` BatchNorms inside an attention block (`yoloslim.models.attention`) are never pruned, so
+    they are not penalized. `exclude_head=True` leaves out every BatchNorm inside the Detect head (see the module
+    docstring).
     """
     model = getattr(model, "module", model)  # DDP
     head = _head_prefix(model) if exclude_head else None
-    intact = intact_layers(model)
+    left_out = set(intact_layers(model, attention)) | per_head_layers(model, attention)
+    values = penalized_value_channels(model, attention)
     return [
-        (name, m)
+        (name, m, values.get(name, ALL))
         for name, m in model.named_modules()
         if isinstance(m, nn.BatchNorm2d)
         and not (head and name.startswith(head))
-        and name.removesuffix(".bn") not in intact
+        and (name in values or name.removesuffix(".bn") not in left_out)
     ]
 
 
-def gamma_values(model: nn.Module, exclude_head: bool = False) -> torch.Tensor:
+def gamma_values(model: nn.Module, exclude_head: bool = False, attention: AttentionMode = "intact") -> torch.Tensor:
     """|gamma| of every penalized BatchNorm channel, concatenated, as a float32 CPU tensor."""
-    bns = penalized_bns(model, exclude_head)
+    bns = penalized_bns(model, exclude_head, attention)
     if not bns:
         return torch.zeros(0)
-    return torch.cat([m.weight.detach().float().abs().flatten().cpu() for _, m in bns])
+    return torch.cat([m.weight.detach()[channels].float().abs().flatten().cpu() for _, m, channels in bns])
 
 
 def fraction_under(gammas: torch.Tensor, threshold: float) -> float:

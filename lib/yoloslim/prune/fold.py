@@ -24,13 +24,33 @@ from torch import nn
 from yoloslim.prune.groups import GroupPlan
 
 _PROBE_SIZE = 64  # input side of the measuring pass (a multiple of the largest stride)
+Cuts = tuple[dict[str, set[int]], dict[str, set[int]]]  # (BatchNorm -> channels removed, convolution -> inputs cut)
 
 
-def fold_deltas(model: nn.Module, graph: tp.DependencyGraph, plans: list[GroupPlan]) -> dict[str, torch.Tensor]:
+def fold_deltas(
+    model: nn.Module, graph: tp.DependencyGraph, plans: list[GroupPlan], heads: Cuts | None = None
+) -> dict[str, torch.Tensor]:
     """Per consumer convolution (by name): the output shift its pruned inputs' constants contribute.
 
-    Call before pruning (indices are the unpruned model's).
+    Call before pruning (indices are the unpruned model's). `heads`: the cuts of whole attention heads
+    (`yoloslim.prune.heads.head_cuts`), which torch-pruning's groups do not hold.
     """
+    modules = dict(model.named_modules())
+    zeroed, consumers = _group_cuts(model, graph, plans)
+    for mine, theirs in zip((zeroed, consumers), heads or ({}, {}), strict=True):
+        for name, idxs in theirs.items():
+            mine.setdefault(name, set()).update(idxs)
+    inputs = _constant_inputs(model, zeroed, list(consumers))
+    deltas = {}
+    for name, idxs in consumers.items():
+        idx = sorted(idxs)
+        weight = modules[name].weight.detach()[:, idx].sum(dim=(2, 3))
+        deltas[name] = weight @ inputs[name][idx]
+    return deltas
+
+
+def _group_cuts(model: nn.Module, graph: tp.DependencyGraph, plans: list[GroupPlan]) -> Cuts:
+    """The BatchNorm channels each plan removes, and the consumer convolutions' inputs it cuts."""
     names = {m: n for n, m in model.named_modules()}
     modules = dict(model.named_modules())
     zeroed: dict[str, set[int]] = {}
@@ -43,13 +63,7 @@ def fold_deltas(model: nn.Module, graph: tp.DependencyGraph, plans: list[GroupPl
                 zeroed.setdefault(names[module], set()).update(idxs)
             elif isinstance(module, nn.Conv2d) and module.groups == 1 and graph.is_in_channel_pruning_fn(dep.handler):
                 consumers.setdefault(names[module], set()).update(idxs)
-    inputs = _constant_inputs(model, zeroed, list(consumers))
-    deltas = {}
-    for name, idxs in consumers.items():
-        idx = sorted(idxs)
-        weight = modules[name].weight.detach()[:, idx].sum(dim=(2, 3))
-        deltas[name] = weight @ inputs[name][idx]
-    return deltas
+    return zeroed, consumers
 
 
 def apply_deltas(model: nn.Module, deltas: dict[str, torch.Tensor]) -> list[str]:

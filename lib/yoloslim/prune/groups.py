@@ -25,7 +25,7 @@ from torch import nn
 from ultralytics.nn.modules import C2PSA, C3, SPP, SPPF, C2f, C3k2, Concat, Conv, Detect
 from ultralytics.nn.tasks import DetectionModel
 
-from yoloslim.models.attention import intact_convs, intact_layers
+from yoloslim.models.attention import AttentionMode, intact_layers, unprunable_convs
 from yoloslim.models.c2f import C2fSplit
 
 SUPPORTED_LAYERS = (Conv, C3, C2f, C3k2, C2fSplit, C2PSA, SPP, SPPF, Concat, nn.Upsample, Detect)  # top-level layers
@@ -63,7 +63,7 @@ def check_supported(model: nn.Module) -> None:
     """Raise `UnsupportedModelError` naming the first top-level layer whose channels cannot be tracked.
 
     Attention blocks of the supported types (YOLO11/YOLO26's C2PSA, C3k2 with attention) are accepted: they are
-    kept intact (`yoloslim.models.attention`).
+    kept intact or pruned by whole heads (`yoloslim.models.attention`).
     """
     if not isinstance(model, DetectionModel) or type(model.model[-1]) is not Detect:
         raise UnsupportedModelError(f"only Ultralytics detection models are supported, got {type(model).__name__}")
@@ -76,13 +76,14 @@ def check_supported(model: nn.Module) -> None:
             )
 
 
-def excluded_layers(model: DetectionModel) -> list[nn.Module]:
-    """Never pruned: the Detect head's output convolutions (box and class, both branches of YOLO26's end-to-end
-    head), DFL, and every convolution inside an attention block but its output (`yoloslim.models.attention`)."""
+def excluded_layers(model: DetectionModel, attention: AttentionMode = "intact") -> list[nn.Module]:
+    """Never pruned by torch-pruning: the Detect head's output convolutions (box and class, both branches of YOLO26's
+    end-to-end head), DFL, and every convolution inside an attention block but its output, or with
+    `attention="heads"` each Attention's `qkv` and `pe` (pruned by whole heads: `yoloslim.prune.heads`)."""
     det = model.model[-1]
     heads = [getattr(det, name, None) for name in ("cv2", "cv3", "one2one_cv2", "one2one_cv3")]
     outputs = [branch[-1] for head in heads if head is not None for branch in head]
-    return outputs + [m for m in det.dfl.modules() if isinstance(m, nn.Conv2d)] + intact_convs(model)
+    return outputs + [m for m in det.dfl.modules() if isinstance(m, nn.Conv2d)] + unprunable_convs(model, attention)
 
 
 def build_graph(model: DetectionModel) -> tp.DependencyGraph:
@@ -93,12 +94,15 @@ def build_graph(model: DetectionModel) -> tp.DependencyGraph:
         return tp.DependencyGraph().build_dependency(model, example_inputs=example, verbose=False)
 
 
-def plan_groups(model: DetectionModel, graph: tp.DependencyGraph, importance: str = "max") -> list[GroupPlan]:
+def plan_groups(
+    model: DetectionModel, graph: tp.DependencyGraph, importance: str = "max", attention: AttentionMode = "intact"
+) -> list[GroupPlan]:
     """Every prunable group with its per-channel importance; nothing is decided yet."""
     names = {m: n for n, m in model.named_modules()}
     scorer = tp.importance.BNScaleImportance(group_reduction=importance, normalizer=None)
     plans = []
-    for group in graph.get_all_groups(ignored_layers=excluded_layers(model), root_module_types=[nn.Conv2d]):
+    ignored = excluded_layers(model, attention)
+    for group in graph.get_all_groups(ignored_layers=ignored, root_module_types=[nn.Conv2d]):
         bns = [dep.target.module for dep, _ in group if isinstance(dep.target.module, nn.BatchNorm2d)]
         imp = scorer(group)
         root = names[group[0].dep.target.module]
@@ -108,11 +112,13 @@ def plan_groups(model: DetectionModel, graph: tp.DependencyGraph, importance: st
     return plans
 
 
-def uncovered_layers(model: DetectionModel, plans: list[GroupPlan]) -> dict[str, str]:
-    """Conv blocks (with a BatchNorm) that belong to no prunable group, with the reason: inside an attention block,
+def uncovered_layers(
+    model: DetectionModel, plans: list[GroupPlan], attention: AttentionMode = "intact"
+) -> dict[str, str]:
+    """Conv blocks (with a BatchNorm) that belong to no plan, with the reason: inside an attention block kept intact,
     or tied to an excluded Detect output or DFL."""
     covered = {name for plan in plans for name in plan.layers}
-    intact = intact_layers(model)
+    intact = intact_layers(model, attention)
     bns = [_layer_name(n) for n, m in model.named_modules() if isinstance(m, nn.BatchNorm2d)]
     return {
         name: intact.get(name, "not pruned: tied to a Detect output or DFL, which are never pruned")
@@ -161,7 +167,7 @@ def plan_kept_channels(
     width = plan.width
     plan.kept_by_policy = int((plan.importance >= threshold).sum()) if kept_by_policy is None else kept_by_policy
     plan.kept = align_count(plan.kept_by_policy, width, round_to, round_dir)
-    _keep_most_important(plan)
+    keep_most_important(plan)
     if plan.kept_by_policy == width:
         plan.note = "nothing under the threshold"
     elif plan.kept == width and width <= round_to:
@@ -193,7 +199,7 @@ def equalize_halves(plans: list[GroupPlan], blocks: list[str]) -> None:
             for half in planned:
                 if half.kept < kept:
                     half.kept = kept
-                    _keep_most_important(half)
+                    keep_most_important(half)
                     half.note = (half.note + "; " if half.note else "") + (
                         f"kept {kept} to equal the other half of {block} (a stock C2f/C3k2 splits in equal halves)"
                     )
@@ -218,8 +224,8 @@ def prune_planned(model: DetectionModel, graph: tp.DependencyGraph, plans: list[
             graph.get_pruning_group(root, tp.prune_conv_out_channels, plan.prune_idxs).prune()
 
 
-def _keep_most_important(plan: GroupPlan) -> None:
-    """Prune all but the plan's `kept` most important channels."""
+def keep_most_important(plan: GroupPlan) -> None:
+    """Set the plan's channels to prune: all but its `kept` most important."""
     order = torch.argsort(plan.importance, descending=True, stable=True)
     plan.prune_idxs = sorted(order[plan.kept :].tolist())
 

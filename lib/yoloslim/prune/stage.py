@@ -16,7 +16,8 @@ output matches PyTorch's within a stated tolerance (recorded under `onnx_check` 
 
 How channels are chosen and aligned: `yoloslim.prune.groups`; the beta fold: `yoloslim.prune.fold`; the tables:
 `yoloslim.prune.tables`. YOLOv8/YOLO11/YOLO26 C2f and C3k2 blocks are rewritten without `chunk` to be traced, and
-written back as stock blocks (`yoloslim.models.c2f`); attention blocks are kept intact (`yoloslim.models.attention`).
+written back as stock blocks (`yoloslim.models.c2f`); attention blocks are kept intact (`yoloslim.models.attention`),
+or with `prune.attention: heads` narrowed to the whole heads they need (`yoloslim.prune.heads`).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from yoloslim.prune.groups import (
     prune_planned,
     uncovered_layers,
 )
+from yoloslim.prune.heads import head_cuts, plan_heads, prune_heads
 from yoloslim.prune.onnx_check import OnnxCheck, check_onnx
 from yoloslim.prune.search import Search, Timing, candidate_thresholds, resolve_engine, search_threshold
 from yoloslim.prune.tables import layer_table, params_by_part, ratio_table, width_table
@@ -84,6 +86,7 @@ class PruneResult:
     unpruned_groups: list[dict] = field(default_factory=list)
     rewritten: list[str] = field(default_factory=list)  # C2f blocks split to be traced (C2fSplit), merged back if equal
     folded: list[str] = field(default_factory=list)  # convolutions whose bias took pruned channels' beta
+    heads: dict[str, dict] = field(default_factory=dict)  # prune.attention heads: per Attention, {heads, kept}
     warning: str | None = None  # why the gammas carry no information at this cut (yoloslim.models.gammas), or None
 
 
@@ -100,6 +103,7 @@ def prune_model(
     selection: str = "gamma",
     seed: int = TrainConfig.seed,
     c2f_halves: str = PruneConfig.c2f_halves,
+    attention: str = PruneConfig.attention,
 ) -> PruneResult:
     """Prune a copy of an Ultralytics detection model by |gamma|; the input model is left unchanged.
 
@@ -111,7 +115,8 @@ def prune_model(
     every group but picks them at random (seeded by `seed`): the control of Liu et al. (ICLR 2019).
     `c2f_halves="equal"` keeps both halves of a C2f/C3k2 split equally wide, so the pruned model holds stock
     Ultralytics blocks only; `"free"` prunes them apart and keeps `C2fSplit` (`yoloslim.models.c2f`). Attention blocks
-    are kept intact (`yoloslim.models.attention`). Raises `UnsupportedModelError` naming a layer it cannot prune.
+    are kept intact (`attention="intact"`, `yoloslim.models.attention`) or narrowed to the whole heads they need
+    (`"heads"`, `yoloslim.prune.heads`). Raises `UnsupportedModelError` naming a layer it cannot prune.
     """
     if (threshold is None) == (fraction is None):
         raise ValueError("prune_model: give exactly one of threshold and fraction")
@@ -121,31 +126,39 @@ def prune_model(
         raise ValueError(f"prune_model: selection must be 'gamma' or 'random', got {selection!r}")
     if c2f_halves not in ("equal", "free"):
         raise ValueError(f"prune_model: c2f_halves must be 'equal' or 'free', got {c2f_halves!r}")
+    if attention not in ("intact", "heads"):
+        raise ValueError(f"prune_model: attention must be 'intact' or 'heads', got {attention!r}")
     check_supported(model)
     model = copy.deepcopy(model).float().eval()
     for p in model.parameters():
         p.requires_grad_(True)  # the dependency graph is traced through autograd
-    rewritten = split_c2f(model)
+    rewritten = split_c2f(model, c2psa=attention == "heads")
     params_before, gflops_before = params_by_part(model), count_gflops(model, imgsz)
     graph = build_graph(model)
-    plans = plan_groups(model, graph, importance)
+    plans = plan_groups(model, graph, importance, attention)
     if threshold is not None:
         value, counts = threshold, [None] * len(plans)
     else:
         value, counts = global_threshold(plans, fraction), fraction_counts(plans, fraction)
     for plan, count in zip(plans, counts, strict=True):
         plan_kept_channels(plan, value, round_to, round_dir, count)
+    heads = []
+    if attention == "heads":
+        generator = torch.Generator().manual_seed(seed) if selection == "random" else None
+        heads = plan_heads(model, plans, value, round_to, generator)
     if c2f_halves == "equal":
         equalize_halves(plans, rewritten)
     if selection == "random":
         choose_at_random(plans, seed)
-    uncovered = uncovered_layers(model, plans)
+    rows = [row for head in heads for row in head.rows()]  # qkv and pe of each Attention, by whole heads
+    uncovered = uncovered_layers(model, plans + rows, attention)
     gammas = _group_gammas(model, plans)
-    folded = apply_deltas(model, fold_deltas(model, graph, plans)) if fold_beta else []
+    folded = apply_deltas(model, fold_deltas(model, graph, plans, head_cuts(heads))) if fold_beta else []
     prune_planned(model, graph, plans)
+    prune_heads(model, heads)
     for p in model.parameters():
         p.requires_grad_(False)
-    layers = layer_table(model, plans, uncovered)
+    layers = layer_table(model, plans + rows, uncovered)
     if c2f_halves == "equal":
         merge_c2f(model)
     params_after = params_by_part(model)
@@ -162,6 +175,7 @@ def prune_model(
         unpruned_groups=_unpruned(plans, uncovered),
         rewritten=rewritten,
         folded=folded,
+        heads={h.name: {"heads": h.heads, "kept": h.kept} for h in heads},
         warning=sparsity_warning(gammas, value),
     )
 
@@ -193,11 +207,13 @@ def prune_weights(
     threshold: float,
     round_to: int = PruneConfig.round_to,
     round_dir: str = PruneConfig.round_dir,
+    attention: str = PruneConfig.attention,
     imgsz: int = ULTRALYTICS_IMGSZ,
 ) -> PruneResult:
     """The CLI's job: prune one checkpoint by a threshold and write its outputs (no validation) into `out`."""
     model, ckpt = load_detection_model(weights)
-    result = prune_model(model, threshold=threshold, round_to=round_to, round_dir=round_dir, imgsz=imgsz)
+    options = {"round_to": round_to, "round_dir": round_dir, "attention": attention}
+    result = prune_model(model, threshold=threshold, **options, imgsz=imgsz)
     write_outputs(result, out, ckpt.get("train_args"))
     return result
 
@@ -243,6 +259,7 @@ def _prune_options(cfg: Config, selection: str) -> dict:
         selection=selection,
         seed=cfg.train.seed,
         c2f_halves=cfg.prune.c2f_halves,
+        attention=cfg.prune.attention,
     )
 
 
@@ -295,6 +312,8 @@ def _prune_metrics(
         "round_dir": cfg.prune.round_dir,
         "importance": cfg.prune.importance,
         "fold_beta": cfg.prune.fold_beta,
+        "attention": cfg.prune.attention,
+        "attention_heads": result.heads,
         "params_before": result.params_before,
         "params_after": result.params_after,
         "gflops_before": result.gflops_before,
@@ -347,7 +366,7 @@ def _pruned(
     search = None
     if budget:
         search = search_budget(
-            cfg, str(value), files, candidate_thresholds(gamma_values(model).numpy()),
+            cfg, str(value), files, candidate_thresholds(gamma_values(model, attention=cfg.prune.attention).numpy()),
             lambda threshold: _gamma_structure(model, threshold, options, imgsz),
         )  # fmt: skip
         policy = {"threshold": search.chosen.threshold}

@@ -48,8 +48,9 @@ from ultralytics.utils.torch_utils import unwrap_model
 
 from yoloslim.atomic import atomic_path
 from yoloslim.config import Config
+from yoloslim.models.attention import AttentionMode
 from yoloslim.models.build import build_model, load_trainable
-from yoloslim.models.gammas import fraction_under, gamma_histogram, gamma_values, penalized_bns
+from yoloslim.models.gammas import Channels, fraction_under, gamma_histogram, gamma_values, penalized_bns
 from yoloslim.paths import SparseFiles, StudyPaths
 from yoloslim.stages import stage_key
 from yoloslim.train.runner import TrainJob, YoloTrainer, read_metrics, run_training, train_args
@@ -67,6 +68,7 @@ class Sparsity:
     l1: str = "after_clip"
     recover_epochs: int = 0
     exclude_head: bool = False
+    attention: AttentionMode = "intact"  # prune.attention: "heads" penalizes the attention blocks too
     out: Path | None = None  # folder of gamma_log.csv, gamma_hist.csv and gammas.npz; None: no logging
     stop_fraction: float | None = None  # L1 off for good once this fraction of gammas is under `stop_under`
     stop_under: float = 0.01
@@ -131,7 +133,7 @@ class Sparsity:
         if self.out is None or RANK not in {-1, 0}:
             return
         model = trainer.ema.ema if trainer.ema else unwrap_model(trainer.model)
-        gammas = gamma_values(model, self.exclude_head)
+        gammas = gamma_values(model, self.exclude_head, self.attention)
         sl = self.sl_at(max(epoch - 1, 0), trainer.epochs) if self.stopped_at is None else 0.0
         _append(SparseFiles(self.out).gamma_log, epoch, [{"epoch": epoch, **self.row(gammas, sl)}])
         hist = [{"epoch": epoch, "bin_left": a, "bin_right": b, "count": c} for a, b, c in gamma_histogram(gammas)]
@@ -176,47 +178,46 @@ class SparseTrainer(YoloTrainer):
         if self.ema:
             self.ema.update(self.model)
 
-    def _bns(self) -> list[nn.BatchNorm2d]:
+    def _bns(self) -> list[tuple[nn.BatchNorm2d, Channels]]:
         if getattr(self, "_penalized", None) is None:
-            model = unwrap_model(self.model)
-            self._penalized = [m for _, m in penalized_bns(model, self.sparsity.exclude_head)]
+            model, s = unwrap_model(self.model), self.sparsity
+            self._penalized = [(m, channels) for _, m, channels in penalized_bns(model, s.exclude_head, s.attention)]
         return self._penalized
 
     def _gammas(self) -> torch.Tensor:
-        """The live |gamma| of every penalized BatchNorm (what the sparsity target is judged on)."""
-        return torch.cat([bn.weight.detach().abs().flatten() for bn in self._bns()])
+        """The live |gamma| of every penalized BatchNorm channel (what the sparsity target is judged on)."""
+        return torch.cat([bn.weight.detach()[channels].abs().flatten() for bn, channels in self._bns()])
 
     def _bn_lr(self) -> float:
         """The current learning rate of the optimizer group that holds the BatchNorm weights."""
         bns = self._bns()
         if not bns:
             return 0.0
-        weight = bns[0].weight
+        weight = bns[0][0].weight
         group = next(g for g in self.optimizer.param_groups if any(p is weight for p in g["params"]))
         return float(group["lr"])
 
 
-def add_l1_grad(bns: list[nn.BatchNorm2d], factor: float) -> None:
-    """Add `factor * sign(gamma)` to the gradient of each BatchNorm weight (creating it when missing)."""
+def add_l1_grad(bns: list[tuple[nn.BatchNorm2d, Channels]], factor: float) -> None:
+    """Add `factor * sign(gamma)` to the gradient of each BatchNorm's penalized channels (creating it when missing)."""
     if factor == 0:
         return
     with torch.no_grad():
-        for bn in bns:
-            term = torch.sign(bn.weight) * factor
+        for bn, channels in bns:
             if bn.weight.grad is None:
-                bn.weight.grad = term.clone()
-            else:
-                bn.weight.grad.add_(term)
+                bn.weight.grad = torch.zeros_like(bn.weight)
+            bn.weight.grad[channels] += torch.sign(bn.weight[channels]) * factor
 
 
-def soft_threshold(bns: list[nn.BatchNorm2d], amount: float) -> None:
-    """The proximal step of `amount * |gamma|`: `gamma <- sign(gamma) * max(|gamma| - amount, 0)`, in place."""
+def soft_threshold(bns: list[tuple[nn.BatchNorm2d, Channels]], amount: float) -> None:
+    """The proximal step of `amount * |gamma|` on the penalized channels: `gamma <- sign(gamma) * max(|gamma| -
+    amount, 0)`, in place."""
     if amount <= 0:
         return
     with torch.no_grad():
-        for bn in bns:
-            w = bn.weight
-            w.copy_(torch.sign(w) * torch.clamp(w.abs() - amount, min=0))
+        for bn, channels in bns:
+            w = bn.weight[channels]
+            bn.weight[channels] = torch.sign(w) * torch.clamp(w.abs() - amount, min=0)
 
 
 def add_sparsity_callbacks(trainer_callbacks: list[tuple[str, Any]], sparsity: Sparsity) -> None:
@@ -249,6 +250,7 @@ def sparse_job(cfg: Config, callbacks: Sequence[tuple[str, Callable]] = ()) -> T
         s.l1,
         s.recover_epochs,
         s.exclude_head,
+        attention=cfg.prune.attention,
         out=paths.sparse.dir,
         stop_fraction=s.stop_fraction,
         stop_under=s.stop_under,
