@@ -29,6 +29,8 @@ def tiny_dataset(root: Path) -> Path:
     ("overrides", "message"),
     [
         ({"train": {"epoch": 3}}, "unknown key 'train.epoch'; did you mean 'train.epochs'?"),
+        ({"name": "eval"}, "'name' must be a folder name other than finetune, eval (the runs/ folders of those"),
+        ({"prune": {"attention": "rows"}}, "'prune.attention' must be one of ['intact', 'heads']"),
         ({"prune": {"treshold": {"a": 0.1}}}, "did you mean 'prune.thresholds'?"),
         ({"train": {"batch": "big"}}, "'train.batch' must be int, got 'big'"),
         ({"eval": {"target_engine": "npu"}}, "'eval.target_engine' must be one of"),

@@ -22,6 +22,7 @@ from yoloslim.train.finetune import run_finetune
 from yoloslim.train.runner import read_metrics
 
 FAMILIES = ["yolo11n.yaml", "yolo26n.yaml"]
+HEADS_FAMILY = "yolo26n.yaml"  # both kinds of attention block: C2PSA and C3k2 with attn=True
 THRESHOLDS = (0.02, 0.3)
 
 
@@ -44,27 +45,27 @@ def droppable_head(cfg: str) -> nn.Module:
 
 
 @pytest.fixture(scope="module")
-def family_pruned() -> dict[str, tuple[torch.nn.Module, list[PruneResult], nn.Module, list[PruneResult]]]:
-    """Each family's tiny sparse-looking model and its pruned results at both thresholds (built once); then the same
-    with one unneeded head per attention block (`droppable_head`), pruned by whole heads at the larger threshold with
-    and without the beta fold."""
+def family_pruned() -> dict[str, tuple[nn.Module, list[PruneResult]]]:
+    """Each family's tiny sparse-looking model and its pruned results at both thresholds (built once)."""
     out = {}
     for cfg in FAMILIES:
         model = sparse_model(cfg)
-        headless = droppable_head(cfg)
-        out[cfg] = (
-            model,
-            [prune_model(model, threshold=t, imgsz=IMGSZ) for t in THRESHOLDS],
-            headless,
-            [prune_model(headless, threshold=THRESHOLDS[1], imgsz=IMGSZ, attention="heads", fold_beta=fold)
-             for fold in (True, False)],
-        )  # fmt: skip
+        out[cfg] = model, [prune_model(model, threshold=t, imgsz=IMGSZ) for t in THRESHOLDS]
     return out
+
+
+@pytest.fixture(scope="module")
+def heads_pruned() -> tuple[nn.Module, list[PruneResult]]:
+    """yolo26n (a C2PSA and an attention C3k2) with one unneeded head per attention block (`droppable_head`), pruned
+    by whole heads at the larger threshold, with and without the beta fold (built once)."""
+    model = droppable_head(HEADS_FAMILY)
+    return model, [prune_model(model, threshold=THRESHOLDS[1], imgsz=IMGSZ, attention="heads", fold_beta=fold)
+                   for fold in (True, False)]  # fmt: skip
 
 
 @pytest.mark.parametrize("cfg", FAMILIES)
 def test_family_prunes_around_intact_attention(family_pruned, cfg):
-    model, results, _, _ = family_pruned[cfg]
+    model, results = family_pruned[cfg]
     intact = intact_layers(model)
     assert intact and all(name.startswith(("model.10.", "model.22.")) for name in intact)
     assert not {f"{name}.bn" for name in intact} & {name for name, _, _ in penalized_bns(model)}  # no L1 on them
@@ -86,11 +87,10 @@ def test_family_prunes_around_intact_attention(family_pruned, cfg):
     assert widths[0] > widths[1]  # the larger threshold removed more
 
 
-@pytest.mark.parametrize("cfg", FAMILIES)
-def test_unneeded_heads_go_whole_and_their_constants_are_folded(family_pruned, cfg):
-    _, _, headless, (folded, plain) = family_pruned[cfg]
+def test_unneeded_heads_go_whole_and_their_constants_are_folded(heads_pruned):
+    headless, (folded, plain) = heads_pruned
     before, after = attentions(headless), attentions(folded.model)
-    assert list(after) == list(before) and len(before) == {"yolo11n.yaml": 1, "yolo26n.yaml": 2}[cfg]
+    assert list(after) == list(before) == ["model.10.m.0.attn", "model.22.m.0.1.attn"]
     for block in attention_blocks(folded.model).values():
         assert type(block) in (C2PSA, C3k2) and block.c == 64  # stock, narrowed to one head of 64 channels
     for name, attn in after.items():
@@ -116,24 +116,24 @@ def test_unneeded_heads_go_whole_and_their_constants_are_folded(family_pruned, c
         assert f"{name}.proj.bn" in penalized and f"{name.removesuffix('.attn')}.ffn.0.bn" in penalized
 
 
-def test_families_export_check_and_load_without_yoloslim(family_pruned, tmp_path):
-    expected = {}
-    for cfg, (_, results, _, (heads, _)) in family_pruned.items():
-        for threshold, result in zip(THRESHOLDS, results, strict=True):
-            expected[str(save_checkpoint(result.model, tmp_path / cfg / f"{threshold}.pt"))] = bn_channels(result.model)
-        expected[str(save_checkpoint(heads.model, tmp_path / cfg / "heads.pt"))] = bn_channels(heads.model)
-        report = check_onnx(tmp_path / cfg / f"{THRESHOLDS[0]}.pt", tmp_path / cfg, imgsz=IMGSZ)
-        assert report.ok, (cfg, report.summary())
-    report = check_onnx(tmp_path / "yolo26n.yaml" / "heads.pt", tmp_path / "heads", imgsz=IMGSZ)  # both kinds of block
-    assert report.ok, report.summary()
+def test_families_export_check_and_load_without_yoloslim(family_pruned, heads_pruned, tmp_path):
+    pruned = {f"{cfg}/{t}.pt": result.model for cfg, (_, results) in family_pruned.items()
+              for t, result in zip(THRESHOLDS, results, strict=True)}  # fmt: skip
+    pruned[f"{HEADS_FAMILY}/heads.pt"] = heads_pruned[1][0].model
+    expected = {str(save_checkpoint(model, tmp_path / name)): bn_channels(model) for name, model in pruned.items()}
+    for checked in (f"{FAMILIES[0]}/{THRESHOLDS[0]}.pt", f"{HEADS_FAMILY}/heads.pt"):  # one ONNX check per family
+        report = check_onnx(tmp_path / checked, tmp_path / "onnx" / checked, imgsz=IMGSZ)
+        assert report.ok, (checked, report.summary())
     assert load_without_yoloslim(list(expected), tmp_path) == expected
 
 
-@pytest.mark.parametrize(("cfg", "attention"), [("yolo11n.yaml", "heads"), ("yolo26n.yaml", "intact")])
-def test_family_finetunes_one_epoch_keeping_structure(family_pruned, smoke_cfg: Config, cfg, attention):
+@pytest.mark.parametrize(("cfg", "attention"), [("yolo11n.yaml", "intact"), (HEADS_FAMILY, "heads")])
+def test_family_finetunes_one_epoch_keeping_structure(request, smoke_cfg: Config, cfg, attention):
     smoke_cfg.model.cfg = cfg
-    _, results, _, heads = family_pruned[cfg]
-    model = (heads[0] if attention == "heads" else results[1]).model
+    if attention == "heads":
+        model = request.getfixturevalue("heads_pruned")[1][0].model
+    else:
+        model = request.getfixturevalue("family_pruned")[cfg][1][1].model
     save_checkpoint(model, StudyPaths.of(smoke_cfg).prune("small").weights)
     stage = run_finetune(smoke_cfg, "small")
     assert read_metrics(stage)["channels"] == conv_channels(model)

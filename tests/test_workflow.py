@@ -69,7 +69,8 @@ def test_dry_run_slurm_executor(out_root: Path) -> None:
 def test_stage_sections_hold_only_their_settings(tmp_path: Path) -> None:
     params = write_params(tmp_path, {"name": "keys", "finetune": {"init": ["inherit", "scratch"]}})
     sections = stage_sections(load_config(params))
-    assert set(sections["sparse"]) == {"model", "train", "sparse"}
+    assert set(sections["sparse"]) == {"model", "train", "sparse", "prune"}
+    assert sections["sparse"]["prune"] == {"attention": "intact"}  # which gammas the L1 acts on; no threshold
     assert sections["prune_small"]["prune"]["value"] == 0.15 and "thresholds" not in sections["prune_small"]["prune"]
     assert sections["finetune_small-scratch"]["finetune"]["init"] == "scratch"
     assert sections["finetune_small"]["finetune"]["init"] == "inherit"

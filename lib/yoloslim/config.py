@@ -27,6 +27,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository (lib/yoloslim/config.py -> repo)
 ULTRALYTICS_IMGSZ = 640  # Ultralytics' default image size: a checkpoint's when it does not say, the FLOPs count's
+COMMAND_FOLDERS = ("finetune", "eval")  # runs/<command>/: the single-model commands' folders, not study names
 
 
 def output_root() -> Path:
@@ -397,6 +398,9 @@ def _check_values(cfg: Config, path: Path) -> None:
 
     if not cfg.name or "/" in cfg.name:
         fail("name", "a non-empty folder name", cfg.name)
+    if cfg.name in COMMAND_FOLDERS:
+        fail("name", f"a folder name other than {', '.join(COMMAND_FOLDERS)} (the runs/ folders of those commands)",
+             cfg.name)  # fmt: skip
     if cfg.data.root is not None:
         if "$" in cfg.data.root:
             fail("data.root", "a path whose environment variables are set", cfg.data.root)

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from yoloslim.config import Config, output_root
+from yoloslim.config import COMMAND_FOLDERS, Config, output_root
 
 WEIGHTS = "weights.pt"  # a stage's model, loadable with plain ultralytics.YOLO(path)
 METRICS = "metrics.json"  # a stage's numbers
@@ -333,6 +333,8 @@ def runs_root() -> Path:
 def command_folder(command: str, weights: Path) -> Path:
     """`runs/<command>/<folder>_<stem>/`: where a single-model command (`finetune`, `eval`) writes for a checkpoint
     by default (`runs/finetune/small_weights/` for `prune/small/weights.pt`)."""
+    if command not in COMMAND_FOLDERS:
+        raise ValueError(f"no command folder '{command}': {', '.join(COMMAND_FOLDERS)}")
     weights = Path(weights)
     return runs_root() / command / f"{weights.resolve().parent.name}_{weights.stem}"
 

@@ -2,7 +2,8 @@
 
 Two checks, both enforced by the prune stage:
 - every Conv's output channel count in the ONNX graph is a multiple of `round_to`, except the Detect head's
-  outputs (box and class convolutions, DFL) and the inside of attention blocks, which are never pruned;
+  outputs (box and class convolutions, DFL) and the inside of attention blocks, which are never pruned by channel
+  (kept intact; with `prune.attention: heads` their `qkv` and `pe` lose whole heads, multiples of head_dim);
 - ONNX Runtime's output matches PyTorch's on a random image, elementwise: box coordinates (pixels) within
   BOX_TOL of the image size plus RTOL * |torch|, class scores within ATOL + RTOL * |torch|. Box centres are
   differences of two large DFL distances, so their float32 rounding scales with the image, not with the
