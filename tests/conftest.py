@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import yaml
@@ -13,6 +15,7 @@ from yoloslim.config import ROOT, Config, load_config
 os.environ.setdefault("MPLBACKEND", "Agg")
 # the original study's three thresholds (the smoke study has two): for tests of a random control of `middle`
 THREE_TARGETS = {"large": 0.01, "middle": 0.10, "small": 0.15}
+T = TypeVar("T")
 
 
 @pytest.fixture()
@@ -20,6 +23,23 @@ def out_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Send runs/ and reports/ of the test to a temporary folder."""
     monkeypatch.setenv("YOLOSLIM_OUT", str(tmp_path))
     return tmp_path
+
+
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[], T]) -> T:
+    """`build()`'s value, built by one pytest-xdist worker of the session and loaded by the others (the pattern of
+    pytest-xdist's docs: a file in the session's shared temporary folder, behind a lock); without xdist, built."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return build()
+    import torch
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp().parent / f"{name}.pt"
+    with FileLock(f"{shared}.lock"):
+        if shared.is_file():
+            return torch.load(shared, weights_only=False)
+        value = build()
+        torch.save(value, shared)
+    return value
 
 
 def write_params(folder: Path, overrides: dict, base: str = "smoke") -> Path:

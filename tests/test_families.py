@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from conftest import built_once
 from test_prune import IMGSZ, bn_channels, load_without_yoloslim, sparse_model, split_channels
 from torch import nn
 from ultralytics.nn.modules import C2PSA, C3k2
@@ -45,22 +46,27 @@ def droppable_head(cfg: str) -> nn.Module:
 
 
 @pytest.fixture(scope="module")
-def family_pruned() -> dict[str, tuple[nn.Module, list[PruneResult]]]:
+def family_pruned(tmp_path_factory) -> dict[str, tuple[nn.Module, list[PruneResult]]]:
     """Each family's tiny sparse-looking model and its pruned results at both thresholds (built once)."""
-    out = {}
-    for cfg in FAMILIES:
-        model = sparse_model(cfg)
-        out[cfg] = model, [prune_model(model, threshold=t, imgsz=IMGSZ) for t in THRESHOLDS]
-    return out
+
+    def build() -> dict[str, tuple[nn.Module, list[PruneResult]]]:
+        models = {cfg: sparse_model(cfg) for cfg in FAMILIES}
+        return {cfg: (m, [prune_model(m, threshold=t, imgsz=IMGSZ) for t in THRESHOLDS]) for cfg, m in models.items()}
+
+    return built_once(tmp_path_factory, "family_pruned", build)
 
 
 @pytest.fixture(scope="module")
-def heads_pruned() -> tuple[nn.Module, list[PruneResult]]:
+def heads_pruned(tmp_path_factory) -> tuple[nn.Module, list[PruneResult]]:
     """yolo26n (a C2PSA and an attention C3k2) with one unneeded head per attention block (`droppable_head`), pruned
     by whole heads at the larger threshold, with and without the beta fold (built once)."""
-    model = droppable_head(HEADS_FAMILY)
-    return model, [prune_model(model, threshold=THRESHOLDS[1], imgsz=IMGSZ, attention="heads", fold_beta=fold)
-                   for fold in (True, False)]  # fmt: skip
+
+    def build() -> tuple[nn.Module, list[PruneResult]]:
+        model = droppable_head(HEADS_FAMILY)
+        return model, [prune_model(model, threshold=THRESHOLDS[1], imgsz=IMGSZ, attention="heads", fold_beta=fold)
+                       for fold in (True, False)]  # fmt: skip
+
+    return built_once(tmp_path_factory, "heads_pruned", build)
 
 
 @pytest.mark.parametrize("cfg", FAMILIES)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import built_once
 from torch import nn
 from ultralytics import YOLO
 from ultralytics.nn.tasks import DetectionModel
@@ -40,10 +41,14 @@ MODELS = ["yolov5n.yaml", "yolov8n.yaml"]
 
 
 @pytest.fixture(scope="module")
-def pruned_models() -> dict[str, tuple[DetectionModel, PruneResult]]:
-    """Each tiny model and its pruned result at THRESHOLD (built once for the module)."""
-    models = {cfg: sparse_model(cfg) for cfg in MODELS}
-    return {cfg: (model, prune_model(model, threshold=THRESHOLD, imgsz=IMGSZ)) for cfg, model in models.items()}
+def pruned_models(tmp_path_factory) -> dict[str, tuple[DetectionModel, PruneResult]]:
+    """Each tiny model and its pruned result at THRESHOLD (built once)."""
+
+    def build() -> dict[str, tuple[DetectionModel, PruneResult]]:
+        models = {cfg: sparse_model(cfg) for cfg in MODELS}
+        return {cfg: (model, prune_model(model, threshold=THRESHOLD, imgsz=IMGSZ)) for cfg, model in models.items()}
+
+    return built_once(tmp_path_factory, "pruned_models", build)
 
 
 @pytest.fixture(params=MODELS)

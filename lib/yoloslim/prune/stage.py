@@ -275,20 +275,23 @@ def _check_onnx(cfg: Config, files: PruneFiles, layers: pd.DataFrame) -> OnnxChe
 
 def _validate(cfg: Config, results: dict[bool, PruneResult], files: PruneFiles) -> dict[bool, dict[str, float]]:
     """Val mAP50 and mAP50-95 of the pruned model with and without the beta fold (fold -> numbers), at Ultralytics'
-    own val settings; the configured one is the written weights.pt, the other is saved to a temporary file."""
+    own val settings; the configured one is the written weights.pt, the other is saved to a temporary file. A model
+    with nothing to fold (one result for both: a Torch-Pruning alternative) is validated once."""
     from yoloslim.eval.accuracy import measure_accuracy
 
-    data_yaml, val = StudyPaths.of(cfg).data.yaml, {}
+    data_yaml, val, written = StudyPaths.of(cfg).data.yaml, {}, results[cfg.prune.fold_beta]
     with tempfile.TemporaryDirectory() as tmp:
         for fold, res in results.items():
             kept = fold == cfg.prune.fold_beta
+            if not kept and res is written:
+                continue
             weights = files.weights if kept else save_checkpoint(res.model, Path(tmp) / WEIGHTS)
             rows = measure_accuracy(
                 weights, data_yaml, split="val", imgsz=cfg.train.imgsz, conf=_VAL_CONF, iou=_VAL_IOU,
                 names=cfg.data.names,
             )  # fmt: skip
             val[fold] = {k: rows["all"][k] for k in ("mAP50", "mAP50-95")}
-    return val
+    return {fold: val.get(fold, val[cfg.prune.fold_beta]) for fold in results}
 
 
 def _prune_metrics(
