@@ -266,11 +266,13 @@ def test_onnx_parity_is_enforced_on_a_planted_mismatch(pruned_models, tmp_path, 
 
 
 def test_cli_prunes_and_prints_ratio_table(tmp_path, capsys):
-    weights = save_checkpoint(sparse_model("yolov5n.yaml"), tmp_path / "sparse.pt")
+    weights = save_checkpoint(sparse_model("yolo11n.yaml"), tmp_path / "sparse.pt")
     out = tmp_path / "out"
-    assert main(["prune", str(weights), "--threshold", "0.05", "--imgsz", "64", "--out", str(out)]) == 0
+    args = ["prune", str(weights), "--threshold", "0.05", "--attention", "heads", "--imgsz", "64", "--out", str(out)]
+    assert main(args) == 0
     printed = capsys.readouterr().out
     assert "overall" in printed and "channel_ratio" in printed
+    assert "model.10.m.0.attn: 2 of 2 attention heads kept (heads [0, 1])" in printed  # both heads' values needed
     for name in ("weights.pt", "layers.csv", "ratios.csv", "figures/sparsity.png", "figures/gamma_hist.png"):
         assert (out / name).is_file()
 

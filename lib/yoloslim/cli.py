@@ -59,6 +59,8 @@ def _cmd_prune(args: argparse.Namespace) -> int:
     print(f"params {result.params_before:,} -> {result.params_after:,}; GFLOPs at {args.imgsz}: {gflops}")
     for group in result.unpruned_groups:
         print(f"{', '.join(group['layers'])}: {group['reason']}")
+    for name, heads in result.heads.items():
+        print(f"{name}: {len(heads['kept'])} of {heads['heads']} attention heads kept (heads {heads['kept']})")
     if result.warning:
         print(f"WARNING: {result.warning}")
     print(f"pruned model and tables written to {out}")
