@@ -259,9 +259,14 @@ class StudyPaths:
         """A job's stage key (`yoloslim.stages`), rewritten only when it changes."""
         return self.run / "params" / f"{job}.yaml"
 
+    @property
+    def notebooks(self) -> Path:
+        """notebooks/: the executed stage notebooks."""
+        return self.run / "notebooks"
+
     def notebook(self, stem: str) -> Path:
         """Where an executed stage notebook is kept."""
-        return self.run / "notebooks" / f"{stem}.ipynb"
+        return self.notebooks / f"{stem}.ipynb"
 
     @property
     def synth(self) -> Path:

@@ -61,11 +61,11 @@ def run_until(config: Path, stage: str | None, notebooks: Path, log: Path, timeo
 def kill_points(config: Path) -> pd.DataFrame:
     """Kill the study once in each stage of `STAGES`, rerunning the same command each time; one row per kill."""
     cfg = load_config(config)
-    notebooks = StudyPaths.of(cfg).run / "notebooks"
+    paths = StudyPaths.of(cfg)
     rows = []
     for stage in [*STAGES, None]:
-        log = StudyPaths.of(cfg).run / "kill_logs" / f"{(stage or 'final').replace('*', 'any')}.log"
-        run = run_until(config, stage, notebooks, log)
+        log = paths.run / "kill_logs" / f"{(stage or 'final').replace('*', 'any')}.log"
+        run = run_until(config, stage, paths.notebooks, log)
         if rows:
             rows[-1]["rerun_cleared_stale_lock"] = "removed a stale Snakemake lock" in run["output"]
             rows[-1]["rerun_resumed_training"] = "Resuming training" in run["output"]

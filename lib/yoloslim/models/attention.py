@@ -68,9 +68,9 @@ def intact_layers(model: nn.Module, attention: AttentionMode = "intact") -> dict
 def unprunable_convs(model: nn.Module, attention: AttentionMode = "intact") -> list[nn.Conv2d]:
     """The convolutions whose outputs torch-pruning must not prune: those of `intact_layers`, or with
     `attention="heads"` each Attention's `qkv` and `pe`, which `yoloslim.prune.heads` prunes by whole heads."""
-    modules = dict(getattr(model, "module", model).named_modules())
     if attention == "heads":
         return [conv.conv for attn in attentions(model).values() for conv in (attn.qkv, attn.pe)]
+    modules = dict(getattr(model, "module", model).named_modules())
     return [modules[name].conv for name in intact_layers(model)]
 
 
@@ -84,17 +84,13 @@ def value_channels(attn: Attention, heads: list[int] | range | None = None) -> l
     return [h * per_head + 2 * attn.key_dim + j for h in heads for j in range(attn.head_dim)]
 
 
-def penalized_value_channels(model: nn.Module, attention: AttentionMode) -> dict[str, list[int]]:
-    """With `attention="heads"`, the `qkv` BatchNorms (`model.10.m.0.attn.qkv.bn`) whose value channels alone get
-    the sparse L1 (their |gamma| decide which heads are needed); otherwise none."""
+def per_head_channels(model: nn.Module, attention: AttentionMode) -> dict[str, list[int]]:
+    """With `attention="heads"`, the BatchNorms pruned with their head, each with the channels the sparse L1 acts on:
+    `qkv`'s (`model.10.m.0.attn.qkv.bn`) value channels, whose |gamma| decide which heads are needed, and none of
+    `pe`'s; otherwise none."""
     if attention != "heads":
         return {}
-    return {f"{name}.qkv.bn": value_channels(attn) for name, attn in attentions(model).items()}
-
-
-def per_head_layers(model: nn.Module, attention: AttentionMode) -> set[str]:
-    """With `attention="heads"`, the Conv blocks pruned with their head and never penalized whole: each
-    Attention's `qkv` (its value channels are penalized, see `penalized_value_channels`) and `pe`."""
-    if attention != "heads":
-        return set()
-    return {f"{name}.{part}" for name in attentions(model) for part in ("qkv", "pe")}
+    per_head = {}
+    for name, attn in attentions(model).items():
+        per_head[f"{name}.qkv.bn"], per_head[f"{name}.pe.bn"] = value_channels(attn), []
+    return per_head

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from yoloslim.models.attention import AttentionMode, intact_layers, penalized_value_channels, per_head_layers
+from yoloslim.models.attention import AttentionMode, intact_layers, per_head_channels
 
 Channels = slice | list[int]  # the penalized channels of a BatchNorm: ALL, or a list of indices
 ALL = slice(None)
@@ -53,15 +53,16 @@ def penalized_bns(
     """
     model = getattr(model, "module", model)  # DDP
     head = _head_prefix(model) if exclude_head else None
-    left_out = set(intact_layers(model, attention)) | per_head_layers(model, attention)
-    values = penalized_value_channels(model, attention)
-    return [
-        (name, m, values.get(name, ALL))
+    intact = intact_layers(model, attention)
+    per_head = per_head_channels(model, attention)  # qkv: its value channels; pe: none
+    bns = [
+        (name, m, per_head.get(name, ALL))
         for name, m in model.named_modules()
         if isinstance(m, nn.BatchNorm2d)
         and not (head and name.startswith(head))
-        and (name in values or name.removesuffix(".bn") not in left_out)
+        and name.removesuffix(".bn") not in intact
     ]
+    return [(name, m, channels) for name, m, channels in bns if channels != []]
 
 
 def gamma_values(model: nn.Module, exclude_head: bool = False, attention: AttentionMode = "intact") -> torch.Tensor:

@@ -120,8 +120,9 @@ def head_cuts(plans: list[HeadPlan]) -> Cuts:
     inputs they fed (each value channel through attention and `pe`)."""
     zeroed, consumers = {}, {}
     for plan in (p for p in plans if p.removed):
-        zeroed[f"{plan.name}.qkv.bn"] = set(plan.rows()[0].prune_idxs)
-        consumers[f"{plan.name}.proj.conv"] = set(plan.rows()[1].prune_idxs)
+        qkv, pe = plan.rows()
+        zeroed[f"{plan.name}.qkv.bn"] = set(qkv.prune_idxs)
+        consumers[f"{plan.name}.proj.conv"] = set(pe.prune_idxs)
     return zeroed, consumers
 
 

@@ -135,10 +135,11 @@ class Sparsity:
         model = trainer.ema.ema if trainer.ema else unwrap_model(trainer.model)
         gammas = gamma_values(model, self.exclude_head, self.attention)
         sl = self.sl_at(max(epoch - 1, 0), trainer.epochs) if self.stopped_at is None else 0.0
-        _append(SparseFiles(self.out).gamma_log, epoch, [{"epoch": epoch, **self.row(gammas, sl)}])
+        files = SparseFiles(self.out)
+        _append(files.gamma_log, epoch, [{"epoch": epoch, **self.row(gammas, sl)}])
         hist = [{"epoch": epoch, "bin_left": a, "bin_right": b, "count": c} for a, b, c in gamma_histogram(gammas)]
-        _append(SparseFiles(self.out).gamma_hist, epoch, hist)
-        _append_gammas(SparseFiles(self.out).gammas, epoch, gammas)
+        _append(files.gamma_hist, epoch, hist)
+        _append_gammas(files.gammas, epoch, gammas)
 
 
 class SparseTrainer(YoloTrainer):
