@@ -16,7 +16,7 @@ from yoloslim.data.split import SPLITS, run_split, split_counts
 from yoloslim.data.synth import SOURCES, synthesize
 from yoloslim.paths import StudyPaths
 
-# the original study's sources and image counts (../shared/BRIEF.md, section 1.2)
+# the original study's sources and image counts, as its own write-up gives them (outside this repository)
 ORIGINAL = {
     "dmcode": [819, 512, 694, 643, 4261],
     "qrcode": [1836, 82, 905, 26, 2751],

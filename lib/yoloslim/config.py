@@ -152,7 +152,7 @@ class PruneConfig:
     # "20ms" (or 20) or "0.5x" of the base model's latency on `engine`; the prune stage searches the sparse model's
     # |gamma| thresholds for the largest structure that meets it (yoloslim.prune.search), beside the thresholds
     margin: float = 0.05  # the search aims this fraction under a latency budget: ONNX Runtime timings of the same
-    # model in separate processes differed by 2-5 % (README, "Pruning to a latency budget")
+    # model in separate processes differ (docs/results.md, "Pruning to a latency budget")
     engine: str = "onnx_cpu"  # latency engine of the search: onnx_cpu (ONNX Runtime, CPU, interleaved with the base
     # model), onnx_cuda / onnx_tensorrt (the same on a GPU, with onnxruntime-gpu; not measured on our CPU machines),
     # or "package.module:function", a function (onnx_path, imgsz) -> milliseconds, e.g. a timing on an NPU
@@ -162,10 +162,12 @@ class PruneConfig:
     fold_beta: bool = True  # fold pruned channels' BN bias into the next layer's bias
     c2f_halves: Literal["equal", "free"] = "equal"  # C2f/C3k2 (v8, YOLO11, YOLO26): equal keeps both halves of the
     # first convolution equally wide, so checkpoints hold stock blocks and load with plain Ultralytics; free prunes
-    # them apart (the checkpoint then holds yoloslim.models.c2f.C2fSplit and needs yoloslim to load; README, "Families")
+    # them apart (the checkpoint then holds yoloslim.models.c2f.C2fSplit and needs yoloslim to load); docs/method.md,
+    # "C2f and C3k2 halves"
     attention: Literal["intact", "heads"] = "intact"  # attention blocks (YOLO11, YOLO26): intact keeps them whole;
     # heads prunes whole heads by their value channels' |gamma| and narrows the block to them (stock modules, head_dim
-    # unchanged; sparse training then penalizes the blocks too, so changing it re-runs the sparse stage); README
+    # unchanged; sparse training then penalizes the blocks too, so changing it re-runs the sparse stage);
+    # docs/method.md, "Attention"
     random: list[str] = field(default_factory=list)  # targets that also get a random-selection control: the same
     # kept count per layer, channels chosen at random (seeded by train.seed), fine-tuned the same way (Liu et al.,
     # ICLR 2019, "Rethinking the Value of Network Pruning"); its model id is `<target>-random`

@@ -58,13 +58,11 @@ def notebook(stem, gpus=0, **parameters):
 
 # CPU threads of a training job (its OMP_NUM_THREADS, which yoloslim's trainers honour): half the cores, up to
 # 8 (Ultralytics' own cap), so two independent trainings (the baselines beside sparse training, the fine-tunes)
-# overlap. Measured on 2 cores, a demo base-model epoch took 18.8 s alone on 2 threads and 31.8 s on 1 thread
-# beside another training: each training is slower, but two together do about 18 % more work.
+# overlap: each is slower, but two together do more work (measured: docs/calibration.md, "Jobs side by side").
 TRAIN_THREADS = min(max(1, workflow.cores // 2), 8)
 # The base model heads the long chain (base -> sparse -> prune -> fine-tune -> eval), and nothing else can run
 # before it but the baselines: it takes twice a training's share and goes first, and the baselines train beside
-# sparse training. In the demo (2 cores) the base model took 434 s alone on 2 threads, 913 s on 1 thread beside
-# the baselines.
+# sparse training (measured: docs/calibration.md, "The demo").
 BASE_THREADS = min(workflow.cores, 2 * TRAIN_THREADS)
 # CPU threads of an evaluation job: eval.latency.threads when set, else every core, so latency is measured with
 # nothing else running.

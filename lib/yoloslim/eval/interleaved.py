@@ -36,8 +36,8 @@ def interleaved_latency(
     """Median milliseconds of each model over `cfg.runs` interleaved rounds, with its 95 % interval, and the
     same for its per-round ratio to the `base` model (NaN without one). `providers`: ONNX Runtime's execution
     providers (default: the CPU)."""
-    # no spinning: the idle thread pools of the other sessions would spin and take the cores. Measured on the
-    # demo's models (2 cores): base 47.5 ms with spinning, 6.8 ms without (6.8-7.1 ms timed alone)
+    # no spinning: the idle thread pools of the other sessions would spin and take the cores (measured: docs/results.md,
+    # "Latency")
     runs = {
         model: onnx_session(path, imgsz[model], cfg.threads, spinning=False, providers=providers)
         for model, path in onnx.items()

@@ -23,7 +23,7 @@ from yoloslim.config import Config
 
 LRF = 0.01  # Ultralytics' default final lr fraction (lr decays linearly to lr0 * lrf)
 SGD_MOMENTUM = 0.937  # Ultralytics' default SGD momentum: an `after_clip` L1 step goes about 1 / (1 - m) as far
-ORIGINAL_TRAIN_IMAGES = 24_682  # the original data set's train split by its own 20:4:1 rule (shared/BRIEF.md)
+ORIGINAL_TRAIN_IMAGES = 24_682  # the original data set's train split: data.synth.SOURCES' counts by its 20:4:1 rule
 
 
 @dataclass(frozen=True)

@@ -5,16 +5,7 @@ Networks through Network Slimming*, ICCV 2017 (arXiv:1708.06519). It adds `sl * 
 BatchNorm scale factors to the loss, so that channels the detector does not need are driven to gamma ~ 0
 and can be pruned by an absolute |gamma| threshold (`yoloslim.prune.stage`). Where the L1 term acts on a
 stock Ultralytics step (unscale, clip the whole gradient to norm 10, optimizer step) is `sparse.l1`:
-
-- `after_clip` (default): `g <- clip(g_loss) + sl * sign(gamma)`, added after unscale and clipping, just
-  before the step. Exact under AMP (the gradients are unscaled) and DDP (they are averaged), and not diluted:
-  with SGD (momentum m) a gamma moves by about `lr * sl / (1 - m)` per step from L1 alone.
-- `before_clip`: `g <- clip(g_loss + sl * sign(gamma))`, the placement of YOLOv5-era tools (whose trainers
-  did not clip). Ultralytics sums the loss over the nominal batch, so the gradient norm is far above 10 and
-  the clip scales the L1 part down with everything else: gammas barely move.
-- `proximal`: the step on the loss alone, then the soft-threshold
-  `gamma <- sign(gamma) * max(|gamma| - lr * sl, 0)` (the proximal operator of `lr * sl * |gamma|`): exact
-  zeros, and no momentum, so the same `sl` moves a gamma about `1 - m` times as far as `after_clip`.
+`after_clip` (default), `before_clip` or `proximal` (docs/method.md, "Where the L1 term acts").
 
 No term is added on a step that AMP skips (non-finite gradients). Every applied step counts in the log: the
 optimizer steps so far and the L1 budget `sum_t lr_t * sl_t` (lr of the BatchNorm parameter group at that
