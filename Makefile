@@ -23,10 +23,8 @@ system-deps:  ## best effort: Debian's chromium (PDF) and Noto CJK fonts (Chines
 	@bash lib/yoloslim/templates/install_system_deps.sh
 
 report: setup system-deps  ## run the study of CONFIG (default: the synthetic demo) and build its report; GPUS=N shares N GPUs
-	@$(PY) -m yoloslim.cli unlock $(abspath $(CONFIG))
-	.venv/bin/snakemake --snakefile Snakefile --cores $(CORES) $(if $(GPUS),--resources gpu=$(GPUS)) \
-		--config params=$(abspath $(CONFIG)) --printshellcmds --rerun-incomplete
-	@$(PY) -m yoloslim.cli report-paths $(CONFIG)
+	@# Snakemake with a stale lock cleared first; a run that a full disk stopped ends with one message saying so
+	@$(PY) -m yoloslim.jobs.run $(abspath $(CONFIG)) --cores $(CORES) $(if $(GPUS),--gpus $(GPUS))
 
 test: setup system-deps  ## run the test suite, including the smoke study end to end, on CORES workers
 	@# one thread per worker: two workers of two OpenMP threads each on 2 cores stall at every barrier (1.6x
