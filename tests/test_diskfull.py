@@ -19,7 +19,7 @@ from yoloslim.config import ROOT, Config, load_config
 from yoloslim.jobs.faults import fault_env, free_space, full_marker
 from yoloslim.jobs.run import disk_full
 from yoloslim.paths import StudyPaths
-from yoloslim.train.runner import previous
+from yoloslim.train.runner import kept_until_written, previous
 from yoloslim.train.sparse import run_sparse
 
 SPARSE = (
@@ -102,7 +102,7 @@ def test_disk_full_message_names_the_folder_the_space_and_what_to_do(smoke_cfg: 
     assert full.needed == 5 * 3_000_000
     message = full.message()
     assert str(files.dir / "ultra" / "weights") in message and re.search(r"has [\d.]+ [MG]B free", message)
-    assert "about 14.3 MB more" in message
+    assert "about 14.3 MB in all" in message
     assert message.rstrip().endswith("make report CONFIG=params/smoke.yaml")
     assert "free space and run the same command again" in message
     assert disk_full(load_config(config), config, "Error in rule sparse:\nValueError: bad label") is None
@@ -116,3 +116,38 @@ def test_an_image_the_renderer_could_not_write_is_an_error(tmp_path: Path, monke
     with pytest.raises(OSError) as err:
         synth.synthesize(tmp_path / "synth", 2, imgsz=64, seed=0, workers=1)
     assert err.value.errno == errno.ENOSPC and err.value.filename.endswith(".jpg")
+
+
+@pytest.mark.parametrize("copy", [False, True])
+def test_checkpoints_are_kept_until_their_new_versions_are_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, copy: bool
+) -> None:
+    last, best = tmp_path / "last.pt", tmp_path / "best.pt"
+    for path in (last, best):
+        path.write_text(f"old {path.stem}")
+
+    def fail_writing() -> None:
+        last.write_text("half")
+        raise OSError(errno.ENOSPC, "No space left on device", str(last))
+
+    with pytest.raises(OSError), kept_until_written([last, best], copy=copy):
+        fail_writing()
+    assert (last.read_text(), best.read_text()) == ("old last", "old best")  # both put back
+    with kept_until_written([last, best], copy=copy):
+        last.write_text("new last")  # best.pt not rewritten this epoch
+    assert (last.read_text(), best.read_text()) == ("new last", "old best")
+    assert not previous(last).exists() and not previous(best).exists()
+
+    copies = iter([None])  # the second copy finds the disk full: nothing is changed, nothing is left behind
+    real_copy = shutil.copyfile
+
+    def copy_until_full(src: Path, dst: Path) -> None:
+        if next(copies, "full") == "full":
+            raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+        real_copy(src, dst)
+
+    monkeypatch.setattr(shutil, "copyfile", copy_until_full)
+    with pytest.raises(OSError), kept_until_written([last, best], copy=True):
+        pytest.fail("the block must not run when its checkpoints could not be kept")
+    assert (last.read_text(), best.read_text()) == ("new last", "old best")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.pt", "last.pt"]

@@ -50,7 +50,7 @@ class DiskFull:
         stage = f"in the {self.rule} stage " if self.rule else ""
         return (
             f"yoloslim: the disk is full. The study stopped {stage}while writing under {self.folder}, which has "
-            f"{_size(self.free)} free; that stage needs about {_size(self.needed)} more ({self.needed_how}).\n"
+            f"{_size(self.free)} free; that stage needs about {_size(self.needed)} in all ({self.needed_how}).\n"
             "Nothing half-written was kept, and every finished stage is kept (a training resumes from its last "
             f"complete checkpoint): free space and run the same command again:\n    {self.command}"
         )

@@ -88,17 +88,15 @@ def kept_until_written(paths: list[Path], copy: bool) -> Iterator[None]:
     that reads the files it rewrites). A failed copy stops with the disk-full message and leaves the files as they
     were.
     """
-    kept = {}
-    for path in paths:
-        if path.is_file():
-            prev = previous(path)
+    kept: dict[Path, Path] = {}
+    try:
+        for path in (p for p in paths if p.is_file()):
             if copy:
-                with atomic_path(prev) as tmp:
+                with atomic_path(previous(path)) as tmp:
                     shutil.copyfile(path, tmp)
             else:
-                os.replace(path, prev)
-            kept[path] = prev
-    try:
+                os.replace(path, previous(path))
+            kept[path] = previous(path)
         yield
     except BaseException:
         for path, prev in kept.items():
