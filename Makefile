@@ -35,7 +35,7 @@ bench: setup system-deps  ## the side-by-side study (BENCH: yoloslim against Tor
 	@$(MAKE) --no-print-directory report CONFIG=$(BENCH)
 	$(PY) -m yoloslim.cli bench --config $(BENCH)
 
-reliability: setup system-deps  ## SIGKILL the smoke study in each stage, rerun `make report` each time; runs/reliability/
+reliability: setup system-deps  ## SIGKILL, then fill the disk under, the smoke study in each stage; rerun `make report` each time
 	$(PY) -m yoloslim.jobs.reliability
 
 lint: setup  ## ruff

@@ -31,6 +31,7 @@ DISK_FULL = re.compile(r"No space left on device|\[Errno 28\]|ENOSPC|file write 
 _PATH = re.compile(r"No space left on device: '([^']+)'|while writing (\S+?)\.? Nothing")
 _RULE = re.compile(r"Error in rule (\w+):")
 TRAINING_RULES = ("train", "train_variant", "sparse", "finetune")
+DISK_FULL_HEADLINE = "yoloslim: the disk is full."  # the first line of the message
 MB = 1 << 20
 
 
@@ -49,7 +50,7 @@ class DiskFull:
         """The message printed last: the folder, the free space, the estimate and what to do."""
         stage = f"in the {self.rule} stage " if self.rule else ""
         return (
-            f"yoloslim: the disk is full. The study stopped {stage}while writing under {self.folder}, which has "
+            f"{DISK_FULL_HEADLINE} The study stopped {stage}while writing under {self.folder}, which has "
             f"{_size(self.free)} free; that stage needs about {_size(self.needed)} in all ({self.needed_how}).\n"
             "Nothing half-written was kept, and every finished stage is kept (a training resumes from its last "
             f"complete checkpoint): free space and run the same command again:\n    {self.command}"
