@@ -112,11 +112,12 @@ def full_disks(config: Path, disk: Path, mounted: bool) -> list[dict]:
     folder under the simulated disk of `yoloslim.jobs.faults`.
     """
     env = {"YOLOSLIM_OUT": str(disk)}
+    logs = StudyPaths.of(load_config(config)).run / "logs"  # not on the disk that fills
     with mock.patch.dict(os.environ, env):  # the study's paths on `disk`
         cfg = load_config(config)
         paths = StudyPaths.of(cfg)
     rows = []
-    run = run_until(config, None, paths.notebooks, paths.run / "logs" / "disk_first.log", env=env)  # a whole study
+    run_until(config, None, paths.notebooks, logs / "disk_first.log", env=env)  # the whole study, once
     for stage, folders in STAGES.items():
         for folder in folders:
             shutil.rmtree(paths.run / folder, ignore_errors=True)
@@ -131,8 +132,7 @@ def full_disks(config: Path, disk: Path, mounted: bool) -> list[dict]:
                 _mount(disk, used + (64 << 10))
             return False  # let the run meet the full disk
 
-        run = run_until(config, stage, paths.notebooks, paths.run / "logs" / f"disk_{_slug(stage)}.log", fill,
-                        env={**env, **fault})  # fmt: skip
+        run = run_until(config, stage, paths.notebooks, logs / f"disk_{_slug(stage)}.log", fill, env={**env, **fault})
         struck = re.findall(r"Error in rule (\w+):", run["output"])
         row = {"fault": "full disk", "stage": stage, "struck_in": struck[0] if struck else "-",
                "exit": run["exit"], "seconds": run["seconds"],
@@ -141,8 +141,7 @@ def full_disks(config: Path, disk: Path, mounted: bool) -> list[dict]:
             _mount(disk, DISK_MB << 20)
         else:
             free_space(disk)
-        rerun = run_until(config, None, paths.notebooks, paths.run / "logs" / f"disk_{_slug(stage)}_rerun.log",
-                          env=env)  # fmt: skip
+        rerun = run_until(config, None, paths.notebooks, logs / f"disk_{_slug(stage)}_rerun.log", env=env)
         row |= {"rerun": _outcome(rerun, paths), "rerun_resumed_training": "Resuming training" in rerun["output"]}
         rows.append(row)
     return rows
