@@ -5,7 +5,8 @@ One study (by default the smoke study, named `reliability`) meets two faults in 
 - **SIGKILL** (a crash, an OOM kill, a lost SSH session): `make report CONFIG=...` is started and, as soon as a
   stage's executed notebook appears, the whole run (make, Snakemake, papermill, the kernel) is killed. The same
   command is run again and killed at the next stage, and so on; the last run must finish.
-- **A full disk:** the stage's outputs are removed (so that it runs again; Snakemake reruns what follows), and
+- **A full disk:** the stage's outputs and the report are removed (so that the stage and all that follows run
+  again), and
   `make report` is started with the study's outputs on a small file system. As soon as the stage's notebook
   appears, the disk is filled: a tmpfs mounted for the purpose is shrunk to what it holds (as root, where the
   machine allows mounting one), or else the simulated disk of `yoloslim.jobs.faults` fills at the first write
@@ -119,10 +120,9 @@ def full_disks(config: Path, disk: Path, mounted: bool) -> list[dict]:
     rows = []
     run_until(config, None, paths.notebooks, logs / "disk_first.log", env=env)  # the whole study, once
     for stage, folders in STAGES.items():
-        for folder in folders:
-            shutil.rmtree(paths.run / folder, ignore_errors=True)
-        if not folders:
-            shutil.rmtree(paths.report_dir, ignore_errors=True)
+        for folder in folders:  # the stage runs again; and so does what follows it, once the report is gone too
+            shutil.rmtree(paths.run / folder)
+        shutil.rmtree(paths.report_dir)  # Snakemake does not remake a missing file whose consumers are up to date
         first_write = f"runs/{cfg.name}/{folders[0]}/*" if folders else f"reports/{cfg.name}/*"
         fault = {} if mounted else fault_env(disk, first_write)
 
