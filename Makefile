@@ -23,10 +23,8 @@ system-deps:  ## best effort: Debian's chromium (PDF) and Noto CJK fonts (Chines
 	@bash lib/yoloslim/templates/install_system_deps.sh
 
 report: setup system-deps  ## run the study of CONFIG (default: the synthetic demo) and build its report; GPUS=N shares N GPUs
-	@$(PY) -m yoloslim.cli unlock $(abspath $(CONFIG))
-	.venv/bin/snakemake --snakefile Snakefile --cores $(CORES) $(if $(GPUS),--resources gpu=$(GPUS)) \
-		--config params=$(abspath $(CONFIG)) --printshellcmds --rerun-incomplete
-	@$(PY) -m yoloslim.cli report-paths $(CONFIG)
+	@# Snakemake with a stale lock cleared first; a run that a full disk stopped ends with one message saying so
+	@$(PY) -m yoloslim.jobs.run $(abspath $(CONFIG)) --cores $(CORES) $(if $(GPUS),--gpus $(GPUS))
 
 test: setup system-deps  ## run the test suite, including the smoke study end to end, on CORES workers
 	@# one thread per worker: two workers of two OpenMP threads each on 2 cores stall at every barrier
@@ -37,7 +35,7 @@ bench: setup system-deps  ## the side-by-side study (BENCH: yoloslim against Tor
 	@$(MAKE) --no-print-directory report CONFIG=$(BENCH)
 	$(PY) -m yoloslim.cli bench --config $(BENCH)
 
-reliability: setup system-deps  ## SIGKILL the smoke study in each stage, rerun `make report` each time; runs/reliability/
+reliability: setup system-deps  ## SIGKILL, then fill the disk under, the smoke study in each stage; rerun `make report` each time
 	$(PY) -m yoloslim.jobs.reliability
 
 lint: setup  ## ruff

@@ -72,8 +72,8 @@ def test_sparse_trainer_keeps_model_l1_settings_and_precise_bn_in_a_ddp_worker(s
     assert conv_channels(worker.model) != conv_channels(build_model(Config(), nc=3))  # the override is there
     [sparsity] = _callback_objects(worker, "on_pretrain_routine_end", Sparsity)
     assert (sparsity.sl, sparsity.l1, sparsity.schedule) == (0.07, "proximal", "constant")
-    assert sparsity.sl == smoke_cfg.sparse.sl and sparsity.out == StudyPaths.of(smoke_cfg).sparse.dir
-    assert _callback_objects(worker, "on_fit_epoch_end", Sparsity) == [sparsity]
+    assert sparsity.sl == smoke_cfg.sparse.sl and sparsity.out == StudyPaths.of(smoke_cfg).sparse.ultra
+    assert _callback_objects(worker, "on_train_epoch_end", Sparsity) == [sparsity]
     [precise] = _callback_objects(worker, "on_train_epoch_end", PreciseBN)
     assert precise.images == 24
     assert worker.args.nbs == 16 and worker.args.epochs == smoke_cfg.sparse.epochs

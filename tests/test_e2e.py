@@ -21,6 +21,8 @@ import yaml
 from test_train import load_in_fresh_process
 from test_workflow import SNAKEMAKE, job_counts
 from yoloslim.config import ROOT, load_config
+from yoloslim.jobs.faults import fault_env, free_space
+from yoloslim.jobs.reliability import message_last
 from yoloslim.paths import StudyPaths
 from yoloslim.report.build import find_browser, network_loads
 from yoloslim.stages import stage_key
@@ -132,13 +134,30 @@ def corrupt_copy(synth: Path, dest: Path) -> Path:
     return label
 
 
-def make_report(params: Path, out: Path, **popen: object) -> subprocess.Popen:
-    """The README's command, `make report CONFIG=...` (on one core, as `snakemake` above), with outputs under `out`;
-    stdout and stderr together."""
+def make_report(params: Path, out: Path, env: dict[str, str] | None = None, **popen: object) -> subprocess.Popen:
+    """The README's command, `make report CONFIG=...` (on one core, as `snakemake` above), with outputs under `out`
+    (and `env` added to the environment); stdout and stderr together."""
     return subprocess.Popen(
-        ["make", "report", f"CONFIG={params}", "CORES=1"], cwd=ROOT, env={**os.environ, "YOLOSLIM_OUT": str(out)},
+        ["make", "report", f"CONFIG={params}", "CORES=1"], cwd=ROOT,
+        env={**os.environ, "YOLOSLIM_OUT": str(out), **(env or {})},
         text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **popen,
     )  # fmt: skip
+
+
+def check_full_disk(out: Path) -> None:
+    """The disk fills when the report stage starts (papermill's save of the executed notebook is its first write):
+    the run ends with the disk-full message, and once space is freed the same command finishes the report, with
+    nothing else run again (yoloslim.jobs.faults simulates the disk; `make reliability` fills a real one)."""
+    (out / "reports" / "smoke" / "report.html").unlink()
+    full = make_report(ROOT / "params" / "smoke.yaml", out, env=fault_env(out, "runs/smoke/notebooks/07_report.ipynb"))
+    stdout, _ = full.communicate()
+    assert full.returncode != 0 and message_last(stdout), stdout[-3000:]
+    assert "rule report" in stdout and str(out / "runs" / "smoke" / "notebooks") in stdout
+    free_space(out)
+    rerun = make_report(ROOT / "params" / "smoke.yaml", out)
+    stdout, _ = rerun.communicate()
+    assert rerun.returncode == 0 and job_counts(stdout) == {"report": 1, "all": 1}, stdout[-3000:]
+    assert (out / "reports" / "smoke" / "report.html").is_file()
 
 
 def kill_when(proc: subprocess.Popen, ready: Path, timeout: float = 300) -> None:
@@ -175,6 +194,7 @@ def test_smoke_study_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     again = snakemake(ROOT / "params" / "smoke.yaml", out)
     assert again.returncode == 0 and "Nothing to be done" in again.stdout, again.stdout[-3000:]
     assert time.monotonic() - start < 20
+    check_full_disk(out)
 
     # one threshold changed (same study name): only that model's prune, fine-tune and eval, the tables, the report
     data = yaml.safe_load((ROOT / "params" / "smoke.yaml").read_text())

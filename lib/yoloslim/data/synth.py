@@ -12,7 +12,9 @@ same seed gives byte-identical labels.
 
 from __future__ import annotations
 
+import errno
 import json
+import shutil
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -118,7 +120,11 @@ def _write_image(
         count = int(rng.integers(style.codes[0], style.codes[1] + 1))
         codes = [make_code(rng, str(rng.choice(classes))) for _ in range(count)]
         image, placed = render_scene(rng, codes, style, imgsz, detect_imgsz)
-    cv2.imwrite(str(folder / "images" / f"{name}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(75, 96))])
+    path = folder / "images" / f"{name}.jpg"
+    if not cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(75, 96))]):
+        free = shutil.disk_usage(path.parent).free  # imwrite says only False: a full disk is the usual cause
+        code = errno.ENOSPC if free < 1 << 20 else errno.EIO
+        raise OSError(code, f"OpenCV could not write the image ({free // 1024} KB free)", str(path))
     (folder / "labels" / f"{name}.txt").write_text("".join(_label_line(p, imgsz) for p in placed))
     meta = {"image": f"{name}.jpg", "codes": [_meta_code(p) for p in placed]}
     (folder / "meta" / f"{name}.json").write_text(json.dumps(meta, indent=1) + "\n")

@@ -7,8 +7,16 @@ the final checkpoint copied to `weights.pt`, `results.csv`, `metrics.json`, `tra
 - A finished stage whose `params.json` holds the same key returns at once. The key is the job's `key` (for a
   study's stage its `yoloslim.stages.stage_key`, the definition Snakemake's cache files hold too) and the digests
   of its input files: the data set's image lists and the job's `inputs` (a starting or pruned checkpoint).
-- An interrupted one resumes from `ultra/weights/last.pt` (Ultralytics `resume`).
+- An interrupted one resumes from `ultra/weights/last.pt` (Ultralytics `resume`), or from the previous epoch's
+  checkpoint when last.pt was cut off mid-write (a kill or a full disk: `YoloTrainer.save_model` keeps it until
+  the new one is written whole).
 - Anything else starts over.
+
+A stage is done only when all its outputs are: `params.json` says "finished" only after `weights.pt`,
+`results.csv`, `metrics.json` and the job's own logs are written. Logs that callbacks write during training
+(`TrainJob.logs`, such as the sparse stage's gamma log) are kept in `ultra/` and copied up at the end, so an output
+lost after training (Snakemake removes the outputs of a job that failed, for example when a full disk stopped the
+save of its notebook) is copied again by the next run instead of being trained again.
 
     from yoloslim.train.runner import TrainJob, run_training
     run_training(TrainJob(stage=folder, name="base", trainer=YoloTrainer, build=build, args=train_args(cfg)))
@@ -17,9 +25,11 @@ the final checkpoint copied to `weights.pt`, `results.csv`, `metrics.json`, `tra
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -41,10 +51,13 @@ UNKEYED_ARGS = ("device", "workers", "data")  # arguments that do not change the
 
 
 class YoloTrainer(OfflineAmpMixin, DetectionTrainer):
-    """Ultralytics' DetectionTrainer without the AMP check's download (see `OfflineAmpMixin`).
+    """Ultralytics' DetectionTrainer without the AMP check's download (see `OfflineAmpMixin`), whose checkpoints
+    survive an interrupted write.
 
     On the CPU it trains with the threads it was given: `OMP_NUM_THREADS` when set (a Snakemake job's share),
-    where the stock trainer always takes all cores but one.
+    where the stock trainer always takes all cores but one. Ultralytics writes last.pt and best.pt in place, so a
+    kill or a full disk in the middle of a write would leave neither the old checkpoint nor the new one: here the
+    previous ones are kept until the new ones are written whole.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -52,6 +65,53 @@ class YoloTrainer(OfflineAmpMixin, DetectionTrainer):
         threads = job_threads()
         if self.device.type == "cpu" and threads > 0:
             torch.set_num_threads(threads)
+
+    def save_model(self) -> bool:
+        """Ultralytics' checkpoint save, with the previous last.pt and best.pt kept (renamed, no copy) until the
+        new ones are written; restored when the write fails."""
+        with kept_until_written([self.last, self.best], copy=False):
+            return super().save_model()
+
+    def final_eval(self) -> None:
+        """Ultralytics' final evaluation, whose optimizer strip rewrites last.pt and best.pt in place: copies are
+        kept until it succeeds, and put back when it fails, so a full disk at the end loses no training."""
+        with kept_until_written([self.last, self.best], copy=True):
+            super().final_eval()
+
+
+@contextmanager
+def kept_until_written(paths: list[Path], copy: bool) -> Iterator[None]:
+    """Keep each existing file of `paths` as `<name>.prev<suffix>` while the block rewrites it; on an error, put
+    the kept files back; when the block ends well, drop them (or put back those the block did not rewrite).
+
+    `copy=False` renames (no space needed; for a block that writes new files), `copy=True` copies (for a block
+    that reads the files it rewrites). A failed copy stops with the disk-full message and leaves the files as they
+    were.
+    """
+    kept: dict[Path, Path] = {}
+    try:
+        for path in (p for p in paths if p.is_file()):
+            if copy:
+                with atomic_path(previous(path)) as tmp:
+                    shutil.copyfile(path, tmp)
+            else:
+                os.replace(path, previous(path))
+            kept[path] = previous(path)
+        yield
+    except BaseException:
+        for path, prev in kept.items():
+            os.replace(prev, path)
+        raise
+    for path, prev in kept.items():
+        if path.is_file():
+            prev.unlink()
+        else:
+            os.replace(prev, path)
+
+
+def previous(checkpoint: Path) -> Path:
+    """Where `kept_until_written` keeps the previous version of a checkpoint while it is rewritten."""
+    return checkpoint.with_name(f"{checkpoint.stem}.prev{checkpoint.suffix}")
 
 
 @dataclass
@@ -62,7 +122,9 @@ class TrainJob:
     (a study stage's `stage_key`; None: the arguments themselves, `args_key(args)`), `inputs` the files it
     starts from, whose digests complete the key. `extra_metrics(stage)` adds stage-specific entries to
     `metrics.json`. `keep` picks the checkpoint copied to `weights.pt`. `precise_bn` training images recompute
-    the BatchNorm statistics at each epoch end (see `yoloslim.train.precise_bn`; 0: off).
+    the BatchNorm statistics at each epoch end (see `yoloslim.train.precise_bn`; 0: off). `logs` names the files
+    the callbacks write into Ultralytics' run folder (`files.ultra`); they are copied into the stage folder with
+    the weights, and the stage is not done without them.
     """
 
     stage: Path
@@ -76,7 +138,7 @@ class TrainJob:
     keep: Literal["best", "last"] = "best"
     precise_bn: int = 0
     extra_metrics: Callable[[Path], dict[str, Any]] | None = None
-    outputs: tuple[Path, ...] = ()  # extra files the stage writes, removed when it starts over
+    logs: tuple[str, ...] = ()  # files the callbacks write in `ultra/`, copied into the stage folder at the end
 
     @property
     def files(self) -> TrainFiles:
@@ -121,11 +183,14 @@ def run_training(job: TrainJob) -> Path:
     key = json.loads(json.dumps({"stage": settings, "inputs": digests}, sort_keys=True, default=str))
     record = _read_json(job.files.record)
     same = record.get("key") == key
-    if same and record.get("finished") and job.files.weights.is_file():
+    if same and record.get("finished") and all(p.is_file() for p in _outputs(job)):
         LOGGER.info(f"{stage}: trained with these parameters already, not run again")
         return stage
     last = job.files.ultra / "weights" / "last.pt"
     state = _checkpoint_state(last, job.args["epochs"]) if same else "none"
+    if state == "done" and not all((job.files.ultra / name).is_file() for name in job.logs):
+        LOGGER.warning(f"{stage}: training finished but its logs are gone from {job.files.ultra}; training again")
+        state = "none"
     if state == "none":
         _clear(job)
         record = {"key": key, "finished": False, "seconds": 0.0}
@@ -196,7 +261,10 @@ def _finish(job: TrainJob) -> None:
             raise RuntimeError(f"{src}: not a readable checkpoint; remove {job.stage} to train this stage again")
     if (job.files.ultra / RESULTS).is_file():
         with atomic_path(job.files.results) as tmp:
-            shutil.copyfile(job.files.ultra / RESULTS, tmp)
+            tmp.write_text(_last_row_per_epoch(job.files.ultra / RESULTS))
+    for name in job.logs:
+        with atomic_path(job.files.dir / name) as tmp:
+            shutil.copyfile(job.files.ultra / name, tmp)
     train_metrics = ckpt.get("train_metrics") or {}
     metrics = {
         "model": job.name,
@@ -211,13 +279,32 @@ def _finish(job: TrainJob) -> None:
     _write_json(job.files.metrics, metrics)
 
 
+def _last_row_per_epoch(results: Path) -> str:
+    """Ultralytics' results.csv with one row per epoch: the last one. Ultralytics appends an epoch's row before it
+    saves the epoch's checkpoint, so a run stopped in between (a kill, a full disk) logs that epoch again when it
+    resumes."""
+    header, *rows = results.read_text().splitlines(keepends=True)
+    last = {row.split(",", 1)[0].strip(): row for row in rows if row.strip()}
+    return header + "".join(last.values())
+
+
+def _outputs(job: TrainJob) -> list[Path]:
+    """The files a finished stage has: weights.pt, metrics.json and its logs (results.csv when Ultralytics wrote
+    one)."""
+    logs = [job.files.dir / name for name in job.logs]
+    results = [job.files.results] if (job.files.ultra / RESULTS).is_file() else []
+    return [job.files.weights, job.files.metrics, *results, *logs]
+
+
 def _checkpoint_state(last: Path, epochs: int) -> Literal["none", "resume", "done"]:
-    """What an existing last.pt allows: resume it, finish from it (training ended), or nothing."""
-    if not last.is_file():
-        return "none"
-    try:
-        ckpt = torch.load(last, map_location="cpu", weights_only=False)
-    except Exception:  # a checkpoint cut off mid-write: start over
+    """What an existing last.pt allows: resume it, finish from it (training ended), or nothing. A last.pt cut off
+    mid-write is replaced by the previous epoch's, kept by `YoloTrainer.save_model` (see `kept_until_written`)."""
+    ckpt = _load_checkpoint(last)
+    if ckpt is None and _load_checkpoint(previous(last)) is not None:
+        LOGGER.warning(f"{last} cannot be read (cut off mid-write?); resuming from the checkpoint before it")
+        os.replace(previous(last), last)
+        ckpt = _load_checkpoint(last)
+    if ckpt is None:
         return "none"
     epoch = ckpt.get("epoch", -1)
     if epoch == -1 or epoch + 1 >= epochs:
@@ -225,12 +312,24 @@ def _checkpoint_state(last: Path, epochs: int) -> Literal["none", "resume", "don
     return "resume" if ckpt.get("optimizer") is not None else "none"
 
 
+def _load_checkpoint(path: Path) -> dict[str, Any] | None:
+    """A checkpoint's contents, or None when it is missing or cannot be read."""
+    if not path.is_file():
+        return None
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except Exception:  # cut off mid-write
+        return None
+
+
 def _clear(job: TrainJob) -> None:
     """Remove a stage's previous outputs before it starts over."""
     files = job.files
     shutil.rmtree(files.ultra, ignore_errors=True)
-    for path in (files.weights, files.results, files.metrics, files.log, files.record, *job.outputs):
+    for path in (files.weights, files.results, files.metrics, files.log, files.record):
         path.unlink(missing_ok=True)
+    for name in job.logs:
+        (files.dir / name).unlink(missing_ok=True)
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -60,7 +60,7 @@ class Sparsity:
     recover_epochs: int = 0
     exclude_head: bool = False
     attention: AttentionMode = "intact"  # prune.attention: "heads" penalizes the attention blocks too
-    out: Path | None = None  # folder of gamma_log.csv, gamma_hist.csv and gammas.npz; None: no logging
+    out: Path | None = None  # folder of gamma_log.csv, gamma_hist.csv and gammas.npz (the stage's ultra/); None: none
     stop_fraction: float | None = None  # L1 off for good once this fraction of gammas is under `stop_under`
     stop_under: float = 0.01
     steps: int = 0
@@ -109,9 +109,9 @@ class Sparsity:
                 self.stopped_at = None if pd.isna(last["l1_stopped_at"]) else int(last["l1_stopped_at"])
 
     def log_epoch(self, trainer: Any) -> None:
-        """Callback (on_fit_epoch_end): log the EMA model's gammas after each training epoch."""
-        if trainer.epoch < trainer.epochs:  # not the extra call of Ultralytics' final validation
-            self._log(trainer, trainer.epoch + 1)
+        """Callback (on_train_epoch_end): log the EMA model's gammas after each training epoch, before Ultralytics
+        saves the epoch's checkpoint, so that a checkpoint never gets ahead of the log it resumes from."""
+        self._log(trainer, trainer.epoch + 1)
 
     def row(self, gammas: torch.Tensor, sl: float) -> dict[str, float]:
         """One gamma_log.csv row (without the epoch) for these |gamma| values."""
@@ -214,7 +214,7 @@ def soft_threshold(bns: list[tuple[nn.BatchNorm2d, Channels]], amount: float) ->
 
 def add_sparsity_callbacks(trainer_callbacks: list[tuple[str, Any]], sparsity: Sparsity) -> None:
     """Register a `Sparsity`'s callbacks in a TrainJob's callback list."""
-    trainer_callbacks += [("on_pretrain_routine_end", sparsity.attach), ("on_fit_epoch_end", sparsity.log_epoch)]
+    trainer_callbacks += [("on_pretrain_routine_end", sparsity.attach), ("on_train_epoch_end", sparsity.log_epoch)]
 
 
 def run_sparse(cfg: Config, callbacks: Sequence[tuple[str, Callable]] = ()) -> Path:
@@ -243,7 +243,7 @@ def sparse_job(cfg: Config, callbacks: Sequence[tuple[str, Callable]] = ()) -> T
         s.recover_epochs,
         s.exclude_head,
         attention=cfg.prune.attention,
-        out=paths.sparse.dir,
+        out=paths.sparse.ultra,  # copied up into sparse/ with the weights (TrainJob.logs)
         stop_fraction=s.stop_fraction,
         stop_under=s.stop_under,
     )
@@ -277,7 +277,7 @@ def sparse_job(cfg: Config, callbacks: Sequence[tuple[str, Callable]] = ()) -> T
         inputs={"start": start} if start else {},
         keep="last",
         extra_metrics=extra,
-        outputs=(paths.sparse.gamma_log, paths.sparse.gamma_hist, paths.sparse.gammas),
+        logs=tuple(path.name for path in (paths.sparse.gamma_log, paths.sparse.gamma_hist, paths.sparse.gammas)),
         callbacks=list(callbacks),
         precise_bn=cfg.train.precise_bn,
     )
