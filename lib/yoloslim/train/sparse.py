@@ -7,8 +7,7 @@ and can be pruned by an absolute |gamma| threshold (`yoloslim.prune.stage`). Whe
 stock Ultralytics step (unscale, clip the whole gradient to norm 10, optimizer step) is `sparse.l1`:
 `after_clip` (default), `before_clip` or `proximal` (docs/method.md, "Where the L1 term acts").
 
-Hooks on the optimizer's step place the term inside Ultralytics' own step (`SparseTrainer`). No term is
-added on a step that AMP skips (non-finite gradients). Every applied step counts in the log: the
+No term is added on a step that AMP skips (non-finite gradients). Every applied step counts in the log: the
 optimizer steps so far and the L1 budget `sum_t lr_t * sl_t` (lr of the BatchNorm parameter group at that
 step), the distance L1 alone could move a gamma. `yoloslim.train.budget` computes the same budget from a
 config's settings before training.
