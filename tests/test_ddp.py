@@ -18,6 +18,7 @@ from ultralytics.utils.patches import torch_load
 from yoloslim.config import Config
 from yoloslim.models.build import build_model, conv_channels
 from yoloslim.models.checkpoint import save_checkpoint
+from yoloslim.models.gammas import gamma_values
 from yoloslim.paths import StudyPaths
 from yoloslim.prune.stage import prune_model
 from yoloslim.train.finetune import PrunedTrainer, finetune_job
@@ -74,6 +75,11 @@ def test_sparse_trainer_keeps_model_l1_settings_and_precise_bn_in_a_ddp_worker(s
     assert (sparsity.sl, sparsity.l1, sparsity.schedule) == (0.07, "proximal", "constant")
     assert sparsity.sl == smoke_cfg.sparse.sl and sparsity.out == StudyPaths.of(smoke_cfg).sparse.ultra
     assert _callback_objects(worker, "on_train_epoch_end", Sparsity) == [sparsity]
+    # The worker builds its own optimizer; the L1 term's hooks come with it (proximal: lr * sl off every gamma).
+    worker.sparsity, worker.epoch = sparsity, 0  # what `Sparsity.attach` and the training loop give it
+    before = gamma_values(worker.model)
+    worker.build_optimizer(worker.model, "SGD", lr=0.1, momentum=0.9, decay=0.0).step()  # no loss gradient
+    assert torch.allclose(gamma_values(worker.model), before - 0.1 * 0.07) and before.min() > 0.1 * 0.07
     [precise] = _callback_objects(worker, "on_train_epoch_end", PreciseBN)
     assert precise.images == 24
     assert worker.args.nbs == 16 and worker.args.epochs == smoke_cfg.sparse.epochs

@@ -22,14 +22,23 @@ from yoloslim.train.sparse import SparseTrainer, Sparsity, add_sparsity_callback
 SL = 0.01
 
 
-def _trainer(net: nn.Module, l1: str, sl: float, lr: float, momentum: float = 0.0, scale: float | None = None):
-    """A SparseTrainer with only what optimizer_step uses, on a tiny net (SGD, optional GradScaler)."""
+def _trainer(
+    net: nn.Module, l1: str, sl: float, optimizer: torch.optim.Optimizer, scale: float | None = None
+) -> SparseTrainer:
+    """A SparseTrainer with only what its optimizer step uses, on a tiny net (optional GradScaler on the CPU)."""
     trainer = SparseTrainer.__new__(SparseTrainer)
     trainer.model, trainer.device, trainer.ema, trainer.epoch, trainer.epochs = net, torch.device("cpu"), None, 0, 1
-    trainer.optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
+    trainer.optimizer = optimizer
+    trainer.add_l1_hooks(optimizer)
     trainer.scaler = torch.amp.GradScaler("cpu", init_scale=scale or 1.0, enabled=scale is not None)
     trainer.sparsity = Sparsity(sl, l1=l1)
     return trainer
+
+
+def _sgd_trainer(
+    net: nn.Module, l1: str, sl: float, lr: float, momentum: float = 0.0, scale: float | None = None
+) -> SparseTrainer:
+    return _trainer(net, l1, sl, torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum), scale)
 
 
 def _tiny_net() -> nn.Sequential:
@@ -40,68 +49,72 @@ def _tiny_net() -> nn.Sequential:
     return net
 
 
-def _step_gammas(scale: float | None, l1: str = "after_clip") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """One optimizer_step on the tiny net (SGD lr 1, a small loss): gamma before, loss gradient, gamma after."""
+def _loss(net: nn.Module, batch: int, loss_scale: float) -> torch.Tensor:
+    torch.manual_seed(100 + batch)
+    return net(torch.randn(2, 3, 8, 8)).square().mean() * loss_scale
+
+
+def _train(trainer: SparseTrainer, steps: int, loss_scale: float) -> float:
+    """`steps` Ultralytics optimizer steps on the tiny net (backward through the scaler, as Ultralytics does);
+    returns the largest gradient norm of the loss seen before a step."""
+    norm = 0.0
+    for i in range(steps):
+        trainer.scaler.scale(_loss(trainer.model, i, loss_scale)).backward()
+        grads = [p.grad / trainer.scaler.get_scale() for p in trainer.model.parameters()]
+        norm = max(norm, float(torch.nn.utils.get_total_norm(grads)))
+        trainer.optimizer_step()
+    return norm
+
+
+def _slimming_reference(momentum: float, steps: int, loss_scale: float) -> torch.Tensor:
+    """Network slimming by its definition: plain SGD (lr 0.1) on `loss + SL * sum|gamma|`, the L1 gradient
+    from autograd; the final gammas."""
     net = _tiny_net()
-    trainer = _trainer(net, l1, SL, lr=1.0, scale=scale)
-    loss = net(torch.randn(2, 3, 8, 8)).square().mean() * 1e-3
-    trainer.scaler.scale(loss).backward()
-    before = net[1].weight.detach().clone()
-    grad = net[1].weight.grad.detach().clone() / (scale or 1.0)
-    trainer.optimizer_step()
-    return before, grad, net[1].weight.detach().clone()
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1, momentum=momentum)
+    for i in range(steps):
+        optimizer.zero_grad()
+        (_loss(net, i, loss_scale) + SL * net[1].weight.abs().sum()).backward()
+        optimizer.step()
+    return net[1].weight.detach()
 
 
-def test_l1_term_has_the_same_strength_with_and_without_grad_scaler() -> None:
-    for l1 in ("after_clip", "before_clip"):
-        before, grad, plain = _step_gammas(None, l1)
-        _, grad_scaled, scaled = _step_gammas(2.0**14, l1)
-        assert torch.allclose(grad, grad_scaled, atol=1e-7)
-        expected = before - (grad + SL * torch.sign(before))  # SGD, lr 1, no clipping at this size
-        assert torch.allclose(plain, expected, atol=1e-6)
-        assert torch.allclose(scaled, expected, atol=1e-6)  # would be off by ~SL if the term were unscaled too
+@pytest.mark.parametrize("scale", [None, 2.0**14])
+@pytest.mark.parametrize("l1", ["after_clip", "before_clip"])
+def test_l1_term_is_network_slimmings_gradient_where_the_clip_does_not_bind(l1: str, scale: float | None) -> None:
+    trainer = _sgd_trainer(_tiny_net(), l1, SL, lr=0.1, momentum=0.9, scale=scale)
+    norm = _train(trainer, steps=5, loss_scale=1e-2)
+    assert 0 < norm < 10  # the clip (norm 10) leaves the gradient alone
+    expected = _slimming_reference(momentum=0.9, steps=5, loss_scale=1e-2)
+    assert torch.allclose(trainer.model[1].weight.detach(), expected, atol=1e-6)  # through momentum, any scale
+    assert not torch.allclose(expected, _slimming_reference(0.9, 5, 0.0), atol=1e-3)  # the loss did take part
+    assert trainer.sparsity.steps == 5
 
 
-def _l1_shift(l1: str, steps: int, momentum: float, loss_scale: float) -> tuple[torch.Tensor, float]:
-    """How far the L1 term moved each gamma: the run with sl=SL minus the same run with sl=0; and the
-    gradient norm of the loss (before clipping) in the first step."""
+def _l1_shift(l1: str, loss_scale: float) -> tuple[torch.Tensor, float]:
+    """How far the L1 term moved each gamma in one step (SGD lr 0.1): the run with sl=SL minus the same run with
+    sl=0; and the gradient norm of the loss."""
     ends, norm = [], 0.0
     for sl in (SL, 0.0):
-        net = _tiny_net()
-        trainer = _trainer(net, l1, sl, lr=0.1, momentum=momentum)
-        torch.manual_seed(1)
-        for i in range(steps):
-            loss = net(torch.randn(2, 3, 8, 8)).square().mean() * loss_scale
-            loss.backward()
-            if i == 0:
-                norm = float(torch.nn.utils.get_total_norm([p.grad for p in net.parameters()]))
-            trainer.optimizer_step()
-        assert trainer.sparsity.steps == steps and math.isclose(trainer.sparsity.budget, steps * 0.1 * sl)
-        ends.append(net[1].weight.detach().clone())
+        trainer = _sgd_trainer(_tiny_net(), l1, sl, lr=0.1)
+        norm = _train(trainer, steps=1, loss_scale=loss_scale)
+        ends.append(trainer.model[1].weight.detach().clone())
     return ends[1] - ends[0], norm
 
 
 def test_after_clip_moves_gammas_by_lr_sl_where_clipping_binds_and_before_clip_does_not() -> None:
-    after, norm = _l1_shift("after_clip", steps=1, momentum=0.0, loss_scale=1e6)
+    after, norm = _l1_shift("after_clip", loss_scale=1e6)
     assert norm > 1000 * 10  # the loss gradient is far above the clip norm 10, as in Ultralytics' summed loss
     signs = torch.sign(torch.linspace(-1, 1, 8))
     assert torch.allclose(after, 0.1 * SL * signs, rtol=1e-3, atol=1e-7)  # exactly lr * sl * sign(gamma)
-    before, _ = _l1_shift("before_clip", steps=1, momentum=0.0, loss_scale=1e6)
+    before, _ = _l1_shift("before_clip", loss_scale=1e6)
     assert before.abs().max() < 0.01 * 0.1 * SL  # clipped with the whole gradient: diluted over 100-fold
-
-
-def test_after_clip_goes_through_sgd_momentum() -> None:
-    steps, m = 5, 0.9
-    shift, _ = _l1_shift("after_clip", steps=steps, momentum=m, loss_scale=0.0)
-    expected = 0.1 * SL * sum(sum(m**j for j in range(k + 1)) for k in range(steps))  # momentum buffer sums
-    assert torch.allclose(shift.abs(), torch.full((8,), expected), rtol=1e-4)
 
 
 def test_proximal_step_soft_thresholds_to_exact_zeros() -> None:
     net = _tiny_net()
     with torch.no_grad():
         net[1].weight.copy_(torch.tensor([-0.5, -0.0005, 0.0, 0.0003, 0.0009, 0.002, 0.3, 1.0]))
-    trainer = _trainer(net, "proximal", sl=0.01, lr=0.1)  # threshold lr * sl = 0.001
+    trainer = _sgd_trainer(net, "proximal", sl=0.01, lr=0.1)  # threshold lr * sl = 0.001
     net(torch.randn(2, 3, 8, 8)).sum().mul(0).backward()  # no loss gradient: only the proximal step acts
     trainer.optimizer_step()
     expected = torch.tensor([-0.499, 0.0, 0.0, 0.0, 0.0, 0.001, 0.299, 0.999])
@@ -109,9 +122,43 @@ def test_proximal_step_soft_thresholds_to_exact_zeros() -> None:
     assert int((net[1].weight == 0).sum()) == 4  # exact zeros, not merely small
 
 
+def test_the_budget_is_how_far_l1_alone_moved_a_gamma() -> None:
+    net = _tiny_net()
+    trainer = _sgd_trainer(net, "proximal", sl=SL, lr=0.1)
+    for lr in (0.1, 0.3, 0.05):  # the learning rate changes between steps, as under warm-up and decay
+        trainer.optimizer.param_groups[0]["lr"] = lr
+        _train(trainer, steps=1, loss_scale=0.0)
+    moved = torch.linspace(-1, 1, 8).abs() - net[1].weight.detach().abs()
+    assert trainer.sparsity.steps == 3
+    assert torch.allclose(moved, torch.full((8,), trainer.sparsity.budget)) and moved[0] > 0
+
+
+def _non_finite_step(trainer: SparseTrainer) -> None:
+    """An optimizer step whose scaled gradient holds an inf (an fp16 overflow): AMP skips it."""
+    trainer.scaler.scale(_loss(trainer.model, 0, 1e-2)).backward()
+    trainer.model[0].weight.grad[0, 0, 0, 0] = float("inf")
+    trainer.optimizer_step()
+
+
+@pytest.mark.parametrize("l1", ["after_clip", "before_clip", "proximal"])
+@pytest.mark.parametrize("fused", [False, True])
+def test_a_step_that_amp_skips_adds_and_counts_no_l1(l1: str, fused: bool) -> None:
+    # fused Adam: the scaler calls its step anyway and lets the kernel skip the update (`found_inf`)
+    net = _tiny_net()
+    params = net.parameters()
+    optimizer = torch.optim.Adam(params, lr=0.1, fused=True) if fused else torch.optim.SGD(params, lr=0.1)
+    trainer = _trainer(net, l1, sl=SL, optimizer=optimizer, scale=2.0**14)
+    before = net[1].weight.detach().clone()
+    _non_finite_step(trainer)
+    assert trainer.scaler.get_scale() == 2.0**13  # the scaler did see the overflow and back off
+    assert torch.equal(net[1].weight.detach(), before) and trainer.sparsity.steps == 0
+    _train(trainer, steps=1, loss_scale=1e-2)  # the next, finite step applies and counts
+    assert not torch.equal(net[1].weight.detach(), before) and trainer.sparsity.steps == 1
+
+
 def test_heads_mode_penalizes_attention_blocks_but_only_the_value_channels_of_qkv() -> None:
     model = DetectionModel("yolo11n.yaml", nc=3, verbose=False)
-    trainer = _trainer(model, "after_clip", sl=SL, lr=0.1)
+    trainer = _sgd_trainer(model, "after_clip", sl=SL, lr=0.1)
     trainer.sparsity.attention = "heads"
     attn = model.model[10].m[0].attn  # C2PSA's attention: 2 heads of 64 channels
     before = {name: bn.weight.detach().clone() for name, bn in model.named_modules() if isinstance(bn, nn.BatchNorm2d)}
@@ -131,7 +178,7 @@ def test_l1_stops_for_good_at_the_sparsity_target() -> None:
     net = _tiny_net()
     with torch.no_grad():
         net[1].weight.copy_(torch.linspace(0.55, 1.25, 8))  # 0.1 apart
-    trainer = _trainer(net, "proximal", sl=1.0, lr=0.1)  # each step lowers every |gamma| by 0.1
+    trainer = _sgd_trainer(net, "proximal", sl=1.0, lr=0.1)  # each step lowers every |gamma| by 0.1
     trainer.sparsity.stop_fraction, trainer.sparsity.stop_under = 0.5, 0.5
     for _ in range(6):
         net(torch.randn(2, 3, 8, 8)).sum().mul(0).backward()
@@ -150,7 +197,7 @@ def test_sl_schedules_decay_from_sl_and_recovery_epochs_are_unpenalized() -> Non
     assert Sparsity(0.2, "constant").sl_at(9, 10) == 0.2 and Sparsity(0.2, "linear").sl_at(9, 10) < 0.03
     recover = Sparsity(0.2, recover_epochs=3)
     assert [recover.sl_at(e, 10) for e in range(10)] == [0.2] * 7 + [0.0] * 3
-    assert Sparsity(0.2, "linear", recover_epochs=5).sl_at(4, 10) == pytest.approx(0.2 * (1 - 4 / 5))
+    assert Sparsity(0.2, "linear", recover_epochs=5).sl_at(4, 10) == pytest.approx(0.04)
 
 
 def test_exclude_head_leaves_detect_bns_unpenalized(smoke_cfg: Config) -> None:
@@ -200,7 +247,9 @@ def test_sparsity_happens_and_the_logged_budget_is_the_planned_one(smoke_cfg: Co
     under = fractions_under(stage / "gammas.npz", {"t": 0.05})["frac_under_t"]  # every |gamma| kept per epoch
     assert under.index.tolist() == [0, 1, 2, 3, 4] and under.iloc[0] == 0
     assert under.iloc[-1] == pytest.approx(fraction_under(sparse, 0.05))
-    assert math.isclose(log["sl_mloss"].iloc[-1], 0.15 * log["gamma_mean"].iloc[-1], rel_tol=1e-6)
+    mean = float(sparse.mean())  # the saved model's gammas (fp16: equal to about 1e-3)
+    assert log["gamma_mean"].iloc[-1] == pytest.approx(mean, rel=1e-3)
+    assert log["sl_mloss"].iloc[-1] == pytest.approx(0.15 * mean, rel=1e-3)  # the L1 loss they give
     hist = pd.read_csv(stage / "gamma_hist.csv")
     assert (hist.groupby("epoch")["count"].sum() == sparse.numel()).all()
     # The bookkeeping: what the trainer logged is what Ultralytics' schedule gives, replayed from the settings

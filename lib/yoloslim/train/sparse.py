@@ -136,39 +136,47 @@ class Sparsity:
 class SparseTrainer(YoloTrainer):
     """DetectionTrainer with the network-slimming L1 term on BatchNorm gammas (see the module docstring).
 
-    Its settings come from a `Sparsity` registered as callbacks (`add_sparsity_callbacks`).
+    Its settings come from a `Sparsity` registered as callbacks (`add_sparsity_callbacks`). Ultralytics' own step
+    runs unchanged: the term is placed by step hooks on the optimizer (`add_l1_hooks`), `before_clip` alone adds
+    it to the gradient before that step.
     """
 
     sparsity: Sparsity | None = None
 
+    def build_optimizer(self, *args: Any, **kwargs: Any) -> torch.optim.Optimizer:
+        """Ultralytics' optimizer with the L1 step hooks (built by each DDP worker, and when resuming)."""
+        optimizer = super().build_optimizer(*args, **kwargs)
+        self.add_l1_hooks(optimizer)
+        return optimizer
+
+    def add_l1_hooks(self, optimizer: torch.optim.Optimizer) -> None:
+        """Register the L1 term's hooks on `optimizer`: before its update (after Ultralytics' unscale and clip) the
+        `after_clip` term; after it the `proximal` soft-threshold and the step count. A step that AMP skips
+        (non-finite gradients: the scaler does not call `optimizer.step`, see `_skipped`) adds and counts nothing."""
+        optimizer.register_step_pre_hook(self._before_update)
+        optimizer.register_step_post_hook(self._after_update)
+
     def optimizer_step(self) -> None:
-        """Ultralytics' step (unscale, clip at norm 10, step, update, zero_grad, EMA) with the L1 term where
-        `sparsity.l1` places it."""
+        """Ultralytics' step; with `before_clip`, the L1 term added to the (still scaled) gradient first."""
         s = self.sparsity
-        if s is None:
-            super().optimizer_step()
-            return
-        sl, lr = s.sl_now(self.epoch, self.epochs), self._bn_lr()
-        if s.l1 == "before_clip":
+        if s is not None and s.l1 == "before_clip":
             scale = self.scaler.get_scale() if self.scaler.is_enabled() else 1.0
-            add_l1_grad(self._bns(), sl * scale)  # the stock unscale leaves exactly sl * sign(gamma)
-            super().optimizer_step()
-            s.count(lr, sl, self._gammas)
+            add_l1_grad(self._bns(), s.sl_now(self.epoch, self.epochs) * scale)  # unscaled: sl * sign(gamma)
+        super().optimizer_step()
+
+    def _before_update(self, optimizer: torch.optim.Optimizer, *_: Any) -> None:
+        s = self.sparsity
+        if s is not None and s.l1 == "after_clip" and not _skipped(optimizer):
+            add_l1_grad(self._bns(), s.sl_now(self.epoch, self.epochs))
+
+    def _after_update(self, optimizer: torch.optim.Optimizer, *_: Any) -> None:
+        s = self.sparsity
+        if s is None or _skipped(optimizer):
             return
-        self.scaler.unscale_(self.optimizer)
-        norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm=10.0)
-        applied = bool(torch.isfinite(norm)) or not self.scaler.is_enabled()  # AMP skips a non-finite step
-        if applied and s.l1 == "after_clip":
-            add_l1_grad(self._bns(), sl)
-        self.scaler.step(self.optimizer)
-        self.scaler.update()
-        self.optimizer.zero_grad()
-        if applied and s.l1 == "proximal":
+        sl, lr = s.sl_now(self.epoch, self.epochs), self._bn_lr(optimizer)
+        if s.l1 == "proximal":
             soft_threshold(self._bns(), lr * sl)
-        if applied:
-            s.count(lr, sl, self._gammas)
-        if self.ema:
-            self.ema.update(self.model)
+        s.count(lr, sl, self._gammas)
 
     def _bns(self) -> list[tuple[nn.BatchNorm2d, Channels]]:
         if getattr(self, "_penalized", None) is None:
@@ -180,14 +188,21 @@ class SparseTrainer(YoloTrainer):
         """The live |gamma| of every penalized BatchNorm channel (what the sparsity target is judged on)."""
         return torch.cat([bn.weight.detach()[channels].abs().flatten() for bn, channels in self._bns()])
 
-    def _bn_lr(self) -> float:
+    def _bn_lr(self, optimizer: torch.optim.Optimizer) -> float:
         """The current learning rate of the optimizer group that holds the BatchNorm weights."""
         bns = self._bns()
         if not bns:
             return 0.0
         weight = bns[0][0].weight
-        group = next(g for g in self.optimizer.param_groups if any(p is weight for p in g["params"]))
+        group = next(g for g in optimizer.param_groups if any(p is weight for p in g["params"]))
         return float(group["lr"])
+
+
+def _skipped(optimizer: torch.optim.Optimizer) -> bool:
+    """Whether AMP skips this step although `optimizer.step` runs: the scaler does not call it on non-finite
+    gradients, except on optimizers that skip inside their kernel (fused Adam/AdamW), which it hands `found_inf`."""
+    found_inf = getattr(optimizer, "found_inf", None)
+    return found_inf is not None and bool(found_inf)
 
 
 def add_l1_grad(bns: list[tuple[nn.BatchNorm2d, Channels]], factor: float) -> None:
