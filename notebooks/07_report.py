@@ -20,7 +20,7 @@
 # structure. The markdown cells below the parameters are the report's words; the sentences with numbers are the
 # code cells' outputs (`yoloslim.report`). `python -m yoloslim.report.build` turns the executed notebook into the
 # HTML and PDF report: the markdown from the parameters on and the outputs, without code, in `report.lang` (the
-# Chinese markdown is in `07_report.zh.yaml`).
+# Chinese markdown is in `yoloslim/report/07_report.zh.yaml`).
 
 # %% tags=["parameters"]
 config = "../params/demo.yaml"

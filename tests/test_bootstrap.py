@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from yoloslim.eval.bootstrap import (
+from yoloslim.eval.tables import ACCURACY_COLUMNS, accuracy_frame, with_intervals
+from yoloslim.measure.bootstrap import (
     INTERVAL_METRICS,
     interval,
     load_replicates,
@@ -13,8 +14,7 @@ from yoloslim.eval.bootstrap import (
     save_replicates,
     within_noise,
 )
-from yoloslim.eval.metrics import DetectionStats
-from yoloslim.eval.tables import ACCURACY_COLUMNS, accuracy_frame, with_intervals
+from yoloslim.measure.metrics import DetectionStats
 
 NAMES = ["dm", "qr"]
 
@@ -60,7 +60,7 @@ def test_models_on_different_images_are_refused() -> None:
 
 
 def test_intervals_fill_the_accuracy_table(tmp_path) -> None:
-    from yoloslim.eval.metrics import class_rows
+    from yoloslim.measure.metrics import class_rows
 
     records = [{"model": m, "label": m, "conf": 0.5, "accuracy": {"test": class_rows(s, NAMES, 0.5)}}
                for m, s in (("base", GOOD), ("worse", WORSE))]  # fmt: skip

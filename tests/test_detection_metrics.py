@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from yoloslim.eval.metrics import DetectionStats, class_rows
+from yoloslim.measure.metrics import DetectionStats, class_rows
 
 HIT, MISS = [True] * 10, [False] * 10
 

@@ -25,9 +25,10 @@ from yoloslim.jobs.faults import fault_env, free_space
 from yoloslim.jobs.reliability import message_last
 from yoloslim.paths import StudyPaths
 from yoloslim.report.build import find_browser, network_loads
+from yoloslim.shared import fractions_under
 from yoloslim.stages import stage_key
 from yoloslim.study import study_models
-from yoloslim.train.sparse import fractions_under, run_sparse
+from yoloslim.train.sparse import run_sparse
 
 pytestmark = pytest.mark.e2e
 

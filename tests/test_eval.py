@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from yoloslim.config import ROOT, Config
-from yoloslim.eval.metrics import DetectionStats, class_rows
 from yoloslim.eval.stage import evaluate_model, evaluate_study, run_eval
 from yoloslim.eval.tables import (
     ACCURACY_COLUMNS,
@@ -19,6 +18,7 @@ from yoloslim.eval.tables import (
     decode_frame,
     models_frame,
 )
+from yoloslim.measure.metrics import DetectionStats, class_rows
 from yoloslim.models.build import build_model
 from yoloslim.models.checkpoint import save_checkpoint
 from yoloslim.paths import StudyPaths

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 import torch
 from yoloslim.config import LatencyConfig
-from yoloslim.eval.interleaved import interleaved_latency, summarize
-from yoloslim.eval.latency import NO_CUDA, measure_latency, time_runs
-from yoloslim.eval.profile import BETWEEN, operator_times, per_operator
-from yoloslim.models.stats import count_params, export_onnx, file_mb, load_model, model_stats
+from yoloslim.measure.interleaved import interleaved_latency, summarize
+from yoloslim.measure.latency import NO_CUDA, measure_latency, time_runs
+from yoloslim.measure.onnx import export_onnx
+from yoloslim.measure.profile import BETWEEN, operator_times, per_operator
+from yoloslim.models.stats import count_params, file_mb, load_model, model_stats
 
 
 def save_checkpoint(path: Path, names: list[str], cfg: str = "yolov5n.yaml") -> Path:

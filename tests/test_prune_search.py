@@ -133,7 +133,7 @@ def test_prune_stage_searches_to_a_budget_with_a_plugged_engine(smoke_cfg, out_r
 
 def fake_latency_of(weights: Path, folder: Path, imgsz: int) -> float:
     """The fake engine's latency of a checkpoint (exported to ONNX first)."""
-    from yoloslim.models.stats import export_onnx
+    from yoloslim.measure.onnx import export_onnx
 
     return fake_latency(export_onnx(weights, folder / "timed", imgsz), imgsz)
 
@@ -142,7 +142,7 @@ def fake_latency_of(weights: Path, folder: Path, imgsz: int) -> float:
 def test_gpu_engines_need_their_providers(engine: str) -> None:
     import onnxruntime as ort
     from yoloslim.config import LatencyConfig
-    from yoloslim.eval.latency import ONNX_PROVIDERS
+    from yoloslim.measure.onnx import ONNX_PROVIDERS
     from yoloslim.prune.search import resolve_engine
 
     if set(ONNX_PROVIDERS[engine]) <= set(ort.get_available_providers()):  # a GPU machine with onnxruntime-gpu

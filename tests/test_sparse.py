@@ -15,9 +15,10 @@ from yoloslim.models.attention import value_channels
 from yoloslim.models.build import build_model
 from yoloslim.models.gammas import fraction_under, gamma_values, penalized_bns
 from yoloslim.paths import StudyPaths
+from yoloslim.shared import fractions_under
 from yoloslim.train.budget import replay_budget
 from yoloslim.train.runner import TrainJob, run_training, train_args
-from yoloslim.train.sparse import SparseTrainer, Sparsity, add_sparsity_callbacks, fractions_under
+from yoloslim.train.sparse import SparseTrainer, Sparsity, add_sparsity_callbacks
 
 SL = 0.01
 

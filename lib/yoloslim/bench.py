@@ -5,7 +5,7 @@ base) beside the FLOPs ratio. It uses the study's weights when the base and ever
 otherwise it builds the base model from the config's model YAML, draws its BatchNorm gammas at random
 (uniform in [0, GAMMA_HIGH), seeded) and prunes it with the config's policy. Latency depends on the
 architecture only, so random weights time the same. ONNX Runtime times the models interleaved in one
-process (`yoloslim.eval.interleaved`: each round runs every model once, in a random order), so the ratios to the
+process (`yoloslim.measure.interleaved`: each round runs every model once, in a random order), so the ratios to the
 base model come from the same rounds and carry a 95 % interval; PyTorch times them one after another. It
 also times pruning a yolov5s built from yolov5s.yaml. Results go to `runs/bench/<config>.csv` and `.json`.
 
@@ -25,12 +25,13 @@ import pandas as pd
 import torch
 
 from yoloslim.config import Config
-from yoloslim.eval.interleaved import interleaved_latency
-from yoloslim.eval.latency import cpu_model, measure_torch, resolve_threads
+from yoloslim.measure.interleaved import interleaved_latency
+from yoloslim.measure.latency import cpu_model, measure_torch
+from yoloslim.measure.onnx import export_onnx, resolve_threads
 from yoloslim.models.build import build_model
 from yoloslim.models.checkpoint import save_checkpoint
 from yoloslim.models.gammas import penalized_bns
-from yoloslim.models.stats import export_onnx, load_model, model_stats
+from yoloslim.models.stats import load_model, model_stats
 from yoloslim.paths import StudyPaths
 from yoloslim.prune.stage import prune_model
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import get_args
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
@@ -167,11 +168,14 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     from yoloslim.config import (
         ULTRALYTICS_IMGSZ,
+        AttentionMode,
         DataConfig,
         EvalConfig,
         FinetuneConfig,
         LatencyConfig,
         PruneConfig,
+        RoundDir,
+        Split,
         SynthConfig,
         TrainConfig,
     )
@@ -210,12 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=PruneConfig.round_to,
         help=f"kept channels are a multiple of this (default {PruneConfig.round_to})",
     )
-    p.add_argument(
-        "--round-dir", choices=["up", "nearest", "down"], default=PruneConfig.round_dir, help="alignment direction"
-    )
+    p.add_argument("--round-dir", choices=get_args(RoundDir), default=PruneConfig.round_dir, help="alignment direction")
     p.add_argument(
         "--attention",
-        choices=["intact", "heads"],
+        choices=get_args(AttentionMode),
         default=PruneConfig.attention,
         help="attention blocks (YOLO11, YOLO26): kept intact, or narrowed to the whole heads they need "
         f"(default {PruneConfig.attention})",
@@ -251,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="Ultralytics data.yaml (only read: mirrored under runs/eval/<folder>_<stem>/data/)",
     )
-    p.add_argument("--split", default="test", choices=["val", "test"], help="split to measure (default test)")
+    p.add_argument("--split", default="test", choices=get_args(Split), help="split to measure (default test)")
     p.add_argument("--imgsz", type=int, default=None, help="image size (default: the checkpoint's)")
     p.add_argument(
         "--conf", type=float, default=EvalConfig.conf, help=f"confidence threshold (default {EvalConfig.conf})"

@@ -25,14 +25,40 @@ from typing import Any, Literal
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]  # the repository (lib/yoloslim/config.py -> repo)
+PACKAGE = Path(__file__).resolve().parent  # lib/yoloslim in a checkout; site-packages/yoloslim when installed
+ROOT = PACKAGE.parents[1]  # the repository when running from a checkout (lib/yoloslim -> repo)
 ULTRALYTICS_IMGSZ = 640  # Ultralytics' default image size: a checkpoint's when it does not say, the FLOPs count's
 COMMAND_FOLDERS = ("finetune", "eval")  # runs/<command>/: the single-model commands' folders, not study names
 
+# The values of the options that code elsewhere offers or checks too (the command line's choices, prune_model):
+# spelled once, here; `typing.get_args(RoundDir)` is ("up", "nearest", "down").
+RoundDir = Literal["up", "nearest", "down"]
+Importance = Literal["max", "mean", "sum"]
+C2fHalves = Literal["equal", "free"]
+AttentionMode = Literal["intact", "heads"]
+Split = Literal["val", "test"]
+Engine = Literal["torch_cpu", "onnx_cpu", "torch_cuda"]  # every model is timed on these (yoloslim.measure.latency)
+Lang = Literal["en", "zh"]
+ENGINES: tuple[str, ...] = typing.get_args(Engine)
+
 
 def output_root() -> Path:
-    """Where `runs/` and `reports/` go: the repository, or $YOLOSLIM_OUT (tests point it at a temp dir)."""
-    return Path(os.environ.get("YOLOSLIM_OUT", ROOT))
+    """Where `runs/` and `reports/` go: $YOLOSLIM_OUT when set (tests point it at a temp dir), else the repository
+    when running from a checkout, else (an installed package) the current directory."""
+    if "YOLOSLIM_OUT" in os.environ:
+        return Path(os.environ["YOLOSLIM_OUT"])
+    return ROOT if in_checkout() else Path.cwd()
+
+
+def in_checkout() -> bool:
+    """Whether the package runs from a checkout of the repository (lib/yoloslim beside the Snakefile), not from an
+    installed copy."""
+    return PACKAGE == ROOT / "lib" / "yoloslim" and (ROOT / "Snakefile").is_file()
+
+
+def package_file(name: str) -> Path:
+    """A file shipped inside the package (`[tool.setuptools.package-data]` in pyproject.toml), e.g. "seed.yaml"."""
+    return PACKAGE / name
 
 
 def job_threads() -> int:
@@ -157,14 +183,14 @@ class PruneConfig:
     # model), onnx_cuda / onnx_tensorrt (the same on a GPU, with onnxruntime-gpu; not measured on our CPU machines),
     # or "package.module:function", a function (onnx_path, imgsz) -> milliseconds, e.g. a timing on an NPU
     round_to: int = 8  # kept channels of every pruned group are a multiple of this (the NPU rule)
-    round_dir: Literal["up", "nearest", "down"] = "up"  # alignment direction; up keeps more channels
-    importance: Literal["max", "mean", "sum"] = "max"  # how a tied group combines its members' |gamma|
+    round_dir: RoundDir = "up"  # alignment direction; up keeps more channels
+    importance: Importance = "max"  # how a tied group combines its members' |gamma|
     fold_beta: bool = True  # fold pruned channels' BN bias into the next layer's bias
-    c2f_halves: Literal["equal", "free"] = "equal"  # C2f/C3k2 (v8, YOLO11, YOLO26): equal keeps both halves of the
+    c2f_halves: C2fHalves = "equal"  # C2f/C3k2 (v8, YOLO11, YOLO26): equal keeps both halves of the
     # first convolution equally wide, so checkpoints hold stock blocks and load with plain Ultralytics; free prunes
     # them apart (the checkpoint then holds yoloslim.models.c2f.C2fSplit and needs yoloslim to load); docs/method.md,
     # "C2f and C3k2 halves"
-    attention: Literal["intact", "heads"] = "intact"  # attention blocks (YOLO11, YOLO26): intact keeps them whole;
+    attention: AttentionMode = "intact"  # attention blocks (YOLO11, YOLO26): intact keeps them whole;
     # heads prunes whole heads by their value channels' |gamma| and narrows the block to them (stock modules, head_dim
     # unchanged; sparse training then penalizes the blocks too, so changing it re-runs the sparse stage);
     # docs/method.md, "Attention"
@@ -198,11 +224,11 @@ class LatencyConfig:
 class EvalConfig:
     conf: float = 0.5  # confidence threshold of the accuracy tables (the original: 0.5)
     iou: float = 0.6  # NMS IoU threshold
-    splits: list[Literal["val", "test"]] = field(default_factory=lambda: ["val", "test"])
+    splits: list[Split] = field(default_factory=lambda: ["val", "test"])
     # latency budget every model is marked against: "20ms" (or 20), or "0.6x": a factor of the base model's
     # latency on target_engine
     target_latency: str | float = "20ms"
-    target_engine: Literal["torch_cpu", "onnx_cpu", "torch_cuda"] = "onnx_cpu"  # engine of the budget
+    target_engine: Engine = "onnx_cpu"  # engine of the budget
     latency: LatencyConfig = field(default_factory=LatencyConfig)
     decode_margin: float = 0.15  # crop margin around a detection before decoding, as a box fraction
     bootstrap: int = 1000  # resamples of the images for 95 % intervals of every accuracy number (0: none)
@@ -217,7 +243,7 @@ class EvalConfig:
 
 @dataclass
 class ReportConfig:
-    lang: Literal["en", "zh"] = "en"  # language of headings and summary
+    lang: Lang = "en"  # language of headings and summary
     collapse_margin: float = 0.10  # a class collapsed: its recall at eval.conf fell more than the model's mean by this
     pdf: bool = True  # print the HTML report to PDF with headless Chromium
 

@@ -42,10 +42,10 @@ from typing import Any
 
 import yaml
 
+from yoloslim.atomic import write_text
 from yoloslim.config import Config
-from yoloslim.data.synth import SYNTH_VERSION
-from yoloslim.eval.metrics import METRICS as ACCURACY_METRICS
 from yoloslim.paths import StudyPaths
+from yoloslim.shared import ACCURACY_METRICS, SYNTH_VERSION
 from yoloslim.study import finetune_jobs, prune_jobs, study_models
 
 UNKEYED_TRAIN = ("device", "workers", "variants")  # train settings that do not change a stage's result
@@ -171,10 +171,7 @@ def write_if_changed(path: Path, data: dict[str, Any]) -> bool:
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     if path.is_file() and path.read_text() == text:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+    write_text(path, text)
     return True
 
 

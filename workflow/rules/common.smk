@@ -6,7 +6,7 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-from yoloslim.config import ROOT, ConfigError, load_config, output_root
+from yoloslim.config import ROOT, ConfigError, load_config, output_root, package_file
 from yoloslim.paths import StudyPaths
 from yoloslim.stages import write_stage_params
 from yoloslim.study import finetune_jobs, prune_jobs, study_models

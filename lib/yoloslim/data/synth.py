@@ -7,7 +7,7 @@
 
 Each source has its own character (a `Style`); codes are rendered by zxing-cpp and checked to decode
 before nuisances are applied. Every image draws from its own generator seeded by (seed, index), so the
-same seed gives byte-identical labels.
+same seed gives byte-identical labels. When rendering changes, bump `yoloslim.shared.SYNTH_VERSION`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import numpy as np
 from yoloslim.data.codes import CLASSES, make_code
 from yoloslim.data.scene import Placed, Style, render_negative, render_scene
 
-SYNTH_VERSION = 2  # bump when rendering changes: the split stage then renders the embedded set again
 NEGATIVE = "AiFail"  # the category of hard negatives, which has no sources
 _ANY = 180.0  # Style.rotation meaning "any angle"
 

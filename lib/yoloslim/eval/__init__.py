@@ -1,1 +1,1 @@
-"""The eval stage: accuracy with intervals, decode rate, latency, and the study's tables."""
+"""The eval stage: every model measured the same way (`yoloslim.measure`), its decode rate, and the study's tables."""

@@ -24,8 +24,6 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +32,7 @@ import numpy as np
 import yaml
 import zxingcpp
 
+from yoloslim.atomic import write_json
 from yoloslim.data.groundtruth import load_ground_truth
 from yoloslim.data.mirror import listed_images
 
@@ -252,10 +251,7 @@ def cached_decodable(cache: Path, images: list[Path], *, split: str, margin: flo
             return entry["counts"]
     counts = count_decodable(images, margin=margin, names=names)
     entries.append({"settings": settings, "counts": counts})
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=cache.parent, suffix=".tmp", delete=False) as tmp:
-        json.dump({"entries": entries}, tmp, indent=2)
-    os.replace(tmp.name, cache)  # atomic: a parallel evaluation reads the old or the new file, never half of one
+    write_json(cache, {"entries": entries})  # atomic: a parallel evaluation reads the old or the new file, never half
     return counts
 
 

@@ -29,16 +29,17 @@ import pandas as pd
 
 from yoloslim.atomic import atomic_path, write_json, write_text
 from yoloslim.config import Config, LatencyConfig
-from yoloslim.eval.accuracy import measure_accuracy
-from yoloslim.eval.bootstrap import replicates, save_replicates
 from yoloslim.eval.decode import cached_decodable, measure_decode, split_images
 from yoloslim.eval.figures import plot_compare
-from yoloslim.eval.interleaved import interleaved_latency
-from yoloslim.eval.latency import cpu_model, cuda_device, measure_latency, resolve_threads
-from yoloslim.eval.metrics import DetectionStats
-from yoloslim.eval.profile import operator_times
 from yoloslim.eval.tables import display_tables, study_frames, with_intervals
-from yoloslim.models.stats import export_onnx, file_mb, load_model, model_stats
+from yoloslim.measure.accuracy import measure_accuracy
+from yoloslim.measure.bootstrap import replicates, save_replicates
+from yoloslim.measure.interleaved import interleaved_latency
+from yoloslim.measure.latency import cpu_model, cuda_device, measure_latency
+from yoloslim.measure.metrics import DetectionStats
+from yoloslim.measure.onnx import export_onnx, resolve_threads
+from yoloslim.measure.profile import operator_times
+from yoloslim.models.stats import file_mb, load_model, model_stats
 from yoloslim.paths import EvalModelFiles, StudyPaths
 from yoloslim.stages import data_digest, file_digest, stage_key
 from yoloslim.study import StudyModel, find_model, study_models
@@ -65,7 +66,8 @@ def evaluate_weights(
 ) -> dict[str, Any]:
     """Measure one checkpoint: accuracy per split and class, sizes, params, GFLOPs, latency, decode rate.
 
-    Accuracy: the standard mAP over all detections, and precision, recall and F1 at `conf` (`yoloslim.eval.accuracy`).
+    Accuracy: the standard mAP over all detections, and precision, recall and F1 at `conf`
+    (`yoloslim.measure.accuracy`).
     The decode rate is measured on the test split (the first of `splits` when test is not among them).
     `decodable_cache`: the JSON file keeping the decode-rate ceiling of that split; counted afresh when None.
     `stats_dir`: where each split's matched detections (`detections_<split>.npz`) and the ONNX export are kept.
@@ -252,7 +254,7 @@ def _replicates(cfg: Config, models: list[str], split: str) -> dict[str, np.ndar
 
 
 def _interleaved(cfg: Config, records: list[dict[str, Any]]) -> pd.DataFrame:
-    """ONNX CPU latency of every evaluated model, interleaved in this process (`yoloslim.eval.interleaved`)."""
+    """ONNX CPU latency of every evaluated model, interleaved in this process (`yoloslim.measure.interleaved`)."""
     onnx = {r["model"]: StudyPaths.of(cfg).eval(r["model"]).onnx for r in records}
     onnx = {model: path for model, path in onnx.items() if path.is_file()}
     imgsz = {r["model"]: r["imgsz"] for r in records}

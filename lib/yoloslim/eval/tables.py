@@ -12,14 +12,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from yoloslim.config import latency_budget
-from yoloslim.eval.bootstrap import INTERVAL_METRICS, interval
-from yoloslim.eval.metrics import METRICS
+from yoloslim.config import ENGINES, latency_budget
+from yoloslim.measure.bootstrap import INTERVAL_METRICS, interval
+from yoloslim.shared import ACCURACY_METRICS
 
 # mAP50, mAP50-95: over all detections; precision, recall, f1, mAP50_conf, mAP50-95_conf: at `conf`
-# (yoloslim.eval.metrics); <metric>_lo, _hi: the 95 % bootstrap interval (yoloslim.eval.bootstrap)
+# (yoloslim.measure.metrics); <metric>_lo, _hi: the 95 % bootstrap interval (yoloslim.measure.bootstrap)
 DELTAS = ("mAP50", "mAP50-95")
-ACCURACY_COLUMNS = ["model", "label", "split", "class", "conf", *METRICS, "instances",
+ACCURACY_COLUMNS = ["model", "label", "split", "class", "conf", *ACCURACY_METRICS, "instances",
                     *[f"delta_{m}" for m in DELTAS],
                     *[f"{m}_{end}" for m in INTERVAL_METRICS for end in ("lo", "hi")],
                     *[f"delta_{m}_{end}" for m in DELTAS for end in ("lo", "hi")]]  # fmt: skip
@@ -30,7 +30,6 @@ MODEL_COLUMNS = ["model", "label", "kind", "imgsz", "size_pt_mb", "size_onnx_mb"
 DECODE_COLUMNS = ["model", "class", "gt_codes", "decoded", "decode_rate", "gt_decodable", "decode_rate_vs_decodable",
                   "detections", "detections_decoded", "detection_decode_fraction"]  # fmt: skip
 OPERATOR_COLUMNS = ["model", "label", "operator", "ms"]
-ENGINES = ("torch_cpu", "onnx_cpu", "torch_cuda")
 
 
 def study_frames(
@@ -145,7 +144,7 @@ def decode_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
 
 def operators_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     """One row per model and ONNX operator type: milliseconds per inference on ONNX Runtime's CPU provider
-    (`yoloslim.eval.profile`; a record without a profile has no rows)."""
+    (`yoloslim.measure.profile`; a record without a profile has no rows)."""
     rows = [
         {"model": r["model"], "label": r["label"], "operator": op, "ms": ms}
         for r in records
@@ -196,7 +195,7 @@ def format_result(result: dict[str, Any], names: list[str]) -> str:
     lines += [f"{engine}: {note}" for engine, note in result["latency_notes"].items()]
     accuracy = frames["accuracy"]
     for split in accuracy["split"].unique():
-        table = accuracy[accuracy["split"] == split].set_index("class")[list(METRICS)]
+        table = accuracy[accuracy["split"] == split].set_index("class")[list(ACCURACY_METRICS)]
         lines += ["", f"== accuracy ({split}) ==", table.round(3).to_string()]
     models = frames["models"].drop(columns=["model", "label", "kind", "target_engine", "target_latency",
                                             "target_latency_ms", "meets_budget"])  # fmt: skip
@@ -215,4 +214,4 @@ def _wide(part: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
 def _metrics(row: dict[str, Any] | None) -> dict[str, float]:
     """The accuracy numbers and instances of one class (NaN when the class is missing)."""
     row = row or {}
-    return {k: row.get(k, np.nan) for k in (*METRICS, "instances")}
+    return {k: row.get(k, np.nan) for k in (*ACCURACY_METRICS, "instances")}

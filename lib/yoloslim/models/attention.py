@@ -20,14 +20,13 @@ breaks the reshape. `prune.attention` chooses what happens to such a block:
 
 from __future__ import annotations
 
-from typing import Literal
-
 from torch import nn
 from ultralytics.nn.modules import Conv
 from ultralytics.nn.modules.block import Attention, PSABlock
 
+from yoloslim.config import AttentionMode
+
 ATTENTION_TYPES = (Attention, PSABlock, nn.MultiheadAttention)
-AttentionMode = Literal["intact", "heads"]
 
 
 def attention_blocks(model: nn.Module) -> dict[str, nn.Module]:

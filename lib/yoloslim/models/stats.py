@@ -1,9 +1,8 @@
 """Size and cost of one model: the checkpoint file, its ONNX export, parameters and GFLOPs at an image size.
 
-from yoloslim.models.stats import load_model, model_stats, export_onnx
+from yoloslim.models.stats import load_model, model_stats
 yolo = load_model(Path("runs/demo/train/base/weights.pt"))
 model_stats(yolo.model, imgsz=256)                   # {'params': 1765270, 'gflops': 0.67}
-export_onnx(Path("weights.pt"), Path("out/"), 256)   # out/weights.onnx, exported by Ultralytics
 """
 
 from __future__ import annotations
@@ -11,13 +10,11 @@ from __future__ import annotations
 import copy
 import hashlib
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
 import torch
 
-from yoloslim.atomic import atomic_path
 from yoloslim.config import ULTRALYTICS_IMGSZ
 
 MB = 1e6  # sizes are reported in decimal megabytes, like the file managers and the original report
@@ -84,23 +81,6 @@ def count_gflops(model: torch.nn.Module, imgsz: int) -> float:
 def model_stats(model: torch.nn.Module, imgsz: int) -> dict:
     """Parameters and GFLOPs of a model at `imgsz`."""
     return {"params": count_params(model), "gflops": count_gflops(model, imgsz)}
-
-
-def export_onnx(weights: Path, out_dir: Path, imgsz: int) -> Path:
-    """Export a checkpoint through Ultralytics to `out_dir/model.onnx` (batch 1, static `imgsz`, simplified).
-
-    The export runs on a copy in a temporary folder: Ultralytics writes beside its input, and the input's
-    folder may belong to another stage or to the user.
-    """
-    out = Path(out_dir) / "model.onnx"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        local = Path(tmp) / "model.pt"
-        shutil.copy2(weights, local)
-        exported = load_model(local).export(format="onnx", imgsz=imgsz, batch=1, device="cpu", simplify=True)
-        with atomic_path(out) as tmp:
-            shutil.move(exported, tmp)
-    return out
 
 
 def _float_copy(model: torch.nn.Module) -> torch.nn.Module:

@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from yoloslim.models.stats import export_onnx, load_model
+from yoloslim.measure.onnx import export_onnx
+from yoloslim.models.stats import load_model
 from yoloslim.prune.groups import excluded_layers
 
 ATOL = 1e-3  # absolute tolerance of ONNX Runtime vs PyTorch class scores

@@ -6,7 +6,7 @@ Network slimming gives a |gamma| threshold; a team has a latency budget on its e
 - the candidates are the sparse model's group |gamma| values, sorted: every step changes the structure;
 - a candidate is pruned with alignment (`round_to`), exported to ONNX and timed on the engine with the base
   model (`onnx_cpu`, and on a GPU machine with onnxruntime-gpu `onnx_cuda` or `onnx_tensorrt`: interleaved in
-  one process, `yoloslim.eval.interleaved`, so a relative budget is the median per-round ratio to the base model);
+  one process, `yoloslim.measure.interleaved`, so a relative budget is the median per-round ratio to the base model);
 - bisection finds the lowest threshold (the largest structure) that is within the budget, assuming latency
   falls as the threshold rises; a structure already timed is not timed again. Within means the upper end of
   the 95 % interval (of the latency, or of the per-round ratio for a relative budget) is within it, and the
@@ -94,8 +94,8 @@ class Search:
 def onnx_engine(latency: LatencyConfig, name: str = "onnx_cpu") -> Engine:
     """ONNX Runtime (`onnx_cpu`, or `onnx_cuda` / `onnx_tensorrt` on a GPU machine with onnxruntime-gpu): the models
     timed interleaved in one process, with intervals. A missing execution provider fails here, naming it."""
-    from yoloslim.eval.interleaved import interleaved_latency
-    from yoloslim.eval.latency import check_providers
+    from yoloslim.measure.interleaved import interleaved_latency
+    from yoloslim.measure.onnx import check_providers
 
     providers = check_providers(name)
 

@@ -27,6 +27,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 import pandas as pd
@@ -34,11 +35,22 @@ import torch
 from ultralytics.utils import LOGGER
 
 from yoloslim.atomic import atomic_path, write_json
-from yoloslim.config import ULTRALYTICS_IMGSZ, Config, PruneConfig, TrainConfig, latency_budget
+from yoloslim.config import (
+    ULTRALYTICS_IMGSZ,
+    AttentionMode,
+    C2fHalves,
+    Config,
+    Importance,
+    PruneConfig,
+    RoundDir,
+    TrainConfig,
+    latency_budget,
+)
+from yoloslim.measure.onnx import export_onnx
 from yoloslim.models.c2f import merge_c2f, split_c2f
 from yoloslim.models.checkpoint import save_checkpoint
 from yoloslim.models.gammas import gamma_values, sparsity_warning
-from yoloslim.models.stats import count_gflops, existing_weights, export_onnx
+from yoloslim.models.stats import count_gflops, existing_weights
 from yoloslim.paths import WEIGHTS, PruneFiles, StudyPaths
 from yoloslim.prune.figures import plot_gamma_hist, plot_search, plot_sparsity
 from yoloslim.prune.fold import apply_deltas, fold_deltas
@@ -62,7 +74,7 @@ from yoloslim.prune.tables import layer_table, params_by_part, ratio_table, widt
 from yoloslim.prune.tp import FLOPS_TOLERANCE, SEARCH_RATIOS, prune_tp, prune_tp_matched
 from yoloslim.study import TP_METHODS, prune_jobs
 
-_VAL_CONF, _VAL_IOU = 0.001, 0.7  # Ultralytics' own val defaults: the mAP training reports, comparable
+_VAL_IOU = 0.7  # Ultralytics' own val default (with its conf, VAL_CONF): the mAP training reports, comparable
 
 
 @dataclass
@@ -120,14 +132,14 @@ def prune_model(
     """
     if (threshold is None) == (fraction is None):
         raise ValueError("prune_model: give exactly one of threshold and fraction")
-    if round_to < 1 or round_dir not in ("up", "nearest", "down") or importance not in ("max", "mean", "sum"):
+    if round_to < 1 or round_dir not in get_args(RoundDir) or importance not in get_args(Importance):
         raise ValueError(f"prune_model: bad round_to={round_to}, round_dir={round_dir!r} or importance={importance!r}")
     if selection not in ("gamma", "random"):
         raise ValueError(f"prune_model: selection must be 'gamma' or 'random', got {selection!r}")
-    if c2f_halves not in ("equal", "free"):
-        raise ValueError(f"prune_model: c2f_halves must be 'equal' or 'free', got {c2f_halves!r}")
-    if attention not in ("intact", "heads"):
-        raise ValueError(f"prune_model: attention must be 'intact' or 'heads', got {attention!r}")
+    if c2f_halves not in get_args(C2fHalves):
+        raise ValueError(f"prune_model: c2f_halves must be one of {get_args(C2fHalves)}, got {c2f_halves!r}")
+    if attention not in get_args(AttentionMode):
+        raise ValueError(f"prune_model: attention must be one of {get_args(AttentionMode)}, got {attention!r}")
     check_supported(model)
     model = copy.deepcopy(model).float().eval()
     for p in model.parameters():
@@ -277,7 +289,7 @@ def _validate(cfg: Config, results: dict[bool, PruneResult], files: PruneFiles) 
     """Val mAP50 and mAP50-95 of the pruned model with and without the beta fold (fold -> numbers), at Ultralytics'
     own val settings; the configured one is the written weights.pt, the other is saved to a temporary file. A model
     with nothing to fold (one result for both: a Torch-Pruning alternative) is validated once."""
-    from yoloslim.eval.accuracy import measure_accuracy
+    from yoloslim.measure.accuracy import VAL_CONF, measure_accuracy
 
     data_yaml, val, written = StudyPaths.of(cfg).data.yaml, {}, results[cfg.prune.fold_beta]
     with tempfile.TemporaryDirectory() as tmp:
@@ -287,7 +299,7 @@ def _validate(cfg: Config, results: dict[bool, PruneResult], files: PruneFiles) 
                 continue
             weights = files.weights if kept else save_checkpoint(res.model, Path(tmp) / WEIGHTS)
             rows = measure_accuracy(
-                weights, data_yaml, split="val", imgsz=cfg.train.imgsz, conf=_VAL_CONF, iou=_VAL_IOU,
+                weights, data_yaml, split="val", imgsz=cfg.train.imgsz, conf=VAL_CONF, iou=_VAL_IOU,
                 names=cfg.data.names,
             )  # fmt: skip
             val[fold] = {k: rows["all"][k] for k in ("mAP50", "mAP50-95")}

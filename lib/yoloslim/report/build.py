@@ -3,7 +3,7 @@
     python -m yoloslim.report.build runs/demo/notebooks/07_report.ipynb reports/demo/report.html [--no-pdf]
 
 The report is the notebook from its parameters cell on: its markdown cells (the report's words, in
-`report.lang`; languages other than English come from `notebooks/07_report.<lang>.yaml`) and its code
+`report.lang`; languages other than English come from `yoloslim/report/07_report.<lang>.yaml`) and its code
 cells' outputs (the sentences with numbers, the tables and figures). The HTML hides code, inlines every
 image and loads nothing from the network (the `offline_html` template empties the CDN blocks). Without
 Chromium the HTML is still written, and a message says how to get the PDF.
@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import get_args
 
 import nbformat
 import yaml
@@ -25,9 +26,9 @@ from nbconvert import HTMLExporter
 from nbformat import NotebookNode
 
 from yoloslim.atomic import atomic_path, write_text
-from yoloslim.config import ROOT
+from yoloslim.config import Lang, package_file
 
-TEMPLATES = Path(__file__).parents[1] / "templates"
+TEMPLATES = package_file("templates")
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 PDF_HINT = (
     "report.pdf not written: Chromium is not installed. Install it with "
@@ -68,8 +69,8 @@ def report_cells(nb: NotebookNode) -> list[NotebookNode]:
 
 
 def translations_path(lang: str) -> Path:
-    """The file of the report's markdown cells in `lang` (not English), beside the report notebook."""
-    return ROOT / "notebooks" / f"07_report.{lang}.yaml"
+    """The file of the report's markdown cells in `lang` (not English), shipped in the package."""
+    return package_file(f"report/07_report.{lang}.yaml")
 
 
 def translations(lang: str) -> dict[str, str]:
@@ -145,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m yoloslim.report.build", description=__doc__.split("\n")[0])
     parser.add_argument("notebook", type=Path, help="the executed 07_report notebook")
     parser.add_argument("html", type=Path, help="where to write report.html (report.pdf goes next to it)")
-    parser.add_argument("--lang", default="en", choices=["en", "zh"], help="the language of the words")
+    parser.add_argument("--lang", default="en", choices=get_args(Lang), help="the language of the words")
     parser.add_argument("--no-pdf", action="store_true", help="write only the HTML")
     args = parser.parse_args(argv)
     html, pdf = build_report(args.notebook, args.html, args.lang, pdf=not args.no_pdf)

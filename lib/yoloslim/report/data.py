@@ -18,19 +18,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from yoloslim.config import Config, latency_budget
+from yoloslim.config import ENGINES, Config, latency_budget
 from yoloslim.data.split import TEST_ONLY
-from yoloslim.eval.bootstrap import INTERVAL_METRICS, interval, load_replicates
-from yoloslim.eval.profile import BETWEEN
+from yoloslim.measure.bootstrap import INTERVAL_METRICS, interval, load_replicates
+from yoloslim.measure.profile import BETWEEN
 from yoloslim.paths import StudyPaths
 from yoloslim.report.text import text
+from yoloslim.shared import fractions_under
 from yoloslim.study import StudyModel, finetune_jobs, prune_jobs, study_models
 from yoloslim.train.budget import SGD_MOMENTUM, seed_plan
-from yoloslim.train.sparse import fractions_under
 
-ENGINES = ("torch_cpu", "onnx_cpu", "torch_cuda")
 MAP_COLUMN = "metrics/mAP50-95(B)"  # Ultralytics' results.csv column of the validation mmAP
-MODEL_COLUMNS = {  # models.csv column -> header in the report
+MODEL_HEADERS = {  # the models.csv columns (yoloslim.eval.tables.MODEL_COLUMNS) the report shows -> their header
     "imgsz": "imgsz",
     "size_pt_mb": ".pt (MB)",
     "size_onnx_mb": ".onnx (MB)",
@@ -282,7 +281,7 @@ def model_table(data: ReportData, lang: str = "en") -> pd.DataFrame:
     of the base model's (side by side: fewer FLOPs are not proportionally faster), and a budget column (✓ within,
     ✗ over, ? unmeasured)."""
     table = data.table.set_index("model").loc[[m for m in data.labels if m in set(data.table["model"])]]
-    out = table[list(MODEL_COLUMNS)].rename(columns=MODEL_COLUMNS)
+    out = table[list(MODEL_HEADERS)].rename(columns=MODEL_HEADERS)
     if "base" in table.index:
         engine = str(table["target_engine"].iloc[0])
         out[text(lang, "flops_ratio")] = table["gflops"] / table.loc["base", "gflops"]

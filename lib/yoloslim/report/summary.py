@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from yoloslim.eval.bootstrap import within_noise
+from yoloslim.measure.bootstrap import within_noise
 from yoloslim.report.data import (
     ReportData,
     budget_label,

@@ -1,7 +1,7 @@
 """The report's one phrasebook: every sentence that carries a value, in English and Chinese (`report.lang`).
 
 The fixed prose (headings and explanations without values) is in the markdown cells of
-notebooks/07_report.ipynb, translated in notebooks/07_report.zh.yaml (`yoloslim.report.build`). Here are the
+notebooks/07_report.ipynb, translated in yoloslim/report/07_report.zh.yaml (`yoloslim.report.build`). Here are the
 sentences the report's code cells fill with configured or measured values, table and axis labels, and the
 summary's sentences (section 3, `yoloslim.report.summary`).
 

@@ -73,10 +73,11 @@ def replay_budget(
 
 
 def seed_plan() -> tuple[BudgetPlan, int]:
-    """The plan of the original study (`params/seed.yaml`) on its data set's training split: (plan, images)."""
-    from yoloslim.config import ROOT, load_config
+    """The plan of the original study (`params/seed.yaml`, shipped in the package as `seed.yaml`) on its data set's
+    training split: (plan, images)."""
+    from yoloslim.config import load_config, package_file
 
-    cfg = load_config(ROOT / "params" / "seed.yaml", check_values=False)
+    cfg = load_config(package_file("seed.yaml"), check_values=False)
     return planned_budget(cfg, ORIGINAL_TRAIN_IMAGES), ORIGINAL_TRAIN_IMAGES
 
 

@@ -14,8 +14,8 @@ config's settings before training.
 
 The settings travel with the trainer's callbacks (so they reach DDP workers): `Sparsity` attaches itself to
 the trainer and logs `gamma_log.csv`, `gamma_hist.csv` and every |gamma| (`gammas.npz`) after every epoch. The
-fraction under a prune threshold is read from `gammas.npz` afterwards (`fractions_under`), so the stage does not
-depend on the prune targets: a threshold edited after sparse training changes only the prune stage.
+fraction under a prune threshold is read from `gammas.npz` afterwards (`yoloslim.shared.fractions_under`), so the
+stage does not depend on the prune targets: a threshold edited after sparse training changes only the prune stage.
 
     from yoloslim.train.sparse import run_sparse
     run_sparse(cfg)    # runs/<config>/sparse/: weights.pt, gamma_log.csv, gamma_hist.csv, gammas.npz, ...
@@ -43,6 +43,7 @@ from yoloslim.models.attention import AttentionMode
 from yoloslim.models.build import build_model, load_trainable
 from yoloslim.models.gammas import Channels, fraction_under, gamma_histogram, gamma_values, penalized_bns
 from yoloslim.paths import SparseFiles, StudyPaths
+from yoloslim.shared import fractions_under
 from yoloslim.stages import stage_key
 from yoloslim.train.runner import TrainJob, YoloTrainer, read_metrics, run_training, train_args
 
@@ -320,15 +321,6 @@ def _append_gammas(path: Path, epoch: int, gammas: torch.Tensor) -> None:
             kept = {k: saved[k] for k in saved.files if int(k.removeprefix("epoch_")) < epoch}
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez(f, **kept, **{f"epoch_{epoch}": gammas.numpy().astype(np.float32)})
-
-
-def fractions_under(gammas_file: Path, thresholds: dict[str, float]) -> pd.DataFrame:
-    """The fraction of penalized gammas under each threshold (name -> |gamma|), one row per logged epoch."""
-    with np.load(gammas_file) as saved:
-        epochs = {int(k.removeprefix("epoch_")): saved[k] for k in saved.files}
-    rows = {e: {f"frac_under_{n}": float((g < v).mean()) if g.size else 0.0 for n, v in thresholds.items()}
-            for e, g in sorted(epochs.items())}  # fmt: skip
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("epoch")
 
 
 def sparse_summary(cfg: Config) -> pd.DataFrame:

@@ -17,7 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from yoloslim.config import LatencyConfig
-from yoloslim.eval.latency import onnx_session
+from yoloslim.measure.onnx import onnx_session
 
 BETWEEN = "between operators"  # a run's time that no operator's kernel accounts for
 

@@ -1,11 +1,11 @@
 """Accuracy of one model on one split, from one Ultralytics validation run.
 
 The validator runs once over all detections (conf 0.001, the study's NMS IoU, plots off: they would try to
-download a font) and its per-image matches are kept (`DetectionStats`); `yoloslim.eval.metrics` computes
+download a font) and its per-image matches are kept (`DetectionStats`); `yoloslim.measure.metrics` computes
 the standard mAP, the precision, recall and F1 at the deployment threshold `conf`, and the original study's
 "mAP at conf" from them. A class without ground truth in the split gets NaN, never a silent zero.
 
-    from yoloslim.eval.accuracy import measure_accuracy
+    from yoloslim.measure.accuracy import measure_accuracy
     measure_accuracy(Path("weights.pt"), Path("data.yaml"), split="test", imgsz=256, conf=0.5, iou=0.6,
                      names=["dm", "qr", "bar"], stats_out=Path("detections_test.npz"))
     # {'dm': {'mAP50': 0.91, 'mAP50-95': 0.7, 'precision': 0.9, 'recall': 0.85, 'f1': 0.87, ...}, ..., 'all': {...}}
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from yoloslim.eval.metrics import DetectionStats, class_rows
+from yoloslim.measure.metrics import DetectionStats, class_rows
 
 VAL_CONF = 0.001  # validation keeps every detection down to this score (Ultralytics' default), for the standard mAP
 
@@ -34,7 +34,7 @@ def measure_accuracy(
     names: list[str],
     stats_out: Path | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Validate `weights` on `split` of `data_yaml`; `detection_metrics.METRICS` and `instances` per class and
+    """Validate `weights` on `split` of `data_yaml`; `yoloslim.shared.ACCURACY_METRICS` and `instances` per class and
     `all`, the operating point at `conf`. `stats_out`: also save the matched detections there (.npz)."""
     stats = match_detections(weights, data_yaml, split=split, imgsz=imgsz, iou=iou)
     if stats_out is not None:

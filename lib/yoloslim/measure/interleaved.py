@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from yoloslim.config import LatencyConfig
-from yoloslim.eval.bootstrap import interval
-from yoloslim.eval.latency import onnx_session
+from yoloslim.measure.bootstrap import interval
+from yoloslim.measure.onnx import onnx_session
 
 DRAWS = 1000  # bootstrap resamples of the rounds
 

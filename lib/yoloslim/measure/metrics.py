@@ -26,8 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from yoloslim.atomic import atomic_path
-
-METRICS = ("mAP50", "mAP50-95", "precision", "recall", "f1", "mAP50_conf", "mAP50-95_conf")
+from yoloslim.shared import ACCURACY_METRICS
 
 
 @dataclass
@@ -92,7 +91,7 @@ class DetectionStats:
 
 
 def class_rows(stats: DetectionStats, names: list[str], conf: float) -> dict[str, dict[str, float]]:
-    """`METRICS` and `instances` per class name and for `all`; a class without ground truth gets NaN."""
+    """`ACCURACY_METRICS` and `instances` per class name and for `all`; a class without ground truth gets NaN."""
     from ultralytics.utils.metrics import ap_per_class
 
     standard = _ap_by_class(ap_per_class, stats.tp, stats.conf, stats.pred_cls, stats.target_cls)
@@ -102,7 +101,7 @@ def class_rows(stats: DetectionStats, names: list[str], conf: float) -> dict[str
     for cls, name in enumerate(names):
         instances = int((stats.target_cls == cls).sum())
         if instances == 0:
-            rows[name] = {**dict.fromkeys(METRICS, float("nan")), "instances": 0}
+            rows[name] = {**dict.fromkeys(ACCURACY_METRICS, float("nan")), "instances": 0}
             continue
         found = int(stats.tp[keep & (stats.pred_cls == cls), 0].sum())
         detections = int((keep & (stats.pred_cls == cls)).sum())
@@ -119,7 +118,7 @@ def class_rows(stats: DetectionStats, names: list[str], conf: float) -> dict[str
             "instances": instances,
         }
     present = [rows[n] for n in names if rows[n]["instances"]]
-    mean = {k: float(np.mean([r[k] for r in present])) if present else float("nan") for k in METRICS}
+    mean = {k: float(np.mean([r[k] for r in present])) if present else float("nan") for k in ACCURACY_METRICS}
     rows["all"] = {**mean, "instances": int(len(stats.target_cls))}
     return rows
 

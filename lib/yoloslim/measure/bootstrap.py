@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from yoloslim.atomic import atomic_path
-from yoloslim.eval.metrics import DetectionStats, class_rows
+from yoloslim.measure.metrics import DetectionStats, class_rows
 
 INTERVAL_METRICS = ("mAP50", "mAP50-95", "precision", "recall", "f1")
 LEVEL = 0.95

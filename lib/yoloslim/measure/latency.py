@@ -4,7 +4,7 @@ Each engine gets `warmup` untimed runs, then `runs` timed ones on a zero image o
 median and the 90th percentile are reported with the thread count and the CPU model, so that numbers
 from different machines are not compared by accident.
 
-    from yoloslim.eval.latency import measure_latency
+    from yoloslim.measure.latency import measure_latency
     measure_latency(torch_model, onnx_path, imgsz=256, cfg=cfg.eval.latency)
     # {'torch_cpu': {'median_ms': 3.1, 'p90_ms': 3.4, ...}, 'onnx_cpu': {...}, 'torch_cuda': None,
     #  'notes': {'torch_cuda': 'not measured: no CUDA device'}, 'threads': 2, 'cpu': 'AMD EPYC'}
@@ -13,7 +13,6 @@ from different machines are not compared by accident.
 from __future__ import annotations
 
 import copy
-import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,14 +23,9 @@ import numpy as np
 import torch
 
 from yoloslim.config import LatencyConfig
+from yoloslim.measure.onnx import onnx_session, resolve_threads
 
-ENGINES = ("torch_cpu", "onnx_cpu", "torch_cuda")
 NO_CUDA = "not measured: no CUDA device"
-
-
-def resolve_threads(threads: int) -> int:
-    """The CPU thread count an engine will use: `threads`, or every core when it is 0."""
-    return threads if threads > 0 else os.cpu_count() or 1
 
 
 def cpu_model() -> str:
@@ -92,58 +86,6 @@ def measure_torch(model: torch.nn.Module, imgsz: int, cfg: LatencyConfig, device
     with _torch_threads(threads), torch.inference_mode():
         result = time_runs(lambda: model(image), warmup=cfg.warmup, runs=cfg.runs, sync=sync)
     return {**result, "threads": threads, "device": device}
-
-
-ONNX_PROVIDERS = {  # ONNX Runtime engines of the latency-budget search (prune.engine) -> execution providers
-    "onnx_cpu": ["CPUExecutionProvider"],
-    "onnx_cuda": ["CUDAExecutionProvider"],
-    "onnx_tensorrt": ["TensorrtExecutionProvider", "CUDAExecutionProvider"],  # TensorRT, CUDA for what it lacks
-}
-
-
-def check_providers(engine: str) -> list[str]:
-    """The execution providers of an ONNX Runtime engine (`ONNX_PROVIDERS`); raises RuntimeError naming what is
-    missing when this ONNX Runtime build does not have them (e.g. `onnxruntime` without `-gpu`, or no GPU)."""
-    import onnxruntime as ort
-
-    providers = ONNX_PROVIDERS[engine]
-    missing = [p for p in providers if p not in ort.get_available_providers()]
-    if missing:
-        raise RuntimeError(
-            f"latency engine {engine}: ONNX Runtime {ort.__version__} here lacks {', '.join(missing)} (available: "
-            f"{', '.join(ort.get_available_providers())}); install onnxruntime-gpu with CUDA (and TensorRT) on a GPU "
-            "machine, or use onnx_cpu"
-        )
-    return providers
-
-
-def onnx_session(
-    onnx_path: Path,
-    imgsz: int,
-    threads: int,
-    *,
-    spinning: bool = True,
-    profile_prefix: str | None = None,
-    providers: list[str] | None = None,
-) -> tuple[Any, dict[str, np.ndarray]]:
-    """An ONNX Runtime session (CPU unless `providers` says otherwise) with `threads` intra-op threads, and its
-    batch-1 zero-image feed.
-
-    `spinning` False: idle pool threads sleep instead of spinning (sessions that take turns on the same cores).
-    `profile_prefix`: profile every run (`session.end_profiling()` writes the JSON).
-    """
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = resolve_threads(threads)
-    options.inter_op_num_threads = 1
-    if not spinning:
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    if profile_prefix is not None:
-        options.enable_profiling = True
-        options.profile_file_prefix = profile_prefix
-    session = ort.InferenceSession(str(onnx_path), options, providers=providers or ONNX_PROVIDERS["onnx_cpu"])
-    return session, {session.get_inputs()[0].name: np.zeros((1, 3, imgsz, imgsz), dtype=np.float32)}
 
 
 def measure_onnx(onnx_path: Path, imgsz: int, cfg: LatencyConfig) -> dict:
