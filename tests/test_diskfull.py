@@ -101,8 +101,8 @@ def test_disk_full_message_names_the_folder_the_space_and_what_to_do(smoke_cfg: 
     assert full is not None and full.rule == "sparse" and full.folder == files.dir / "ultra" / "weights"
     assert full.needed == 5 * 3_000_000
     message = full.message()
-    assert str(files.dir / "ultra" / "weights") in message and re.search(r"has [\d.]+ [MG]B free", message)
-    assert "about 14.3 MB in all" in message
+    assert str(files.dir / "ultra" / "weights") in message and re.search(r"has [\d.]+ [MG]iB free", message)
+    assert "about 14.3 MiB in all" in message
     assert message.rstrip().endswith("make report CONFIG=params/smoke.yaml")
     assert "free space and run the same command again" in message
     assert disk_full(load_config(config), config, "Error in rule sparse:\nValueError: bad label") is None

@@ -32,7 +32,7 @@ _PATH = re.compile(r"No space left on device: '([^']+)'|while writing (\S+?)\.? 
 _RULE = re.compile(r"Error in rule (\w+):")
 TRAINING_RULES = ("train", "train_variant", "sparse", "finetune")
 DISK_FULL_HEADLINE = "yoloslim: the disk is full."  # the first line of the message
-MB = 1 << 20
+MIB = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -92,13 +92,13 @@ def disk_full(cfg: Config, config: Path, output: str, seen_full: bool = False) -
     """The full-disk diagnosis of a failed run's `output`, or None when the disk was not the cause.
 
     The disk is the cause when the output says so (`seen_full`: anywhere in it) or the study's folder has less than
-    1 MB free.
+    1 MiB free.
     """
     paths = StudyPaths.of(cfg)
     named = [next(p for p in m.groups() if p) for m in _PATH.finditer(output)]
     folder = Path(named[0]).parent if named else paths.run
     free = shutil.disk_usage(_existing(folder)).free
-    if not (seen_full or DISK_FULL.search(output) or free < MB):
+    if not (seen_full or DISK_FULL.search(output) or free < MIB):
         return None
     rules = _RULE.findall(output)
     rule = rules[0] if rules else None
@@ -126,8 +126,8 @@ def space_needed(cfg: Config, rule: str | None) -> tuple[int, str]:
         images = cfg.data.synth.images + cfg.data.synth.test_images
         return images * (cfg.data.synth.imgsz**2 // 8 + 4096), f"{images} rendered JPEG images with their labels"
     if rule == "report":
-        return 20 * MB, "the HTML report with its figures, and its PDF"
-    return 50 * MB, "a rough allowance: this stage's outputs are not known in advance"
+        return 20 * MIB, "the HTML report with its figures, and its PDF"
+    return 50 * MIB, "a rough allowance: this stage's outputs are not known in advance"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,7 +173,7 @@ def _shown(config: Path) -> str:
 
 
 def _size(n: int) -> str:
-    return f"{n / MB:.1f} MB" if n < 1 << 30 else f"{n / (1 << 30):.1f} GB"
+    return f"{n / MIB:.1f} MiB" if n < 1 << 30 else f"{n / (1 << 30):.1f} GiB"
 
 
 if __name__ == "__main__":
