@@ -24,7 +24,7 @@ from yoloslim.cli import main
 from yoloslim.models.build import conv_channels
 from yoloslim.models.checkpoint import REFUSAL, UNPRUNED, save_checkpoint
 from yoloslim.paths import data_mirror
-from yoloslim.prune.stage import prune_model
+from yoloslim.prune.slimming import prune_model
 from yoloslim.prune.tables import backbone_length
 
 IMGSZ = 64

@@ -20,7 +20,7 @@ from yoloslim.models.build import build_model, conv_channels
 from yoloslim.models.checkpoint import save_checkpoint
 from yoloslim.models.gammas import gamma_values
 from yoloslim.paths import StudyPaths
-from yoloslim.prune.stage import prune_model
+from yoloslim.prune.slimming import prune_model
 from yoloslim.train.finetune import PrunedTrainer, finetune_job
 from yoloslim.train.precise_bn import PreciseBN
 from yoloslim.train.runner import TrainJob, make_trainer

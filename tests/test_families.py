@@ -18,7 +18,7 @@ from yoloslim.models.checkpoint import save_checkpoint
 from yoloslim.models.gammas import penalized_bns
 from yoloslim.paths import StudyPaths
 from yoloslim.prune.onnx_check import check_onnx
-from yoloslim.prune.stage import PruneResult, prune_model
+from yoloslim.prune.slimming import PruneResult, prune_model
 from yoloslim.train.finetune import run_finetune
 from yoloslim.train.runner import read_metrics
 

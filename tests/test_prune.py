@@ -20,7 +20,7 @@ from yoloslim.models.checkpoint import save_checkpoint
 from yoloslim.prune.figures import sparsity_segments
 from yoloslim.prune.groups import UnsupportedModelError, align_count, excluded_layers
 from yoloslim.prune.onnx_check import check_onnx
-from yoloslim.prune.stage import PruneResult, prune_model
+from yoloslim.prune.slimming import PruneResult, prune_model
 
 IMGSZ = 64
 THRESHOLD = 0.05
@@ -279,7 +279,7 @@ def test_cli_prunes_and_prints_ratio_table(tmp_path, capsys):
 
 def test_both_checkpoint_loaders_name_a_missing_file(tmp_path: Path) -> None:
     from yoloslim.models.stats import load_model
-    from yoloslim.prune.stage import load_detection_model
+    from yoloslim.prune.files import load_detection_model
 
     missing = tmp_path / "none.pt"
     for load in (load_model, load_detection_model):
@@ -297,7 +297,7 @@ def test_checkpoints_with_official_names_are_read_offline_as_the_files_they_are(
     from ultralytics.utils.checks import check_yolov5u_filename
     from yoloslim.models.build import load_trainable
     from yoloslim.models.stats import load_model
-    from yoloslim.prune.stage import load_detection_model
+    from yoloslim.prune.files import load_detection_model
 
     folder = Path(tempfile.gettempdir()) / f"yoloslim-names-{name[:-3]}"  # no "u" in it: Ultralytics renames
     shutil.rmtree(folder, ignore_errors=True)

@@ -120,7 +120,7 @@ def test_prune_stage_searches_to_a_budget_with_a_plugged_engine(smoke_cfg, out_r
     assert metrics["threshold"] == pytest.approx(chosen["threshold"])
     assert fake_latency(out / "weights.onnx", cfg.train.imgsz) <= 0.5 * fake_latency_of(base, out_root, cfg.train.imgsz)
     assert {m.id: m.label for m in study_models(cfg)}["fast"] == "lat_0.5x(fast)"
-    monkeypatch.setattr("yoloslim.prune.stage.SEARCH_RATIOS", [0.0, 0.8])  # a short search: 2 structures
+    monkeypatch.setattr("yoloslim.prune.alternative.SEARCH_RATIOS", [0.0, 0.8])  # a short search: 2 structures
     out = run_prune(cfg, "fast-tp_magnitude")
     metrics = json.loads((out / "metrics.json").read_text())
     match, search = metrics["cost_match"], pd.read_csv(out / "search.csv")

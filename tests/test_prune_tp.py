@@ -17,7 +17,8 @@ from yoloslim.config import load_config
 from yoloslim.models.stats import count_gflops
 from yoloslim.paths import StudyPaths
 from yoloslim.prune.groups import excluded_layers
-from yoloslim.prune.stage import prune_model, run_prune
+from yoloslim.prune.slimming import prune_model
+from yoloslim.prune.stage import run_prune
 from yoloslim.prune.tp import FLOPS_TOLERANCE, match_flops, prune_tp_matched
 from yoloslim.study import finetune_jobs, study_models
 

@@ -33,7 +33,7 @@ from yoloslim.models.checkpoint import save_checkpoint
 from yoloslim.models.gammas import penalized_bns
 from yoloslim.models.stats import load_model, model_stats
 from yoloslim.paths import StudyPaths
-from yoloslim.prune.stage import prune_model
+from yoloslim.prune.slimming import prune_model
 
 GAMMA_HIGH = 0.2  # random gammas are uniform in [0, GAMMA_HIGH): thresholds 0.01 / 0.1 / 0.15 prune ~5 / 50 / 75 %
 COLUMNS = ["model", "source", "imgsz", "params_m", "gflops", "flops_ratio", "torch_cpu_ms", "torch_cpu_p90_ms",

@@ -49,7 +49,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_prune(args: argparse.Namespace) -> int:
-    from yoloslim.prune.stage import prune_weights
+    from yoloslim.prune.files import prune_weights
 
     out = Path(args.out)
     options = {"threshold": args.threshold, "round_to": args.round_to, "round_dir": args.round_dir,

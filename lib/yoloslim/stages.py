@@ -46,7 +46,7 @@ from yoloslim.atomic import write_text
 from yoloslim.config import Config
 from yoloslim.paths import StudyPaths
 from yoloslim.shared import ACCURACY_METRICS, SYNTH_VERSION
-from yoloslim.study import finetune_jobs, prune_jobs, study_models
+from yoloslim.study import finetune_jobs, prune_job, prune_jobs, study_models
 
 UNKEYED_TRAIN = ("device", "workers", "variants")  # train settings that do not change a stage's result
 PER_TARGET = ("thresholds", "fractions", "random", "compare", "targets", "engine", "margin")  # prune: one job's own
@@ -118,10 +118,7 @@ def _train_key(cfg: Config, model: str) -> dict[str, Any]:
 
 def _prune_key(cfg: Config, prune_id: str) -> dict[str, Any]:
     """One prune job's key: the shared prune settings, its own target and selection, and what it reads elsewhere."""
-    jobs = prune_jobs(cfg)
-    if prune_id not in jobs:
-        raise KeyError(f"{cfg.source}: no prune target '{prune_id}'; targets: {', '.join(jobs)}")
-    target, selection = jobs[prune_id]
+    target, selection = prune_job(cfg, prune_id)
     shared = {k: v for k, v in cfg.section("prune").items() if k not in PER_TARGET}
     key = {
         "data": {"names": list(cfg.data.names)},

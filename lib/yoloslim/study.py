@@ -85,6 +85,14 @@ def prune_jobs(cfg: Config) -> dict[str, tuple[str, str]]:
     return jobs | {f"{target}-{method}": (target, method) for target in cfg.prune.compare for method in TP_METHODS}
 
 
+def prune_job(cfg: Config, prune_id: str) -> tuple[str, str]:
+    """The (prune target, channel selection) of a pruned-structure id; KeyError naming the study's ids if none."""
+    jobs = prune_jobs(cfg)
+    if prune_id not in jobs:
+        raise KeyError(f"{cfg.source}: no prune target '{prune_id}'; targets: {', '.join(jobs)}")
+    return jobs[prune_id]
+
+
 def finetune_jobs(cfg: Config) -> dict[str, tuple[str, str]]:
     """Fine-tuned model id (`<target>`, `<target>-scratch`, `<target>-random`) -> (pruned-structure id, init).
 

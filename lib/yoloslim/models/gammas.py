@@ -2,7 +2,7 @@
 
 Network slimming puts an L1 penalty on every BatchNorm gamma whose channels may be pruned: by default every
 BatchNorm of the model but those inside attention blocks (kept intact: `yoloslim.models.attention`), the same set that
-`yoloslim.prune.stage` prunes. With `prune.attention: heads` the attention blocks' BatchNorms are penalized too, but
+`yoloslim.prune.slimming` prunes. With `prune.attention: heads` the attention blocks' BatchNorms are penalized too, but
 of each Attention's `qkv` only the value channels (which decide whether a head is needed) and not its `pe`. The
 Detect head's output convolutions and DFL have no BatchNorm, so they are neither penalized nor pruned. With
 `exclude_head` the BatchNorms of the Detect head's inner box/class branches are left unpenalized too, so their

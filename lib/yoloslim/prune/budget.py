@@ -1,0 +1,102 @@
+"""The prune stage's latency search: candidate structures timed against the base model on `prune.engine`, the
+search (`yoloslim.prune.search`) run within a budget, its search.csv and figure written, and its summary for
+metrics.json. Used for yoloslim's |gamma| thresholds (`yoloslim.prune.target`) and Torch-Pruning's global ratios
+(`yoloslim.prune.alternative`) alike.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import torch
+
+from yoloslim.atomic import atomic_path
+from yoloslim.config import Config, latency_budget
+from yoloslim.measure.onnx import export_onnx
+from yoloslim.models.checkpoint import save_checkpoint
+from yoloslim.models.stats import count_gflops
+from yoloslim.paths import PruneFiles, StudyPaths
+from yoloslim.prune.figures import plot_search
+from yoloslim.prune.search import Search, Timing, resolve_engine, search_threshold
+
+
+def search_budget(
+    cfg: Config,
+    budget: str,
+    files: PruneFiles,
+    candidates: Sequence[float],
+    build: Callable[[float], tuple[torch.nn.Module, tuple[int, ...]]],
+    knob: str = "|gamma| threshold",
+) -> Search:
+    """Search `candidates` (of `knob`) for the largest structure within the latency `budget` on `prune.engine`
+    (`yoloslim.prune.search`); writes its search.csv and figures/search.png into `files`.
+
+    Args:
+        cfg (Config): The study: `prune.engine`, `prune.margin` (the search aims that far under the budget), the
+            timing settings `eval.latency`, the image size, and the base model timed beside each candidate.
+        budget (str): The latency budget as written in `prune.targets` ("0.5x", "20ms").
+        files (PruneFiles): The pruned model's folder.
+        candidates (Sequence[float]): The knob's values to search: yoloslim's |gamma| thresholds, or Torch-Pruning's
+            global channel ratios.
+        build (Callable[[float], tuple[torch.nn.Module, tuple[int, ...]]]): Prunes the sparse model at one candidate
+            and returns it with its structure (kept channels per layer).
+        knob (str): What the candidates are, for the figure.
+
+    Returns:
+        (Search): Every timed candidate and the one chosen.
+    """
+    value, relative = latency_budget(budget)
+    aim = value * (1 - cfg.prune.margin)  # slack for a re-measurement in another process
+    imgsz = cfg.train.imgsz
+    engine = resolve_engine(cfg.prune.engine, cfg.eval.latency)
+    with tempfile.TemporaryDirectory() as tmp:
+        base = export_onnx(StudyPaths.of(cfg).train("base").weights, Path(tmp) / "base", imgsz)
+
+        def measure(candidate: float) -> tuple[tuple[int, ...], float, Timing]:
+            pruned, structure = build(candidate)
+            weights = save_checkpoint(pruned, Path(tmp) / "candidate.pt")
+            timing = engine({"base": base, "candidate": export_onnx(weights, Path(tmp) / "candidate", imgsz)}, imgsz)
+            return structure, count_gflops(pruned, imgsz), timing["candidate"]
+
+        budgets = {"budget_ratio": aim} if relative else {"budget_ms": aim}
+        search = search_threshold(candidates, measure, **budgets)
+    table = search.table()
+    with atomic_path(files.search) as tmp_csv:
+        table.to_csv(tmp_csv, index=False)
+    plot_search(table, files.figure("search"), budget=budget, relative=relative, value=value, aim=aim, knob=knob)
+    return search
+
+
+def search_summary(search: Search, engine: str, margin: float) -> dict:
+    """metrics.json's `search`: the budget met or not (with the margin aimed under it), the chosen structure, and
+    a message when not met.
+
+    Args:
+        search (Search): The search run.
+        engine (str): The engine it timed on (`prune.engine`).
+        margin (float): The margin it aimed under the budget (`prune.margin`).
+
+    Returns:
+        (dict): metrics.json's `search` (keys in docs/outputs.md).
+    """
+    chosen = search.chosen
+    summary = {
+        "engine": engine,
+        "margin": margin,
+        "met": search.met,
+        "candidates": len(search.candidates),
+        "threshold": chosen.threshold,
+        "latency_ms": chosen.timing.median_ms,
+        "ratio": chosen.timing.ratio,
+        "gflops": chosen.gflops,
+        "message": None,
+    }
+    if not search.met:
+        summary["message"] = (
+            f"no structure meets the latency budget on {engine}: the fastest found (threshold {chosen.threshold:.4g}, "
+            f"{chosen.gflops:.3g} GFLOPs) takes {chosen.timing.median_ms:.3g} ms, {chosen.timing.ratio:.2f}x the "
+            "base model; it is kept"
+        )
+    return summary

@@ -1,0 +1,77 @@
+"""A prune target's pruned models, by how its structure is chosen: the |gamma| threshold or fraction of
+`prune.policy`, a latency budget searched over thresholds (`yoloslim.prune.budget`), or for a `prune.compare`
+alternative Torch-Pruning's pruner at the same cost (`yoloslim.prune.alternative`).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from yoloslim.config import Config
+from yoloslim.models.gammas import gamma_values
+from yoloslim.paths import PruneFiles
+from yoloslim.prune.alternative import tp_at_gflops, tp_within_budget
+from yoloslim.prune.budget import search_budget
+from yoloslim.prune.search import Search, candidate_thresholds
+from yoloslim.prune.slimming import FoldPair, prune_model
+from yoloslim.study import TP_METHODS
+
+
+def prune_target(
+    cfg: Config, model: torch.nn.Module, target: str, selection: str, files: PruneFiles
+) -> tuple[FoldPair, Search | None, dict | None]:
+    """The sparse model pruned for one target, with and without the beta fold, and what chose its structure.
+
+    Args:
+        cfg (Config): The study (its prune settings, the target's value, the image size).
+        model (torch.nn.Module): The sparse model (left unchanged).
+        target (str): The prune target, a name of `prune.thresholds` (or fractions) or `prune.targets`.
+        selection (str): `gamma`, `random` (the `<target>-random` control) or a Torch-Pruning method of
+            `yoloslim.study.TP_METHODS`.
+        files (PruneFiles): The pruned model's folder, where a latency search writes search.csv and its figure.
+
+    Returns:
+        (tuple[FoldPair, Search | None, dict | None]): The pruned model with and without the fold (one result for
+            both for a Torch-Pruning alternative: its pruner drops the pruned beta), the latency search (None but for
+            a latency target), and the Torch-Pruning alternative's metrics.json `cost_match` (else None).
+    """
+    value, imgsz, options = cfg.target_value(target), cfg.train.imgsz, _prune_options(cfg, selection)
+    policy = {"threshold": value} if cfg.prune.policy == "threshold" else {"fraction": value}
+    budget = target in cfg.latency_targets()
+    if selection in TP_METHODS and budget:  # Torch-Pruning's pruner within the same latency budget, searched alike
+        result, search, match = tp_within_budget(cfg, model, selection, str(value), files)
+        return FoldPair.single(result), search, match
+    if selection in TP_METHODS:  # Torch-Pruning's pruner at the GFLOPs of the target's model
+        gamma = prune_model(model, **policy, **{**options, "selection": "gamma"}, imgsz=imgsz)
+        result, match = tp_at_gflops(model, selection, gamma.gflops_after, round_to=cfg.prune.round_to, imgsz=imgsz)
+        return FoldPair.single(result), None, match
+    search = None
+    if budget:
+        search = search_budget(
+            cfg, str(value), files, candidate_thresholds(gamma_values(model, attention=cfg.prune.attention).numpy()),
+            lambda threshold: _gamma_structure(model, threshold, options, imgsz),
+        )  # fmt: skip
+        policy = {"threshold": search.chosen.threshold}
+    folded, unfolded = (prune_model(model, **policy, **options, fold_beta=f, imgsz=imgsz) for f in (True, False))
+    return FoldPair(folded=folded, unfolded=unfolded), search, None
+
+
+def _prune_options(cfg: Config, selection: str) -> dict:
+    """`prune_model`'s options from the config, but the policy and its value (which depend on the target)."""
+    return dict(
+        round_to=cfg.prune.round_to,
+        round_dir=cfg.prune.round_dir,
+        importance=cfg.prune.importance,
+        selection=selection,
+        seed=cfg.train.seed,
+        c2f_halves=cfg.prune.c2f_halves,
+        attention=cfg.prune.attention,
+    )
+
+
+def _gamma_structure(
+    model: torch.nn.Module, threshold: float, options: dict, imgsz: int
+) -> tuple[torch.nn.Module, tuple[int, ...]]:
+    """The sparse model pruned by yoloslim at one |gamma| threshold (no fold: timing only), with its kept channels."""
+    pruned = prune_model(model, threshold=threshold, **options, fold_beta=False, imgsz=imgsz)
+    return pruned.model, tuple(pruned.layers["kept"])
