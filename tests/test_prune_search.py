@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import torch
 from conftest import write_params
-from test_prune_stage import write_sparse_checkpoint
+from helpers.models import write_sparse_checkpoint
 from yoloslim.config import ConfigError, load_config
 from yoloslim.models.checkpoint import save_checkpoint
 from yoloslim.paths import StudyPaths
