@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections.abc import Callable
@@ -84,6 +85,24 @@ def smoke_cfg(smoke_data_out: Path, out_root: Path) -> Config:
 def file_listing(root: Path) -> dict[str, tuple[int, int]]:
     """Every file and folder under `root`: relative name -> (mtime in ns, size), to show that nothing wrote there."""
     return {str(p.relative_to(root)): (p.lstat().st_mtime_ns, p.lstat().st_size) for p in root.rglob("*")}
+
+
+def tree_hash(root: Path) -> str:
+    """A hash of every path, file content and link under root."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        digest.update(str(path.relative_to(root)).encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="session")
+def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[float, Path]:
+    """Real, tiny Ultralytics checkpoints at full and half width, for the report's hand-made results files."""
+    from helpers.results import write_checkpoints
+
+    return write_checkpoints(tmp_path_factory.mktemp("checkpoints"))
 
 
 @pytest.fixture()

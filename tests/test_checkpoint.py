@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import file_listing
-from test_prune import sparse_model
+from helpers.models import sparse_model
 from ultralytics import YOLO
 from ultralytics.nn.tasks import DetectionModel, load_checkpoint, yaml_model_load
 from yoloslim.cli import main

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import write_params
+from helpers.workflow import SNAKEMAKE, dry_run, job_counts
 from PIL import Image
-from test_workflow import SNAKEMAKE, dry_run, job_counts
 from yoloslim.config import ROOT, ConfigError, latency_budget, load_config
 
 

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
 import pytest
+from conftest import tree_hash
 from yoloslim.cli import main
 from yoloslim.data.check import check_dataset
 from yoloslim.data.synth import synthesize
 
 NAMES = ["dm", "qr", "bar"]
-
-
-def tree_hash(root: Path) -> str:
-    """A hash of every path, file content and link under root."""
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        digest.update(str(path.relative_to(root)).encode())
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,8 @@
 """The whole smoke study through Snakemake: report, caching, one changed threshold, a failing stage.
 
-One test, in steps that build on each other (each step needs the finished study of the one before).
+One test, in steps that build on each other (each step needs the finished study of the one before). The study is
+params/smoke.yaml without its width variants: their training, evaluation at another size and rows in the report
+are tested stage by stage (test_train.py, test_eval.py, test_report.py) and planned by test_workflow.py.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from test_train import load_in_fresh_process
-from test_workflow import SNAKEMAKE, job_counts
+from conftest import file_listing, write_params
+from helpers.models import load_in_fresh_process
+from helpers.workflow import SNAKEMAKE, job_counts
 from yoloslim.config import ROOT, load_config
 from yoloslim.jobs.faults import fault_env, free_space
 from yoloslim.jobs.reliability import message_last
@@ -29,8 +32,6 @@ from yoloslim.shared import fractions_under
 from yoloslim.stages import stage_key
 from yoloslim.study import study_models
 from yoloslim.train.sparse import run_sparse
-
-pytestmark = pytest.mark.e2e
 
 HEADINGS = ["1 Preparation", "1.1 Environment", "1.2 Data set", "2 Pruning", "2.1 Sparse training",
             "2.2.1 Sparsity distribution", "2.2.2 Pruning ratio", "2.3 Fine-tuning: validation set", "2.4.1 Test set",
@@ -50,9 +51,15 @@ def snakemake(params: Path, out: Path, *extra: str) -> subprocess.CompletedProce
     )  # fmt: skip
 
 
-def check_report(out: Path) -> None:
-    """The smoke report: every section, every model in the tables, numbers equal to the results files."""
-    cfg = load_config(ROOT / "params" / "smoke.yaml")
+def study_params(folder: Path) -> Path:
+    """The end-to-end study's params file in `folder`: params/smoke.yaml without its width variants (the same name)."""
+    return write_params(folder, {"train": {"variants": []}})
+
+
+def check_report(out: Path, params: Path, pdf_note: str) -> None:
+    """The smoke report: every section, every model in the tables, numbers equal to the results files; the PDF where
+    Chromium is installed, else `pdf_note` (the workflow's output) says how to get it."""
+    cfg = load_config(params)
     html = (out / "reports" / "smoke" / "report.html").read_text(encoding="utf-8")
     for heading in HEADINGS:
         assert f">{heading}" in html, heading
@@ -77,6 +84,8 @@ def check_report(out: Path) -> None:
     assert "Σ lr·sl" in html and "params/seed.yaml" in html  # the L1 budget next to the original study's
     if find_browser():
         assert (out / "reports" / "smoke" / "report.pdf").stat().st_size > 10_000
+    else:
+        assert "report.pdf not written: Chromium is not installed" in pdf_note
 
 
 def check_training_notebooks(out: Path) -> None:
@@ -104,11 +113,11 @@ def check_training_notebooks(out: Path) -> None:
     assert loaded_tuned["channels"] == loaded_pruned["channels"] == tuned["channels"]
 
 
-def check_sparse_stage(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def check_sparse_stage(out: Path, params: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The executed 03_sparse: its metrics, gamma logs and figures; and run again by hand after a prune threshold
     (and where it runs) changed, it trains nothing: its params.json holds the stage key of Snakemake's key file."""
     monkeypatch.setenv("YOLOSLIM_OUT", str(out))
-    cfg = load_config(ROOT / "params" / "smoke.yaml")
+    cfg = load_config(params)
     paths = StudyPaths.of(cfg)
     sparse = paths.sparse
     metrics = json.loads(sparse.metrics.read_text())
@@ -145,17 +154,17 @@ def make_report(params: Path, out: Path, env: dict[str, str] | None = None, **po
     )  # fmt: skip
 
 
-def check_full_disk(out: Path) -> None:
+def check_full_disk(out: Path, params: Path) -> None:
     """The disk fills when the report stage starts (papermill's save of the executed notebook is its first write):
     the run ends with the disk-full message, and once space is freed the same command finishes the report, with
     nothing else run again (yoloslim.jobs.faults simulates the disk; `make reliability` fills a real one)."""
     (out / "reports" / "smoke" / "report.html").unlink()
-    full = make_report(ROOT / "params" / "smoke.yaml", out, env=fault_env(out, "runs/smoke/notebooks/07_report.ipynb"))
+    full = make_report(params, out, env=fault_env(out, "runs/smoke/notebooks/07_report.ipynb"))
     stdout, _ = full.communicate()
     assert full.returncode != 0 and message_last(stdout), stdout[-3000:]
     assert "rule report" in stdout and str(out / "runs" / "smoke" / "notebooks") in stdout
     free_space(out)
-    rerun = make_report(ROOT / "params" / "smoke.yaml", out)
+    rerun = make_report(params, out)
     stdout, _ = rerun.communicate()
     assert rerun.returncode == 0 and job_counts(stdout) == {"report": 1, "all": 1}, stdout[-3000:]
     assert (out / "reports" / "smoke" / "report.html").is_file()
@@ -171,36 +180,38 @@ def kill_when(proc: subprocess.Popen, ready: Path, timeout: float = 300) -> None
     proc.wait()
 
 
+@pytest.mark.e2e
 def test_smoke_study_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    out = tmp_path / "out"
+    out, params = tmp_path / "out", study_params(tmp_path)
     start = time.monotonic()
     # killed with SIGKILL (a crash, an OOM kill) once the base model's training has saved its checkpoint
     # (that a killed training resumes from it: tests/test_train.py)
     base = out / "runs" / "smoke" / "train" / "base"
-    kill_when(make_report(ROOT / "params" / "smoke.yaml", out, start_new_session=True), base / "ultra/weights/last.pt")
+    kill_when(make_report(params, out, start_new_session=True), base / "ultra/weights/last.pt")
     assert any((out / ".snakemake" / "locks").iterdir())  # the lock a killed Snakemake leaves behind
     # the same command again: the stale lock is cleared, the interrupted stage continues, the study finishes
-    rerun = make_report(ROOT / "params" / "smoke.yaml", out)
+    rerun = make_report(params, out)
     stdout, _ = rerun.communicate()
     assert rerun.returncode == 0, stdout[-6000:]
     first = time.monotonic() - start
     assert "removed a stale Snakemake lock" in stdout
     assert "rule train:" in stdout and "Epoch" in stdout  # stages and training progress are shown
-    check_report(out)
+    check_report(out, params, stdout)
     check_training_notebooks(out)
-    check_sparse_stage(out, monkeypatch)
+    check_sparse_stage(out, params, monkeypatch)
 
-    # a finished study reruns nothing, in seconds
-    start = time.monotonic()
-    again = snakemake(ROOT / "params" / "smoke.yaml", out)
+    # a finished study reruns nothing: no job runs and no file under runs/ or reports/ is written
+    written = {folder: file_listing(out / folder) for folder in ("runs", "reports")}
+    again = snakemake(params, out)
     assert again.returncode == 0 and "Nothing to be done" in again.stdout, again.stdout[-3000:]
-    assert time.monotonic() - start < 20
-    check_full_disk(out)
+    assert {folder: file_listing(out / folder) for folder in ("runs", "reports")} == written
+    check_full_disk(out, params)
 
     # one threshold changed (same study name): only that model's prune, fine-tune and eval, the tables, the report
-    data = yaml.safe_load((ROOT / "params" / "smoke.yaml").read_text())
+    data = yaml.safe_load(params.read_text())
     data["prune"]["thresholds"]["small"] = 0.2
-    changed = tmp_path / "smoke.yaml"
+    changed = tmp_path / "changed" / "smoke.yaml"
+    changed.parent.mkdir()
     changed.write_text(yaml.safe_dump(data))
     plan = snakemake(changed, out, "-n")
     assert job_counts(plan.stdout) == {"prune": 1, "finetune": 1, "eval_model": 1, "eval_tables": 1, "report": 1,
@@ -208,15 +219,20 @@ def test_smoke_study_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     jobs = re.findall(r"rule (\w+):\n(?:    .*\n)*?    output: (\S+)", plan.stdout)
     assert {(rule, Path(path).parent.name) for rule, path in jobs if rule in ("prune", "finetune", "eval_model")} == {
         ("prune", "small"), ("finetune", "small"), ("eval_model", "small")}  # fmt: skip
+    print(f"first run: {first:.0f} s")
 
-    # a failing stage stops with the failing cell shown and keeps its executed notebook
-    label = corrupt_copy(out / "runs" / "smoke" / "synth", tmp_path / "bad")
+
+def test_a_failing_stage_shows_its_cell_and_keeps_its_notebook(smoke_data_out: Path, tmp_path: Path) -> None:
+    """A stage that fails stops the workflow with the failing cell shown and keeps its executed notebook. The study:
+    params/smoke.yaml on a copy of part of the session's smoke data with one malformed label."""
+    label = corrupt_copy(smoke_data_out / "runs" / "smoke" / "synth", tmp_path / "bad")
+    data = yaml.safe_load((ROOT / "params" / "smoke.yaml").read_text())
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump({**data, "name": "bad", "data": {"root": str(tmp_path / "bad"), "lenient": False}}))
+    out = tmp_path / "out"
     failed = snakemake(bad, out)
     assert failed.returncode != 0
     assert "Exception encountered at" in failed.stdout and label.name in failed.stdout, failed.stdout[-6000:]
     executed = out / "runs" / "bad" / "notebooks" / "01_data.ipynb"
     assert executed.is_file() and label.name in executed.read_text()
-    assert (out / "reports" / "smoke" / "report.html").is_file()  # the finished study is untouched
-    print(f"first run: {first:.0f} s")
+    assert [p.name for p in (out / "runs").iterdir()] == ["bad"]  # no other study's folder

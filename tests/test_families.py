@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 from conftest import built_once
-from test_prune import IMGSZ, bn_channels, load_without_yoloslim, sparse_model, split_channels
+from helpers.models import IMGSZ, bn_channels, load_without_yoloslim, sparse_model, split_channels
 from torch import nn
 from ultralytics.nn.modules import C2PSA, C3k2
 from yoloslim.config import Config

@@ -8,12 +8,21 @@ import json
 import pytest
 import torch
 import torch_pruning as tp
-from test_train import Interrupt, _interrupt_after_first_epoch
 from ultralytics.nn.modules import DFL
 from yoloslim.config import Config
 from yoloslim.models.build import build_model, conv_channels, reinitialize
 from yoloslim.paths import StudyPaths
 from yoloslim.train.finetune import parse_model_id, run_finetune
+
+
+class Interrupt(Exception):
+    """Raised by a callback to stop a training after its first epoch."""
+
+
+def interrupt_after_first_epoch(trainer) -> None:
+    """An `on_model_save` callback: raise `Interrupt` once epoch 0 is saved."""
+    if trainer.epoch == 0:
+        raise Interrupt
 
 
 def write_pruned(cfg: Config, target: str = "small") -> dict[str, int]:
@@ -69,7 +78,7 @@ def test_reinitialize_keeps_architecture_and_dfl(smoke_cfg: Config) -> None:
 def test_resumed_scratch_finetune_keeps_pruned_architecture(smoke_cfg: Config, pruned: dict[str, int]) -> None:
     smoke_cfg.finetune.init, smoke_cfg.finetune.epochs = ["inherit", "scratch"], 2
     with pytest.raises(Interrupt):
-        run_finetune(smoke_cfg, "small-scratch", callbacks=[("on_model_save", _interrupt_after_first_epoch)])
+        run_finetune(smoke_cfg, "small-scratch", callbacks=[("on_model_save", interrupt_after_first_epoch)])
     stage = run_finetune(smoke_cfg, "small-scratch")  # resumes from last.pt through PrunedTrainer.get_model
     assert "Resuming training" in (stage / "train.log").read_text()
     metrics = json.loads((stage / "metrics.json").read_text())

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from conftest import THREE_TARGETS, write_params
-from test_report import checkpoints, write_results  # noqa: F401  (checkpoints: a fixture)
+from helpers.results import write_results
 from yoloslim.config import ROOT, Config, load_config
 from yoloslim.paths import Folder, StudyPaths
 from yoloslim.study import finetune_jobs, prune_jobs, study_models
@@ -57,7 +57,7 @@ def test_outputs_doc_lists_exactly_the_files_paths_names(tmp_path: Path) -> None
     assert documented - named - {"report.html", "report.pdf"} == set(), "in docs/outputs.md, not named in paths.py"
 
 
-def test_the_report_reads_only_files_paths_names(out_root: Path, checkpoints: dict[float, Path]) -> None:  # noqa: F811
+def test_the_report_reads_only_files_paths_names(out_root: Path, checkpoints: dict[float, Path]) -> None:
     """The report notebook, run in this process: every file it opens under the study's folder is named in paths.py
     (a stage folder's member, or a figure in one of its figures/ folders)."""
     global OPENED

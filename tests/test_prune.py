@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import copy
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 from conftest import built_once
+from helpers.models import IMGSZ, bn_channels, load_without_yoloslim, sparse_model, split_channels
 from torch import nn
 from ultralytics import YOLO
 from ultralytics.nn.tasks import DetectionModel
@@ -22,19 +19,7 @@ from yoloslim.prune.groups import UnsupportedModelError, align_count, excluded_l
 from yoloslim.prune.onnx_check import check_onnx
 from yoloslim.prune.slimming import PruneResult, prune_model
 
-IMGSZ = 64
 THRESHOLD = 0.05
-
-
-def sparse_model(cfg: str, seed: int = 0) -> DetectionModel:
-    """A tiny detector whose gammas look sparse-trained: 60% near zero, the rest in [0, 1); betas random."""
-    torch.manual_seed(seed)
-    model = DetectionModel(cfg, nc=3, verbose=False)
-    for bn in (m for m in model.modules() if isinstance(m, nn.BatchNorm2d)):
-        gamma = torch.rand(bn.num_features)
-        gamma[torch.rand(bn.num_features) < 0.6] *= 0.01
-        bn.weight.data, bn.bias.data = gamma, 0.5 * torch.randn(bn.num_features)
-    return model.eval()
 
 
 MODELS = ["yolov5n.yaml", "yolov8n.yaml"]
@@ -54,18 +39,6 @@ def pruned_models(tmp_path_factory) -> dict[str, tuple[DetectionModel, PruneResu
 @pytest.fixture(params=MODELS)
 def pruned(request, pruned_models) -> tuple[DetectionModel, PruneResult]:
     return pruned_models[request.param]
-
-
-def bn_channels(model: nn.Module) -> dict[str, int]:
-    """Conv block name -> channels of its BatchNorm."""
-    return {n.removesuffix(".bn"): m.num_features for n, m in model.named_modules() if isinstance(m, nn.BatchNorm2d)}
-
-
-def split_channels(model: nn.Module) -> dict[str, int]:
-    """`bn_channels` of a copy whose C2f/C3k2 blocks are split in halves (cv0, cv1): the layer table's names."""
-    model = copy.deepcopy(model)
-    split_c2f(model)
-    return bn_channels(model)
 
 
 def test_align_count_directions_and_floor():
@@ -99,24 +72,6 @@ def test_ratio_table_adds_up(pruned):
         1 - r.loc["overall", "channels_after"] / r.loc["overall", "channels_before"]
     )
     assert result.gflops_after < result.gflops_before
-
-
-def load_without_yoloslim(paths: list[str], cwd: Path) -> dict[str, dict[str, int]]:
-    """Load and predict each checkpoint with plain `YOLO(path)` in a Python where yoloslim cannot be imported;
-    returns each one's Conv block channels (`bn_channels`)."""
-    script = (
-        "import json, sys, numpy as np\nsys.modules['yoloslim'] = None\nfrom ultralytics import YOLO\n"
-        "from torch import nn\nout = {}\n"
-        "for path in sys.argv[1:]:\n"
-        "    y = YOLO(path)\n"
-        "    y.predict(np.zeros((64, 64, 3), np.uint8), imgsz=64, verbose=False)\n"
-        "    out[path] = {n: m.num_features for n, m in y.model.named_modules() if isinstance(m, nn.BatchNorm2d)}\n"
-        "print(json.dumps(out))"
-    )
-    run = subprocess.run([sys.executable, "-c", script, *paths], cwd=cwd, capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr[-2000:]
-    loaded = json.loads(run.stdout.strip().splitlines()[-1])
-    return {p: {n.removesuffix(".bn"): c for n, c in ch.items()} for p, ch in loaded.items()}
 
 
 def test_tied_channels_survive_forward_and_stock_reload(pruned_models, tmp_path):

@@ -9,23 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import torch
-from torch import nn
-from ultralytics.nn.tasks import DetectionModel
-from yoloslim.config import ROOT, Config
-from yoloslim.models.checkpoint import save_checkpoint
+from helpers.models import write_sparse_checkpoint
+from yoloslim.config import ROOT
 from yoloslim.paths import StudyPaths
 from yoloslim.prune.onnx_check import OnnxCheck
 from yoloslim.prune.stage import run_prune
-
-
-def write_sparse_checkpoint(cfg: Config) -> None:
-    """`runs/smoke/sparse/weights.pt`: a tiny yolov5n (nc=3) whose gammas are uniform in [0, 0.3)."""
-    torch.manual_seed(0)
-    model = DetectionModel("yolov5n.yaml", nc=3, verbose=False)
-    for bn in (m for m in model.modules() if isinstance(m, nn.BatchNorm2d)):
-        bn.weight.data = 0.3 * torch.rand(bn.num_features)
-    save_checkpoint(model, StudyPaths.of(cfg).sparse.weights, train_args={"imgsz": cfg.train.imgsz})
 
 
 def test_run_prune_rejects_unknown_target(smoke_cfg):

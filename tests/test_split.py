@@ -9,8 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import write_params
-from test_datacheck import tree_hash
+from conftest import tree_hash, write_params
 from yoloslim.config import ROOT, load_config
 from yoloslim.data.split import SPLITS, run_split, split_counts
 from yoloslim.data.synth import SOURCES, synthesize

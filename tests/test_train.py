@@ -12,41 +12,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-from yoloslim.config import ROOT, Config
+from yoloslim.config import Config
 from yoloslim.models.build import build_model, conv_channels
 from yoloslim.paths import StudyPaths
 from yoloslim.train.base import run_train
 from yoloslim.ultra import tee_output
-
-
-def load_in_fresh_process(*weights: Path) -> list[dict]:
-    """Load checkpoints with plain `ultralytics.YOLO(path)` in a new Python process; their task and conv channels."""
-    code = (
-        "import json, sys\nfrom torch import nn\nfrom ultralytics import YOLO\n"
-        "for p in sys.argv[1:]:\n    m = YOLO(p)\n"
-        "    ch = {n: c.out_channels for n, c in m.model.named_modules() if isinstance(c, nn.Conv2d)}\n"
-        "    print(json.dumps({'task': m.task, 'channels': ch}))\n"
-    )
-    env = {"YOLO_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([sys.executable, "-c", code, *map(str, weights)], capture_output=True, text=True, env=env)
-    assert out.returncode == 0, out.stderr[-2000:]
-    return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
-
-
-def run_notebook(name: str, tmp_path: Path, **params: str) -> Path:
-    """Execute notebooks/<name> with papermill on the smoke config; returns the executed copy."""
-    import papermill
-
-    out = tmp_path / name
-    papermill.execute_notebook(
-        str(ROOT / "notebooks" / name),
-        str(out),
-        parameters={"config": str(ROOT / "params" / "smoke.yaml"), **params},
-        cwd=str(ROOT / "notebooks"),
-        kernel_name="python3",
-        progress_bar=False,
-    )
-    return out
 
 
 def test_variant_is_uniformly_narrower_and_aligned(smoke_cfg: Config) -> None:
@@ -59,15 +29,6 @@ def test_variant_is_uniformly_narrower_and_aligned(smoke_cfg: Config) -> None:
     smoke_cfg.prune.round_to = 24  # each layer's output channels (its YAML argument) round up to 24
     wide = build_model(smoke_cfg, nc=3, width_scale=0.5)
     assert [wide.model[i].conv.out_channels for i in (0, 1, 3, 5, 7)] == [24, 24, 48, 72, 144]
-
-
-class Interrupt(Exception):
-    """Raised by a callback to stop a training after its first epoch."""
-
-
-def _interrupt_after_first_epoch(trainer) -> None:
-    if trainer.epoch == 0:
-        raise Interrupt
 
 
 def _saved_epoch(last: Path) -> int | None:
@@ -140,4 +101,3 @@ def test_cpu_training_uses_the_threads_it_is_given(smoke_cfg: Config, monkeypatc
         assert torch.get_num_threads() == wanted
     finally:
         torch.set_num_threads(before)
-

@@ -1,16 +1,18 @@
 """`make bench`: CPU latency of the base model and each pruned model, next to their FLOPs, in one run.
 
-Fewer FLOPs did not always mean faster in earlier tools, so the bench puts the latency ratio (pruned /
-base) beside the FLOPs ratio. It uses the study's weights when the base and every pruned model exist;
-otherwise it builds the base model from the config's model YAML, draws its BatchNorm gammas at random
-(uniform in [0, GAMMA_HIGH), seeded) and prunes it with the config's policy. Latency depends on the
-architecture only, so random weights time the same. ONNX Runtime times the models interleaved in one
-process (`yoloslim.measure.interleaved`: each round runs every model once, in a random order), so the ratios to the
-base model come from the same rounds and carry a 95 % interval; PyTorch times them one after another. It
-also times pruning a yolov5s built from yolov5s.yaml. Results go to `runs/bench/<config>.csv` and `.json`.
+Fewer FLOPs did not always mean faster in earlier tools, so the bench puts the latency ratio (pruned / base)
+beside the FLOPs ratio, and profiles where the base model's ONNX Runtime time goes by operator type
+(`yoloslim.measure.profile`: the convolutions, and the rest that pruning barely shrinks). It uses the study's
+weights when the base and every pruned model exist; otherwise it builds the base model from the config's model
+YAML, draws its BatchNorm gammas at random (uniform in [0, GAMMA_HIGH), seeded) and prunes it with the
+config's policy. Latency depends on the architecture only, so random weights time the same. ONNX Runtime times
+the models interleaved in one process (`yoloslim.measure.interleaved`: each round runs every model once, in a
+random order), so the ratios to the base model come from the same rounds and carry a 95 % interval; PyTorch
+times them one after another. It also times pruning a yolov5s built from yolov5s.yaml. Results go to
+`runs/bench/<config>.csv` and `.json`.
 
     from yoloslim.bench import run_bench
-    result = run_bench(cfg)          # {'table': DataFrame, 'csv': Path, 'json': Path, 'prune_yolov5s_s': 1.9}
+    result = run_bench(cfg)  # {'table': DataFrame, 'csv': Path, 'json': Path, 'base_operators_ms': {...}, ...}
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from yoloslim.config import Config
 from yoloslim.measure.interleaved import interleaved_latency
 from yoloslim.measure.latency import cpu_model, measure_torch
 from yoloslim.measure.onnx import export_onnx, resolve_threads
+from yoloslim.measure.profile import operator_times
 from yoloslim.models.build import build_model
 from yoloslim.models.checkpoint import save_checkpoint
 from yoloslim.models.gammas import penalized_bns
@@ -51,6 +54,7 @@ def run_bench(cfg: Config) -> dict[str, Any]:
         rows = [_measure(name, weights, cfg) | {"source": source} for name, weights in models.items()]
         onnx = {name: export_onnx(weights, Path(tmp) / name, imgsz) for name, weights in models.items()}
         timed = interleaved_latency(onnx, dict.fromkeys(onnx, imgsz), cfg.eval.latency)
+        operators = operator_times(onnx["base"], imgsz, cfg.eval.latency)
     table = pd.DataFrame(rows)
     base = table.iloc[0]
     table["flops_ratio"] = table["gflops"] / base["gflops"]
@@ -71,10 +75,11 @@ def run_bench(cfg: Config) -> dict[str, Any]:
         "warmup": cfg.eval.latency.warmup,
         "runs": cfg.eval.latency.runs,
         "prune_yolov5s_s": prune_seconds,
+        "base_operators_ms": operators,
         "models": table.to_dict(orient="records"),
     }
     info.write_text(json.dumps(summary, indent=2))
-    return {"table": table, "csv": csv, "json": info, "prune_yolov5s_s": prune_seconds}
+    return {"table": table, "csv": csv, "json": info, "prune_yolov5s_s": prune_seconds, "base_operators_ms": operators}
 
 
 def bench_weights(cfg: Config, tmp: Path) -> tuple[dict[str, Path], str]:
@@ -119,7 +124,13 @@ def format_bench(result: dict[str, Any]) -> str:
         "onnx_ratio: latency / the base model's, median of interleaved rounds [95 % interval: onnx_ratio_lo, _hi]; "
         "onnx_ratio_per_flops_ratio over 1: fewer FLOPs did not buy proportionally less time"
     )
-    return f"{table}\n{note}\n\npruning a yolov5s (yolov5s.yaml, random gammas): {result['prune_yolov5s_s']:.2f} s"
+    operators = result["base_operators_ms"]
+    total = sum(operators.values())
+    shares = ", ".join(f"{op} {ms:.3f} ({ms / total:.0%})" for op, ms in operators.items())
+    return (
+        f"{table}\n{note}\n\nwhere the base model's ONNX Runtime time goes, ms a run by operator type: {shares}\n"
+        f"pruning a yolov5s (yolov5s.yaml, random gammas): {result['prune_yolov5s_s']:.2f} s"
+    )
 
 
 def _measure(name: str, weights: Path, cfg: Config) -> dict[str, Any]:
