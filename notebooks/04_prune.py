@@ -34,6 +34,7 @@ from IPython.display import Image, Markdown, display
 from yoloslim.config import load_config
 from yoloslim.paths import PruneFiles
 from yoloslim.prune.stage import run_prune
+from yoloslim.text import say
 
 cfg = load_config(config)
 
@@ -44,7 +45,7 @@ cfg = load_config(config)
 files = PruneFiles(run_prune(cfg, target))
 metrics = json.loads(files.metrics.read_text())
 if metrics["sparsity_warning"]:
-    display(Markdown(f"**Warning:** {metrics['sparsity_warning']}"))
+    display(Markdown(f"**Warning:** {say('en', metrics['sparsity_warning'])}"))
 pd.Series({k: v for k, v in metrics.items() if not isinstance(v, (dict, list))}).to_frame(target)
 
 # %% [markdown]

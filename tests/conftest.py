@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from html import unescape
 from pathlib import Path
 from typing import TypeVar
 
@@ -103,6 +105,39 @@ def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[float, Path]:
     from helpers.results import write_checkpoints
 
     return write_checkpoints(tmp_path_factory.mktemp("checkpoints"))
+
+
+# words a Chinese report keeps in English: metrics, units, formats, tools and libraries, split names
+KEPT_ENGLISH = set(
+    "mAP mmAP FLOPs GFLOPs ONNX Runtime CPU GPU CUDA IoU P R BN BatchNorm SGD gamma beta lr sl conf ms px MB M "
+    "Ultralytics Torch-Pruning zxing-cpp bootstrap Detect PyTorch torch train val test".split()
+)
+_CJK = "\u3000-\u303f\u3400-\u9fff\uff00-\uffef"  # CJK punctuation, ideographs and full-width forms
+_BREAKS = r"p|li|h[1-6]|td|th|tr|thead|tbody|table|div|br|caption|figcaption"  # elements that end a run of words
+
+
+def english_runs(html: str, kept: Collection[str] = ()) -> list[str]:
+    """Each run of three or more English words a reader of the HTML page `html` sees, code and names aside.
+
+    Taken out first: <head>, styles, scripts, comments, code and preformatted blocks (configuration, the data
+    tree); tokens with a digit, `_`, `/`, `.`, `|`, `=` or `<` inside (model names, numbers, paths, config keys);
+    and the words of `KEPT_ENGLISH` and `kept` (e.g. class names), which end a run. Chinese characters and
+    punctuation, paragraphs and table cells end a run too.
+    """
+    body = re.sub(r"<(head|style|script|code|pre)\b.*?</\1>|<!--.*?-->", "\n", html, flags=re.S | re.I)
+    body = unescape(re.sub(r"<[^>]+>", "", re.sub(rf"</?(?:{_BREAKS})\b[^>]*>", "\n", body, flags=re.I)))
+    runs, allowed = [], KEPT_ENGLISH | set(kept)
+    for line in re.split(rf"[\n{_CJK}]+", body):
+        run: list[str] = []
+        for token in [*line.split(), ""]:  # the empty token ends the last run
+            word = token.strip("()[]{},.;:!?\"'*`“”‘’—–-")
+            if re.fullmatch(r"[A-Za-z]+(?:['’-][A-Za-z]+)*", word) and word not in allowed:
+                run.append(word)
+                continue
+            if len(run) >= 3:
+                runs.append(" ".join(run))
+            run = []
+    return runs
 
 
 @pytest.fixture()

@@ -1,5 +1,5 @@
 """The notebooks as text: each paired with its jupytext py:percent file, one title style, `##` sections, no
-committed outputs, and the report's markdown cells translated for `report.lang: zh`."""
+committed outputs, and the report's words shown by text id (`yoloslim.text`), none left in a markdown cell."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import jupytext
 import nbformat
 import pytest
 from yoloslim.config import ROOT
-from yoloslim.report.build import report_cells, translations
+from yoloslim.report.build import report_cells
+from yoloslim.text import TEXT
 
 NOTEBOOKS = ROOT / "notebooks"
 IPYNB = sorted(NOTEBOOKS.glob("*.ipynb"))
@@ -31,6 +32,7 @@ def test_pair_in_sync(notebook: Path) -> None:
 def test_title_sections_and_no_outputs(notebook: Path) -> None:
     nb = nbformat.read(notebook, as_version=4)
     markdown = [cell.source for cell in nb.cells if cell.cell_type == "markdown"]
+    markdown += [TEXT["en"][key] for key in _text_ids(nb.cells)]  # the report's headings are shown by text id
     assert nb.cells[0].cell_type == "markdown" and re.match(rf"# {notebook.stem[:2]} · \S", markdown[0])
     headings = [line for source in markdown for line in source.splitlines() if line.startswith("#")]
     assert [h for h in headings if h.startswith("# ")] == [headings[0]]  # one title; sections are ## and below
@@ -44,11 +46,18 @@ def _heading_numbers(markdown: str) -> list[tuple[str, str]]:
     return [tuple(line.split()[:2]) for line in markdown.splitlines() if line.startswith("#")]
 
 
-def test_report_markdown_translated() -> None:
+def _text_ids(cells: list[nbformat.NotebookNode]) -> list[str]:
+    """The text ids the code cells show: `text(lang, "s1_preparation")` -> s1_preparation."""
+    code = "\n".join(cell.source for cell in cells if cell.cell_type == "code")
+    return list(dict.fromkeys(re.findall(r"""\btext\(lang, ["'](\w+)["']""", code)))
+
+
+def test_report_words_by_text_id() -> None:
     cells = report_cells(nbformat.read(NOTEBOOKS / "07_report.ipynb", as_version=4))
-    markdown = {cell.source for cell in cells if cell.cell_type == "markdown"}
-    words = translations("zh")
-    assert markdown - set(words) == set()  # every markdown cell of the report has its Chinese
-    assert set(words) - markdown == set()  # and none is stale: each entry's English is a cell's text now
-    assert [en for en, zh in words.items() if _heading_numbers(en) != _heading_numbers(zh)] == []
-    assert len(markdown) >= 15 and all(zh.strip() and "\n\n\n" not in zh for zh in words.values())
+    # a markdown cell would show the same words in every language: the report has none from its parameters on
+    assert [cell.source for cell in cells if cell.cell_type == "markdown"] == []
+    ids = _text_ids(cells)
+    assert len(ids) >= 30 and [key for words in TEXT.values() for key in ids if key not in words] == []
+    headings = [key for key in ids if TEXT["en"][key].startswith("#")]  # each section, numbered alike in each language
+    numbers = {lang: [_heading_numbers(words[key]) for key in headings] for lang, words in TEXT.items()}
+    assert len(headings) == 10 and numbers["zh"] == numbers["en"]

@@ -18,6 +18,7 @@ from yoloslim.prune.figures import sparsity_segments
 from yoloslim.prune.groups import UnsupportedModelError, align_count, excluded_layers
 from yoloslim.prune.onnx_check import check_onnx
 from yoloslim.prune.slimming import PruneResult, prune_model
+from yoloslim.text import say
 
 THRESHOLD = 0.05
 
@@ -164,10 +165,11 @@ def test_not_sparse_warning_names_the_cause_and_the_remedy(capsys, tmp_path):
     for bn in (m for m in dense.modules() if isinstance(m, nn.BatchNorm2d)):
         bn.weight.data = 0.97 + 0.002 * torch.rand(bn.num_features)  # gammas drifted down together
     banded = prune_model(dense, fraction=0.5, imgsz=IMGSZ)
-    assert banded.warning and "not sparse" in banded.warning and "sparse.sl" in banded.warning
-    assert "noise" in banded.warning
+    assert banded.warning and banded.warning["id"] == "not_sparse_band"  # recorded as a text id and its values
+    assert "not sparse" in say("en", banded.warning) and "sparse.sl" in say("en", banded.warning)
+    assert "noise" in say("en", banded.warning)
     untouched = prune_model(dense, threshold=0.01, imgsz=IMGSZ)
-    assert untouched.warning and "no channel has |gamma| under it" in untouched.warning
+    assert untouched.warning and "no channel has |gamma| under it" in say("en", untouched.warning)
     assert prune_model(sparse_model("yolov5n.yaml"), threshold=THRESHOLD, imgsz=IMGSZ).warning is None
     weights = save_checkpoint(dense, tmp_path / "dense.pt")
     assert main(["prune", str(weights), "--threshold", "0.01", "--imgsz", "64", "--out", str(tmp_path / "o")]) == 0

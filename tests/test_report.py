@@ -14,8 +14,8 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from conftest import THREE_TARGETS, built_once, write_params
-from helpers.results import write_results
+from conftest import THREE_TARGETS, built_once, english_runs, write_params
+from helpers.results import NAMES, write_results
 from pypdf import PdfReader
 from yoloslim.config import ROOT, load_config
 from yoloslim.paths import StudyPaths
@@ -132,7 +132,7 @@ def test_report_en(report_en: tuple[str, Path]) -> None:
     assert "recall at conf 0.5" in summary
     assert "small): dm" not in summary and "1/2: " not in summary  # uniform losses are costs, not collapses
     assert "<strong>random_0.1(middle)</strong> 0.610 (+0.080): selection by gamma beat random selection" in summary
-    assert "<strong>nas_0.15(small)</strong> — The model is not sparse: planted." in summary
+    assert "<strong>nas_0.15(small)</strong> — The model is not sparse: the cut at |gamma| 0.15 falls inside" in summary
     # the accuracy-latency Pareto front in words: who is on it, and who beats each compressed model off it
     assert "fastest first: <strong>1/2_32</strong>, <strong>nas_0.15(small)</strong>" in summary
     assert "Off it: nas_0.1(middle) (beaten by nas_0.01(large))" in summary
@@ -175,6 +175,9 @@ def test_report_zh(out_root: Path, checkpoints: dict[float, Path]) -> None:
         assert f">{heading}" in html, heading
     assert not path.with_suffix(".pdf").exists()  # report.pdf: false
     assert 'lang="zh-CN"' in html and "其中精度最高的是 <strong>nas_0.01(large)</strong>" in html
+    assert "模型不稀疏：|gamma| 0.15 处的切分" in html  # the prune stage's warning, recorded as a text id
+    # nothing left in English: every run of three English words, names, units and code aside (conftest.py)
+    assert english_runs(html, kept=NAMES) == []
 
 
 @pytest.mark.parametrize(

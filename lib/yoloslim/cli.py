@@ -50,6 +50,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _cmd_prune(args: argparse.Namespace) -> int:
     from yoloslim.prune.files import prune_weights
+    from yoloslim.text import say
 
     out = Path(args.out)
     options = {"threshold": args.threshold, "round_to": args.round_to, "round_dir": args.round_dir,
@@ -63,7 +64,7 @@ def _cmd_prune(args: argparse.Namespace) -> int:
     for name, heads in result.heads.items():
         print(f"{name}: {len(heads['kept'])} of {heads['heads']} attention heads kept (heads {heads['kept']})")
     if result.warning:
-        print(f"WARNING: {result.warning}")
+        print(f"WARNING: {say('en', result.warning)}")
     print(f"pruned model and tables written to {out}")
     return 0
 

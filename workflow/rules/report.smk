@@ -20,7 +20,7 @@ rule report:
         results=report_inputs,
         key=STAGE["report"],
         notebook=NOTEBOOKS / "07_report.ipynb",
-        words=[] if CFG.report.lang == "en" else package_file(f"report/07_report.{CFG.report.lang}.yaml"),
+        words=package_file(f"text/{CFG.report.lang}.py"),  # the report's words (yoloslim.text)
     output:
         html=REPORT_HTML,
     log:

@@ -11,34 +11,32 @@ gammas stay large and pruning keeps them.
     bns = penalized_bns(model)                 # [(name, BatchNorm2d, channels), ...]
     g = gamma_values(model)                    # all penalized |gamma| as one 1-D tensor
     fraction_under(g, 0.01)                    # 0.23
-    sparsity_warning(g, 0.01)                  # None, or why a cut at 0.01 ranks noise
+    sparsity_warning(g, 0.01)                  # None, or why a cut at 0.01 ranks noise (a `yoloslim.text` message)
 
 Is the model sparse at a cut? Network slimming works when the |gamma| distribution has separated into a
 mass near 0 and the channels the detector needs, with the cut between them. `cut_contrast` measures that:
 the median |gamma| of the channels under the cut over the median of those kept. Near 0 the cut separates
 two populations; near 1 it falls inside one band (gammas that all drifted down together), and which
 channels go is decided by noise. `sparsity_warning` speaks up when nothing is under the cut or the contrast
-is above `MAX_CONTRAST`.
+is above `MAX_CONTRAST`, with a text id and its values (`yoloslim.text.message`; `say` puts it in words).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
 from yoloslim.models.attention import AttentionMode, intact_layers, per_head_channels
+from yoloslim.text import message
 
 Channels = slice | list[int]  # the penalized channels of a BatchNorm: ALL, or a list of indices
 ALL = slice(None)
 
 HIST_EDGES = np.concatenate([[0.0], np.logspace(-4, 1, 41)])  # |gamma| bins: [0, 1e-4), then log-spaced to 10
 MAX_CONTRAST = 0.5  # pruned channels' median |gamma| above half the kept channels': the cut separates nothing
-ADVICE = (
-    "Sparse-train longer (sparse.epochs) or with a larger sparse.sl, and keep sparse.l1: after_clip so that "
-    "gradient clipping does not dilute the L1 term; gamma_log.csv's l1_budget (sum of lr * sl) should reach "
-    "the order of 1, since gammas start at 1.0."
-)
 
 
 def penalized_bns(
@@ -94,25 +92,18 @@ def cut_contrast(gammas: torch.Tensor | np.ndarray, cut: float) -> float:
     return float(np.median(below) / max(np.median(above), 1e-12))
 
 
-def sparsity_warning(gammas: torch.Tensor | np.ndarray, cut: float) -> str | None:
-    """A plain-words warning when a cut at |gamma| `cut` does not separate unneeded channels, else None."""
+def sparsity_warning(gammas: torch.Tensor | np.ndarray, cut: float) -> dict[str, Any] | None:
+    """A warning (`yoloslim.text.message`: `not_sparse_at` or `not_sparse_band` and its values) when a cut at
+    |gamma| `cut` does not separate unneeded channels, else None."""
     values = np.abs(np.asarray(gammas, dtype=np.float64))
     if not len(values):
         return None
     under = float((values < cut).mean())
     if under == 0:
-        return (
-            f"The model is not sparse at {cut:.4g}: no channel has |gamma| under it (smallest {values.min():.3g}, "
-            f"median {np.median(values):.3g}), so pruning removes only what channel alignment forces. {ADVICE}"
-        )
+        return message("not_sparse_at", cut=float(cut), smallest=float(values.min()), median=float(np.median(values)))
     contrast = cut_contrast(values, cut)
     if contrast > MAX_CONTRAST:
-        return (
-            f"The model is not sparse: the cut at |gamma| {cut:.4g} falls inside one band of gammas (the "
-            f"{under:.0%} of channels under it have a median |gamma| {contrast:.0%} of the kept channels'). "
-            f"Which channels go is then decided by noise, not by what the detector needs, and accuracy after "
-            f"pruning drops far more than network slimming promises. {ADVICE}"
-        )
+        return message("not_sparse_band", cut=float(cut), under=under, contrast=contrast)
     return None
 
 

@@ -19,6 +19,7 @@ from yoloslim.prune.search import Search
 from yoloslim.prune.slimming import PruneResult
 from yoloslim.prune.tables import params_by_part, ratio_table, width_table
 from yoloslim.prune.tp import FLOPS_TOLERANCE, SEARCH_RATIOS, prune_tp, prune_tp_matched
+from yoloslim.text import message
 
 
 def tp_within_budget(
@@ -99,26 +100,20 @@ def _tp_result(
 
 def _flops_match(method: str, target_gflops: float, gflops: float, ratio: float) -> dict:
     """metrics.json's `cost_match` of a FLOPs-matched alternative: the target, the GFLOPs reached, and a message
-    when they are not within `FLOPS_TOLERANCE`."""
+    when they are not within `FLOPS_TOLERANCE` (`yoloslim.text.message`)."""
     matched = abs(gflops - target_gflops) <= FLOPS_TOLERANCE * target_gflops
-    message = (
-        None
-        if matched
-        else (
-            f"Torch-Pruning's {method} could not reach {target_gflops:.3g} GFLOPs within {FLOPS_TOLERANCE:.0%}: its "
-            f"closest structure has {gflops:.3g} (global ratio {ratio:.3g}); this comparison is not at equal cost"
-        )
-    )
+    note = None if matched else message(
+        "flops_not_matched", method=method, target_gflops=target_gflops, tolerance=FLOPS_TOLERANCE, gflops=gflops,
+        ratio=ratio)  # fmt: skip
     return {"by": "flops", "target_gflops": target_gflops, "gflops": gflops, "matched": matched,
-            "message": message}  # fmt: skip
+            "message": note}  # fmt: skip
 
 
 def _latency_match(search: Search, budget: str) -> dict:
     """metrics.json's `cost_match` of an alternative searched within a latency budget: the budget, the measured
-    latency ratio, and a message when no structure met it."""
+    latency ratio, and a message when no structure met it (`yoloslim.text.message`)."""
     chosen = search.chosen
-    message = None if search.met else (
-        f"no Torch-Pruning structure meets {budget}: its fastest (global ratio {chosen.threshold:.3g}) measured "
-        f"{chosen.timing.ratio:.2f}x the base model")  # fmt: skip
+    note = None if search.met else message(
+        "latency_not_matched", budget=budget, ratio=chosen.threshold, latency_ratio=chosen.timing.ratio)  # fmt: skip
     return {"by": "latency", "budget": budget, "latency_ratio": chosen.timing.ratio, "gflops": chosen.gflops,
-            "target_gflops": None, "matched": search.met, "message": message}  # fmt: skip
+            "target_gflops": None, "matched": search.met, "message": note}  # fmt: skip

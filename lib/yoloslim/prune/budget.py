@@ -20,6 +20,7 @@ from yoloslim.models.stats import count_gflops
 from yoloslim.paths import PruneFiles, StudyPaths
 from yoloslim.prune.figures import plot_search
 from yoloslim.prune.search import Search, Timing, resolve_engine, search_threshold
+from yoloslim.text import message
 
 
 def search_budget(
@@ -71,7 +72,7 @@ def search_budget(
 
 def search_summary(search: Search, engine: str, margin: float) -> dict:
     """metrics.json's `search`: the budget met or not (with the margin aimed under it), the chosen structure, and
-    a message when not met.
+    a message when not met (`yoloslim.text.message`).
 
     Args:
         search (Search): The search run.
@@ -94,9 +95,12 @@ def search_summary(search: Search, engine: str, margin: float) -> dict:
         "message": None,
     }
     if not search.met:
-        summary["message"] = (
-            f"no structure meets the latency budget on {engine}: the fastest found (threshold {chosen.threshold:.4g}, "
-            f"{chosen.gflops:.3g} GFLOPs) takes {chosen.timing.median_ms:.3g} ms, {chosen.timing.ratio:.2f}x the "
-            "base model; it is kept"
+        summary["message"] = message(
+            "search_not_met",
+            engine=engine,
+            threshold=chosen.threshold,
+            gflops=chosen.gflops,
+            latency=chosen.timing.median_ms,
+            ratio=chosen.timing.ratio,
         )
     return summary

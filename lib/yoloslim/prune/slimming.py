@@ -78,7 +78,7 @@ class PruneResult:
     rewritten: list[str] = field(default_factory=list)  # C2f blocks split to be traced (C2fSplit), merged back if equal
     folded: list[str] = field(default_factory=list)  # convolutions whose bias took pruned channels' beta
     heads: dict[str, dict] = field(default_factory=dict)  # prune.attention heads: per Attention, {heads, kept}
-    warning: str | None = None  # why the gammas carry no information at this cut (yoloslim.models.gammas), or None
+    warning: dict | None = None  # why the gammas carry no information at this cut (yoloslim.models.gammas), or None
 
 
 @dataclass(frozen=True)

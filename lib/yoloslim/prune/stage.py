@@ -30,6 +30,7 @@ from yoloslim.prune.slimming import PruneResult
 from yoloslim.prune.target import prune_target
 from yoloslim.prune.validate import check_exported_onnx, validate_folds
 from yoloslim.study import prune_job
+from yoloslim.text import say
 
 
 def run_prune(cfg: Config, prune_id: str) -> Path:
@@ -96,8 +97,9 @@ def _prune_metrics(
 
 def _log_warnings(prune_id: str, metrics: dict) -> None:
     """Log the problems metrics.json records: gammas that carry no information at the cut, a latency budget no
-    structure met, a cost Torch-Pruning could not match (each message is None when there is no problem)."""
+    structure met, a cost Torch-Pruning could not match (each message, `yoloslim.text.message`, is None when there is
+    no problem)."""
     search, match = metrics["search"] or {}, metrics["cost_match"] or {}
-    for message in (metrics["sparsity_warning"], search.get("message"), match.get("message")):
-        if message:
-            LOGGER.warning(f"{prune_id}: {message}")
+    for recorded in (metrics["sparsity_warning"], search.get("message"), match.get("message")):
+        if recorded:
+            LOGGER.warning(f"{prune_id}: {say('en', recorded)}")

@@ -2,11 +2,10 @@
 
     python -m yoloslim.report.build runs/demo/notebooks/07_report.ipynb reports/demo/report.html [--no-pdf]
 
-The report is the notebook from its parameters cell on: its markdown cells (the report's words, in
-`report.lang`; languages other than English come from `yoloslim/report/07_report.<lang>.yaml`) and its code
-cells' outputs (the sentences with numbers, the tables and figures). The HTML hides code, inlines every
-image and loads nothing from the network (the `offline_html` template empties the CDN blocks). Without
-Chromium the HTML is still written, and a message says how to get the PDF.
+The report is the notebook's outputs from its parameters cell on: every word in `report.lang` (by text id,
+`yoloslim.text`), the tables and figures. The HTML hides code, inlines every image and loads nothing from the
+network (the `offline_html` template empties the CDN blocks). Without Chromium the HTML is still written, and a
+message says how to get the PDF.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from pathlib import Path
 from typing import get_args
 
 import nbformat
-import yaml
 from nbconvert import HTMLExporter
 from nbformat import NotebookNode
 
@@ -41,7 +39,6 @@ def build_html(notebook: Path, html: Path, lang: str = "en") -> Path:
     """Convert an executed notebook to offline HTML: no code, no stderr, images inline, no network loads."""
     nb = nbformat.read(notebook, as_version=4)
     nb.cells = report_cells(nb)
-    translate(nb.cells, lang)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
@@ -66,29 +63,6 @@ def report_cells(nb: NotebookNode) -> list[NotebookNode]:
     """The cells the report shows: the parameters cell and those below it (the ones above describe the notebook)."""
     tagged = [i for i, cell in enumerate(nb.cells) if "parameters" in cell.metadata.get("tags", [])]
     return nb.cells[tagged[0] if tagged else 0 :]
-
-
-def translations_path(lang: str) -> Path:
-    """The file of the report's markdown cells in `lang` (not English), shipped in the package."""
-    return package_file(f"report/07_report.{lang}.yaml")
-
-
-def translations(lang: str) -> dict[str, str]:
-    """The report's markdown cells in `lang`, keyed by their English text (empty for English)."""
-    if lang == "en":
-        return {}
-    entries = yaml.safe_load(translations_path(lang).read_text(encoding="utf-8"))
-    return {entry["en"]: entry[lang] for entry in entries}
-
-
-def translate(cells: list[NotebookNode], lang: str) -> None:
-    """Put each markdown cell's text in `lang` in place of its English; raise when one has no translation."""
-    words = translations(lang)
-    for cell in cells:
-        if cell.cell_type == "markdown" and lang != "en":
-            if cell.source not in words:
-                raise KeyError(f"{translations_path(lang)} has no text for the markdown cell {cell.source[:60]!r}")
-            cell.source = words[cell.source]
 
 
 def network_loads(html: str) -> list[str]:
@@ -146,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m yoloslim.report.build", description=__doc__.split("\n")[0])
     parser.add_argument("notebook", type=Path, help="the executed 07_report notebook")
     parser.add_argument("html", type=Path, help="where to write report.html (report.pdf goes next to it)")
-    parser.add_argument("--lang", default="en", choices=get_args(Lang), help="the language of the words")
+    parser.add_argument("--lang", default="en", choices=get_args(Lang), help="the report's language (`report.lang`)")
     parser.add_argument("--no-pdf", action="store_true", help="write only the HTML")
     args = parser.parse_args(argv)
     html, pdf = build_report(args.notebook, args.html, args.lang, pdf=not args.no_pdf)

@@ -23,9 +23,9 @@ from yoloslim.data.split import TEST_ONLY
 from yoloslim.measure.bootstrap import INTERVAL_METRICS, interval, load_replicates
 from yoloslim.measure.profile import BETWEEN
 from yoloslim.paths import StudyPaths
-from yoloslim.report.text import text
 from yoloslim.shared import fractions_under
 from yoloslim.study import StudyModel, finetune_jobs, prune_jobs, study_models
+from yoloslim.text import say, text
 from yoloslim.train.budget import SGD_MOMENTUM, seed_plan
 
 MAP_COLUMN = "metrics/mAP50-95(B)"  # Ultralytics' results.csv column of the validation mmAP
@@ -291,24 +291,26 @@ def model_table(data: ReportData, lang: str = "en") -> pd.DataFrame:
     return out.rename(index=data.labels).rename_axis(None)
 
 
-def interleaved_table(data: ReportData) -> pd.DataFrame:
+def interleaved_table(data: ReportData, lang: str) -> pd.DataFrame:
     """ONNX CPU latency measured interleaved: median ms and its ratio to the base model, each with its 95 %
-    interval; rows are labels in report order."""
+    interval; rows are labels in report order, headers in `lang`."""
     table = data.interleaved.set_index("model")
     order = [m for m in data.labels if m in table.index]
+    ratio = text(lang, "ratio_to_base")
     rows = {
         data.labels[m]: {
             "ms": f"{table.loc[m, 'median_ms']:.2f} [{table.loc[m, 'lo_ms']:.2f}, {table.loc[m, 'hi_ms']:.2f}]",
-            "÷ base": f"{table.loc[m, 'ratio']:.2f} [{table.loc[m, 'ratio_lo']:.2f}, {table.loc[m, 'ratio_hi']:.2f}]",
+            ratio: f"{table.loc[m, 'ratio']:.2f} [{table.loc[m, 'ratio_lo']:.2f}, {table.loc[m, 'ratio_hi']:.2f}]",
         }
         for m in order
     }
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def operator_table(data: ReportData, top: int = 6) -> pd.DataFrame:
+def operator_table(data: ReportData, lang: str, top: int = 6) -> pd.DataFrame:
     """ONNX Runtime CPU milliseconds per inference of each model: the `top` operator types of the base model (the
-    slowest first), the other operators, the time between operators, and their total; rows are labels."""
+    slowest first), the other operators, the time between operators, and their total; rows are labels, the last
+    three headers in `lang`."""
     ops = data.operators
     if ops.empty:
         return pd.DataFrame()
@@ -317,10 +319,10 @@ def operator_table(data: ReportData, top: int = 6) -> pd.DataFrame:
     kernels = reference.drop(BETWEEN, errors="ignore").sort_values(ascending=False)
     shown = list(kernels.index[:top])
     table = wide[shown].copy()
-    table["other"] = wide.drop(columns=[*shown, BETWEEN], errors="ignore").sum(axis=1)
+    table[text(lang, "operators_other")] = wide.drop(columns=[*shown, BETWEEN], errors="ignore").sum(axis=1)
     if BETWEEN in wide:
-        table[BETWEEN] = wide[BETWEEN]
-    table["total"] = wide.sum(axis=1)
+        table[text(lang, "between_operators")] = wide[BETWEEN]
+    table[text(lang, "operators_total")] = wide.sum(axis=1)
     order = [m for m in data.labels if m in table.index]
     return table.loc[order].rename(index=data.labels).rename_axis(None)
 
@@ -446,10 +448,10 @@ def flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return [row for key, inner in value.items() for row in flatten(inner, f"{prefix}.{key}" if prefix else str(key))]
 
 
-def environment_table(data: ReportData) -> pd.DataFrame:
-    """environment.json flattened to rows of (item, value); nested keys are joined with dots."""
+def environment_table(data: ReportData, lang: str) -> pd.DataFrame:
+    """environment.json flattened to rows of (item, value); nested keys are joined with dots; the header in `lang`."""
     rows = [(k, "—" if v is None else v) for k, v in flatten(data.environment)]
-    return pd.DataFrame(rows, columns=["item", "value"]).set_index("item").rename_axis(None)
+    return pd.DataFrame(rows, columns=["item", text(lang, "value")]).set_index("item").rename_axis(None)
 
 
 def sparse_facts(data: ReportData) -> dict[str, Any]:
@@ -496,20 +498,21 @@ def stop_sentence(data: ReportData, lang: str) -> str:
     return text(lang, "stop_reached", step=f"{int(step):,}", epoch=epoch, **values)
 
 
-def gamma_fractions(data: ReportData) -> pd.DataFrame:
+def gamma_fractions(data: ReportData, lang: str) -> pd.DataFrame:
     """Per sparse epoch: steps and Σ lr·sl (gamma_log.csv), and the fraction of gammas under each absolute prune
-    threshold (gammas.npz)."""
+    threshold (gammas.npz); the steps' header in `lang`."""
     log = data.gamma_log.set_index("epoch")
     thresholds = data.cfg.prune.thresholds
-    table = pd.DataFrame({"steps": log["steps"].astype(int), "Σ lr·sl": log["l1_budget"].map("{:.3g}".format)})
+    steps, budget = log["steps"].astype(int), log["l1_budget"].map("{:.3g}".format)
+    table = pd.DataFrame({text(lang, "steps"): steps, "Σ lr·sl": budget})
     fractions = fractions_under(data.paths.sparse.gammas, thresholds)
     for name, value in thresholds.items():
         table[f"< {value:g} ({name})"] = fractions[f"frac_under_{name}"].map("{:.1%}".format)
     return table
 
 
-def prune_facts(data: ReportData, target: str) -> dict[str, Any]:
-    """The numbers of one pruned model's paragraph, from its metrics.json and layers.csv."""
+def prune_facts(data: ReportData, target: str, lang: str) -> dict[str, Any]:
+    """The numbers of one pruned model's paragraph in `lang`, from its metrics.json and layers.csv."""
     metrics, layers = data.prune[target], data.layers[target]
     sparse50 = float(data.sparse.get("val", {}).get("mAP50", float("nan")))
     fold50 = float(metrics["val_fold"]["mAP50"])
@@ -517,8 +520,8 @@ def prune_facts(data: ReportData, target: str) -> dict[str, Any]:
     value = metrics["value"] if isinstance(metrics["value"], str) else f"{metrics['value']:g}"
     if metrics.get("cost_match"):
         match = metrics["cost_match"]
-        at = f"the GFLOPs of {metrics['target']}'s model" if match["by"] == "flops" else "the largest structure within"
-        value = f"global channel ratio {match['ratio']:.3g}, at {at} ({value})"
+        key = "matched_flops" if match["by"] == "flops" else "matched_latency"
+        value = text(lang, key, ratio=match["ratio"], target=metrics["target"], value=value)
     elif metrics["policy"] != "threshold" and metrics.get("threshold") is not None:
         value += f" (|gamma| < {float(metrics['threshold']):.3g})"
     return {
@@ -543,9 +546,9 @@ def prune_facts(data: ReportData, target: str) -> dict[str, Any]:
     }
 
 
-def search_facts(data: ReportData, target: str) -> dict[str, Any] | None:
-    """The latency-budget search of a target, for its paragraph (metrics.json's `search`); None for a threshold or
-    fraction target."""
+def search_facts(data: ReportData, target: str, lang: str) -> dict[str, Any] | None:
+    """The latency-budget search of a target, for its paragraph in `lang` (metrics.json's `search`); None for a
+    threshold or fraction target."""
     search = data.prune[target].get("search")
     if not search:
         return None
@@ -557,8 +560,8 @@ def search_facts(data: ReportData, target: str) -> dict[str, Any] | None:
         "latency": f"{search['latency_ms']:.3g}",
         "ratio": f"{search['ratio']:.2f}",
         "gflops": f"{search['gflops']:.3g}",
-        "outcome": "met" if search["met"] else "missed",
-        "message": search.get("message") or "",
+        "outcome": text(lang, "search_met" if search["met"] else "search_missed"),
+        "message": say(lang, search["message"]) if search.get("message") else "",
     }
 
 

@@ -23,13 +23,12 @@ from yoloslim.report.data import (
     tradeoff_points,
     unmeasured_engines,
 )
-from yoloslim.report.text import TEXT
 from yoloslim.study import finetune_jobs, prune_jobs
+from yoloslim.text import say, text
 
 
 def write_summary(data: ReportData, lang: str) -> str:
     """The summary as markdown bullets: budget, per-class cost, collapse, convergence, next steps."""
-    say = TEXT[lang]
     split = report_split(data)
     points = tradeoff_points(data)
     engine, budget = budget_of(data)
@@ -37,13 +36,15 @@ def write_summary(data: ReportData, lang: str) -> str:
     bullets = []
     measured = points.dropna(subset=["latency_ms"])
     if measured.empty:
-        bullets.append(say["budget_unmeasured"].format(engine=engine, label=label))
+        bullets.append(text(lang, "budget_unmeasured", engine=engine, label=label))
     else:
         within = measured[measured["meets_budget"]]
         if len(within):
             best = within.loc[within["mmAP"].idxmax()]
             bullets.append(
-                say["budget_met"].format(
+                text(
+                    lang,
+                    "budget_met",
                     n=len(within),
                     total=len(measured),
                     label=label,
@@ -58,7 +59,9 @@ def write_summary(data: ReportData, lang: str) -> str:
         else:
             fast = measured.loc[measured["latency_ms"].idxmin()]
             bullets.append(
-                say["budget_none"].format(
+                text(
+                    lang,
+                    "budget_none",
                     label=label,
                     engine=engine,
                     fast=fast["label"],
@@ -68,32 +71,32 @@ def write_summary(data: ReportData, lang: str) -> str:
                     acc=fast["mmAP"],
                 )
             )
-            bullets.extend(_next_steps(data, measured, budget, say))
-    bullets.extend(_sparsity_warnings(data, say))
-    bullets.extend(_random_sentences(points, data, split, say))
-    bullets.extend(_pareto_sentence(points, split, say))
-    bullets.append(_cost_sentence(data, points, split, say))
-    bullets.append(_collapse_sentence(data, split, say))
-    convergence = _convergence_sentence(data, say)
+            bullets.extend(_next_steps(data, measured, budget, lang))
+    bullets.extend(_sparsity_warnings(data, lang))
+    bullets.extend(_random_sentences(points, data, split, lang))
+    bullets.extend(_pareto_sentence(points, split, lang))
+    bullets.append(_cost_sentence(data, points, split, lang))
+    bullets.append(_collapse_sentence(data, split, lang))
+    convergence = _convergence_sentence(data, lang)
     if convergence:
         bullets.append(convergence)
     missing = unmeasured_engines(data)
     if missing:
-        bullets.append(say["not_measured"].format(what=", ".join(f"`{e}`" for e in missing)))
+        bullets.append(text(lang, "not_measured", what=", ".join(f"`{e}`" for e in missing)))
     return "\n".join(f"- {b}" for b in bullets)
 
 
-def _sparsity_warnings(data: ReportData, say: dict[str, str]) -> list[str]:
+def _sparsity_warnings(data: ReportData, lang: str) -> list[str]:
     """The prune stage's warnings of cuts that fall inside one band of gammas (yoloslim.models.gammas)."""
     labels = target_labels(data)
     return [
-        say["not_sparse"].format(label=labels.get(pid, pid), warning=metrics["sparsity_warning"])
+        text(lang, "not_sparse", label=labels.get(pid, pid), warning=say(lang, metrics["sparsity_warning"]))
         for pid, metrics in data.prune.items()
         if metrics.get("sparsity_warning")
     ]
 
 
-def _random_sentences(points: pd.DataFrame, data: ReportData, split: str, say: dict[str, str]) -> list[str]:
+def _random_sentences(points: pd.DataFrame, data: ReportData, split: str, lang: str) -> list[str]:
     """Each random control (same structure) and each Torch-Pruning alternative (same GFLOPs) against its target's
     model selected by gamma, all fine-tuned the same way."""
     rows = points.set_index("model")
@@ -105,14 +108,18 @@ def _random_sentences(points: pd.DataFrame, data: ReportData, split: str, say: d
         key = "random" if selection == "random" else "alternative"
         gamma, random = rows.loc[target], rows.loc[model_id]
         diff = float(gamma["mmAP"] - random["mmAP"])
-        verdict = say[f"{key}_won"] if diff > 0 else say[f"{key}_lost"]
+        verdict = text(lang, f"{key}_won") if diff > 0 else text(lang, f"{key}_lost")
         bounds = difference_interval(data, split, target, model_id)
         if bounds is not None:
             lo, hi = bounds
-            verdict = say["random_noise"].format(lo=lo, hi=hi) if within_noise(lo, hi) else verdict + say[
-                "interval"].format(lo=lo, hi=hi)  # fmt: skip
+            noise = within_noise(lo, hi)
+            verdict = (
+                text(lang, "random_noise", lo=lo, hi=hi) if noise else verdict + text(lang, "interval", lo=lo, hi=hi)
+            )
         match = data.prune.get(prune_id, {}).get("cost_match") or {}
-        sentence = say[key].format(
+        sentence = text(
+            lang,
+            key,
             gamma_label=gamma["label"],
             random_label=random["label"],
             split=split,
@@ -121,22 +128,23 @@ def _random_sentences(points: pd.DataFrame, data: ReportData, split: str, say: d
             diff=diff,
             verdict=verdict,
             method=selection,
-            cost=_cost_text(match),
+            cost=_cost_text(match, lang),
         )
         if match and not match["matched"]:
-            sentence += say["alternative_unmatched"].format(message=match["message"])
+            sentence += text(lang, "alternative_unmatched", message=say(lang, match["message"]))
         sentences.append(sentence)
     return sentences
 
 
-def _cost_text(match: dict) -> str:
+def _cost_text(match: dict, lang: str) -> str:
     """How an alternative was matched in cost: its GFLOPs against the target's, or its latency within the budget."""
     if match.get("by") == "latency":
-        return f"{match['latency_ratio']:.2f}x the base model's latency, budget {match['budget']}"
-    return f"{match.get('gflops', float('nan')):.3g} against {match.get('target_gflops', float('nan')):.3g} GFLOPs"
+        return text(lang, "cost_latency", ratio=match["latency_ratio"], budget=match["budget"])
+    nan = float("nan")
+    return text(lang, "cost_flops", gflops=match.get("gflops", nan), target_gflops=match.get("target_gflops", nan))
 
 
-def _pareto_sentence(points: pd.DataFrame, split: str, say: dict[str, str]) -> list[str]:
+def _pareto_sentence(points: pd.DataFrame, split: str, lang: str) -> list[str]:
     """Which models are on the accuracy-latency Pareto front, and, for each compressed model off it, one model
     that is both faster and more accurate (empty without latencies)."""
     measured = points.dropna(subset=["latency_ms", "mmAP"]).reset_index(drop=True)
@@ -149,10 +157,10 @@ def _pareto_sentence(points: pd.DataFrame, split: str, say: dict[str, str]) -> l
             continue
         better = measured[(measured["latency_ms"] <= row["latency_ms"]) & (measured["mmAP"] >= row["mmAP"])]
         better = better.drop(index=i)
-        off.append(say["pareto_off"].format(label=row["label"], by=better.loc[better["mmAP"].idxmax(), "label"]))
+        off.append(text(lang, "pareto_off", label=row["label"], by=better.loc[better["mmAP"].idxmax(), "label"]))
     fastest_first = sorted(front, key=lambda i: measured.loc[i, "latency_ms"])
     on = ", ".join(f"**{measured.loc[i, 'label']}**" for i in fastest_first)
-    return [say["pareto"].format(split=split, on=on, off="; ".join(off) if off else say["pareto_all"])]
+    return [text(lang, "pareto", split=split, on=on, off="; ".join(off) if off else text(lang, "pareto_all"))]
 
 
 def _chosen_model(points: pd.DataFrame) -> pd.Series:
@@ -164,7 +172,7 @@ def _chosen_model(points: pd.DataFrame) -> pd.Series:
     return pool.loc[pool["mmAP"].idxmax()]
 
 
-def _cost_sentence(data: ReportData, points: pd.DataFrame, split: str, say: dict[str, str]) -> str:
+def _cost_sentence(data: ReportData, points: pd.DataFrame, split: str, lang: str) -> str:
     """Per-class mmAP drop of the chosen model against the base."""
     chosen = _chosen_model(points)
     model = chosen["label"]
@@ -174,33 +182,33 @@ def _cost_sentence(data: ReportData, points: pd.DataFrame, split: str, say: dict
     listed = []
     for cls, v in costs.items():
         lo, hi = bounds.loc[cls] if cls in bounds.index else (np.nan, np.nan)
-        noise = say["noise"] if not pd.isna(lo) and within_noise(lo, hi) else ""
+        noise = text(lang, "noise") if not pd.isna(lo) and within_noise(lo, hi) else ""
         listed.append(f"{cls} {round(-v, 3) + 0.0:+.3f}".replace("-", "−") + noise)
-    return say["cost"].format(model=model, split=split, costs=", ".join(listed))
+    return text(lang, "cost", model=model, split=split, costs=", ".join(listed))
 
 
-def _collapse_sentence(data: ReportData, split: str, say: dict[str, str]) -> str:
+def _collapse_sentence(data: ReportData, split: str, lang: str) -> str:
     """Every (model, class) whose drop exceeds the collapse margin, or that none does."""
     margin = data.cfg.report.collapse_margin
     collapsed = collapsed_classes(data, split)
     if not collapsed:
-        return say["no_collapse"].format(margin=margin, conf=data.cfg.eval.conf)
+        return text(lang, "no_collapse", margin=margin, conf=data.cfg.eval.conf)
     items = "; ".join(f"{model}: {cls} (−{drop:.3f})" for model, cls, drop in collapsed)
-    return say["collapsed"].format(margin=margin, items=items, conf=data.cfg.eval.conf)
+    return text(lang, "collapsed", margin=margin, items=items, conf=data.cfg.eval.conf)
 
 
-def _convergence_sentence(data: ReportData, say: dict[str, str]) -> str | None:
+def _convergence_sentence(data: ReportData, lang: str) -> str | None:
     """Mean epochs to 90% of the final mmAP, pruned models against uniform-width baselines."""
     table = convergence_table(data)
     if table.empty or not {"pruned", "variant"} <= set(table["kind"]):
         return None
     means = table.groupby("kind")["epochs_to_90"].mean()
     pruned, variants = float(means["pruned"]), float(means["variant"])
-    verdict = say["slower"] if pruned > variants + 0.5 else say["faster"] if pruned < variants - 0.5 else say["same"]
-    return say["convergence"].format(pruned=pruned, variants=variants, verdict=verdict)
+    verdict = "slower" if pruned > variants + 0.5 else "faster" if pruned < variants - 0.5 else "same"
+    return text(lang, "convergence", pruned=pruned, variants=variants, verdict=text(lang, verdict))
 
 
-def _next_steps(data: ReportData, measured: pd.DataFrame, budget: float, say: dict[str, str]) -> list[str]:
+def _next_steps(data: ReportData, measured: pd.DataFrame, budget: float, lang: str) -> list[str]:
     """What to try when no model meets the budget, each step backed by a measured number."""
     steps = []
     full = {m.id: m for m in data.models}
@@ -209,7 +217,9 @@ def _next_steps(data: ReportData, measured: pd.DataFrame, budget: float, say: di
         rows = measured.set_index("model")
         if v.imgsz and same_width and v.name in rows.index and same_width[0].name in rows.index:
             steps.append(
-                say["next_imgsz"].format(
+                text(
+                    lang,
+                    "next_imgsz",
                     variant=v.label,
                     imgsz=full[v.name].imgsz,
                     latency=rows.loc[v.name, "latency_ms"],
@@ -219,13 +229,15 @@ def _next_steps(data: ReportData, measured: pd.DataFrame, budget: float, say: di
             )
             break
     fastest = measured["latency_ms"].min()
-    steps.append(say["next_prune"].format(factor=fastest / budget, value=max(data.cfg.prune_targets().values())))
+    steps.append(text(lang, "next_prune", factor=fastest / budget, value=max(data.cfg.prune_targets().values())))
     labels = target_labels(data)
     for target, metrics in data.prune.items():
         search = metrics.get("search")
         if search and not search["met"] and not metrics.get("cost_match"):  # an alternative's miss is not a next step
             steps.append(
-                say["next_search"].format(
+                text(
+                    lang,
+                    "next_search",
                     label=labels[target],
                     budget=metrics["value"],
                     threshold=search["threshold"],
@@ -237,5 +249,5 @@ def _next_steps(data: ReportData, measured: pd.DataFrame, budget: float, say: di
     flops = measured.loc[measured["gflops"].idxmin()]
     fast = measured.loc[measured["latency_ms"].idxmin()]
     if flops["model"] != fast["model"]:
-        steps.append(say["next_engine"].format(flops=flops["label"], fast=fast["label"]))
+        steps.append(text(lang, "next_engine", flops=flops["label"], fast=fast["label"]))
     return steps

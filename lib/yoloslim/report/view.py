@@ -15,7 +15,7 @@ from matplotlib import font_manager
 from matplotlib import pyplot as plt
 
 from yoloslim.report.data import pareto_front
-from yoloslim.report.text import text
+from yoloslim.text import text
 
 CJK_FONT = "Noto Sans CJK SC"
 
@@ -100,7 +100,8 @@ def plot_tradeoff(points: pd.DataFrame, x: str, budget: float | None, lang: str,
                 ax.errorbar(getattr(row, x), row.mmAP, yerr=spread, color=color, lw=1, capsize=2, zorder=2)
             ax.annotate(row.label, (getattr(row, x), row.mmAP), textcoords="offset points", xytext=(4, 4), fontsize=8)
     front = pareto_front(points[x].tolist(), points["mmAP"].tolist())
-    ax.plot(points[x].iloc[front], points["mmAP"].iloc[front], "--", color="black", lw=1, label="Pareto")
+    pareto = text(lang, "pareto_legend")
+    ax.plot(points[x].iloc[front], points["mmAP"].iloc[front], "--", color="black", lw=1, label=pareto)
     if budget is not None and x == "latency_ms":
         ax.axvline(budget, color="tab:orange", lw=1.5, label=f"{budget:g} ms")
     ax.set_xlabel(text(lang, "latency_axis", engine=engine) if x == "latency_ms" else text(lang, "gflops_axis"))

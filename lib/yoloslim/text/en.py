@@ -1,0 +1,168 @@
+"""English: every text id's words (`yoloslim.text`)."""
+
+ADVICE_EN = (
+    "Sparse-train longer (sparse.epochs) or with a larger sparse.sl, and keep sparse.l1: after_clip so that "
+    "gradient clipping does not dilute the L1 term; gamma_log.csv's l1_budget (sum of lr * sl) should reach "
+    "the order of 1, since gammas start at 1.0."
+)
+
+EN: dict[str, str] = {
+    # the report's headings and explanations without values (notebooks/07_report.py shows them by id)
+    "s1_preparation": "## 1 Preparation\n\n### 1.1 Environment",
+    "s1_2_data": "### 1.2 Data set\n\nData set tree (images per category and source):",
+    "samples_intro": "Sample images:",
+    "s2_pruning": "## 2 Pruning",
+    "s2_1_sparse": "### 2.1 Sparse training",
+    "gamma_fractions_intro": "Fraction of gammas under each absolute threshold, per epoch of sparse training:",
+    "s2_2_pruning": "### 2.2 Pruning\n\n#### 2.2.1 Sparsity distribution",
+    "s2_2_2_ratio": "#### 2.2.2 Pruning ratio\n\nPruned fraction of channels and parameters per part. Uniform-width "
+    "baselines are compared with the base model's channels and parameters.",
+    "s2_3_finetune": "### 2.3 Fine-tuning: validation set",
+    "convergence_intro": "Fine-tuning convergence (validation mmAP per epoch, Ultralytics' val over all detections, "
+    "conf 0.001):",
+    "s2_4_results": "### 2.4 Results\n\n#### 2.4.1 Test set",
+    "s2_4_2_size": "#### 2.4.2 Size, parameters, speed and FLOPs",
+    "operators_intro": "Where ONNX Runtime's CPU time goes (ms per inference, from its profiler): the convolutions "
+    "shrink with the channels; concatenations, splits, resizes, the Detect head's reshapes and the time between "
+    "operators shrink less, which is why latency falls less than FLOPs.",
+    "decode_intro": "Decode rate per class on the test set: decoded codes / ground-truth codes (`/ gt`), and / codes "
+    "that decode when cropped at their own ground-truth box (`/ decodable`, the data's ceiling):",
+    "tradeoff_intro": "Accuracy against latency and FLOPs; the line joins the Pareto front.",
+    "s3_summary": "## 3 Summary",
+    # sentences with values, table and axis labels
+    "title": "Network slimming report: {name}",
+    "intro": "Every number below is read from the study's results files under `{run}`.",
+    "config_used": "Configuration `{name}` (hash `{digest}`), resolved with all defaults:",
+    "split": "Split per source, train:val:test = {ratio}:",
+    "data_summary": "{images} images ({background} without codes), {skipped} skipped, {problems} problems; "
+    "instances: {instances}. In the test split: {test_instances}.",
+    "data_test_only": "The test split adds {count:,} test-only images (`test_only` in the table), rendered with a "
+    "seed of their own ({seed}) in the same proportions, so every class has enough test instances for the "
+    "intervals; the train:val:test split of the {images:,} images stays as configured.",
+    "s2_intro": "Base model `{model}` at {imgsz} px. mAP = mAP@0.5, mmAP = mAP@0.5:0.95; the deployment "
+    "threshold is conf {conf}. Every table says which confidence it uses.",
+    "acc_standard": "Accuracy over all detections (conf 0.001, the standard metric).",
+    "interval_note": "± is half the width of the 95 % interval from {draws:,} bootstrap resamples of the images.",
+    "acc_operating": "At the deployment threshold conf {conf:g}: precision, recall and F1 of the detections "
+    "scoring at least {conf:g} (IoU 0.5).",
+    "acc_original": "The original study's metric, mAP at conf {conf:g}: average precision of only the "
+    "detections scoring at least {conf:g}, so the precision-recall curve stops at the recall that conf "
+    "reaches (Ultralytics' `val(conf={conf:g})`).",
+    "sparse_text": "L1 on BatchNorm gammas with sl = {sl} ({schedule}, placed `{l1}`) for {epochs} epochs, "
+    "the last {recover} of them without L1 (recovery); the mean sparsity loss of the last penalized epoch is "
+    "{sl_mloss}. Val mmAP {base} (base) → {sparse} (sparse).",
+    "budget_text": "L1 budget: {steps} optimizer steps applied the term, Σ lr·sl = {budget}: how far the L1 "
+    "term alone moves a gamma (gammas start at 1.0; SGD momentum stretches `after_clip` steps about "
+    "{stretch:.0f}-fold). For comparison, `params/seed.yaml` (the original study) plans {seed_steps} steps and "
+    "Σ lr·sl = {seed_budget} on the original data set's {seed_images} training images (computed from its "
+    "settings).",
+    "stop_reached": "Sparsity target: the L1 term was switched off for good at optimizer step {step} (epoch "
+    "{epoch}), when {fraction} of the gammas were under {under}; the remaining steps let the detector recover.",
+    "stop_missed": "Sparsity target ({fraction} of the gammas under {under}) not reached: the L1 term stayed "
+    "on for the whole run.",
+    "prune_text": "**{label}**: {policy} {value}, channels aligned {round_dir} to {round_to}. Params "
+    "{params_before} → {params_after}, GFLOPs {gflops_before} → {gflops_after}. Alignment restored "
+    "{restored} and removed {removed} channels. Val mAP50 right after pruning (conf 0.001): {fold50} with "
+    "beta folded ({kept_share} of the sparse model's {sparse50}), {nofold50} without; mmAP {fold} and "
+    "{nofold}.",
+    "unpruned": "Groups left unpruned: {groups}.",
+    "search_text": "Pruned to a latency budget of {budget} on `{engine}`: {candidates} structures timed (each with "
+    "the base model), and the largest within the budget kept: threshold {threshold}, {gflops} GFLOPs, "
+    "{latency} ms, {ratio}× the base model (budget {outcome}). {message}",
+    "budget_note": "Budget: {budget} on `{engine}` (✓ within, ✗ over).",
+    "budget_relative": "{factor:g}× the base model's latency ({ms} ms)",
+    "decode_ceiling": "Ceilings (ground-truth codes that decode from their own box): {ceilings}.",
+    "decode_ceiling_low": "The ceiling of {classes} is under {floor:.0%}: many of these codes do not decode even "
+    "from their exact box (too small, blurred or rotated for zxing-cpp at the images' resolution), so a low "
+    "decode rate there says more about the images than about the models. Decode rates mean most when images "
+    "are captured, or rendered, at a resolution where codes read; the detector can still run at a smaller size.",
+    "not_measured": "Not measured on this machine: {what}.",
+    "missing": "(not produced: `{path}`)",
+    "budget": "budget",
+    "flops_ratio": "GFLOPs ÷ base",
+    "interleaved_note": "ONNX Runtime CPU latency with every model in one process, interleaved: {runs} rounds, "
+    "each running every model once in a random order. Median ms and the median of the per-round ratio to the "
+    "base model, with 95 % intervals (bootstrap over the rounds):",
+    "latency_ratio": "{engine} ÷ base",
+    "epochs_to_90": "epochs to 90% of final mmAP",
+    "final": "final mmAP",
+    "latency_axis": "latency on {engine} (ms)",
+    "gflops_axis": "GFLOPs",
+    "accuracy_axis": "test mmAP (all classes)",
+    "epoch_axis": "epoch",
+    # section 3, the summary (yoloslim.report.summary)
+    "budget_met": "**{n} of {total}** models meet the budget of {label} on `{engine}`: {models}. "
+    "The most accurate of them is **{best}** ({split} mmAP {acc:.3f}, {latency:.2f} ms).",
+    "budget_none": "**No model meets** the budget of {label} on `{engine}`. The fastest, **{fast}**, "
+    "takes {latency:.2f} ms, {factor:.1f}× the budget ({split} mmAP {acc:.3f}).",
+    "budget_unmeasured": "The budget engine `{engine}` was not measured on this machine, so no model can "
+    "be judged against the budget of {label}.",
+    "cost": "Accuracy cost of **{model}** against the base ({split} mmAP drop per class): {costs}.",
+    "collapsed": "**Collapsed classes** (a class's recall at conf {conf:g} fell more than its model's average "
+    "recall, by more than {margin:g}): {items}.",
+    "no_collapse": "No class collapsed: no class's recall at conf {conf:g} fell more than its model's average "
+    "recall by more than {margin:g}.",
+    "convergence": "Fine-tuning convergence: the pruned models reached 90% of their final val mmAP after "
+    "{pruned:.1f} epochs on average, the uniform baselines after {variants:.1f} ({verdict}).",
+    "slower": "pruned models converged more slowly",
+    "faster": "pruned models converged faster",
+    "same": "about as fast",
+    "next_imgsz": "Next: a lower input size pays off: **{variant}** at {imgsz} px runs at {latency:.2f} ms "
+    "against {full:.2f} ms for **{same}** at full size; prune at the lower size and judge by mAP.",
+    "next_prune": "Next: prune harder. The budget needs a {factor:.1f}× speed-up over the fastest model; "
+    "raise the largest threshold above {value:g}, or use `prune.policy: fraction` with a larger fraction.",
+    "next_engine": "Latency and FLOPs disagree here (the fewest FLOPs: **{flops}**; the fastest: **{fast}**): "
+    "measure on the target engine before choosing.",
+    "next_search": "The search for **{label}** found no structure within {budget}: the fastest (|gamma| < "
+    "{threshold:.4g}, {gflops:.3g} GFLOPs) takes {latency:.3g} ms, {ratio:.2f}× the base model. A smaller "
+    "`train.imgsz` or a narrower base model is next.",
+    "random": "Selection by |gamma| against the random-selection control (the same channel count in every "
+    "layer, channels chosen at random, fine-tuned the same way): **{gamma_label}** {split} mmAP {gamma:.3f}, "
+    "**{random_label}** {random:.3f} ({diff:+.3f}): {verdict}.",
+    "random_won": "selection by gamma beat random selection",
+    "alternative": "Selection by |gamma| against Torch-Pruning's `{method}` pruner at the same cost ({cost}), "
+    "fine-tuned the same way: **{gamma_label}** {split} mmAP {gamma:.3f}, **{random_label}** {random:.3f} "
+    "({diff:+.3f}): {verdict}.",
+    "alternative_won": "network slimming beat it",
+    "pareto": "On the {split} accuracy-latency Pareto front (no other model both faster and more accurate), "
+    "fastest first: {on}. Off it: {off}.",
+    "pareto_off": "{label} (beaten by {by})",
+    "pareto_all": "none of the compressed models",
+    "alternative_lost": "Torch-Pruning's pruner beat network slimming",
+    "alternative_unmatched": " Not at equal cost: {message}.",
+    "random_noise": "the difference is **within noise**: its 95 % interval, {lo:+.3f} to {hi:+.3f}, contains 0",
+    "interval": " (95 % interval {lo:+.3f} to {hi:+.3f})",
+    "noise": " (within noise)",
+    "random_lost": "selection by gamma did **not** beat random selection; here the gammas did not single out "
+    "the channels the detector needs",
+    "not_sparse": "**{label}** — {warning}",
+    "cost_latency": "{ratio:.2f}x the base model's latency, budget {budget}",
+    "cost_flops": "{gflops:.3g} against {target_gflops:.3g} GFLOPs",
+    "matched_flops": "global channel ratio {ratio:.3g}, at the GFLOPs of {target}'s model ({value})",
+    "matched_latency": "global channel ratio {ratio:.3g}, at the largest structure within ({value})",
+    "search_met": "met",
+    "search_missed": "missed",
+    "ratio_to_base": "÷ base",
+    "operators_other": "other",
+    "between_operators": "between operators",
+    "operators_total": "total",
+    "value": "value",
+    "steps": "steps",
+    "kind": "kind",
+    "epochs": "epochs",
+    "pareto_legend": "Pareto",
+    # messages the prune stage records in metrics.json as ids and values (`yoloslim.text.message`)
+    "not_sparse_at": "The model is not sparse at {cut:.4g}: no channel has |gamma| under it (smallest {smallest:.3g}, "
+    "median {median:.3g}), so pruning removes only what channel alignment forces. " + ADVICE_EN,
+    "not_sparse_band": "The model is not sparse: the cut at |gamma| {cut:.4g} falls inside one band of gammas (the "
+    "{under:.0%} of channels under it have a median |gamma| {contrast:.0%} of the kept channels'). Which channels "
+    "go is then decided by noise, not by what the detector needs, and accuracy after pruning drops far more than "
+    "network slimming promises. " + ADVICE_EN,
+    "search_not_met": "no structure meets the latency budget on {engine}: the fastest found (threshold "
+    "{threshold:.4g}, {gflops:.3g} GFLOPs) takes {latency:.3g} ms, {ratio:.2f}x the base model; it is kept",
+    "flops_not_matched": "Torch-Pruning's {method} could not reach {target_gflops:.3g} GFLOPs within "
+    "{tolerance:.0%}: its closest structure has {gflops:.3g} (global ratio {ratio:.3g}); this comparison is not at "
+    "equal cost",
+    "latency_not_matched": "no Torch-Pruning structure meets {budget}: its fastest (global ratio {ratio:.3g}) "
+    "measured {latency_ratio:.2f}x the base model",
+}

@@ -1,0 +1,153 @@
+"""Chinese: every text id's words (`yoloslim.text`). Keep each paragraph on one line: a line break between Chinese
+characters shows as a space."""
+
+ADVICE_ZH = (
+    "请延长稀疏训练（sparse.epochs）或增大 sparse.sl，并保持 sparse.l1: after_clip，以免梯度裁剪削弱 L1 项；"
+    "gamma_log.csv 中的 l1_budget（lr * sl 之和）应达到 1 的量级，因为 gamma 初始为 1.0。"
+)
+
+ZH: dict[str, str] = {
+    # the report's headings and explanations without values (notebooks/07_report.py shows them by id)
+    "s1_preparation": "## 1 准备工作\n\n### 1.1 环境",
+    "s1_2_data": "### 1.2 数据集\n\n数据集目录（各类别、来源的图片数）：",
+    "samples_intro": "样例图片：",
+    "s2_pruning": "## 2 剪枝",
+    "s2_1_sparse": "### 2.1 稀疏训练",
+    "gamma_fractions_intro": "稀疏训练各轮中低于各绝对阈值的 gamma 比例：",
+    "s2_2_pruning": "### 2.2 剪枝\n\n#### 2.2.1 稀疏分布",
+    "s2_2_2_ratio": "#### 2.2.2 剪枝比例\n\n各部分被剪掉的通道与参数比例。"
+    "均匀缩放的基线与基础模型的通道数、参数量比较。",
+    "s2_3_finetune": "### 2.3 微调：验证集",
+    "convergence_intro": "微调收敛情况（每轮验证集 mmAP，Ultralytics 在全部检测框上验证，置信度 0.001）：",
+    "s2_4_results": "### 2.4 结果\n\n#### 2.4.1 测试集",
+    "s2_4_2_size": "#### 2.4.2 模型大小、参数量、推理时间与计算量",
+    "operators_intro": "ONNX Runtime CPU 时间的去向（每次推理的毫秒数，来自其性能分析器）：卷积随通道数减少，"
+    "而拼接、拆分、缩放、Detect 头的形状变换以及算子之间的时间减少得更少，因此时延的下降小于 FLOPs 的下降。",
+    "decode_intro": "测试集各类别解码率：成功解码数 / 真实码数（`/ gt`），以及 / 按真实框裁剪即可解码的码数"
+    "（`/ decodable`，数据本身的上限）：",
+    "tradeoff_intro": "精度与时延、计算量的关系；折线连接帕累托前沿。",
+    "s3_summary": "## 3 总结",
+    # sentences with values, table and axis labels
+    "title": "网络瘦身剪枝报告：{name}",
+    "intro": "下文所有数字均读自本次实验的结果文件（`{run}`）。",
+    "config_used": "配置 `{name}`（哈希 `{digest}`），含全部默认值：",
+    "split": "每个来源按 train:val:test = {ratio} 划分：",
+    "data_summary": "共 {images} 张图片（{background} 张无码），跳过 {skipped} 张，问题 {problems} 处；"
+    "目标数：{instances}。测试集中：{test_instances}。",
+    "data_test_only": "测试集另含 {count:,} 张仅用于测试的图片（表中 `test_only`），"
+    "以单独的种子（{seed}）按相同比例渲染，使每个类别都有足够的测试目标来计算置信区间；"
+    "{images:,} 张图片的训练:验证:测试划分保持不变。",
+    "s2_intro": "基础模型 `{model}`，输入 {imgsz} px。mAP = mAP@0.5，mmAP = mAP@0.5:0.95；部署置信度阈值为 "
+    "{conf}。每个表格均注明所用的置信度。",
+    "acc_standard": "全部检测框上的精度（置信度 0.001，标准指标）。",
+    "interval_note": "± 为对图像做 {draws:,} 次 bootstrap 重采样得到的 95% 置信区间宽度的一半。",
+    "acc_operating": "部署阈值置信度 {conf:g} 下：得分不低于 {conf:g} 的检测框的精确率、召回率和 F1（IoU 0.5）。",
+    "acc_original": "原始研究的指标，置信度 {conf:g} 下的 mAP：仅用得分不低于 {conf:g} 的检测框计算的平均精度，"
+    "精确率-召回率曲线止于该置信度能达到的召回率（Ultralytics 的 `val(conf={conf:g})`）。",
+    "sparse_text": "对 BN 层 gamma 施加 L1 稀疏，sl = {sl}（{schedule}，位置 `{l1}`），训练 {epochs} 轮，"
+    "其中最后 {recover} 轮不加 L1（恢复）；最后一个稀疏轮的平均稀疏损失 {sl_mloss}。"
+    "验证集 mmAP：{base}（基础）→ {sparse}（稀疏）。",
+    "budget_text": "L1 预算：共 {steps} 次优化器更新施加了该项，Σ lr·sl = {budget}，即仅靠 L1 项能使 gamma "
+    "移动的距离（gamma 初始为 1.0；SGD 动量使 `after_clip` 的步长放大约 {stretch:.0f} 倍）。作为对比，"
+    "`params/seed.yaml`（原始实验）按其设置在原数据集的 {seed_images} 张训练图上计划 {seed_steps} 次更新，"
+    "Σ lr·sl = {seed_budget}。",
+    "stop_reached": "稀疏目标：在第 {step} 次优化器更新（第 {epoch} 轮）时已有 {fraction} 的 gamma 低于 {under}，"
+    "此后 L1 项关闭，余下的训练用于恢复精度。",
+    "stop_missed": "未达到稀疏目标（{fraction} 的 gamma 低于 {under}）：L1 项在整个训练中保持开启。",
+    "prune_text": "**{label}**：{policy} {value}，通道数按 {round_dir} 方向对齐到 {round_to} 的倍数。参数量 "
+    "{params_before} → {params_after}，GFLOPs {gflops_before} → {gflops_after}。对齐恢复 {restored} 个、"
+    "去除 {removed} 个通道。剪枝后直接验证 mAP50（置信度 0.001）：折叠 beta {fold50}"
+    "（为稀疏模型 {sparse50} 的 {kept_share}），不折叠 {nofold50}；mmAP 分别为 {fold} 与 {nofold}。",
+    "unpruned": "未剪枝的组：{groups}。",
+    "search_text": "按 `{engine}` 上 {budget} 的时延预算剪枝：共测量 {candidates} 个结构（均与基础模型一起计时），"
+    "保留预算内最大的结构：阈值 {threshold}，{gflops} GFLOPs，{latency} ms，为基础模型的 {ratio} 倍"
+    "（预算 {outcome}）。{message}",
+    "budget_note": "时延预算：`{engine}` 上 {budget}（✓ 达标，✗ 超出）。",
+    "budget_relative": "基础模型时延的 {factor:g} 倍（{ms} ms）",
+    "decode_ceiling": "上限（从自身真值框可解码的真值码）：{ceilings}。",
+    "decode_ceiling_low": "{classes} 的上限低于 {floor:.0%}：许多码即使从精确的框中也无法解码"
+    "（对该分辨率下的 zxing-cpp 而言过小、模糊或旋转），因此这些类别的低解码率更多反映图像而非模型。"
+    "图像以可读的分辨率采集或渲染时，解码率才最有意义；"
+    "检测器仍可在较小的尺寸上运行。",
+    "not_measured": "本机未测量：{what}。",
+    "missing": "（未生成：`{path}`）",
+    "budget": "预算",
+    "flops_ratio": "GFLOPs ÷ 基础",
+    "interleaved_note": "所有模型在同一进程中交替测量的 ONNX Runtime CPU 时延：共 {runs} 轮，每轮按随机顺序"
+    "各运行一次。给出中位数（毫秒）以及相对基础模型的逐轮比值的中位数，并附 95% 置信区间（对轮次做 bootstrap）：",
+    "latency_ratio": "{engine} ÷ 基础",
+    "epochs_to_90": "达到最终 mmAP 90% 的轮数",
+    "final": "最终 mmAP",
+    "latency_axis": "{engine} 时延 (ms)",
+    "gflops_axis": "GFLOPs",
+    "accuracy_axis": "测试集 mmAP（全部类别）",
+    "epoch_axis": "轮次",
+    # section 3, the summary (yoloslim.report.summary)
+    "budget_met": "共 **{n}/{total}** 个模型满足 `{engine}` 上 {label} 的时延预算：{models}。"
+    "其中精度最高的是 **{best}**（{split} mmAP {acc:.3f}，{latency:.2f} ms）。",
+    "budget_none": "**没有模型满足** `{engine}` 上 {label} 的时延预算。最快的 **{fast}** 需要 "
+    "{latency:.2f} ms，为预算的 {factor:.1f} 倍（{split} mmAP {acc:.3f}）。",
+    "budget_unmeasured": "本机未测量预算所用的引擎 `{engine}`，无法判断模型是否满足 {label} 的预算。",
+    "cost": "**{model}** 相对基础模型的精度损失（{split} 各类别 mmAP 下降）：{costs}。",
+    "collapsed": "**出现崩塌的类别**（该类在置信度 {conf:g} 下的召回率下降比模型平均下降多出 {margin:g} "
+    "以上）：{items}。",
+    "no_collapse": "没有类别崩塌：各类别在置信度 {conf:g} 下的召回率下降均未比模型平均下降多出 {margin:g}。",
+    "convergence": "微调收敛：剪枝模型平均 {pruned:.1f} 轮达到最终验证集 mmAP 的 90%，均匀缩放基线平均 "
+    "{variants:.1f} 轮（{verdict}）。",
+    "slower": "剪枝模型收敛更慢",
+    "faster": "剪枝模型收敛更快",
+    "same": "收敛速度相近",
+    "next_imgsz": "下一步：降低输入尺寸有效：**{variant}** 在 {imgsz} px 下为 {latency:.2f} ms，而全尺寸的 "
+    "**{same}** 为 {full:.2f} ms；建议在较小尺寸下剪枝，并以 mAP 评判。",
+    "next_prune": "下一步：加大剪枝力度。达到预算需要比最快模型再快 {factor:.1f} 倍；可将最大阈值提高到 "
+    "{value:g} 以上，或使用 `prune.policy: fraction` 并增大比例。",
+    "next_engine": "此处时延与计算量不一致（计算量最少：**{flops}**；最快：**{fast}**）：请在目标引擎上实测后再选择。",
+    "next_search": "**{label}** 的搜索未找到 {budget} 以内的结构：最快的结构（|gamma| < {threshold:.4g}，"
+    "{gflops:.3g} GFLOPs）耗时 {latency:.3g} ms，为基础模型的 {ratio:.2f} 倍。"
+    "下一步可减小 `train.imgsz` 或使用更窄的基础模型。",
+    "random": "按 |gamma| 选择通道与随机选择对照（每层保留相同通道数，随机选择通道，以相同方式微调）："
+    "**{gamma_label}** {split} mmAP {gamma:.3f}，**{random_label}** {random:.3f}（{diff:+.3f}）：{verdict}。",
+    "random_won": "按 gamma 选择优于随机选择",
+    "alternative": "按 |gamma| 选择通道与 Torch-Pruning 的 `{method}` 剪枝器在相同代价（{cost}）下对比，"
+    "以相同方式微调：**{gamma_label}** {split} mmAP {gamma:.3f}，**{random_label}** {random:.3f}"
+    "（{diff:+.3f}）：{verdict}。",
+    "alternative_won": "网络瘦身更优",
+    "pareto": "{split} 集精度-时延帕累托前沿（没有其他模型同时更快且更准），由快到慢：{on}。不在前沿上：{off}。",
+    "pareto_off": "{label}（被 {by} 超越）",
+    "pareto_all": "所有压缩模型均在前沿上",
+    "alternative_lost": "Torch-Pruning 的剪枝器优于网络瘦身",
+    "alternative_unmatched": "计算量不相等：{message}。",
+    "random_noise": "两者之差**在噪声范围内**：其 95% 置信区间 {lo:+.3f} 至 {hi:+.3f} 包含 0",
+    "interval": "（95% 置信区间 {lo:+.3f} 至 {hi:+.3f}）",
+    "noise": "（在噪声范围内）",
+    "random_lost": "按 gamma 选择**未能**优于随机选择；此处 gamma 未能区分出检测器需要的通道",
+    "not_sparse": "**{label}** — {warning}",
+    "cost_latency": "基础模型时延的 {ratio:.2f} 倍，预算 {budget}",
+    "cost_flops": "{gflops:.3g} GFLOPs，目标为 {target_gflops:.3g} GFLOPs",
+    "matched_flops": "全局通道比例 {ratio:.3g}，与 {target} 模型的 GFLOPs 相同（{value}）",
+    "matched_latency": "全局通道比例 {ratio:.3g}，为预算内最大的结构（{value}）",
+    "search_met": "达标",
+    "search_missed": "未达标",
+    "ratio_to_base": "÷ 基础",
+    "operators_other": "其他",
+    "between_operators": "算子之间",
+    "operators_total": "合计",
+    "value": "值",
+    "steps": "更新次数",
+    "kind": "类型",
+    "epochs": "轮数",
+    "pareto_legend": "帕累托前沿",
+    # messages the prune stage records in metrics.json as ids and values (`yoloslim.text.message`)
+    "not_sparse_at": "模型在 {cut:.4g} 处不稀疏：没有通道的 |gamma| 低于该值（最小 {smallest:.3g}，"
+    "中位数 {median:.3g}），因此剪枝只会去除通道对齐所要求的通道。" + ADVICE_ZH,
+    "not_sparse_band": "模型不稀疏：|gamma| {cut:.4g} 处的切分落在同一簇 gamma 之中"
+    "（低于该值的 {under:.0%} 通道的 |gamma| 中位数为保留通道的 {contrast:.0%}）。"
+    "此时剪去哪些通道由噪声决定，而非由检测器的需要决定，"
+    "剪枝后的精度下降会远超网络瘦身所预期的程度。" + ADVICE_ZH,
+    "search_not_met": "`{engine}` 上没有结构满足时延预算：找到的最快结构（阈值 {threshold:.4g}，{gflops:.3g} GFLOPs）"
+    "耗时 {latency:.3g} ms，为基础模型的 {ratio:.2f} 倍；保留该结构。",
+    "flops_not_matched": "Torch-Pruning 的 `{method}` 无法在 {tolerance:.0%} 以内达到 {target_gflops:.3g} GFLOPs："
+    "其最接近的结构为 {gflops:.3g}（全局比例 {ratio:.3g}）；此对比并非在相同代价下进行",
+    "latency_not_matched": "没有 Torch-Pruning 结构满足 {budget}：其最快结构（全局比例 {ratio:.3g}）测得为基础模型的 "
+    "{latency_ratio:.2f} 倍",
+}
