@@ -99,7 +99,7 @@ def evaluate_weights(
     images = split_images(data_yaml, decode_split)
     decodable = None
     if decodable_cache is not None:
-        decodable = cached_decodable(decodable_cache, images, split=decode_split, margin=decode_margin, names=names)
+        decodable = cached_decodable(decodable_cache, images, split=decode_split, margin=decode_margin)
     decode = measure_decode(
         yolo, images, imgsz=imgsz, conf=conf, iou=iou, margin=decode_margin, names=names, decodable=decodable
     )
