@@ -112,7 +112,7 @@ def evaluate_weights(
         "accuracy": accuracy,
         "size_pt_mb": file_mb(weights),
         "size_onnx_mb": size_onnx_mb,
-        **model_stats(yolo.model, imgsz),
+        **model_stats(yolo.model, imgsz, name=str(weights)),
         "latency": {k: timing[k] for k in ("torch_cpu", "onnx_cpu", "torch_cuda")},
         "latency_notes": timing["notes"],
         "onnx_operators": operators,
