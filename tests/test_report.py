@@ -87,6 +87,8 @@ def _accuracy(model: str, split: str) -> list[dict]:
                      "mAP50-95_conf": round(value - 0.05, 3), "instances": 40})  # fmt: skip
         for metric in ("mAP50", "mAP50-95", "precision", "recall", "f1"):  # a 95 % interval of +-0.05
             rows[-1] |= {f"{metric}_lo": rows[-1][metric] - 0.05, f"{metric}_hi": rows[-1][metric] + 0.05}
+        if (model, cls, split) == (*COLLAPSE[:2], "test"):  # no qr detection scored 0.5: no precision
+            rows[-1] |= {"precision": np.nan, "precision_lo": np.nan, "precision_hi": np.nan}
     return rows
 
 
@@ -241,6 +243,9 @@ def test_report_en(out_root: Path, checkpoints: dict[float, Path]) -> None:
     assert ">F1</th>" in val and operating[3:6] == ["0.900 ± 0.050", "0.550 ± 0.050", "0.683 ± 0.050"]  # qr
     test = _section(html, "2.4.1 Test set", "2.4.2 Size")
     assert _cell(test, "yolov5n")[-2:] == ["0.890 ± 0.050", "0.790 ± 0.050"]
+    # a class without detections at conf has no precision: shown undefined, not 0, and said so under the table
+    assert _cell(test[test.index("At the deployment") :], "nas_0.15(small)")[3] == "—"
+    assert "— for P: no detection of that class scored at least 0.5" in test and "— for P" not in val
     # 2.4.2: the budget marks and the unmeasured GPU
     sizes = _section(html, "2.4.2 Size", "3 Summary")
     row = _cell(sizes, "nas_0.01(large)")
@@ -307,3 +312,4 @@ def test_report_zh(out_root: Path, checkpoints: dict[float, Path]) -> None:
 )  # fmt: skip
 def test_pareto_front(x: list[float], y: list[float], front: list[int]) -> None:
     assert pareto_front(x, y) == front
+

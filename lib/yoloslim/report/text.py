@@ -28,6 +28,8 @@ TEXT: dict[str, dict[str, str]] = {
         "interval_note": "± is half the width of the 95 % interval from {draws:,} bootstrap resamples of the images.",
         "acc_operating": "At the deployment threshold conf {conf:g}: precision, recall and F1 of the detections "
         "scoring at least {conf:g} (IoU 0.5).",
+        "precision_undefined": "— for P: no detection of that class scored at least {conf:g}, so its precision is "
+        "undefined (NaN in accuracy.csv, not 0), its F1 is 0, and `all` averages the classes that have a precision.",
         "acc_original": "The original study's metric, mAP at conf {conf:g}: average precision of only the "
         "detections scoring at least {conf:g}, so the precision-recall curve stops at the recall that conf "
         "reaches (Ultralytics' `val(conf={conf:g})`).",
@@ -135,6 +137,8 @@ TEXT: dict[str, dict[str, str]] = {
         "acc_standard": "全部检测框上的精度（置信度 0.001，标准指标）。",
         "interval_note": "± 为对图像做 {draws:,} 次 bootstrap 重采样得到的 95% 置信区间宽度的一半。",
         "acc_operating": "部署阈值置信度 {conf:g} 下：得分不低于 {conf:g} 的检测框的精确率、召回率和 F1（IoU 0.5）。",
+        "precision_undefined": "P 为 — 表示该类别没有得分不低于 {conf:g} 的检测框，精确率无定义"
+        "（accuracy.csv 中为 NaN，而非 0），其 F1 为 0，`all` 只对有精确率的类别取平均。",
         "acc_original": "原始研究的指标，置信度 {conf:g} 下的 mAP：仅用得分不低于 {conf:g} 的检测框计算的平均精度，"
         "精确率-召回率曲线止于该置信度能达到的召回率（Ultralytics 的 `val(conf={conf:g})`）。",
         "sparse_text": "对 BN 层 gamma 施加 L1 稀疏，sl = {sl}（{schedule}，位置 `{l1}`），训练 {epochs} 轮，"
