@@ -14,6 +14,7 @@ import sys
 import unicodedata
 from html import unescape
 from pathlib import Path
+from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -26,6 +27,8 @@ from yoloslim.config import ROOT, Config, load_config
 from yoloslim.paths import StudyPaths
 from yoloslim.report.build import find_browser, network_loads
 from yoloslim.report.data import pareto_front
+from yoloslim.report.summary import _random_sentences
+from yoloslim.report.text import TEXT
 from yoloslim.study import prune_jobs, study_models
 
 NAMES = ["dm", "qr", "bar"]
@@ -313,3 +316,19 @@ def test_report_zh(out_root: Path, checkpoints: dict[float, Path]) -> None:
 def test_pareto_front(x: list[float], y: list[float], front: list[int]) -> None:
     assert pareto_front(x, y) == front
 
+
+@pytest.mark.parametrize(("scratch", "verdict"), [(0.60, "inheriting the pruned weights beat"), (0.75, "did **not**")])
+def test_summary_says_whether_inherited_weights_beat_training_from_scratch(
+    out_root: Path, scratch: float, verdict: str
+) -> None:
+    """With `finetune.init: [inherit, scratch]`, each structure re-initialized and trained for the base model's epochs
+    is compared with the same structure fine-tuned from its pruned weights."""
+    params = {"train": {"epochs": 4}, "finetune": {"init": ["inherit", "scratch"]}}
+    cfg = load_config(write_params(out_root, {"name": "scratch", **params}))
+    labels = {m.id: m.label for m in study_models(cfg)}
+    points = pd.DataFrame([{"model": m, "label": labels[m], "mmAP": v}
+                           for m, v in [("small", 0.70), ("small-scratch", scratch)]])  # fmt: skip
+    data = SimpleNamespace(cfg=cfg, prune={}, replicates={})  # no bootstrap: the point difference decides
+    (sentence,) = _random_sentences(points, data, "test", TEXT["en"])
+    assert "**nas_0.15(small)** test mmAP 0.700, **nas_0.15(small) scratch**" in sentence
+    assert "trained 4 epochs (the fine-tune: 1)" in sentence and verdict in sentence

@@ -211,6 +211,8 @@ class FinetuneConfig:
     init: list[Literal["inherit", "scratch"]] = field(default_factory=lambda: ["inherit"])
     # inherit: fine-tune the pruned weights; scratch: re-initialize the pruned architecture (Liu et al.)
     epochs: int = 30  # fine-tuning epochs per pruned model
+    scratch_epochs: int | None = None  # epochs of a re-initialized (scratch) model; None: train.epochs, the base
+    # model's budget (Liu et al. train a scratch model as long as the original)
     lr0: float = 0.01  # initial learning rate
     nbs: int | None = None  # nominal batch size of fine-tuning (None: train.nbs): one optimizer step per
     # max(batch, nbs) images; a smaller nbs gives a short fine-tune more steps
@@ -281,6 +283,13 @@ class Config:
     def latency_targets(self) -> dict[str, str]:
         """Pruned-model name -> latency budget as written ("20ms", "0.5x"), from `prune.targets`."""
         return {name: str(spec["latency"]) for name, spec in self.prune.targets.items()}
+
+    def finetune_epochs(self, init: str) -> int:
+        """Epochs of a pruned model's training: `finetune.epochs` with inherited weights (`inherit`), and
+        `finetune.scratch_epochs` (None: `train.epochs`) re-initialized (`scratch`)."""
+        if init == "scratch":
+            return self.finetune.scratch_epochs or self.train.epochs
+        return self.finetune.epochs
 
     def target_value(self, target: str) -> float | str:
         """A prune target's threshold or fraction, or its latency budget as written."""

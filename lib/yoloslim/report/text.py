@@ -105,6 +105,11 @@ TEXT: dict[str, dict[str, str]] = {
         "layer, channels chosen at random, fine-tuned the same way): **{gamma_label}** {split} mmAP {gamma:.3f}, "
         "**{random_label}** {random:.3f} ({diff:+.3f}): {verdict}.",
         "random_won": "selection by gamma beat random selection",
+        "scratch": "Inherited weights against the same structure re-initialized (Liu et al., ICLR 2019), trained "
+        "{epochs} epochs (the fine-tune: {inherit_epochs}): **{gamma_label}** {split} mmAP {gamma:.3f}, "
+        "**{random_label}** {random:.3f} ({diff:+.3f}): {verdict}.",
+        "scratch_won": "inheriting the pruned weights beat training the structure from scratch",
+        "scratch_lost": "inheriting the pruned weights did **not** beat training the structure from scratch",
         "alternative": "Selection by |gamma| against Torch-Pruning's `{method}` pruner at the same cost ({cost}), "
         "fine-tuned the same way: **{gamma_label}** {split} mmAP {gamma:.3f}, **{random_label}** {random:.3f} "
         "({diff:+.3f}): {verdict}.",
@@ -206,6 +211,11 @@ TEXT: dict[str, dict[str, str]] = {
         "random": "按 |gamma| 选择通道与随机选择对照（每层保留相同通道数，随机选择通道，以相同方式微调）："
         "**{gamma_label}** {split} mmAP {gamma:.3f}，**{random_label}** {random:.3f}（{diff:+.3f}）：{verdict}。",
         "random_won": "按 gamma 选择优于随机选择",
+        "scratch": "继承剪枝后的权重与相同结构重新初始化（Liu 等，ICLR 2019）、训练 {epochs} 轮"
+        "（微调为 {inherit_epochs} 轮）对比：**{gamma_label}** {split} mmAP {gamma:.3f}，"
+        "**{random_label}** {random:.3f}（{diff:+.3f}）：{verdict}。",
+        "scratch_won": "继承剪枝后的权重优于从头训练该结构",
+        "scratch_lost": "继承剪枝后的权重**未能**优于从头训练该结构",
         "alternative": "按 |gamma| 选择通道与 Torch-Pruning 的 `{method}` 剪枝器在相同代价（{cost}）下对比，"
         "以相同方式微调：**{gamma_label}** {split} mmAP {gamma:.3f}，**{random_label}** {random:.3f}"
         "（{diff:+.3f}）：{verdict}。",
