@@ -11,7 +11,7 @@ import pytest
 from conftest import write_params
 from helpers.workflow import SNAKEMAKE, dry_run, job_counts
 from PIL import Image
-from yoloslim.config import ROOT, ConfigError, latency_budget, load_config
+from yoloslim.config import ROOT, Config, ConfigError, TrainConfig, latency_budget, load_config
 
 
 def tiny_dataset(root: Path) -> Path:
@@ -39,6 +39,7 @@ def tiny_dataset(root: Path) -> Path:
         ({"variants": [{"name": "half"}]}, "'variants' has moved to 'train.variants'"),
         ({"train": {"imgsz": 100}}, "'train.imgsz' must be a multiple of 32 (the detectors' largest stride), got 100"),
         ({"train": {"variants": [{"name": "a", "imgsz": 48}]}}, "'train.variants[0].imgsz' must be a multiple of 32"),
+        ({"train": {"variants": [{"name": "a", "label": "a_320", "imgsz": 64}]}}, "'train.variants[0].label' must"),
         ({"train": {"precise_bn": -1}}, "'train.precise_bn' must be a number of images (0: off)"),
         ({"sparse": {"l1": "after_step"}}, "'sparse.l1' must be one of ['after_clip', 'before_clip', 'proximal']"),
         ({"sparse": {"epochs": 4, "recover_epochs": 4}}, "'sparse.recover_epochs' must be an epoch count in [0, "),
@@ -52,6 +53,16 @@ def test_config_errors_name_file_and_key(tmp_path: Path, overrides: dict, messag
     with pytest.raises(ConfigError) as err:
         load_config(params)
     assert message in str(err.value) and str(params) in str(err.value)
+
+
+def test_a_variants_label_names_the_size_it_is_evaluated_at(tmp_path: Path) -> None:
+    """The default `half_lowres` is evaluated at 160 px: so labelled in a 640 px study too (not the original's
+    1/2_320); "{imgsz}" in a label is the size the variant is evaluated at."""
+    assert [v.label for v in Config(train=TrainConfig(imgsz=640)).train.variants] == ["1/2", "1/2_160"]
+    variants = [{"name": "half"}, {"name": "low", "label": "1/2_{imgsz}", "imgsz": 64, "same_as": "half"},
+                {"name": "full", "label": "1/2@{imgsz}px"}]  # fmt: skip
+    cfg = load_config(write_params(tmp_path, {"train": {"imgsz": 96, "variants": variants}}))
+    assert [v.label for v in cfg.train.variants] == ["1/2", "1/2_64", "1/2@96px"]
 
 
 def test_unset_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,8 +15,8 @@ from yoloslim.eval.decode import (
     Detection,
     box_iou,
     cached_decodable,
-    count_decodable,
     crop_box,
+    decodable_codes,
     split_images,
     tally_image,
 )
@@ -83,6 +83,30 @@ def test_each_code_matches_once() -> None:
     assert tallies["dm"].decoded == 0 and tallies["dm"].gt_codes == 1
 
 
+def test_a_detection_of_another_class_decodes_nothing() -> None:
+    """A QR code found as a DataMatrix: its crop decodes, but the detector did not find a QR code."""
+    image, codes = _scene(0)
+    tallies = {k: DecodeTally() for k in [*NAMES, "all"]}
+    tally_image(image, [Detection(tuple(codes[1]["box"]), 0)], codes, margin=0.15, names=NAMES, tallies=tallies)
+    assert tallies["dm"].detections_decoded == 1 and tallies["all"].decoded == 0
+    right = {k: DecodeTally() for k in [*NAMES, "all"]}
+    tally_image(image, [Detection(tuple(codes[1]["box"]), 1)], codes, margin=0.15, names=NAMES, tallies=right)
+    assert right["qr"].decoded == 1  # the same box with the right class counts
+
+
+def test_ratio_to_the_ceiling_counts_only_decodable_codes() -> None:
+    """Codes the detector's crop decodes but their own box does not are decoded, not in the ceiling's ratio: it
+    cannot exceed 1."""
+    image, codes = _scene(0)
+    tallies = {k: DecodeTally() for k in [*NAMES, "all"]}
+    detections = [Detection(tuple(c["box"]), NAMES.index(c["class"])) for c in codes]
+    tally_image(image, detections, codes, margin=0.15, names=NAMES, tallies=tallies, decodable=[1])
+    total = tallies["all"]
+    assert total.decoded == 3 and total.gt_decodable == 1 and total.decoded_decodable == 1
+    assert total.row(has_payloads=True)["decode_rate_vs_decodable"] == 1.0  # not 3 / 1
+    assert tallies["qr"].gt_decodable == 1 and tallies["dm"].gt_decodable == 0
+
+
 def test_without_payloads_only_detection_fraction() -> None:
     image, _ = _scene(1)
     tallies = {k: DecodeTally() for k in [*NAMES, "all"]}
@@ -109,36 +133,40 @@ def _write_scenes(root: Path, seeds: range) -> list[Path]:
 
 def test_ceiling_counts_what_ground_truth_boxes_decode(tmp_path: Path) -> None:
     images = _write_scenes(tmp_path, range(4))
-    counts = count_decodable(images, margin=0.15, names=NAMES)
-    tallies = _tally(shift=0.0, seeds=range(4))  # the same scenes, detected exactly at their ground-truth boxes
-    assert counts == {key: tallies[key].decoded for key in [*NAMES, "all"]}
-    assert counts["all"] == sum(counts[c] for c in NAMES) >= 10
+    decodable = decodable_codes(images, margin=0.15)
+    tallies = {k: DecodeTally() for k in [*NAMES, "all"]}
+    for seed, found in zip(range(4), decodable, strict=True):  # detected exactly at their ground-truth boxes
+        image, codes = _scene(seed)
+        detections = [Detection(tuple(c["box"]), NAMES.index(c["class"])) for c in codes]
+        tally_image(image, detections, codes, margin=0.15, names=NAMES, tallies=tallies, decodable=found)
+    for key in [*NAMES, "all"]:
+        assert tallies[key].gt_decodable == tallies[key].decoded == tallies[key].decoded_decodable
+    assert tallies["all"].gt_decodable >= 10
     plain = tmp_path / "plain.png"  # no meta file: no payload ground truth, nothing counted
     assert cv2.imwrite(str(plain), _scene(0)[0])
-    assert count_decodable([plain], margin=0.15, names=NAMES) == dict.fromkeys([*NAMES, "all"], 0)
+    assert decodable_codes([plain], margin=0.15) == [[]]
 
 
 def test_ceiling_cached_per_split_and_settings(tmp_path: Path) -> None:
     images = _write_scenes(tmp_path / "data", range(2))
     cache = tmp_path / "eval" / "gt_decodable.json"
-    counts = cached_decodable(cache, images, split="test", margin=0.15, names=NAMES)
-    assert counts == count_decodable(images, margin=0.15, names=NAMES)
+    found = cached_decodable(cache, images, split="test", margin=0.15)
+    assert found == decodable_codes(images, margin=0.15)
     stored = json.loads(cache.read_text())
-    stored["entries"][0]["counts"]["all"] = -1  # a marker: a reused entry returns it, a recount would not
+    stored["entries"][0]["codes"][0] = [-1]  # a marker: a reused entry returns it, a recount would not
     cache.write_text(json.dumps(stored))
-    assert cached_decodable(cache, images, split="test", margin=0.15, names=NAMES)["all"] == -1
-    other = cached_decodable(cache, images, split="test", margin=0.3, names=NAMES)  # other settings: counted
-    assert other == count_decodable(images, margin=0.3, names=NAMES)
+    assert cached_decodable(cache, images, split="test", margin=0.15)[0] == [-1]
+    assert cached_decodable(cache, images, split="test", margin=0.3)[0] != [-1]  # other settings
     assert len(json.loads(cache.read_text())["entries"]) == 2
     stat = images[0].stat()
     os.utime(images[0], ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # the data set changed: counted again
-    assert cached_decodable(cache, images, split="test", margin=0.15, names=NAMES) == counts
+    assert cached_decodable(cache, images, split="test", margin=0.15) == found
 
 
 def test_ratio_to_ceiling() -> None:
-    row = DecodeTally(gt_codes=10, decoded=3, gt_decodable=4).row(has_payloads=True)
+    row = DecodeTally(gt_codes=10, decoded=4, gt_decodable=4, decoded_decodable=3).row(has_payloads=True)
     assert row["gt_decodable"] == 4 and row["decode_rate_vs_decodable"] == pytest.approx(0.75)
-    assert row["decode_rate"] == pytest.approx(0.3)
+    assert row["decode_rate"] == pytest.approx(0.4)
     assert DecodeTally(gt_codes=5, gt_decodable=0).row(has_payloads=True)["decode_rate_vs_decodable"] is None
     missing = DecodeTally(detections=2, gt_decodable=3).row(has_payloads=False)
     assert missing["gt_decodable"] is None and missing["decode_rate_vs_decodable"] is None

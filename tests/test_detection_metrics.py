@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from yoloslim.measure.bootstrap import INTERVAL_METRICS, interval, replicates
 from yoloslim.measure.metrics import DetectionStats, class_rows
 
 HIT, MISS = [True] * 10, [False] * 10
@@ -62,6 +63,18 @@ def test_all_is_the_mean_of_classes_with_ground_truth_and_absent_classes_are_nan
     assert np.isnan(rows["bar"]["mAP50"]) and rows["bar"]["instances"] == 0
     assert rows["all"]["recall"] == pytest.approx(0.5) and rows["all"]["instances"] == 2
     assert rows["all"]["mAP50"] == pytest.approx((rows["dm"]["mAP50"] + rows["qr"]["mAP50"]) / 2)
+
+
+def test_precision_without_detections_at_conf_is_undefined_not_zero() -> None:
+    """qr has a box but no detection scoring 0.5: nothing it detected was wrong, so its precision is undefined
+    (NaN, left out of `all` and of its bootstrap interval), not 0; its recall and F1 are 0."""
+    stats = DetectionStats.from_images([image([HIT, MISS], [0.9, 0.3], [0, 1], [0, 1])])  # qr's only detection: 0.3
+    rows = class_rows(stats, ["dm", "qr"], conf=0.5)
+    assert np.isnan(rows["qr"]["precision"]) and rows["qr"]["recall"] == 0 and rows["qr"]["f1"] == 0
+    assert rows["all"]["precision"] == rows["dm"]["precision"] == 1  # not (1 + 0) / 2
+    reps = replicates({"m": stats}, ["dm", "qr"], conf=0.5, draws=20)
+    lo, hi = interval(reps["m"])
+    assert np.isnan(lo[1, INTERVAL_METRICS.index("precision")]) and lo[0, INTERVAL_METRICS.index("recall")] == 1
 
 
 def test_a_resample_repeats_whole_images(tmp_path) -> None:

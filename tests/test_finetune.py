@@ -76,7 +76,7 @@ def test_reinitialize_keeps_architecture_and_dfl(smoke_cfg: Config) -> None:
 
 
 def test_resumed_scratch_finetune_keeps_pruned_architecture(smoke_cfg: Config, pruned: dict[str, int]) -> None:
-    smoke_cfg.finetune.init, smoke_cfg.finetune.epochs = ["inherit", "scratch"], 2
+    smoke_cfg.finetune.init, smoke_cfg.finetune.scratch_epochs = ["inherit", "scratch"], 2
     with pytest.raises(Interrupt):
         run_finetune(smoke_cfg, "small-scratch", callbacks=[("on_model_save", interrupt_after_first_epoch)])
     stage = run_finetune(smoke_cfg, "small-scratch")  # resumes from last.pt through PrunedTrainer.get_model

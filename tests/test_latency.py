@@ -14,7 +14,7 @@ from yoloslim.measure.interleaved import interleaved_latency, summarize
 from yoloslim.measure.latency import NO_CUDA, measure_latency, time_runs
 from yoloslim.measure.onnx import export_onnx
 from yoloslim.measure.profile import BETWEEN, operator_times, per_operator
-from yoloslim.models.stats import count_params, file_mb, load_model, model_stats
+from yoloslim.models.stats import FlopsError, count_gflops, count_params, file_mb, load_model, model_stats
 
 
 def save_checkpoint(path: Path, names: list[str], cfg: str = "yolov5n.yaml") -> Path:
@@ -66,6 +66,17 @@ def test_model_stats(tiny: tuple[Path, Path]) -> None:
     assert file_mb(weights) == pytest.approx(stats["params"] * 2 / 1e6, rel=0.3)  # fp16: ~2 bytes a parameter
     with pytest.raises(FileNotFoundError, match="missing.pt"):
         load_model(weights.parent / "missing.pt")
+
+
+def test_uncounted_flops_stop_naming_the_model(tiny: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ultralytics' get_flops returns 0 on any failure: that is an error naming the model, not a FLOPs ratio of 0."""
+    weights, _ = tiny
+    model = load_model(weights).model
+    monkeypatch.setattr("ultralytics.utils.torch_utils.get_flops", lambda model, imgsz: 0.0)
+    with pytest.raises(FlopsError, match=rf"{weights.name}: its FLOPs at 64 px could not be counted: THOP"):
+        model_stats(model, 64, name=str(weights))
+    with pytest.raises(FlopsError, match=r"DetectionModel \(yolov5n.yaml\): its FLOPs"):
+        count_gflops(model, 64)
 
 
 def test_measure_latency_cpu_engines(tiny: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import onnx
 import pandas as pd
 import pytest
 import torch
 from conftest import write_params
 from helpers.models import write_sparse_checkpoint
+from ultralytics.nn.tasks import DetectionModel
 from yoloslim.config import ConfigError, load_config
+from yoloslim.models.attention import attentions
+from yoloslim.models.c2f import split_c2f
 from yoloslim.models.checkpoint import save_checkpoint
+from yoloslim.models.gammas import gamma_values
 from yoloslim.paths import StudyPaths
-from yoloslim.prune.search import Timing, candidate_thresholds, search_threshold
+from yoloslim.prune.groups import build_graph, plan_groups
+from yoloslim.prune.heads import head_importance
+from yoloslim.prune.search import SPREAD, Timing, candidate_thresholds, plan_importances, search_threshold
 from yoloslim.prune.stage import run_prune
 from yoloslim.study import study_models
 
@@ -30,27 +39,70 @@ def fake_latency(onnx_path: Path, imgsz: int) -> float:
 
 def linear_measure(total: int, base_ms: float = 100.0):
     """A fake `measure`: threshold t (an integer) prunes t of `total` channels; latency is proportional to what is
-    kept. Records the thresholds it was asked for."""
-    asked = []
+    kept. Records the thresholds it timed."""
+    timed = []
 
-    def measure(threshold: float) -> tuple[tuple[int, ...], float, Timing]:
-        asked.append(threshold)
+    def measure(threshold: float) -> tuple[tuple[int, ...], float, Callable[[], Timing]]:
         kept = total - int(threshold)
         ms = base_ms * kept / total
-        return (kept,), float(kept), Timing(ms, ms, ms, ms / base_ms, ms / base_ms, ms / base_ms)
 
-    return measure, asked
+        def time() -> Timing:
+            timed.append(threshold)
+            return Timing(ms, ms, ms, ms / base_ms, ms / base_ms, ms / base_ms)
+
+        return (kept,), float(kept), time
+
+    return measure, timed
 
 
 def test_bisection_keeps_the_largest_structure_within_the_budget() -> None:
-    measure, asked = linear_measure(1000)
+    measure, timed = linear_measure(1000)
     search = search_threshold(range(1000), measure, budget_ratio=0.637)
-    assert len(asked) <= 13  # log2(1000) + the two ends, not 1000
+    band = 1000 * 0.637 * SPREAD  # the structures under the aim's spread, timed after the bisection
+    assert len(timed) == len(set(timed)) <= 13 + band  # log2(1000) + the two ends + the band, not 1000
     assert search.met and search.chosen.threshold == 363  # kept 637 of 1000: exactly 0.637
-    assert search.chosen.timing.ratio <= 0.637 < measure(362)[2].ratio
+    assert search.chosen.timing.ratio <= 0.637 < measure(362)[2]().ratio
     table = search.table()
     assert table["chosen"].sum() == 1 and table["threshold"].is_monotonic_increasing
     assert set(table.columns) >= {"threshold", "kept_channels", "gflops", "latency_median_ms", "ratio", "within_budget"}
+
+
+def test_timings_that_are_not_monotone_keep_the_largest_structure_within_the_budget() -> None:
+    """Bisection alone times thresholds 4, 0, 2, 3 and keeps 3, though 1 (more channels) is within the aim: the
+    structures between the bisection's choice and a clear miss are timed too."""
+    ratios = [0.60, 0.45, 0.52, 0.44, 0.40]
+    timed = []
+
+    def measure(threshold: float) -> tuple[tuple[int, ...], float, Callable[[], Timing]]:
+        ratio = ratios[int(threshold)]
+
+        def time() -> Timing:
+            timed.append(int(threshold))
+            return Timing(ratio, ratio, ratio, ratio, ratio, ratio)
+
+        return (len(ratios) - int(threshold),), 1.0, time
+
+    search = search_threshold(range(5), measure, budget_ratio=0.475)
+    assert search.met and search.chosen.threshold == 1
+    assert timed == [4, 0, 2, 3, 1]  # each structure timed once; 0 missed by more than SPREAD: nothing larger is
+
+
+def test_thresholds_of_one_structure_time_it_once() -> None:
+    """Alignment gives runs of thresholds one structure: each is timed once, the search keeps the largest."""
+    timed = []
+
+    def measure(threshold: float) -> tuple[tuple[int, ...], float, Callable[[], Timing]]:
+        kept = 100 - 10 * (int(threshold) // 10)  # ten thresholds per structure
+        ratio = kept / 100
+
+        def time() -> Timing:
+            timed.append(kept)
+            return Timing(ratio, ratio, ratio, ratio, ratio, ratio)
+
+        return (kept,), float(kept), time
+
+    search = search_threshold(range(100), measure, budget_ratio=0.65)
+    assert search.chosen.kept_channels == 60 and len(timed) == len(set(timed))
 
 
 def test_absolute_budget_and_budget_met_without_pruning() -> None:
@@ -69,10 +121,10 @@ def test_within_the_budget_means_the_whole_interval() -> None:
     """A median within the budget is not enough: the upper end of the interval must be, or a re-measurement
     could find the model over it."""
 
-    def noisy(threshold: float) -> tuple[tuple[int, ...], float, Timing]:
+    def noisy(threshold: float) -> tuple[tuple[int, ...], float, Callable[[], Timing]]:
         kept = 100 - int(threshold)
-        ratio = kept / 100
-        return (kept,), float(kept), Timing(ratio, ratio - 0.02, ratio + 0.02, ratio, ratio - 0.02, ratio + 0.02)
+        r = kept / 100
+        return (kept,), float(kept), lambda: Timing(r, r - 0.02, r + 0.02, r, r - 0.02, r + 0.02)
 
     chosen = search_threshold(range(100), noisy, budget_ratio=0.5).chosen
     assert chosen.timing.ratio_hi <= 0.5 and chosen.threshold == 52  # median 0.48: 0.50 and 0.49 were not enough
@@ -80,7 +132,48 @@ def test_within_the_budget_means_the_whole_interval() -> None:
 
 def test_candidates_prune_what_is_under_them() -> None:
     assert candidate_thresholds([0.3, 0.1, 0.1])[0] == 0.0
-    assert all(t > g for t, g in zip(candidate_thresholds([0.1, 0.3])[1:], [0.1, 0.3], strict=True))
+    importances = torch.tensor([0.1, 0.3])  # float32, as the plan compares them
+    for threshold, importance in zip(candidate_thresholds(importances.numpy())[1:], importances, strict=True):
+        assert not importance >= threshold and (importances >= threshold).sum() == (importances > importance).sum()
+
+
+@pytest.mark.parametrize(("cfg", "importance", "attention"),
+                         [("yolov8n.yaml", "mean", "intact"), ("yolov8n.yaml", "sum", "intact"),
+                          ("yolo11n.yaml", "max", "heads")])  # fmt: skip
+def test_every_plan_the_threshold_policy_can_give_is_a_candidate(cfg: str, importance: str, attention: str) -> None:
+    """The candidates reach every plan a threshold can give: each group's and each head's count at or over it,
+    the values `plan_groups`/`plan_heads` decide by (with mean or sum, not the BatchNorms' own gammas)."""
+    model = sparse_levels(cfg)
+    plans, heads = decided_values(model, importance, attention)
+
+    def plan(threshold: float) -> tuple[int, ...]:
+        return tuple(int((values >= threshold).sum()) for values in plans + heads)
+
+    values = np.unique(torch.cat(plans + heads).numpy())
+    every = {plan(t) for t in [*values.tolist(), float("inf")]}  # at a value, only what is under it goes
+    assert {plan(t) for t in candidate_thresholds(plan_importances(model, importance, attention))} == every
+    if importance != "max":  # the gammas themselves miss plans: the regression this guards against
+        assert {plan(t) for t in candidate_thresholds(gamma_values(model).numpy())} < every
+
+
+def sparse_levels(cfg: str) -> DetectionModel:
+    """A tiny detector whose gammas take ten levels (0, 0.1, ..., 0.9): few distinct values, and tied groups whose
+    mean or sum is none of them."""
+    torch.manual_seed(0)
+    model = DetectionModel(cfg, nc=3, verbose=False)
+    for bn in (m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)):
+        bn.weight.data = torch.randint(0, 10, (bn.num_features,)).float() / 10
+    return model.eval()
+
+
+def decided_values(model: DetectionModel, importance: str, attention: str) -> tuple[list[torch.Tensor], list]:
+    """What the plan compares a threshold with: each prunable group's importances, and each Attention's heads'."""
+    model = copy.deepcopy(model)
+    for p in model.parameters():
+        p.requires_grad_(True)
+    split_c2f(model, c2psa=attention == "heads")
+    plans = [p.importance for p in plan_groups(model, build_graph(model), importance, attention)]
+    return plans, [head_importance(m) for m in attentions(model).values()] if attention == "heads" else []
 
 
 def test_latency_target_must_be_a_budget(out_root: Path) -> None:

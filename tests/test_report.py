@@ -12,7 +12,9 @@ import sys
 import unicodedata
 from html import unescape
 from pathlib import Path
+from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 from conftest import THREE_TARGETS, built_once, english_runs, write_params
 from helpers.results import NAMES, write_results
@@ -21,6 +23,8 @@ from yoloslim.config import ROOT, load_config
 from yoloslim.paths import StudyPaths
 from yoloslim.report.build import find_browser, network_loads
 from yoloslim.report.data import pareto_front
+from yoloslim.report.summary import _random_sentences
+from yoloslim.study import study_models
 
 
 def build(cfg_path: Path, checkpoints: dict[float, Path]) -> tuple[str, Path]:
@@ -113,6 +117,9 @@ def test_report_en(report_en: tuple[str, Path]) -> None:
     assert ">F1</th>" in val and operating[3:6] == ["0.900 ± 0.050", "0.550 ± 0.050", "0.683 ± 0.050"]  # qr
     test = _section(html, "2.4.1 Test set", "2.4.2 Size")
     assert _cell(test, "yolov5n")[-2:] == ["0.890 ± 0.050", "0.790 ± 0.050"]
+    # a class without detections at conf has no precision: shown undefined, not 0, and said so under the table
+    assert _cell(test[test.index("At the deployment") :], "nas_0.15(small)")[3] == "—"
+    assert "— for P: no detection of that class scored at least 0.5" in test and "— for P" not in val
     # 2.4.2: the budget marks and the unmeasured GPU
     sizes = _section(html, "2.4.2 Size", "3 Summary")
     row = _cell(sizes, "nas_0.01(large)")
@@ -187,3 +194,20 @@ def test_report_zh(out_root: Path, checkpoints: dict[float, Path]) -> None:
 )  # fmt: skip
 def test_pareto_front(x: list[float], y: list[float], front: list[int]) -> None:
     assert pareto_front(x, y) == front
+
+
+@pytest.mark.parametrize(("scratch", "verdict"), [(0.60, "inheriting the pruned weights beat"), (0.75, "did **not**")])
+def test_summary_says_whether_inherited_weights_beat_training_from_scratch(
+    out_root: Path, scratch: float, verdict: str
+) -> None:
+    """With `finetune.init: [inherit, scratch]`, each structure re-initialized and trained for the base model's epochs
+    is compared with the same structure fine-tuned from its pruned weights."""
+    params = {"train": {"epochs": 4}, "finetune": {"init": ["inherit", "scratch"]}}
+    cfg = load_config(write_params(out_root, {"name": "scratch", **params}))
+    labels = {m.id: m.label for m in study_models(cfg)}
+    points = pd.DataFrame([{"model": m, "label": labels[m], "mmAP": v}
+                           for m, v in [("small", 0.70), ("small-scratch", scratch)]])  # fmt: skip
+    data = SimpleNamespace(cfg=cfg, prune={}, replicates={})  # no bootstrap: the point difference decides
+    (sentence,) = _random_sentences(points, data, "test", "en")
+    assert "**nas_0.15(small)** test mmAP 0.700, **nas_0.15(small) scratch**" in sentence
+    assert "trained 4 epochs (the fine-tune: 1)" in sentence and verdict in sentence

@@ -38,6 +38,7 @@ CHANGES = [
     (("prune", "round_to"), 16, PRUNED | {"train_half"}),  # a variant's width is aligned to it
     (("prune", "attention"), "heads", {"sparse"} | PRUNED),  # it decides which gammas the sparse L1 acts on
     (("finetune", "epochs"), 2, FINETUNED),
+    (("finetune", "scratch_epochs"), 3, set()),  # read by re-initialized models only: none here, nothing reruns
     (("eval", "conf"), 0.4, EVALUATED | {"eval_tables"}),
     (("eval", "target_latency"), "60ms", {"eval_tables"}),  # applied by the tables stage only
     (("eval", "bootstrap"), 100, {"eval_tables"}),
@@ -113,6 +114,8 @@ def test_every_setting_is_in_some_stage_key() -> None:
     report_only.add(("train", "variants", 1, "width_scale"))  # half_lowres: validated equal to half's, read by none
     report_only.add(("train", "variants", 1, "same_as"))  # its eval job's input: the weights file it names
     report_only.add(("prune", "fractions" if cfg.prune.policy == "threshold" else "thresholds"))  # the other policy's
+    if "scratch" not in cfg.finetune.init:  # read by re-initialized models only
+        report_only.add(("finetune", "scratch_epochs"))
     if not cfg.latency_targets():  # the latency search's settings, read by latency targets only
         report_only |= {("prune", "engine"), ("prune", "margin")}
     ignored = []

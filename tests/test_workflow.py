@@ -50,13 +50,16 @@ def test_dry_run_slurm_executor(out_root: Path) -> None:
 
 
 def test_stage_sections_hold_only_their_settings(tmp_path: Path) -> None:
-    params = write_params(tmp_path, {"name": "keys", "finetune": {"init": ["inherit", "scratch"]}})
+    scratch = {"train": {"epochs": 3}, "finetune": {"init": ["inherit", "scratch"]}}
+    params = write_params(tmp_path, {"name": "keys", **scratch})
     sections = stage_sections(load_config(params))
     assert set(sections["sparse"]) == {"model", "train", "sparse", "prune"}
     assert sections["sparse"]["prune"] == {"attention": "intact"}  # which gammas the L1 acts on; no threshold
     assert sections["prune_small"]["prune"]["value"] == 0.15 and "thresholds" not in sections["prune_small"]["prune"]
     assert sections["finetune_small-scratch"]["finetune"]["init"] == "scratch"
     assert sections["finetune_small"]["finetune"]["init"] == "inherit"
+    # re-initialized, a structure trains as long as the base model (finetune.scratch_epochs: None); inherited: finetune
+    assert [sections[f"finetune_{m}"]["finetune"]["epochs"] for m in ("small-scratch", "small")] == [3, 1]
     assert sections["train_half"]["variant"]["width_scale"] == 0.5 and "variant" not in sections["train_base"]
     assert "train_half_lowres" not in sections and sections["eval_half_lowres"]["model"]["imgsz"] == 32
     assert sections["report"]["name"] == "keys"  # the report prints the whole config
@@ -105,8 +108,12 @@ def test_same_as_must_name_a_trained_variant_of_the_same_width(out_root: Path) -
 
 
 def test_bench_study_plans_every_alternative(out_root: Path) -> None:
-    """`make bench`'s study: the budget search, both Torch-Pruning pruners, the controls, trained once each."""
+    """`make bench`'s study: the budget search, both Torch-Pruning pruners, the controls (random selection, and each
+    yoloslim structure re-initialized for the base model's epochs), trained once each."""
     counts = job_counts(dry_run(ROOT / "params" / "bench.yaml"))
-    assert (counts["prune"], counts["prune_latency"], counts["finetune"], counts["eval_model"]) == (6, 1, 7, 11)
-    labels = {m.label for m in study_models(load_config(ROOT / "params" / "bench.yaml"))}
+    assert (counts["prune"], counts["prune_latency"], counts["finetune"], counts["eval_model"]) == (6, 1, 11, 15)
+    cfg = load_config(ROOT / "params" / "bench.yaml")
+    labels = {m.label for m in study_models(cfg)}
     assert {"lat_0.5x(fast)", "tp-magnitude(large)", "tp-bnscale(large)", "random_0.1(middle)", "yolov5n_96"} <= labels
+    assert {"nas_0.1(middle) scratch", "lat_0.5x(fast) scratch"} <= labels
+    assert stage_sections(cfg)["finetune_middle-scratch"]["finetune"]["epochs"] == cfg.train.epochs == 30

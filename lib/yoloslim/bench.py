@@ -138,7 +138,7 @@ def _measure(name: str, weights: Path, cfg: Config) -> dict[str, Any]:
     imgsz = cfg.train.imgsz
     model = load_model(weights).model
     torch_cpu = measure_torch(model, imgsz, cfg.eval.latency)
-    stats = model_stats(model, imgsz)
+    stats = model_stats(model, imgsz, name=f"{name} ({weights})")
     return {
         "model": name,
         "imgsz": imgsz,

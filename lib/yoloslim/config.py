@@ -17,6 +17,7 @@ import difflib
 import hashlib
 import json
 import os
+import re
 import types
 import typing
 from dataclasses import asdict, dataclass, field
@@ -106,7 +107,9 @@ class ModelConfig:
 @dataclass
 class VariantConfig:
     name: str = "half"  # folder name under runs/<config>/train/ (no slashes)
-    label: str = "1/2"  # name shown in the report, as in the original study
+    label: str = "1/2"  # name shown in the report, as in the original study; "{imgsz}" in it is replaced by the
+    # image size the variant is evaluated at ("1/2_{imgsz}": 1/2_320 at 320 px), and a label ending in "_<number>"
+    # must name that size
     width_scale: float = 0.5  # width relative to the base model, channels aligned to prune.round_to
     imgsz: int | None = None  # None: the base model's train.imgsz
     same_as: str | None = None  # another variant's name (or `base`, with width_scale 1.0): not trained, its weights
@@ -140,7 +143,7 @@ class TrainConfig:
     variants: list[VariantConfig] = field(  # the uniform-width baselines, trained with this recipe
         default_factory=lambda: [
             VariantConfig(),
-            VariantConfig(name="half_lowres", label="1/2_320", imgsz=160, same_as="half"),
+            VariantConfig(name="half_lowres", label="1/2_{imgsz}", imgsz=160, same_as="half"),
         ]
     )
 
@@ -208,6 +211,8 @@ class FinetuneConfig:
     init: list[Literal["inherit", "scratch"]] = field(default_factory=lambda: ["inherit"])
     # inherit: fine-tune the pruned weights; scratch: re-initialize the pruned architecture (Liu et al.)
     epochs: int = 30  # fine-tuning epochs per pruned model
+    scratch_epochs: int | None = None  # epochs of a re-initialized (scratch) model; None: train.epochs, the base
+    # model's budget (Liu et al. train a scratch model as long as the original)
     lr0: float = 0.01  # initial learning rate
     nbs: int | None = None  # nominal batch size of fine-tuning (None: train.nbs): one optimizer step per
     # max(batch, nbs) images; a smaller nbs gives a short fine-tune more steps
@@ -261,6 +266,11 @@ class Config:
     report: ReportConfig = field(default_factory=ReportConfig)
     source: str = ""  # the params file this was loaded from (set by load_config)
 
+    def __post_init__(self) -> None:
+        """Each variant's label names the image size it is evaluated at (`VariantConfig.label`'s "{imgsz}")."""
+        for v in self.train.variants:
+            v.label = v.label.replace("{imgsz}", str(v.imgsz or self.train.imgsz))
+
     @property
     def trained_variants(self) -> list[VariantConfig]:
         """The variants that are trained (the others evaluate one of these at another image size)."""
@@ -273,6 +283,13 @@ class Config:
     def latency_targets(self) -> dict[str, str]:
         """Pruned-model name -> latency budget as written ("20ms", "0.5x"), from `prune.targets`."""
         return {name: str(spec["latency"]) for name, spec in self.prune.targets.items()}
+
+    def finetune_epochs(self, init: str) -> int:
+        """Epochs of a pruned model's training: `finetune.epochs` with inherited weights (`inherit`), and
+        `finetune.scratch_epochs` (None: `train.epochs`) re-initialized (`scratch`)."""
+        if init == "scratch":
+            return self.finetune.scratch_epochs or self.train.epochs
+        return self.finetune.epochs
 
     def target_value(self, target: str) -> float | str:
         """A prune target's threshold or fraction, or its latency budget as written."""
@@ -520,6 +537,10 @@ def _check_values(cfg: Config, path: Path) -> None:
         if v.same_as is not None and v.width_scale != widths[v.same_as]:
             fail(f"train.variants[{i}].width_scale", f"the width_scale of '{v.same_as}', whose weights it evaluates",
                  v.width_scale)  # fmt: skip
+        size = re.search(r"_(\d+)$", v.label)
+        if size and int(size[1]) != (v.imgsz or cfg.train.imgsz):
+            fail(f"train.variants[{i}].label", f"a name of the size it is evaluated at, {v.imgsz or cfg.train.imgsz} "
+                 "px (or '{imgsz}' in it)", v.label)  # fmt: skip
     if cfg.data.synth.test_images < 0:
         fail("data.synth.test_images", "a number of test-only images (0: none)", cfg.data.synth.test_images)
     if cfg.eval.bootstrap < 0:

@@ -19,7 +19,7 @@ files, whose digests complete the key. Four places read it:
     prune        a prune job id   prune (policy, alignment, importance, fold_beta), that target's value and channel
                                   selection; train.imgsz and train.seed, data.names; a latency target adds its
                                   engine, margin and eval.latency (the search times candidates)
-    finetune     a model id       the training recipe, finetune (epochs, lr0, nbs) and that model's init
+    finetune     a model id       the training recipe, finetune (lr0, nbs), that model's init and its epochs
     eval         a model id       data.names, eval (but what the tables stage applies) with the accuracy metrics,
                                   and that model's entry (id, label, kind, imgsz)
     eval_tables  -                data.names, eval (budget and bootstrap included) and the list of models
@@ -70,8 +70,9 @@ def stage_key(cfg: Config, stage: str, item: str = "") -> dict[str, Any]:
         return _prune_key(cfg, item)
     if stage == "finetune":
         _, init = finetune_jobs(cfg)[item]
-        finetune = {k: v for k, v in cfg.section("finetune").items() if k != "init"}
-        return {"train": training_recipe(cfg), "finetune": {**finetune, "init": init}}
+        finetune = {k: v for k, v in cfg.section("finetune").items() if k not in ("init", "scratch_epochs")}
+        finetune |= {"epochs": cfg.finetune_epochs(init), "init": init}
+        return {"train": training_recipe(cfg), "finetune": finetune}
     if stage == "eval":
         entry = {e["id"]: e for e in _model_entries(cfg)}[item]
         measurement = {**cfg.eval.measurement(), "metrics": list(ACCURACY_METRICS)}

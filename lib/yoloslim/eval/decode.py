@@ -1,22 +1,25 @@
 """Decode rate: does a detected code still decode? Each detection is cropped with a margin and read by zxing-cpp.
 
 With payload ground truth (the synthetic set writes it), a ground-truth code counts as detected-and-decoded
-when one detection's crop decodes to its payload and the detection's box overlaps its box (IoU >= MATCH_IOU);
-each code and each detection is matched at most once. Without payloads only the fraction of detections
-that decode is known.
+when one detection of its class has a crop that decodes to its payload and a box that overlaps its box
+(IoU >= MATCH_IOU); each code and each detection is matched at most once. A detection of another class does
+not count (a detector that mislabels a QR code as a DataMatrix has not found a QR code). Without payloads only
+the fraction of detections that decode is known.
 
 Detections are cropped from the original image (Ultralytics maps boxes back from the detector's input size),
 so a data set captured or rendered at a higher resolution than the detector sees decodes at full resolution.
 The ceiling: a code too small or blurred does not decode even from its exact box. `gt_decodable`
 counts the ground-truth codes that decode when cropped at their own ground-truth box (same margin, same
-decoder); `decode_rate_vs_decodable` = decoded / gt_decodable. It does not depend on the model, so
-`cached_decodable` computes it once per split and decode settings and keeps it in a JSON file.
+decoder); `decode_rate_vs_decodable` = the decoded codes among those, over gt_decodable (at most 1: a code the
+detector's crop decodes but its own box does not is in `decoded`, not in this ratio). Which codes decode from
+their own box does not depend on the model, so `cached_decodable` finds them once per split and decode
+settings and keeps them in a JSON file.
 
     from yoloslim.eval.decode import measure_decode
     measure_decode(model, images, imgsz=256, conf=0.5, iou=0.6, margin=0.15, names=["dm", "qr", "bar"])
     # {'has_payloads': True, 'rows': {'dm': {'gt_codes': 40, 'decoded': 31, 'decode_rate': 0.775, ...}, 'all': ...}}
-    cached_decodable(Path("runs/demo/eval/gt_decodable.json"), images, split="test", margin=0.15, names=names)
-    # {'dm': 12, 'qr': 15, 'bar': 3, 'all': 30}
+    cached_decodable(Path("runs/demo/eval/gt_decodable.json"), images, split="test", margin=0.15)
+    # [[0, 2], [], [1], ...]: per image, the indices of its codes that decode from their own box
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,14 +57,15 @@ class Detection:
 
 @dataclass
 class DecodeTally:
-    """Counts for one class (or all): ground-truth codes, how many were decoded and how many can be (the
-    ceiling: decoded from their own ground-truth box); detections and decodes."""
+    """Counts for one class (or all): ground-truth codes, how many were decoded, how many can be (the ceiling:
+    decoded from their own ground-truth box) and how many of those were decoded; detections and decodes."""
 
     gt_codes: int = 0
     decoded: int = 0
     detections: int = 0
     detections_decoded: int = 0
     gt_decodable: int = 0
+    decoded_decodable: int = 0
 
     def row(self, has_payloads: bool) -> dict[str, float | int | None]:
         """The documented decode.csv columns (GT columns None without payload ground truth)."""
@@ -69,7 +74,7 @@ class DecodeTally:
             "decoded": self.decoded if has_payloads else None,
             "decode_rate": _ratio(self.decoded, self.gt_codes) if has_payloads else None,
             "gt_decodable": self.gt_decodable if has_payloads else None,
-            "decode_rate_vs_decodable": _ratio(self.decoded, self.gt_decodable) if has_payloads else None,
+            "decode_rate_vs_decodable": _ratio(self.decoded_decodable, self.gt_decodable) if has_payloads else None,
             "detections": self.detections,
             "detections_decoded": self.detections_decoded,
             "detection_decode_fraction": _ratio(self.detections_decoded, self.detections),
@@ -156,10 +161,12 @@ def tally_image(
     margin: float,
     names: list[str],
     tallies: dict[str, DecodeTally],
+    decodable: Collection[int] = (),
 ) -> None:
     """Decode every detection of one image and add its counts to `tallies` (keys: class names and `all`).
 
-    `codes` is the image's payload ground truth (dicts with `class`, `payload`, `box`), or None without it.
+    `codes` is the image's payload ground truth (dicts with `class`, `payload`, `box`), or None without it;
+    `decodable` the indices of its codes that decode from their own box (`decodable_codes`).
     """
     matched: set[int] = set()
     for det in sorted(detections, key=lambda d: -d.conf):
@@ -168,13 +175,20 @@ def tally_image(
             tallies[key].detections += 1
             tallies[key].detections_decoded += bool(payloads)
         for i, code in enumerate(codes or []):
-            if i not in matched and code["payload"] in payloads and box_iou(det.box, code["box"]) >= MATCH_IOU:
+            if (
+                i not in matched
+                and code["class"] == names[det.cls]
+                and code["payload"] in payloads
+                and box_iou(det.box, code["box"]) >= MATCH_IOU
+            ):
                 matched.add(i)
                 break
     for i, code in enumerate(codes or []):
         for key in (code["class"], "all"):
             tallies[key].gt_codes += 1
             tallies[key].decoded += i in matched
+            tallies[key].gt_decodable += i in decodable
+            tallies[key].decoded_decodable += i in matched and i in decodable
 
 
 def measure_decode(
@@ -186,16 +200,17 @@ def measure_decode(
     iou: float,
     margin: float,
     names: list[str],
-    decodable: dict[str, int] | None = None,
+    decodable: list[list[int]] | None = None,
 ) -> dict:
     """Detect codes in `images` with an Ultralytics `YOLO` model at `conf`, decode each detection, tally per class.
 
-    `decodable`: the ceiling of these images (`count_decodable` or `cached_decodable`); counted here when None.
+    `decodable`: the ceiling of these images, per image the codes that decode from their own box
+    (`decodable_codes` or `cached_decodable`); found here when None.
     """
-    decodable = count_decodable(images, margin=margin, names=names) if decodable is None else decodable
-    tallies = {key: DecodeTally(gt_decodable=decodable.get(key, 0)) for key in [*names, "all"]}
+    decodable = decodable_codes(images, margin=margin) if decodable is None else decodable
+    tallies = {key: DecodeTally() for key in [*names, "all"]}
     has_payloads = False
-    for path in images:
+    for path, ceiling in zip(images, decodable, strict=True):
         result = model.predict(str(path), imgsz=imgsz, conf=conf, iou=iou, verbose=False)[0]
         boxes = result.boxes
         detections = [
@@ -204,40 +219,37 @@ def measure_decode(
         ]
         codes = load_ground_truth(path)
         has_payloads |= codes is not None
-        tally_image(result.orig_img, detections, codes, margin=margin, names=names, tallies=tallies)
+        tally_image(result.orig_img, detections, codes, margin=margin, names=names, tallies=tallies, decodable=ceiling)
     rows = {key: tally.row(has_payloads) for key, tally in tallies.items()}
     return {"has_payloads": has_payloads, "images": len(images), "rows": rows}
 
 
-def count_decodable(images: list[Path], *, margin: float, names: list[str]) -> dict[str, int]:
-    """Per class name and `all`: the ground-truth codes that decode to their payload when cropped at their own
-    ground-truth box with `margin` (all zero without payload ground truth)."""
-    counts = dict.fromkeys([*names, "all"], 0)
+def decodable_codes(images: list[Path], *, margin: float) -> list[list[int]]:
+    """Per image, the indices of its ground-truth codes that decode to their payload when cropped at their own
+    ground-truth box with `margin` (none without payload ground truth)."""
+    found = []
     for path in images:
-        codes = load_ground_truth(path)
-        if not codes:
-            continue
-        image = cv2.imread(str(path))
-        if image is None:
+        codes = load_ground_truth(path) or []
+        image = cv2.imread(str(path)) if codes else None
+        if codes and image is None:
             raise ValueError(f"{path}: cannot read the image")
-        for code in codes:
-            readable = code["payload"] in decode_crop(crop_box(image, tuple(code["box"]), margin))
-            counts[code["class"]] += readable
-            counts["all"] += readable
-    return counts
+        crops = [crop_box(image, tuple(code["box"]), margin) for code in codes]
+        found.append(
+            [i for i, (code, crop) in enumerate(zip(codes, crops, strict=True)) if code["payload"] in decode_crop(crop)]
+        )
+    return found
 
 
-def cached_decodable(cache: Path, images: list[Path], *, split: str, margin: float, names: list[str]) -> dict[str, int]:
-    """`count_decodable` of a split, kept in the JSON file `cache` (one entry per decode settings).
+def cached_decodable(cache: Path, images: list[Path], *, split: str, margin: float) -> list[list[int]]:
+    """`decodable_codes` of a split, kept in the JSON file `cache` (one entry per decode settings).
 
-    An entry is reused when the split, margin, class names, crop enlargement and rotations, zxing-cpp version and
-    the images (paths, sizes, modification times) are all the same; otherwise it is counted and added.
+    An entry is reused when the split, margin, crop enlargement and rotations, zxing-cpp version and the images
+    (paths, sizes, modification times, in order) are all the same; otherwise it is found and added.
     """
     cache = Path(cache)
     settings = {
         "split": split,
         "margin": margin,
-        "names": list(names),
         "min_crop": MIN_CROP,
         "rotations": list(ROTATIONS),
         "rotated_crop": ROTATED_CROP,
@@ -245,14 +257,14 @@ def cached_decodable(cache: Path, images: list[Path], *, split: str, margin: flo
         "images": len(images),
         "fingerprint": _fingerprint(images),
     }
-    entries = _read_entries(cache)
+    entries = [entry for entry in _read_entries(cache) if "codes" in entry]  # older files kept only counts
     for entry in entries:
         if entry.get("settings") == settings:
-            return entry["counts"]
-    counts = count_decodable(images, margin=margin, names=names)
-    entries.append({"settings": settings, "counts": counts})
+            return entry["codes"]
+    codes = decodable_codes(images, margin=margin)
+    entries.append({"settings": settings, "codes": codes})
     write_json(cache, {"entries": entries})  # atomic: a parallel evaluation reads the old or the new file, never half
-    return counts
+    return codes
 
 
 def _read_entries(cache: Path) -> list[dict]:

@@ -99,7 +99,7 @@ def evaluate_weights(
     images = split_images(data_yaml, decode_split)
     decodable = None
     if decodable_cache is not None:
-        decodable = cached_decodable(decodable_cache, images, split=decode_split, margin=decode_margin, names=names)
+        decodable = cached_decodable(decodable_cache, images, split=decode_split, margin=decode_margin)
     decode = measure_decode(
         yolo, images, imgsz=imgsz, conf=conf, iou=iou, margin=decode_margin, names=names, decodable=decodable
     )
@@ -112,7 +112,7 @@ def evaluate_weights(
         "accuracy": accuracy,
         "size_pt_mb": file_mb(weights),
         "size_onnx_mb": size_onnx_mb,
-        **model_stats(yolo.model, imgsz),
+        **model_stats(yolo.model, imgsz, name=str(weights)),
         "latency": {k: timing[k] for k in ("torch_cpu", "onnx_cpu", "torch_cuda")},
         "latency_notes": timing["notes"],
         "onnx_operators": operators,

@@ -46,11 +46,12 @@ def replicates(
 
 
 def interval(samples: np.ndarray, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray]:
-    """The central `level` percentile interval over the first axis. Draws without a class's ground truth (NaN)
-    are left out of that class's interval; a class absent from every draw gets NaN."""
+    """The central `level` percentile interval over the first axis. Draws where a value is undefined (NaN: no
+    ground truth of the class, or for its precision no detection at conf) are left out of its interval; a value
+    undefined in every draw gets NaN."""
     tail = (1 - level) / 2 * 100
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: a class with no ground truth
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: a value undefined in every draw
         return np.nanpercentile(samples, tail, axis=0), np.nanpercentile(samples, 100 - tail, axis=0)
 
 

@@ -9,7 +9,9 @@ Per class, and for `all` (the mean over the classes that have ground truth, as U
   COCO-style IoU 0.50:0.95, with Ultralytics' interpolation (`ap_per_class`).
 - `precision`, `recall`, `f1`: of the detections scoring at least `conf` (the deployment threshold), at IoU
   0.5. This is what a team deploying at `conf` gets. (Ultralytics' own P and R are taken at the confidence
-  of best mean F1, not at a chosen threshold.)
+  of best mean F1, not at a chosen threshold.) A class with no detection scoring at least `conf` has no
+  precision (NaN, not 0: nothing it detected was wrong) and F1 = 2 TP / (2 TP + FP + FN) = 0; `all`'s precision
+  is the mean over the classes that have one.
 - `mAP50_conf`, `mAP50-95_conf`: the original study's "mAP at conf 0.5": average precision of only the
   detections scoring at least `conf`, so the precision-recall curve is cut off at the recall that `conf`
   reaches. Equal to Ultralytics' `val(conf=0.5)` (NMS never lets a lower score suppress a higher one).
@@ -105,22 +107,26 @@ def class_rows(stats: DetectionStats, names: list[str], conf: float) -> dict[str
             continue
         found = int(stats.tp[keep & (stats.pred_cls == cls), 0].sum())
         detections = int((keep & (stats.pred_cls == cls)).sum())
-        precision = found / detections if detections else 0.0
-        recall = found / instances
         rows[name] = {
             "mAP50": standard[cls][0],
             "mAP50-95": standard[cls][1],
-            "precision": precision,
-            "recall": recall,
-            "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+            "precision": found / detections if detections else float("nan"),
+            "recall": found / instances,
+            "f1": 2 * found / (detections + instances),
             "mAP50_conf": cut[cls][0],
             "mAP50-95_conf": cut[cls][1],
             "instances": instances,
         }
     present = [rows[n] for n in names if rows[n]["instances"]]
-    mean = {k: float(np.mean([r[k] for r in present])) if present else float("nan") for k in ACCURACY_METRICS}
-    rows["all"] = {**mean, "instances": int(len(stats.target_cls))}
+    all_rows = {k: _mean([r[k] for r in present]) for k in ACCURACY_METRICS}
+    rows["all"] = {**all_rows, "instances": int(len(stats.target_cls))}
     return rows
+
+
+def _mean(values: list[float]) -> float:
+    """The mean of the defined (not NaN) values; NaN when there are none."""
+    defined = [v for v in values if not np.isnan(v)]
+    return float(np.mean(defined)) if defined else float("nan")
 
 
 def _ap_by_class(ap_per_class, tp, conf, pred_cls, target_cls) -> dict[int, tuple[float, float]]:

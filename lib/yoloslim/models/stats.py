@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import importlib.util
 import os
 import tempfile
 from pathlib import Path
@@ -71,16 +72,38 @@ def count_params(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def count_gflops(model: torch.nn.Module, imgsz: int) -> float:
-    """GFLOPs of one forward pass at `imgsz` x `imgsz` (Ultralytics' THOP count, fp32 copy of the model)."""
+class FlopsError(RuntimeError):
+    """A model whose FLOPs could not be counted (the message names it and the likely cause)."""
+
+
+def count_gflops(model: torch.nn.Module, imgsz: int, name: str | None = None) -> float:
+    """GFLOPs of one forward pass at `imgsz` x `imgsz` (Ultralytics' THOP count, fp32 copy of the model).
+
+    Ultralytics' `get_flops` returns 0 on any failure, which a FLOPs ratio would show as a model that costs
+    nothing: raises `FlopsError` instead, naming the model (`name`, else its class and config file).
+    """
     from ultralytics.utils.torch_utils import get_flops
 
-    return float(get_flops(_float_copy(model), imgsz))
+    gflops = float(get_flops(_float_copy(model), imgsz))
+    if gflops > 0:
+        return gflops
+    cause = (
+        "THOP failed to profile it (Ultralytics' get_flops hides the error)"
+        if importlib.util.find_spec("thop")
+        else "THOP is not installed (pip install ultralytics-thop)"
+    )
+    raise FlopsError(f"{name or _describe(model)}: its FLOPs at {imgsz} px could not be counted: {cause}")
 
 
-def model_stats(model: torch.nn.Module, imgsz: int) -> dict:
-    """Parameters and GFLOPs of a model at `imgsz`."""
-    return {"params": count_params(model), "gflops": count_gflops(model, imgsz)}
+def model_stats(model: torch.nn.Module, imgsz: int, name: str | None = None) -> dict:
+    """Parameters and GFLOPs of a model at `imgsz` (`name` names it if its FLOPs cannot be counted)."""
+    return {"params": count_params(model), "gflops": count_gflops(model, imgsz, name)}
+
+
+def _describe(model: torch.nn.Module) -> str:
+    """A model as an error message names it: its class, and the config file it was built from when known."""
+    config = (getattr(model, "yaml", None) or {}).get("yaml_file")
+    return f"{type(model).__name__} ({config})" if config else type(model).__name__
 
 
 def _float_copy(model: torch.nn.Module) -> torch.nn.Module:

@@ -55,11 +55,15 @@ def search_budget(
     with tempfile.TemporaryDirectory() as tmp:
         base = export_onnx(StudyPaths.of(cfg).train("base").weights, Path(tmp) / "base", imgsz)
 
-        def measure(candidate: float) -> tuple[tuple[int, ...], float, Timing]:
+        def measure(candidate: float) -> tuple[tuple[int, ...], float, Callable[[], Timing]]:
             pruned, structure = build(candidate)
-            weights = save_checkpoint(pruned, Path(tmp) / "candidate.pt")
-            timing = engine({"base": base, "candidate": export_onnx(weights, Path(tmp) / "candidate", imgsz)}, imgsz)
-            return structure, count_gflops(pruned, imgsz), timing["candidate"]
+
+            def time() -> Timing:
+                weights = save_checkpoint(pruned, Path(tmp) / "candidate.pt")
+                onnx = export_onnx(weights, Path(tmp) / "candidate", imgsz)
+                return engine({"base": base, "candidate": onnx}, imgsz)["candidate"]
+
+            return structure, count_gflops(pruned, imgsz), time
 
         budgets = {"budget_ratio": aim} if relative else {"budget_ms": aim}
         search = search_threshold(candidates, measure, **budgets)

@@ -3,15 +3,22 @@
 Network slimming gives a |gamma| threshold; a team has a latency budget on its engine. For a target of
 `prune.targets` (`{fast: {latency: 0.5x}}`) the prune stage searches the sparse model's thresholds:
 
-- the candidates are the sparse model's group |gamma| values, sorted: every step changes the structure;
+- the candidates are just above each value a threshold is compared with when the plan is made (`plan_importances`:
+  every group channel's importance, the members' |gamma| combined by `prune.importance`, and with
+  `prune.attention: heads` every head's): every step can change the structure, and every structure the threshold
+  policy can give is among them;
 - a candidate is pruned with alignment (`round_to`), exported to ONNX and timed on the engine with the base
   model (`onnx_cpu`, and on a GPU machine with onnxruntime-gpu `onnx_cuda` or `onnx_tensorrt`: interleaved in
   one process, `yoloslim.measure.interleaved`, so a relative budget is the median per-round ratio to the base model);
-- bisection finds the lowest threshold (the largest structure) that is within the budget, assuming latency
-  falls as the threshold rises; a structure already timed is not timed again. Within means the upper end of
-  the 95 % interval (of the latency, or of the per-round ratio for a relative budget) is within it, and the
-  prune stage passes the budget less `prune.margin`, so the chosen model meets the budget when it is measured
-  again in another process, not only on a lucky median;
+  a structure already timed is not timed again (several thresholds often give one structure under alignment);
+- bisection finds a low threshold within the budget. Within means the upper end of the 95 % interval (of the
+  latency, or of the per-round ratio for a relative budget) is within it, and the prune stage passes the budget
+  less `prune.margin`, so the chosen model meets the budget when it is measured again in another process, not
+  only on a lucky median;
+- bisection assumes latency falls as the threshold rises, and timings do not quite (noise, and kernels chosen per
+  channel width): so from the bisection's choice towards larger structures, every distinct structure is timed
+  until one misses the aim clearly (its interval's lower end more than `SPREAD` over it), and the largest structure
+  within the aim is kept;
 - when even the highest threshold misses the budget, the fastest structure found is kept, and the stage
   says so.
 
@@ -28,6 +35,7 @@ timing on an NPU board. It times each model on its own (no interval).
 
 from __future__ import annotations
 
+import copy
 import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -35,8 +43,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
+from torch import nn
 
 from yoloslim.config import LatencyConfig
+from yoloslim.models.attention import AttentionMode, attentions
+from yoloslim.models.c2f import split_c2f
+from yoloslim.prune.groups import build_graph, plan_groups
+from yoloslim.prune.heads import head_importance
 
 
 @dataclass(frozen=True)
@@ -129,37 +143,78 @@ def resolve_engine(spec: str, latency: LatencyConfig) -> Engine:
     return function_engine(spec) if ":" in spec else onnx_engine(latency, spec)
 
 
+# a structure measured more than this over the aim is taken to mean every larger one misses it too: twice the largest
+# difference measured between timings of one structure in separate processes (5 %), as kernels chosen per channel
+# width move a structure's latency by more than noise alone
+SPREAD = 0.10
+
+Structure = tuple[int, ...]
+# measure(threshold): the structure pruned at that threshold (kept channels per group), its GFLOPs, and a function
+# that times it on the engine (called once per distinct structure)
+Measure = Callable[[float], tuple[Structure, float, Callable[[], Timing]]]
+
+
 def search_threshold(
     thresholds: Sequence[float],
-    measure: Callable[[float], tuple[tuple[int, ...], float, Timing]],
+    measure: Measure,
     *,
     budget_ms: float | None = None,
     budget_ratio: float | None = None,
 ) -> Search:
-    """Bisect the sorted candidate `thresholds` for the lowest one whose timed latency is within the budget.
+    """The lowest of the sorted candidate `thresholds` (the largest structure) whose timed latency is within the budget.
 
-    `measure(threshold)` prunes at that threshold and returns (kept channels per group, GFLOPs, Timing). Give one
-    of `budget_ms` (absolute: the latency's interval must end within it) and `budget_ratio` (relative to the base
-    model: the per-round ratio's interval must). When no candidate is within the budget, the fastest one timed is
-    chosen and `met` is False.
+    `measure(threshold)` prunes at that threshold and returns (kept channels per group, GFLOPs, a function timing
+    it); structures are taken to shrink as the threshold rises (so a run of thresholds giving one structure is found
+    by bisection). Give one of `budget_ms` (absolute: the latency's interval must end within it) and `budget_ratio`
+    (relative to the base model: the per-round ratio's interval must).
+    Bisection finds a structure within the budget; then every distinct larger structure is timed, going larger,
+    until one misses the budget by more than `SPREAD` (timings are not monotone), and the largest within is chosen.
+    When no candidate is within the budget, the fastest one timed is chosen and `met` is False.
     """
     if (budget_ms is None) == (budget_ratio is None):
         raise ValueError("search_threshold: give exactly one of budget_ms and budget_ratio")
     values = sorted(set(float(t) for t in thresholds))
     if not values:
         raise ValueError("search_threshold: no candidate thresholds")
-    timed: dict[tuple[int, ...], Candidate] = {}
+    shapes: dict[int, tuple[Structure, float]] = {}  # candidate index -> its structure and GFLOPs
+    timed: dict[Structure, Candidate] = {}  # one timing per structure
     order: list[Candidate] = []
 
-    def within(timing: Timing) -> bool:
-        return timing.hi_ms <= budget_ms if budget_ms is not None else timing.ratio_hi <= budget_ratio
+    def over(timing: Timing, slack: float = 0.0) -> tuple[bool, bool]:
+        """Whether the interval's upper end is over the budget, and whether its lower end is over it by `slack`."""
+        if budget_ms is not None:
+            return timing.hi_ms > budget_ms, timing.lo_ms > budget_ms * (1 + slack)
+        return timing.ratio_hi > budget_ratio, timing.ratio_lo > budget_ratio * (1 + slack)
+
+    def structure(index: int) -> Structure:
+        if index not in shapes:
+            shape, gflops, _ = measure(values[index])
+            shapes[index] = (shape, gflops)
+        return shapes[index][0]
 
     def at(index: int) -> Candidate:
-        structure, gflops, timing = measure(values[index])
-        if structure not in timed:  # the same structure is not timed twice: one answer per structure
-            timed[structure] = Candidate(values[index], sum(structure), gflops, timing, within(timing))
-            order.append(timed[structure])
-        return timed[structure]
+        if index not in shapes or shapes[index][0] not in timed:
+            shape, gflops, time = measure(values[index])
+            shapes[index] = (shape, gflops)
+            if shape not in timed:
+                timing = time()
+                timed[shape] = Candidate(values[index], sum(shape), gflops, timing, not over(timing)[0])
+                order.append(timed[shape])
+        return timed[shapes[index][0]]
+
+    def clear_miss(index: int) -> bool:
+        return index in shapes and shapes[index][0] in timed and over(timed[shapes[index][0]].timing, SPREAD)[1]
+
+    def larger(index: int, floor: int) -> int:
+        """The highest index under `index` whose structure differs (by bisection: structures change monotonically),
+        or `floor` when none above it does."""
+        if floor < 0 or structure(floor) != structure(index):
+            low, high = floor, index
+            while high - low > 1:
+                mid = (low + high) // 2
+                low, high = (low, mid) if structure(mid) == structure(index) else (mid, high)
+            return low
+        return floor
 
     low, high = 0, len(values) - 1
     if not at(high).within:
@@ -173,14 +228,37 @@ def search_threshold(
             high = mid
         else:
             low = mid
-    return _finish(order, at(high), met=True)
+    floor = max((i for i in range(high) if clear_miss(i)), default=-1)  # every larger structure misses: not timed
+    chosen, index = at(high), larger(high, floor)
+    while index > floor:
+        candidate = at(index)
+        if over(candidate.timing, SPREAD)[1]:
+            break
+        if candidate.within:
+            chosen = candidate
+        index = larger(index, floor)
+    return _finish(order, chosen, met=True)
 
 
-def candidate_thresholds(gammas: np.ndarray) -> list[float]:
-    """The search's candidates: just above each distinct group |gamma| (a threshold prunes what is under it),
-    and 0 (prune nothing under alignment)."""
-    distinct = np.unique(np.asarray(gammas, dtype=np.float64))
-    return [0.0, *np.nextafter(distinct, np.inf).tolist()]
+def plan_importances(model: nn.Module, importance: str = "max", attention: AttentionMode = "intact") -> np.ndarray:
+    """The values a |gamma| threshold is compared with when the plan is made (`yoloslim.prune.groups`,
+    `yoloslim.prune.heads`): every prunable group channel's importance (its members' |gamma| combined by
+    `importance`) and, with `attention="heads"`, every head's. As float32, the plan's own precision."""
+    model = copy.deepcopy(model).float().eval()
+    for p in model.parameters():
+        p.requires_grad_(True)  # the dependency graph is traced through autograd
+    split_c2f(model, c2psa=attention == "heads")
+    values = [plan.importance for plan in plan_groups(model, build_graph(model), importance, attention)]
+    if attention == "heads":
+        values += [head_importance(attn) for attn in attentions(model).values()]
+    return torch.cat(values).float().numpy() if values else np.zeros(0, dtype=np.float32)
+
+
+def candidate_thresholds(importances: np.ndarray) -> list[float]:
+    """The search's candidates: just above each distinct importance (`plan_importances`; a threshold prunes what is
+    under it), and 0 (prune nothing under alignment). "Just above" in float32, the precision the plan compares in."""
+    distinct = np.unique(np.asarray(importances, dtype=np.float32))
+    return [0.0, *np.nextafter(distinct, np.float32(np.inf)).astype(np.float64).tolist()]
 
 
 def _finish(order: list[Candidate], chosen: Candidate, *, met: bool) -> Search:

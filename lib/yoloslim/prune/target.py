@@ -8,11 +8,10 @@ from __future__ import annotations
 import torch
 
 from yoloslim.config import Config
-from yoloslim.models.gammas import gamma_values
 from yoloslim.paths import PruneFiles
 from yoloslim.prune.alternative import tp_at_gflops, tp_within_budget
 from yoloslim.prune.budget import search_budget
-from yoloslim.prune.search import Search, candidate_thresholds
+from yoloslim.prune.search import Search, candidate_thresholds, plan_importances
 from yoloslim.prune.slimming import FoldPair, prune_model
 from yoloslim.study import TP_METHODS
 
@@ -48,7 +47,8 @@ def prune_target(
     search = None
     if budget:
         search = search_budget(
-            cfg, str(value), files, candidate_thresholds(gamma_values(model, attention=cfg.prune.attention).numpy()),
+            cfg, str(value), files,
+            candidate_thresholds(plan_importances(model, cfg.prune.importance, cfg.prune.attention)),
             lambda threshold: _gamma_structure(model, threshold, options, imgsz),
         )  # fmt: skip
         policy = {"threshold": search.chosen.threshold}

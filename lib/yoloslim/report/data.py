@@ -192,9 +192,12 @@ def accuracy_tables(data: ReportData, split: str, lang: str) -> list[tuple[str, 
     operating = {"precision": "P", "recall": "R", "f1": "F1"}
     original = {"mAP50_conf": "mAP", "mAP50-95_conf": "mmAP"}
     note = f" {text(lang, 'interval_note', draws=data.cfg.eval.bootstrap)}" if has_intervals(data) else ""
+    rows = data.accuracy[data.accuracy["split"] == split]
+    undefined = (rows["precision"].isna() & (rows["instances"] > 0)).any()  # no detection at conf: no precision
+    footnote = f" {text(lang, 'precision_undefined', conf=conf)}" if undefined else ""
     return [
         (text(lang, "acc_standard") + note, _with_spread(data, split, standard)),
-        (text(lang, "acc_operating", conf=conf) + note, _with_spread(data, split, operating)),
+        (text(lang, "acc_operating", conf=conf) + note + footnote, _with_spread(data, split, operating)),
         (text(lang, "acc_original", conf=conf), accuracy_table(data, split, original)),
     ]
 

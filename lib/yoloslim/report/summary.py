@@ -97,15 +97,15 @@ def _sparsity_warnings(data: ReportData, lang: str) -> list[str]:
 
 
 def _random_sentences(points: pd.DataFrame, data: ReportData, split: str, lang: str) -> list[str]:
-    """Each random control (same structure) and each Torch-Pruning alternative (same GFLOPs) against its target's
-    model selected by gamma, all fine-tuned the same way."""
+    """Each random control (same structure), each Torch-Pruning alternative (same GFLOPs) and each structure
+    re-initialized (`finetune.init: scratch`) against its target's model selected by gamma with inherited weights."""
     rows = points.set_index("model")
     sentences = []
-    for model_id, (prune_id, _) in finetune_jobs(data.cfg).items():
+    for model_id, (prune_id, init) in finetune_jobs(data.cfg).items():
         target, selection = prune_jobs(data.cfg)[prune_id]
-        if selection == "gamma" or model_id not in rows.index or target not in rows.index:
+        if (selection, init) == ("gamma", "inherit") or model_id not in rows.index or target not in rows.index:
             continue
-        key = "random" if selection == "random" else "alternative"
+        key = "scratch" if init == "scratch" else "random" if selection == "random" else "alternative"
         gamma, random = rows.loc[target], rows.loc[model_id]
         diff = float(gamma["mmAP"] - random["mmAP"])
         verdict = text(lang, f"{key}_won") if diff > 0 else text(lang, f"{key}_lost")
@@ -129,6 +129,8 @@ def _random_sentences(points: pd.DataFrame, data: ReportData, split: str, lang: 
             verdict=verdict,
             method=selection,
             cost=_cost_text(match, lang),
+            epochs=data.cfg.finetune_epochs(init),
+            inherit_epochs=data.cfg.finetune.epochs,
         )
         if match and not match["matched"]:
             sentence += text(lang, "alternative_unmatched", message=say(lang, match["message"]))

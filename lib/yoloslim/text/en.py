@@ -45,6 +45,8 @@ EN: dict[str, str] = {
     "interval_note": "± is half the width of the 95 % interval from {draws:,} bootstrap resamples of the images.",
     "acc_operating": "At the deployment threshold conf {conf:g}: precision, recall and F1 of the detections "
     "scoring at least {conf:g} (IoU 0.5).",
+    "precision_undefined": "— for P: no detection of that class scored at least {conf:g}, so its precision is "
+    "undefined (NaN in accuracy.csv, not 0), its F1 is 0, and `all` averages the classes that have a precision.",
     "acc_original": "The original study's metric, mAP at conf {conf:g}: average precision of only the "
     "detections scoring at least {conf:g}, so the precision-recall curve stops at the recall that conf "
     "reaches (Ultralytics' `val(conf={conf:g})`).",
@@ -120,6 +122,11 @@ EN: dict[str, str] = {
     "layer, channels chosen at random, fine-tuned the same way): **{gamma_label}** {split} mmAP {gamma:.3f}, "
     "**{random_label}** {random:.3f} ({diff:+.3f}): {verdict}.",
     "random_won": "selection by gamma beat random selection",
+    "scratch": "Inherited weights against the same structure re-initialized (Liu et al., ICLR 2019), trained "
+    "{epochs} epochs (the fine-tune: {inherit_epochs}): **{gamma_label}** {split} mmAP {gamma:.3f}, "
+    "**{random_label}** {random:.3f} ({diff:+.3f}): {verdict}.",
+    "scratch_won": "inheriting the pruned weights beat training the structure from scratch",
+    "scratch_lost": "inheriting the pruned weights did **not** beat training the structure from scratch",
     "alternative": "Selection by |gamma| against Torch-Pruning's `{method}` pruner at the same cost ({cost}), "
     "fine-tuned the same way: **{gamma_label}** {split} mmAP {gamma:.3f}, **{random_label}** {random:.3f} "
     "({diff:+.3f}): {verdict}.",

@@ -42,6 +42,8 @@ ZH: dict[str, str] = {
     "acc_standard": "全部检测框上的精度（置信度 0.001，标准指标）。",
     "interval_note": "± 为对图像做 {draws:,} 次 bootstrap 重采样得到的 95% 置信区间宽度的一半。",
     "acc_operating": "部署阈值置信度 {conf:g} 下：得分不低于 {conf:g} 的检测框的精确率、召回率和 F1（IoU 0.5）。",
+    "precision_undefined": "P 为 — 表示该类别没有得分不低于 {conf:g} 的检测框，精确率无定义"
+    "（accuracy.csv 中为 NaN，而非 0），其 F1 为 0，`all` 只对有精确率的类别取平均。",
     "acc_original": "原始研究的指标，置信度 {conf:g} 下的 mAP：仅用得分不低于 {conf:g} 的检测框计算的平均精度，"
     "精确率-召回率曲线止于该置信度能达到的召回率（Ultralytics 的 `val(conf={conf:g})`）。",
     "sparse_text": "对 BN 层 gamma 施加 L1 稀疏，sl = {sl}（{schedule}，位置 `{l1}`），训练 {epochs} 轮，"
@@ -108,6 +110,11 @@ ZH: dict[str, str] = {
     "random": "按 |gamma| 选择通道与随机选择对照（每层保留相同通道数，随机选择通道，以相同方式微调）："
     "**{gamma_label}** {split} mmAP {gamma:.3f}，**{random_label}** {random:.3f}（{diff:+.3f}）：{verdict}。",
     "random_won": "按 gamma 选择优于随机选择",
+    "scratch": "继承剪枝后的权重与相同结构重新初始化（Liu 等，ICLR 2019）、训练 {epochs} 轮"
+    "（微调为 {inherit_epochs} 轮）对比：**{gamma_label}** {split} mmAP {gamma:.3f}，"
+    "**{random_label}** {random:.3f}（{diff:+.3f}）：{verdict}。",
+    "scratch_won": "继承剪枝后的权重优于从头训练该结构",
+    "scratch_lost": "继承剪枝后的权重**未能**优于从头训练该结构",
     "alternative": "按 |gamma| 选择通道与 Torch-Pruning 的 `{method}` 剪枝器在相同代价（{cost}）下对比，"
     "以相同方式微调：**{gamma_label}** {split} mmAP {gamma:.3f}，**{random_label}** {random:.3f}"
     "（{diff:+.3f}）：{verdict}。",

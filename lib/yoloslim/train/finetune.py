@@ -56,7 +56,8 @@ def run_finetune(cfg: Config, model_id: str, callbacks: Sequence[tuple[str, Call
     """Retrain the pruned model `prune/<target>/weights.pt`; returns `runs/<config>/finetune/<model_id>/`.
 
     `model_id` is `<target>` (fine-tune the pruned weights) or `<target>-scratch` (re-initialize them). The
-    recipe is the `train` section's with `finetune.epochs` and `finetune.lr0`. `callbacks`: extra Ultralytics
+    recipe is the `train` section's with `finetune.lr0` and `finetune.epochs` (a scratch model:
+    `finetune.scratch_epochs`, by default `train.epochs`). `callbacks`: extra Ultralytics
     trainer callbacks `(event, function)`.
     """
     return run_training(finetune_job(cfg, model_id, callbacks))
@@ -83,7 +84,9 @@ def finetune_job(cfg: Config, model_id: str, callbacks: Sequence[tuple[str, Call
         name=paths.finetune(target, init).dir.name,
         trainer=PrunedTrainer,
         build=build,
-        args=train_args(cfg, epochs=cfg.finetune.epochs, lr0=cfg.finetune.lr0, nbs=cfg.finetune.nbs or cfg.train.nbs),
+        args=train_args(
+            cfg, epochs=cfg.finetune_epochs(init), lr0=cfg.finetune.lr0, nbs=cfg.finetune.nbs or cfg.train.nbs
+        ),
         key=stage_key(cfg, "finetune", model_id),
         inputs={"pruned": pruned},
         extra_metrics=extra,
