@@ -60,7 +60,9 @@ from yoloslim.prune.onnx_check import OnnxCheck, check_onnx
 from yoloslim.prune.search import Search, Timing, candidate_thresholds, resolve_engine, search_threshold
 from yoloslim.prune.tables import layer_table, params_by_part, ratio_table, width_table
 from yoloslim.prune.tp import FLOPS_TOLERANCE, SEARCH_RATIOS, prune_tp, prune_tp_matched
+from yoloslim.stages import data_digest, file_digest, stage_key
 from yoloslim.study import TP_METHODS, prune_jobs
+from yoloslim.uptodate import recording, stage_record, up_to_date
 
 _VAL_CONF, _VAL_IOU = 0.001, 0.7  # Ultralytics' own val defaults: the mAP training reports, comparable
 
@@ -222,6 +224,10 @@ def run_prune(cfg: Config, target: str) -> Path:
     """The prune stage for one target (or its `<target>-random` control): `runs/<c>/prune/<target>/` from the
     sparse model, validated with and without the beta fold, exported to ONNX and checked. Returns the folder.
 
+    Skipped when up to date: `params.json` holds the job's stage key and the digests of the sparse model and the
+    data set (and the base model, which a latency search times against), and every output is there
+    (`yoloslim.uptodate`).
+
     Raises RuntimeError (before metrics.json is written) when a Conv of the ONNX graph other than the Detect
     outputs has a channel count that is not a multiple of `prune.round_to`, or when ONNX Runtime's output
     differs from PyTorch's beyond the stated tolerance (the message holds the layer table).
@@ -230,16 +236,36 @@ def run_prune(cfg: Config, target: str) -> Path:
     target, selection = _prune_job(cfg, prune_id)
     paths = StudyPaths.of(cfg)
     files = paths.prune(prune_id)
-    model, ckpt = load_detection_model(paths.sparse.weights)
-    results, search, match = _pruned(cfg, model, target, _prune_options(cfg, selection), files)
-    result = results[cfg.prune.fold_beta]
-    write_outputs(result, files.dir, ckpt.get("train_args"))
-    onnx = _check_onnx(cfg, files, result.layers)
-    val = _validate(cfg, results, files)
-    metrics = _prune_metrics(cfg, target, selection, result, val, onnx, search, match)
-    _log_warnings(prune_id, metrics)
-    write_json(files.metrics, metrics)
+    key, outputs = _prune_record(cfg, prune_id, target)
+    if up_to_date(files.record, key, outputs):
+        return files.dir
+    with recording(files.record, key):
+        model, ckpt = load_detection_model(paths.sparse.weights)
+        results, search, match = _pruned(cfg, model, target, _prune_options(cfg, selection), files)
+        result = results[cfg.prune.fold_beta]
+        write_outputs(result, files.dir, ckpt.get("train_args"))
+        onnx = _check_onnx(cfg, files, result.layers)
+        val = _validate(cfg, results, files)
+        metrics = _prune_metrics(cfg, target, selection, result, val, onnx, search, match)
+        _log_warnings(prune_id, metrics)
+        write_json(files.metrics, metrics)
     return files.dir
+
+
+def _prune_record(cfg: Config, prune_id: str, target: str) -> tuple[dict, list[Path]]:
+    """A prune job's record key (its stage key, the digests of the sparse model, the data set and, for a latency
+    target, the base model its search times against) and the outputs it writes."""
+    paths = StudyPaths.of(cfg)
+    files = paths.prune(prune_id)
+    weights = {"sparse": paths.sparse.weights}
+    searched = target in cfg.latency_targets()
+    if searched:
+        weights["base"] = paths.train("base").weights
+    digests = {name: file_digest(existing_weights(path)) for name, path in weights.items()}
+    key = stage_record(stage_key(cfg, "prune", prune_id), {**digests, "data": data_digest(paths.data.yaml)})
+    figures = ["sparsity", "gamma_hist", *(["search"] if searched else [])]
+    outputs = [files.weights, files.onnx, files.layers, files.ratios, files.metrics, *map(files.figure, figures)]
+    return key, outputs + ([files.search] if searched else [])
 
 
 def _prune_job(cfg: Config, prune_id: str) -> tuple[str, str]:
