@@ -142,7 +142,7 @@ def check_notebooks_by_hand(out: Path, tmp_path: Path, monkeypatch: pytest.Monke
     before = files()
     for stem in ("01_data", "02_train", "03_sparse", "04_prune", "05_finetune", "06_eval", "06_eval_tables",
                  "07_report"):  # fmt: skip
-        executed = tmp_path / "by_hand" / f"{stem}.ipynb"
+        executed = tmp_path / f"{stem}_by_hand.ipynb"
         config = {"config": str(ROOT / "params" / "smoke.yaml")}
         papermill.execute_notebook(str(ROOT / "notebooks" / f"{stem}.ipynb"), str(executed), parameters=config,
                                    kernel_name="python3", cwd=str(ROOT / "notebooks"), progress_bar=False)  # fmt: skip
