@@ -18,7 +18,8 @@
 #
 # The data stage checks the data set (the configured `data.root`, or the embedded synthetic code set), splits
 # every source train:val:test by the configured ratios (train and val rounded half up, test gets the rest, seeded
-# shuffle) and writes the lists, `data.yaml` and the tables under `runs/<config>/data/`.
+# shuffle) and writes the lists, `data.yaml` and the tables under `runs/<config>/data/`. A split whose key and data
+# set are unchanged is not written again: its tables and figures are read back.
 
 # %% tags=["parameters"]
 config = "../params/demo.yaml"
@@ -60,6 +61,6 @@ Image(filename=str(result.files.figure("samples")))
 # ## Problems found by the checks
 
 # %%
-display(pd.Series(result.report.summary(), name="value").to_frame())
+display(pd.Series(result.checks, name="value").to_frame())
 problems = pd.read_csv(result.files.problems)
 problems if len(problems) else Markdown("No problems found: every image and label passed the checks.")

@@ -45,7 +45,7 @@ read_metrics(stage)
 # %% [markdown]
 # ## Learning curves
 #
-# This model next to the other trained models of the stage.
+# The trained models side by side: the table below.
 
 # %%
 for path in write_train_figures(cfg, model):

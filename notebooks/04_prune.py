@@ -20,7 +20,7 @@
 # channels of the sparse model whose |gamma| is under the target's threshold are pruned with their tied group (for
 # a `<target>-random` control, as many channels per group chosen at random); kept counts are aligned to a multiple
 # of `prune.round_to`. The pruned beta is folded into the next layers' biases. Tables and figures come from
-# `runs/<config>/prune/<target>/`.
+# `runs/<config>/prune/<target>/`; a target whose key and inputs are unchanged is not pruned again.
 
 # %% tags=["parameters"]
 config = "../params/demo.yaml"

@@ -47,7 +47,7 @@ print(f"{len(metrics['channels'])} convolutions, the same channels as the pruned
 # %% [markdown]
 # ## Learning curves
 #
-# Next to the uniform-width baselines.
+# Against the uniform-width baselines: the table below.
 
 # %%
 for path in write_finetune_figures(cfg, finetuned):

@@ -135,6 +135,39 @@ def check_sparse_stage(out: Path, params: Path, monkeypatch: pytest.MonkeyPatch)
     assert key == stage_key(changed, "sparse") == yaml.safe_load(paths.stage_params("sparse").read_text())
 
 
+def check_notebooks_by_hand(out: Path, params: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every stage notebook run by hand on the finished study, as the README invites (papermill into a notebook of
+    its own, its default parameters where they name the study's items, the study's params file for `config`):
+    each shows its tables and figures, no file under runs/smoke or reports/smoke changes (bytes and modification
+    time; the key files Snakemake writes included), and Snakemake then plans nothing."""
+    import hashlib
+
+    import papermill
+
+    def files() -> dict[Path, tuple[str, int]]:  # the SHA-256 of each file's bytes (a link's target), its mtime
+        found = [p for d in ("runs", "reports") for p in (out / d / "smoke").rglob("*")]
+        found = [p for p in found if p.is_file() or p.is_symlink()]
+        return {p: (hashlib.sha256(os.readlink(p).encode() if p.is_symlink() else p.read_bytes()).hexdigest(),
+                    p.lstat().st_mtime_ns) for p in found}  # fmt: skip
+
+    monkeypatch.setenv("YOLOSLIM_OUT", str(out))
+    before = files()
+    for stem in ("01_data", "02_train", "03_sparse", "04_prune", "05_finetune", "06_eval", "06_eval_tables",
+                 "07_report"):  # fmt: skip
+        executed = tmp_path / f"{stem}_by_hand.ipynb"
+        config = {"config": str(params)}
+        papermill.execute_notebook(str(ROOT / "notebooks" / f"{stem}.ipynb"), str(executed), parameters=config,
+                                   kernel_name="python3", cwd=str(ROOT / "notebooks"), progress_bar=False)  # fmt: skip
+        shown = {kind for c in json.loads(executed.read_text())["cells"] for o in c.get("outputs", [])
+                 for kind in o.get("data", {})}  # fmt: skip
+        assert "text/html" in shown or "text/markdown" in shown, stem  # its tables
+        assert stem == "06_eval" or "image/png" in shown, stem  # its figures (06_eval shows tables only)
+    plan = snakemake(params, out, "-n")
+    assert plan.returncode == 0 and "Nothing to be done" in plan.stdout, plan.stdout[-3000:]
+    after = files()
+    assert [p for p in before.keys() | after.keys() if before.get(p) != after.get(p)] == []
+
+
 def corrupt_copy(synth: Path, dest: Path) -> Path:
     """A small copy of the synthetic data set with one malformed label line."""
     for source in sorted((synth / "dmcode").iterdir())[:2]:
@@ -205,6 +238,7 @@ def test_smoke_study_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     again = snakemake(params, out)
     assert again.returncode == 0 and "Nothing to be done" in again.stdout, again.stdout[-3000:]
     assert {folder: file_listing(out / folder) for folder in ("runs", "reports")} == written
+    check_notebooks_by_hand(out, params, tmp_path, monkeypatch)
     check_full_disk(out, params)
 
     # one threshold changed (same study name): only that model's prune, fine-tune and eval, the tables, the report

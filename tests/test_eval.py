@@ -137,7 +137,8 @@ def test_eval_stage_tables_and_notebook(smoke_cfg: Config, tmp_path: Path) -> No
     assert list(one["accuracy (test)"].index) == ["1/2_32"]
     assert not one["delta vs base (test)"].isna().all().all()
 
-    executed = tmp_path / "06_eval_tables.ipynb"  # every model up to date: the notebook writes and shows the tables
+    stamps = {p: p.stat().st_mtime_ns for p in eval_dir.rglob("*") if p.is_file()}
+    executed = tmp_path / "06_eval_tables.ipynb"  # every model and table up to date: the notebook shows the tables
     papermill.execute_notebook(
         str(ROOT / "notebooks" / "06_eval_tables.ipynb"),
         str(executed),
@@ -149,6 +150,7 @@ def test_eval_stage_tables_and_notebook(smoke_cfg: Config, tmp_path: Path) -> No
     outputs = [o for c in json.loads(executed.read_text())["cells"] for o in c.get("outputs", [])]
     assert any("accuracy (test)" in "".join(o.get("data", {}).get("text/markdown", "")) for o in outputs)
     assert any("image/png" in o.get("data", {}) for o in outputs)
+    assert {p: p.stat().st_mtime_ns for p in eval_dir.rglob("*") if p.is_file()} == stamps  # and writes nothing
 
 
 def test_decode_frame_ratio_to_ceiling() -> None:

@@ -67,6 +67,9 @@ def test_prune_notebook_on_smoke(smoke_cfg, tmp_path):
     assert onnx_check["outputs_match"] is True and 0 <= onnx_check["max_abs_diff"] < 1e-3
     assert "|onnx - torch|" in onnx_check["tolerance"]
     assert "small" in executed.read_text()
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    assert run_prune(smoke_cfg, "small") == out  # up to date (params.json holds its key): nothing written again
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == stamps
 
 
 def test_misaligned_onnx_check_raises(tmp_path):

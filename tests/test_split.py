@@ -119,6 +119,25 @@ def test_user_data_set_strict_and_lenient(tmp_path: Path, out_root: Path) -> Non
     assert yaml.safe_load(result.files.yaml.read_text())["train"].startswith(str(out_root))
 
 
+def test_unchanged_split_writes_nothing(tmp_path: Path, out_root: Path) -> None:
+    root = synthesize(tmp_path / "user", images=21, imgsz=48, seed=5)
+    cfg = load_config(write_params(tmp_path, {"name": "user", "data": {"root": str(root)}}))
+    first = run_split(cfg)
+
+    def written() -> dict[Path, tuple[bytes, int]]:  # every file of data/ (links and label copies too), its mtime
+        files = [p for p in first.files.dir.rglob("*") if p.is_file() or p.is_symlink()]
+        return {p: (p.read_bytes(), p.lstat().st_mtime_ns) for p in files}
+
+    before = written()
+    again = run_split(cfg)  # up to date: read back from the files, nothing written
+    assert written() == before
+    assert again.lists == first.lists and again.checks == first.checks and again.counts.equals(first.counts)
+    image = sorted(root.rglob("images/*.jpg"))[0]
+    image.unlink()  # the data set changed: split again
+    (image.parent.parent / "labels" / f"{image.stem}.txt").unlink(missing_ok=True)
+    assert sum(map(len, run_split(cfg).lists.values())) == sum(map(len, first.lists.values())) - 1
+
+
 def test_notebook_runs_on_smoke(smoke_cfg, out_root: Path) -> None:
     import papermill
 

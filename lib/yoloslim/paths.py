@@ -47,7 +47,18 @@ class Folder:
 
 
 @dataclass(frozen=True)
-class DataFiles(Folder):
+class Recorded(Folder):
+    """A stage folder that records what its outputs were made from (`yoloslim.uptodate`)."""
+
+    @property
+    def record(self) -> Path:
+        """params.json: the key (stage key and input digests) the outputs were made from; a stage run again with the
+        same key writes nothing."""
+        return self.dir / "params.json"
+
+
+@dataclass(frozen=True)
+class DataFiles(Recorded):
     """`data/`: what the data stage writes (the split lists, Ultralytics' data.yaml, the tables)."""
 
     @property
@@ -96,7 +107,7 @@ class ModelFiles(Folder):
 
 
 @dataclass(frozen=True)
-class TrainFiles(ModelFiles):
+class TrainFiles(ModelFiles, Recorded):
     """A training stage's folder (`train/<model>/`, `sparse/`, `finetune/<model>/`), written by the runner."""
 
     @property
@@ -108,11 +119,6 @@ class TrainFiles(ModelFiles):
     def log(self) -> Path:
         """train.log: the full training output."""
         return self.dir / "train.log"
-
-    @property
-    def record(self) -> Path:
-        """params.json: the key the stage was trained with, whether it finished, its seconds."""
-        return self.dir / "params.json"
 
     @property
     def ultra(self) -> Path:
@@ -141,7 +147,7 @@ class SparseFiles(TrainFiles):
 
 
 @dataclass(frozen=True)
-class PruneFiles(ModelFiles):
+class PruneFiles(ModelFiles, Recorded):
     """`prune/<target>/`: one pruned model; its metrics.json says what pruning did, its checks and validation."""
 
     @property
@@ -190,7 +196,7 @@ class EvalModelFiles(Folder):
 
 
 @dataclass(frozen=True)
-class EvalTables(Folder):
+class EvalTables(Recorded):
     """`eval/`: the study's tables, built from every model's measurements."""
 
     @property

@@ -1,13 +1,15 @@
 """What each stage's result depends on: `stage_key`, the one definition every rerun decision reads.
 
 A stage's key is the settings that change its result; its inputs (the data set, upstream weights) reach it as
-files, whose digests complete the key. Four places read it:
+files, whose digests complete the key. These places read it:
 
 - Snakemake: `write_stage_params` writes each job's key to `runs/<config>/params/<stage>[_<item>].yaml`, rewritten
   only when it changes; a job reruns when its key file or an input file changed.
 - The training runner (`yoloslim.train.runner`): a training stage whose `params.json` holds the same key and input
   digests is not run again, whether Snakemake or a notebook opened by hand calls it.
 - The evaluation (`yoloslim.eval.stage`): a model's `metrics.json` holds the key and weights digest it was made with.
+- The data, prune and eval-tables stages: their `params.json` holds the key and input digests their outputs were made
+  from (`yoloslim.uptodate`), so a stage notebook run by hand on a finished study writes nothing.
 - The synthetic data set (`yoloslim.data.split.ensure_synthetic`): its stamp is the renderer's part of the data key
   (`data.synth` and the renderer's version), so a split setting changed re-splits without rendering again.
 

@@ -27,6 +27,7 @@ import shutil
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -37,9 +38,11 @@ from yoloslim.data.mirror import SPLITS, clear_mirror, link_image, write_data_ya
 from yoloslim.data.synth import SOURCES, synthesize
 from yoloslim.paths import DataFiles, StudyPaths
 from yoloslim.stages import stage_key
+from yoloslim.uptodate import recording, stage_record, tree_digest, up_to_date
 
 TEST_ONLY = "test_only"  # the mirror folder and counts.csv column of the synthetic test-only images
 _STAMP = "synth.json"  # in the synthetic data set's root: the parameters it was rendered with
+SPLIT_SUMMARY = ("root", "splits", "split_instances")  # summary.json's keys beside the data checks' summary
 
 
 @dataclass
@@ -50,7 +53,7 @@ class SplitResult:
     files: DataFiles  # runs/<config>/data: the lists, the Ultralytics data file, the tables
     lists: dict[str, list[Path]]  # split -> mirror image paths
     counts: pd.DataFrame  # category, source, total, train, val, test
-    report: CheckReport  # the data checks (problems, skipped files, instances)
+    checks: dict[str, Any]  # what the data checks found: images, background, skipped, problems, instances
 
 
 def split_counts(n: int, ratios: list[float]) -> tuple[int, int, int]:
@@ -64,11 +67,38 @@ def split_counts(n: int, ratios: list[float]) -> tuple[int, int, int]:
 def run_split(cfg: Config) -> SplitResult:
     """Check the configured data set (synthesizing the embedded one if needed), split it, write `data/`.
 
+    Skipped when up to date: `data/params.json` holds the data stage's key, the mirror's folder and a fingerprint
+    of the data set's files (names, sizes, modification times), and every output is there; the result is then
+    read back from the written files (`yoloslim.uptodate`).
+
     Raises ValueError listing every problem (file:line) unless `cfg.data.lenient`, which skips bad files
     and lists them in problems.csv.
     """
     paths = StudyPaths.of(cfg)
     root = Path(cfg.data.root) if cfg.data.root is not None else ensure_synthetic(cfg)
+    files = paths.data
+    sets = {"data_set": root, **({TEST_ONLY: paths.synth_test} if cfg.data.root is None else {})}
+    settings = {**stage_key(cfg, "data"), "mirror": str(files.dir.absolute())}
+    key = stage_record(settings, {name: tree_digest(path) for name, path in sets.items() if path.is_dir()})
+    outputs = [files.yaml, *map(files.split_list, SPLITS), files.counts, files.problems, files.summary]
+    if up_to_date(files.record, key, [*outputs, files.figure("split"), files.figure("samples")]):
+        return _written(root, files)
+    with recording(files.record, key):
+        return _split(cfg, root)
+
+
+def _written(root: Path, files: DataFiles) -> SplitResult:
+    """The result of an up-to-date split, read back from the files it wrote."""
+    lists = {split: [Path(line) for line in files.split_list(split).read_text().splitlines()] for split in SPLITS}
+    counts = pd.read_csv(files.counts, keep_default_na=False)
+    summary = json.loads(files.summary.read_text())
+    checks = {k: v for k, v in summary.items() if k not in SPLIT_SUMMARY}
+    return SplitResult(root, files, lists, counts, checks)
+
+
+def _split(cfg: Config, root: Path) -> SplitResult:
+    """Check the data set at `root`, split it and write `data/` (see `run_split`)."""
+    paths = StudyPaths.of(cfg)
     report = _checked(root, cfg)
     keys = sorted(report.sources, key=_display_order)
     assigned = {key: _split_source(key, report.sources[key], cfg) for key in keys}
@@ -93,7 +123,7 @@ def run_split(cfg: Config) -> SplitResult:
 
     plot_split(counts, files.figure("split"))
     plot_samples(_sample_images(assigned), cfg.data.names, files.figure("samples"))
-    return SplitResult(root, files, lists, counts, report)
+    return SplitResult(root, files, lists, counts, report.summary())
 
 
 def _checked(root: Path, cfg: Config) -> CheckReport:
@@ -191,12 +221,8 @@ def _write_tables(
     for path, table in ((files.counts, counts), (files.problems, problems)):
         with atomic_path(path) as tmp:
             table.to_csv(tmp, index=False)
-    summary = {
-        **report.summary(),
-        "root": str(report.root),
-        "splits": {s: len(v) for s, v in lists.items()},
-        "split_instances": instances,
-    }
+    splits = (str(report.root), {s: len(v) for s, v in lists.items()}, instances)
+    summary = {**report.summary(), **dict(zip(SPLIT_SUMMARY, splits, strict=True))}
     write_json(files.summary, summary, indent=1)
 
 

@@ -9,7 +9,7 @@ per split and decode settings and kept in `eval/gt_decodable.json`.
 
     from yoloslim.eval.stage import evaluate_model, evaluate_study, run_eval, write_tables
     run_eval(cfg, "base")           # runs/<c>/eval/base/metrics.json (skipped when up to date)
-    write_tables(cfg)               # {'accuracy': .../eval/accuracy.csv, ...}
+    write_tables(cfg)               # {'accuracy': .../eval/accuracy.csv, ...} (skipped when up to date)
     evaluate_model(cfg, "base")     # 06_eval's one call: run_eval, then that model's tables
     evaluate_study(cfg)             # 06_eval_tables' one call: evaluate what is missing, write and load tables
 """
@@ -44,6 +44,7 @@ from yoloslim.paths import EvalModelFiles, StudyPaths
 from yoloslim.stages import data_digest, file_digest, stage_key
 from yoloslim.study import StudyModel, find_model, study_models
 from yoloslim.ultra import tee_output
+from yoloslim.uptodate import recording, stage_record, up_to_date
 
 INTERLEAVED_COLUMNS = ["model", "label", "median_ms", "p90_ms", "lo_ms", "hi_ms", "ratio", "ratio_lo", "ratio_hi",
                        "runs"]  # fmt: skip
@@ -134,7 +135,7 @@ def run_eval(cfg: Config, model_id: str) -> Path:
     files = paths.eval(model_id)
     out = files.metrics
     params = eval_key(cfg, model)
-    if _up_to_date(out, params):
+    if up_to_date(out, params, field="eval_params"):
         return out
     with tee_output(files.log):
         result = evaluate_weights(
@@ -162,11 +163,40 @@ def run_eval(cfg: Config, model_id: str) -> Path:
 
 
 def write_tables(cfg: Config) -> dict[str, Path]:
-    """Write the study's evaluation tables from every model's metrics.json (models without one are left out)."""
+    """Write the study's evaluation tables from every model's metrics.json (models without one are left out).
+
+    Skipped when up to date: `eval/params.json` holds the tables' stage key and the digests of the metrics.json files
+    they were made from, and every table is there (`yoloslim.uptodate`).
+    """
+    paths = StudyPaths.of(cfg)
+    tables = paths.eval_tables
+    out = {
+        "accuracy": tables.accuracy,
+        "accuracy_json": tables.accuracy_json,
+        "models": tables.models,
+        "decode": tables.decode,
+        "operators": tables.operators,
+        "interleaved": tables.interleaved,
+        "environment": tables.environment,
+        "compare": tables.figure("compare"),
+    }
+    metrics = {m.id: paths.eval(m.id).metrics for m in study_models(cfg)}
+    digests = {model: file_digest(path) for model, path in metrics.items() if path.is_file()}
+    if not digests:
+        raise FileNotFoundError(f"{tables.dir}: no model has been evaluated yet (run_eval first)")
+    key = stage_record(stage_key(cfg, "eval_tables"), digests)
+    bootstrap = [tables.bootstrap(split) for split in cfg.eval.splits] if cfg.eval.bootstrap else []
+    if up_to_date(tables.record, key, [*out.values(), *bootstrap]):
+        return out
+    with recording(tables.record, key):
+        _write_tables(cfg, out)
+    return out
+
+
+def _write_tables(cfg: Config, out: dict[str, Path]) -> None:
+    """Measure the interleaved latency, compute the study's tables and write them to `out` (name -> path)."""
     paths = StudyPaths.of(cfg)
     records = load_records(cfg)
-    if not records:
-        raise FileNotFoundError(f"{paths.eval_tables.dir}: no model has been evaluated yet (run_eval first)")
     interleaved = _interleaved(cfg, records)
     frames = study_frames(_onnx_latency_from(interleaved, records), names=list(cfg.data.names), budget=_budget(cfg))
     frames["interleaved"] = interleaved
@@ -174,23 +204,12 @@ def write_tables(cfg: Config) -> dict[str, Path]:
         reps = _replicates(cfg, [r["model"] for r in records], split)
         save_replicates(paths.eval_tables.bootstrap(split), reps, list(cfg.data.names))
         frames["accuracy"] = with_intervals(frames["accuracy"], split, reps, list(cfg.data.names))
-    out = {
-        "accuracy": paths.eval_tables.accuracy,
-        "accuracy_json": paths.eval_tables.accuracy_json,
-        "models": paths.eval_tables.models,
-        "decode": paths.eval_tables.decode,
-        "operators": paths.eval_tables.operators,
-        "interleaved": paths.eval_tables.interleaved,
-        "environment": paths.eval_tables.environment,
-        "compare": paths.eval_tables.figure("compare"),
-    }
     for name in ("accuracy", "models", "decode", "operators", "interleaved"):
         with atomic_path(out[name]) as tmp:
             frames[name].to_csv(tmp, index=False)
     write_text(out["accuracy_json"], frames["accuracy"].to_json(orient="records", indent=2))
     write_json(out["environment"], records[0]["environment"])
     plot_compare(frames["accuracy"], out["compare"], split="test" if "test" in cfg.eval.splits else cfg.eval.splits[0])
-    return out
 
 
 def load_records(cfg: Config) -> list[dict[str, Any]]:
@@ -286,12 +305,4 @@ def _budget(cfg: Config) -> tuple[str, str | float]:
 def eval_key(cfg: Config, model: StudyModel) -> dict[str, Any]:
     """What a model's measurements were made from: its stage key and the digests of its weights and data set."""
     inputs = {"weights": file_digest(model.weights), "data": data_digest(StudyPaths.of(cfg).data.yaml)}
-    return json.loads(json.dumps({"stage": stage_key(cfg, "eval", model.id), "inputs": inputs}))
-
-
-def _up_to_date(metrics: Path, key: dict[str, Any]) -> bool:
-    """True when `metrics` exists and was made with `key`."""
-    try:
-        return json.loads(metrics.read_text()).get("eval_params") == key
-    except (FileNotFoundError, json.JSONDecodeError):
-        return False
+    return stage_record(stage_key(cfg, "eval", model.id), inputs)

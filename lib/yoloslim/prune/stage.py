@@ -21,6 +21,7 @@ from ultralytics.utils import LOGGER
 
 from yoloslim.atomic import write_json
 from yoloslim.config import Config
+from yoloslim.models.stats import existing_weights
 from yoloslim.paths import StudyPaths
 from yoloslim.prune.budget import search_summary
 from yoloslim.prune.files import load_detection_model, write_outputs
@@ -29,14 +30,20 @@ from yoloslim.prune.search import Search
 from yoloslim.prune.slimming import PruneResult
 from yoloslim.prune.target import prune_target
 from yoloslim.prune.validate import check_exported_onnx, validate_folds
+from yoloslim.stages import data_digest, file_digest, stage_key
 from yoloslim.study import prune_job
 from yoloslim.text import say
+from yoloslim.uptodate import recording, stage_record, up_to_date
 
 
 def run_prune(cfg: Config, prune_id: str) -> Path:
     """The prune stage for one prune job, a target or its `<target>-random` control or `<target>-tp_*` alternative
     (`yoloslim.study.prune_jobs`): `runs/<c>/prune/<prune_id>/` from the sparse model, validated with and without the
     beta fold, exported to ONNX and checked. Returns the folder.
+
+    Skipped when up to date: `params.json` holds the job's stage key and the digests of the sparse model and the
+    data set (and the base model, which a latency search times against), and every output is there
+    (`yoloslim.uptodate`).
 
     Raises RuntimeError (before metrics.json is written) when a Conv of the ONNX graph other than the Detect
     outputs has a channel count that is not a multiple of `prune.round_to`, or when ONNX Runtime's output
@@ -45,16 +52,36 @@ def run_prune(cfg: Config, prune_id: str) -> Path:
     target, selection = prune_job(cfg, prune_id)
     paths = StudyPaths.of(cfg)
     files = paths.prune(prune_id)
-    model, ckpt = load_detection_model(paths.sparse.weights)
-    pair, search, match = prune_target(cfg, model, target, selection, files)
-    result = pair.get(cfg.prune.fold_beta)
-    write_outputs(result, files.dir, ckpt.get("train_args"))
-    onnx = check_exported_onnx(cfg, files, result.layers)
-    val = validate_folds(cfg, pair, files)
-    metrics = _prune_metrics(cfg, target, selection, result, val, onnx, search, match)
-    _log_warnings(prune_id, metrics)
-    write_json(files.metrics, metrics)
+    key, outputs = _prune_record(cfg, prune_id, target)
+    if up_to_date(files.record, key, outputs):
+        return files.dir
+    with recording(files.record, key):
+        model, ckpt = load_detection_model(paths.sparse.weights)
+        pair, search, match = prune_target(cfg, model, target, selection, files)
+        result = pair.get(cfg.prune.fold_beta)
+        write_outputs(result, files.dir, ckpt.get("train_args"))
+        onnx = check_exported_onnx(cfg, files, result.layers)
+        val = validate_folds(cfg, pair, files)
+        metrics = _prune_metrics(cfg, target, selection, result, val, onnx, search, match)
+        _log_warnings(prune_id, metrics)
+        write_json(files.metrics, metrics)
     return files.dir
+
+
+def _prune_record(cfg: Config, prune_id: str, target: str) -> tuple[dict, list[Path]]:
+    """A prune job's record key (its stage key, the digests of the sparse model, the data set and, for a latency
+    target, the base model its search times against) and the outputs it writes."""
+    paths = StudyPaths.of(cfg)
+    files = paths.prune(prune_id)
+    weights = {"sparse": paths.sparse.weights}
+    searched = target in cfg.latency_targets()
+    if searched:
+        weights["base"] = paths.train("base").weights
+    digests = {name: file_digest(existing_weights(path)) for name, path in weights.items()}
+    key = stage_record(stage_key(cfg, "prune", prune_id), {**digests, "data": data_digest(paths.data.yaml)})
+    figures = ["sparsity", "gamma_hist", *(["search"] if searched else [])]
+    outputs = [files.weights, files.onnx, files.layers, files.ratios, files.metrics, *map(files.figure, figures)]
+    return key, outputs + ([files.search] if searched else [])
 
 
 def _prune_metrics(

@@ -1,5 +1,8 @@
 """Figures of the training stages (matplotlib only, nothing downloaded), saved under each stage's `figures/`.
 
+Each is drawn from its stage's own files only, so it is the same whatever ran before it, and it is redrawn only when
+those files changed (`yoloslim.figures.drawn_from`): a stage notebook run again by hand rewrites none of them.
+
 plot_learning_curves({"yolov5n": base / "results.csv", "1/2": half / "results.csv"}, out / "curves.png")
 plot_sl_loss(sparse / "gamma_log.csv", sparse / "figures/sl_loss.png")
 plot_gamma_epochs(sparse / "gamma_hist.csv", sparse / "figures/gamma_epochs.png")
@@ -19,7 +22,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 
 from yoloslim.config import Config  # noqa: E402
-from yoloslim.figures import save_figure
+from yoloslim.figures import drawn_from, figure_key, save_figure  # noqa: E402
 from yoloslim.paths import StudyPaths  # noqa: E402
 from yoloslim.study import finetune_jobs  # noqa: E402
 
@@ -35,6 +38,9 @@ def read_results(path: Path) -> pd.DataFrame:
 
 def plot_learning_curves(results: dict[str, Path], out: Path) -> Path:
     """Val mAP50-95 and train box loss per epoch, one line per model (label -> results.csv)."""
+    key = figure_key(list(results.values()), labels=list(results))
+    if drawn_from(out) == key:
+        return out
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     for label, path in results.items():
         df = read_results(path)
@@ -45,11 +51,14 @@ def plot_learning_curves(results: dict[str, Path], out: Path) -> Path:
         ax.set(title=title, xlabel="epoch")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
-    return save_figure(fig, out)
+    return save_figure(fig, out, key=key)
 
 
 def plot_sl_loss(gamma_log: Path, out: Path) -> Path:
     """The sparsity loss `sl * mean|gamma|` and mean |gamma| per epoch."""
+    key = figure_key([gamma_log])
+    if drawn_from(out) == key:
+        return out
     df = pd.read_csv(gamma_log)
     fig, ax = plt.subplots(figsize=(6, 3.6))
     ax.plot(df["epoch"], df["sl_mloss"], marker=".", color="C3", label="sl_mloss")
@@ -59,7 +68,7 @@ def plot_sl_loss(gamma_log: Path, out: Path) -> Path:
     twin.set_ylabel("mean |gamma|")
     fig.legend(loc="upper right", fontsize=8)
     ax.grid(alpha=0.3)
-    return save_figure(fig, out)
+    return save_figure(fig, out, key=key)
 
 
 def plot_gamma_epochs(gamma_hist: Path, out: Path) -> Path:
@@ -68,6 +77,9 @@ def plot_gamma_epochs(gamma_hist: Path, out: Path) -> Path:
 
     The prune thresholds are not drawn: the sparse stage does not depend on them (`yoloslim.stages`), so a figure
     drawn with them would keep an edited threshold's old value. Each prune stage's gamma_hist.png shows its own."""
+    key = figure_key([gamma_hist])
+    if drawn_from(out) == key:
+        return out
     df = pd.read_csv(gamma_hist)
     table = df.pivot_table(index="bin_left", columns="epoch", values="count", aggfunc="sum").sort_index()
     edges = np.append(table.index.to_numpy(), df["bin_right"].max())
@@ -82,11 +94,14 @@ def plot_gamma_epochs(gamma_hist: Path, out: Path) -> Path:
     last.barh(edges[:-1], frac[:, -1], height=np.diff(edges), align="edge", color="C3")
     last.set(xlabel="fraction of channels", title=f"epoch {epochs[-1]}")
     ax.set(yscale="log", xlabel="epoch", ylabel="|gamma|", title="BatchNorm |gamma| over sparse training")
-    return save_figure(fig, out)
+    return save_figure(fig, out, key=key)
 
 
 def plot_map_vs_base(sparse_results: Path, base_results: Path, out: Path) -> Path:
     """Val mAP50 and mAP50-95 per epoch of sparse training, next to the base model's."""
+    key = figure_key([sparse_results, base_results])
+    if drawn_from(out) == key:
+        return out
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
     for label, path, style in (("base", base_results, "--"), ("sparse", sparse_results, "-")):
         df = read_results(path)
@@ -96,16 +111,16 @@ def plot_map_vs_base(sparse_results: Path, base_results: Path, out: Path) -> Pat
         ax.set(title=title, xlabel="epoch")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    return save_figure(fig, out)
+    return save_figure(fig, out, key=key)
 
 
 def write_train_figures(cfg: Config, model: str = "base") -> list[Path]:
-    """`train/<model>/figures/learning_curves.png`: this model's curves next to the other trained base/variants."""
+    """`train/<model>/figures/learning_curves.png`: this model's curves (the trained models side by side:
+    `yoloslim.train.base.summary_table`, and the report's convergence figure)."""
     paths = StudyPaths.of(cfg)
     labels = {"base": Path(cfg.model.cfg).stem, **{v.name: v.label for v in cfg.train.variants}}
-    results = {label: paths.train(name).results for name, label in labels.items()}
-    results = {label: path for label, path in results.items() if path.is_file()}
-    return [plot_learning_curves(results, paths.train(model).figure("learning_curves"))]
+    files = paths.train(model)
+    return [plot_learning_curves({labels[model]: files.results}, files.figure("learning_curves"))]
 
 
 def write_sparse_figures(cfg: Config) -> list[Path]:
@@ -122,10 +137,7 @@ def write_sparse_figures(cfg: Config) -> list[Path]:
 
 
 def write_finetune_figures(cfg: Config, model_id: str) -> list[Path]:
-    """`finetune/<model_id>/figures/learning_curves.png`: its curves next to the uniform-width baselines'."""
-    paths = StudyPaths.of(cfg)
-    stage = paths.finetune(*finetune_jobs(cfg)[model_id])
-    results = {model_id: stage.results}
-    variants = {v.label: paths.train(v.name).results for v in cfg.train.variants}
-    results |= {label: path for label, path in variants.items() if path.is_file()}
-    return [plot_learning_curves(results, stage.figure("learning_curves"))]
+    """`finetune/<model_id>/figures/learning_curves.png`: its curves (next to the uniform-width baselines:
+    `yoloslim.train.finetune.finetune_summary`, and the report's convergence figure)."""
+    stage = StudyPaths.of(cfg).finetune(*finetune_jobs(cfg)[model_id])
+    return [plot_learning_curves({model_id: stage.results}, stage.figure("learning_curves"))]

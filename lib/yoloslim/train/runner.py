@@ -46,6 +46,7 @@ from yoloslim.paths import RESULTS, StudyPaths, TrainFiles
 from yoloslim.stages import data_digest, file_digest
 from yoloslim.train.precise_bn import PreciseBN
 from yoloslim.ultra import OfflineAmpMixin, tee_output
+from yoloslim.uptodate import stage_record
 
 UNKEYED_ARGS = ("device", "workers", "data")  # arguments that do not change the trained model (data: by digest)
 
@@ -180,7 +181,7 @@ def run_training(job: TrainJob) -> Path:
     stage.mkdir(parents=True, exist_ok=True)
     digests = {"data": data_digest(Path(job.args["data"])), **{k: file_digest(v) for k, v in job.inputs.items()}}
     settings = args_key(job.args) if job.key is None else job.key
-    key = json.loads(json.dumps({"stage": settings, "inputs": digests}, sort_keys=True, default=str))
+    key = stage_record(settings, digests)
     record = _read_json(job.files.record)
     same = record.get("key") == key
     if same and record.get("finished") and all(p.is_file() for p in _outputs(job)):
