@@ -17,7 +17,8 @@ import pytest
 import torch
 from yoloslim.config import ROOT, Config, load_config
 from yoloslim.jobs.faults import fault_env, free_space, full_marker
-from yoloslim.jobs.run import disk_full
+from yoloslim.jobs.reliability import message_last
+from yoloslim.jobs.run import DiskFull, disk_full
 from yoloslim.paths import StudyPaths
 from yoloslim.train.runner import kept_until_written, previous
 from yoloslim.train.sparse import run_sparse
@@ -151,3 +152,11 @@ def test_checkpoints_are_kept_until_their_new_versions_are_written(
         pytest.fail("the block must not run when its checkpoints could not be kept")
     assert (last.read_text(), best.read_text()) == ("new last", "old best")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["best.pt", "last.pt"]
+
+
+def test_the_message_counts_as_last_only_when_nothing_but_make_follows_it() -> None:
+    message = DiskFull(Path("runs/x"), 0, "report", 1, "a guess", "make report CONFIG=params/x.yaml").message()
+    tail = "make[1]: *** [Makefile:27: report] Error 1\nmake[1]: Leaving directory '/repo'\n"
+    assert message_last(f"Error in rule report:\nOSError: [Errno 28]\n\n{message}\n{tail}")
+    assert not message_last(f"{message}\nTraceback (most recent call last):\nOSError: [Errno 28]\n{tail}")
+    assert not message_last("Error in rule report:\nOSError: [Errno 28]\n")

@@ -202,13 +202,13 @@ def _mount(disk: Path, size: int, first: bool = False) -> bool:
 
 def message_last(output: str) -> bool:
     """Whether a run's output ends with the disk-full message: nothing after it but the message's own lines and
-    make's one-line exit status."""
+    make's status lines."""
     lines = [line for line in output.splitlines() if line.strip()]
     heads = [i for i, line in enumerate(lines) if line.startswith(DISK_FULL_HEADLINE)]
     if not heads:
         return False
-    after = lines[heads[-1] + 1 :]
-    return len(after) <= 3 and all(not line.startswith(("Error", "Traceback", "WorkflowError")) for line in after)
+    after = [line for line in lines[heads[-1] + 1 :] if not line.startswith(("make:", "make["))]  # make's status
+    return len(after) <= 2  # the message's own two lines: what is kept, and the command
 
 
 def _slug(stage: str | None) -> str:
