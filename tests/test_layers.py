@@ -15,7 +15,8 @@ from yoloslim.config import ROOT, output_root
 
 LIB = ROOT / "lib" / "yoloslim"
 FLOORS = ["data", "models", "measure", "train", "prune", "eval", "report"]  # lowest first: each imports those below
-CORE = {"config", "paths", "stages", "study", "atomic", "figures", "shared", "text", "uptodate"}  # what every floor may import
+# what every floor may import
+CORE = {"config", "paths", "stages", "study", "atomic", "figures", "shared", "text", "uptodate"}
 BASE = {"ultra"}  # Ultralytics set up offline: imports only the core; every floor may import it
 TOOLS = {"cli", "bench", "jobs"}  # the command line, `make bench`, Snakemake helpers: may import anything
 
