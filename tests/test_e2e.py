@@ -52,8 +52,10 @@ def snakemake(params: Path, out: Path, *extra: str) -> subprocess.CompletedProce
 
 
 def study_params(folder: Path) -> Path:
-    """The end-to-end study's params file in `folder`: params/smoke.yaml without its width variants (the same name)."""
-    return write_params(folder, {"train": {"variants": []}})
+    """The end-to-end study's params file in `folder`: params/smoke.yaml (the same name) without its width variants
+    and with one prune target, `small`: the plumbing of a second target and of the variants is the same, and other
+    tests cover them (test_workflow's dry runs, test_train, test_eval, test_report)."""
+    return write_params(folder, {"train": {"variants": []}, "prune": {"thresholds": {"small": 0.15}}})
 
 
 def check_report(out: Path, params: Path, pdf_note: str) -> None:
