@@ -16,8 +16,7 @@ setup: $(STAMP)  ## create .venv with the pinned dependencies (seconds when alre
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
 	$(PY) -m pip install --quiet --upgrade pip
-	@# no bytecode compiled at install (a minute of torch's files): Python compiles what it imports, once
-	$(PY) -m pip install --quiet --no-compile -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
 system-deps:  ## best effort: Debian's chromium (PDF) and Noto CJK fonts (Chinese reports)
