@@ -29,6 +29,8 @@ report: setup system-deps  ## run the study of CONFIG (default: the synthetic de
 test: setup system-deps  ## run the test suite, including the smoke study end to end, on CORES workers
 	@# one thread per worker: two workers of two OpenMP threads each on 2 cores stall at every barrier
 	@# (docs/calibration.md, "make test's time"); Snakemake sets each job's own OMP_NUM_THREADS in the end-to-end test
+	@# the package's bytecode first: where PYTHONDONTWRITEBYTECODE is set, every process would compile it again
+	@$(PY) -m compileall -q lib
 	OMP_NUM_THREADS=1 .venv/bin/pytest -q -n $(CORES) --dist worksteal
 
 bench: setup system-deps  ## the side-by-side study (BENCH: yoloslim against Torch-Pruning, width, input size), then latency/FLOPs
