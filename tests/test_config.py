@@ -107,3 +107,12 @@ def test_workflow_reports_config_errors(tmp_path: Path) -> None:
                                                ("0.6x", (0.6, True)), ("0.6X", (0.6, True))])  # fmt: skip
 def test_latency_budget_absolute_or_relative(value: str | float, parsed: tuple[float, bool]) -> None:
     assert latency_budget(value) == parsed
+
+
+def test_make_report_stops_on_a_bad_params_file_naming_the_key(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from yoloslim.jobs.run import run_study
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nsparse: {sll: 0.1}\n")
+    assert run_study(bad, cores=1) == 2  # before Snakemake starts
+    assert f"{bad}: unknown key 'sparse.sll'; did you mean 'sparse.sl'?" in capsys.readouterr().err

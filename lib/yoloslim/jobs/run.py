@@ -22,7 +22,7 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
-from yoloslim.config import ROOT, Config, load_config
+from yoloslim.config import ROOT, Config, ConfigError, load_config
 from yoloslim.jobs.locks import StudyRunning, check_lock
 from yoloslim.paths import StudyPaths
 
@@ -62,7 +62,11 @@ def run_study(config: Path, cores: int, gpus: int | None = None) -> int:
 
     Prints the report's paths when it succeeds, and `DiskFull.message` last when a full disk stopped it.
     """
-    cfg = load_config(config)
+    try:
+        cfg = load_config(config)
+    except ConfigError as err:  # a clear message naming the file and the key, no traceback
+        print(f"yoloslim: {err}", file=sys.stderr)
+        return 2
     try:
         said = check_lock(config)
     except StudyRunning as err:
