@@ -20,6 +20,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+# How a full disk reads in an error's text: the OS's wording, torch.save's, and ours (`disk_full`)
+DISK_FULL_WORDS = ("No space left on device", "file write failed", "no space left on the device")
+
 
 class DiskFullError(OSError):
     """No space left while writing an output; the message names the file and says what to do."""
@@ -59,7 +62,7 @@ def is_disk_full(err: BaseException) -> bool:
     while err is not None:
         if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
             return True
-        if "No space left on device" in str(err) or "file write failed" in str(err):  # torch.save's wording
+        if any(words in str(err) for words in DISK_FULL_WORDS):
             return True
         err = err.__cause__ or err.__context__
     return False

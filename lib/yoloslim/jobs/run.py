@@ -22,12 +22,13 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+from yoloslim.atomic import DISK_FULL_WORDS
 from yoloslim.config import ROOT, Config, ConfigError, load_config
 from yoloslim.jobs.locks import StudyRunning, check_lock
 from yoloslim.paths import StudyPaths
 
 # How a full disk shows in the output of Python, torch, Snakemake and our own writers (yoloslim.atomic).
-DISK_FULL = re.compile(r"No space left on device|\[Errno 28\]|ENOSPC|file write failed|no space left on the device")
+DISK_FULL = re.compile("|".join(map(re.escape, (*DISK_FULL_WORDS, "[Errno 28]", "ENOSPC"))))
 _PATH = re.compile(r"No space left on device: '([^']+)'|while writing (\S+?)\.? Nothing")
 _RULE = re.compile(r"Error in rule (\w+):")
 TRAINING_RULES = ("train", "train_variant", "sparse", "finetune")
