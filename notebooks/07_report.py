@@ -54,7 +54,7 @@ from yoloslim.report.data import (
     tradeoff_points,
     unmeasured_engines,
 )
-from yoloslim.report.summary import write_summary
+from yoloslim.report.summary import summary_markdown
 from yoloslim.report.view import (
     plot_convergence,
     plot_tradeoff,
@@ -177,4 +177,4 @@ show_figure(plot_tradeoff(points, "gflops", None, lang))
 
 # %%
 show_markdown(text(lang, "s3_summary"))
-show_markdown(write_summary(data, lang))
+show_markdown(summary_markdown(data, lang))

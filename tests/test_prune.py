@@ -128,7 +128,7 @@ def test_fraction_policy_and_recorded_unpruned_groups():
     assert 0.3 < under < 0.7
     assert (result.layers["kept"] % 16 == 0).all()
     stopped = [g for g in result.unpruned_groups if "model.0" in g["layers"]]  # 16 channels: nothing can go
-    assert stopped and "round_to=16" in stopped[0]["reason"]
+    assert stopped and "round_to=16" in say("en", stopped[0]["reasons"][0])
 
 
 def test_fraction_policy_is_exact_when_gammas_tie():

@@ -100,6 +100,7 @@ def test_report_en(report_en: tuple[str, Path]) -> None:
                     "2.2.1 Sparsity distribution", "2.2.2 Pruning ratio", "2.3 Fine-tuning", "2.4.1 Test set",
                     "2.4.2 Size, parameters, speed and FLOPs", "3 Summary"]:  # fmt: skip
         assert f">{heading}" in html, heading
+    assert "Groups left unpruned: model.0 (not pruned: only 16 channels, not more than round_to=16)" in html
     # 2.2.2 ratios.csv as percentages; the 1/2 variant's ratio computed from its checkpoint against the base
     ratios = _section(html, "2.2.2 Pruning ratio", "2.3 Fine-tuning")
     assert _cell(ratios, "nas_0.15(small)")[:2] == ["22.0%", "22.0%"]
@@ -183,6 +184,7 @@ def test_report_zh(out_root: Path, checkpoints: dict[float, Path]) -> None:
     assert not path.with_suffix(".pdf").exists()  # report.pdf: false
     assert 'lang="zh-CN"' in html and "其中精度最高的是 <strong>nas_0.01(large)</strong>" in html
     assert "模型不稀疏：|gamma| 0.15 处的切分" in html  # the prune stage's warning, recorded as a text id
+    assert "未剪枝的组：model.0（未剪枝：仅有 16 个通道" in html  # why groups stayed whole, recorded as text ids too
     # nothing left in English: every run of three English words, names, units and code aside (conftest.py)
     assert english_runs(html, kept=NAMES) == []
 

@@ -60,7 +60,7 @@ def _cmd_prune(args: argparse.Namespace) -> int:
     gflops = f"{result.gflops_before:.3f} -> {result.gflops_after:.3f}"
     print(f"params {result.params_before:,} -> {result.params_after:,}; GFLOPs at {args.imgsz}: {gflops}")
     for group in result.unpruned_groups:
-        print(f"{', '.join(group['layers'])}: {group['reason']}")
+        print(f"{', '.join(group['layers'])}: {'; '.join(say('en', r) for r in group['reasons'])}")
     for name, heads in result.heads.items():
         print(f"{name}: {len(heads['kept'])} of {heads['heads']} attention heads kept (heads {heads['kept']})")
     if result.warning:

@@ -25,6 +25,7 @@ from ultralytics.nn.modules import Conv
 from ultralytics.nn.modules.block import Attention, PSABlock
 
 from yoloslim.config import AttentionMode
+from yoloslim.text import message
 
 ATTENTION_TYPES = (Attention, PSABlock, nn.MultiheadAttention)
 
@@ -45,8 +46,9 @@ def attentions(model: nn.Module) -> dict[str, Attention]:
     return {name: m for name, m in model.named_modules() if isinstance(m, Attention)}
 
 
-def intact_layers(model: nn.Module, attention: AttentionMode = "intact") -> dict[str, str]:
-    """Every Conv block (`model.10.m.0.attn.qkv`) kept intact inside an attention block, with the reason.
+def intact_layers(model: nn.Module, attention: AttentionMode = "intact") -> dict[str, dict]:
+    """Every Conv block (`model.10.m.0.attn.qkv`) kept intact inside an attention block, with the reason (a
+    message, `yoloslim.text`).
 
     The block's output convolution `cv2` is not listed: it is pruned like any other layer. With
     `attention="heads"` nothing is kept intact: the blocks are pruned by whole heads.
@@ -57,7 +59,7 @@ def intact_layers(model: nn.Module, attention: AttentionMode = "intact") -> dict
     for prefix, block in attention_blocks(model).items():
         output = getattr(block, "cv2", None)
         kind = getattr(block, "stock", type(block)).__name__  # a C3k2 split to be traced (models.c2f): C3k2
-        reason = f"kept intact: inside the attention block {prefix} ({kind}), whose heads reshape its channels"
+        reason = message("note_attention_intact", block=prefix, kind=kind)
         for name, m in block.named_modules():
             if isinstance(m, Conv) and m is not output:
                 intact[f"{prefix}.{name}"] = reason

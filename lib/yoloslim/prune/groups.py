@@ -27,6 +27,7 @@ from ultralytics.nn.tasks import DetectionModel
 
 from yoloslim.models.attention import AttentionMode, intact_layers, unprunable_convs
 from yoloslim.models.c2f import C2fSplit
+from yoloslim.text import message, say
 
 SUPPORTED_LAYERS = (Conv, C3, C2f, C3k2, C2fSplit, C2PSA, SPP, SPPF, Concat, nn.Upsample, Detect)  # top-level layers
 _TRACE_SIZE = 64  # input side used to trace the graph (the structure does not depend on it)
@@ -51,12 +52,17 @@ class GroupPlan:
     kept_by_policy: int = 0
     kept: int = 0
     prune_idxs: list[int] = field(default_factory=list)
-    note: str = ""
+    notes: list[dict] = field(default_factory=list)  # why it keeps what it keeps, as messages (`yoloslim.text`)
 
     @property
     def width(self) -> int:
         """Channels of the group before pruning."""
         return len(self.importance)
+
+    @property
+    def note(self) -> str:
+        """The notes in English, for layers.csv."""
+        return "; ".join(say("en", n) for n in self.notes)
 
 
 def check_supported(model: nn.Module) -> None:
@@ -114,17 +120,13 @@ def plan_groups(
 
 def uncovered_layers(
     model: DetectionModel, plans: list[GroupPlan], attention: AttentionMode = "intact"
-) -> dict[str, str]:
-    """Conv blocks (with a BatchNorm) that belong to no plan, with the reason: inside an attention block kept intact,
-    or tied to an excluded Detect output or DFL."""
+) -> dict[str, dict]:
+    """Conv blocks (with a BatchNorm) that belong to no plan, with the reason (a message, `yoloslim.text`): inside an
+    attention block kept intact, or tied to an excluded Detect output or DFL."""
     covered = {name for plan in plans for name in plan.layers}
     intact = intact_layers(model, attention)
     bns = [_layer_name(n) for n, m in model.named_modules() if isinstance(m, nn.BatchNorm2d)]
-    return {
-        name: intact.get(name, "not pruned: tied to a Detect output or DFL, which are never pruned")
-        for name in bns
-        if name not in covered
-    }
+    return {name: intact.get(name, message("note_detect_tied")) for name in bns if name not in covered}
 
 
 def global_threshold(plans: list[GroupPlan], fraction: float) -> float:
@@ -168,16 +170,16 @@ def plan_kept_channels(
     plan.kept_by_policy = int((plan.importance >= threshold).sum()) if kept_by_policy is None else kept_by_policy
     plan.kept = align_count(plan.kept_by_policy, width, round_to, round_dir)
     keep_most_important(plan)
+    plan.notes = []
     if plan.kept_by_policy == width:
-        plan.note = "nothing under the threshold"
+        plan.notes.append(message("note_nothing_under"))
     elif plan.kept == width and width <= round_to:
-        plan.note = f"not pruned: only {width} channels, not more than round_to={round_to}"
+        plan.notes.append(message("note_too_few", width=width, round_to=round_to))
     elif plan.kept == width:
-        plan.note = (
-            f"not pruned: alignment to {round_to} ({round_dir}) restored all {width - plan.kept_by_policy} channels"
-        )
+        restored = width - plan.kept_by_policy
+        plan.notes.append(message("note_alignment_restored", round_to=round_to, round_dir=round_dir, restored=restored))
     if len(plan.layers) > 1:
-        plan.note = (plan.note + "; " if plan.note else "") + "tied group: " + ", ".join(sorted(plan.layers))
+        plan.notes.append(message("note_tied", layers=", ".join(sorted(plan.layers))))
 
 
 def equalize_halves(plans: list[GroupPlan], blocks: list[str]) -> None:
@@ -200,9 +202,7 @@ def equalize_halves(plans: list[GroupPlan], blocks: list[str]) -> None:
                 if half.kept < kept:
                     half.kept = kept
                     keep_most_important(half)
-                    half.note = (half.note + "; " if half.note else "") + (
-                        f"kept {kept} to equal the other half of {block} (a stock C2f/C3k2 splits in equal halves)"
-                    )
+                    half.notes.append(message("note_equal_halves", kept=kept, block=block))
                     changed = True
 
 
@@ -212,7 +212,7 @@ def choose_at_random(plans: list[GroupPlan], seed: int) -> None:
     for plan in plans:
         order = torch.randperm(plan.width, generator=generator)
         plan.prune_idxs = sorted(order[plan.kept :].tolist())
-        plan.note = (plan.note + "; " if plan.note else "") + "channels chosen at random (control)"
+        plan.notes.append(message("note_random"))
 
 
 def prune_planned(model: DetectionModel, graph: tp.DependencyGraph, plans: list[GroupPlan]) -> None:

@@ -32,6 +32,7 @@ from torch import nn
 from yoloslim.models.attention import attention_blocks, attentions, value_channels
 from yoloslim.prune.fold import Cuts
 from yoloslim.prune.groups import GroupPlan, keep_most_important
+from yoloslim.text import message
 
 
 @dataclass
@@ -39,7 +40,8 @@ class HeadPlan:
     """The heads one Attention module (`model.10.m.0.attn`) keeps.
 
     `heads` is its head count before pruning; `importance` each head's largest value |gamma|; `needed` the heads at or
-    over the threshold; `kept` the heads kept (ascending), as many as the block keeps; `note` says why.
+    over the threshold; `kept` the heads kept (ascending), as many as the block keeps; `notes` say why (messages,
+    `yoloslim.text`).
     """
 
     name: str
@@ -48,7 +50,7 @@ class HeadPlan:
     importance: torch.Tensor
     needed: int
     kept: list[int]
-    note: str
+    notes: list[dict]
 
     @property
     def removed(self) -> list[int]:
@@ -63,7 +65,7 @@ class HeadPlan:
                              importance=self.importance.repeat_interleave(per_head))  # fmt: skip
             plan.kept_by_policy, plan.kept = self.needed * per_head, len(self.kept) * per_head
             plan.prune_idxs = [h * per_head + j for h in self.removed for j in range(per_head)]
-            plan.note = self.note
+            plan.notes = list(self.notes)
             rows.append(plan)
         return rows
 
@@ -98,20 +100,20 @@ def plan_heads(
         needed = {name: int((imp >= threshold).sum()) for name, imp in importance.items()}
         width = max((p.kept_by_policy for p in halves), default=0)
         keep = min(heads, max(1, *needed.values(), math.ceil(width / head_dim)))
-        note = f"{keep} of {heads} heads of {head_dim} channels kept in {block}"
+        note = message("heads_kept", keep=keep, heads=heads, head_dim=head_dim, block=block)
         if head_dim % round_to:
-            keep, note = heads, f"all {heads} heads kept: head_dim {head_dim} is not a multiple of round_to={round_to}"
+            keep, note = heads, message("heads_all_head_dim", heads=heads, head_dim=head_dim, round_to=round_to)
         elif stream is None:
-            keep, note = heads, f"all {heads} heads kept: the residual width of {block} is tied to a layer never pruned"
+            keep, note = heads, message("heads_all_residual", heads=heads, block=block)
         for half in (p for p in halves if p.kept != keep * head_dim):
             half.kept = keep * head_dim
             keep_most_important(half)
-            half.note = (half.note + "; " if half.note else "") + f"{half.kept} channels, whole heads: {note}"
+            half.notes += [message("note_whole_heads", channels=half.kept), note]
         for name, imp in importance.items():
             order = torch.randperm(heads, generator=generator) if generator else torch.argsort(imp, descending=True)
-            why = f"{needed[name]} with value |gamma| at or over the threshold"
             kept = sorted(order[:keep].tolist())
-            out.append(HeadPlan(name, attns[name], heads, imp, needed[name], kept, f"{note} ({why})"))
+            notes = [note, message("heads_needed", needed=needed[name])]
+            out.append(HeadPlan(name, attns[name], heads, imp, needed[name], kept, notes))
     return out
 
 

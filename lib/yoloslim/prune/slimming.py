@@ -19,6 +19,7 @@ or with `prune.attention: heads` narrowed to the whole heads they need (`yolosli
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass, field
 from typing import get_args
 
@@ -62,7 +63,7 @@ class PruneResult:
 
     `threshold` is the |gamma| threshold applied (for the fraction policy, the one derived from it);
     `gammas` the |gamma| of every prunable BatchNorm before pruning; `unpruned_groups` the groups a rule
-    kept whole although they had channels under the threshold, each `{"layers": [...], "reason": ...}`.
+    kept whole although they had channels under the threshold, each `{"layers": [...], "reasons": [...]}`.
     """
 
     model: torch.nn.Module
@@ -224,13 +225,17 @@ def _group_gammas(model: torch.nn.Module, plans: list[GroupPlan]) -> np.ndarray:
     return torch.cat([bn.weight.detach().abs().flatten() for bn in bns]).numpy() if bns else np.zeros(0)
 
 
-def _unpruned(plans: list[GroupPlan], uncovered: dict[str, str]) -> list[dict]:
+def _unpruned(plans: list[GroupPlan], uncovered: dict[str, dict]) -> list[dict]:
     """Groups a rule kept whole although channels were under the threshold, and the layers in no prunable group
-    (attention blocks, layers tied to excluded ones), one entry per reason."""
+    (attention blocks, layers tied to excluded ones), one entry per reason: `{"layers": [...], "reasons": [...]}`,
+    the reasons as messages (`yoloslim.text`) so the report words them in its language."""
+    listed = ("note_tied", "note_random")  # the layers are listed; the random control is said elsewhere
     stopped = [
-        {"layers": p.layers, "reason": p.note} for p in plans if p.kept == p.width and p.kept_by_policy < p.width
+        {"layers": p.layers, "reasons": [n for n in p.notes if n["id"] not in listed]}
+        for p in plans
+        if p.kept == p.width and p.kept_by_policy < p.width
     ]
     by_reason: dict[str, list[str]] = {}
     for name, reason in uncovered.items():
-        by_reason.setdefault(reason, []).append(name)
-    return stopped + [{"layers": layers, "reason": reason} for reason, layers in by_reason.items()]
+        by_reason.setdefault(json.dumps(reason, sort_keys=True), []).append(name)
+    return stopped + [{"layers": layers, "reasons": [json.loads(r)]} for r, layers in by_reason.items()]

@@ -16,6 +16,7 @@ from torch import nn
 
 from yoloslim.models.checkpoint import layer_lists
 from yoloslim.prune.groups import GroupPlan
+from yoloslim.text import say
 
 LAYER_COLUMNS = ["layer", "part", "original", "kept", "pruned_threshold", "align_delta", "note"]
 RATIO_COLUMNS = [
@@ -41,7 +42,7 @@ def backbone_length(model: nn.Module) -> int:
     return len(layer_lists(model.yaml)["backbone"])
 
 
-def layer_table(model: nn.Module, plans: list[GroupPlan], uncovered: dict[str, str]) -> pd.DataFrame:
+def layer_table(model: nn.Module, plans: list[GroupPlan], uncovered: dict[str, dict]) -> pd.DataFrame:
     """One row per Conv block in model order: original, kept, pruned by threshold, alignment delta, note.
 
     `pruned_threshold` counts channels under the threshold (for a tied group, the group's count);
@@ -62,7 +63,7 @@ def layer_table(model: nn.Module, plans: list[GroupPlan], uncovered: dict[str, s
     bns = {n.removesuffix(".bn"): m for n, m in model.named_modules() if isinstance(m, nn.BatchNorm2d)}
     for layer, reason in uncovered.items():
         width = bns[layer].num_features
-        rows[layer] = [width, width, 0, 0, reason]
+        rows[layer] = [width, width, 0, 0, say("en", reason)]
     order = [name for name in bns if name in rows]
     records = [[name, part_of(name, backbone), *rows[name]] for name in order]
     return pd.DataFrame(records, columns=LAYER_COLUMNS)

@@ -545,7 +545,7 @@ def prune_facts(data: ReportData, target: str, lang: str) -> dict[str, Any]:
         "sparse50": f"{sparse50:.3f}",
         "kept_share": f"{fold50 / sparse50:.0%}" if sparse50 > 0 else "—",
         "nofold": f"{float(metrics['val_nofold']['mAP50-95']):.3f}",
-        "unpruned": "; ".join(_group_text(g) for g in metrics.get("unpruned_groups") or []),
+        "unpruned": "; ".join(_group_text(g, lang) for g in metrics.get("unpruned_groups") or []),
     }
 
 
@@ -568,13 +568,11 @@ def search_facts(data: ReportData, target: str, lang: str) -> dict[str, Any] | N
     }
 
 
-def _group_text(group: Any) -> str:
-    """One unpruned group as text: its layers and the reason, when recorded."""
-    if not isinstance(group, dict):
-        return str(group)
-    layers = group.get("layers", [])
-    layers = ", ".join(map(str, layers)) if isinstance(layers, list) else str(layers)
-    return f"{layers} ({group['reason']})" if group.get("reason") else layers
+def _group_text(group: dict, lang: str) -> str:
+    """One unpruned group in `lang`: its layers and why it was kept whole."""
+    reasons = "; ".join(say(lang, r) for r in group["reasons"])
+    layers = ", ".join(group["layers"])
+    return text(lang, "unpruned_group", layers=layers, reasons=reasons) if reasons else layers
 
 
 def convergence_curves(data: ReportData) -> dict[str, pd.DataFrame]:

@@ -1,6 +1,6 @@
 """Section 3 of the report, written from the measured numbers (English or Chinese).
 
-write_summary(load_report_data(cfg), "en")  # markdown bullets
+summary_markdown(load_report_data(cfg), "en")  # markdown bullets
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from yoloslim.study import finetune_jobs, prune_jobs
 from yoloslim.text import say, text
 
 
-def write_summary(data: ReportData, lang: str) -> str:
+def summary_markdown(data: ReportData, lang: str) -> str:
     """The summary as markdown bullets: budget, per-class cost, collapse, convergence, next steps."""
     split = report_split(data)
     points = tradeoff_points(data)

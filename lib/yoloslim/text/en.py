@@ -40,7 +40,10 @@ EN: dict[str, str] = {
     "seed of their own ({seed}) in the same proportions, so every class has enough test instances for the "
     "intervals; the train:val:test split of the {images:,} images stays as configured.",
     "s2_intro": "Base model `{model}` at {imgsz} px. mAP = mAP@0.5, mmAP = mAP@0.5:0.95; the deployment "
-    "threshold is conf {conf}. Every table says which confidence it uses.",
+    "threshold is conf {conf}. Every table says which confidence it uses. Model labels follow the original study: "
+    "`sl` is the sparse-trained model before pruning; `nas_<t>(<name>)` the model pruned at the |gamma| threshold "
+    "`t` and fine-tuned (network slimming), `frac_` and `lat_` the same pruned to a fraction of the channels or to "
+    "a latency budget; `random_` the same structure with its channels chosen at random.",
     "acc_standard": "Accuracy over all detections (conf 0.001, the standard metric).",
     "interval_note": "± is half the width of the 95 % interval from {draws:,} bootstrap resamples of the images.",
     "acc_operating": "At the deployment threshold conf {conf:g}: precision, recall and F1 of the detections "
@@ -68,6 +71,7 @@ EN: dict[str, str] = {
     "beta folded ({kept_share} of the sparse model's {sparse50}), {nofold50} without; mmAP {fold} and "
     "{nofold}.",
     "unpruned": "Groups left unpruned: {groups}.",
+    "unpruned_group": "{layers} ({reasons})",
     "search_text": "Pruned to a latency budget of {budget} on `{engine}`: {candidates} structures timed (each with "
     "the base model), and the largest within the budget kept: threshold {threshold}, {gflops} GFLOPs, "
     "{latency} ms, {ratio}× the base model (budget {outcome}). {message}",
@@ -172,4 +176,19 @@ EN: dict[str, str] = {
     "equal cost",
     "latency_not_matched": "no Torch-Pruning structure meets {budget}: its fastest (global ratio {ratio:.3g}) "
     "measured {latency_ratio:.2f}x the base model",
+    # why a group keeps what it keeps (the prune stage records them as messages: layers.csv, metrics.json)
+    "note_nothing_under": "nothing under the threshold",
+    "note_too_few": "not pruned: only {width} channels, not more than round_to={round_to}",
+    "note_alignment_restored": "not pruned: alignment to {round_to} ({round_dir}) restored all {restored} channels",
+    "note_tied": "tied group: {layers}",
+    "note_equal_halves": "kept {kept} to equal the other half of {block} (a stock C2f/C3k2 splits in equal halves)",
+    "note_random": "channels chosen at random (control)",
+    "note_detect_tied": "not pruned: tied to a Detect output or DFL, which are never pruned",
+    "note_attention_intact": "kept intact: inside the attention block {block} ({kind}), whose heads reshape its "
+    "channels",
+    "note_whole_heads": "{channels} channels, whole heads",
+    "heads_kept": "{keep} of {heads} heads of {head_dim} channels kept in {block}",
+    "heads_all_head_dim": "all {heads} heads kept: head_dim {head_dim} is not a multiple of round_to={round_to}",
+    "heads_all_residual": "all {heads} heads kept: the residual width of {block} is tied to a layer never pruned",
+    "heads_needed": "{needed} with value |gamma| at or over the threshold",
 }

@@ -38,7 +38,9 @@ ZH: dict[str, str] = {
     "以单独的种子（{seed}）按相同比例渲染，使每个类别都有足够的测试目标来计算置信区间；"
     "{images:,} 张图片的训练:验证:测试划分保持不变。",
     "s2_intro": "基础模型 `{model}`，输入 {imgsz} px。mAP = mAP@0.5，mmAP = mAP@0.5:0.95；部署置信度阈值为 "
-    "{conf}。每个表格均注明所用的置信度。",
+    "{conf}。每个表格均注明所用的置信度。模型标签沿用原始研究：`sl` 为剪枝前的稀疏训练模型；`nas_<t>(<name>)` 为按 "
+    "|gamma| 阈值 `t` 剪枝并微调后的模型（网络瘦身），`frac_` 与 `lat_` 分别按通道比例或时延预算剪枝；`random_` "
+    "为结构相同但随机选择通道的对照模型。",
     "acc_standard": "全部检测框上的精度（置信度 0.001，标准指标）。",
     "interval_note": "± 为对图像做 {draws:,} 次 bootstrap 重采样得到的 95% 置信区间宽度的一半。",
     "acc_operating": "部署阈值置信度 {conf:g} 下：得分不低于 {conf:g} 的检测框的精确率、召回率和 F1（IoU 0.5）。",
@@ -61,6 +63,7 @@ ZH: dict[str, str] = {
     "去除 {removed} 个通道。剪枝后直接验证 mAP50（置信度 0.001）：折叠 beta {fold50}"
     "（为稀疏模型 {sparse50} 的 {kept_share}），不折叠 {nofold50}；mmAP 分别为 {fold} 与 {nofold}。",
     "unpruned": "未剪枝的组：{groups}。",
+    "unpruned_group": "{layers}（{reasons}）",
     "search_text": "按 `{engine}` 上 {budget} 的时延预算剪枝：共测量 {candidates} 个结构（均与基础模型一起计时），"
     "保留预算内最大的结构：阈值 {threshold}，{gflops} GFLOPs，{latency} ms，为基础模型的 {ratio} 倍"
     "（预算 {outcome}）。{message}",
@@ -157,4 +160,18 @@ ZH: dict[str, str] = {
     "其最接近的结构为 {gflops:.3g}（全局比例 {ratio:.3g}）；此对比并非在相同代价下进行",
     "latency_not_matched": "没有 Torch-Pruning 结构满足 {budget}：其最快结构（全局比例 {ratio:.3g}）测得为基础模型的 "
     "{latency_ratio:.2f} 倍",
+    # 剪枝组保留通道的原因（剪枝阶段以消息记录：layers.csv、metrics.json）
+    "note_nothing_under": "没有通道低于阈值",
+    "note_too_few": "未剪枝：仅有 {width} 个通道，不多于 round_to={round_to}",
+    "note_alignment_restored": "未剪枝：按 {round_to} 对齐（{round_dir}）恢复了全部 {restored} 个通道",
+    "note_tied": "耦合组：{layers}",
+    "note_equal_halves": "保留 {kept} 个通道，与 {block} 的另一半相等（标准 C2f/C3k2 均分为两半）",
+    "note_random": "随机选择通道（对照）",
+    "note_detect_tied": "未剪枝：与 Detect 输出或 DFL 耦合，二者从不剪枝",
+    "note_attention_intact": "保持完整：位于注意力模块 {block}（{kind}）内，其注意力头决定通道排列",
+    "note_whole_heads": "{channels} 个通道，按整头保留",
+    "heads_kept": "{block} 保留 {heads} 个头中的 {keep} 个（每头 {head_dim} 个通道）",
+    "heads_all_head_dim": "保留全部 {heads} 个头：head_dim {head_dim} 不是 round_to={round_to} 的倍数",
+    "heads_all_residual": "保留全部 {heads} 个头：{block} 的残差宽度与从不剪枝的层耦合",
+    "heads_needed": "{needed} 个头的 value |gamma| 不低于阈值",
 }
