@@ -115,6 +115,26 @@ def check_training_notebooks(out: Path) -> None:
     assert loaded_tuned["channels"] == loaded_pruned["channels"] == tuned["channels"]
 
 
+def check_prune_stage(out: Path) -> None:
+    """The executed 04_prune (small): its tables, figures, ONNX export and checks, and metrics."""
+    paths = StudyPaths(run=out / "runs" / "smoke", report_dir=out / "reports" / "smoke")
+    pruned = paths.prune("small").dir
+    for name in ("weights.pt", "weights.onnx", "figures/sparsity.png", "figures/gamma_hist.png"):
+        assert (pruned / name).stat().st_size > 0, name
+    layers = pd.read_csv(pruned / "layers.csv")
+    assert list(layers.columns) == ["layer", "part", "original", "kept", "pruned_threshold", "align_delta", "note"]
+    assert (layers["kept"] % 8 == 0).all() and set(layers["part"]) == {"backbone", "head"}
+    assert list(pd.read_csv(pruned / "ratios.csv")["part"]) == ["backbone", "head", "overall"]
+    metrics = json.loads((pruned / "metrics.json").read_text())
+    assert metrics["value"] == 0.15 and metrics["params_after"] <= metrics["params_before"]
+    for key in ("val_fold", "val_nofold"):
+        assert set(metrics[key]) == {"mAP50", "mAP50-95"} and 0 <= metrics[key]["mAP50"] <= 1
+    check = metrics["onnx_check"]
+    assert check["aligned"] is True and check["misaligned"] == [] and "|onnx - torch|" in check["tolerance"]
+    assert check["outputs_match"] is True and 0 <= check["max_abs_diff"] < 1e-3
+    assert "small" in paths.notebook("04_prune_small").read_text()
+
+
 def check_sparse_stage(out: Path, params: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The executed 03_sparse: its metrics, gamma logs and figures; and run again by hand after a prune threshold
     (and where it runs) changed, it trains nothing: its params.json holds the stage key of Snakemake's key file."""
@@ -164,6 +184,8 @@ def check_notebooks_by_hand(out: Path, params: Path, tmp_path: Path, monkeypatch
                  for kind in o.get("data", {})}  # fmt: skip
         assert "text/html" in shown or "text/markdown" in shown, stem  # its tables
         assert stem == "06_eval" or "image/png" in shown, stem  # its figures (06_eval shows tables only)
+        if stem == "01_data":  # the data checks' verdict and the tree of the synthetic set
+            assert "No problems found" in executed.read_text() and "qrcode" in executed.read_text()
     plan = snakemake(params, out, "-n")
     assert plan.returncode == 0 and "Nothing to be done" in plan.stdout, plan.stdout[-3000:]
     after = files()
@@ -219,12 +241,12 @@ def kill_when(proc: subprocess.Popen, ready: Path, timeout: float = 300) -> None
 def test_smoke_study_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out, params = tmp_path / "out", study_params(tmp_path)
     start = time.monotonic()
-    # killed with SIGKILL (a crash, an OOM kill) once the base model's training has saved its checkpoint
-    # (that a killed training resumes from it: tests/test_train.py)
-    base = out / "runs" / "smoke" / "train" / "base"
-    kill_when(make_report(params, out, start_new_session=True), base / "ultra/weights/last.pt")
+    # killed with SIGKILL (a crash, an OOM kill) as soon as the base model's training job starts (that a training
+    # killed after a checkpoint resumes from it: tests/test_train.py; each stage killed: `make reliability`)
+    started = out / "runs" / "smoke" / "notebooks" / "02_train_base.ipynb"
+    kill_when(make_report(params, out, start_new_session=True), started)
     assert any((out / ".snakemake" / "locks").iterdir())  # the lock a killed Snakemake leaves behind
-    # the same command again: the stale lock is cleared, the interrupted stage continues, the study finishes
+    # the same command again: the stale lock is cleared, the killed stage runs again, the study finishes
     rerun = make_report(params, out)
     stdout, _ = rerun.communicate()
     assert rerun.returncode == 0, stdout[-6000:]
@@ -233,6 +255,7 @@ def test_smoke_study_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert "rule train:" in stdout and "Epoch" in stdout  # stages and training progress are shown
     check_report(out, params, stdout)
     check_training_notebooks(out)
+    check_prune_stage(out)
     check_sparse_stage(out, params, monkeypatch)
 
     # a finished study reruns nothing: no job runs and no file under runs/ or reports/ is written

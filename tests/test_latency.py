@@ -13,8 +13,9 @@ from yoloslim.config import LatencyConfig
 from yoloslim.measure.interleaved import interleaved_latency, summarize
 from yoloslim.measure.latency import NO_CUDA, measure_latency, time_runs
 from yoloslim.measure.onnx import export_onnx
-from yoloslim.measure.profile import BETWEEN, operator_times, per_operator
+from yoloslim.measure.profile import operator_times, per_operator
 from yoloslim.models.stats import FlopsError, count_gflops, count_params, file_mb, load_model, model_stats
+from yoloslim.shared import BETWEEN
 
 
 def save_checkpoint(path: Path, names: list[str], cfg: str = "yolov5n.yaml") -> Path:

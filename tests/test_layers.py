@@ -58,10 +58,19 @@ def test_no_floor_imports_a_later_one_and_the_core_imports_no_stage() -> None:
     assert not wrong, "\n".join(wrong)
 
 
-def test_stage_keys_load_without_a_stage_dependency() -> None:
-    """Snakemake parses every study through `yoloslim.stages`: it must not pull in the renderer or the trainer."""
+@pytest.mark.parametrize(
+    "modules",
+    [
+        ("yoloslim.stages", "yoloslim.shared"),  # every Snakemake parse of a study
+        ("yoloslim.report.data", "yoloslim.report.summary", "yoloslim.report.view", "yoloslim.report.build"),
+    ],
+    ids=["stage keys", "report"],
+)
+def test_the_core_and_the_report_load_without_a_stage_dependency(modules: tuple[str, ...]) -> None:
+    """Snakemake parses every study through `yoloslim.stages`, and the report reads results files: neither may pull
+    in the renderer or the trainer (torch alone takes seconds to import, in every report job)."""
     heavy = ("cv2", "zxingcpp", "torch", "ultralytics")
-    code = f"import sys, yoloslim.stages, yoloslim.shared; print([m for m in {heavy!r} if m in sys.modules])"
+    code = f"import sys, {', '.join(modules)}; print([m for m in {heavy!r} if m in sys.modules])"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
 

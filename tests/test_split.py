@@ -136,22 +136,3 @@ def test_unchanged_split_writes_nothing(tmp_path: Path, out_root: Path) -> None:
     image.unlink()  # the data set changed: split again
     (image.parent.parent / "labels" / f"{image.stem}.txt").unlink(missing_ok=True)
     assert sum(map(len, run_split(cfg).lists.values())) == sum(map(len, first.lists.values())) - 1
-
-
-def test_notebook_runs_on_smoke(smoke_cfg, out_root: Path) -> None:
-    import papermill
-
-    notebooks = ROOT / "notebooks"
-    executed = out_root / "01_data.ipynb"
-    config = ROOT / "params" / "smoke.yaml"
-    papermill.execute_notebook(
-        str(notebooks / "01_data.ipynb"),
-        str(executed),
-        parameters={"config": str(config)},
-        kernel_name="python3",
-        cwd=str(notebooks),
-        progress_bar=False,
-    )
-    text = executed.read_text()
-    assert "qrcode" in text and "No problems found" in text and "image/png" in text
-    assert (StudyPaths.of(smoke_cfg).run / "data" / "counts.csv").is_file()

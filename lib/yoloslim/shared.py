@@ -19,6 +19,8 @@ SYNTH_VERSION = 2  # the synthetic renderer's (yoloslim.data.synth, .scene) part
 # when rendering changes, and the split stage renders the embedded set again
 ACCURACY_METRICS = ("mAP50", "mAP50-95", "precision", "recall", "f1", "mAP50_conf", "mAP50-95_conf")  # per class
 # and `all` in every model's accuracy (computed by yoloslim.measure.metrics); the eval stage's key names them
+BETWEEN = "between operators"  # the per-operator profile's time that no operator's kernel accounts for (measure)
+TEST_ONLY = "test_only"  # the mirror folder and counts.csv column of the synthetic test-only images (data stage)
 
 
 def fractions_under(gammas_file: Path, thresholds: dict[str, float]) -> pd.DataFrame:

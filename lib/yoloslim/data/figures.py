@@ -12,8 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from yoloslim.data.check import Sample  # noqa: E402
-from yoloslim.data.split import TEST_ONLY
 from yoloslim.figures import save_figure
+from yoloslim.shared import TEST_ONLY
 
 _SPLIT_COLORS = {"train": "#4c72b0", "val": "#dd8452", "test": "#55a868", TEST_ONLY: "#a6d8b0"}
 

@@ -37,10 +37,10 @@ from yoloslim.data.check import CheckReport, Sample, check_dataset
 from yoloslim.data.mirror import SPLITS, clear_mirror, link_image, write_data_yaml
 from yoloslim.data.synth import SOURCES, synthesize
 from yoloslim.paths import DataFiles, StudyPaths
+from yoloslim.shared import TEST_ONLY
 from yoloslim.stages import stage_key
 from yoloslim.uptodate import recording, stage_record, tree_digest, up_to_date
 
-TEST_ONLY = "test_only"  # the mirror folder and counts.csv column of the synthetic test-only images
 _STAMP = "synth.json"  # in the synthetic data set's root: the parameters it was rendered with
 SPLIT_SUMMARY = ("root", "splits", "split_instances")  # summary.json's keys beside the data checks' summary
 

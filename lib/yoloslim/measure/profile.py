@@ -18,8 +18,7 @@ from pathlib import Path
 
 from yoloslim.config import LatencyConfig
 from yoloslim.measure.onnx import onnx_session
-
-BETWEEN = "between operators"  # a run's time that no operator's kernel accounts for
+from yoloslim.shared import BETWEEN
 
 
 def operator_times(onnx_path: Path, imgsz: int, cfg: LatencyConfig) -> dict[str, float]:

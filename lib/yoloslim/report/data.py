@@ -19,11 +19,9 @@ import numpy as np
 import pandas as pd
 
 from yoloslim.config import ENGINES, Config, latency_budget
-from yoloslim.data.split import TEST_ONLY
 from yoloslim.measure.bootstrap import INTERVAL_METRICS, interval, load_replicates
-from yoloslim.measure.profile import BETWEEN
 from yoloslim.paths import StudyPaths
-from yoloslim.shared import fractions_under
+from yoloslim.shared import BETWEEN, TEST_ONLY, fractions_under
 from yoloslim.study import StudyModel, finetune_jobs, prune_jobs, study_models
 from yoloslim.text import say, text
 from yoloslim.train.budget import SGD_MOMENTUM, seed_plan
