@@ -23,7 +23,15 @@ KEY = "yoloslim-key"  # the PNG text chunk holding what a figure was drawn from
 def save_figure(fig: Figure, path: str | Path, dpi: int = 110, key: str | None = None) -> Path:
     """Write `fig` as PNG (creating its folder) and release it, so a notebook shows only what it displays.
 
-    `key` (`figure_key`) is kept in the PNG's metadata, for `drawn_from`.
+    Args:
+        fig (Figure): The figure (closed in pyplot when pyplot made it).
+        path (str | Path): The PNG file, written atomically.
+        dpi (int): The resolution.
+        key (str | None): What it was drawn from (`figure_key`), kept in the PNG's metadata for `drawn_from`; None:
+            no key.
+
+    Returns:
+        (Path): `path`.
     """
     path = Path(path)
     fig.tight_layout()

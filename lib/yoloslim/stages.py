@@ -55,9 +55,18 @@ PER_TARGET = ("thresholds", "fractions", "random", "compare", "targets", "engine
 
 
 def stage_key(cfg: Config, stage: str, item: str = "") -> dict[str, Any]:
-    """The settings that change `stage`'s result for `item` (a model, target or variant; "" for single jobs).
+    """The settings that change `stage`'s result for `item`. See the module docstring.
 
-    Raises KeyError for an unknown stage or an item the study does not have. See the module docstring.
+    Args:
+        cfg (Config): The study.
+        stage (str): data, train, sparse, prune, finetune, eval, eval_tables or report.
+        item (str): The job's item: a model, target or variant; "" for single jobs.
+
+    Returns:
+        (dict[str, Any]): The key.
+
+    Raises:
+        KeyError: For an unknown stage or an item the study does not have.
     """
     names = {"names": list(cfg.data.names)}
     if stage == "data":

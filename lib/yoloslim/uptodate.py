@@ -58,7 +58,17 @@ def recorded(record: Path, field: str = "key") -> Any:
 
 
 def up_to_date(record: Path, key: dict[str, Any], outputs: Iterable[Path] = (), field: str = "key") -> bool:
-    """True when `record` holds `key` (under `field`) and every one of `outputs` exists."""
+    """True when `record` holds `key` (under `field`) and every one of `outputs` exists.
+
+    Args:
+        record (Path): The stage's record, a JSON file.
+        key (dict[str, Any]): The current key (`stage_record`).
+        outputs (Iterable[Path]): The stage's output files.
+        field (str): The record's field holding the key.
+
+    Returns:
+        (bool): Whether the outputs are up to date.
+    """
     return recorded(record, field) == key and all(Path(path).is_file() for path in outputs)
 
 

@@ -67,7 +67,17 @@ def plot_split(counts: pd.DataFrame, path: Path) -> Path:
 
 
 def plot_samples(samples: list[tuple[str, Sample]], names: list[str], path: Path, columns: int = 4) -> Path:
-    """A grid of (title, image) with the labeled boxes drawn (color by class); saved to `path`."""
+    """A grid of (title, image) with the labeled boxes drawn (color by class); saved to `path`.
+
+    Args:
+        samples (list[tuple[str, Sample]]): The images to show, each with its title, in grid order.
+        names (list[str]): The class names by class id, written beside each box.
+        path (Path): The PNG to write.
+        columns (int): Images per row; the rows follow from the count.
+
+    Returns:
+        (Path): `path`.
+    """
     rows = max(1, -(-len(samples) // columns))
     fig, axes = plt.subplots(rows, columns, figsize=(2.4 * columns, 2.5 * rows), squeeze=False)
     for ax in axes.flat:

@@ -60,9 +60,20 @@ def mirror_dataset(data_yaml: Path, files: DataFiles) -> Path:
 
 
 def listed_images(data_yaml: Path, split: str, entries: list[Path]) -> list[Path]:
-    """The images of one split of a data YAML, from its entries (folders, .txt lists or image files), as Ultralytics
-    lists them (`get_img_files`); absolute, sorted, each once. Errors name the YAML: FileNotFoundError the split and
-    the entry that does not exist, ValueError a split without images."""
+    """The images of one split of a data YAML as Ultralytics lists them (`get_img_files`).
+
+    Args:
+        data_yaml (Path): The data YAML, named in the errors.
+        split (str): The split's key in the YAML, named in the errors.
+        entries (list[Path]): The split's entries: folders, .txt lists or image files.
+
+    Returns:
+        (list[Path]): The images, absolute, sorted, each once.
+
+    Raises:
+        FileNotFoundError: When an entry does not exist (the message names the YAML, the split and the entry).
+        ValueError: When the split holds no images (the message names the YAML).
+    """
     images: set[Path] = set()
     for entry in entries:
         if not entry.exists():
@@ -93,7 +104,13 @@ def label_path(image: Path) -> Path:
 
 
 def link_image(image: Path, mirrored: Path, label: Path | None) -> None:
-    """Symlink `image` at `mirrored` and copy its label file, if any, to the mirrored image's `label_path`."""
+    """Symlink `image` at `mirrored` and copy its label file, if any, to the mirrored image's `label_path`.
+
+    Args:
+        image (Path): The image mirrored (the link points at its resolved path).
+        mirrored (Path): The link to create (its folders are created).
+        label (Path | None): The image's label file; None for a background image.
+    """
     mirrored.parent.mkdir(parents=True, exist_ok=True)
     mirrored.symlink_to(image.resolve())
     if label is not None:
@@ -109,8 +126,14 @@ def clear_mirror(files: DataFiles) -> None:
 
 
 def write_data_yaml(files: DataFiles, lists: dict[str, list[Path]], names: dict[int, str], **keys: Any) -> None:
-    """Each split's image list (`<split>.txt`) and the Ultralytics data.yaml naming them, the class `names`
-    (by class id) and any other `keys`."""
+    """Each split's image list (`<split>.txt`) and the Ultralytics data.yaml naming them.
+
+    Args:
+        files (DataFiles): The mirror's folder, where the lists and data.yaml are written.
+        lists (dict[str, list[Path]]): Split -> its image paths, one a line of `<split>.txt`.
+        names (dict[int, str]): The class names by class id.
+        **keys (Any): Any other keys of data.yaml (nc, channels, ...), written after `names`.
+    """
     for split, images in lists.items():
         write_text(files.split_list(split), "".join(f"{p}\n" for p in images))
     spec = {"path": str(files.dir), **{s: str(files.split_list(s)) for s in lists}, "names": names, **keys}

@@ -64,8 +64,18 @@ def render_scene(
 ) -> tuple[np.ndarray, list]:
     """An image (uint8 BGR, imgsz square) holding `codes` drawn in `style`, and their `Placed` records.
 
-    No code is smaller than readable at `detect_imgsz` (None: `imgsz`), the side the detector sees the image at.
     A code after the first that finds no room at its smallest size is left out (and has no record).
+
+    Args:
+        rng (np.random.Generator): The source of all randomness.
+        codes (list[Code]): The codes to draw.
+        style (Style): How the source's images look.
+        imgsz (int): The image side in pixels.
+        detect_imgsz (int | None): The side the detector sees the image at (None: `imgsz`); no code is smaller than
+            readable there.
+
+    Returns:
+        (tuple[np.ndarray, list]): The image and the `Placed` record of each code drawn.
     """
     upscale = imgsz / (detect_imgsz or imgsz)
     image = draw_background(rng, style.surface, imgsz)
@@ -92,7 +102,16 @@ def render_negative(rng: np.random.Generator, imgsz: int) -> np.ndarray:
 
 
 def draw_background(rng: np.random.Generator, surface: str, imgsz: int) -> np.ndarray:
-    """A float32 BGR surface in [0, 255]."""
+    """A float32 BGR surface in [0, 255].
+
+    Args:
+        rng (np.random.Generator): The source of the color's jitter, the grain and the PCB traces.
+        surface (str): The background: paper, metal, pcb, plastic, cardboard or dark.
+        imgsz (int): The image side in pixels.
+
+    Returns:
+        (np.ndarray): The (imgsz, imgsz, 3) image.
+    """
     base = {
         "paper": (225, 228, 232),
         "metal": (150, 152, 155),
@@ -116,7 +135,16 @@ def draw_background(rng: np.random.Generator, surface: str, imgsz: int) -> np.nd
 
 
 def apply_nuisances(rng: np.random.Generator, image: np.ndarray, style: Style) -> np.ndarray:
-    """Uneven light, glare, low contrast, blur (defocus or motion) and noise; returns uint8."""
+    """Uneven light, glare, low contrast, blur (defocus or motion) and noise.
+
+    Args:
+        rng (np.random.Generator): The source of all randomness.
+        image (np.ndarray): The float32 BGR image, square (changed in place by the lighting and glare).
+        style (Style): Its `glare` and `motion` probabilities.
+
+    Returns:
+        (np.ndarray): The image as uint8.
+    """
     size = image.shape[0]
     axis = (np.arange(size, dtype=np.float32) + 0.5) / size
     xx, yy = axis[None, :], axis[:, None]  # broadcast: no full coordinate grids

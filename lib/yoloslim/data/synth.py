@@ -75,10 +75,20 @@ def synthesize(
 ) -> Path:
     """Write `images` synthetic images (imgsz square) with YOLO labels and payload ground truth to `out`.
 
-    `detect_imgsz`: the side the detector sees the images at (None: `imgsz`); no code is drawn smaller than
-    readable there (see `yoloslim.data.scene`). `workers` processes render side by side; every image has its
-    own generator, so the files do not depend on `workers`.
-    `out` must be new or empty, so that no older file mixes in and no existing data set is overwritten.
+    Every image has its own generator, so the files do not depend on `workers`.
+
+    Args:
+        out (Path): The folder; must be new or empty, so that no older file mixes in and no existing data set is
+            overwritten.
+        images (int): The image count (at least 1), split among the sources by `source_counts`.
+        imgsz (int): The image side in pixels (at least 32).
+        seed (int): Seeds every image's generator with (seed, index): the same seed gives the same labels.
+        detect_imgsz (int | None): The side the detector sees the images at (None: `imgsz`); no code is drawn smaller
+            than readable there (see `yoloslim.data.scene`).
+        workers (int): Processes rendering side by side (1: in this process).
+
+    Returns:
+        (Path): `out`.
     """
     if images <= 0 or imgsz < 32:
         raise ValueError(f"synthesize: need images > 0 and imgsz >= 32, got images={images}, imgsz={imgsz}")

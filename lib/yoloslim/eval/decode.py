@@ -94,7 +94,17 @@ def split_images(data_yaml: Path, split: str) -> list[Path]:
 
 
 def crop_box(image: np.ndarray, box: tuple[float, float, float, float], margin: float) -> np.ndarray:
-    """The box widened by `margin` of its size on every side, clipped to the image, enlarged when small."""
+    """The box widened by `margin` of its size on every side, clipped to the image, enlarged when small.
+
+    Args:
+        image (np.ndarray): The image cropped.
+        box (tuple[float, float, float, float]): The box in image pixels (x1, y1, x2, y2).
+        margin (float): The widening on each side, as a fraction of the box's width and height.
+
+    Returns:
+        (np.ndarray): The crop, enlarged (bicubic) to `MIN_CROP` pixels on its shorter side when smaller; empty when
+            the box lies outside the image.
+    """
     x1, y1, x2, y2 = box
     dx, dy = (x2 - x1) * margin, (y2 - y1) * margin
     h, w = image.shape[:2]
@@ -165,8 +175,14 @@ def tally_image(
 ) -> None:
     """Decode every detection of one image and add its counts to `tallies` (keys: class names and `all`).
 
-    `codes` is the image's payload ground truth (dicts with `class`, `payload`, `box`), or None without it;
-    `decodable` the indices of its codes that decode from their own box (`decodable_codes`).
+    Args:
+        image (np.ndarray): The original image the detections are cropped from.
+        detections (list[Detection]): Its detections in image pixels, matched in order of confidence.
+        codes (list[dict] | None): Its payload ground truth (dicts with `class`, `payload`, `box`), or None without it.
+        margin (float): The crop margin (`crop_box`).
+        names (list[str]): The class names by class id.
+        tallies (dict[str, DecodeTally]): The counts added to, changed in place.
+        decodable (Collection[int]): The indices of its codes that decode from their own box (`decodable_codes`).
     """
     matched: set[int] = set()
     for det in sorted(detections, key=lambda d: -d.conf):
@@ -204,8 +220,19 @@ def measure_decode(
 ) -> dict:
     """Detect codes in `images` with an Ultralytics `YOLO` model at `conf`, decode each detection, tally per class.
 
-    `decodable`: the ceiling of these images, per image the codes that decode from their own box
-    (`decodable_codes` or `cached_decodable`); found here when None.
+    Args:
+        model (YOLO): The Ultralytics `YOLO` model.
+        images (list[Path]): The images, with their payload ground truth where there is one.
+        imgsz (int): The detector's input size.
+        conf (float): The confidence threshold of the detections.
+        iou (float): The NMS IoU threshold.
+        margin (float): The crop margin (`crop_box`).
+        names (list[str]): The class names by class id.
+        decodable (list[list[int]] | None): The ceiling of these images, per image the codes that decode from their
+            own box (`decodable_codes` or `cached_decodable`); found here when None.
+
+    Returns:
+        (dict): {"has_payloads": ..., "images": ..., "rows": class name or `all` -> its decode.csv columns}.
     """
     decodable = decodable_codes(images, margin=margin) if decodable is None else decodable
     tallies = {key: DecodeTally() for key in [*names, "all"]}
@@ -245,6 +272,15 @@ def cached_decodable(cache: Path, images: list[Path], *, split: str, margin: flo
 
     An entry is reused when the split, margin, crop enlargement and rotations, zxing-cpp version and the images
     (paths, sizes, modification times, in order) are all the same; otherwise it is found and added.
+
+    Args:
+        cache (Path): The JSON file (rewritten, atomically, when an entry is added).
+        images (list[Path]): The split's images.
+        split (str): The split's name, part of the entry's settings.
+        margin (float): The crop margin (`crop_box`).
+
+    Returns:
+        (list[list[int]]): Per image, the indices of its ground-truth codes that decode from their own box.
     """
     cache = Path(cache)
     settings = {

@@ -19,7 +19,17 @@ from yoloslim.figures import save_figure
 
 def plot_compare(accuracy: pd.DataFrame, out: Path, split: str = "test") -> Path:
     """Grouped bars: mAP50 and mAP50-95 per class (and all) on `split`, one bar per model, with error bars where
-    `accuracy` has bootstrap intervals; saved to `out`."""
+    `accuracy` has bootstrap intervals.
+
+    Args:
+        accuracy (pd.DataFrame): The accuracy table (accuracy.csv's columns: split, label, class, the metrics and
+            their `_lo`/`_hi` bounds, if any).
+        out (Path): The PNG to write.
+        split (str): The split shown.
+
+    Returns:
+        (Path): `out`.
+    """
     part = accuracy[accuracy["split"] == split]
     labels = list(dict.fromkeys(part["label"]))
     classes = list(dict.fromkeys(part["class"]))

@@ -67,11 +67,25 @@ def evaluate_weights(
 ) -> dict[str, Any]:
     """Measure one checkpoint: accuracy per split and class, sizes, params, GFLOPs, latency, decode rate.
 
-    Accuracy: the standard mAP over all detections, and precision, recall and F1 at `conf`
-    (`yoloslim.measure.accuracy`).
-    The decode rate is measured on the test split (the first of `splits` when test is not among them).
-    `decodable_cache`: the JSON file keeping the decode-rate ceiling of that split; counted afresh when None.
-    `stats_dir`: where each split's matched detections (`detections_<split>.npz`) and the ONNX export are kept.
+    Args:
+        weights (Path): The checkpoint.
+        data_yaml (Path): The Ultralytics data YAML of the splits.
+        imgsz (int): The input size of every measurement.
+        splits (list[str]): The splits whose accuracy is measured; the decode rate is measured on test (the first of
+            them when test is not among them).
+        conf (float): The deployment confidence threshold: precision, recall and F1 at it (the standard mAP is over
+            all detections, `yoloslim.measure.accuracy`), and the detections decoded.
+        iou (float): The NMS IoU threshold.
+        latency (LatencyConfig): Warmup and timed runs, and the CPU threads.
+        decode_margin (float): The crop margin around a detection before decoding, as a box fraction.
+        names (list[str]): The class names by class id.
+        decodable_cache (Path | None): The JSON file keeping the decode-rate ceiling of the decode split; counted
+            afresh when None.
+        stats_dir (Path | None): Where each split's matched detections (`detections_<split>.npz`) and the ONNX export
+            are kept; None: not kept.
+
+    Returns:
+        (dict[str, Any]): The measurements, as metrics.json holds them (without the model's id, label and kind).
     """
     weights, data_yaml = Path(weights), Path(data_yaml)
     yolo = load_model(weights)

@@ -37,7 +37,14 @@ def study_frames(
 ) -> dict[str, pd.DataFrame]:
     """Tidy `accuracy` (deltas against the `base` record), `models` and `decode` tables of the records.
 
-    `budget`: (engine, "20ms" or "0.6x" of the base record's latency) that `models` marks; None: unknown.
+    Args:
+        records (list[dict[str, Any]]): The models' metrics.json records, in table order.
+        names (list[str]): The class names by class id.
+        budget (tuple[str, str | float] | None): (engine, "20ms" or "0.6x" of the base record's latency) that
+            `models` marks; None: unknown.
+
+    Returns:
+        (dict[str, pd.DataFrame]): `accuracy`, `models`, `decode` and `operators`.
     """
     return {
         "accuracy": accuracy_frame(records, names),
@@ -65,8 +72,19 @@ def accuracy_frame(records: list[dict[str, Any]], names: list[str]) -> pd.DataFr
 
 
 def with_intervals(accuracy: pd.DataFrame, split: str, reps: dict[str, np.ndarray], names: list[str]) -> pd.DataFrame:
-    """`accuracy` with the 95 % intervals of `split`'s rows filled in from bootstrap replicates (model id ->
-    draws x classes x `INTERVAL_METRICS`); a model's differences from `base` are paired draw by draw."""
+    """`accuracy` with the 95 % intervals of `split`'s rows filled in from bootstrap replicates; a model's differences
+    from `base` are paired draw by draw.
+
+    Args:
+        accuracy (pd.DataFrame): The accuracy table (`accuracy_frame`), left unchanged.
+        split (str): The split whose rows are filled in.
+        reps (dict[str, np.ndarray]): Model id -> its replicates, draws x classes x `INTERVAL_METRICS`.
+        names (list[str]): The class names by class id (the replicates' classes are these, then `all`).
+
+    Returns:
+        (pd.DataFrame): A copy of `accuracy` with `<metric>_lo`, `<metric>_hi` and, with a `base` model, the deltas'
+            bounds filled in.
+    """
     accuracy = accuracy.copy()
     classes = [*names, "all"]
     for model, samples in reps.items():
@@ -113,7 +131,17 @@ def models_frame(records: list[dict[str, Any]], budget: tuple[str, str | float] 
 
 def budget_ms(records: list[dict[str, Any]], engine: str, target: str | float) -> float:
     """The budget in milliseconds: as given ("20ms"), or a factor ("0.6x") of the `base` record's median latency
-    on `engine` (NaN when the base model or that engine was not measured)."""
+    on `engine`.
+
+    Args:
+        records (list[dict[str, Any]]): The models' metrics.json records.
+        engine (str): The engine of a relative budget's base latency.
+        target (str | float): The budget: "20ms" (or 20), or "0.6x".
+
+    Returns:
+        (float): The budget in milliseconds; NaN when it is relative and the base model or that engine was not
+            measured.
+    """
     value, relative = latency_budget(target)
     if not relative:
         return value
@@ -123,7 +151,16 @@ def budget_ms(records: list[dict[str, Any]], engine: str, target: str | float) -
 
 
 def budget_status(latency: dict[str, dict | None], engine: str, target_ms: float) -> dict[str, Any]:
-    """Whether the median latency on `engine` is within `target_ms`; unmeasured (either of them): unknown, not met."""
+    """Whether the median latency on `engine` is within `target_ms`; unmeasured (either of them): unknown, not met.
+
+    Args:
+        latency (dict[str, dict | None]): A record's latency per engine (None or missing: not measured).
+        engine (str): The engine of the budget.
+        target_ms (float): The budget in milliseconds (NaN: unknown).
+
+    Returns:
+        (dict[str, Any]): {"engine", "target_ms", "median_ms", "status": "met", "not met" or "unknown", "meets"}.
+    """
     measured = latency.get(engine)
     median = measured["median_ms"] if measured else None
     known = median is not None and not np.isnan(target_ms)

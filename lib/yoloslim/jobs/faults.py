@@ -32,8 +32,17 @@ _guard = threading.local()
 
 
 def fault_env(disk: Path, after: str, skip: int = 0) -> dict[str, str]:
-    """The environment variables that make the disk `disk` fill at the first write of a file matching `after`
-    (after `skip` such writes in each process)."""
+    """The environment variables that make the disk `disk` fill at the first write of a file matching `after`.
+
+    Args:
+        disk (Path): The folder playing the disk (resolved).
+        after (str): The fnmatch pattern, relative to the disk, of the file whose first write fills it.
+        skip (int): Matching writes let through in each process before it fills.
+
+    Returns:
+        (dict[str, str]): The `YOLOSLIM_FAULT_*` variables and a PYTHONPATH that puts `FAULT_SITE` before the current
+            one.
+    """
     path = os.environ.get("PYTHONPATH", "")
     return {
         "YOLOSLIM_FAULT_DISK": str(Path(disk).resolve()),

@@ -32,7 +32,18 @@ def visible_gpus() -> list[str]:
 
 
 def claim_gpus(count: int, devices: list[str], stack: ExitStack, lock_dir: Path, poll_s: float = 2.0) -> list[str]:
-    """Block until `count` of `devices` are free, lock them for the life of `stack`, return them."""
+    """Block until `count` of `devices` are free, lock them for the life of `stack`, return them.
+
+    Args:
+        count (int): The GPUs needed (at most as many as `devices`).
+        devices (list[str]): The device ids to choose from, in order of preference.
+        stack (ExitStack): Holds the locks: they are released when it closes.
+        lock_dir (Path): The folder of the lock files (`gpu<device>.lock`; created if missing).
+        poll_s (float): The seconds between tries while too few are free.
+
+    Returns:
+        (list[str]): The device ids claimed.
+    """
     if count > len(devices):
         raise ValueError(f"a job needs {count} GPUs but only {len(devices)} are visible: {devices}")
     lock_dir.mkdir(parents=True, exist_ok=True)
@@ -55,7 +66,16 @@ def claim_gpus(count: int, devices: list[str], stack: ExitStack, lock_dir: Path,
 
 
 def run_on_gpus(count: int, command: list[str], lock_dir: Path | None = None) -> int:
-    """Run `command` holding `count` free GPUs (see the module doc); its exit status."""
+    """Run `command` holding `count` free GPUs (see the module doc).
+
+    Args:
+        count (int): The GPUs the command needs; 0 (or under SLURM): it runs as it is, no GPU claimed.
+        command (list[str]): The command and its arguments.
+        lock_dir (Path | None): The folder of the lock files; None: `yoloslim-gpu-locks-<uid>` in the temporary folder.
+
+    Returns:
+        (int): The command's exit status.
+    """
     if count <= 0 or "SLURM_JOB_ID" in os.environ:
         return subprocess.call(command)
     lock_dir = lock_dir or Path(tempfile.gettempdir()) / f"yoloslim-gpu-locks-{os.getuid()}"

@@ -55,13 +55,24 @@ DISK_MB = 400  # the study's file system, when a tmpfs can be mounted (the smoke
 
 def run_until(config: Path, stage: str | None, notebooks: Path, log: Path, strike: Callable[[], bool] | None = None,
               env: dict[str, str] | None = None, timeout: float = 1800) -> dict:  # fmt: skip
-    """`make report CONFIG=config` with its output in `log`; once this run writes a notebook of `stage` (a glob
-    under `notebooks`), call `strike`: it returns True when the run should be killed with SIGKILL (its whole
-    process group) 2 s later, False to let the run go on (a disk filled under it). With `stage` None, let it finish.
+    """`make report CONFIG=config` with its output in `log`; once this run writes a notebook of `stage`, call
+    `strike`. With `stage` None, let it finish.
 
     The output goes to a file, not a pipe: a pipe nobody reads while waiting fills up and blocks the study.
-    Returns the run's row: the notebook the fault struck in (or None), exit code (None when killed), output,
-    seconds.
+
+    Args:
+        config (Path): The study's config file.
+        stage (str | None): The glob of the stage's notebook names (a key of `STAGES`); None: no fault.
+        notebooks (Path): The folder of the executed notebooks.
+        log (Path): The file the run's output goes to (its folder is created).
+        strike (Callable[[], bool] | None): Called once the notebook appears; True: kill the run with SIGKILL (its
+            whole process group) 2 s later, False: let it go on (a disk filled under it). None: kill.
+        env (dict[str, str] | None): Variables added to the run's environment.
+        timeout (float): The seconds after which the run is killed.
+
+    Returns:
+        (dict): The run's row: the notebook the fault struck in (or None), exit code (None when killed), output,
+            seconds.
     """
     start = time.time()
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -109,8 +120,15 @@ def kill_points(config: Path) -> list[dict]:
 def full_disks(config: Path, disk: Path, mounted: bool) -> list[dict]:
     """Fill the disk under the study once in each stage, then free it and run the same command; one row each.
 
-    `disk` is the study's output root: a tmpfs when `mounted` (filled by shrinking it to what it holds), else a
-    folder under the simulated disk of `yoloslim.jobs.faults`.
+    Args:
+        config (Path): The study's config file.
+        disk (Path): The study's output root (`YOLOSLIM_OUT`).
+        mounted (bool): Whether `disk` is a tmpfs (filled by shrinking it to what it holds); else it is a folder
+            under the simulated disk of `yoloslim.jobs.faults`.
+
+    Returns:
+        (list[dict]): Per stage: where the fault struck, the exit code, the seconds, whether the disk-full message
+            came last, and how the rerun ended.
     """
     env = {"YOLOSLIM_OUT": str(disk)}
     logs = StudyPaths.of(load_config(config)).run / "logs"  # not on the disk that fills

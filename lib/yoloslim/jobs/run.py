@@ -59,9 +59,17 @@ class DiskFull:
 
 
 def run_study(config: Path, cores: int, gpus: int | None = None) -> int:
-    """Run the study of `config` through Snakemake (clearing a stale lock first); returns Snakemake's exit code.
+    """Run the study of `config` through Snakemake (clearing a stale lock first).
 
     Prints the report's paths when it succeeds, and `DiskFull.message` last when a full disk stopped it.
+
+    Args:
+        config (Path): The study's params file.
+        cores (int): Snakemake's `--cores`.
+        gpus (int | None): Snakemake's `--resources gpu=N`; None or 0: not limited.
+
+    Returns:
+        (int): Snakemake's exit code; 2 when the config is invalid, 1 when another run holds the study's lock.
     """
     try:
         cfg = load_config(config)
@@ -96,8 +104,17 @@ def run_study(config: Path, cores: int, gpus: int | None = None) -> int:
 def disk_full(cfg: Config, config: Path, output: str, seen_full: bool = False) -> DiskFull | None:
     """The full-disk diagnosis of a failed run's `output`, or None when the disk was not the cause.
 
-    The disk is the cause when the output says so (`seen_full`: anywhere in it) or the study's folder has less than
-    1 MiB free.
+    The disk is the cause when the output says so or the study's folder has less than 1 MiB free.
+
+    Args:
+        cfg (Config): The study (its folders, and what its stages write).
+        config (Path): The params file, as the command to run again names it.
+        output (str): The run's last lines of output.
+        seen_full (bool): Whether any line of the whole output said the disk was full.
+
+    Returns:
+        (DiskFull | None): The folder (the first one a disk-full error names, else the study's), its free space, the
+            failed rule and its estimate; None when the disk was not the cause.
     """
     paths = StudyPaths.of(cfg)
     named = [next(p for p in m.groups() if p) for m in _PATH.finditer(output)]

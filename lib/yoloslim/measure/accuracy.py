@@ -35,7 +35,21 @@ def measure_accuracy(
     stats_out: Path | None = None,
 ) -> dict[str, dict[str, float]]:
     """Validate `weights` on `split` of `data_yaml`; `yoloslim.shared.ACCURACY_METRICS` and `instances` per class and
-    `all`, the operating point at `conf`. `stats_out`: also save the matched detections there (.npz)."""
+    `all`, the operating point at `conf`.
+
+    Args:
+        weights (Path): The checkpoint.
+        data_yaml (Path): The Ultralytics data YAML.
+        split (str): The split validated on.
+        imgsz (int): The validation's input size.
+        conf (float): The deployment threshold of precision, recall and F1 (validation keeps every detection).
+        iou (float): The NMS IoU threshold.
+        names (list[str]): The class names by class id.
+        stats_out (Path | None): Also save the matched detections there (.npz); None: not saved.
+
+    Returns:
+        (dict[str, dict[str, float]]): Class name or `all` -> metric -> value (`class_rows`).
+    """
     stats = match_detections(weights, data_yaml, split=split, imgsz=imgsz, iou=iou)
     if stats_out is not None:
         stats.save(stats_out)
@@ -43,7 +57,18 @@ def measure_accuracy(
 
 
 def match_detections(weights: Path, data_yaml: Path, *, split: str, imgsz: int, iou: float) -> DetectionStats:
-    """Run Ultralytics' validation of `weights` on `split` and keep its per-image matches."""
+    """Run Ultralytics' validation of `weights` on `split` and keep its per-image matches.
+
+    Args:
+        weights (Path): The checkpoint.
+        data_yaml (Path): The Ultralytics data YAML (must exist).
+        split (str): The split validated on.
+        imgsz (int): The validation's input size.
+        iou (float): The NMS IoU threshold (every detection down to `VAL_CONF` is kept).
+
+    Returns:
+        (DetectionStats): Every detection and ground-truth box, with its image.
+    """
     from yoloslim.models.stats import load_model
 
     data_yaml = Path(data_yaml)

@@ -30,6 +30,16 @@ def replicates(
     """Model id -> (draws, classes + `all`, `INTERVAL_METRICS`): every metric on every resample of the images.
 
     All models must have been scored on the same images, in the same order.
+
+    Args:
+        stats (dict[str, DetectionStats]): Model id -> its matched detections on the split.
+        names (list[str]): The class names by class id.
+        conf (float): The confidence threshold of precision, recall and F1.
+        draws (int): The resamples.
+        seed (int): The seed of the resampling; every model is scored on the same draws.
+
+    Returns:
+        (dict[str, np.ndarray]): Model id -> its replicates.
     """
     sizes = {s.images for s in stats.values()}
     if len(sizes) > 1:
@@ -61,7 +71,16 @@ def within_noise(lo: float, hi: float) -> bool:
 
 
 def save_replicates(path: Path, reps: dict[str, np.ndarray], names: list[str]) -> Path:
-    """Write the replicates of one split (.npz): one array per model, with the class and metric names."""
+    """Write the replicates of one split (.npz): one array per model, with the class and metric names.
+
+    Args:
+        path (Path): The .npz file.
+        reps (dict[str, np.ndarray]): Model id -> its replicates (`replicates`).
+        names (list[str]): The class names by class id (`all` is added).
+
+    Returns:
+        (Path): `path`.
+    """
     with atomic_path(Path(path)) as tmp, open(tmp, "wb") as f:
         np.savez_compressed(f, classes=np.array([*names, "all"]), metrics=np.array(INTERVAL_METRICS), **reps)
     return Path(path)

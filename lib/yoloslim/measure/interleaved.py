@@ -34,8 +34,18 @@ def interleaved_latency(
     providers: list[str] | None = None,
 ) -> dict[str, dict[str, float]]:
     """Median milliseconds of each model over `cfg.runs` interleaved rounds, with its 95 % interval, and the
-    same for its per-round ratio to the `base` model (NaN without one). `providers`: ONNX Runtime's execution
-    providers (default: the CPU)."""
+    same for its per-round ratio to the `base` model (NaN without one).
+
+    Args:
+        onnx (dict[str, Path]): Model id -> its ONNX file.
+        imgsz (dict[str, int]): Model id -> its input size.
+        cfg (LatencyConfig): The untimed (`warmup`) and timed (`runs`) rounds, and the threads of each session.
+        seed (int): The seed of the rounds' random orders and of the bootstrap.
+        providers (list[str] | None): ONNX Runtime's execution providers (default: the CPU).
+
+    Returns:
+        (dict[str, dict[str, float]]): Model id -> median_ms, p90_ms, lo_ms, hi_ms, ratio, ratio_lo, ratio_hi, runs.
+    """
     # no spinning: the idle thread pools of the other sessions would spin and take the cores (measured: docs/results.md,
     # "Latency")
     runs = {
@@ -56,8 +66,17 @@ def interleaved_latency(
 
 
 def summarize(samples: np.ndarray, models: list[str], rng: np.random.Generator) -> dict[str, dict[str, float]]:
-    """Medians and 95 % intervals (resampling the rounds) of the latencies (rounds x models) and their ratios to
-    `base`."""
+    """Medians and 95 % intervals (resampling the rounds) of the latencies and their ratios to `base`.
+
+    Args:
+        samples (np.ndarray): The milliseconds, rounds x models.
+        models (list[str]): The model ids, in the columns' order.
+        rng (np.random.Generator): The source of the bootstrap's draws.
+
+    Returns:
+        (dict[str, dict[str, float]]): Model id -> median_ms, p90_ms, lo_ms, hi_ms, ratio, ratio_lo, ratio_hi, runs
+            (the ratios NaN without a `base` model).
+    """
     ratios = samples / samples[:, [models.index("base")]] if "base" in models else np.full_like(samples, np.nan)
     draws = rng.integers(0, len(samples), (DRAWS, len(samples)))
     lo, hi = interval(np.median(samples[draws], axis=1))

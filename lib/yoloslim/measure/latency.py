@@ -45,7 +45,17 @@ def cuda_device() -> str | None:
 
 
 def time_runs(run: Callable[[], Any], *, warmup: int, runs: int, sync: Callable[[], None] | None = None) -> dict:
-    """Call `run` `warmup` times untimed, then `runs` times timed; the median and p90 in milliseconds."""
+    """Call `run` `warmup` times untimed, then `runs` times timed; the median and p90 in milliseconds.
+
+    Args:
+        run (Callable[[], Any]): One inference.
+        warmup (int): The untimed calls.
+        runs (int): The timed calls.
+        sync (Callable[[], None] | None): Called after each timed call, inside the timing (a CUDA synchronize).
+
+    Returns:
+        (dict): median_ms, p90_ms, min_ms, warmup, runs.
+    """
     for _ in range(warmup):
         run()
     times = []
@@ -76,7 +86,17 @@ def _torch_threads(threads: int) -> Iterator[None]:
 
 
 def measure_torch(model: torch.nn.Module, imgsz: int, cfg: LatencyConfig, device: str = "cpu") -> dict:
-    """Latency of a PyTorch model (fp32, batch 1, BatchNorm fused into convolutions when possible) on `device`."""
+    """Latency of a PyTorch model (fp32, batch 1, BatchNorm fused into convolutions when possible) on `device`.
+
+    Args:
+        model (torch.nn.Module): The model (timed on a copy; left unchanged).
+        imgsz (int): The side of the zero image.
+        cfg (LatencyConfig): The warmup and timed runs, and the threads (0: every core).
+        device (str): The torch device ("cpu", "cuda:0").
+
+    Returns:
+        (dict): `time_runs`' numbers, the threads and the device.
+    """
     model = copy.deepcopy(model).float().to(device).eval()
     if hasattr(model, "fuse"):
         model = model.fuse(verbose=False)
@@ -89,14 +109,34 @@ def measure_torch(model: torch.nn.Module, imgsz: int, cfg: LatencyConfig, device
 
 
 def measure_onnx(onnx_path: Path, imgsz: int, cfg: LatencyConfig) -> dict:
-    """Latency of an ONNX model with ONNX Runtime's CPU provider (batch 1)."""
+    """Latency of an ONNX model with ONNX Runtime's CPU provider (batch 1).
+
+    Args:
+        onnx_path (Path): The ONNX file.
+        imgsz (int): The side of the zero image.
+        cfg (LatencyConfig): The warmup and timed runs, and the threads (0: every core).
+
+    Returns:
+        (dict): `time_runs`' numbers, the threads and the device ("cpu").
+    """
     session, feed = onnx_session(onnx_path, imgsz, cfg.threads)
     result = time_runs(lambda: session.run(None, feed), warmup=cfg.warmup, runs=cfg.runs)
     return {**result, "threads": resolve_threads(cfg.threads), "device": "cpu"}
 
 
 def measure_latency(model: torch.nn.Module, onnx_path: Path | None, imgsz: int, cfg: LatencyConfig) -> dict:
-    """Latency of one model on every engine; an engine that cannot run is None with its reason in `notes`."""
+    """Latency of one model on every engine; an engine that cannot run is None with its reason in `notes`.
+
+    Args:
+        model (torch.nn.Module): The PyTorch model, timed on the CPU and, when there is one, the first CUDA device.
+        onnx_path (Path | None): Its ONNX export; None: ONNX Runtime not measured.
+        imgsz (int): The side of the zero image.
+        cfg (LatencyConfig): The warmup and timed runs, and the threads (0: every core).
+
+    Returns:
+        (dict): torch_cpu, onnx_cpu, torch_cuda (each a `measure_torch` or `measure_onnx` result, or None), notes,
+            threads, cpu (the CPU model) and cuda (the CUDA device, or None).
+    """
     out: dict[str, Any] = {"torch_cpu": measure_torch(model, imgsz, cfg), "onnx_cpu": None, "torch_cuda": None}
     notes = {}
     if onnx_path is not None:

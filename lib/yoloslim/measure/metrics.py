@@ -93,7 +93,16 @@ class DetectionStats:
 
 
 def class_rows(stats: DetectionStats, names: list[str], conf: float) -> dict[str, dict[str, float]]:
-    """`ACCURACY_METRICS` and `instances` per class name and for `all`; a class without ground truth gets NaN."""
+    """`ACCURACY_METRICS` and `instances` per class name and for `all`; a class without ground truth gets NaN.
+
+    Args:
+        stats (DetectionStats): The matched detections of one model on one split.
+        names (list[str]): The class names by class id.
+        conf (float): The deployment threshold of precision, recall, F1 and the `_conf` mAPs.
+
+    Returns:
+        (dict[str, dict[str, float]]): Class name or `all` -> metric -> value.
+    """
     from ultralytics.utils.metrics import ap_per_class
 
     standard = _ap_by_class(ap_per_class, stats.tp, stats.conf, stats.pred_cls, stats.target_cls)

@@ -33,6 +33,14 @@ def export_onnx(weights: Path, out_dir: Path, imgsz: int) -> Path:
 
     The export runs on a copy in a temporary folder: Ultralytics writes beside its input, and the input's
     folder may belong to another stage or to the user.
+
+    Args:
+        weights (Path): The checkpoint to export.
+        out_dir (Path): Where model.onnx goes (created if missing).
+        imgsz (int): The square input size in pixels.
+
+    Returns:
+        (Path): out_dir/model.onnx.
     """
     out = Path(out_dir) / "model.onnx"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -80,8 +88,19 @@ def onnx_session(
     """An ONNX Runtime session (CPU unless `providers` says otherwise) with `threads` intra-op threads, and its
     batch-1 zero-image feed.
 
-    `spinning` False: idle pool threads sleep instead of spinning (sessions that take turns on the same cores).
-    `profile_prefix`: profile every run (`session.end_profiling()` writes the JSON).
+    Args:
+        onnx_path (Path): The ONNX file.
+        imgsz (int): The side of the zero image fed.
+        threads (int): The intra-op threads (0: every core); inter-op is 1.
+        spinning (bool): False: idle pool threads sleep instead of spinning (sessions that take turns on the same
+            cores).
+        profile_prefix (str | None): Profile every run to a file of this prefix (`session.end_profiling()` writes the
+            JSON); None: no profiling.
+        providers (list[str] | None): ONNX Runtime's execution providers; None: the CPU's.
+
+    Returns:
+        (tuple[Any, dict[str, np.ndarray]]): The session, and its feed: the input's name -> a (1, 3, imgsz, imgsz) zero
+            image.
     """
     import onnxruntime as ort
 

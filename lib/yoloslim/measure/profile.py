@@ -23,7 +23,16 @@ from yoloslim.shared import BETWEEN
 
 def operator_times(onnx_path: Path, imgsz: int, cfg: LatencyConfig) -> dict[str, float]:
     """Mean milliseconds per inference of each operator type over `cfg.runs` profiled runs, largest first, and
-    the time between operators (the run's duration minus its kernels')."""
+    the time between operators (the run's duration minus its kernels').
+
+    Args:
+        onnx_path (Path): The ONNX file.
+        imgsz (int): The side of the zero image.
+        cfg (LatencyConfig): The warm-up runs (profiled, left out), the timed runs and the threads.
+
+    Returns:
+        (dict[str, float]): Operator type -> milliseconds, then `BETWEEN` -> milliseconds.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         session, feed = onnx_session(onnx_path, imgsz, cfg.threads, profile_prefix=str(Path(tmp) / "ort"))
         for _ in range(cfg.warmup + cfg.runs):

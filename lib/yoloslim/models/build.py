@@ -51,7 +51,17 @@ def model_yaml(cfg: Config, width_scale: float = 1.0) -> dict[str, Any]:
 
 
 def build_model(cfg: Config, nc: int, width_scale: float = 1.0, verbose: bool = False) -> DetectionModel:
-    """A randomly initialized detection model for `nc` classes (see `model_yaml`)."""
+    """A randomly initialized detection model for `nc` classes (see `model_yaml`).
+
+    Args:
+        cfg (Config): The study (`model.cfg`, its width and depth, `prune.round_to`).
+        nc (int): The number of classes.
+        width_scale (float): Every layer's width as a factor of the base model's (1: the base architecture).
+        verbose (bool): Whether Ultralytics prints the model's layers.
+
+    Returns:
+        (DetectionModel): The model.
+    """
     d = model_yaml(cfg, width_scale)
     d["nc"] = nc
     return DetectionModel(d, nc=nc, verbose=verbose)

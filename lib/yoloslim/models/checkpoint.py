@@ -66,7 +66,15 @@ def save_checkpoint(
     `{"model", "train_args"}` into a final one (fp16 model without its loss, Ultralytics' metadata, `train_args`
     over its defaults). When its YAML does not rebuild it (a pruned model), the saved model's YAML is
     `refusing_yaml`'s: stock training fails naming `yoloslim finetune` instead of silently undoing the pruning.
-    `info` is kept under the `yoloslim` key (Ultralytics ignores it).
+
+    Args:
+        model (torch.nn.Module): The detection model (saved as a copy; left unchanged).
+        path (Path): The checkpoint file, written atomically.
+        train_args (dict | None): The training arguments kept in the checkpoint.
+        info (dict | None): Kept under the `yoloslim` key (Ultralytics ignores it).
+
+    Returns:
+        (Path): `path`.
     """
     from ultralytics.utils.torch_utils import strip_optimizer
 

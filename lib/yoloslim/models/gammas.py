@@ -43,11 +43,18 @@ def penalized_bns(
     model: nn.Module, exclude_head: bool = False, attention: AttentionMode = "intact"
 ) -> list[tuple[str, nn.BatchNorm2d, Channels]]:
     """The BatchNorm layers that get the L1 penalty and may be pruned, by module name, in model order, each with the
-    channels penalized (`ALL`, or the value channels of an Attention's `qkv` with `attention="heads"`).
+    channels penalized.
 
-    With `attention="intact"` BatchNorms inside an attention block (`yoloslim.models.attention`) are never pruned, so
-    they are not penalized. `exclude_head=True` leaves out every BatchNorm inside the Detect head (see the module
-    docstring).
+    Args:
+        model (nn.Module): The detection model (or its DDP wrapper).
+        exclude_head (bool): Leave out every BatchNorm inside the Detect head (see the module docstring).
+        attention (AttentionMode): `intact`: BatchNorms inside an attention block (`yoloslim.models.attention`) are
+            never pruned, so they are not penalized; `heads`: they are, of an Attention's `qkv` only the value
+            channels.
+
+    Returns:
+        (list[tuple[str, nn.BatchNorm2d, Channels]]): (name, BatchNorm, channels penalized: `ALL` or a list of
+            indices).
     """
     model = getattr(model, "module", model)  # DDP
     head = _head_prefix(model) if exclude_head else None
@@ -64,7 +71,16 @@ def penalized_bns(
 
 
 def gamma_values(model: nn.Module, exclude_head: bool = False, attention: AttentionMode = "intact") -> torch.Tensor:
-    """|gamma| of every penalized BatchNorm channel, concatenated, as a float32 CPU tensor."""
+    """|gamma| of every penalized BatchNorm channel, concatenated, as a float32 CPU tensor.
+
+    Args:
+        model (nn.Module): The detection model.
+        exclude_head (bool): Leave out the Detect head's BatchNorms (`penalized_bns`).
+        attention (AttentionMode): Whether attention blocks are kept `intact` or pruned by `heads` (`penalized_bns`).
+
+    Returns:
+        (torch.Tensor): The 1-D tensor; empty when nothing is penalized.
+    """
     bns = penalized_bns(model, exclude_head, attention)
     if not bns:
         return torch.zeros(0)

@@ -80,7 +80,18 @@ def count_gflops(model: torch.nn.Module, imgsz: int, name: str | None = None) ->
     """GFLOPs of one forward pass at `imgsz` x `imgsz` (Ultralytics' THOP count, fp32 copy of the model).
 
     Ultralytics' `get_flops` returns 0 on any failure, which a FLOPs ratio would show as a model that costs
-    nothing: raises `FlopsError` instead, naming the model (`name`, else its class and config file).
+    nothing.
+
+    Args:
+        model (torch.nn.Module): The model (counted on a copy).
+        imgsz (int): The input size.
+        name (str | None): The model's name in the error; None: its class and config file.
+
+    Returns:
+        (float): The GFLOPs, above 0.
+
+    Raises:
+        FlopsError: When the FLOPs could not be counted, naming the model and the likely cause.
     """
     from ultralytics.utils.torch_utils import get_flops
 
@@ -96,7 +107,16 @@ def count_gflops(model: torch.nn.Module, imgsz: int, name: str | None = None) ->
 
 
 def model_stats(model: torch.nn.Module, imgsz: int, name: str | None = None) -> dict:
-    """Parameters and GFLOPs of a model at `imgsz` (`name` names it if its FLOPs cannot be counted)."""
+    """Parameters and GFLOPs of a model at `imgsz`.
+
+    Args:
+        model (torch.nn.Module): The model.
+        imgsz (int): The input size of the FLOPs count.
+        name (str | None): Names the model if its FLOPs cannot be counted (`count_gflops`).
+
+    Returns:
+        (dict): {"params": ..., "gflops": ...}.
+    """
     return {"params": count_params(model), "gflops": count_gflops(model, imgsz, name)}
 
 

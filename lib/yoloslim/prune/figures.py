@@ -36,7 +36,16 @@ def sparsity_segments(layers: pd.DataFrame) -> pd.DataFrame:
 
 
 def plot_sparsity(layers: pd.DataFrame, path: Path, title: str = "") -> Path:
-    """Stacked bars per layer (a `layers.csv` table): kept, restored/pruned by alignment, pruned by threshold."""
+    """Stacked bars per layer (a `layers.csv` table): kept, restored/pruned by alignment, pruned by threshold.
+
+    Args:
+        layers (pd.DataFrame): The layers.csv table (`layer`, `kept`, `pruned_threshold`, `align_delta`).
+        path (Path): The PNG to write.
+        title (str): Added to the title after "Channels per layer".
+
+    Returns:
+        (Path): `path`.
+    """
     seg = sparsity_segments(layers)
     fig = Figure(figsize=(max(8.0, 0.22 * len(seg)), 4.5))
     ax = fig.subplots()
@@ -54,7 +63,16 @@ def plot_sparsity(layers: pd.DataFrame, path: Path, title: str = "") -> Path:
 
 
 def plot_gamma_hist(gammas: np.ndarray, threshold: float, path: Path) -> Path:
-    """Histogram of |gamma| over every prunable BatchNorm, with the threshold drawn (log-scaled counts)."""
+    """Histogram of |gamma| over every prunable BatchNorm, with the threshold drawn (log-scaled counts).
+
+    Args:
+        gammas (np.ndarray): The |gamma| values.
+        threshold (float): The |gamma| threshold drawn; not finite: none (a model pruned by another rule).
+        path (Path): The PNG to write.
+
+    Returns:
+        (Path): `path`.
+    """
     fig = Figure(figsize=(7, 3.5))
     ax = fig.subplots()
     ax.hist(gammas, bins=100, color="#4c72b0")
@@ -86,8 +104,21 @@ def plot_search(
     knob: str = "|gamma| threshold",
 ) -> Path:
     """A latency-budget search (search.csv): latency (or its ratio to the base model) and GFLOPs against the
-    searched `knob` (search.csv's `threshold` column: a |gamma| threshold, or Torch-Pruning's global channel
-    ratio), the budget (and the aim under it, with the search's margin) as lines, the chosen structure marked."""
+    searched `knob`, the budget (and the aim under it) as lines, the chosen structure marked.
+
+    Args:
+        search (pd.DataFrame): The search.csv table.
+        path (Path): The PNG to write.
+        budget (str): The budget as written ("0.5x", "20ms"), for the labels.
+        relative (bool): Plot the latency's ratio to the base model (a budget in "x"); else milliseconds.
+        value (float): The budget on the plotted scale.
+        aim (float | None): The aim under the budget, with the search's margin; None (or `value`): not drawn.
+        knob (str): The x axis label: what search.csv's `threshold` column holds (a |gamma| threshold, or
+            Torch-Pruning's global channel ratio).
+
+    Returns:
+        (Path): `path`.
+    """
     fig = Figure(figsize=(7, 3.8))
     ax = fig.subplots()
     column, label = ("ratio", "latency / base model") if relative else ("latency_median_ms", "latency (ms)")

@@ -32,8 +32,17 @@ def fold_deltas(
 ) -> dict[str, torch.Tensor]:
     """Per consumer convolution (by name): the output shift its pruned inputs' constants contribute.
 
-    Call before pruning (indices are the unpruned model's). `heads`: the cuts of whole attention heads
-    (`yoloslim.prune.heads.head_cuts`), which torch-pruning's groups do not hold.
+    Call before pruning (indices are the unpruned model's).
+
+    Args:
+        model (nn.Module): The unpruned model (measured on a copy).
+        graph (tp.DependencyGraph): Its torch-pruning dependency graph.
+        plans (list[GroupPlan]): The groups with their channels to prune.
+        heads (Cuts | None): The cuts of whole attention heads (`yoloslim.prune.heads.head_cuts`), which torch-pruning's
+            groups do not hold; None: none.
+
+    Returns:
+        (dict[str, torch.Tensor]): Convolution name -> the shift of its output channels.
     """
     modules = dict(model.named_modules())
     zeroed, consumers = _group_cuts(model, graph, plans)

@@ -103,7 +103,17 @@ def build_graph(model: DetectionModel) -> tp.DependencyGraph:
 def plan_groups(
     model: DetectionModel, graph: tp.DependencyGraph, importance: str = "max", attention: AttentionMode = "intact"
 ) -> list[GroupPlan]:
-    """Every prunable group with its per-channel importance; nothing is decided yet."""
+    """Every prunable group with its per-channel importance; nothing is decided yet.
+
+    Args:
+        model (DetectionModel): The model.
+        graph (tp.DependencyGraph): Its torch-pruning dependency graph (`build_graph`).
+        importance (str): How a group channel's members' |gamma| combine: `max`, `mean` or `sum`.
+        attention (AttentionMode): Attention blocks kept `intact` or pruned by whole `heads` (`excluded_layers`).
+
+    Returns:
+        (list[GroupPlan]): The plans, in the graph's order.
+    """
     names = {m: n for n, m in model.named_modules()}
     scorer = tp.importance.BNScaleImportance(group_reduction=importance, normalizer=None)
     plans = []
@@ -121,8 +131,17 @@ def plan_groups(
 def uncovered_layers(
     model: DetectionModel, plans: list[GroupPlan], attention: AttentionMode = "intact"
 ) -> dict[str, dict]:
-    """Conv blocks (with a BatchNorm) that belong to no plan, with the reason (a message, `yoloslim.text`): inside an
-    attention block kept intact, or tied to an excluded Detect output or DFL."""
+    """Conv blocks (with a BatchNorm) that belong to no plan, with the reason: inside an attention block kept intact, or
+    tied to an excluded Detect output or DFL.
+
+    Args:
+        model (DetectionModel): The model.
+        plans (list[GroupPlan]): Its plans (`plan_groups`).
+        attention (AttentionMode): Attention blocks kept `intact` or pruned by whole `heads`.
+
+    Returns:
+        (dict[str, dict]): Conv block name -> the reason, a message (`yoloslim.text`).
+    """
     covered = {name for plan in plans for name in plan.layers}
     intact = intact_layers(model, attention)
     bns = [_layer_name(n) for n, m in model.named_modules() if isinstance(m, nn.BatchNorm2d)]
@@ -154,6 +173,15 @@ def align_count(count: int, width: int, round_to: int, round_dir: str = "up") ->
 
     Never more than the width's largest multiple of `round_to` (so a width that is not a multiple is aligned
     down even with nothing under the threshold); a group of at most `round_to` channels keeps them all.
+
+    Args:
+        count (int): The channels the policy keeps.
+        width (int): The group's channels.
+        round_to (int): The multiple.
+        round_dir (str): `up`, `nearest` or `down`.
+
+    Returns:
+        (int): The kept channels.
     """
     if width <= round_to:
         return width
@@ -164,8 +192,16 @@ def align_count(count: int, width: int, round_to: int, round_dir: str = "up") ->
 def plan_kept_channels(
     plan: GroupPlan, threshold: float, round_to: int, round_dir: str, kept_by_policy: int | None = None
 ) -> None:
-    """Fill the plan: the policy's count (`kept_by_policy`, or the channels at or over `threshold`), the aligned
-    count, the channels to prune and why if none."""
+    """Fill the plan: the policy's count, the aligned count, the channels to prune and why if none.
+
+    Args:
+        plan (GroupPlan): The plan, changed in place.
+        threshold (float): The importance at or over which a channel stays (when `kept_by_policy` is None).
+        round_to (int): Kept counts are aligned to a multiple of it (`align_count`).
+        round_dir (str): The direction of the alignment: `up`, `nearest` or `down`.
+        kept_by_policy (int | None): The policy's count (the fraction policy's); None: the channels at or over
+            `threshold`.
+    """
     width = plan.width
     plan.kept_by_policy = int((plan.importance >= threshold).sum()) if kept_by_policy is None else kept_by_policy
     plan.kept = align_count(plan.kept_by_policy, width, round_to, round_dir)
@@ -216,7 +252,13 @@ def choose_at_random(plans: list[GroupPlan], seed: int) -> None:
 
 
 def prune_planned(model: DetectionModel, graph: tp.DependencyGraph, plans: list[GroupPlan]) -> None:
-    """Remove every plan's channels with its whole group (a fresh group per plan: index maps follow the cuts)."""
+    """Remove every plan's channels with its whole group (a fresh group per plan: index maps follow the cuts).
+
+    Args:
+        model (DetectionModel): The model, pruned in place.
+        graph (tp.DependencyGraph): Its torch-pruning dependency graph.
+        plans (list[GroupPlan]): The plans with their `prune_idxs`.
+    """
     modules = dict(model.named_modules())
     for plan in plans:
         if plan.prune_idxs:

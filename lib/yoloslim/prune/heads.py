@@ -84,7 +84,19 @@ def plan_heads(
     generator: torch.Generator | None = None,
 ) -> list[HeadPlan]:
     """Decide the heads every attention block keeps (see the module docstring) and narrow its two halves' plans to
-    match; call after the channel plans are filled. `generator`: choose the kept heads at random (the control)."""
+    match; call after the channel plans are filled.
+
+    Args:
+        model (nn.Module): The model.
+        plans (list[GroupPlan]): Its channel plans, filled; the halves of each attention block are changed in place.
+        threshold (float): The |gamma| at or over which a head is needed (its largest value channel's).
+        round_to (int): The alignment: a block whose `head_dim` is not a multiple of it keeps all its heads.
+        generator (torch.Generator | None): Choose the kept heads at random with it (the control); None: the most
+            important.
+
+    Returns:
+        (list[HeadPlan]): One plan per Attention module, in model order.
+    """
     owner = {layer: plan for plan in plans for layer in plan.layers}
     modules = attentions(model)
     out = []

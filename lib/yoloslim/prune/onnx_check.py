@@ -102,7 +102,20 @@ def onnx_conv_channels(onnx_path: Path) -> dict[str, int]:
 def check_onnx(
     weights: Path, out_dir: Path, *, imgsz: int, round_to: int = 8, onnx_name: str = "model.onnx"
 ) -> OnnxCheck:
-    """Export `weights` to `out_dir/<onnx_name>` through Ultralytics and run both checks on it."""
+    """Export `weights` to `out_dir/<onnx_name>` through Ultralytics and run both checks on it.
+
+    Args:
+        weights (Path): The pruned checkpoint.
+        out_dir (Path): The folder of the export.
+        imgsz (int): The export's static input size, and the side of the random image compared.
+        round_to (int): Every Conv's output channels must be a multiple of it (the Detect outputs and DFL, and the
+            inside of attention blocks, left out).
+        onnx_name (str): The export's file name.
+
+    Returns:
+        (OnnxCheck): What both checks found (a failed check raises nothing here: see `require_aligned`,
+            `require_parity`).
+    """
     onnx_path = export_onnx(Path(weights), Path(out_dir), imgsz)
     onnx_path = onnx_path.replace(onnx_path.with_name(onnx_name))
     model = load_model(Path(weights)).model.float().eval()

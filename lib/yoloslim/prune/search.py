@@ -163,13 +163,21 @@ def search_threshold(
 ) -> Search:
     """The lowest of the sorted candidate `thresholds` (the largest structure) whose timed latency is within the budget.
 
-    `measure(threshold)` prunes at that threshold and returns (kept channels per group, GFLOPs, a function timing
-    it); structures are taken to shrink as the threshold rises (so a run of thresholds giving one structure is found
-    by bisection). Give one of `budget_ms` (absolute: the latency's interval must end within it) and `budget_ratio`
-    (relative to the base model: the per-round ratio's interval must).
-    Bisection finds a structure within the budget; then every distinct larger structure is timed, going larger,
-    until one misses the budget by more than `SPREAD` (timings are not monotone), and the largest within is chosen.
-    When no candidate is within the budget, the fastest one timed is chosen and `met` is False.
+    Structures are taken to shrink as the threshold rises (so a run of thresholds giving one structure is found by
+    bisection). Bisection finds a structure within the budget; then every distinct larger structure is timed, going
+    larger, until one misses the budget by more than `SPREAD` (timings are not monotone), and the largest within is
+    chosen. When no candidate is within the budget, the fastest one timed is chosen and `met` is False.
+
+    Args:
+        thresholds (Sequence[float]): The candidate thresholds (sorted and deduplicated here).
+        measure (Measure): `measure(threshold)` prunes at that threshold and returns (kept channels per group,
+            GFLOPs, a function timing it).
+        budget_ms (float | None): An absolute budget: the latency's interval must end within it.
+        budget_ratio (float | None): A budget relative to the base model: the per-round ratio's interval must end
+            within it. Give exactly one of the two.
+
+    Returns:
+        (Search): The timed candidates, the chosen one, and whether it meets the budget.
     """
     if (budget_ms is None) == (budget_ratio is None):
         raise ValueError("search_threshold: give exactly one of budget_ms and budget_ratio")
@@ -242,8 +250,16 @@ def search_threshold(
 
 def plan_importances(model: nn.Module, importance: str = "max", attention: AttentionMode = "intact") -> np.ndarray:
     """The values a |gamma| threshold is compared with when the plan is made (`yoloslim.prune.groups`,
-    `yoloslim.prune.heads`): every prunable group channel's importance (its members' |gamma| combined by
-    `importance`) and, with `attention="heads"`, every head's. As float32, the plan's own precision."""
+    `yoloslim.prune.heads`). As float32, the plan's own precision.
+
+    Args:
+        model (nn.Module): The sparse model (left unchanged: read on a copy).
+        importance (str): How a group channel's members' |gamma| combine: `max`, `mean` or `sum`.
+        attention (AttentionMode): `heads`: every head's importance is among the values too; `intact`: not.
+
+    Returns:
+        (np.ndarray): Every prunable group channel's importance, then (with `attention="heads"`) every head's.
+    """
     model = copy.deepcopy(model).float().eval()
     for p in model.parameters():
         p.requires_grad_(True)  # the dependency graph is traced through autograd

@@ -47,7 +47,15 @@ def layer_table(model: nn.Module, plans: list[GroupPlan], uncovered: dict[str, d
 
     `pruned_threshold` counts channels under the threshold (for a tied group, the group's count);
     `align_delta = kept - (original - pruned_threshold)`: > 0 restored by alignment, < 0 removed by it.
-    `uncovered`: the layers in no prunable group, with the reason (`prune_groups.uncovered_layers`).
+
+    Args:
+        model (nn.Module): The model the plans were made on (its BatchNorms give the order and the uncovered widths).
+        plans (list[GroupPlan]): The filled plans, one row per layer of each.
+        uncovered (dict[str, dict]): The layers in no prunable group, with the reason
+            (`yoloslim.prune.groups.uncovered_layers`).
+
+    Returns:
+        (pd.DataFrame): The layers.csv table (`LAYER_COLUMNS`).
     """
     backbone = backbone_length(model)
     rows = {}
@@ -71,7 +79,16 @@ def layer_table(model: nn.Module, plans: list[GroupPlan], uncovered: dict[str, d
 
 def width_table(before: nn.Module, after: nn.Module, note: str) -> pd.DataFrame:
     """`layers.csv` of a model pruned by another tool: each Conv block's BatchNorm width before and after (all of
-    it counted as pruned by that tool's rule, no alignment delta), with `note` on every row."""
+    it counted as pruned by that tool's rule, no alignment delta).
+
+    Args:
+        before (nn.Module): The model before pruning.
+        after (nn.Module): The pruned model (its Conv blocks give the rows).
+        note (str): The note on every row.
+
+    Returns:
+        (pd.DataFrame): The layers.csv table (`LAYER_COLUMNS`).
+    """
     widths = {n.removesuffix(".bn"): m.num_features for n, m in after.named_modules() if isinstance(m, nn.BatchNorm2d)}
     backbone = backbone_length(after)
     records = [
@@ -95,7 +112,16 @@ def channels_by_part(model: nn.Module) -> dict[str, int]:
 
 
 def ratio_table(layers: pd.DataFrame, params_before: dict[str, int], params_after: dict[str, int]) -> pd.DataFrame:
-    """`ratios.csv` of a pruned model: channels from its layer table (`original`, `kept`), parameters per part."""
+    """`ratios.csv` of a pruned model: channels from its layer table (`original`, `kept`), parameters per part.
+
+    Args:
+        layers (pd.DataFrame): Its layers.csv table.
+        params_before (dict[str, int]): Part -> parameters before pruning (`params_by_part`).
+        params_after (dict[str, int]): Part -> parameters after pruning.
+
+    Returns:
+        (pd.DataFrame): The ratios.csv table (`part_ratios`).
+    """
     channels_before = {part: int(layers.loc[layers["part"] == part, "original"].sum()) for part in PARTS}
     channels_after = {part: int(layers.loc[layers["part"] == part, "kept"].sum()) for part in PARTS}
     return part_ratios(channels_before, channels_after, params_before, params_after)
@@ -113,7 +139,17 @@ def part_ratios(
     params_before: dict[str, int],
     params_after: dict[str, int],
 ) -> pd.DataFrame:
-    """Backbone, head and overall: channels and parameters before and after, and the pruned fractions."""
+    """Backbone, head and overall: channels and parameters before and after, and the pruned fractions.
+
+    Args:
+        channels_before (dict[str, int]): Part (`backbone`, `head`) -> channels before pruning.
+        channels_after (dict[str, int]): Part -> channels after.
+        params_before (dict[str, int]): Part -> parameters before.
+        params_after (dict[str, int]): Part -> parameters after.
+
+    Returns:
+        (pd.DataFrame): The ratios.csv table (`RATIO_COLUMNS`), rows backbone, head, overall.
+    """
     rows = []
     for part in (*PARTS, "overall"):
         ch_before, ch_after, p_before, p_after = (

@@ -52,7 +52,17 @@ def tp_importance(method: str) -> tp.importance.Importance:
 
 
 def prune_tp(model: nn.Module, method: str, ratio: float, *, round_to: int) -> nn.Module:
-    """A copy of `model` pruned by Torch-Pruning's MetaPruner: `ratio` of all channels, globally, aligned."""
+    """A copy of `model` pruned by Torch-Pruning's MetaPruner: `ratio` of all channels, globally, aligned.
+
+    Args:
+        model (nn.Module): The model (left unchanged).
+        method (str): The Torch-Pruning method, one of `yoloslim.study.TP_METHODS`.
+        ratio (float): The global channel ratio pruned.
+        round_to (int): Kept counts are aligned to a multiple of it.
+
+    Returns:
+        (nn.Module): The pruned copy, in fp32 eval mode, its parameters not requiring gradients.
+    """
     model = copy.deepcopy(model).float().eval()
     for p in model.parameters():
         p.requires_grad_(True)  # Torch-Pruning traces the graph through autograd
@@ -78,13 +88,21 @@ def match_flops(
     prune: Callable[[float], nn.Module], gflops: Callable[[nn.Module], float], target: float
 ) -> tuple[nn.Module, float, float]:
     """The structure whose GFLOPs are closest to `target` over global channel ratios `RATIOS`, refined by
-    bisection beside the closest one; returns (model, ratio, GFLOPs).
+    bisection beside the closest one.
 
     A scan, not a bisection from the start: GFLOPs do not fall monotonically with the ratio. With `round_to`,
     Torch-Pruning skips a group whose aligned count would reach zero, so at high global ratios a larger
     structure comes out (demo, tp_bnscale: 0.097 GFLOPs at ratio 0.7, 0.175 at 0.9; `MAX_LAYER_RATIO` did not
     change that). The caller checks the result against `FLOPS_TOLERANCE`: a target below the smallest structure
     Torch-Pruning produces stays unmatched.
+
+    Args:
+        prune (Callable[[float], nn.Module]): Prunes at a global channel ratio.
+        gflops (Callable[[nn.Module], float]): Counts a pruned model's GFLOPs.
+        target (float): The GFLOPs aimed at.
+
+    Returns:
+        (tuple[nn.Module, float, float]): (model, ratio, GFLOPs).
     """
     timed = {ratio: prune(ratio) for ratio in RATIOS}
     flops = {ratio: gflops(model) for ratio, model in timed.items()}
@@ -104,8 +122,18 @@ def match_flops(
 def prune_tp_matched(
     model: nn.Module, method: str, *, target_gflops: float, round_to: int, imgsz: int
 ) -> tuple[nn.Module, float, float]:
-    """`model` pruned by a Torch-Pruning method to about `target_gflops` (see `match_flops`): (model, ratio,
-    GFLOPs)."""
+    """`model` pruned by a Torch-Pruning method to about `target_gflops` (see `match_flops`).
+
+    Args:
+        model (nn.Module): The model (left unchanged).
+        method (str): The Torch-Pruning method, one of `yoloslim.study.TP_METHODS`.
+        target_gflops (float): The GFLOPs aimed at.
+        round_to (int): Kept counts are aligned to a multiple of it.
+        imgsz (int): The image size of the FLOPs count.
+
+    Returns:
+        (tuple[nn.Module, float, float]): (model, ratio, GFLOPs).
+    """
     return match_flops(
         lambda ratio: prune_tp(model, method, ratio, round_to=round_to),
         lambda pruned: count_gflops(pruned, imgsz),

@@ -36,7 +36,16 @@ PDF_HINT = (
 
 
 def build_html(notebook: Path, html: Path, lang: str = "en") -> Path:
-    """Convert an executed notebook to offline HTML: no code, no stderr, images inline, no network loads."""
+    """Convert an executed notebook to offline HTML: no code, no stderr, images inline, no network loads.
+
+    Args:
+        notebook (Path): The executed report notebook.
+        html (Path): The HTML file to write (its stem is the title when the report has no `# ` heading).
+        lang (str): The report's language (`report.lang`), the page's language code: `zh` (zh-CN) or else `en`.
+
+    Returns:
+        (Path): `html`.
+    """
     nb = nbformat.read(notebook, as_version=4)
     nb.cells = report_cells(nb)
     for cell in nb.cells:
@@ -77,7 +86,21 @@ def find_browser() -> str | None:
 
 
 def print_pdf(html: Path, pdf: Path, browser: str, timeout: float = 180) -> Path:
-    """Print `html` to `pdf` with headless Chromium (no header/footer, no network); raise on failure."""
+    """Print `html` to `pdf` with headless Chromium (no header/footer, no network).
+
+    Args:
+        html (Path): The HTML report.
+        pdf (Path): The PDF to write (atomically).
+        browser (str): The Chromium executable (`find_browser`).
+        timeout (float): The seconds Chromium may take.
+
+    Returns:
+        (Path): `pdf`.
+
+    Raises:
+        RuntimeError: When Chromium fails or writes an empty PDF.
+        subprocess.TimeoutExpired: When it takes longer than `timeout`.
+    """
     with tempfile.TemporaryDirectory(prefix="yoloslim-chromium-") as profile, atomic_path(pdf) as tmp:
         command = [
             browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
@@ -93,7 +116,17 @@ def print_pdf(html: Path, pdf: Path, browser: str, timeout: float = 180) -> Path
 
 
 def build_report(notebook: Path, html: Path, lang: str = "en", pdf: bool = True) -> tuple[Path, Path | None]:
-    """Write the HTML report and, when asked and Chromium is there, the PDF next to it."""
+    """Write the HTML report and, when asked and Chromium is there, the PDF next to it.
+
+    Args:
+        notebook (Path): The executed report notebook.
+        html (Path): The HTML file to write; the PDF is the same path with `.pdf` (an older one is removed).
+        lang (str): The report's language (`report.lang`).
+        pdf (bool): Whether to print the PDF too; a failure to print is reported on stderr, not raised.
+
+    Returns:
+        (tuple[Path, Path | None]): The HTML file and the PDF (None when not written).
+    """
     build_html(notebook, html, lang)
     pdf_path = html.with_suffix(".pdf")
     pdf_path.unlink(missing_ok=True)

@@ -119,8 +119,17 @@ def load_report_data(cfg: Config) -> ReportData:
 
 
 def difference_interval(data: ReportData, split: str, model: str, other: str) -> tuple[float, float] | None:
-    """95 % interval of `model`'s all-class mmAP minus `other`'s on `split`, paired draw by draw (None without
-    bootstrap replicates)."""
+    """95 % interval of `model`'s all-class mmAP minus `other`'s on `split`, paired draw by draw.
+
+    Args:
+        data (ReportData): The study's results (its bootstrap replicates).
+        split (str): The split.
+        model (str): The model id whose mmAP is taken.
+        other (str): The model id whose mmAP is subtracted.
+
+    Returns:
+        (tuple[float, float] | None): (lo, hi); None without bootstrap replicates of both models.
+    """
     reps = data.replicates.get(split, {})
     if model not in reps or other not in reps:
         return None
@@ -167,8 +176,17 @@ def report_split(data: ReportData) -> str:
 
 
 def accuracy_table(data: ReportData, split: str, metrics: dict[str, str] | None = None) -> pd.DataFrame:
-    """Per class (and all), for every model on `split`: `metrics` (accuracy.csv column -> header; default the
-    standard mAP and mmAP over all detections); rows are labels in report order."""
+    """Per class (and all), for every model on `split`: `metrics`; rows are labels in report order.
+
+    Args:
+        data (ReportData): The study's results (accuracy.csv).
+        split (str): The split shown.
+        metrics (dict[str, str] | None): accuracy.csv column -> header; None: the standard mAP and mmAP over all
+            detections.
+
+    Returns:
+        (pd.DataFrame): Columns (class, header), rows the model labels.
+    """
     metrics = metrics or {"mAP50": "mAP", "mAP50-95": "mmAP"}
     rows = data.accuracy[data.accuracy["split"] == split]
     table = rows.pivot_table(index="model", columns="class", values=list(metrics), aggfunc="first")
@@ -184,6 +202,14 @@ def accuracy_tables(data: ReportData, split: str, lang: str) -> list[tuple[str, 
 
     Where the tables stage computed bootstrap intervals, the first two show each value as `v ± h`, h half the
     width of its 95 % interval.
+
+    Args:
+        data (ReportData): The study's results.
+        split (str): The split shown.
+        lang (str): The captions' language.
+
+    Returns:
+        (list[tuple[str, pd.DataFrame]]): The three tables with their captions.
     """
     conf = data.cfg.eval.conf
     standard = {"mAP50": "mAP", "mAP50-95": "mmAP"}
@@ -221,7 +247,16 @@ def _with_spread(data: ReportData, split: str, metrics: dict[str, str]) -> pd.Da
 
 
 def class_costs(data: ReportData, split: str, metric: str = "mAP50-95") -> pd.DataFrame:
-    """Drop of `metric` per class (base minus model; positive means worse) of every model but the base."""
+    """Drop of `metric` per class (base minus model; positive means worse) of every model but the base.
+
+    Args:
+        data (ReportData): The study's results (accuracy.csv; a `base` model must be among them).
+        split (str): The split compared on.
+        metric (str): The accuracy.csv column compared.
+
+    Returns:
+        (pd.DataFrame): Rows the models' labels, columns the classes (and all), rounded to 4 places.
+    """
     table = accuracy_table(data, split, {metric: metric}).xs(metric, axis=1, level=1)
     base = data.labels["base"]
     return (table.loc[base] - table.drop(index=base)).round(4)
@@ -310,8 +345,16 @@ def interleaved_table(data: ReportData, lang: str) -> pd.DataFrame:
 
 def operator_table(data: ReportData, lang: str, top: int = 6) -> pd.DataFrame:
     """ONNX Runtime CPU milliseconds per inference of each model: the `top` operator types of the base model (the
-    slowest first), the other operators, the time between operators, and their total; rows are labels, the last
-    three headers in `lang`."""
+    slowest first), the other operators, the time between operators, and their total; rows are labels.
+
+    Args:
+        data (ReportData): The study's results (onnx_operators.csv).
+        lang (str): The language of the last three headers.
+        top (int): The operator types shown by name (the base model's slowest; without a base model, the mean's).
+
+    Returns:
+        (pd.DataFrame): The table; empty when no model was profiled.
+    """
     ops = data.operators
     if ops.empty:
         return pd.DataFrame()
@@ -513,7 +556,16 @@ def gamma_fractions(data: ReportData, lang: str) -> pd.DataFrame:
 
 
 def prune_facts(data: ReportData, target: str, lang: str) -> dict[str, Any]:
-    """The numbers of one pruned model's paragraph in `lang`, from its metrics.json and layers.csv."""
+    """The numbers of one pruned model's paragraph, from its metrics.json and layers.csv.
+
+    Args:
+        data (ReportData): The study's results.
+        target (str): The prune target (a pruned-structure id of `prune_jobs`).
+        lang (str): The language of the words among the values (a matched cost, the unpruned groups' reasons).
+
+    Returns:
+        (dict[str, Any]): The paragraph's values, formatted, by name.
+    """
     metrics, layers = data.prune[target], data.layers[target]
     sparse50 = float(data.sparse.get("val", {}).get("mAP50", float("nan")))
     fold50 = float(metrics["val_fold"]["mAP50"])
@@ -548,8 +600,16 @@ def prune_facts(data: ReportData, target: str, lang: str) -> dict[str, Any]:
 
 
 def search_facts(data: ReportData, target: str, lang: str) -> dict[str, Any] | None:
-    """The latency-budget search of a target, for its paragraph in `lang` (metrics.json's `search`); None for a
-    threshold or fraction target."""
+    """The latency-budget search of a target, for its paragraph (metrics.json's `search`).
+
+    Args:
+        data (ReportData): The study's results.
+        target (str): The prune target.
+        lang (str): The language of the outcome and the search's message.
+
+    Returns:
+        (dict[str, Any] | None): The paragraph's values, formatted, by name; None for a threshold or fraction target.
+    """
     search = data.prune[target].get("search")
     if not search:
         return None

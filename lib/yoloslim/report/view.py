@@ -39,7 +39,14 @@ def show_markdown(body: str) -> None:
 
 
 def show_table(frame: pd.DataFrame, digits: int = 3, percent: bool = False, index: bool = True) -> None:
-    """Display a table as HTML: floats with `digits` decimals (or as percentages), missing values as —."""
+    """Display a table as HTML: floats with `digits` decimals (or as percentages), missing values as —.
+
+    Args:
+        frame (pd.DataFrame): The table.
+        digits (int): Decimals of a float; as a percentage, `digits - 2` (at least 1).
+        percent (bool): Show floats as percentages.
+        index (bool): Show the index.
+    """
     from IPython.display import HTML, display
 
     def fmt(value: float) -> str:
@@ -81,7 +88,18 @@ def show_image(path: Path, lang: str) -> None:
 
 
 def plot_tradeoff(points: pd.DataFrame, x: str, budget: float | None, lang: str, engine: str = "") -> plt.Figure:
-    """Accuracy against `x` (latency_ms or gflops), every model labelled, the Pareto front joined."""
+    """Accuracy against `x` (latency_ms or gflops), every model labelled, the Pareto front joined.
+
+    Args:
+        points (pd.DataFrame): One row per model (`yoloslim.report.data.tradeoff_points`).
+        x (str): The column on the x axis: `latency_ms` or `gflops`.
+        budget (float | None): The latency budget in ms, drawn as a line on a latency axis; None: not drawn.
+        lang (str): The language of the axis labels and legend.
+        engine (str): The latency's engine, named in the latency axis label.
+
+    Returns:
+        (plt.Figure): The figure.
+    """
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     colors = {
         "base": "tab:blue",
@@ -112,7 +130,16 @@ def plot_tradeoff(points: pd.DataFrame, x: str, budget: float | None, lang: str,
 
 
 def plot_convergence(curves: dict[str, pd.DataFrame], column: str, lang: str) -> plt.Figure:
-    """Validation mmAP per epoch of each labelled training run."""
+    """Validation mmAP per epoch of each labelled training run.
+
+    Args:
+        curves (dict[str, pd.DataFrame]): Label -> its results.csv.
+        column (str): The results.csv column plotted (the validation mmAP's).
+        lang (str): The language of the epoch axis label.
+
+    Returns:
+        (plt.Figure): The figure.
+    """
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
     for label, curve in curves.items():
         ax.plot(curve["epoch"], curve[column], marker="." if len(curve) < 30 else None, label=label)

@@ -23,8 +23,15 @@ from yoloslim.train.runner import TrainJob, YoloTrainer, read_metrics, run_train
 def run_train(cfg: Config, model: str = "base", callbacks: Sequence[tuple[str, Callable]] = ()) -> Path:
     """Train the base model (`base`) or a uniform-width variant (a name in `cfg.trained_variants`) from scratch.
 
-    Starts from `cfg.model.weights` for the base model when it is set. `callbacks` are extra Ultralytics
-    trainer callbacks `(event, function)`. Returns `runs/<config>/train/<model>/`.
+    Starts from `cfg.model.weights` for the base model when it is set.
+
+    Args:
+        cfg (Config): The study.
+        model (str): `base` or the name of a trained variant.
+        callbacks (Sequence[tuple[str, Callable]]): Extra Ultralytics trainer callbacks `(event, function)`.
+
+    Returns:
+        (Path): `runs/<config>/train/<model>/`.
     """
     paths = StudyPaths.of(cfg)
     key = stage_key(cfg, "train", model)  # KeyError naming the models to train when `model` is none of them

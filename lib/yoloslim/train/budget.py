@@ -46,10 +46,22 @@ def replay_budget(
     warmup_epochs: float,
     lrf: float = LRF,
 ) -> BudgetPlan:
-    """Replay Ultralytics' step schedule: `sl_at[e]` is sl in epoch e (its length is the number of epochs).
+    """Replay Ultralytics' step schedule.
 
     Mirrors `BaseTrainer._do_train`: lr_e = lr0 * lf(e) with the linear `lf`; during the first
     round(warmup_epochs * batches) batches the BatchNorm group's lr rises from 0 and the accumulation from 1.
+
+    Args:
+        sl_at (list[float]): `sl_at[e]` is sl in epoch e; its length is the number of epochs.
+        lr0 (float): The initial learning rate.
+        train_images (int): The training images, `ceil(train_images / batch)` batches an epoch.
+        batch (int): The batch size.
+        nbs (int): The nominal batch size: one optimizer step per `nbs / batch` batches after the warm-up.
+        warmup_epochs (float): The warm-up in epochs (at most the epochs but one).
+        lrf (float): The final lr fraction: lr decays linearly to `lr0 * lrf`.
+
+    Returns:
+        (BudgetPlan): The optimizer steps, the L1 budget, the batches per epoch and the nominal accumulation.
     """
     epochs = len(sl_at)
     batches = math.ceil(train_images / batch)

@@ -98,7 +98,16 @@ def plot_gamma_epochs(gamma_hist: Path, out: Path) -> Path:
 
 
 def plot_map_vs_base(sparse_results: Path, base_results: Path, out: Path) -> Path:
-    """Val mAP50 and mAP50-95 per epoch of sparse training, next to the base model's."""
+    """Val mAP50 and mAP50-95 per epoch of sparse training, next to the base model's.
+
+    Args:
+        sparse_results (Path): The sparse stage's results.csv.
+        base_results (Path): The base model's results.csv.
+        out (Path): The PNG to write; not redrawn when it was drawn from these same files (`drawn_from`).
+
+    Returns:
+        (Path): `out`.
+    """
     key = figure_key([sparse_results, base_results])
     if drawn_from(out) == key:
         return out

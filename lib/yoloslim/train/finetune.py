@@ -35,7 +35,16 @@ class PrunedTrainer(YoloTrainer):
     """A DetectionTrainer that trains the model it is given as it is, never rebuilding it from YAML."""
 
     def get_model(self, cfg: Any = None, weights: nn.Module | None = None, verbose: bool = True) -> nn.Module:
-        """The given module itself (made trainable); a model is built from `cfg` only when none is given."""
+        """The given module itself (made trainable); a model is built from `cfg` only when none is given.
+
+        Args:
+            cfg (Any): The model YAML Ultralytics passes; used only when `weights` is not a module.
+            weights (nn.Module | None): The model to train as it is.
+            verbose (bool): Passed to the stock `get_model`.
+
+        Returns:
+            (nn.Module): The model trained.
+        """
         if isinstance(weights, nn.Module):
             for p in weights.parameters():
                 p.requires_grad_(True)
@@ -53,18 +62,33 @@ def parse_model_id(cfg: Config, model_id: str) -> tuple[str, str]:
 
 
 def run_finetune(cfg: Config, model_id: str, callbacks: Sequence[tuple[str, Callable]] = ()) -> Path:
-    """Retrain the pruned model `prune/<target>/weights.pt`; returns `runs/<config>/finetune/<model_id>/`.
+    """Retrain the pruned model `prune/<target>/weights.pt`.
 
-    `model_id` is `<target>` (fine-tune the pruned weights) or `<target>-scratch` (re-initialize them). The
-    recipe is the `train` section's with `finetune.lr0` and `finetune.epochs` (a scratch model:
-    `finetune.scratch_epochs`, by default `train.epochs`). `callbacks`: extra Ultralytics
-    trainer callbacks `(event, function)`.
+    The recipe is the `train` section's with `finetune.lr0` and `finetune.epochs` (a scratch model:
+    `finetune.scratch_epochs`, by default `train.epochs`).
+
+    Args:
+        cfg (Config): The study.
+        model_id (str): `<target>` (fine-tune the pruned weights) or `<target>-scratch` (re-initialize them).
+        callbacks (Sequence[tuple[str, Callable]]): Extra Ultralytics trainer callbacks `(event, function)`.
+
+    Returns:
+        (Path): `runs/<config>/finetune/<model_id>/`.
     """
     return run_training(finetune_job(cfg, model_id, callbacks))
 
 
 def finetune_job(cfg: Config, model_id: str, callbacks: Sequence[tuple[str, Callable]] = ()) -> TrainJob:
-    """The fine-tune stage's `TrainJob` for one model id: PrunedTrainer and the pruned (or re-initialized) model."""
+    """The fine-tune stage's `TrainJob` for one model id: PrunedTrainer and the pruned (or re-initialized) model.
+
+    Args:
+        cfg (Config): The study.
+        model_id (str): A fine-tuned model's id (`parse_model_id`).
+        callbacks (Sequence[tuple[str, Callable]]): Extra Ultralytics trainer callbacks `(event, function)`.
+
+    Returns:
+        (TrainJob): The job; its pruned weights must exist.
+    """
     target, init = parse_model_id(cfg, model_id)
     paths = StudyPaths.of(cfg)
     pruned = paths.prune(target).weights
@@ -107,16 +131,32 @@ def finetune_weights(
     device: str = TrainConfig.device,
     workers: int = TrainConfig.workers,
 ) -> Path:
-    """Continue training a pruned (or fine-tuned) checkpoint as it is, with `PrunedTrainer`; returns its weights.pt.
+    """Continue training a pruned (or fine-tuned) checkpoint as it is, with `PrunedTrainer`.
 
-    The run goes to `out` (default `runs/finetune/<folder>_<stem>/` under the output root: `small_weights` for
-    `prune/small/weights.pt`), a stage folder of `run_training`: the same command again returns at once, an
-    interrupted one resumes. The data set is only read: training reads its mirror in `out/data/`
-    (`yoloslim.data.mirror`), rebuilt each time; the stage's key holds the digest of the mirror's YAML and image
-    lists, which stay the same for the same data set. The recipe is the default study's fine-tune (`train_args` of
-    `Config()`); `imgsz` defaults to the checkpoint's. Raises FileNotFoundError naming a missing weights file or data
-    YAML (or a split path it names), ValueError when the data set's class count is not the model's or `weights` lies
-    inside the output folder, and RuntimeError naming the layers whose channels training changed.
+    The run is a stage folder of `run_training`: the same command again returns at once, an interrupted one resumes.
+    The data set is only read: training reads its mirror in `out/data/` (`yoloslim.data.mirror`), rebuilt each time;
+    the stage's key holds the digest of the mirror's YAML and image lists, which stay the same for the same data set.
+    The recipe is the default study's fine-tune (`train_args` of `Config()`).
+
+    Args:
+        weights (Path): The checkpoint.
+        data (Path): The Ultralytics data YAML; its class count must be the model's.
+        epochs (int): The training epochs.
+        out (Path | None): The run's folder (not holding `weights`); None: `runs/finetune/<folder>_<stem>/` under the
+            output root (`small_weights` for `prune/small/weights.pt`).
+        imgsz (int | None): The training image size; None: the checkpoint's.
+        batch (int): The batch size.
+        lr0 (float): The initial learning rate.
+        device (str): Ultralytics' training device.
+        workers (int): The data loader workers.
+
+    Returns:
+        (Path): The trained weights.pt.
+
+    Raises:
+        FileNotFoundError: Naming a missing weights file or data YAML (or a split path it names).
+        ValueError: When the data set's class count is not the model's or `weights` lies inside the output folder.
+        RuntimeError: Naming the layers whose channels training changed.
     """
     from yoloslim.data.check import dataset_names
 
@@ -158,8 +198,19 @@ def finetune_weights(
 
 
 def kept_architecture(trained: Path, pruned: Path, channels: dict[str, int]) -> dict[str, int]:
-    """The conv channels of the checkpoint `trained`, checked against `channels`, those of `pruned`: a RuntimeError
-    names the first layers that differ."""
+    """The conv channels of the checkpoint `trained`, checked against those of `pruned`.
+
+    Args:
+        trained (Path): The trained checkpoint.
+        pruned (Path): The checkpoint trained from, named in the error.
+        channels (dict[str, int]): Its conv channels (`conv_channels`).
+
+    Returns:
+        (dict[str, int]): The conv channels, by module name.
+
+    Raises:
+        RuntimeError: Naming the first layers that differ.
+    """
     found = conv_channels(load_checkpoint(trained)[0])
     if found != channels:
         changed = sorted(k for k in channels.keys() | found.keys() if channels.get(k) != found.get(k))

@@ -70,7 +70,16 @@ def recompute_bn_stats(model: nn.Module, batches: Iterable[torch.Tensor]) -> int
 
 
 def training_batches(trainer: Any, images: int, seed: int) -> Iterator[torch.Tensor]:
-    """Preprocessed batches of `images` training images (augmented as in training), a seeded sample."""
+    """Preprocessed batches of `images` training images (augmented as in training), a seeded sample.
+
+    Args:
+        trainer (Any): The Ultralytics trainer (its train loader's dataset, batch size and preprocessing).
+        images (int): The images sampled (at most the dataset's).
+        seed (int): The seed of the sample.
+
+    Returns:
+        (Iterator[torch.Tensor]): The image batches, of the trainer's batch size (the last one may be smaller).
+    """
     dataset = trainer.train_loader.dataset
     order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))[: min(images, len(dataset))]
     for start in range(0, len(order), trainer.batch_size):

@@ -86,8 +86,14 @@ class Sparsity:
         return 0.0 if self.stopped_at is not None else self.sl_at(epoch, epochs)
 
     def count(self, lr: float, sl: float, gammas: Callable[[], torch.Tensor]) -> None:
-        """Book one applied optimizer step with the BatchNorm group's `lr` and this step's `sl`; stop the L1
-        term when the live |gamma| (`gammas()`, read only while a sparsity target is pending) reach it."""
+        """Book one applied optimizer step; stop the L1 term when the live |gamma| reach the sparsity target.
+
+        Args:
+            lr (float): The BatchNorm parameter group's learning rate at this step.
+            sl (float): This step's `sl`.
+            gammas (Callable[[], torch.Tensor]): Reads the live |gamma|; called only while a sparsity target
+                (`stop_fraction`) is pending.
+        """
         self.steps += 1
         self.budget += lr * sl
         if self.stop_fraction is not None and self.stopped_at is None:
