@@ -16,7 +16,9 @@ setup: $(STAMP)  ## create .venv with the pinned dependencies (seconds when alre
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	@# bytecode compiled on every core afterwards: pip compiles one file at a time (about 90 s of CPU here)
+	$(PY) -m pip install --quiet --no-compile -e '.[dev]'
+	$(PY) -m compileall -qq -j 0 .venv/lib || true  # a file that does not compile (a template) is read as source
 	touch $@
 
 system-deps:  ## best effort: Debian's chromium (PDF) and Noto CJK fonts (Chinese reports)
