@@ -39,8 +39,10 @@ from yoloslim.report.data import (
     convergence_table,
     data_facts,
     decode_table,
+    engine_table,
     environment_table,
     gamma_fractions,
+    int8_tables,
     interleaved_table,
     load_report_data,
     model_table,
@@ -174,6 +176,17 @@ show_markdown(text(lang, "tradeoff_intro"))
 points = tradeoff_points(data)
 show_figure(plot_tradeoff(points, "latency_ms", budget, lang, engine=engine))
 show_figure(plot_tradeoff(points, "gflops", None, lang))
+
+# %%
+show_markdown(text(lang, "s2_4_3_engines"))
+show_markdown(text(lang, "engines_intro", calib=cfg.quant.calib_images))
+show_table(engine_table(data, lang))
+int8 = int8_tables(data, lang)
+if not int8:
+    show_markdown(text(lang, "int8_none"))
+for caption, table in int8:
+    show_markdown(caption)
+    show_table(table, digits=3)
 
 # %%
 show_markdown(text(lang, "s3_summary"))

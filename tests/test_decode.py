@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 from yoloslim.data.codes import clean_image, make_code
+from yoloslim.data.mirror import split_images
 from yoloslim.eval.decode import (
     DecodeTally,
     Detection,
@@ -17,7 +18,6 @@ from yoloslim.eval.decode import (
     cached_decodable,
     crop_box,
     decodable_codes,
-    split_images,
     tally_image,
 )
 

@@ -35,7 +35,7 @@ from yoloslim.train.sparse import run_sparse
 
 HEADINGS = ["1 Preparation", "1.1 Environment", "1.2 Data set", "2 Pruning", "2.1 Sparse training",
             "2.2.1 Sparsity distribution", "2.2.2 Pruning ratio", "2.3 Fine-tuning: validation set", "2.4.1 Test set",
-            "2.4.2 Size, parameters, speed and FLOPs", "3 Summary"]  # fmt: skip
+            "2.4.2 Size, parameters, speed and FLOPs", "2.4.3 Engines and precision", "3 Summary"]  # fmt: skip
 
 
 def snakemake(params: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:

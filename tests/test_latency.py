@@ -84,20 +84,26 @@ def test_measure_latency_cpu_engines(tiny: tuple[Path, Path], monkeypatch: pytes
     weights, onnx = tiny
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # a machine without CUDA, also on one with it
     before = torch.get_num_threads()
-    result = measure_latency(load_model(weights).model, onnx, 64, LatencyConfig(warmup=1, runs=4, threads=1))
+    engines = ["torch_cpu", "onnx_cpu", "openvino_cpu", "torch_cuda"]
+    artifacts = {"onnx_cpu": onnx, "openvino_cpu": onnx}
+    result = measure_latency(load_model(weights).model, artifacts, 64, LatencyConfig(warmup=1, runs=4, threads=1),
+                             engines)  # fmt: skip
     assert torch.get_num_threads() == before  # thread count restored
-    for engine in ("torch_cpu", "onnx_cpu"):
+    for engine in ("torch_cpu", "onnx_cpu", "openvino_cpu"):
         timing = result[engine]
         assert 0 < timing["median_ms"] <= timing["p90_ms"]
-        assert timing["threads"] == 1 and timing["runs"] == 4
+        assert timing["threads"] == 1 and timing["runs"] == 4 and timing["precision"] == "FP32"  # read back
     assert result["threads"] == 1 and result["cpu"]
     assert result["torch_cuda"] is None and result["notes"]["torch_cuda"] == NO_CUDA and result["cuda"] is None
+    for engine in ("onnx_cpu_int8", "openvino_cpu_int8"):  # not listed: not measured, and said so
+        assert result[engine] is None and result["notes"][engine] == "not measured: not in eval.engines"
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device: torch_cuda latency is not checked")
 def test_measure_latency_on_cuda(tiny: tuple[Path, Path]) -> None:
     weights, onnx = tiny
-    result = measure_latency(load_model(weights).model, onnx, 64, LatencyConfig(warmup=1, runs=4, threads=1))
+    result = measure_latency(load_model(weights).model, {}, 64, LatencyConfig(warmup=1, runs=4, threads=1),
+                             ["torch_cuda"])  # fmt: skip
     timing = result["torch_cuda"]
     assert 0 < timing["median_ms"] <= timing["p90_ms"] and timing["device"] == "cuda:0" and timing["runs"] == 4
     assert "torch_cuda" not in result["notes"] and result["cuda"]

@@ -33,6 +33,8 @@ def named_files(folder: Folder) -> list[Path]:
                 files.append(getattr(folder, name))
             elif name in ("split_list", "detections", "bootstrap"):
                 files += [getattr(folder, name)(split) for split in SPLITS]
+            elif name == "detections_int8":
+                files.append(Path(getattr(folder, name)("<split>", "<engine>")))
     return files
 
 

@@ -98,9 +98,18 @@ def test_report_en(report_en: tuple[str, Path]) -> None:
     html, path = report_en
     for heading in ["1 Preparation", "1.1 Environment", "1.2 Data set", "2.1 Sparse training",
                     "2.2.1 Sparsity distribution", "2.2.2 Pruning ratio", "2.3 Fine-tuning", "2.4.1 Test set",
-                    "2.4.2 Size, parameters, speed and FLOPs", "3 Summary"]:  # fmt: skip
+                    "2.4.2 Size, parameters, speed and FLOPs", "2.4.3 Engines and precision", "3 Summary"]:  # fmt: skip
         assert f">{heading}" in html, heading
     assert "Groups left unpruned: model.0 (not pruned: only 16 channels, not more than round_to=16)" in html
+    # 2.4.3 every engine timed, with the precision read back, and each model's INT8 cost with its interval
+    engines = _section(html, "2.4.3 Engines and precision", "3 Summary")
+    assert "openvino_cpu_int8 (INT8)" in engines and "onnx_cpu (FP32)" in engines and "torch_cuda" not in engines
+    small = ["12.00 (0.13×)", "8.00 (0.13×)", "4.00 (0.13×)", "7.20 (0.26×)"]  # torch, ONNX, OpenVINO FP32, INT8:
+    assert _cell(engines, "nas_0.15(small)") == small  # OpenVINO INT8 0.4 × 8 + 4 ms against the base model's 28 ms
+    int8 = engines[engines.index("INT8 on") :]  # FP32 and INT8 mmAP, the drop with its interval (test, all classes)
+    assert _cell(int8, "yolov5n") == ["0.500", "0.488", "-0.012 [-0.022, -0.002]"]
+    summary = html[html.index(">3 Summary") :]
+    assert "After INT8 on <code>openvino_cpu_int8</code>: nas_0.01(large) 0.57× the base model (FP32 on ONNX" in summary
     # 2.2.2 ratios.csv as percentages; the 1/2 variant's ratio computed from its checkpoint against the base
     ratios = _section(html, "2.2.2 Pruning ratio", "2.3 Fine-tuning")
     assert _cell(ratios, "nas_0.15(small)")[:2] == ["22.0%", "22.0%"]

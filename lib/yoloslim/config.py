@@ -38,7 +38,8 @@ Importance = Literal["max", "mean", "sum"]
 C2fHalves = Literal["equal", "free"]
 AttentionMode = Literal["intact", "heads"]
 Split = Literal["val", "test"]
-Engine = Literal["torch_cpu", "onnx_cpu", "torch_cuda"]  # every model is timed on these (yoloslim.measure.latency)
+# the engines a model can be timed on (yoloslim.measure.latency; the deployment engines: yoloslim.measure.engines)
+Engine = Literal["torch_cpu", "onnx_cpu", "onnx_cpu_int8", "openvino_cpu", "openvino_cpu_int8", "torch_cuda"]
 Lang = Literal["en", "zh"]
 ENGINES: tuple[str, ...] = typing.get_args(Engine)
 
@@ -234,6 +235,8 @@ class EvalConfig:
     # latency on target_engine
     target_latency: str | float = "20ms"
     target_engine: Engine = "onnx_cpu"  # engine of the budget
+    engines: list[Engine] = field(default_factory=lambda: list(ENGINES))  # engines every model is timed on; an
+    # INT8 engine also validates its quantised model (quant.splits)
     latency: LatencyConfig = field(default_factory=LatencyConfig)
     decode_margin: float = 0.15  # crop margin around a detection before decoding, as a box fraction
     bootstrap: int = 1000  # resamples of the images for 95 % intervals of every accuracy number (0: none)
@@ -244,6 +247,12 @@ class EvalConfig:
         budget, the bootstrap)."""
         tables = ("target_latency", "target_engine", "bootstrap", "bootstrap_seed")
         return {k: v for k, v in asdict(self).items() if k not in tables}
+
+
+@dataclass
+class QuantConfig:
+    calib_images: int = 128  # training images (never val or test) that calibrate the INT8 models' activation ranges
+    splits: list[Split] = field(default_factory=lambda: ["test"])  # splits the INT8 models are validated on
 
 
 @dataclass
@@ -263,6 +272,7 @@ class Config:
     prune: PruneConfig = field(default_factory=PruneConfig)
     finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    quant: QuantConfig = field(default_factory=QuantConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     source: str = ""  # the params file this was loaded from (set by load_config)
 
@@ -545,6 +555,14 @@ def _check_values(cfg: Config, path: Path) -> None:
         fail("data.synth.test_images", "a number of test-only images (0: none)", cfg.data.synth.test_images)
     if cfg.eval.bootstrap < 0:
         fail("eval.bootstrap", "a number of resamples (0: no intervals)", cfg.eval.bootstrap)
+    if not cfg.eval.engines or len(set(cfg.eval.engines)) != len(cfg.eval.engines):
+        fail("eval.engines", f"a list of distinct engines among {', '.join(ENGINES)}", cfg.eval.engines)
+    if cfg.eval.target_engine not in cfg.eval.engines:
+        fail("eval.target_engine", f"one of eval.engines ({', '.join(cfg.eval.engines)})", cfg.eval.target_engine)
+    if cfg.quant.calib_images < 1:
+        fail("quant.calib_images", "a positive number of training images", cfg.quant.calib_images)
+    if not cfg.quant.splits or not set(cfg.quant.splits) <= set(cfg.eval.splits):
+        fail("quant.splits", f"a non-empty list among eval.splits ({', '.join(cfg.eval.splits)})", cfg.quant.splits)
     if not 0 <= cfg.eval.conf < 1 or not 0 < cfg.eval.iou <= 1:
         fail("eval.conf/eval.iou", "conf in [0, 1) and iou in (0, 1]", (cfg.eval.conf, cfg.eval.iou))
     try:

@@ -184,6 +184,10 @@ class EvalModelFiles(Folder):
         """detections_<split>.npz: every detection matched to the ground truth."""
         return self.dir / f"detections_{split}.npz"
 
+    def detections_int8(self, split: str, engine: str) -> Path:
+        """detections_<split>_<engine>.npz: the same, of the model's INT8 export on an INT8 engine."""
+        return self.dir / f"detections_{split}_{engine}.npz"
+
     @property
     def onnx(self) -> Path:
         """model.onnx: the export every ONNX latency of the model is timed on."""
@@ -210,8 +214,13 @@ class EvalTables(Recorded):
         return self.dir / "accuracy.json"
 
     @property
+    def accuracy_int8(self) -> Path:
+        """accuracy_int8.csv: each model's INT8 export, per engine, split and class, against its FP32 accuracy."""
+        return self.dir / "accuracy_int8.csv"
+
+    @property
     def models(self) -> Path:
-        """models.csv: one row per model: size, cost, latency, budget."""
+        """models.csv: one row per model: size, cost, latency and precision per engine, budget."""
         return self.dir / "models.csv"
 
     @property

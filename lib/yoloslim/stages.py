@@ -87,9 +87,10 @@ def stage_key(cfg: Config, stage: str, item: str = "") -> dict[str, Any]:
     if stage == "eval":
         entry = {e["id"]: e for e in _model_entries(cfg)}[item]
         measurement = {**cfg.eval.measurement(), "metrics": list(ACCURACY_METRICS)}
-        return {"data": names, "eval": measurement, "model": entry}
+        return {"data": names, "eval": measurement, "quant": cfg.section("quant"), "model": entry}
     if stage == "eval_tables":
-        return {"data": names, "eval": cfg.section("eval"), "models": _model_entries(cfg)}
+        quant = cfg.section("quant")
+        return {"data": names, "eval": cfg.section("eval"), "quant": quant, "models": _model_entries(cfg)}
     if stage == "report":
         return resolved_config(cfg)
     raise KeyError(f"no stage '{stage}'")

@@ -97,6 +97,18 @@ def _entry_images(entry: Path) -> list[Path]:
     return sorted(p for p in found if p.suffix[1:].lower() in IMG_FORMATS)
 
 
+def split_images(data_yaml: Path, split: str) -> list[Path]:
+    """The image files of one split of an Ultralytics data.yaml (a folder, a list file, or a list of them)."""
+    data_yaml = Path(data_yaml)
+    data = yaml.safe_load(data_yaml.read_text()) or {}
+    if not data.get(split):
+        raise KeyError(f"{data_yaml}: no '{split}' split")
+    root = Path(data.get("path") or data_yaml.parent)
+    root = root if root.is_absolute() else data_yaml.parent / root
+    entries = data[split] if isinstance(data[split], list) else [data[split]]
+    return listed_images(data_yaml, split, [Path(e) if Path(e).is_absolute() else root / e for e in entries])
+
+
 def label_path(image: Path) -> Path:
     """Where Ultralytics looks for an image's label file (`img2label_paths`): the last `images` folder of its path
     replaced by `labels`, the suffix by `.txt`."""

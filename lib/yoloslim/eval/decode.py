@@ -33,12 +33,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import yaml
 import zxingcpp
 
 from yoloslim.atomic import write_json
 from yoloslim.data.groundtruth import load_ground_truth
-from yoloslim.data.mirror import listed_images
 
 MATCH_IOU = 0.5  # a detection and a ground-truth code overlap when their boxes' IoU reaches this
 MIN_CROP = 96  # crops with a shorter side are enlarged (bicubic) before decoding: zxing-cpp reads more
@@ -79,18 +77,6 @@ class DecodeTally:
             "detections_decoded": self.detections_decoded,
             "detection_decode_fraction": _ratio(self.detections_decoded, self.detections),
         }
-
-
-def split_images(data_yaml: Path, split: str) -> list[Path]:
-    """The image files of one split of an Ultralytics data.yaml (a folder, a list file, or a list of them)."""
-    data_yaml = Path(data_yaml)
-    data = yaml.safe_load(data_yaml.read_text()) or {}
-    if not data.get(split):
-        raise KeyError(f"{data_yaml}: no '{split}' split")
-    root = Path(data.get("path") or data_yaml.parent)
-    root = root if root.is_absolute() else data_yaml.parent / root
-    entries = data[split] if isinstance(data[split], list) else [data[split]]
-    return listed_images(data_yaml, split, [Path(e) if Path(e).is_absolute() else root / e for e in entries])
 
 
 def crop_box(image: np.ndarray, box: tuple[float, float, float, float], margin: float) -> np.ndarray:

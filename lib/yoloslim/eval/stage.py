@@ -21,6 +21,7 @@ import json
 import platform
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +29,14 @@ import numpy as np
 import pandas as pd
 
 from yoloslim.atomic import atomic_path, write_json, write_text
-from yoloslim.config import Config, LatencyConfig
-from yoloslim.eval.decode import cached_decodable, measure_decode, split_images
+from yoloslim.config import ENGINES, Config, LatencyConfig, QuantConfig
+from yoloslim.data.mirror import split_images
+from yoloslim.eval.decode import cached_decodable, measure_decode
 from yoloslim.eval.figures import plot_compare
-from yoloslim.eval.tables import display_tables, study_frames, with_intervals
+from yoloslim.eval.tables import display_tables, study_frames, with_int8_intervals, with_intervals
 from yoloslim.measure.accuracy import measure_accuracy
 from yoloslim.measure.bootstrap import replicates, save_replicates
+from yoloslim.measure.engines import DEPLOY_ENGINES, INT8_ENGINES, EngineError, build_artifact, check_outputs
 from yoloslim.measure.interleaved import interleaved_latency
 from yoloslim.measure.latency import cpu_model, cuda_device, measure_latency
 from yoloslim.measure.metrics import DetectionStats
@@ -48,7 +51,8 @@ from yoloslim.uptodate import recording, stage_record, up_to_date
 
 INTERLEAVED_COLUMNS = ["model", "label", "median_ms", "p90_ms", "lo_ms", "hi_ms", "ratio", "ratio_lo", "ratio_hi",
                        "runs"]  # fmt: skip
-PACKAGES = ("torch", "ultralytics", "onnx", "onnxruntime", "zxing-cpp", "torch-pruning", "numpy", "opencv-python")
+PACKAGES = ("torch", "ultralytics", "onnx", "onnxruntime", "openvino", "nncf", "zxing-cpp", "torch-pruning", "numpy",
+            "opencv-python")
 
 
 def evaluate_weights(
@@ -64,8 +68,11 @@ def evaluate_weights(
     names: list[str],
     decodable_cache: Path | None = None,
     stats_dir: Path | None = None,
+    engines: Sequence[str] = ("torch_cpu", "onnx_cpu", "torch_cuda"),
+    quant: QuantConfig | None = None,
 ) -> dict[str, Any]:
-    """Measure one checkpoint: accuracy per split and class, sizes, params, GFLOPs, latency, decode rate.
+    """Measure one checkpoint: accuracy per split and class, sizes, params, GFLOPs, latency on each engine (INT8
+    models validated too), decode rate.
 
     Args:
         weights (Path): The checkpoint.
@@ -83,6 +90,9 @@ def evaluate_weights(
             afresh when None.
         stats_dir (Path | None): Where each split's matched detections (`detections_<split>.npz`) and the ONNX export
             are kept; None: not kept.
+        engines (Sequence[str]): The engines timed (`eval.engines`); each INT8 engine's model is also validated.
+        quant (QuantConfig | None): The INT8 calibration images and the splits the INT8 models are validated on;
+            None: the defaults.
 
     Returns:
         (dict[str, Any]): The measurements, as metrics.json holds them (without the model's id, label and kind).
@@ -102,11 +112,19 @@ def evaluate_weights(
         )  # fmt: skip
         for split in splits
     }
+    quant = quant or QuantConfig()
     with tempfile.TemporaryDirectory() as tmp:
         onnx = export_onnx(weights, Path(tmp), imgsz)
         size_onnx_mb = file_mb(onnx)
-        timing = measure_latency(yolo.model, onnx, imgsz, latency)
+        artifacts, notes = deployment_artifacts(weights, onnx, Path(tmp), imgsz, data_yaml, engines, quant)
+        timing = measure_latency(yolo.model, artifacts, imgsz, latency, engines, notes)
         operators = operator_times(onnx, imgsz, latency)
+        quantised = {
+            engine: int8_accuracy(artifacts[engine], data_yaml, quant.splits, imgsz=imgsz, conf=conf, iou=iou,
+                                  names=names, stats_dir=stats_dir, engine=engine)  # fmt: skip
+            for engine in INT8_ENGINES
+            if engine in artifacts
+        }
         if stats_dir is not None:  # kept for the interleaved measurement of every model (write_tables)
             with atomic_path(EvalModelFiles(stats_dir).onnx) as kept:
                 shutil.copyfile(onnx, kept)
@@ -128,11 +146,88 @@ def evaluate_weights(
         "size_pt_mb": file_mb(weights),
         "size_onnx_mb": size_onnx_mb,
         **model_stats(yolo.model, imgsz, name=str(weights)),
-        "latency": {k: timing[k] for k in ("torch_cpu", "onnx_cpu", "torch_cuda")},
+        "latency": {k: timing[k] for k in ENGINES},
         "latency_notes": timing["notes"],
+        "accuracy_int8": quantised,
         "onnx_operators": operators,
         "decode": {"split": decode_split, **decode},
         "environment": environment(latency.threads),
+    }
+
+
+def deployment_artifacts(
+    weights: Path,
+    onnx: Path,
+    folder: Path,
+    imgsz: int,
+    data_yaml: Path,
+    engines: Sequence[str],
+    quant: QuantConfig,
+) -> tuple[dict[str, Path], dict[str, str]]:
+    """The export of `weights` for each deployment engine among `engines`; an export that fails is left out, with
+    its reason.
+
+    Args:
+        weights (Path): The checkpoint.
+        onnx (Path): Its FP32 ONNX export (onnx_cpu and openvino_cpu run it).
+        folder (Path): Where the INT8 exports are written.
+        imgsz (int): The static input size.
+        data_yaml (Path): The data YAML whose train split calibrates the INT8 exports.
+        engines (Sequence[str]): The engines measured (`eval.engines`).
+        quant (QuantConfig): The calibration images.
+
+    Returns:
+        (tuple[dict[str, Path], dict[str, str]]): Engine -> its artifact, and engine -> "not measured: <reason>".
+    """
+    artifacts, notes = {}, {}
+    for engine in (e for e in DEPLOY_ENGINES if e in engines):
+        if engine in INT8_ENGINES:
+            try:
+                artifacts[engine] = build_artifact(engine, weights, folder, imgsz, data_yaml,
+                                                   calib_images=quant.calib_images)  # fmt: skip
+                check_outputs(engine, artifacts[engine], data_yaml, imgsz)
+            except (EngineError, ImportError) as err:
+                artifacts.pop(engine, None)
+                notes[engine] = f"not measured: {err}"
+                print(f"WARNING: {weights}: {engine} {notes[engine]}")
+        else:
+            artifacts[engine] = onnx
+    return artifacts, notes
+
+
+def int8_accuracy(
+    artifact: Path,
+    data_yaml: Path,
+    splits: Sequence[str],
+    *,
+    imgsz: int,
+    conf: float,
+    iou: float,
+    names: list[str],
+    stats_dir: Path | None,
+    engine: str,
+) -> dict[str, Any]:
+    """A quantised model validated like its FP32 checkpoint (`measure_accuracy`), on `splits`.
+
+    Args:
+        artifact (Path): The INT8 export (an ONNX file or an OpenVINO folder).
+        data_yaml (Path): The data YAML of the splits.
+        splits (Sequence[str]): The splits validated on (`quant.splits`).
+        imgsz (int): The input size.
+        conf (float): The deployment confidence threshold.
+        iou (float): The NMS IoU threshold.
+        names (list[str]): The class names by class id.
+        stats_dir (Path | None): Where the matched detections are kept (`detections_<split>_<engine>.npz`).
+        engine (str): The INT8 engine (its name marks the detections file).
+
+    Returns:
+        (dict[str, Any]): Split -> class name or `all` -> metric -> value.
+    """
+    return {
+        split: measure_accuracy(artifact, data_yaml, split=split, imgsz=imgsz, conf=conf, iou=iou, names=names,
+                                stats_out=EvalModelFiles(stats_dir).detections_int8(split, engine)
+                                if stats_dir else None)  # fmt: skip
+        for split in splits
     }
 
 
@@ -164,6 +259,8 @@ def run_eval(cfg: Config, model_id: str) -> Path:
             names=list(cfg.data.names),
             decodable_cache=paths.eval_tables.gt_decodable,
             stats_dir=files.dir,
+            engines=[e for e in cfg.eval.engines if model.kind != "sparse" or e not in INT8_ENGINES],  # never shipped
+            quant=cfg.quant,
         )
     record = {
         "model": model.id,
@@ -187,6 +284,7 @@ def write_tables(cfg: Config) -> dict[str, Path]:
     out = {
         "accuracy": tables.accuracy,
         "accuracy_json": tables.accuracy_json,
+        "accuracy_int8": tables.accuracy_int8,
         "models": tables.models,
         "decode": tables.decode,
         "operators": tables.operators,
@@ -214,11 +312,15 @@ def _write_tables(cfg: Config, out: dict[str, Path]) -> None:
     interleaved = _interleaved(cfg, records)
     frames = study_frames(_onnx_latency_from(interleaved, records), names=list(cfg.data.names), budget=_budget(cfg))
     frames["interleaved"] = interleaved
+    names = list(cfg.data.names)
     for split in cfg.eval.splits if cfg.eval.bootstrap else []:
-        reps = _replicates(cfg, [r["model"] for r in records], split)
-        save_replicates(paths.eval_tables.bootstrap(split), reps, list(cfg.data.names))
-        frames["accuracy"] = with_intervals(frames["accuracy"], split, reps, list(cfg.data.names))
-    for name in ("accuracy", "models", "decode", "operators", "interleaved"):
+        quantised = [(r["model"], e) for r in records for e, s in (r.get("accuracy_int8") or {}).items() if split in s]
+        reps = _replicates(cfg, [r["model"] for r in records], split, quantised)
+        int8_reps = {key: reps.pop(f"{key[0]}@{key[1]}") for key in quantised}  # drawn with the same images
+        save_replicates(paths.eval_tables.bootstrap(split), reps, names)
+        frames["accuracy"] = with_intervals(frames["accuracy"], split, reps, names)
+        frames["accuracy_int8"] = with_int8_intervals(frames["accuracy_int8"], split, reps, int8_reps, names)
+    for name in ("accuracy", "accuracy_int8", "models", "decode", "operators", "interleaved"):
         with atomic_path(out[name]) as tmp:
             frames[name].to_csv(tmp, index=False)
     write_text(out["accuracy_json"], frames["accuracy"].to_json(orient="records", indent=2))
@@ -274,11 +376,15 @@ def environment(threads: int) -> dict[str, Any]:
     }
 
 
-def _replicates(cfg: Config, models: list[str], split: str) -> dict[str, np.ndarray]:
-    """Bootstrap replicates of every model's accuracy on `split`, from the detections its eval kept."""
+def _replicates(
+    cfg: Config, models: list[str], split: str, quantised: list[tuple[str, str]] = ()
+) -> dict[str, np.ndarray]:
+    """Bootstrap replicates of every model's accuracy on `split`, from the detections its eval kept, and of each
+    (model, engine) INT8 export in `quantised` (keyed `<model>@<engine>`), all on the same resampled images."""
+    files = {model: StudyPaths.of(cfg).eval(model).detections(split) for model in models}
+    files |= {f"{m}@{e}": StudyPaths.of(cfg).eval(m).detections_int8(split, e) for m, e in quantised}
     stats = {}
-    for model in models:
-        path = StudyPaths.of(cfg).eval(model).detections(split)
+    for model, path in files.items():
         if not path.is_file():
             raise FileNotFoundError(f"{path}: matched detections of model '{model}' not found (rerun its eval)")
         stats[model] = DetectionStats.load(path)

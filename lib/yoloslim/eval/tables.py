@@ -24,9 +24,10 @@ ACCURACY_COLUMNS = ["model", "label", "split", "class", "conf", *ACCURACY_METRIC
                     *[f"{m}_{end}" for m in INTERVAL_METRICS for end in ("lo", "hi")],
                     *[f"delta_{m}_{end}" for m in DELTAS for end in ("lo", "hi")]]  # fmt: skip
 MODEL_COLUMNS = ["model", "label", "kind", "imgsz", "size_pt_mb", "size_onnx_mb", "params_m", "gflops",
-                 "torch_cpu_ms", "torch_cpu_p90_ms", "onnx_cpu_ms", "onnx_cpu_p90_ms", "torch_cuda_ms",
-                 "torch_cuda_p90_ms", "target_engine", "target_latency", "target_latency_ms",
-                 "meets_budget"]  # fmt: skip
+                 *[f"{e}_{c}" for e in ENGINES for c in ("ms", "p90_ms", "precision")],
+                 "target_engine", "target_latency", "target_latency_ms", "meets_budget"]  # fmt: skip
+INT8_COLUMNS = ["model", "label", "engine", "split", "class", "mAP50", "mAP50-95", "fp32_mAP50", "fp32_mAP50-95",
+                "drop_mAP50", "drop_mAP50-95", "drop_mAP50-95_lo", "drop_mAP50-95_hi"]  # fmt: skip
 DECODE_COLUMNS = ["model", "class", "gt_codes", "decoded", "decode_rate", "gt_decodable", "decode_rate_vs_decodable",
                   "detections", "detections_decoded", "detection_decode_fraction"]  # fmt: skip
 OPERATOR_COLUMNS = ["model", "label", "operator", "ms"]
@@ -44,10 +45,11 @@ def study_frames(
             `models` marks; None: unknown.
 
     Returns:
-        (dict[str, pd.DataFrame]): `accuracy`, `models`, `decode` and `operators`.
+        (dict[str, pd.DataFrame]): `accuracy`, `accuracy_int8`, `models`, `decode` and `operators`.
     """
     return {
         "accuracy": accuracy_frame(records, names),
+        "accuracy_int8": int8_frame(records, names),
         "models": models_frame(records, budget),
         "decode": decode_frame(records),
         "operators": operators_frame(records),
@@ -68,6 +70,53 @@ def accuracy_frame(records: list[dict[str, Any]], names: list[str]) -> pd.DataFr
     for metric in DELTAS:
         reference = [base[metric].get((s, c), np.nan) for s, c in zip(frame["split"], frame["class"], strict=True)]
         frame[f"delta_{metric}"] = frame[metric] - np.array(reference, dtype=float)
+    return frame
+
+
+def int8_frame(records: list[dict[str, Any]], names: list[str]) -> pd.DataFrame:
+    """One row per model, INT8 engine, split and class: the INT8 model's mAP50 and mAP50-95, the FP32 checkpoint's on
+    the same images, and the drop (INT8 - FP32, negative when quantisation costs accuracy); the drop's interval is
+    filled in by `with_int8_intervals`."""
+    rows = []
+    for r in records:
+        for engine, by_split in (r.get("accuracy_int8") or {}).items():
+            for split, by_class in by_split.items():
+                for cls in [*names, "all"]:
+                    int8, fp32 = by_class.get(cls) or {}, r["accuracy"].get(split, {}).get(cls) or {}
+                    row = {"model": r["model"], "label": r["label"], "engine": engine, "split": split, "class": cls}
+                    for metric in DELTAS:
+                        row[metric], row[f"fp32_{metric}"] = int8.get(metric, np.nan), fp32.get(metric, np.nan)
+                        row[f"drop_{metric}"] = row[metric] - row[f"fp32_{metric}"]
+                    rows.append(row)
+    return pd.DataFrame(rows, columns=INT8_COLUMNS)
+
+
+def with_int8_intervals(
+    frame: pd.DataFrame, split: str, reps: dict[str, np.ndarray], int8_reps: dict[tuple[str, str], np.ndarray],
+    names: list[str],
+) -> pd.DataFrame:
+    """`int8_frame`'s table with the 95 % interval of each drop on `split`, paired draw by draw (the same resampled
+    images for the INT8 model and its FP32 checkpoint).
+
+    Args:
+        frame (pd.DataFrame): The INT8 table (`int8_frame`), left unchanged.
+        split (str): The split whose rows are filled in.
+        reps (dict[str, np.ndarray]): Model id -> its FP32 replicates, draws x classes x `INTERVAL_METRICS`.
+        int8_reps (dict[tuple[str, str], np.ndarray]): (model id, engine) -> the INT8 model's replicates, drawn with
+            the same image indices as `reps`.
+        names (list[str]): The class names by class id.
+
+    Returns:
+        (pd.DataFrame): A copy of `frame` with `drop_mAP50-95_lo` and `_hi` filled in.
+    """
+    frame = frame.copy()
+    classes = [*names, "all"]
+    j = INTERVAL_METRICS.index("mAP50-95")
+    for (model, engine), samples in int8_reps.items():
+        rows = (frame["model"] == model) & (frame["engine"] == engine) & (frame["split"] == split)
+        order = [classes.index(c) for c in frame.loc[rows, "class"]]
+        lo, hi = interval(samples - reps[model])
+        frame.loc[rows, "drop_mAP50-95_lo"], frame.loc[rows, "drop_mAP50-95_hi"] = lo[order, j], hi[order, j]
     return frame
 
 
@@ -104,7 +153,8 @@ def with_intervals(accuracy: pd.DataFrame, split: str, reps: dict[str, np.ndarra
 
 
 def models_frame(records: list[dict[str, Any]], budget: tuple[str, str | float] | None = None) -> pd.DataFrame:
-    """One row per model: sizes, params (millions), GFLOPs, latency median and p90 per engine, the budget mark."""
+    """One row per model: sizes, params (millions), GFLOPs, latency median and p90 per engine with the precision the
+    engine ran, the budget mark."""
     engine, target = budget or ("-", "-")
     target_ms = budget_ms(records, engine, target) if budget else np.nan
     rows = []
@@ -123,6 +173,7 @@ def models_frame(records: list[dict[str, Any]], budget: tuple[str, str | float] 
             timing = r["latency"].get(name) or {}
             row[f"{name}_ms"] = timing.get("median_ms", np.nan)
             row[f"{name}_p90_ms"] = timing.get("p90_ms", np.nan)
+            row[f"{name}_precision"] = timing.get("precision", "")
         status = budget_status(r["latency"], engine, target_ms)["status"]
         rows.append({**row, "target_engine": engine, "target_latency": str(target), "target_latency_ms": target_ms,
                      "meets_budget": {"met": "yes", "not met": "no"}.get(status, "unknown")})  # fmt: skip

@@ -1,20 +1,21 @@
-"""Inference latency at batch 1: PyTorch on the CPU, ONNX Runtime on the CPU, and PyTorch on CUDA when present.
+"""Inference latency at batch 1: PyTorch on the CPU (and on CUDA when present) and every deployment engine of
+`yoloslim.measure.engines` (ONNX Runtime and OpenVINO, FP32 and INT8), each with the precision it actually ran.
 
 Each engine gets `warmup` untimed runs, then `runs` timed ones on a zero image of the model's size; the
 median and the 90th percentile are reported with the thread count and the CPU model, so that numbers
 from different machines are not compared by accident.
 
     from yoloslim.measure.latency import measure_latency
-    measure_latency(torch_model, onnx_path, imgsz=256, cfg=cfg.eval.latency)
-    # {'torch_cpu': {'median_ms': 3.1, 'p90_ms': 3.4, ...}, 'onnx_cpu': {...}, 'torch_cuda': None,
-    #  'notes': {'torch_cuda': 'not measured: no CUDA device'}, 'threads': 2, 'cpu': 'AMD EPYC'}
+    measure_latency(torch_model, {"onnx_cpu": onnx_path}, imgsz=256, cfg=cfg.eval.latency, engines=cfg.eval.engines)
+    # {'torch_cpu': {'median_ms': 3.1, 'p90_ms': 3.4, 'precision': 'FP32', ...}, 'onnx_cpu': {...}, 'torch_cuda': None,
+    #  'notes': {'torch_cuda': 'not measured: no CUDA device', ...}, 'threads': 2, 'cpu': 'AMD EPYC'}
 """
 
 from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from yoloslim.config import LatencyConfig
-from yoloslim.measure.onnx import onnx_session, resolve_threads
+from yoloslim.config import ENGINES, LatencyConfig
+from yoloslim.measure.onnx import resolve_threads
 
 NO_CUDA = "not measured: no CUDA device"
 
@@ -108,43 +109,64 @@ def measure_torch(model: torch.nn.Module, imgsz: int, cfg: LatencyConfig, device
     return {**result, "threads": threads, "device": device}
 
 
-def measure_onnx(onnx_path: Path, imgsz: int, cfg: LatencyConfig) -> dict:
-    """Latency of an ONNX model with ONNX Runtime's CPU provider (batch 1).
+def measure_engine(engine: str, artifact: Path, imgsz: int, cfg: LatencyConfig) -> dict:
+    """Latency of an exported model on a deployment engine (`yoloslim.measure.engines`), batch 1, and the precision
+    the engine ran it in.
 
     Args:
-        onnx_path (Path): The ONNX file.
+        engine (str): onnx_cpu, onnx_cpu_int8, openvino_cpu or openvino_cpu_int8.
+        artifact (Path): The engine's export of the model (`build_artifact`).
         imgsz (int): The side of the zero image.
         cfg (LatencyConfig): The warmup and timed runs, and the threads (0: every core).
 
     Returns:
-        (dict): `time_runs`' numbers, the threads and the device ("cpu").
+        (dict): `time_runs`' numbers, the threads, the device ("cpu") and the precision read back.
     """
-    session, feed = onnx_session(onnx_path, imgsz, cfg.threads)
-    result = time_runs(lambda: session.run(None, feed), warmup=cfg.warmup, runs=cfg.runs)
-    return {**result, "threads": resolve_threads(cfg.threads), "device": "cpu"}
+    from yoloslim.measure.engines import engine_runner
+
+    infer, precision = engine_runner(engine, artifact, cfg.threads)
+    image = np.zeros((1, 3, imgsz, imgsz), dtype=np.float32)
+    result = time_runs(lambda: infer(image), warmup=cfg.warmup, runs=cfg.runs)
+    return {**result, "threads": resolve_threads(cfg.threads), "device": "cpu", "precision": precision}
 
 
-def measure_latency(model: torch.nn.Module, onnx_path: Path | None, imgsz: int, cfg: LatencyConfig) -> dict:
-    """Latency of one model on every engine; an engine that cannot run is None with its reason in `notes`.
+def measure_latency(
+    model: torch.nn.Module,
+    artifacts: dict[str, Path],
+    imgsz: int,
+    cfg: LatencyConfig,
+    engines: Sequence[str],
+    notes: dict[str, str] | None = None,
+) -> dict:
+    """Latency of one model on each engine; an engine that cannot run is None with its reason in `notes`.
 
     Args:
         model (torch.nn.Module): The PyTorch model, timed on the CPU and, when there is one, the first CUDA device.
-        onnx_path (Path | None): Its ONNX export; None: ONNX Runtime not measured.
+        artifacts (dict[str, Path]): Deployment engine -> its export of the model (`yoloslim.measure.engines`); an
+            engine without one is not measured.
         imgsz (int): The side of the zero image.
         cfg (LatencyConfig): The warmup and timed runs, and the threads (0: every core).
+        engines (Sequence[str]): The engines to time (`eval.engines`); the others are None, "not in eval.engines".
+        notes (dict[str, str] | None): Why an engine has no artifact ("not measured: ..."), kept in the result.
 
     Returns:
-        (dict): torch_cpu, onnx_cpu, torch_cuda (each a `measure_torch` or `measure_onnx` result, or None), notes,
-            threads, cpu (the CPU model) and cuda (the CUDA device, or None).
+        (dict): each engine of `ENGINES` (a `measure_torch` or `measure_engine` result with its precision, or None),
+            notes, threads, cpu (the CPU model) and cuda (the CUDA device, or None).
     """
-    out: dict[str, Any] = {"torch_cpu": measure_torch(model, imgsz, cfg), "onnx_cpu": None, "torch_cuda": None}
-    notes = {}
-    if onnx_path is not None:
-        out["onnx_cpu"] = measure_onnx(onnx_path, imgsz, cfg)
-    else:
-        notes["onnx_cpu"] = "not measured: no ONNX file"
-    if torch.cuda.is_available():
-        out["torch_cuda"] = measure_torch(model, imgsz, cfg, device="cuda:0")
-    else:
-        notes["torch_cuda"] = NO_CUDA
+    out: dict[str, Any] = dict.fromkeys(ENGINES)
+    notes = dict(notes or {})
+    for engine in ENGINES:
+        if engine not in engines:
+            notes[engine] = "not measured: not in eval.engines"
+        elif engine == "torch_cpu":
+            out[engine] = {**measure_torch(model, imgsz, cfg), "precision": "FP32"}
+        elif engine == "torch_cuda":
+            if torch.cuda.is_available():
+                out[engine] = {**measure_torch(model, imgsz, cfg, device="cuda:0"), "precision": "FP32"}
+            else:
+                notes[engine] = NO_CUDA
+        elif engine in artifacts:
+            out[engine] = measure_engine(engine, artifacts[engine], imgsz, cfg)
+        else:
+            notes.setdefault(engine, "not measured: no exported model")
     return {**out, "notes": notes, "threads": resolve_threads(cfg.threads), "cpu": cpu_model(), "cuda": cuda_device()}

@@ -33,6 +33,8 @@ def existing_weights(weights: Path | str) -> Path:
     from ultralytics.utils.checks import check_yolov5u_filename
 
     weights = Path(weights)
+    if weights.is_dir() and (weights / "metadata.yaml").is_file():
+        return weights  # an exported model's folder (OpenVINO), read through its metadata
     if not weights.is_file():
         raise FileNotFoundError(f"{weights}: weights file not found")
     if check_yolov5u_filename(str(weights), verbose=False) == str(weights):

@@ -49,6 +49,7 @@ class ReportData:
     counts: pd.DataFrame  # data/counts.csv
     data_summary: dict[str, Any]  # data/summary.json
     accuracy: pd.DataFrame  # eval/accuracy.csv
+    accuracy_int8: pd.DataFrame  # eval/accuracy_int8.csv
     table: pd.DataFrame  # eval/models.csv
     decode: pd.DataFrame  # eval/decode.csv
     operators: pd.DataFrame  # eval/onnx_operators.csv
@@ -99,6 +100,7 @@ def load_report_data(cfg: Config) -> ReportData:
         counts=read_csv(paths.data.counts).fillna({"source": ""}),
         data_summary=read_json(paths.data.summary),
         accuracy=read_csv(paths.eval_tables.accuracy),
+        accuracy_int8=read_csv(paths.eval_tables.accuracy_int8),
         table=read_csv(paths.eval_tables.models),
         decode=read_csv(paths.eval_tables.decode),
         operators=read_csv(paths.eval_tables.operators),
@@ -384,9 +386,90 @@ def meets_budget(row: pd.Series) -> bool:
     return str(row["meets_budget"]).strip().lower() in ("true", "1", "1.0", "yes")
 
 
+def measured_engines(data: ReportData) -> list[str]:
+    """The engines at least one model was timed on, in `ENGINES` order."""
+    return [e for e in ENGINES if _timed(data, e)]
+
+
+def engine_table(data: ReportData, lang: str) -> pd.DataFrame:
+    """Median latency of every model on every engine it was timed on, with its ratio to the base model on the same
+    engine and precision; each header names the engine and the precision the engine actually ran (read back from
+    the compiled model or the graph, `yoloslim.measure.engines`). Rows are labels in report order."""
+    table = data.table.set_index("model")
+    order = [m for m in data.labels if m in table.index]
+    columns = {}
+    for engine in measured_engines(data):
+        ran = table.get(f"{engine}_precision", pd.Series(dtype=str)).dropna().astype(str)
+        header = f"{engine} ({'/'.join(sorted(set(ran) - {''})) or '?'})"
+        base = table.loc["base", f"{engine}_ms"] if "base" in table.index else np.nan
+        columns[header] = [_ms_and_ratio(table.loc[m, f"{engine}_ms"], base, lang) for m in order]
+    return pd.DataFrame(columns, index=[data.labels[m] for m in order])
+
+
+def _ms_and_ratio(ms: float, base: float, lang: str) -> str:
+    """`2.31 (0.62×)`: milliseconds and the ratio to the base model; not measured: a dash."""
+    if not np.isfinite(ms):
+        return text(lang, "not_measured_cell")
+    return f"{ms:.2f} ({ms / base:.2f}×)" if np.isfinite(base) and base > 0 else f"{ms:.2f}"
+
+
+def int8_tables(data: ReportData, lang: str) -> list[tuple[str, pd.DataFrame]]:
+    """Per INT8 engine and split: each model's mmAP in FP32 and INT8 and the drop with its paired 95 % interval (all
+    classes), then the drop per class; (caption, table) pairs, empty when no INT8 model was validated."""
+    frame = data.accuracy_int8
+    out = []
+    for (engine, split), rows in frame.groupby(["engine", "split"], sort=False):
+        rows = rows.set_index("model")
+        order = [m for m in data.labels if m in rows.index]
+        overall = rows[rows["class"] == "all"]
+        summary = pd.DataFrame(
+            {
+                "FP32 mmAP": [f"{overall.loc[m, 'fp32_mAP50-95']:.3f}" for m in order],
+                "INT8 mmAP": [f"{overall.loc[m, 'mAP50-95']:.3f}" for m in order],
+                text(lang, "int8_drop"): [_drop(overall.loc[m]) for m in order],
+            },
+            index=[data.labels[m] for m in order],
+        )
+        per_class = rows[rows["class"] != "all"].pivot(columns="class", values="drop_mAP50-95")
+        per_class = per_class.loc[order, [c for c in data.cfg.data.names if c in per_class.columns]]
+        out.append((text(lang, "int8_caption", engine=engine, split=split), summary))
+        out.append((text(lang, "int8_per_class", engine=engine, split=split), per_class.rename(index=data.labels)))
+    return out
+
+
+def _drop(row: pd.Series) -> str:
+    """The INT8 - FP32 mmAP difference, with its interval when measured: `-0.012 [-0.020, -0.004]`."""
+    drop = f"{row['drop_mAP50-95']:+.3f}"
+    if np.isfinite(row.get("drop_mAP50-95_lo", np.nan)):
+        drop += f" [{row['drop_mAP50-95_lo']:+.3f}, {row['drop_mAP50-95_hi']:+.3f}]"
+    return drop
+
+
+def engine_facts(data: ReportData) -> list[dict[str, Any]]:
+    """For each INT8 engine that timed the base model, and each pruned model: its latency ratio to the base model there,
+    beside its ratio on ONNX Runtime FP32 and its INT8 mmAP drop on the first INT8-validated split (the summary's
+    "does pruning still pay after INT8")."""
+    table = data.table.set_index("model")
+    facts = []
+    for engine in (e for e in measured_engines(data) if e.endswith("_int8") and "base" in table.index):
+        base = table.loc["base", f"{engine}_ms"]
+        drops = data.accuracy_int8[(data.accuracy_int8["engine"] == engine) & (data.accuracy_int8["class"] == "all")]
+        drops = drops.drop_duplicates("model").set_index("model")["drop_mAP50-95"]
+        for m in (m.id for m in data.models if m.kind == "pruned" and m.id in table.index):
+            fp32 = table.loc[m, "onnx_cpu_ms"] / table.loc["base", "onnx_cpu_ms"]
+            facts.append({"engine": engine, "model": data.labels[m], "ratio": table.loc[m, f"{engine}_ms"] / base,
+                          "fp32_ratio": fp32, "drop": drops.get(m, np.nan)})  # fmt: skip
+    return facts
+
+
 def unmeasured_engines(data: ReportData) -> list[str]:
-    """Latency engines with no measurement for any model (e.g. torch_cuda on a CPU machine)."""
-    return [e for e in ENGINES if f"{e}_ms" not in data.table or data.table[f"{e}_ms"].isna().all()]
+    """Engines of `eval.engines` with no measurement for any model (e.g. torch_cuda on a CPU machine)."""
+    return [e for e in data.cfg.eval.engines if not _timed(data, e)]
+
+
+def _timed(data: ReportData, engine: str) -> bool:
+    """Whether at least one model has a latency on `engine`."""
+    return f"{engine}_ms" in data.table and data.table[f"{engine}_ms"].notna().any()
 
 
 def decode_table(data: ReportData) -> pd.DataFrame:

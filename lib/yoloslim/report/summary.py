@@ -17,6 +17,7 @@ from yoloslim.report.data import (
     collapsed_classes,
     convergence_table,
     difference_interval,
+    engine_facts,
     pareto_front,
     report_split,
     target_labels,
@@ -75,6 +76,7 @@ def summary_markdown(data: ReportData, lang: str) -> str:
     bullets.extend(_sparsity_warnings(data, lang))
     bullets.extend(_random_sentences(points, data, split, lang))
     bullets.extend(_pareto_sentence(points, split, lang))
+    bullets.extend(_engine_sentences(data, lang))
     bullets.append(_cost_sentence(data, points, split, lang))
     bullets.append(_collapse_sentence(data, split, lang))
     convergence = _convergence_sentence(data, lang)
@@ -84,6 +86,22 @@ def summary_markdown(data: ReportData, lang: str) -> str:
     if missing:
         bullets.append(text(lang, "not_measured", what=", ".join(f"`{e}`" for e in missing)))
     return "\n".join(f"- {b}" for b in bullets)
+
+
+def _engine_sentences(data: ReportData, lang: str) -> list[str]:
+    """Does pruning still pay after INT8: each pruned model's latency ratio to the base model on each INT8 engine,
+    beside its ratio in FP32 on ONNX Runtime, and what quantisation cost it."""
+    facts = engine_facts(data)
+    sentences = []
+    for engine in dict.fromkeys(f["engine"] for f in facts):
+        models = "; ".join(
+            text(lang, "int8_model", model=f["model"], ratio=f["ratio"], fp32_ratio=f["fp32_ratio"],
+                 drop=f"{f['drop']:+.3f}" if np.isfinite(f["drop"]) else "—")  # fmt: skip
+            for f in facts
+            if f["engine"] == engine
+        )
+        sentences.append(text(lang, "int8_summary", engine=engine, models=models))
+    return sentences
 
 
 def _sparsity_warnings(data: ReportData, lang: str) -> list[str]:

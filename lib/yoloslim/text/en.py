@@ -191,4 +191,23 @@ EN: dict[str, str] = {
     "heads_all_head_dim": "all {heads} heads kept: head_dim {head_dim} is not a multiple of round_to={round_to}",
     "heads_all_residual": "all {heads} heads kept: the residual width of {block} is tied to a layer never pruned",
     "heads_needed": "{needed} with value |gamma| at or over the threshold",
+    # engines and precision (INT8)
+    "s2_4_3_engines": "#### 2.4.3 Engines and precision",
+    "engines_intro": "Median latency of every model on every engine it was timed on (eval.engines), and its ratio "
+    "to the base model on the same engine and precision. Each header gives the precision the engine actually ran, "
+    "read back from the compiled model or the graph. INT8 models are Ultralytics' exports: ONNX Runtime's static "
+    "quantisation of the weighted operators (`onnx_cpu_int8`; the Detect decode stays in float, since one INT8 scale "
+    "cannot hold box pixels and class scores) and NNCF's post-training quantisation for OpenVINO "
+    "(`openvino_cpu_int8`; the Detect head stays in float), each calibrated on {calib} training images, never "
+    "validation or test images.",
+    "not_measured_cell": "—",
+    "int8_drop": "INT8 − FP32 [95 % interval]",
+    "int8_caption": "INT8 on `{engine}`, {split} split: mmAP in FP32 and INT8 (conf 0.001), and the drop with its "
+    "95 % interval, paired image by image.",
+    "int8_per_class": "INT8 on `{engine}`, {split} split: mmAP drop per class (INT8 − FP32).",
+    "int8_none": "No INT8 model was validated (eval.engines lists no INT8 engine, or its export failed: see the "
+    "latency notes).",
+    "int8_model": "{model} {ratio:.2f}× the base model (FP32 on ONNX Runtime {fp32_ratio:.2f}×; INT8 costs {drop} "
+    "mmAP)",
+    "int8_summary": "After INT8 on `{engine}`: {models}.",
 }

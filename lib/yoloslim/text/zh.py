@@ -174,4 +174,21 @@ ZH: dict[str, str] = {
     "heads_all_head_dim": "保留全部 {heads} 个头：head_dim {head_dim} 不是 round_to={round_to} 的倍数",
     "heads_all_residual": "保留全部 {heads} 个头：{block} 的残差宽度与从不剪枝的层耦合",
     "heads_needed": "{needed} 个头的 value |gamma| 不低于阈值",
+    # 引擎与精度（INT8）
+    "s2_4_3_engines": "#### 2.4.3 推理引擎与精度",
+    "engines_intro": "每个模型在其测量的每个引擎上（eval.engines）的时延中位数，"
+    "以及在相同引擎和精度下相对基础模型的比值。"
+    "表头给出引擎实际运行的精度，读取自编译后的模型或计算图。INT8 模型由 Ultralytics 导出：`onnx_cpu_int8` 为 ONNX "
+    "Runtime 对带权重算子的静态量化（Detect 解码保持浮点，因为同一个 INT8 尺度无法同时容纳框坐标像素和类别分数），"
+    "`openvino_cpu_int8` 为 NNCF 面向 OpenVINO 的训练后量化（Detect 头保持浮点）；二者均以 {calib} 张训练图像校准，"
+    "从不使用验证集或测试集图像。",
+    "not_measured_cell": "—",
+    "int8_drop": "INT8 − FP32 [95% 区间]",
+    "int8_caption": "`{engine}` 上的 INT8，{split} 集：FP32 与 INT8 的 mmAP（置信度 0.001），"
+    "以及逐图像配对的下降值及其 95% 区间。",
+    "int8_per_class": "`{engine}` 上的 INT8，{split} 集：各类别的 mmAP 下降（INT8 − FP32）。",
+    "int8_none": "未验证任何 INT8 模型（eval.engines 未列出 INT8 引擎，或其导出失败：见时延说明）。",
+    "int8_model": "{model} 为基础模型的 {ratio:.2f} 倍（ONNX Runtime FP32 下为 {fp32_ratio:.2f} 倍；"
+    "INT8 使 mmAP 变化 {drop}）",
+    "int8_summary": "`{engine}` 上 INT8 之后：{models}。",
 }

@@ -1,0 +1,116 @@
+"""Deployment engines on a tiny untrained yolov5n and the smoke data set: INT8 exports calibrated on training images
+only, run in the precision read back from the engine, validated like FP32, and failures named without stopping the
+other engines (yoloslim.measure.engines, yoloslim.eval.stage)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import write_params
+from helpers.models import uniform_gamma_model
+from yoloslim.config import ConfigError, load_config
+from yoloslim.eval.stage import deployment_artifacts, int8_accuracy
+from yoloslim.measure import engines
+from yoloslim.measure.engines import EngineError, build_artifact, check_outputs, engine_runner
+from yoloslim.measure.onnx import export_onnx
+from yoloslim.models.checkpoint import save_checkpoint
+from yoloslim.paths import StudyPaths
+
+IMGSZ = 64
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory, smoke_data_out: Path) -> dict[str, object]:
+    """The tiny checkpoint, its FP32 ONNX and both INT8 exports, calibrated on 4 training images; the image lists
+    Ultralytics' calibration loader was given."""
+    folder = tmp_path_factory.mktemp("engines")
+    data_yaml = smoke_data_out / "runs" / "smoke" / "data" / "data.yaml"
+    weights = save_checkpoint(uniform_gamma_model(), folder / "weights.pt", train_args={"imgsz": IMGSZ})
+    calibrated = []
+    monkeypatch = pytest.MonkeyPatch()
+    import ultralytics.engine.exporter as exporter
+
+    real = exporter.build_yolo_dataset
+
+    def recording(cfg, img_path, *args, **kwargs):  # what the calibration loader reads
+        calibrated.append(str(img_path))
+        return real(cfg, img_path, *args, **kwargs)
+
+    monkeypatch.setattr(exporter, "build_yolo_dataset", recording)
+    try:
+        artifacts = {e: build_artifact(e, weights, folder, IMGSZ, data_yaml, calib_images=4)
+                     for e in ("onnx_cpu_int8", "openvino_cpu_int8")}  # fmt: skip
+    finally:
+        monkeypatch.undo()
+    artifacts["onnx_cpu"] = artifacts["openvino_cpu"] = export_onnx(weights, folder, IMGSZ)
+    return {"weights": weights, "data": data_yaml, "artifacts": artifacts, "calibrated": calibrated}
+
+
+def test_int8_is_calibrated_on_training_images_only(exported: dict) -> None:
+    calibrated = exported["calibrated"]
+    assert len(calibrated) == 2 and all(path.endswith("train.txt") for path in calibrated)  # one per INT8 export
+    assert not any("val" in Path(p).name or "test" in Path(p).name for p in calibrated)
+
+
+@pytest.mark.parametrize(
+    ("engine", "precision"),
+    [("onnx_cpu", "FP32"), ("onnx_cpu_int8", "INT8"), ("openvino_cpu", "FP32"), ("openvino_cpu_int8", "INT8")],
+)
+def test_each_engine_runs_in_the_precision_read_back(exported: dict, engine: str, precision: str) -> None:
+    infer, ran = engine_runner(engine, exported["artifacts"][engine], threads=1)
+    out = infer(np.zeros((1, 3, IMGSZ, IMGSZ), np.float32))
+    assert ran == precision and out.shape[:2] == (1, 4 + 3) and np.isfinite(out).all()  # boxes and 3 class scores
+    check_outputs(engine, exported["artifacts"][engine], exported["data"], IMGSZ)  # usable: no error
+
+
+def test_an_int8_model_is_validated_like_fp32(exported: dict, tmp_path: Path) -> None:
+    names = ["dm", "qr", "bar"]
+    artifact = exported["artifacts"]["openvino_cpu_int8"]
+    accuracy = int8_accuracy(artifact, exported["data"], ["test"], imgsz=IMGSZ, conf=0.5, iou=0.6, names=names,
+                             stats_dir=tmp_path, engine="openvino_cpu_int8")  # fmt: skip
+    assert set(accuracy) == {"test"} and set(accuracy["test"]) == {*names, "all"}
+    assert 0 <= accuracy["test"]["all"]["mAP50-95"] <= 1
+    assert (tmp_path / "detections_test_openvino_cpu_int8.npz").is_file()  # kept for the paired interval
+
+
+def test_unusable_outputs_are_named(exported: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    artifact = exported["artifacts"]["onnx_cpu_int8"]
+    for broken, check in [(np.nan, "NaN or infinite"), (0.0, "every class score is 0")]:
+        runner = lambda *args, b=broken, **kwargs: (lambda image: np.full((1, 7, 84), b), "INT8")  # noqa: E731
+        monkeypatch.setattr(engines, "engine_runner", runner)
+        with pytest.raises(EngineError, match=rf"{artifact.name}: onnx_cpu_int8: outputs unusable \({check}"):
+            check_outputs("onnx_cpu_int8", artifact, exported["data"], IMGSZ)
+
+
+def test_a_failed_export_is_a_note_and_the_other_engines_go_on(
+    exported: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smoke_cfg
+) -> None:
+    def failing(engine: str, weights: Path, *args, **kwargs) -> Path:
+        if engine == "onnx_cpu_int8":
+            raise EngineError(f"{weights}: onnx_cpu_int8 export failed: RuntimeError: no kernel for ConvInteger")
+        return exported["artifacts"][engine]
+
+    monkeypatch.setattr("yoloslim.eval.stage.build_artifact", failing)
+    onnx = exported["artifacts"]["onnx_cpu"]
+    listed = ["onnx_cpu", "onnx_cpu_int8", "openvino_cpu_int8"]
+    artifacts, notes = deployment_artifacts(exported["weights"], onnx, tmp_path, IMGSZ, exported["data"], listed,
+                                            smoke_cfg.quant)  # fmt: skip
+    assert set(artifacts) == {"onnx_cpu", "openvino_cpu_int8"}
+    assert notes == {"onnx_cpu_int8": f"not measured: {exported['weights']}: onnx_cpu_int8 export failed: "
+                                      "RuntimeError: no kernel for ConvInteger"}  # fmt: skip
+
+
+def test_engines_and_quant_settings_are_checked(out_root: Path) -> None:
+    for overrides, message in [
+        ({"eval": {"engines": ["onnx_cpu"], "target_engine": "openvino_cpu_int8"}}, "eval.target_engine"),
+        ({"eval": {"engines": ["tensorrt"]}}, "eval.engines"),
+        ({"quant": {"calib_images": 0}}, "quant.calib_images"),
+        ({"eval": {"splits": ["val"]}, "quant": {"splits": ["test"]}}, "quant.splits"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            load_config(write_params(out_root, overrides))
+    every = ["torch_cpu", "onnx_cpu", "onnx_cpu_int8", "openvino_cpu", "openvino_cpu_int8"]
+    cfg = load_config(write_params(out_root, {"eval": {"engines": every, "target_engine": "openvino_cpu_int8"}}))
+    assert cfg.eval.target_engine == "openvino_cpu_int8" and StudyPaths.of(cfg).eval_tables.accuracy_int8.name
