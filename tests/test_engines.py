@@ -114,3 +114,19 @@ def test_engines_and_quant_settings_are_checked(out_root: Path) -> None:
     every = ["torch_cpu", "onnx_cpu", "onnx_cpu_int8", "openvino_cpu", "openvino_cpu_int8"]
     cfg = load_config(write_params(out_root, {"eval": {"engines": every, "target_engine": "openvino_cpu_int8"}}))
     assert cfg.eval.target_engine == "openvino_cpu_int8" and StudyPaths.of(cfg).eval_tables.accuracy_int8.name
+
+
+@pytest.mark.parametrize("engine", ["onnx_cpu_int8", "openvino_cpu_int8"])
+def test_the_budget_search_times_int8_exports_interleaved(exported: dict, engine: str) -> None:
+    """`prune.engine` on an INT8 engine: the base model's and a candidate's exports timed in one process, each with
+    its interval (the search itself: test_prune_search.py; a study searched on INT8: an acceptance run)."""
+    from yoloslim.config import LatencyConfig
+    from yoloslim.prune.search import resolve_engine
+
+    timing = resolve_engine(engine, LatencyConfig(warmup=1, runs=6, threads=1))
+    artifact = exported["artifacts"][engine]
+    timed = timing({"base": artifact, "candidate": artifact}, IMGSZ)
+    for t in timed.values():
+        assert 0 < t.lo_ms <= t.median_ms <= t.hi_ms and t.ratio_lo <= t.ratio <= t.ratio_hi
+    with pytest.raises(ConfigError, match="prune.engine"):
+        load_config(write_params(Path(artifact).parent, {"prune": {"engine": "tensorrt_int8"}}))

@@ -183,7 +183,8 @@ class PruneConfig:
     # |gamma| thresholds for the largest structure that meets it (yoloslim.prune.search), beside the thresholds
     margin: float = 0.05  # the search aims this fraction under a latency budget: ONNX Runtime timings of the same
     # model in separate processes differ (docs/results.md, "Pruning to a latency budget")
-    engine: str = "onnx_cpu"  # latency engine of the search: onnx_cpu (ONNX Runtime, CPU, interleaved with the base
+    engine: str = "onnx_cpu"  # latency engine of the search (also onnx_cpu_int8, openvino_cpu, openvino_cpu_int8,
+    # each timed on its own export: yoloslim.measure.engines): onnx_cpu (ONNX Runtime, CPU, interleaved with the base
     # model), onnx_cuda / onnx_tensorrt (the same on a GPU, with onnxruntime-gpu; not measured on our CPU machines),
     # or "package.module:function", a function (onnx_path, imgsz) -> milliseconds, e.g. a timing on an NPU
     round_to: int = 8  # kept channels of every pruned group are a multiple of this (the NPU rule)
@@ -515,8 +516,9 @@ def _check_values(cfg: Config, path: Path) -> None:
             fail(f"prune.targets.{name}", f"a name other than the prune.{cfg.prune.policy}s names", name)
     if not 0 <= cfg.prune.margin < 1:
         fail("prune.margin", "a fraction in [0, 1)", cfg.prune.margin)
-    if cfg.prune.engine not in ("onnx_cpu", "onnx_cuda", "onnx_tensorrt") and ":" not in cfg.prune.engine:
-        fail("prune.engine", 'onnx_cpu, onnx_cuda, onnx_tensorrt, or "package.module:function" (onnx_path, imgsz) '
+    search_engines = ("onnx_cpu", "onnx_cuda", "onnx_tensorrt", "onnx_cpu_int8", "openvino_cpu", "openvino_cpu_int8")
+    if cfg.prune.engine not in search_engines and ":" not in cfg.prune.engine:
+        fail("prune.engine", f'one of {", ".join(search_engines)}, or "package.module:function" (onnx_path, imgsz) '
              "-> milliseconds", cfg.prune.engine)  # fmt: skip
     for name in cfg.prune.compare:
         if name not in cfg.prune_targets() and name not in cfg.latency_targets():

@@ -15,7 +15,10 @@ sessions' thread pools do not spin between runs, or the idle ones would take the
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,8 +36,8 @@ def interleaved_latency(
     seed: int = 0,
     providers: list[str] | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Median milliseconds of each model over `cfg.runs` interleaved rounds, with its 95 % interval, and the
-    same for its per-round ratio to the `base` model (NaN without one).
+    """Median milliseconds of each ONNX model on ONNX Runtime over `cfg.runs` interleaved rounds, with its 95 %
+    interval, and the same for its per-round ratio to the `base` model (NaN without one).
 
     Args:
         onnx (dict[str, Path]): Model id -> its ONNX file.
@@ -48,18 +51,31 @@ def interleaved_latency(
     """
     # no spinning: the idle thread pools of the other sessions would spin and take the cores (measured: docs/results.md,
     # "Latency")
-    runs = {
-        model: onnx_session(path, imgsz[model], cfg.threads, spinning=False, providers=providers)
-        for model, path in onnx.items()
-    }
+    runs = {}
+    for model, path in onnx.items():
+        session, feed = onnx_session(path, imgsz[model], cfg.threads, spinning=False, providers=providers)
+        runs[model] = partial(session.run, None, feed)
+    return interleaved_runs(runs, cfg, seed)
+
+
+def interleaved_runs(runs: dict[str, Callable[[], Any]], cfg: LatencyConfig, seed: int = 0) -> dict[str, dict]:
+    """`interleaved_latency` of any inferences: each round calls every model's `run` once, in a random order.
+
+    Args:
+        runs (dict[str, Callable[[], Any]]): Model id -> one inference on its engine (the base model's id: `base`).
+        cfg (LatencyConfig): The untimed (`warmup`) and timed (`runs`) rounds.
+        seed (int): The seed of the rounds' random orders and of the bootstrap.
+
+    Returns:
+        (dict[str, dict]): Model id -> median_ms, p90_ms, lo_ms, hi_ms, ratio, ratio_lo, ratio_hi, runs.
+    """
     rng = np.random.default_rng(seed)
-    models = list(onnx)
+    models = list(runs)
     samples = np.empty((cfg.runs, len(models)))
     for round_ in range(-cfg.warmup, cfg.runs):
         for i in rng.permutation(len(models)):
-            session, feed = runs[models[i]]
             start = time.perf_counter()
-            session.run(None, feed)
+            runs[models[i]]()
             if round_ >= 0:
                 samples[round_, i] = (time.perf_counter() - start) * 1000
     return summarize(samples, models, rng)

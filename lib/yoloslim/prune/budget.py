@@ -14,6 +14,7 @@ import torch
 
 from yoloslim.atomic import atomic_path
 from yoloslim.config import Config, latency_budget
+from yoloslim.measure.engines import DEPLOY_ENGINES, build_artifact
 from yoloslim.measure.onnx import export_onnx
 from yoloslim.models.checkpoint import save_checkpoint
 from yoloslim.models.stats import count_gflops
@@ -21,6 +22,8 @@ from yoloslim.paths import PruneFiles, StudyPaths
 from yoloslim.prune.figures import plot_search
 from yoloslim.prune.search import Search, Timing, resolve_engine, search_threshold
 from yoloslim.text import message
+
+SEARCH_CALIB_IMAGES = 16  # training images calibrating each INT8 candidate the search times
 
 
 def search_budget(
@@ -53,15 +56,15 @@ def search_budget(
     imgsz = cfg.train.imgsz
     engine = resolve_engine(cfg.prune.engine, cfg.eval.latency)
     with tempfile.TemporaryDirectory() as tmp:
-        base = export_onnx(StudyPaths.of(cfg).train("base").weights, Path(tmp) / "base", imgsz)
+        base = search_artifact(cfg, StudyPaths.of(cfg).train("base").weights, Path(tmp) / "base")
 
         def measure(candidate: float) -> tuple[tuple[int, ...], float, Callable[[], Timing]]:
             pruned, structure = build(candidate)
 
             def time() -> Timing:
                 weights = save_checkpoint(pruned, Path(tmp) / "candidate.pt")
-                onnx = export_onnx(weights, Path(tmp) / "candidate", imgsz)
-                return engine({"base": base, "candidate": onnx}, imgsz)["candidate"]
+                artifact = search_artifact(cfg, weights, Path(tmp) / "candidate")
+                return engine({"base": base, "candidate": artifact}, imgsz)["candidate"]
 
             return structure, count_gflops(pruned, imgsz), time
 
@@ -72,6 +75,17 @@ def search_budget(
         table.to_csv(tmp_csv, index=False)
     plot_search(table, files.figure("search"), budget=budget, relative=relative, value=value, aim=aim, knob=knob)
     return search
+
+
+def search_artifact(cfg: Config, weights: Path, folder: Path) -> Path:
+    """What `prune.engine` times of a checkpoint: its export for a deployment engine (an INT8 one calibrated on
+    `SEARCH_CALIB_IMAGES` training images: latency does not depend on the calibration's ranges, and the chosen
+    model is calibrated in full by its evaluation), else its FP32 ONNX export."""
+    if cfg.prune.engine not in DEPLOY_ENGINES:
+        return export_onnx(weights, folder, cfg.train.imgsz)
+    calib = min(cfg.quant.calib_images, SEARCH_CALIB_IMAGES)
+    data_yaml = StudyPaths.of(cfg).data.yaml
+    return build_artifact(cfg.prune.engine, weights, folder, cfg.train.imgsz, data_yaml, calib_images=calib)
 
 
 def search_summary(search: Search, engine: str, margin: float) -> dict:

@@ -39,6 +39,7 @@ import copy
 import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,7 @@ import torch
 from torch import nn
 
 from yoloslim.config import LatencyConfig
+from yoloslim.measure.onnx import ONNX_PROVIDERS
 from yoloslim.models.attention import AttentionMode, attentions
 from yoloslim.models.c2f import split_c2f
 from yoloslim.prune.groups import build_graph, plan_groups
@@ -123,6 +125,27 @@ def onnx_engine(latency: LatencyConfig, name: str = "onnx_cpu") -> Engine:
     return engine
 
 
+def deployment_engine(latency: LatencyConfig, name: str) -> Engine:
+    """A deployment engine of `yoloslim.measure.engines` (onnx_cpu_int8, openvino_cpu, openvino_cpu_int8): the models'
+    exports for it timed interleaved in one process, with intervals, on a zero image."""
+    from yoloslim.measure.engines import engine_runner
+    from yoloslim.measure.interleaved import interleaved_runs
+
+    def engine(artifacts: dict[str, Path], imgsz: int) -> dict[str, Timing]:
+        image = np.zeros((1, 3, imgsz, imgsz), dtype=np.float32)
+        runs = {}
+        for model, path in artifacts.items():
+            infer, _ = engine_runner(name, path, latency.threads)
+            runs[model] = partial(infer, image)
+        timed = interleaved_runs(runs, latency)
+        return {
+            model: Timing(t["median_ms"], t["lo_ms"], t["hi_ms"], t["ratio"], t["ratio_lo"], t["ratio_hi"])
+            for model, t in timed.items()
+        }
+
+    return engine
+
+
 def function_engine(spec: str) -> Engine:
     """A user's engine, "package.module:function" with (onnx_path, imgsz) -> milliseconds, timing each model once."""
     module, _, name = spec.partition(":")
@@ -139,8 +162,11 @@ def function_engine(spec: str) -> Engine:
 
 
 def resolve_engine(spec: str, latency: LatencyConfig) -> Engine:
-    """The engine named by `prune.engine`: onnx_cpu, onnx_cuda, onnx_tensorrt, or a user's "package.module:function"."""
-    return function_engine(spec) if ":" in spec else onnx_engine(latency, spec)
+    """The engine named by `prune.engine`: onnx_cpu, onnx_cuda, onnx_tensorrt, a deployment engine (onnx_cpu_int8,
+    openvino_cpu, openvino_cpu_int8), or a user's "package.module:function"."""
+    if ":" in spec:
+        return function_engine(spec)
+    return onnx_engine(latency, spec) if spec in ONNX_PROVIDERS else deployment_engine(latency, spec)
 
 
 # a structure measured more than this over the aim is taken to mean every larger one misses it too: twice the largest

@@ -107,11 +107,12 @@ def match_flops(
     timed = {ratio: prune(ratio) for ratio in RATIOS}
     flops = {ratio: gflops(model) for ratio, model in timed.items()}
     best = min(flops, key=lambda r: abs(flops[r] - target))
-    low, high = best - RATIO_STEP, best + RATIO_STEP
+    # bisect the step on the side of `best` where the target lies (FLOPs fall as the ratio rises)
+    low, high = (best, best + RATIO_STEP) if flops[best] > target else (best - RATIO_STEP, best)
     for _ in range(_STEPS):
         if abs(flops[best] - target) <= FLOPS_TOLERANCE * target:
             break
-        ratio = (low + high) / 2 if flops[best] > target else (low + best) / 2
+        ratio = (low + high) / 2
         timed[ratio] = prune(ratio)
         flops[ratio] = gflops(timed[ratio])
         low, high = (ratio, high) if flops[ratio] > target else (low, ratio)
