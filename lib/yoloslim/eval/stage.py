@@ -119,12 +119,13 @@ def evaluate_weights(
         artifacts, notes = deployment_artifacts(weights, onnx, Path(tmp), imgsz, data_yaml, engines, quant)
         timing = measure_latency(yolo.model, artifacts, imgsz, latency, engines, notes)
         operators = operator_times(onnx, imgsz, latency)
-        quantised = {
-            engine: int8_accuracy(artifacts[engine], data_yaml, quant.splits, imgsz=imgsz, conf=conf, iou=iou,
-                                  names=names, stats_dir=stats_dir, engine=engine)  # fmt: skip
-            for engine in INT8_ENGINES
-            if engine in artifacts
-        }
+        quantised = {}
+        for engine in (e for e in INT8_ENGINES if e in artifacts):
+            try:
+                quantised[engine] = int8_accuracy(artifacts[engine], data_yaml, quant.splits, imgsz=imgsz, conf=conf,
+                                                  iou=iou, names=names, stats_dir=stats_dir, engine=engine)  # fmt: skip
+            except (RuntimeError, ValueError, TypeError) as err:  # Ultralytics' validation of the export failed
+                timing["notes"][f"{engine}_accuracy"] = f"not measured: {type(err).__name__}: {err}"
         if stats_dir is not None:  # kept for the interleaved measurement of every model (write_tables)
             with atomic_path(EvalModelFiles(stats_dir).onnx) as kept:
                 shutil.copyfile(onnx, kept)
