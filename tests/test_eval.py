@@ -42,6 +42,13 @@ def test_budget_status() -> None:
     assert budget_status(latency, "onnx_cpu", 10) | {} == {**budget_status(latency, "onnx_cpu", 10), "meets": False}
     unknown = budget_status(latency, "torch_cuda", 10)
     assert unknown["status"] == "unknown" and unknown["meets"] is False and unknown["median_ms"] is None
+    # with an interval: met when its upper end is within the budget, not met when its lower end is over it
+    timed = {"onnx_cpu": {"median_ms": 12.0, "lo_ms": 11.0, "hi_ms": 13.5, "ratio_lo": 0.55, "ratio_hi": 0.65}}
+    statuses = [budget_status(timed, "onnx_cpu", ms)["status"] for ms in (14, 12.5, 10.5)]
+    assert statuses == ["met", "borderline", "not met"]
+    # a relative budget judges the ratio's interval (paired round by round) against its factor
+    relative = [budget_status(timed, "onnx_cpu", 99.0, factor)["status"] for factor in (0.7, 0.6, 0.5)]
+    assert relative == ["met", "borderline", "not met"]
 
 
 def _record(model: str, onnx_ms: float | None) -> dict:

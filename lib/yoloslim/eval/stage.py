@@ -413,7 +413,8 @@ def _onnx_latency_from(interleaved: pd.DataFrame, records: list[dict[str, Any]])
         onnx = r["latency"].get("onnx_cpu")
         if onnx and r["model"] in measured.index:
             row = measured.loc[r["model"]]
-            onnx = {**onnx, "median_ms": float(row["median_ms"]), "p90_ms": float(row["p90_ms"]), "interleaved": True}
+            interval = {k: float(row[k]) for k in ("median_ms", "p90_ms", "lo_ms", "hi_ms", "ratio_lo", "ratio_hi")}
+            onnx = {**onnx, **interval, "interleaved": True}
         out.append({**r, "latency": {**r["latency"], "onnx_cpu": onnx}})
     return out
 

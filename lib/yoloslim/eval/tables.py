@@ -31,6 +31,9 @@ INT8_COLUMNS = ["model", "label", "engine", "split", "class", "mAP50", "mAP50-95
 DECODE_COLUMNS = ["model", "class", "gt_codes", "decoded", "decode_rate", "gt_decodable", "decode_rate_vs_decodable",
                   "detections", "detections_decoded", "detection_decode_fraction"]  # fmt: skip
 OPERATOR_COLUMNS = ["model", "label", "operator", "ms"]
+# models.csv's meets_budget by `budget_status`: yes (the latency's interval within the budget), borderline (the
+# budget inside the interval), no (the interval over it), unknown (not measured)
+BUDGET_MARKS = {"met": "yes", "borderline": "borderline", "not met": "no", "unknown": "unknown"}
 
 
 def study_frames(
@@ -157,6 +160,7 @@ def models_frame(records: list[dict[str, Any]], budget: tuple[str, str | float] 
     engine ran, the budget mark."""
     engine, target = budget or ("-", "-")
     target_ms = budget_ms(records, engine, target) if budget else np.nan
+    factor = latency_budget(target)[0] if budget and latency_budget(target)[1] else None
     rows = []
     for r in records:
         row = {
@@ -174,9 +178,9 @@ def models_frame(records: list[dict[str, Any]], budget: tuple[str, str | float] 
             row[f"{name}_ms"] = timing.get("median_ms", np.nan)
             row[f"{name}_p90_ms"] = timing.get("p90_ms", np.nan)
             row[f"{name}_precision"] = timing.get("precision", "")
-        status = budget_status(r["latency"], engine, target_ms)["status"]
+        status = budget_status(r["latency"], engine, target_ms, factor)["status"]
         rows.append({**row, "target_engine": engine, "target_latency": str(target), "target_latency_ms": target_ms,
-                     "meets_budget": {"met": "yes", "not met": "no"}.get(status, "unknown")})  # fmt: skip
+                     "meets_budget": BUDGET_MARKS[status]})  # fmt: skip
     return pd.DataFrame(rows, columns=MODEL_COLUMNS)
 
 
@@ -201,21 +205,34 @@ def budget_ms(records: list[dict[str, Any]], engine: str, target: str | float) -
     return value * measured["median_ms"] if measured else np.nan
 
 
-def budget_status(latency: dict[str, dict | None], engine: str, target_ms: float) -> dict[str, Any]:
-    """Whether the median latency on `engine` is within `target_ms`; unmeasured (either of them): unknown, not met.
+def budget_status(
+    latency: dict[str, dict | None], engine: str, target_ms: float, factor: float | None = None
+) -> dict[str, Any]:
+    """The budget rule of the tables, the summary and the search alike: *met* when the upper end of the latency's
+    95 % interval is within the budget, *not met* when its lower end is over it, *borderline* otherwise; a latency
+    measured without an interval is judged by its median; unmeasured (either of them): unknown.
 
     Args:
-        latency (dict[str, dict | None]): A record's latency per engine (None or missing: not measured).
+        latency (dict[str, dict | None]): A record's latency per engine (None or missing: not measured); an
+            interleaved measurement has `lo_ms`, `hi_ms` and its ratio to the base model's `ratio_lo`, `ratio_hi`.
         engine (str): The engine of the budget.
         target_ms (float): The budget in milliseconds (NaN: unknown).
+        factor (float | None): A relative budget's factor of the base model's latency ("0.6x": 0.6): then the
+            ratio's interval is judged against it, where measured (the ratio is paired round by round).
 
     Returns:
-        (dict[str, Any]): {"engine", "target_ms", "median_ms", "status": "met", "not met" or "unknown", "meets"}.
+        (dict[str, Any]): {"engine", "target_ms", "median_ms", "status": "met", "borderline", "not met" or
+            "unknown", "meets"}.
     """
     measured = latency.get(engine)
     median = measured["median_ms"] if measured else None
-    known = median is not None and not np.isnan(target_ms)
-    status = "met" if known and median <= target_ms else ("not met" if known else "unknown")
+    status = "unknown"
+    if median is not None and not np.isnan(target_ms):
+        if factor is not None and measured.get("ratio_lo") is not None:
+            lo, hi, limit = measured["ratio_lo"], measured["ratio_hi"], factor
+        else:
+            lo, hi, limit = measured.get("lo_ms", median), measured.get("hi_ms", median), target_ms
+        status = "met" if hi <= limit else ("not met" if lo > limit else "borderline")
     return {"engine": engine, "target_ms": target_ms, "median_ms": median, "status": status, "meets": status == "met"}
 
 

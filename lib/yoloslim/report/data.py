@@ -374,11 +374,12 @@ def operator_table(data: ReportData, lang: str, top: int = 6) -> pd.DataFrame:
 
 
 def _budget_mark(row: pd.Series) -> str:
-    """✓ / ✗ against the row's own target engine and budget, ? when that latency was not measured."""
+    """✓ met / ≈ borderline / ✗ not met against the row's own target engine and budget (`budget_status`), ? when
+    that latency was not measured."""
     latency = row.get(f"{row['target_engine']}_ms")
     if latency is None or pd.isna(latency):
         return "?"
-    return "✓" if meets_budget(row) else "✗"
+    return "≈" if str(row["meets_budget"]).strip().lower() == "borderline" else ("✓" if meets_budget(row) else "✗")
 
 
 def meets_budget(row: pd.Series) -> bool:
@@ -532,6 +533,7 @@ def tradeoff_points(data: ReportData) -> pd.DataFrame:
                     "latency_ms": latency,
                     "gflops": row["gflops"],
                     "meets_budget": meets_budget(row),
+                    "borderline": str(row["meets_budget"]).strip().lower() == "borderline",
                 }
             )
     return pd.DataFrame(rows)

@@ -73,6 +73,8 @@ def summary_markdown(data: ReportData, lang: str) -> str:
                 )
             )
             bullets.extend(_next_steps(data, measured, budget, lang))
+    if "borderline" in measured and measured["borderline"].any():
+        bullets.append(text(lang, "budget_borderline", models=", ".join(measured[measured["borderline"]]["label"])))
     bullets.extend(_sparsity_warnings(data, lang))
     bullets.extend(_random_sentences(points, data, split, lang))
     bullets.extend(_pareto_sentence(points, split, lang))

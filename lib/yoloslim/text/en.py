@@ -75,7 +75,9 @@ EN: dict[str, str] = {
     "search_text": "Pruned to a latency budget of {budget} on `{engine}`: {candidates} structures timed (each with "
     "the base model), and the largest within the budget kept: threshold {threshold}, {gflops} GFLOPs, "
     "{latency} ms, {ratio}× the base model (budget {outcome}). {message}",
-    "budget_note": "Budget: {budget} on `{engine}` (✓ within, ✗ over).",
+    "budget_borderline": "Borderline against the budget (a re-measurement may fall on either side): {models}.",
+    "budget_note": "Budget: {budget} on `{engine}` (✓ within: the upper end of the latency's 95 % interval is "
+    "under it; ≈ borderline: the budget lies inside the interval; ✗ over: its lower end is over it).",
     "budget_relative": "{factor:g}× the base model's latency ({ms} ms)",
     "decode_ceiling": "Ceilings (ground-truth codes that decode from their own box): {ceilings}.",
     "decode_ceiling_low": "The ceiling of {classes} is under {floor:.0%}: many of these codes do not decode even "

@@ -67,7 +67,9 @@ ZH: dict[str, str] = {
     "search_text": "按 `{engine}` 上 {budget} 的时延预算剪枝：共测量 {candidates} 个结构（均与基础模型一起计时），"
     "保留预算内最大的结构：阈值 {threshold}，{gflops} GFLOPs，{latency} ms，为基础模型的 {ratio} 倍"
     "（预算 {outcome}）。{message}",
-    "budget_note": "时延预算：`{engine}` 上 {budget}（✓ 达标，✗ 超出）。",
+    "budget_borderline": "相对预算处于临界（重新测量可能落在任一侧）：{models}。",
+    "budget_note": "时延预算：`{engine}` 上 {budget}（✓ 达标：时延 95% 区间上端低于预算；≈ 临界：预算落在区间内；"
+    "✗ 超出：区间下端高于预算）。",
     "budget_relative": "基础模型时延的 {factor:g} 倍（{ms} ms）",
     "decode_ceiling": "上限（从自身真值框可解码的真值码）：{ceilings}。",
     "decode_ceiling_low": "{classes} 的上限低于 {floor:.0%}：许多码即使从精确的框中也无法解码"
