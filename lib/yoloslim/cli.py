@@ -90,7 +90,7 @@ def _cmd_finetune(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from yoloslim.config import EvalConfig
+    from yoloslim.config import EvalConfig, QuantConfig
     from yoloslim.data.check import dataset_names
     from yoloslim.data.mirror import mirror_dataset
     from yoloslim.eval.stage import evaluate_weights
@@ -112,6 +112,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         latency=dataclasses.replace(defaults.latency, runs=args.runs, warmup=min(defaults.latency.warmup, args.runs)),
         decode_margin=defaults.decode_margin,
         names=names,
+        engines=args.engines,
+        quant=QuantConfig(splits=[args.split]),
     )
     print(format_result(result, names))
     return 0
@@ -168,6 +170,7 @@ def _cmd_unlock(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     from yoloslim.config import (
+        ENGINES,
         ULTRALYTICS_IMGSZ,
         AttentionMode,
         DataConfig,
@@ -255,6 +258,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="Ultralytics data.yaml (only read: mirrored under runs/eval/<folder>_<stem>/data/)",
     )
     p.add_argument("--split", default="test", choices=get_args(Split), help="split to measure (default test)")
+    p.add_argument(
+        "--engines",
+        nargs="+",
+        default=["torch_cpu", "onnx_cpu", "torch_cuda"],
+        choices=ENGINES,
+        help="engines to time (default: torch_cpu onnx_cpu torch_cuda); an INT8 one (onnx_cpu_int8, "
+        "openvino_cpu_int8) also validates the model's INT8 export, calibrated on the data set's train split",
+    )
     p.add_argument("--imgsz", type=int, default=None, help="image size (default: the checkpoint's)")
     p.add_argument(
         "--conf", type=float, default=EvalConfig.conf, help=f"confidence threshold (default {EvalConfig.conf})"

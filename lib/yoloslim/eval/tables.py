@@ -302,6 +302,9 @@ def format_result(result: dict[str, Any], names: list[str]) -> str:
     for split in accuracy["split"].unique():
         table = accuracy[accuracy["split"] == split].set_index("class")[list(ACCURACY_METRICS)]
         lines += ["", f"== accuracy ({split}) ==", table.round(3).to_string()]
+    for (engine, split), rows in frames["accuracy_int8"].groupby(["engine", "split"], sort=False):
+        table = rows.set_index("class")[["mAP50", "mAP50-95", "fp32_mAP50-95", "drop_mAP50-95"]]
+        lines += ["", f"== INT8 on {engine} ({split}) ==", table.round(3).to_string()]
     models = frames["models"].drop(columns=["model", "label", "kind", "target_engine", "target_latency",
                                             "target_latency_ms", "meets_budget"])  # fmt: skip
     lines += ["", "== size, params, FLOPs, latency ==", models.T.round(3).to_string(header=False)]

@@ -51,10 +51,16 @@ def calib_fraction(data_yaml: Path, calib_images: int) -> float:
 
     Returns:
         (float): In (0, 1]; 1 when the train split has at most `calib_images` images.
+
+    Raises:
+        EngineError: The data YAML has no train split.
     """
     from yoloslim.data.mirror import split_images
 
-    train = split_images(data_yaml, "train")
+    try:
+        train = split_images(data_yaml, "train")
+    except KeyError as err:  # INT8 is calibrated on training images only, never val or test
+        raise EngineError(f"{data_yaml}: no 'train' split to calibrate INT8 on") from err
     return min(1.0, calib_images / len(train))
 
 
