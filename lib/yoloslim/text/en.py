@@ -209,7 +209,7 @@ EN: dict[str, str] = {
     "int8_per_class": "INT8 on `{engine}`, {split} split: mmAP drop per class (INT8 − FP32).",
     "int8_none": "No INT8 model was validated (eval.engines lists no INT8 engine, or its export failed: see the "
     "latency notes).",
-    "int8_model": "{model} {ratio:.2f}× the base model (FP32 on ONNX Runtime {fp32_ratio:.2f}×; INT8 costs {drop} "
-    "mmAP)",
+    "int8_model": "{model} {ratio:.2f}× the base model (FP32 on ONNX Runtime {fp32_ratio:.2f}×; INT8 − FP32 mmAP "
+    "{drop})",
     "int8_summary": "After INT8 on `{engine}`: {models}.",
 }

@@ -191,6 +191,6 @@ ZH: dict[str, str] = {
     "int8_per_class": "`{engine}` 上的 INT8，{split} 集：各类别的 mmAP 下降（INT8 − FP32）。",
     "int8_none": "未验证任何 INT8 模型（eval.engines 未列出 INT8 引擎，或其导出失败：见时延说明）。",
     "int8_model": "{model} 为基础模型的 {ratio:.2f} 倍（ONNX Runtime FP32 下为 {fp32_ratio:.2f} 倍；"
-    "INT8 使 mmAP 变化 {drop}）",
+    "INT8 − FP32 mmAP {drop}）",
     "int8_summary": "`{engine}` 上 INT8 之后：{models}。",
 }
