@@ -196,7 +196,9 @@ EN: dict[str, str] = {
     # engines and precision (INT8)
     "s2_4_3_engines": "#### 2.4.3 Engines and precision",
     "engines_intro": "Median latency of every model on every engine it was timed on (eval.engines), and its ratio "
-    "to the base model on the same engine and precision. Each header gives the precision the engine actually ran, "
+    "to the base model on the same engine and precision (only `onnx_cpu` is the interleaved measurement of 2.4.2; "
+    "the other engines are timed in each model's own evaluation job, so their ratios are less precise). Each header "
+    "gives the precision the engine actually ran, "
     "read back from the compiled model or the graph. INT8 models are Ultralytics' exports: ONNX Runtime's static "
     "quantisation of the weighted operators (`onnx_cpu_int8`; the Detect decode stays in float, since one INT8 scale "
     "cannot hold box pixels and class scores) and NNCF's post-training quantisation for OpenVINO "
