@@ -25,13 +25,13 @@ def test_eval_cli_prints_tables(
     model = build_model(smoke_cfg, nc=3, width_scale=0.25)
     weights = save_checkpoint(model, tmp_path / "user" / "w.pt", train_args={"imgsz": 64})
     before = file_listing(user_data.parent)
-    engines = ["torch_cpu", "onnx_cpu", "openvino_cpu_int8", "torch_cuda"]  # INT8 calibrated on the train split
+    engines = ["torch_cpu", "onnx_cpu", "onnx_cpu_int8", "torch_cuda"]  # INT8 calibrated on the train split
     assert main(["eval", str(weights), "--data", str(user_data), "--conf", "0.25", "--runs", "3", "--engines",
                  *engines]) == 0  # fmt: skip
     assert file_listing(user_data.parent) == before, "eval wrote into the data set"
     assert list(data_mirror(command_folder("eval", weights)).dir.rglob("*.cache"))  # Ultralytics' caches went here
     printed = capsys.readouterr().out
-    for title in ("accuracy (test)", "INT8 on openvino_cpu_int8 (test)", "size, params, FLOPs, latency",
+    for title in ("accuracy (test)", "INT8 on onnx_cpu_int8 (test)", "size, params, FLOPs, latency",
                   "decode rate (test)"):  # fmt: skip
         assert f"== {title} ==" in printed
     assert "torch_cuda: not measured: no CUDA device" in printed
