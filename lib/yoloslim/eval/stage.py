@@ -378,7 +378,7 @@ def environment(threads: int) -> dict[str, Any]:
 
 
 def _replicates(
-    cfg: Config, models: list[str], split: str, quantised: list[tuple[str, str]] = ()
+    cfg: Config, models: list[str], split: str, quantised: Sequence[tuple[str, str]] = ()
 ) -> dict[str, np.ndarray]:
     """Bootstrap replicates of every model's accuracy on `split`, from the detections its eval kept, and of each
     (model, engine) INT8 export in `quantised` (keyed `<model>@<engine>`), all on the same resampled images."""

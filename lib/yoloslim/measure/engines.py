@@ -34,7 +34,7 @@ from yoloslim.atomic import atomic_path
 from yoloslim.measure.onnx import export_onnx, onnx_session, resolve_threads
 
 INT8_ENGINES = ("onnx_cpu_int8", "openvino_cpu_int8")  # engines that run a quantised model
-DEPLOY_ENGINES = ("onnx_cpu", *INT8_ENGINES[:1], "openvino_cpu", *INT8_ENGINES[1:])  # run an exported artifact
+DEPLOY_ENGINES = ("onnx_cpu", "onnx_cpu_int8", "openvino_cpu", "openvino_cpu_int8")  # run an exported model
 QDQ_OPS = {"QuantizeLinear", "DequantizeLinear", "QLinearConv", "ConvInteger", "MatMulInteger", "QLinearMatMul"}
 
 
@@ -137,7 +137,7 @@ def check_outputs(engine: str, artifact: Path, data_yaml: Path, imgsz: int) -> N
     Args:
         engine (str): The engine that runs `artifact`.
         artifact (Path): Its export.
-        data_yaml (Path): The data YAML whose first training image is fed (letterboxed by a plain resize).
+        data_yaml (Path): The data YAML whose first training image is fed (resized to `imgsz`, no letterbox).
         imgsz (int): The input size.
 
     Raises:
