@@ -116,11 +116,7 @@ def onnx_engine(latency: LatencyConfig, name: str = "onnx_cpu") -> Engine:
     providers = check_providers(name)
 
     def engine(onnx: dict[str, Path], imgsz: int) -> dict[str, Timing]:
-        timed = interleaved_latency(onnx, dict.fromkeys(onnx, imgsz), latency, providers=providers)
-        return {
-            name: Timing(t["median_ms"], t["lo_ms"], t["hi_ms"], t["ratio"], t["ratio_lo"], t["ratio_hi"])
-            for name, t in timed.items()
-        }
+        return _timings(interleaved_latency(onnx, dict.fromkeys(onnx, imgsz), latency, providers=providers))
 
     return engine
 
@@ -137,13 +133,17 @@ def deployment_engine(latency: LatencyConfig, name: str) -> Engine:
         for model, path in artifacts.items():
             infer, _ = engine_runner(name, path, latency.threads)
             runs[model] = partial(infer, image)
-        timed = interleaved_runs(runs, latency)
-        return {
-            model: Timing(t["median_ms"], t["lo_ms"], t["hi_ms"], t["ratio"], t["ratio_lo"], t["ratio_hi"])
-            for model, t in timed.items()
-        }
+        return _timings(interleaved_runs(runs, latency))
 
     return engine
+
+
+def _timings(timed: dict[str, dict[str, float]]) -> dict[str, Timing]:
+    """An interleaved measurement (`yoloslim.measure.interleaved`) as the search's timings, model by model."""
+    return {
+        model: Timing(t["median_ms"], t["lo_ms"], t["hi_ms"], t["ratio"], t["ratio_lo"], t["ratio_hi"])
+        for model, t in timed.items()
+    }
 
 
 def function_engine(spec: str) -> Engine:
