@@ -160,7 +160,8 @@ def models_frame(records: list[dict[str, Any]], budget: tuple[str, str | float] 
     engine ran, the budget mark."""
     engine, target = budget or ("-", "-")
     target_ms = budget_ms(records, engine, target) if budget else np.nan
-    factor = latency_budget(target)[0] if budget and latency_budget(target)[1] else None
+    value, relative = latency_budget(target) if budget else (np.nan, False)
+    factor = value if relative else None  # a relative budget is judged on the ratio's interval
     rows = []
     for r in records:
         row = {
