@@ -31,6 +31,7 @@ from yoloslim.data.figures import format_tree, split_table
 from yoloslim.report.data import (
     MAP_COLUMN,
     accuracy_tables,
+    base_sentence,
     budget_facts,
     budget_label,
     budget_of,
@@ -51,6 +52,7 @@ from yoloslim.report.data import (
     ratio_table,
     search_facts,
     sparse_facts,
+    split_sentences,
     stop_sentence,
     test_only_facts,
     tradeoff_points,
@@ -91,7 +93,7 @@ show_markdown(text(lang, "data_summary", **data_facts(data)))
 test_only = test_only_facts(data)
 if test_only:
     show_markdown(text(lang, "data_test_only", **test_only))
-show_markdown(text(lang, "split", ratio=":".join(f"{r:g}" for r in cfg.data.split)))
+show_markdown(split_sentences(data, lang))
 show_table(split_table(data.counts), index=False)
 show_image(data.paths.data.figure("split"), lang)
 
@@ -101,7 +103,10 @@ show_image(data.paths.data.figure("samples"), lang)
 
 # %%
 show_markdown(text(lang, "s2_pruning"))
-show_markdown(text(lang, "s2_intro", model=cfg.model.cfg, imgsz=cfg.train.imgsz, conf=cfg.eval.conf))
+show_markdown(text(lang, "s2_intro", model=cfg.base_label, imgsz=cfg.train.imgsz, conf=cfg.eval.conf))
+base_from = base_sentence(data, lang)
+if base_from:
+    show_markdown(base_from)
 
 # %%
 show_markdown(text(lang, "s2_1_sparse"))

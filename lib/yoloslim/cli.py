@@ -1,7 +1,8 @@
 """The `yoloslim` command line: one subcommand per stage tool.
 
     yoloslim synth OUT --images N [--seed S] [--imgsz 640 --detect-imgsz 160]   write a synthetic code data set
-    yoloslim check ROOT [--lenient]               check a data set; exit 1 on problems
+    yoloslim init --data DATA --budget 20ms [--weights best.pt]   write params/<name>.yaml for your data, checked
+    yoloslim check ROOT [--lenient]               check a data set (folder, data YAML, COCO, VOC); exit 1 on problems
     yoloslim prune WEIGHTS --threshold T --out P  prune one model and print its ratio table
     yoloslim finetune WEIGHTS --data DATA_YAML --epochs N   train a pruned model further, keeping its structure
     yoloslim eval WEIGHTS --data DATA_YAML        measure one model (the data set mirrored under runs/eval/)
@@ -32,9 +33,41 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from yoloslim.data.given import guess_source
+
+    source = args.format or guess_source(Path(args.root))
+    return _check_tree(args) if source == "tree" else _check_given(args, source)
+
+
+def _check_given(args: argparse.Namespace, source: str) -> int:
+    import tempfile
+
+    from yoloslim.config import yaml_names
+    from yoloslim.data.convert import coco_names, voc_names
+    from yoloslim.data.given import read_source
+
+    root = Path(args.root)
+    names = [n.strip() for n in (args.names or "").split(",") if n.strip()] or (
+        yaml_names(root) if source == "yaml" else coco_names(root) if source == "coco" else voc_names(root)
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        given = read_source(source, root, names, Path(tmp))
+    for problem in given.problems:
+        print(problem)
+    for note in given.notes:
+        print(note)
+    counts = ", ".join(f"{split} {len(samples)}" for split, samples in given.splits.items())
+    print(f"{root} ({source}): {counts} usable images; {len(given.skipped)} skipped; {len(given.problems)} "
+          f"problem(s); classes: {', '.join(names)}")  # fmt: skip
+    return 0 if args.lenient or not given.problems else 1
+
+
+def _check_tree(args: argparse.Namespace) -> int:
+    from yoloslim.config import SYNTH_NAMES
     from yoloslim.data.check import check_dataset
 
-    report = check_dataset(Path(args.root), names=[n.strip() for n in args.names.split(",") if n.strip()])
+    names = args.names or ",".join(SYNTH_NAMES)
+    report = check_dataset(Path(args.root), names=[n.strip() for n in names.split(",") if n.strip()])
     for problem in report.problems:
         print(problem)
     summary = report.summary()
@@ -46,6 +79,17 @@ def _cmd_check(args: argparse.Namespace) -> int:
     for (category, source), samples in report.sources.items():
         print(f"  {category}/{source}".rstrip("/") + f": {len(samples)}")
     return 0 if args.lenient or not report.problems else 1
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from yoloslim.init import init_study
+
+    weights = Path(args.weights) if args.weights else None
+    result = init_study(Path(args.data), weights=weights, budget=args.budget, name=args.name, engine=args.engine,
+                        folder=Path(args.folder) if args.folder else None, force=args.force)  # fmt: skip
+    print("\n".join(result.facts))
+    print(f"\nwrote {result.params}:\n\n{result.text}\nrun the study:\n\n    {result.command}")
+    return 0
 
 
 def _cmd_prune(args: argparse.Namespace) -> int:
@@ -90,8 +134,7 @@ def _cmd_finetune(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from yoloslim.config import EvalConfig, QuantConfig
-    from yoloslim.data.check import dataset_names
+    from yoloslim.config import EvalConfig, QuantConfig, yaml_names
     from yoloslim.data.mirror import mirror_dataset
     from yoloslim.eval.stage import evaluate_weights
     from yoloslim.eval.tables import format_result
@@ -101,7 +144,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     weights = Path(args.weights)
     existing_weights(weights)  # a missing file stops here, before the data set is mirrored
     data = mirror_dataset(Path(args.data), data_mirror(command_folder("eval", weights)))
-    defaults, names = EvalConfig(), dataset_names(data)
+    defaults, names = EvalConfig(), yaml_names(data)
     result = evaluate_weights(
         weights,
         data,
@@ -171,9 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     from yoloslim.config import (
         ENGINES,
+        SYNTH_NAMES,
         ULTRALYTICS_IMGSZ,
         AttentionMode,
-        DataConfig,
         EvalConfig,
         FinetuneConfig,
         LatencyConfig,
@@ -184,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
         TrainConfig,
     )
 
-    names = ",".join(DataConfig().names)
+    names = ",".join(SYNTH_NAMES)
 
     parser = argparse.ArgumentParser(prog="yoloslim", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -203,9 +246,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_synth)
 
+    p = sub.add_parser("init", help="write a params file for your data set (and trained detector), checked")
+    p.add_argument("--data", required=True, help="an Ultralytics data YAML, or a COCO or VOC data set's folder")
+    p.add_argument("--weights", help="your trained detector (best.pt): the base model, not retrained")
+    p.add_argument("--budget", required=True, help='latency budget: "20ms", or "0.5x" the base model\'s latency')
+    p.add_argument("--name", help="study name (params/<name>.yaml, runs/<name>/; default: the data set's name)")
+    p.add_argument("--engine", choices=ENGINES, default=EvalConfig.target_engine, help="engine the budget is "
+                   f"judged on (default {EvalConfig.target_engine})")  # fmt: skip
+    p.add_argument("--folder", help="where the params file goes (default: the repository's params/)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing params file")
+    p.set_defaults(func=_cmd_init)
+
     p = sub.add_parser("check", help="check a data set's images and labels")
-    p.add_argument("root", help="data set root: category/source tree, or images/ + labels/")
-    p.add_argument("--names", default=names, help=f"comma-separated class names (default {names})")
+    p.add_argument("root", help="data set: a category/source tree or images/ + labels/, an Ultralytics data YAML, or a "
+                   "COCO or VOC folder")  # fmt: skip
+    p.add_argument("--format", choices=["tree", "yaml", "coco", "voc"], help="how the data set is given (default: "
+                   "guessed from its files)")  # fmt: skip
+    p.add_argument("--names", help=f"comma-separated class names (default: the data set's; a tree's: {names})")
     p.add_argument("--lenient", action="store_true", help="report problems but exit 0 (bad files are skipped)")
     p.set_defaults(func=_cmd_check)
 

@@ -86,11 +86,21 @@ class SynthConfig:
     test_seed: int = 1  # rendering seed of the test-only images
 
 
+SYNTH_NAMES = ["dm", "qr", "bar"]  # the embedded synthetic set's classes: DataMatrix, QR code, 1-D barcode
+DataFormat = Literal["tree", "coco", "voc"]
+
+
 @dataclass
 class DataConfig:
-    root: str | None = None  # data set root (category/source tree or images/+labels/); None: synthesize one.
-    # Relative paths are relative to the params file; $VARIABLES and ~ are expanded.
-    names: list[str] = field(default_factory=lambda: ["dm", "qr", "bar"])  # class names, by class id
+    yaml: str | None = None  # an Ultralytics data YAML: its train/val/test splits are used as they are (no
+    # re-split) and its class names are the study's; set this or root, not both
+    root: str | None = None  # data set root, read as `format`; None (and no yaml): synthesize the embedded set.
+    # Relative paths (here and in yaml) are relative to the params file; $VARIABLES and ~ are expanded.
+    format: DataFormat = "tree"  # how root is laid out: tree (a category/source tree or images/ + labels/ with YOLO
+    # labels, split train:val:test by `split`), coco (annotations/instances_<split>.json) or voc
+    # (Annotations/, JPEGImages/, ImageSets/Main/<split>.txt); coco and voc keep their own splits
+    names: list[str] = field(default_factory=lambda: list(SYNTH_NAMES))  # class names, by class id; with `yaml`,
+    # unset means the YAML's names (set, they must agree); coco and voc need them (`yoloslim init` writes them)
     split: list[float] = field(default_factory=lambda: [20, 4, 1])  # train:val:test ratio per source
     split_seed: int = 0  # seed of the per-source shuffle before splitting
     lenient: bool = False  # True: skip bad files (listed in the split output); False: stop on any
@@ -103,6 +113,9 @@ class ModelConfig:
     width: float | None = None  # width_multiple override; None keeps the YAML's scale
     depth: float | None = None  # depth_multiple override; None keeps the YAML's scale
     weights: str | None = None  # local weights to start from; None trains from scratch (nothing downloaded)
+    base: Literal["train", "weights"] = "train"  # train: the base model is trained here (from `weights` when set);
+    # weights: `weights` is the trained base model (a checkpoint such as best.pt): evaluated, not retrained, its
+    # architecture taken from it (not from `cfg`), its image size and classes checked against train.imgsz and the data
 
 
 @dataclass
@@ -283,6 +296,12 @@ class Config:
             v.label = v.label.replace("{imgsz}", str(v.imgsz or self.train.imgsz))
 
     @property
+    def base_label(self) -> str:
+        """The base model's name in tables and the report: the checkpoint's (model.base: weights) or the model
+        YAML's file name without its suffix."""
+        return Path(self.model.weights if self.model.base == "weights" else self.model.cfg).stem
+
+    @property
     def trained_variants(self) -> list[VariantConfig]:
         """The variants that are trained (the others evaluate one of these at another image size)."""
         return [v for v in self.train.variants if v.same_as is None]
@@ -357,7 +376,49 @@ def load_config(path: str | Path, *, check_values: bool = True) -> Config:
     if check_values:
         _resolve_paths(cfg, path.parent)
         _check_values(cfg, path)
+        _resolve_names(cfg, path, names_given="names" in (raw.get("data") or {}))
     return cfg
+
+
+def data_source(cfg: Config) -> Literal["synth", "yaml", "tree", "coco", "voc"]:
+    """Where the study's data comes from: the embedded synthetic set, an Ultralytics data YAML, or `data.root` read
+    as `data.format`."""
+    if cfg.data.yaml is not None:
+        return "yaml"
+    return "synth" if cfg.data.root is None else cfg.data.format
+
+
+def yaml_names(data_yaml: str | Path) -> list[str]:
+    """The class names of an Ultralytics data YAML (`names` as a list, or a mapping from class id), by class id.
+
+    Raises ConfigError naming the file when it is not a YAML mapping with usable `names`.
+    """
+    try:
+        data = yaml.safe_load(Path(data_yaml).read_text())
+    except (OSError, yaml.YAMLError) as err:
+        raise ConfigError(f"{data_yaml}: cannot read the data YAML: {err}") from err
+    names = data.get("names") if isinstance(data, dict) else None
+    if isinstance(names, dict) and sorted(names) == list(range(len(names))):
+        return [str(names[k]) for k in sorted(names)]
+    if isinstance(names, list) and names and len(set(map(str, names))) == len(names):
+        return [str(n) for n in names]
+    raise ConfigError(f"{data_yaml}: 'names' must be a list of distinct class names or a mapping 0..n-1 -> name, got "
+                      f"{names!r}")  # fmt: skip
+
+
+def _resolve_names(cfg: Config, path: Path, names_given: bool) -> None:
+    """The class names of a data set that brings its own: a data YAML's (checked against `data.names` when the params
+    file sets them too); COCO and VOC need them written (`yoloslim init` reads them from the annotations)."""
+    source = data_source(cfg)
+    if source == "yaml":
+        found = yaml_names(cfg.data.yaml)
+        if names_given and found != cfg.data.names:
+            raise ConfigError(f"{path}: 'data.names' {cfg.data.names} disagree with the names of {cfg.data.yaml}: "
+                              f"{found}; leave data.names out to use the YAML's")  # fmt: skip
+        cfg.data.names = found
+    elif source in ("coco", "voc") and not names_given:
+        raise ConfigError(f"{path}: 'data.names' must list the class names of a {source} data set (by class id); "
+                          f"`yoloslim init --data {cfg.data.root}` reads them from its annotations")  # fmt: skip
 
 
 def _resolve_paths(cfg: Config, folder: Path) -> None:
@@ -365,6 +426,8 @@ def _resolve_paths(cfg: Config, folder: Path) -> None:
     (the params file's). A path with an unset variable is left as written, for `_check_values` to name."""
     if cfg.data.root is not None:
         cfg.data.root = _resolve_path(cfg.data.root, folder)
+    if cfg.data.yaml is not None:
+        cfg.data.yaml = _resolve_path(cfg.data.yaml, folder)
     if cfg.model.weights is not None:
         cfg.model.weights = _resolve_path(cfg.model.weights, folder)
 
@@ -462,12 +525,27 @@ def _check_values(cfg: Config, path: Path) -> None:
             fail("data.root", "a path whose environment variables are set", cfg.data.root)
         if not Path(cfg.data.root).is_dir():
             fail("data.root", "an existing data set folder", cfg.data.root)
+    if cfg.data.yaml is not None:
+        if cfg.data.root is not None:
+            fail("data.yaml", "unset when data.root is set (one data set: a data YAML or a folder)", cfg.data.yaml)
+        if cfg.data.format != "tree":
+            fail("data.format", "left out with data.yaml (it says how data.root is laid out)", cfg.data.format)
+        if "$" in cfg.data.yaml or not Path(cfg.data.yaml).is_file():
+            fail("data.yaml", "an existing Ultralytics data YAML file", cfg.data.yaml)
+    elif cfg.data.root is None and cfg.data.format != "tree":
+        fail("data.root", f"the folder of the {cfg.data.format} data set (data.format: {cfg.data.format})", None)
     if len(cfg.data.split) != 3 or any(r < 0 for r in cfg.data.split) or sum(cfg.data.split[:2]) <= 0:
         fail("data.split", "three non-negative ratios train:val:test", cfg.data.split)
     if not cfg.data.names or len(set(cfg.data.names)) != len(cfg.data.names):
         fail("data.names", "a non-empty list of distinct class names", cfg.data.names)
     if cfg.model.weights is not None and not Path(cfg.model.weights).is_file():
         fail("model.weights", "an existing local weights file", cfg.model.weights)
+    if cfg.model.base == "weights":
+        if cfg.model.weights is None:
+            fail("model.weights", "the trained base model's checkpoint (model.base: weights)", None)
+        if cfg.model.width is not None or cfg.model.depth is not None:
+            fail("model.width/model.depth", "unset with model.base: weights (the checkpoint's architecture is used)",
+                 (cfg.model.width, cfg.model.depth))  # fmt: skip
     sizes = [("train.imgsz", cfg.train.imgsz)]
     sizes += [(f"train.variants[{i}].imgsz", v.imgsz) for i, v in enumerate(cfg.train.variants) if v.imgsz]
     for key, value in sizes:  # the detectors' largest stride: another size fails inside the model's concatenations

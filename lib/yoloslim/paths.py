@@ -75,6 +75,11 @@ class DataFiles(Recorded):
         where Ultralytics looks for them (`yoloslim.data.mirror.label_path`), and its caches land beside them."""
         return self.dir / IMAGES / split
 
+    def converted(self) -> Path:
+        """`converted/<split>/`: the YOLO label files read from a COCO or VOC data set's annotations
+        (`yoloslim.data.convert`), copied into the mirror with the rest."""
+        return self.dir / "converted"
+
     @property
     def counts(self) -> Path:
         """counts.csv: images per category/source and split."""

@@ -1,15 +1,15 @@
 """The models a study compares, named once for the pipeline, the evaluation and the report.
 
-    base            the trained base model               runs/<c>/train/base/weights.pt
-    sparse          after L1 sparse training             runs/<c>/sparse/weights.pt
-    <variant>       uniform-width baselines (1/2, ...)   runs/<c>/train/<variant>/weights.pt
-    <target>        pruned + fine-tuned (inherit)        runs/<c>/finetune/<target>/weights.pt
-                    (a threshold or fraction, or a latency budget of prune.targets, searched)
-    <target>-scratch  pruned + re-initialized            runs/<c>/finetune/<target>-scratch/weights.pt
-    <target>-random   the random-selection control       runs/<c>/finetune/<target>-random/weights.pt
-                      (prune.random: the same kept counts per layer, channels chosen at random)
-    <target>-tp_magnitude, <target>-tp_bnscale             runs/<c>/finetune/<target>-tp_*/weights.pt
-                      (prune.compare: Torch-Pruning's pruners at the target's GFLOPs)
+base            the trained base model               runs/<c>/train/base/weights.pt
+sparse          after L1 sparse training             runs/<c>/sparse/weights.pt
+<variant>       uniform-width baselines (1/2, ...)   runs/<c>/train/<variant>/weights.pt
+<target>        pruned + fine-tuned (inherit)        runs/<c>/finetune/<target>/weights.pt
+                (a threshold or fraction, or a latency budget of prune.targets, searched)
+<target>-scratch  pruned + re-initialized            runs/<c>/finetune/<target>-scratch/weights.pt
+<target>-random   the random-selection control       runs/<c>/finetune/<target>-random/weights.pt
+                  (prune.random: the same kept counts per layer, channels chosen at random)
+<target>-tp_magnitude, <target>-tp_bnscale             runs/<c>/finetune/<target>-tp_*/weights.pt
+                  (prune.compare: Torch-Pruning's pruners at the target's GFLOPs)
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class StudyModel:
 def study_models(cfg: Config) -> list[StudyModel]:
     """Every model the study evaluates, in report order: base, sparse, pruned, variants."""
     paths = StudyPaths.of(cfg)
-    base_label = Path(cfg.model.cfg).stem
+    base_label = cfg.base_label
     models = [
         StudyModel("base", base_label, "base", paths.train("base").weights, cfg.train.imgsz),
         StudyModel("sparse", "sl", "sparse", paths.sparse.weights, cfg.train.imgsz),

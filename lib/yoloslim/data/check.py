@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-import yaml
 from PIL import Image
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
@@ -99,10 +98,10 @@ def check_dataset(root: Path, names: list[str]) -> CheckReport:
     for image, (category, source, inner) in images.items():
         label = _label_of(image)
         used.add(label)
-        problems = _check_image(root / image)
+        problems = check_image(root / image)
         classes: tuple[int, ...] = ()
         if label in labels:
-            line_problems, classes = _check_label(root / label, len(names), names)
+            line_problems, classes = check_label(root / label, len(names), names)
             problems += line_problems
         report.problems += problems
         if problems:
@@ -144,7 +143,7 @@ def _label_of(image: Path) -> Path:
     return Path(*parts).with_suffix(".txt")
 
 
-def _check_image(path: Path) -> list[Problem]:
+def check_image(path: Path) -> list[Problem]:
     """A problem when the image cannot be opened and fully decoded."""
     try:
         with Image.open(path) as img:
@@ -158,7 +157,7 @@ def _check_image(path: Path) -> list[Problem]:
     return []
 
 
-def _check_label(path: Path, nc: int, names: list[str]) -> tuple[list[Problem], tuple[int, ...]]:
+def check_label(path: Path, nc: int, names: list[str]) -> tuple[list[Problem], tuple[int, ...]]:
     """Problems of a YOLO label file (one `class x y w h` line per box) and the class ids of its boxes."""
     try:
         text = path.read_text()
@@ -202,13 +201,3 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def dataset_names(data_yaml: Path) -> list[str]:
-    """The class names of an Ultralytics data.yaml (a list, or a mapping from class id), by class id."""
-    names = (yaml.safe_load(Path(data_yaml).read_text()) or {}).get("names")
-    if isinstance(names, dict):
-        return [str(names[k]) for k in sorted(names)]
-    if isinstance(names, list) and names:
-        return [str(n) for n in names]
-    raise ValueError(f"{data_yaml}: 'names' must be a list or a mapping of class names")

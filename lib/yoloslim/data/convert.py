@@ -39,7 +39,7 @@ from typing import Any, NamedTuple
 from PIL import Image
 
 from yoloslim.atomic import write_text
-from yoloslim.data.check import Problem, Sample, _check_image
+from yoloslim.data.check import Problem, Sample, check_image
 
 SPLITS = ("train", "val", "test")
 SPLIT_WORDS = {"train": "train", "val": "val", "valid": "val", "validation": "val", "test": "test"}
@@ -478,7 +478,7 @@ def _image_problem(path: Path, stated: tuple[float | None, float | None]) -> str
     """What is wrong with an image file: missing, unreadable, or of another size than its annotations state."""
     if not path.is_file():
         return f"image file {path} not found"
-    unreadable = _check_image(path)
+    unreadable = check_image(path)
     if unreadable:
         return f"{path}: {unreadable[0].message}"
     with Image.open(path) as img:

@@ -103,10 +103,28 @@ def split_images(data_yaml: Path, split: str) -> list[Path]:
     data = yaml.safe_load(data_yaml.read_text()) or {}
     if not data.get(split):
         raise KeyError(f"{data_yaml}: no '{split}' split")
-    root = Path(data.get("path") or data_yaml.parent)
-    root = root if root.is_absolute() else data_yaml.parent / root
+    root = data_root(data_yaml, data.get("path"))
     entries = data[split] if isinstance(data[split], list) else [data[split]]
     return listed_images(data_yaml, split, [Path(e) if Path(e).is_absolute() else root / e for e in entries])
+
+
+def splits_with_images(files: DataFiles, splits: list[str]) -> list[str]:
+    """Those of `splits` whose list in the data stage's `files` names images: a data set with its own splits may have
+    no test split, and nothing is measured on it (the report says so)."""
+    return [split for split in splits if files.split_list(split).is_file() and files.split_list(split).stat().st_size]
+
+
+def data_root(data_yaml: Path, path: str | None) -> Path:
+    """The folder a data YAML's split paths are relative to: its `path` (relative to the YAML's folder or, as
+    Ultralytics reads it, to the working directory or Ultralytics' datasets folder), or the YAML's folder."""
+    if not path:
+        return data_yaml.parent
+    if Path(path).is_absolute():
+        return Path(path)
+    from ultralytics.utils import DATASETS_DIR
+
+    found = [root for root in (data_yaml.parent / path, Path.cwd() / path, DATASETS_DIR / path) if root.is_dir()]
+    return found[0] if found else data_yaml.parent / path
 
 
 def label_path(image: Path) -> Path:

@@ -32,8 +32,9 @@ from typing import Any
 import pandas as pd
 
 from yoloslim.atomic import atomic_path, write_json
-from yoloslim.config import Config, job_threads
+from yoloslim.config import Config, data_source, job_threads
 from yoloslim.data.check import CheckReport, Sample, check_dataset
+from yoloslim.data.given import data_set_name, given_digest, read_given
 from yoloslim.data.mirror import SPLITS, clear_mirror, link_image, write_data_yaml
 from yoloslim.data.synth import SOURCES, synthesize
 from yoloslim.paths import DataFiles, StudyPaths
@@ -75,11 +76,16 @@ def run_split(cfg: Config) -> SplitResult:
     and lists them in problems.csv.
     """
     paths = StudyPaths.of(cfg)
-    root = Path(cfg.data.root) if cfg.data.root is not None else ensure_synthetic(cfg)
+    source = data_source(cfg)
+    root = ensure_synthetic(cfg) if source == "synth" else Path(cfg.data.yaml or cfg.data.root)
     files = paths.data
-    sets = {"data_set": root, **({TEST_ONLY: paths.synth_test} if cfg.data.root is None else {})}
     settings = {**stage_key(cfg, "data"), "mirror": str(files.dir.absolute())}
-    key = stage_record(settings, {name: tree_digest(path) for name, path in sets.items() if path.is_dir()})
+    if source == "yaml":
+        inputs = {"data_set": given_digest(root)}
+    else:
+        sets = {"data_set": root, **({TEST_ONLY: paths.synth_test} if source == "synth" else {})}
+        inputs = {name: tree_digest(path) for name, path in sets.items() if path.is_dir()}
+    key = stage_record(settings, inputs)
     outputs = [files.yaml, *map(files.split_list, SPLITS), files.counts, files.problems, files.summary]
     if up_to_date(files.record, key, [*outputs, files.figure("split"), files.figure("samples")]):
         return _written(root, files)
@@ -97,12 +103,16 @@ def _written(root: Path, files: DataFiles) -> SplitResult:
 
 
 def _split(cfg: Config, root: Path) -> SplitResult:
-    """Check the data set at `root`, split it and write `data/` (see `run_split`)."""
+    """Check the data set at `root`, split it (unless it brings its own splits) and write `data/` (see
+    `run_split`)."""
     paths = StudyPaths.of(cfg)
-    report = _checked(root, cfg)
-    keys = sorted(report.sources, key=_display_order)
-    assigned = {key: _split_source(key, report.sources[key], cfg) for key in keys}
-    if cfg.data.root is None and cfg.data.synth.test_images:
+    if data_source(cfg) in ("synth", "tree"):
+        report = _checked(root, cfg)
+        keys = sorted(report.sources, key=_display_order)
+        assigned = {key: _split_source(key, report.sources[key], cfg) for key in keys}
+    else:
+        report, assigned = _given_splits(cfg, root, paths.data.converted())
+    if data_source(cfg) == "synth" and cfg.data.synth.test_images:
         test_only = _checked(paths.synth_test, cfg).sources
         for key in assigned:
             assigned[key][TEST_ONLY] = test_only.get(key, [])
@@ -128,14 +138,31 @@ def _split(cfg: Config, root: Path) -> SplitResult:
 
 def _checked(root: Path, cfg: Config) -> CheckReport:
     """`check_dataset` of `root`; raises ValueError listing every problem (file:line) unless `data.lenient`."""
-    report = check_dataset(root, cfg.data.names)
+    return _usable(check_dataset(root, cfg.data.names), cfg)
+
+
+def _usable(report: CheckReport, cfg: Config) -> CheckReport:
+    """`report` when it found no problems or `data.lenient` skips them; else ValueError listing every problem."""
     if report.problems and not cfg.data.lenient:
         listing = "\n".join(str(p) for p in report.problems)
         raise ValueError(
-            f"data set {root} has {len(report.problems)} problem(s) (set data.lenient: true to skip bad files):\n"
-            f"{listing}"
+            f"data set {report.root} has {len(report.problems)} problem(s) (set data.lenient: true to skip bad "
+            f"files):\n{listing}"
         )
     return report
+
+
+def _given_splits(
+    cfg: Config, root: Path, converted: Path
+) -> tuple[CheckReport, dict[tuple[str, str], dict[str, list[Sample]]]]:
+    """A data set's own splits (`yoloslim.data.given`), checked, as one group named after the data set: no re-split,
+    and a split it does not have stays empty."""
+    given = read_given(cfg, converted)
+    name = data_set_name(root)
+    samples = [s for split in SPLITS for s in given.splits.get(split, [])]
+    report = CheckReport(root, list(cfg.data.names), given.problems, {(name, ""): samples}, given.skipped)
+    _usable(report, cfg)
+    return report, {(name, ""): {split: given.splits.get(split, []) for split in SPLITS}}
 
 
 def ensure_synthetic(cfg: Config) -> Path:
@@ -236,4 +263,6 @@ def _sample_images(
         if title.split("/")[0] not in {t.split("/")[0] for t, _ in chosen}:
             chosen.append((title, sample))
     chosen += [item for item in firsts if item not in chosen]
-    return chosen[:count]
+    more = [(t, s) for (c, src), parts in assigned.items() for t, s in zip([f"{c}/{src}".rstrip("/")] * count,
+            parts["train"][1:count], strict=False)]  # fmt: skip
+    return (chosen + more)[:count]  # a data set with its own splits is one group: more of its images

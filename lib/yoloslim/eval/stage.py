@@ -22,6 +22,7 @@ import platform
 import shutil
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ import pandas as pd
 
 from yoloslim.atomic import atomic_path, write_json, write_text
 from yoloslim.config import ENGINES, Config, LatencyConfig, QuantConfig
-from yoloslim.data.mirror import split_images
+from yoloslim.data.mirror import split_images, splits_with_images
 from yoloslim.eval.decode import cached_decodable, measure_decode
 from yoloslim.eval.figures import plot_compare
 from yoloslim.eval.tables import display_tables, study_frames, with_int8_intervals, with_intervals
@@ -51,8 +52,18 @@ from yoloslim.uptodate import recording, stage_record, up_to_date
 
 INTERLEAVED_COLUMNS = ["model", "label", "median_ms", "p90_ms", "lo_ms", "hi_ms", "ratio", "ratio_lo", "ratio_hi",
                        "runs"]  # fmt: skip
-PACKAGES = ("torch", "ultralytics", "onnx", "onnxruntime", "openvino", "nncf", "zxing-cpp", "torch-pruning", "numpy",
-            "opencv-python")
+PACKAGES = (
+    "torch",
+    "ultralytics",
+    "onnx",
+    "onnxruntime",
+    "openvino",
+    "nncf",
+    "zxing-cpp",
+    "torch-pruning",
+    "numpy",
+    "opencv-python",
+)
 
 
 def evaluate_weights(
@@ -225,9 +236,16 @@ def int8_accuracy(
         (dict[str, Any]): Split -> class name or `all` -> metric -> value.
     """
     return {
-        split: measure_accuracy(artifact, data_yaml, split=split, imgsz=imgsz, conf=conf, iou=iou, names=names,
-                                stats_out=EvalModelFiles(stats_dir).detections_int8(split, engine)
-                                if stats_dir else None)  # fmt: skip
+        split: measure_accuracy(
+            artifact,
+            data_yaml,
+            split=split,
+            imgsz=imgsz,
+            conf=conf,
+            iou=iou,
+            names=names,
+            stats_out=EvalModelFiles(stats_dir).detections_int8(split, engine) if stats_dir else None,
+        )  # fmt: skip
         for split in splits
     }
 
@@ -247,12 +265,14 @@ def run_eval(cfg: Config, model_id: str) -> Path:
     params = eval_key(cfg, model)
     if up_to_date(out, params, field="eval_params"):
         return out
+    splits = splits_with_images(paths.data, cfg.eval.splits)
+    quant = replace(cfg.quant, splits=[s for s in cfg.quant.splits if s in splits] or splits[-1:])
     with tee_output(files.log):
         result = evaluate_weights(
             model.weights,
             paths.data.yaml,
             imgsz=model.imgsz,
-            splits=list(cfg.eval.splits),
+            splits=splits,
             conf=cfg.eval.conf,
             iou=cfg.eval.iou,
             latency=cfg.eval.latency,
@@ -261,7 +281,7 @@ def run_eval(cfg: Config, model_id: str) -> Path:
             decodable_cache=paths.eval_tables.gt_decodable,
             stats_dir=files.dir,
             engines=[e for e in cfg.eval.engines if model.kind != "sparse" or e not in INT8_ENGINES],  # never shipped
-            quant=cfg.quant,
+            quant=quant,
         )
     record = {
         "model": model.id,
@@ -298,7 +318,8 @@ def write_tables(cfg: Config) -> dict[str, Path]:
     if not digests:
         raise FileNotFoundError(f"{tables.dir}: no model has been evaluated yet (run_eval first)")
     key = stage_record(stage_key(cfg, "eval_tables"), digests)
-    bootstrap = [tables.bootstrap(split) for split in cfg.eval.splits] if cfg.eval.bootstrap else []
+    splits = splits_with_images(paths.data, cfg.eval.splits)
+    bootstrap = [tables.bootstrap(split) for split in splits] if cfg.eval.bootstrap else []
     if up_to_date(tables.record, key, [*out.values(), *bootstrap]):
         return out
     with recording(tables.record, key):
@@ -314,7 +335,8 @@ def _write_tables(cfg: Config, out: dict[str, Path]) -> None:
     frames = study_frames(_onnx_latency_from(interleaved, records), names=list(cfg.data.names), budget=_budget(cfg))
     frames["interleaved"] = interleaved
     names = list(cfg.data.names)
-    for split in cfg.eval.splits if cfg.eval.bootstrap else []:
+    splits = splits_with_images(paths.data, cfg.eval.splits)
+    for split in splits if cfg.eval.bootstrap else []:
         quantised = [(r["model"], e) for r in records for e, s in (r.get("accuracy_int8") or {}).items() if split in s]
         reps = _replicates(cfg, [r["model"] for r in records], split, quantised)
         int8_reps = {key: reps.pop(f"{key[0]}@{key[1]}") for key in quantised}  # drawn with the same images
@@ -326,7 +348,7 @@ def _write_tables(cfg: Config, out: dict[str, Path]) -> None:
             frames[name].to_csv(tmp, index=False)
     write_text(out["accuracy_json"], frames["accuracy"].to_json(orient="records", indent=2))
     write_json(out["environment"], records[0]["environment"])
-    plot_compare(frames["accuracy"], out["compare"], split="test" if "test" in cfg.eval.splits else cfg.eval.splits[0])
+    plot_compare(frames["accuracy"], out["compare"], split="test" if "test" in splits else splits[0])
 
 
 def load_records(cfg: Config) -> list[dict[str, Any]]:

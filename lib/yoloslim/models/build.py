@@ -26,13 +26,14 @@ from yoloslim.models.stats import existing_weights
 
 
 def model_yaml(cfg: Config, width_scale: float = 1.0) -> dict[str, Any]:
-    """The model dictionary of `cfg.model.cfg` with the config's width/depth, optionally scaled to `width_scale`.
+    """The model dictionary of `cfg.model.cfg` (or the checkpoint's, `model.base: weights`) with the config's
+    width/depth, optionally scaled to `width_scale`.
 
     With `width_scale != 1` every layer's output channels are written out explicitly: the base model's channels
     times `width_scale`, rounded up to a multiple of `cfg.prune.round_to` (Ultralytics itself also rounds every
     layer up to a multiple of 8). Depth (block repeats) stays the base model's.
     """
-    d = copy.deepcopy(yaml_model_load(cfg.model.cfg))
+    d = copy.deepcopy(_architecture(cfg))
     scales = d.get("scales") or {}
     scale = d.get("scale") or next(iter(scales), "")
     depth, width, max_channels = scales.get(scale) or (
@@ -48,6 +49,14 @@ def model_yaml(cfg: Config, width_scale: float = 1.0) -> dict[str, Any]:
     d["scale"] = scale or "n"
     d["scales"] = {d["scale"]: [depth, width, max_channels]}
     return d
+
+
+def _architecture(cfg: Config) -> dict[str, Any]:
+    """The base model's YAML dictionary: the trained checkpoint's own (`model.base: weights`) or `model.cfg`'s."""
+    if cfg.model.base == "weights":
+        model, _ = load_checkpoint(existing_weights(str(cfg.model.weights)))
+        return {k: v for k, v in model.yaml.items() if k != "nc"}
+    return yaml_model_load(cfg.model.cfg)
 
 
 def build_model(cfg: Config, nc: int, width_scale: float = 1.0, verbose: bool = False) -> DetectionModel:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from yoloslim.config import ENGINES, Config, latency_budget
+from yoloslim.config import ENGINES, Config, data_source, latency_budget
 from yoloslim.measure.bootstrap import INTERVAL_METRICS, interval, load_replicates
 from yoloslim.paths import StudyPaths
 from yoloslim.shared import BETWEEN, TEST_ONLY, fractions_under
@@ -147,6 +147,27 @@ def data_facts(data: ReportData) -> dict[str, Any]:
 
     test = data.data_summary.get("split_instances", {}).get("test", {})
     return {**data.data_summary, "instances": listing(data.data_summary["instances"]), "test_instances": listing(test)}
+
+
+def split_sentences(data: ReportData, lang: str) -> str:
+    """How the data set was split: per source by the configured ratio, or the data set's own splits (and a warning
+    when it has no test split)."""
+    cfg = data.cfg
+    source = data_source(cfg)
+    if source in ("synth", "tree"):
+        return text(lang, "split", ratio=":".join(f"{r:g}" for r in cfg.data.split))
+    splits = {split: 0 for split in ("train", "val", "test")} | data.data_summary.get("splits", {})
+    kind = {"yaml": "Ultralytics data YAML", "coco": "COCO JSON", "voc": "Pascal VOC"}[source]
+    sentence = text(lang, "split_given", source=kind, where=cfg.data.yaml or cfg.data.root, **splits)
+    return sentence if splits["test"] else f"{text(lang, 'no_test_split')}\n\n{sentence}"
+
+
+def base_sentence(data: ReportData, lang: str) -> str:
+    """Where the base model came from, when it is a checkpoint the user trained (empty otherwise)."""
+    if data.cfg.model.base != "weights":
+        return ""
+    metrics = json.loads(data.paths.train("base").metrics.read_text())
+    return text(lang, "base_from_weights", weights=data.cfg.model.weights, epochs=metrics.get("epochs", "?"))
 
 
 def test_only_facts(data: ReportData) -> dict[str, Any] | None:

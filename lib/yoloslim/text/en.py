@@ -34,6 +34,12 @@ EN: dict[str, str] = {
     "intro": "Every number below is read from the study's results files under `{run}`.",
     "config_used": "Configuration `{name}` (hash `{digest}`), resolved with all defaults:",
     "split": "Split per source, train:val:test = {ratio}:",
+    "split_given": "The data set's own splits ({source} `{where}`), used as they are (not re-split): train {train:,}, "
+    "val {val:,} and test {test:,} images:",
+    "no_test_split": "**The data set has no test split**: nothing was measured on a test split, and the tables and "
+    "the summary below are on val, the split the fine-tunes chose their best epochs on.",
+    "base_from_weights": "The base model is the checkpoint `{weights}` ({epochs} epochs as it says), evaluated as it "
+    "is, not retrained here; sparse training starts from it.",
     "data_summary": "{images} images ({background} without codes), {skipped} skipped, {problems} problems; "
     "instances: {instances}. In the test split: {test_instances}.",
     "data_test_only": "The test split adds {count:,} test-only images (`test_only` in the table), rendered with a "

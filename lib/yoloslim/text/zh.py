@@ -32,6 +32,12 @@ ZH: dict[str, str] = {
     "intro": "下文所有数字均读自本次实验的结果文件（`{run}`）。",
     "config_used": "配置 `{name}`（哈希 `{digest}`），含全部默认值：",
     "split": "每个来源按 train:val:test = {ratio} 划分：",
+    "split_given": "数据集自带的划分（{source} `{where}`），原样使用（不重新划分）："
+    "train {train:,} 张、val {val:,} 张、test {test:,} 张：",
+    "no_test_split": "**数据集没有 test 划分**：没有在 test 上测量，"
+    "下面的表格和总结都基于 val（微调选最佳轮次所用的划分）。",
+    "base_from_weights": "基线模型是检查点 `{weights}`（其自述训练 {epochs} 轮），原样评估，"
+    "未在此重新训练；稀疏训练从它开始。",
     "data_summary": "共 {images} 张图片（{background} 张无码），跳过 {skipped} 张，问题 {problems} 处；"
     "目标数：{instances}。测试集中：{test_instances}。",
     "data_test_only": "测试集另含 {count:,} 张仅用于测试的图片（表中 `test_only`），"

@@ -17,13 +17,15 @@ from yoloslim.config import Config
 from yoloslim.models.build import build_model, load_trainable
 from yoloslim.paths import StudyPaths
 from yoloslim.stages import stage_key
+from yoloslim.train.from_weights import take_base
 from yoloslim.train.runner import TrainJob, YoloTrainer, read_metrics, run_training, train_args
 
 
 def run_train(cfg: Config, model: str = "base", callbacks: Sequence[tuple[str, Callable]] = ()) -> Path:
     """Train the base model (`base`) or a uniform-width variant (a name in `cfg.trained_variants`) from scratch.
 
-    Starts from `cfg.model.weights` for the base model when it is set.
+    Starts from `cfg.model.weights` for the base model when it is set; with `model.base: weights` that checkpoint is
+    the base model, taken as it is (`yoloslim.train.from_weights.take_base`).
 
     Args:
         cfg (Config): The study.
@@ -33,13 +35,15 @@ def run_train(cfg: Config, model: str = "base", callbacks: Sequence[tuple[str, C
     Returns:
         (Path): `runs/<config>/train/<model>/`.
     """
+    if model == "base" and cfg.model.base == "weights":
+        return take_base(cfg)  # the user's trained detector: evaluated, not retrained
     paths = StudyPaths.of(cfg)
     key = stage_key(cfg, "train", model)  # KeyError naming the models to train when `model` is none of them
     variant = {v.name: v for v in cfg.trained_variants}.get(model)
     scale = variant.width_scale if variant else 1.0
     imgsz = (variant.imgsz if variant else None) or cfg.train.imgsz
     nc = len(cfg.data.names)
-    weights = cfg.model.weights if model == "base" else None
+    weights = cfg.model.weights if model == "base" else None  # model.base: train, starting from these weights
 
     def build() -> nn.Module:
         net = build_model(cfg, nc, scale)
@@ -64,7 +68,7 @@ def run_train(cfg: Config, model: str = "base", callbacks: Sequence[tuple[str, C
 def summary_table(cfg: Config) -> pd.DataFrame:
     """One row per trained model of the train stage (base and variants that exist): size, time, val mAP."""
     paths = StudyPaths.of(cfg)
-    labels = {"base": Path(cfg.model.cfg).stem, **{v.name: v.label for v in cfg.train.variants}}
+    labels = {"base": cfg.base_label, **{v.name: v.label for v in cfg.train.variants}}
     rows = []
     for name, label in labels.items():
         if paths.train(name).metrics.is_file():

@@ -127,7 +127,7 @@ def write_train_figures(cfg: Config, model: str = "base") -> list[Path]:
     """`train/<model>/figures/learning_curves.png`: this model's curves (the trained models side by side:
     `yoloslim.train.base.summary_table`, and the report's convergence figure)."""
     paths = StudyPaths.of(cfg)
-    labels = {"base": Path(cfg.model.cfg).stem, **{v.name: v.label for v in cfg.train.variants}}
+    labels = {"base": cfg.base_label, **{v.name: v.label for v in cfg.train.variants}}
     files = paths.train(model)
     return [plot_learning_curves({labels[model]: files.results}, files.figure("learning_curves"))]
 

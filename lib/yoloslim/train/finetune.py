@@ -158,14 +158,14 @@ def finetune_weights(
         ValueError: When the data set's class count is not the model's or `weights` lies inside the output folder.
         RuntimeError: Naming the layers whose channels training changed.
     """
-    from yoloslim.data.check import dataset_names
+    from yoloslim.config import yaml_names
 
     weights, data = Path(weights), Path(data)
     pruned = existing_weights(weights)
     if not data.is_file():
         raise FileNotFoundError(f"{data}: data YAML not found")
     model = load_checkpoint(pruned)[0]
-    classes, nc = len(dataset_names(data)), model.model[-1].nc
+    classes, nc = len(yaml_names(data)), model.model[-1].nc
     if classes != nc:
         raise ValueError(f"{data} names {classes} classes; the model {weights} detects {nc}")
     channels = conv_channels(model)

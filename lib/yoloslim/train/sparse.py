@@ -270,11 +270,8 @@ def sparse_job(cfg: Config, callbacks: Sequence[tuple[str, Callable]] = ()) -> T
         stop_under=s.stop_under,
     )
 
-    def build() -> nn.Module:
-        model = build_model(cfg, nc)
-        if start is not None:
-            model.load(load_trainable(start))
-        return model
+    def build() -> nn.Module:  # the base model as it is (its own architecture: a user's checkpoint's), or new
+        return load_trainable(start) if start is not None else build_model(cfg, nc)
 
     def extra(stage: Path) -> dict[str, Any]:
         log = pd.read_csv(SparseFiles(stage).gamma_log)

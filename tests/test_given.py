@@ -1,0 +1,162 @@
+"""A user's data set with its own splits (an Ultralytics data YAML) and trained detector (best.pt), from
+`yoloslim init` through the data stage to the base model taken as it is: splits kept, nothing written into the
+data set, every disagreement named."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from conftest import tree_hash
+from PIL import Image, ImageDraw
+from yoloslim.cli import main
+from yoloslim.config import ConfigError, load_config
+from yoloslim.data.mirror import splits_with_images
+from yoloslim.data.split import run_split
+from yoloslim.init import init_study
+from yoloslim.paths import StudyPaths
+from yoloslim.train.base import run_train
+
+NAMES = ["cat", "dog", "car", "person", "tree"]
+
+
+def user_set(root: Path, names: list[str], splits: dict[str, int]) -> Path:
+    """A tiny data set with its own splits (images/<split>/, labels/<split>/) and its data.yaml; returns the YAML."""
+    rng = random.Random(0)
+    for split, count in splits.items():
+        for i in range(count):
+            image, label = root / "images" / split / f"{split}{i}.jpg", root / "labels" / split / f"{split}{i}.txt"
+            image.parent.mkdir(parents=True, exist_ok=True)
+            label.parent.mkdir(parents=True, exist_ok=True)
+            img = Image.new("RGB", (64, 48), (rng.randrange(256),) * 3)
+            cls, (x, y, w, h) = rng.randrange(len(names)), (rng.randint(0, 30), rng.randint(0, 20), 20, 16)
+            ImageDraw.Draw(img).rectangle([x, y, x + w, y + h], fill=(200, 30 * cls, 0))
+            img.save(image)
+            label.write_text(f"{cls} {(x + w / 2) / 64:.5f} {(y + h / 2) / 48:.5f} {w / 64:.5f} {h / 48:.5f}\n")
+    spec = {"path": str(root), **{split: f"images/{split}" for split in splits}, "names": names}
+    (root / "data.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    return root / "data.yaml"
+
+
+def detector(path: Path, names: list[str], imgsz: int = 64) -> Path:
+    """A tiny (untrained) detection checkpoint for `names` at `imgsz`, as Ultralytics' trainer saves one."""
+    from ultralytics.nn.tasks import DetectionModel, yaml_model_load
+
+    spec = yaml_model_load("yolov8n.yaml")
+    spec["scales"] = {"n": [0.33, 0.125, 1024]}
+    model = DetectionModel(spec, nc=len(names), verbose=False)
+    model.names = dict(enumerate(names))
+    curves = {"epoch": [1, 2], "metrics/mAP50(B)": [0.1, 0.2], "metrics/mAP50-95(B)": [0.05, 0.1]}
+    torch.save({"model": model, "train_args": {"imgsz": imgsz, "epochs": 2}, "train_results": curves}, path)
+    return path
+
+
+@pytest.fixture()
+def five_classes(tmp_path: Path) -> Path:
+    """A five-class data set with train, val and test splits of its own."""
+    return user_set(tmp_path / "pets", NAMES, {"train": 6, "val": 4, "test": 3})
+
+
+def test_init_writes_a_checked_params_file_and_the_study_keeps_the_users_splits(
+    five_classes: Path, tmp_path: Path, out_root: Path, capsys: pytest.CaptureFixture
+) -> None:
+    weights = detector(tmp_path / "best.pt", NAMES)
+    before = tree_hash(five_classes.parent)
+    assert main(["init", "--data", str(five_classes), "--weights", str(weights), "--budget", "20ms",
+                 "--folder", str(tmp_path / "params")]) == 0  # fmt: skip
+    printed = capsys.readouterr().out
+    params = tmp_path / "params" / "pets.yaml"
+    assert f"make report CONFIG={params}" in printed and "train 6, val 4, test 3 images" in printed
+    text = params.read_text()
+    assert "# the checkpoint's image size" in text and "base: weights" in text and "variants: []" in text
+    cfg = load_config(params)
+    assert cfg.data.names == NAMES and cfg.train.imgsz == 64 and cfg.model.base == "weights"
+    assert cfg.prune.targets == {"budget": {"latency": "20ms"}} and cfg.eval.target_latency == "20ms"
+    assert cfg.sparse.epochs == cfg.finetune.epochs == 300  # 1 step an epoch: the demo's steps, capped at 300
+
+    result = run_split(cfg)  # the user's splits, as they are: no re-split
+    for split, count in {"train": 6, "val": 4, "test": 3}.items():
+        mirrored = result.lists[split]
+        assert sorted(p.name for p in mirrored) == [f"{split}{i}.jpg" for i in range(count)]
+        assert all(p.resolve().parent == five_classes.parent / "images" / split for p in mirrored)
+    assert result.counts.to_dict("records") == [
+        {"category": "pets", "source": "", "total": 13, "train": 6, "val": 4, "test": 3}
+    ]
+    paths = StudyPaths.of(cfg)
+    assert yaml.safe_load(paths.data.yaml.read_text())["names"] == dict(enumerate(NAMES))
+
+    stage = run_train(cfg, "base")  # the checkpoint is the base model: copied, validated, not trained
+    files = paths.train("base")
+    assert files.weights.read_bytes() == weights.read_bytes() and not (files.ultra / "weights").exists()
+    metrics = json.loads(files.metrics.read_text())
+    assert metrics["checkpoint"] == str(weights) and metrics["epochs"] == 2 and metrics["train_seconds"] == 0
+    assert "not retrained" in files.log.read_text() and len(files.results.read_text().splitlines()) == 3
+    assert run_train(cfg, "base") == stage and cfg.base_label == "best"
+    assert tree_hash(five_classes.parent) == before  # nothing written into the user's data set
+
+
+def test_a_data_set_without_a_test_split_is_measured_on_val_only(tmp_path: Path, out_root: Path) -> None:
+    data = user_set(tmp_path / "one", ["defect"], {"train": 4, "val": 3})
+    cfg = load_config(_params(tmp_path, {"data": {"yaml": str(data)}}))
+    assert cfg.data.names == ["defect"]
+    result = run_split(cfg)
+    assert result.lists["test"] == [] and splits_with_images(result.files, ["val", "test"]) == ["val"]
+
+
+def test_checkpoint_and_data_set_that_disagree_are_named(five_classes: Path, tmp_path: Path) -> None:
+    three = detector(tmp_path / "three.pt", ["a", "b", "c"])
+    with pytest.raises(ValueError, match=r"three\.pt: the checkpoint detects 3 classes \(a, b, c\).*has 5 \(cat"):
+        init_study(five_classes, weights=three, budget="20ms", folder=tmp_path)
+    renamed = detector(tmp_path / "renamed.pt", [*NAMES[:4], "bush"])
+    with pytest.raises(ValueError, match=r"renamed\.pt: the checkpoint's classes .*'bush'.* disagree"):
+        init_study(five_classes, weights=renamed, budget="20ms", folder=tmp_path)
+    (tmp_path / "notes.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match=r"notes\.pt: not a readable PyTorch checkpoint"):
+        init_study(five_classes, weights=tmp_path / "notes.pt", budget="20ms", folder=tmp_path)
+    (tmp_path / "other.yaml").write_text("lr0: 0.01\n")
+    with pytest.raises(ValueError, match=r"other\.yaml: not an Ultralytics data YAML: no 'train' key"):
+        init_study(tmp_path / "other.yaml", budget="20ms", folder=tmp_path)
+    with pytest.raises(ValueError, match=r"--budget 'fast'"):
+        init_study(five_classes, budget="fast", folder=tmp_path)
+    assert list(tmp_path.glob("*.yaml")) == [tmp_path / "other.yaml"]  # a refused init writes no params file
+
+
+def test_the_base_stage_checks_the_checkpoint_against_the_params(
+    five_classes: Path, tmp_path: Path, out_root: Path
+) -> None:
+    weights = detector(tmp_path / "best.pt", NAMES, imgsz=96)
+    params = _params(
+        tmp_path, {"data": {"yaml": str(five_classes)}, "model": {"weights": str(weights), "base": "weights"}}
+    )
+    cfg = load_config(params)
+    run_split(cfg)
+    with pytest.raises(ValueError, match=r"best\.pt: the checkpoint was trained at 96 px, .* sets train\.imgsz 64"):
+        run_train(cfg, "base")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"data": {"yaml": "pets/data.yaml", "root": "pets"}}, "'data.yaml' must be unset when data.root is set"),
+        ({"data": {"yaml": "pets/data.yaml", "names": ["a", "b"]}}, r"'data.names' \['a', 'b'\] disagree with"),
+        ({"data": {"yaml": "pets/data.yaml", "format": "coco"}}, "'data.format' must be left out with data.yaml"),
+        ({"data": {"root": "pets", "format": "coco"}}, "'data.names' must list the class names of a coco data set"),
+        ({"model": {"base": "weights"}}, "'model.weights' must be the trained base model's checkpoint"),
+    ],
+)
+def test_data_and_model_settings_that_cannot_work_are_named(
+    five_classes: Path, tmp_path: Path, overrides: dict, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(_params(tmp_path, overrides))
+
+
+def _params(folder: Path, overrides: dict) -> Path:
+    """A params file in `folder` (relative paths are relative to it): smoke's settings with `overrides`."""
+    path = folder / "study.yaml"
+    path.write_text(yaml.safe_dump({"name": "study", "train": {"imgsz": 64}, **overrides}))
+    return path
