@@ -18,7 +18,7 @@ FLOORS = ["data", "models", "measure", "train", "prune", "eval", "report"]  # lo
 # what every floor may import
 CORE = {"config", "paths", "stages", "study", "atomic", "figures", "shared", "text", "uptodate"}
 BASE = {"ultra"}  # Ultralytics set up offline: imports only the core; every floor may import it
-TOOLS = {"cli", "bench", "jobs"}  # the command line, `make bench`, Snakemake helpers: may import anything
+TOOLS = {"cli", "bench", "init", "jobs"}  # the command line, `make bench`, `yoloslim init`, Snakemake helpers: any
 
 
 def _imports(path: Path) -> list[tuple[int, str]]:

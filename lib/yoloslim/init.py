@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from yoloslim.config import ROOT, ConfigError, PruneConfig, in_checkout, latency_budget, load_config, yaml_names
+from yoloslim.config import ConfigError, PruneConfig, latency_budget, load_config, output_root, yaml_names
 
 # The demo's calibrated recipe (params/demo.yaml; docs/calibration.md) in optimizer steps of nbs 16 images: sparse
 # training 13 epochs of 30 steps (the last 5 without L1), fine-tuning 15, the base model 30, on its 480 training images.
@@ -59,7 +59,7 @@ def init_study(
         budget (str): The latency budget: "20ms" or a factor of the base model's latency, "0.5x".
         name (str | None): The study's name (its params file, runs/<name>/); None: the data set's.
         engine (str): The engine the budget is judged on (`eval.target_engine`, `prune.engine`).
-        folder (Path | None): Where the params file goes; None: the repository's params/ (or ./params).
+        folder (Path | None): Where the params file goes; None: params/ beside runs/ (the repository's, in a checkout).
         force (bool): Overwrite an existing params file.
 
     Returns:
@@ -106,7 +106,7 @@ def init_study(
         spec["prune"]["engine"] = engine
     spec["eval"] = {"target_latency": budget, "target_engine": engine}
     notes["eval.target_latency"] = f"--budget {budget}, judged on {engine}"
-    params = (folder or (ROOT / "params" if in_checkout() else Path("params"))) / f"{name}.yaml"
+    params = (folder or output_root() / "params") / f"{name}.yaml"
     if params.exists() and not force:
         raise ValueError(f"{params}: exists already; choose another --name or pass --force")
     text = _commented(name, spec, notes)
@@ -117,7 +117,7 @@ def init_study(
     except ConfigError:
         params.unlink()
         raise
-    where = params.relative_to(ROOT) if params.is_relative_to(ROOT) else params
+    where = params.relative_to(Path.cwd()) if params.is_relative_to(Path.cwd()) else params
     return InitResult(params, text, f"make report CONFIG={where}", facts)
 
 

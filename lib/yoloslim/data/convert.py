@@ -40,15 +40,15 @@ from PIL import Image
 
 from yoloslim.atomic import write_text
 from yoloslim.data.check import Problem, Sample, check_image
+from yoloslim.data.mirror import SPLITS
 
-SPLITS = ("train", "val", "test")
 SPLIT_WORDS = {"train": "train", "val": "val", "valid": "val", "validation": "val", "test": "test"}
 COCO_2017 = re.compile(r"instances_(train|val|valid|validation|test)[-_]?\d*\.json")
 ROBOFLOW = "_annotations.coco.json"
 COCO_KEYS = ("images", "annotations", "categories")
 COCO_CORNERS = ("x", "y", "x+w", "y+h")  # how a box's corners are named in the problems
 VOC_CORNERS = ("xmin", "ymin", "xmax", "ymax")
-TOLERANCE = 1.0  # pixels a box may reach beyond its image: clipped, not a problem
+BOX_TOLERANCE = 1.0  # pixels a box may reach beyond its image: clipped, not a problem
 EXIF_ROTATIONS = {5, 6, 7, 8}  # EXIF orientations that swap width and height (Ultralytics' `exif_size`)
 NOTES = {
     "crowd": "{} COCO annotations marked iscrowd left out (COCO evaluation ignores crowd regions)",
@@ -428,7 +428,7 @@ def _add_box(
     tally: Counter[str],
 ) -> None:
     """Check a box against the image size its annotations state, then add it as a label line (clipped when it
-    reaches at most `TOLERANCE` beyond the image) or add its problem.
+    reaches at most `BOX_TOLERANCE` beyond the image) or add its problem.
 
     Args:
         entry (_Entry): The image; a box of an image without a usable stated size is passed over (that is named).
@@ -461,10 +461,10 @@ def _box_problem(corners: Corners, size: tuple[float, float], labels: tuple[str,
         return f"empty box (width {x1 - x0:g}, height {y1 - y0:g})"
     width, height = size
     beyond = [
-        (x0 < -TOLERANCE, f"{labels[0]} {x0:g} < 0"),
-        (y0 < -TOLERANCE, f"{labels[1]} {y0:g} < 0"),
-        (x1 > width + TOLERANCE, f"{labels[2]} {x1:g} > width {width:g}"),
-        (y1 > height + TOLERANCE, f"{labels[3]} {y1:g} > height {height:g}"),
+        (x0 < -BOX_TOLERANCE, f"{labels[0]} {x0:g} < 0"),
+        (y0 < -BOX_TOLERANCE, f"{labels[1]} {y0:g} < 0"),
+        (x1 > width + BOX_TOLERANCE, f"{labels[2]} {x1:g} > width {width:g}"),
+        (y1 > height + BOX_TOLERANCE, f"{labels[3]} {y1:g} > height {height:g}"),
         (x0 >= width, f"{labels[0]} {x0:g} >= width {width:g}"),
         (y0 >= height, f"{labels[1]} {y0:g} >= height {height:g}"),
         (x1 <= 0, f"{labels[2]} {x1:g} <= 0"),
