@@ -13,6 +13,7 @@ import torch
 import yaml
 from conftest import tree_hash
 from PIL import Image, ImageDraw
+from test_convert import coco  # noqa: F401  (the COCO fixture: a tiny 2017-layout set)
 from yoloslim.cli import main
 from yoloslim.config import ConfigError, load_config
 from yoloslim.data.mirror import splits_with_images
@@ -160,3 +161,15 @@ def _params(folder: Path, overrides: dict) -> Path:
     path = folder / "study.yaml"
     path.write_text(yaml.safe_dump({"name": "study", "train": {"imgsz": 64}, **overrides}))
     return path
+
+
+def test_a_coco_data_set_through_init_and_the_data_stage(coco: Path, tmp_path: Path, out_root: Path) -> None:  # noqa: F811
+    before = tree_hash(coco)
+    params = init_study(coco, budget="0.5x", folder=tmp_path / "params").params
+    cfg = load_config(params)
+    assert (cfg.data.format, cfg.data.names) == ("coco", ["zebra", "ant"])
+    result = run_split(cfg)
+    assert {split: len(images) for split, images in result.lists.items()} == {"train": 3, "val": 1, "test": 1}
+    test_label = StudyPaths.of(cfg).data.dir / "labels" / "test" / "coco" / "t.txt"
+    assert test_label.read_text().split()[0] == "1"  # category id 7 -> class 1, the mirror's label a copy
+    assert tree_hash(coco) == before
