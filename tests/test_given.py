@@ -13,7 +13,7 @@ import torch
 import yaml
 from conftest import tree_hash
 from PIL import Image, ImageDraw
-from test_convert import coco  # noqa: F401  (the COCO fixture: a tiny 2017-layout set)
+from test_convert import coco, voc  # noqa: F401  (tiny COCO 2017-layout and VOC sets, as fixtures)
 from yoloslim.cli import main
 from yoloslim.config import ConfigError, load_config
 from yoloslim.data.mirror import splits_with_images
@@ -163,13 +163,24 @@ def _params(folder: Path, overrides: dict) -> Path:
     return path
 
 
-def test_a_coco_data_set_through_init_and_the_data_stage(coco: Path, tmp_path: Path, out_root: Path) -> None:  # noqa: F811
-    before = tree_hash(coco)
-    params = init_study(coco, budget="0.5x", folder=tmp_path / "params").params
-    cfg = load_config(params)
-    assert (cfg.data.format, cfg.data.names) == ("coco", ["zebra", "ant"])
+@pytest.mark.parametrize(
+    ("kind", "names", "counts"),
+    [("coco", ["zebra", "ant"], {"train": 3, "val": 1, "test": 1}),
+     ("voc", ["cat", "dog", "person"], {"train": 2, "val": 1, "test": 0})],
+)  # fmt: skip
+def test_coco_and_voc_through_init_and_the_data_stage(
+    kind: str, names: list[str], counts: dict[str, int], tmp_path: Path, out_root: Path, request: pytest.FixtureRequest
+) -> None:
+    root = request.getfixturevalue(kind)
+    before = tree_hash(root)
+    cfg = load_config(init_study(root, budget="0.5x", folder=tmp_path / "params").params)
+    assert (cfg.data.format, cfg.data.names) == (kind, names)
     result = run_split(cfg)
-    assert {split: len(images) for split, images in result.lists.items()} == {"train": 3, "val": 1, "test": 1}
-    test_label = StudyPaths.of(cfg).data.dir / "labels" / "test" / "coco" / "t.txt"
-    assert test_label.read_text().split()[0] == "1"  # category id 7 -> class 1, the mirror's label a copy
-    assert tree_hash(coco) == before
+    assert {split: len(images) for split, images in result.lists.items()} == counts
+    assert splits_with_images(result.files, ["val", "test"]) == ["val", "test"][: 1 + bool(counts["test"])]
+    labels = StudyPaths.of(cfg).data.dir / "labels" / "train" / root.name
+    if kind == "coco":  # category id 7 (ant) is class 1; its box clipped to the image
+        assert (labels / "sub" / "c.txt").read_text().split()[0] == "1"
+    else:  # a dog, and a cat; the difficult cat left out
+        assert [line.split()[0] for line in (labels / "000001.txt").read_text().splitlines()] == ["1", "0"]
+    assert tree_hash(root) == before

@@ -29,6 +29,7 @@ from yoloslim.config import ConfigError, PruneConfig, latency_budget, load_confi
 NBS = 16
 STEPS = {"train": 900, "sparse": 390, "recover": 150, "finetune": 450}
 MAX_EPOCHS = 300  # a tiny data set does not get more epochs than this
+ULTRALYTICS_IOU = 0.7  # Ultralytics' validator's default NMS IoU (the original study, and our default, used 0.6)
 
 
 @dataclass
@@ -104,8 +105,9 @@ def init_study(
     notes["prune.targets"] = f"--budget {budget}: the largest pruned model that meets it (searched on {engine})"
     if engine != PruneConfig.engine:
         spec["prune"]["engine"] = engine
-    spec["eval"] = {"target_latency": budget, "target_engine": engine}
+    spec["eval"] = {"target_latency": budget, "target_engine": engine, "iou": ULTRALYTICS_IOU}
     notes["eval.target_latency"] = f"--budget {budget}, judged on {engine}"
+    notes["eval.iou"] = "Ultralytics' default NMS IoU: the base model's mAP is what `YOLO(best.pt).val()` reports"
     params = (folder or output_root() / "params") / f"{name}.yaml"
     if params.exists() and not force:
         raise ValueError(f"{params}: exists already; choose another --name or pass --force")
