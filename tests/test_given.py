@@ -184,3 +184,14 @@ def test_coco_and_voc_through_init_and_the_data_stage(
     else:  # a dog, and a cat; the difficult cat left out
         assert [line.split()[0] for line in (labels / "000001.txt").read_text().splitlines()] == ["1", "0"]
     assert tree_hash(root) == before
+
+
+def test_check_reads_a_data_yaml_and_names_each_bad_line(five_classes: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["check", str(five_classes)]) == 0
+    assert "(yaml): train 6, val 4, test 3 usable images; 0 skipped; 0 problem(s); classes: cat, dog" in (
+        capsys.readouterr().out
+    )
+    label = five_classes.parent / "labels" / "val" / "val1.txt"
+    label.write_text(label.read_text() + "9 0.5 0.5 0.2 0.2\n")
+    assert main(["check", str(five_classes)]) == 1
+    assert f"{label}:2: class id 9 outside 0..4 (cat, dog, car, person, tree)" in capsys.readouterr().out

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from yoloslim.atomic import DISK_FULL_WORDS
-from yoloslim.config import ROOT, Config, ConfigError, load_config
+from yoloslim.config import ROOT, Config, ConfigError, data_source, load_config
 from yoloslim.jobs.locks import StudyRunning, check_lock
 from yoloslim.paths import StudyPaths
 
@@ -144,7 +144,7 @@ def space_needed(cfg: Config, rule: str | None) -> tuple[int, str]:
         return 5 * largest, f"last.pt, best.pt, the two kept while they are rewritten and weights.pt, {each} each"
     if rule in ("eval_model", "prune") and largest:
         return 3 * largest, "an ONNX export of the model, about twice its weights.pt, and its tables"
-    if rule == "data" and cfg.data.synth is not None and not cfg.data.root:
+    if rule == "data" and data_source(cfg) == "synth":
         images = cfg.data.synth.images + cfg.data.synth.test_images
         return images * (cfg.data.synth.imgsz**2 // 8 + 4096), f"{images} rendered JPEG images with their labels"
     if rule == "report":
