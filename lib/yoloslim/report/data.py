@@ -163,11 +163,15 @@ def split_sentences(data: ReportData, lang: str) -> str:
 
 
 def base_sentence(data: ReportData, lang: str) -> str:
-    """Where the base model came from, when it is a checkpoint the user trained (empty otherwise)."""
-    if data.cfg.model.base != "weights":
-        return ""
-    metrics = json.loads(data.paths.train("base").metrics.read_text())
-    return text(lang, "base_from_weights", weights=data.cfg.model.weights, epochs=metrics.get("epochs", "?"))
+    """Where the base model came from when it is a checkpoint the user trained, and that the study has no
+    uniform-width baselines when it has none (empty otherwise)."""
+    sentences = []
+    if data.cfg.model.base == "weights":
+        metrics = json.loads(data.paths.train("base").metrics.read_text())
+        sentences.append(text(lang, "base_from_weights", weights=data.cfg.model.weights, epochs=metrics["epochs"]))
+    if not data.cfg.train.variants:
+        sentences.append(text(lang, "no_variants"))
+    return " ".join(sentences)
 
 
 def test_only_facts(data: ReportData) -> dict[str, Any] | None:

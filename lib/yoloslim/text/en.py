@@ -38,6 +38,8 @@ EN: dict[str, str] = {
     "val {val:,} and test {test:,} images:",
     "no_test_split": "**The data set has no test split**: nothing was measured on a test split, and the tables and "
     "the summary below are on val, the split the fine-tunes chose their best epochs on.",
+    "no_variants": "This study has no uniform-width baselines (`train.variants: []`): the pruned models are "
+    "compared with the base model and with each other only.",
     "base_from_weights": "The base model is the checkpoint `{weights}` ({epochs} epochs as it says), evaluated as it "
     "is, not retrained here; sparse training starts from it.",
     "data_summary": "{images} images ({background} without codes), {skipped} skipped, {problems} problems; "

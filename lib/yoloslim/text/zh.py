@@ -36,6 +36,7 @@ ZH: dict[str, str] = {
     "train {train:,} 张、val {val:,} 张、test {test:,} 张：",
     "no_test_split": "**数据集没有 test 划分**：没有在 test 上测量，"
     "下面的表格和总结都基于 val（微调选最佳轮次所用的划分）。",
+    "no_variants": "本研究没有均匀缩减宽度的基线（`train.variants: []`）：剪枝模型只与基线模型及彼此比较。",
     "base_from_weights": "基线模型是检查点 `{weights}`（其自述训练 {epochs} 轮），原样评估，"
     "未在此重新训练；稀疏训练从它开始。",
     "data_summary": "共 {images} 张图片（{background} 张无码），跳过 {skipped} 张，问题 {problems} 处；"
