@@ -18,7 +18,8 @@
 #
 # Model `model` measured as every model of the study is: accuracy per class (val and test, at `eval.conf`), the
 # delta against the base model, checkpoint and ONNX size, params, GFLOPs, latency per engine with the budget mark,
-# and the decode rate of detected codes. The study's tables are `06_eval_tables`.
+# and the decode rate of the detected codes where the data set has code classes (`eval.decode`). The study's
+# tables are `06_eval_tables`.
 
 # %% tags=["parameters"]
 config = "../params/demo.yaml"

@@ -39,10 +39,12 @@ from yoloslim.report.data import (
     convergence_curves,
     convergence_table,
     data_facts,
+    decode_intro,
     decode_table,
     engine_table,
     environment_table,
     gamma_fractions,
+    has_decode,
     int8_tables,
     interleaved_table,
     load_report_data,
@@ -171,10 +173,11 @@ if unmeasured_engines(data):
     show_markdown(text(lang, "not_measured", what=", ".join(f"`{e}`" for e in unmeasured_engines(data))))
 
 # %%
-show_markdown(text(lang, "decode_intro"))
-show_table(decode_table(data), percent=True)
-for note in ceiling_notes(data, lang):
-    show_markdown(note)
+if has_decode(data):  # the code classes' decode rate (eval.decode); a study without code classes has none
+    show_markdown(decode_intro(data, lang))
+    show_table(decode_table(data), percent=True)
+    for note in ceiling_notes(data, lang):
+        show_markdown(note)
 
 # %%
 show_markdown(text(lang, "tradeoff_intro"))

@@ -11,7 +11,16 @@ import pytest
 from conftest import write_params
 from helpers.workflow import SNAKEMAKE, dry_run, job_counts
 from PIL import Image
-from yoloslim.config import ROOT, Config, ConfigError, TrainConfig, latency_budget, load_config
+from yoloslim.config import (
+    ROOT,
+    SYNTH_DECODE,
+    Config,
+    ConfigError,
+    TrainConfig,
+    decode_classes,
+    latency_budget,
+    load_config,
+)
 
 
 def tiny_dataset(root: Path) -> Path:
@@ -46,6 +55,15 @@ def tiny_dataset(root: Path) -> Path:
         ({"prune": {"random": ["medium"]}}, "'prune.random' must be names of threshold or fraction targets (large"),
         ({"eval": {"target_latency": "fast"}}, "'eval.target_latency' must be a positive budget in milliseconds"),
         ({"eval": {"target_latency": "-2ms"}}, "'eval.target_latency' must be a positive budget in milliseconds"),
+        (
+            {"eval": {"decode": {"QR": "QRCode"}}},
+            "'eval.decode.QR' must be keyed by a class name of data.names (dm, qr, bar), got 'QR'",
+        ),
+        (
+            {"eval": {"decode": {"qr": "QR"}}},
+            "'eval.decode.qr' must be a zxing-cpp symbology: linear (any 1-D barcode) or a BarcodeFormat name (All, ",
+        ),
+        ({"eval": {"decode": ["qr"]}}, "'eval.decode' must be a mapping, got ['qr']"),
     ],
 )
 def test_config_errors_name_file_and_key(tmp_path: Path, overrides: dict, message: str) -> None:
@@ -53,6 +71,23 @@ def test_config_errors_name_file_and_key(tmp_path: Path, overrides: dict, messag
     with pytest.raises(ConfigError) as err:
         load_config(params)
     assert message in str(err.value) and str(params) in str(err.value)
+
+
+def test_decode_classes(tmp_path: Path) -> None:
+    """`eval.decode` unset: the synthetic set's codes are decoded, a user's data set's classes are not; set: as set,
+    `{}` none."""
+    assert SYNTH_DECODE == {"dm": "DataMatrix", "qr": "QRCode", "bar": "linear"}
+    assert decode_classes(load_config(write_params(tmp_path, {}))) == SYNTH_DECODE
+    partly = load_config(write_params(tmp_path, {"data": {"names": ["qr", "person"]}}))
+    assert decode_classes(partly) == {"qr": "QRCode"}  # the synthetic set's classes among data.names
+    user = {"data": {"root": str(tiny_dataset(tmp_path / "user"))}}
+    assert decode_classes(load_config(write_params(tmp_path, user))) == {}
+    chosen = {**user, "eval": {"decode": {"dm": "DataMatrix", "bar": "EAN13"}}}
+    assert decode_classes(load_config(write_params(tmp_path, chosen))) == {"dm": "DataMatrix", "bar": "EAN13"}
+    assert decode_classes(load_config(write_params(tmp_path, {"eval": {"decode": {}}}))) == {}
+    data_yaml = load_config(write_params(tmp_path, {}))
+    data_yaml.data.yaml = "data.yaml"  # an Ultralytics data YAML (a data source besides data.root): a user's set
+    assert decode_classes(data_yaml) == {}
 
 
 def test_a_variants_label_names_the_size_it_is_evaluated_at(tmp_path: Path) -> None:

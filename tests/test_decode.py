@@ -1,4 +1,5 @@
-"""Decode-rate matching: clean codes found by their ground-truth boxes decode and match; shifted boxes do not."""
+"""Decode-rate matching: clean codes found by their ground-truth boxes decode and match; shifted boxes do not; only
+the code classes are decoded, each as its symbology (`eval.decode`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from yoloslim.config import SYNTH_DECODE
 from yoloslim.data.codes import clean_image, make_code
 from yoloslim.data.mirror import split_images
 from yoloslim.eval.decode import (
@@ -39,7 +41,7 @@ def _scene(seed: int) -> tuple[np.ndarray, list[dict]]:
     return canvas, codes
 
 
-def _tally(shift: float, seeds: range) -> dict[str, DecodeTally]:
+def _tally(shift: float, seeds: range, classes: dict[str, str] | None = None) -> dict[str, DecodeTally]:
     tallies = {k: DecodeTally() for k in [*NAMES, "all"]}
     for seed in seeds:
         image, codes = _scene(seed)
@@ -48,7 +50,7 @@ def _tally(shift: float, seeds: range) -> dict[str, DecodeTally]:
             x1, y1, x2, y2 = c["box"]
             dx = (x2 - x1) * shift
             detections.append(Detection((x1 + dx, y1, x2 + dx, y2), NAMES.index(c["class"])))
-        tally_image(image, detections, codes, margin=0.15, names=NAMES, tallies=tallies)
+        tally_image(image, detections, codes, margin=0.15, names=NAMES, tallies=tallies, classes=classes)
     return tallies
 
 
@@ -92,6 +94,43 @@ def test_a_detection_of_another_class_decodes_nothing() -> None:
     right = {k: DecodeTally() for k in [*NAMES, "all"]}
     tally_image(image, [Detection(tuple(codes[1]["box"]), 1)], codes, margin=0.15, names=NAMES, tallies=right)
     assert right["qr"].decoded == 1  # the same box with the right class counts
+
+
+def test_a_read_of_another_format_does_not_count() -> None:
+    """A `qr` detection whose crop reads as a DataMatrix has not decoded a QR code, when `qr` must read as QRCode."""
+    image, codes = _scene(0)
+    datamatrix = codes[0]
+    mislabelled = [{**datamatrix, "class": "qr"}]  # ground truth that calls the DataMatrix a qr
+    detection = [Detection(tuple(datamatrix["box"]), NAMES.index("qr"))]
+
+    def qr_tally(classes: dict[str, str] | None) -> DecodeTally:
+        tallies = {k: DecodeTally() for k in [*NAMES, "all"]}
+        tally_image(image, detection, mislabelled, margin=0.15, names=NAMES, tallies=tallies, classes=classes)
+        return tallies["qr"]
+
+    assert qr_tally(None).decoded == 1  # any format: its payload was read
+    wrong = qr_tally(SYNTH_DECODE)
+    assert (wrong.detections, wrong.detections_decoded, wrong.decoded, wrong.gt_codes) == (1, 0, 0, 1)
+    assert qr_tally({"qr": "DataMatrix"}).decoded == 1  # the format the mapping asks for
+
+
+def test_the_synthetic_mapping_counts_as_any_format() -> None:
+    """On the synthetic set each class is drawn in its own symbologies: its mapping changes no count."""
+    assert _tally(0.0, range(2), SYNTH_DECODE) == _tally(0.0, range(2))
+
+
+def test_only_the_code_classes_are_decoded(tmp_path: Path) -> None:
+    """Classes left out of the mapping are neither decoded nor counted: no tally is needed for them."""
+    qr_only = {"qr": "QRCode"}
+    images = _write_scenes(tmp_path, range(2))
+    found = decodable_codes(images, margin=0.15, classes=qr_only)
+    assert found == [[1], [1]]  # the qr code of each scene; its dm and bar are not tried
+    image, codes = _scene(0)
+    tallies = {k: DecodeTally() for k in ["qr", "all"]}
+    detections = [Detection(tuple(c["box"]), NAMES.index(c["class"])) for c in codes]
+    tally_image(image, detections, codes, margin=0.15, names=NAMES, tallies=tallies, decodable=found[0],
+                classes=qr_only)  # fmt: skip
+    assert tallies["all"] == tallies["qr"] == DecodeTally(1, 1, 1, 1, 1, 1)
 
 
 def test_ratio_to_the_ceiling_counts_only_decodable_codes() -> None:

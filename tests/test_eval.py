@@ -9,14 +9,17 @@ import numpy as np
 import pandas as pd
 import pytest
 from yoloslim.config import Config
-from yoloslim.eval.stage import evaluate_model, evaluate_study, run_eval
+from yoloslim.eval.stage import evaluate_model, evaluate_study, run_eval, write_tables
 from yoloslim.eval.tables import (
     ACCURACY_COLUMNS,
     DECODE_COLUMNS,
     MODEL_COLUMNS,
     budget_status,
     decode_frame,
+    display_tables,
+    format_result,
     models_frame,
+    study_frames,
 )
 from yoloslim.measure.metrics import DetectionStats, class_rows
 from yoloslim.models.build import build_model
@@ -142,6 +145,30 @@ def test_eval_stage_and_tables(smoke_cfg: Config) -> None:
     assert list(one["accuracy (test)"].index) == ["1/2_32"]
     assert not one["delta vs base (test)"].isna().all().all()
     # the notebook on a finished study shows these tables and writes nothing: test_e2e.py check_notebooks_by_hand
+
+
+def test_eval_without_code_classes(smoke_cfg: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`eval.decode: {}` (as for a user's data set, whose classes are not codes): no decode rate and no zxing-cpp
+    work, no ceiling file; decode.csv holds its header only, and the tables and their readers go on."""
+    cfg = smoke_cfg
+    cfg.eval.decode, cfg.eval.bootstrap, cfg.eval.splits, cfg.quant.splits = {}, 0, ["test"], ["test"]
+    cfg.eval.engines, cfg.eval.target_engine = ["onnx_cpu"], "onnx_cpu"  # the least to measure
+    place_checkpoint(cfg, "base", width_scale=0.25)
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("decoded without code classes")
+
+    monkeypatch.setattr("yoloslim.eval.stage.measure_decode", no_decoding)
+    monkeypatch.setattr("yoloslim.eval.stage.cached_decodable", no_decoding)
+    record = json.loads(run_eval(cfg, "base").read_text())
+    assert RECORD_KEYS <= set(record) and record["decode"] is None
+    decode = pd.read_csv(write_tables(cfg)["decode"])
+    assert list(decode.columns) == DECODE_COLUMNS and decode.empty
+    assert not StudyPaths.of(cfg).eval_tables.gt_decodable.exists()
+    names = list(cfg.data.names)
+    assert "decode rate" not in display_tables(study_frames([record], names))
+    printed = format_result(record, names)  # what `yoloslim eval` prints
+    assert "== accuracy (test) ==" in printed and "decode" not in printed
 
 
 def test_decode_frame_ratio_to_ceiling() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 from yoloslim.config import ROOT, load_config
-from yoloslim.stages import stage_sections, write_stage_params
+from yoloslim.stages import stage_key, stage_sections, write_stage_params
 
 SMOKE = yaml.safe_load((ROOT / "params" / "smoke.yaml").read_text())
 TRAINED = {"train_base", "train_half"}
@@ -42,6 +42,7 @@ CHANGES = [
     (("eval", "conf"), 0.4, EVALUATED | {"eval_tables"}),
     (("eval", "target_latency"), "60ms", {"eval_tables"}),  # applied by the tables stage only
     (("eval", "bootstrap"), 100, {"eval_tables"}),
+    (("eval", "decode"), {}, EVALUATED | {"eval_tables"}),  # unset (automatic) it is in no key: older keys hold
     (("report", "lang"), "zh", set()),
 ]
 
@@ -67,6 +68,16 @@ def test_a_changed_setting_rewrites_exactly_the_keys_that_hold_it(out_root: Path
     changed = {job for job, file in second.items() if file.read_text() != stamp[job][1]}
     assert changed == jobs | {"report"}
     assert all(second[job].stat().st_mtime_ns == stamp[job][0] for job in second if job not in changed)
+
+
+def test_decode_in_the_eval_keys(out_root: Path) -> None:
+    """`eval.decode` unset: the synthetic set's eval keys are those written before it existed; a user's data set's
+    say that nothing is decoded (its models, evaluated when every class was, are evaluated again)."""
+    synthetic = load_config(ROOT / "params" / "smoke.yaml")
+    user = load_config(changed_params(out_root, ("data", "root"), str(out_root)))
+    for stage, item in [("eval", "base"), ("eval_tables", "")]:
+        assert "decode" not in stage_key(synthetic, stage, item)["eval"]
+        assert stage_key(user, stage, item)["eval"]["decode"] == {}
 
 
 def leaves(data: Any, path: tuple = ()) -> list[tuple[tuple, Any]]:

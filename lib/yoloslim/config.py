@@ -253,14 +253,24 @@ class EvalConfig:
     # INT8 engine also validates its quantised model (quant.splits)
     latency: LatencyConfig = field(default_factory=LatencyConfig)
     decode_margin: float = 0.15  # crop margin around a detection before decoding, as a box fraction
+    decode: dict[str, str] | None = None  # class name -> zxing-cpp symbology its detections must decode as (a
+    # BarcodeFormat name such as DataMatrix, QRCode, Code128, or `linear`: any 1-D barcode): the code classes whose
+    # decode rate is measured; the other classes are not decoded. None: {dm: DataMatrix, qr: QRCode, bar: linear}
+    # on the embedded synthetic set, nothing on a user's data set; {}: no decode rate (`decode_classes`)
     bootstrap: int = 1000  # resamples of the images for 95 % intervals of every accuracy number (0: none)
     bootstrap_seed: int = 0  # seed of those resamples
+
+    def keyed(self) -> dict[str, Any]:
+        """The section as plain data for a stage key: `decode` left out while automatic (None), so that studies keyed
+        before it existed keep their keys; the eval keys add what None resolves to where that changes what was
+        measured before (`yoloslim.stages.stage_key`)."""
+        return {k: v for k, v in asdict(self).items() if not (k == "decode" and v is None)}
 
     def measurement(self) -> dict[str, Any]:
         """The settings a model's measurements depend on: all but those the tables stage applies to them (the
         budget, the bootstrap)."""
         tables = ("target_latency", "target_engine", "bootstrap", "bootstrap_seed")
-        return {k: v for k, v in asdict(self).items() if k not in tables}
+        return {k: v for k, v in self.keyed().items() if k not in tables}
 
 
 @dataclass
@@ -338,6 +348,34 @@ class Config:
         """A short hash of the resolved configuration, shown in the report."""
         text = json.dumps({k: v for k, v in self.to_dict().items() if k != "source"}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+LINEAR = "linear"  # the symbology of `eval.decode` that stands for every 1-D barcode format
+SYNTH_DECODE = {"dm": "DataMatrix", "qr": "QRCode", "bar": LINEAR}  # the embedded synthetic set's code classes
+
+
+def decode_classes(cfg: Config) -> dict[str, str]:
+    """The classes whose decode rate is measured, each with the zxing-cpp symbology its detections must decode as.
+
+    `eval.decode` when set ({} measures none); when None (automatic): the embedded synthetic set's mapping
+    (`SYNTH_DECODE`) for those of its classes in `data.names`, and nothing for a user's data set (`data.root` or
+    `data.yaml` set), whose classes need not be codes.
+
+        decode_classes(load_config("params/demo.yaml"))  # {'dm': 'DataMatrix', 'qr': 'QRCode', 'bar': 'linear'}
+    """
+    if cfg.eval.decode is not None:
+        return dict(cfg.eval.decode)
+    if cfg.data.root is not None or getattr(cfg.data, "yaml", None) is not None:
+        return {}
+    return {name: symbology for name, symbology in SYNTH_DECODE.items() if name in cfg.data.names}
+
+
+def symbologies() -> list[str]:
+    """The symbologies `eval.decode` accepts: `linear`, and zxing-cpp's BarcodeFormat names (single formats such as
+    QRCode, and its groups such as EANUPC or AllMatrix), NONE aside."""
+    import zxingcpp
+
+    return [LINEAR, *(name for name in zxingcpp.BarcodeFormat.__members__ if name != "NONE")]
 
 
 def latency_budget(value: str | float) -> tuple[float, bool]:
@@ -643,6 +681,13 @@ def _check_values(cfg: Config, path: Path) -> None:
         fail("quant.calib_images", "a positive number of training images", cfg.quant.calib_images)
     if not cfg.quant.splits or not set(cfg.quant.splits) <= set(cfg.eval.splits):
         fail("quant.splits", f"a non-empty list among eval.splits ({', '.join(cfg.eval.splits)})", cfg.quant.splits)
+    allowed = symbologies() if cfg.eval.decode else []
+    for name, symbology in (cfg.eval.decode or {}).items():
+        if name not in cfg.data.names:
+            fail(f"eval.decode.{name}", f"keyed by a class name of data.names ({', '.join(cfg.data.names)})", name)
+        if symbology not in allowed:
+            fail(f"eval.decode.{name}", f"a zxing-cpp symbology: {LINEAR} (any 1-D barcode) or a BarcodeFormat name "
+                 f"({', '.join(allowed[1:])})", symbology)  # fmt: skip
     if not 0 <= cfg.eval.conf < 1 or not 0 < cfg.eval.iou <= 1:
         fail("eval.conf/eval.iou", "conf in [0, 1) and iou in (0, 1]", (cfg.eval.conf, cfg.eval.iou))
     try:

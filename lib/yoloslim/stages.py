@@ -25,6 +25,7 @@ files, whose digests complete the key. These places read it:
     eval         a model id       data.names, eval (but what the tables stage applies) with the accuracy metrics,
                                   and that model's entry (id, label, kind, imgsz)
     eval_tables  -                data.names, eval (budget and bootstrap included) and the list of models
+                                  (eval.decode, in both, when set or resolved to none: `_decode_key`)
     report       -                the whole resolved configuration (the report prints it and its hash)
 
 The training recipe is the `train` section without `device` and `workers` (where it runs, not what it learns) and
@@ -45,7 +46,7 @@ from typing import Any
 import yaml
 
 from yoloslim.atomic import write_text
-from yoloslim.config import Config
+from yoloslim.config import Config, decode_classes
 from yoloslim.paths import StudyPaths
 from yoloslim.shared import ACCURACY_METRICS, SYNTH_VERSION
 from yoloslim.study import finetune_jobs, prune_job, prune_jobs, study_models
@@ -86,11 +87,12 @@ def stage_key(cfg: Config, stage: str, item: str = "") -> dict[str, Any]:
         return {"train": training_recipe(cfg), "finetune": finetune}
     if stage == "eval":
         entry = {e["id"]: e for e in _model_entries(cfg)}[item]
-        measurement = {**cfg.eval.measurement(), "metrics": list(ACCURACY_METRICS)}
+        measurement = {**cfg.eval.measurement(), **_decode_key(cfg), "metrics": list(ACCURACY_METRICS)}
         return {"data": names, "eval": measurement, "quant": cfg.section("quant"), "model": entry}
     if stage == "eval_tables":
         quant = cfg.section("quant")
-        return {"data": names, "eval": cfg.section("eval"), "quant": quant, "models": _model_entries(cfg)}
+        return {"data": names, "eval": {**cfg.eval.keyed(), **_decode_key(cfg)}, "quant": quant,
+                "models": _model_entries(cfg)}  # fmt: skip
     if stage == "report":
         return resolved_config(cfg)
     raise KeyError(f"no stage '{stage}'")
@@ -141,6 +143,13 @@ def _prune_key(cfg: Config, prune_id: str) -> dict[str, Any]:
     if target in cfg.latency_targets():  # searched: timed on the engine, with the eval stage's timing settings
         key["search"] = {"engine": cfg.prune.engine, "margin": cfg.prune.margin, "latency": asdict(cfg.eval.latency)}
     return key
+
+
+def _decode_key(cfg: Config) -> dict[str, Any]:
+    """`eval.decode` resolved where the eval keys need it: {} when unset and off (a user's data set), so that its
+    models, evaluated when every class was decoded, are evaluated again; nothing when unset on the synthetic set (its
+    decoding is what it was: keys written before `eval.decode` existed hold) or when set (`EvalConfig.keyed` has it)."""
+    return {"decode": {}} if cfg.eval.decode is None and not decode_classes(cfg) else {}
 
 
 def _model_entries(cfg: Config) -> list[dict[str, Any]]:

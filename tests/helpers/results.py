@@ -1,7 +1,9 @@
 """A hand-made set of results files in the documented format (docs/outputs.md), for the report's tests.
 
 The numbers are chosen so the answers are known: `nas_0.01(large)` is the most accurate model within
-the 50 ms budget, `nas_0.15(small)` loses class `qr` (a collapse), and GPU latency was not measured.
+the 50 ms budget, `nas_0.15(small)` loses class `qr` (a collapse), and GPU latency was not measured. The classes are
+the study's `data.names` (dm, qr, bar by default; classes without an offset get the all-class values), and
+decode.csv has rows for its code classes only (`decode_classes`; the header only without any).
 """
 
 from __future__ import annotations
@@ -14,12 +16,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
-from yoloslim.config import Config
+from yoloslim.config import Config, decode_classes
+from yoloslim.eval.tables import DECODE_COLUMNS
 from yoloslim.paths import StudyPaths
 from yoloslim.study import prune_jobs, study_models
 from yoloslim.text import message
 
 NAMES = ["dm", "qr", "bar"]
+# a user's data set of 80 classes, none of them a code: COCO's first names (spaces in some), then made-up ones
+COCO = ["person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat", "traffic light",
+        "fire hydrant", "stop sign"]  # fmt: skip
+MANY = [*COCO, *(f"defect_{i:02d}" for i in range(80 - len(COCO)))]
 # model id -> (mAP50-95 of all classes, onnx_cpu ms, GFLOPs); per-class values derive from these
 MODELS = {
     "base": (0.80, 60.0, 4.2),
@@ -68,10 +75,10 @@ def write_checkpoints(folder: Path) -> dict[float, Path]:
     return paths
 
 
-def _accuracy(model: str, split: str) -> list[dict]:
+def _accuracy(model: str, split: str, names: list[str]) -> list[dict]:
     all_map = MODELS[model][0] - (0.01 if split == "test" else 0)
     rows = []
-    for cls in [*NAMES, "all"]:
+    for cls in [*names, "all"]:
         value = all_map + PER_CLASS.get(cls, 0)
         if (model, cls) == COLLAPSE[:2]:
             value = COLLAPSE[2]
@@ -89,17 +96,16 @@ def _accuracy(model: str, split: str) -> list[dict]:
 
 def write_results(cfg: Config, checkpoints: dict[float, Path]) -> None:
     """Every results file the report reads, for the smoke study's models."""
-    p = StudyPaths.of(cfg)
+    p, names = StudyPaths.of(cfg), list(cfg.data.names)
     for folder in [p.data.dir, p.sparse.dir, p.eval_tables.dir, *[p.prune(t).dir for t in prune_jobs(cfg)]]:
         folder.mkdir(parents=True, exist_ok=True)
     pd.DataFrame([{"category": "dmcode", "source": "custom", "total": 25, "train": 20, "val": 4, "test": 1},
                   {"category": "dmcode", "source": "dpm", "total": 10, "train": 8, "val": 2, "test": 0},
                   {"category": "AiFail", "source": None, "total": 5, "train": 4, "val": 1, "test": 0}]).to_csv(
         p.data.counts, index=False)  # fmt: skip
+    instances = {name: 30 if i == 0 else 0 for i, name in enumerate(names)}
     p.data.summary.write_text(
-        json.dumps(
-            {"images": 40, "background": 3, "skipped": 0, "problems": 0, "instances": {"dm": 30, "qr": 0, "bar": 0}}
-        )
+        json.dumps({"images": 40, "background": 3, "skipped": 0, "problems": 0, "instances": instances})
     )
     for name in ("split", "samples"):
         _png(p.data.figure(name))
@@ -134,7 +140,7 @@ def write_results(cfg: Config, checkpoints: dict[float, Path]) -> None:
             "val_fold": {"mAP50": 0.5, "mAP50-95": 0.3}, "val_nofold": {"mAP50": 0.4, "mAP50-95": 0.2},
             "unpruned_groups": UNPRUNED if target == "small" else []}))  # fmt: skip
         _curve(p.finetune(prune_id).results, MODELS[prune_id][0], 6, 0.3)
-    acc = [row for m in MODELS for s in ("val", "test") for row in _accuracy(m, s)]
+    acc = [row for m in MODELS for s in ("val", "test") for row in _accuracy(m, s, names)]
     labels = {m.id: m.label for m in study_models(cfg)}
     pd.DataFrame([{**r, "label": labels[r["model"]]} for r in acc]).to_csv(p.eval_tables.accuracy, index=False)
     pd.DataFrame([{"model": m, "label": labels[m], "kind": "", "imgsz": 64, "size_pt_mb": 1.5, "size_onnx_mb": 3.0,
@@ -151,12 +157,13 @@ def write_results(cfg: Config, checkpoints: dict[float, Path]) -> None:
                    "mAP50": 0.8, "mAP50-95": 0.5 - INT8_DROP, "fp32_mAP50": 0.8, "fp32_mAP50-95": 0.5,
                    "drop_mAP50": 0.0, "drop_mAP50-95": -INT8_DROP, "drop_mAP50-95_lo": -INT8_DROP - 0.01,
                    "drop_mAP50-95_hi": -INT8_DROP + 0.01}
-                  for m in MODELS for c in [*NAMES, "all"]]).to_csv(p.eval_tables.accuracy_int8,
+                  for m in MODELS for c in [*names, "all"]]).to_csv(p.eval_tables.accuracy_int8,
                                                                     index=False)  # fmt: skip
     pd.DataFrame([{"model": m, "class": c, "gt_codes": 10, "decoded": 7, "decode_rate": 0.7, "gt_decodable": 8,
                    "decode_rate_vs_decodable": 0.875, "detections": 9,
                    "detections_decoded": 7, "detection_decode_fraction": 7 / 9}
-                  for m in MODELS for c in NAMES]).to_csv(p.eval_tables.decode, index=False)  # fmt: skip
+                  for m in MODELS for c in decode_classes(cfg)],
+                 columns=DECODE_COLUMNS).to_csv(p.eval_tables.decode, index=False)  # fmt: skip
     pd.DataFrame([{"model": m, "label": labels[m], "operator": op, "ms": ms * share}
                   for m, (_, ms, _) in MODELS.items()
                   for op, share in (("Conv", 0.5), ("Concat", 0.1), ("Resize", 0.05), ("between operators", 0.3))]

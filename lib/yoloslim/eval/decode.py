@@ -1,5 +1,11 @@
 """Decode rate: does a detected code still decode? Each detection is cropped with a margin and read by zxing-cpp.
 
+Only the code classes are decoded: `classes` maps each to the zxing-cpp symbology its detections must decode as
+(`eval.decode`, resolved by `yoloslim.config.decode_classes`: DataMatrix, QRCode, `linear` for any 1-D barcode...);
+detections and ground-truth codes of other classes are left out, and a read of another format does not count (a
+`qr` detection whose crop reads as a DataMatrix has not decoded a QR code). Without a mapping (None) every class
+is decoded and any format counts.
+
 With payload ground truth (the synthetic set writes it), a ground-truth code counts as detected-and-decoded
 when one detection of its class has a crop that decodes to its payload and a box that overlaps its box
 (IoU >= MATCH_IOU); each code and each detection is matched at most once. A detection of another class does
@@ -16,18 +22,21 @@ their own box does not depend on the model, so `cached_decodable` finds them onc
 settings and keeps them in a JSON file.
 
     from yoloslim.eval.decode import measure_decode
-    measure_decode(model, images, imgsz=256, conf=0.5, iou=0.6, margin=0.15, names=["dm", "qr", "bar"])
+    classes = {"dm": "DataMatrix", "qr": "QRCode", "bar": "linear"}
+    measure_decode(model, images, imgsz=256, conf=0.5, iou=0.6, margin=0.15, names=["dm", "qr", "bar"],
+                   classes=classes)
     # {'has_payloads': True, 'rows': {'dm': {'gt_codes': 40, 'decoded': 31, 'decode_rate': 0.775, ...}, 'all': ...}}
-    cached_decodable(Path("runs/demo/eval/gt_decodable.json"), images, split="test", margin=0.15)
+    cached_decodable(Path("runs/demo/eval/gt_decodable.json"), images, split="test", margin=0.15, classes=classes)
     # [[0, 2], [], [1], ...]: per image, the indices of its codes that decode from their own box
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +45,7 @@ import numpy as np
 import zxingcpp
 
 from yoloslim.atomic import write_json
+from yoloslim.config import LINEAR
 from yoloslim.data.groundtruth import load_ground_truth
 
 MATCH_IOU = 0.5  # a detection and a ground-truth code overlap when their boxes' IoU reaches this
@@ -106,7 +116,13 @@ def crop_box(image: np.ndarray, box: tuple[float, float, float, float], margin: 
 
 
 def decode_crop(crop: np.ndarray) -> set[str]:
-    """The payloads zxing-cpp reads in a grayscale or BGR crop (empty when nothing decodes).
+    """The payloads zxing-cpp reads in a grayscale or BGR crop, of any format (empty when nothing decodes)."""
+    return {payload for _, payload in read_crop(crop)}
+
+
+def read_crop(crop: np.ndarray) -> set[tuple[str, str]]:
+    """(format, payload) of each code zxing-cpp reads in a grayscale or BGR crop; the format is its BarcodeFormat
+    name (DataMatrix, QRCode, EAN13, ...). Empty when nothing decodes.
 
     Read as an omnidirectional scanner reads: as it is, then inverted (light marks on a dark surface), then
     rotated by `ROTATIONS` (zxing-cpp scans 1-D codes along rows and columns only), until something decodes.
@@ -117,10 +133,20 @@ def decode_crop(crop: np.ndarray) -> set[str]:
     for angle in (0, *ROTATIONS):
         view = gray if angle == 0 else _rotate(_enlarged(gray), angle)
         for image in (view, 255 - view):
-            found = {b.text for b in zxingcpp.read_barcodes(np.ascontiguousarray(image)) if b.valid}
+            found = {(b.format.name, b.text) for b in zxingcpp.read_barcodes(np.ascontiguousarray(image)) if b.valid}
             if found:
                 return found
     return set()
+
+
+@functools.cache
+def family_formats(symbology: str) -> frozenset[str]:
+    """The BarcodeFormat names a read may have to count as `symbology` (an `eval.decode` value): the format and
+    its variants (QRCode: also Micro QR, rMQR, models 1 and 2), a group's formats (EANUPC, AllMatrix), or every 1-D
+    format for `linear`."""
+    formats = zxingcpp.BarcodeFormat
+    chosen = formats.AllLinear if symbology == LINEAR else getattr(formats, symbology)
+    return frozenset(f.name for f in zxingcpp.barcode_formats_list(chosen))
 
 
 def _enlarged(image: np.ndarray) -> np.ndarray:
@@ -158,8 +184,9 @@ def tally_image(
     names: list[str],
     tallies: dict[str, DecodeTally],
     decodable: Collection[int] = (),
+    classes: Mapping[str, str] | None = None,
 ) -> None:
-    """Decode every detection of one image and add its counts to `tallies` (keys: class names and `all`).
+    """Decode every detection of one image and add its counts to `tallies` (keys: the decoded class names and `all`).
 
     Args:
         image (np.ndarray): The original image the detections are cropped from.
@@ -169,23 +196,32 @@ def tally_image(
         names (list[str]): The class names by class id.
         tallies (dict[str, DecodeTally]): The counts added to, changed in place.
         decodable (Collection[int]): The indices of its codes that decode from their own box (`decodable_codes`).
+        classes (Mapping[str, str] | None): The code classes -> the symbology a read must have to count for them
+            (`family_formats`); detections and codes of other classes are left out. None: every class, any format.
     """
+    formats = _formats(classes)
     matched: set[int] = set()
     for det in sorted(detections, key=lambda d: -d.conf):
-        payloads = decode_crop(crop_box(image, det.box, margin))
-        for key in (names[det.cls], "all"):
+        name = names[det.cls]
+        if formats is not None and name not in formats:
+            continue  # not a code class: nothing to decode
+        reads = read_crop(crop_box(image, det.box, margin))
+        payloads = {payload for fmt, payload in reads if formats is None or fmt in formats[name]}
+        for key in (name, "all"):
             tallies[key].detections += 1
             tallies[key].detections_decoded += bool(payloads)
         for i, code in enumerate(codes or []):
             if (
                 i not in matched
-                and code["class"] == names[det.cls]
+                and code["class"] == name
                 and code["payload"] in payloads
                 and box_iou(det.box, code["box"]) >= MATCH_IOU
             ):
                 matched.add(i)
                 break
     for i, code in enumerate(codes or []):
+        if formats is not None and code["class"] not in formats:
+            continue
         for key in (code["class"], "all"):
             tallies[key].gt_codes += 1
             tallies[key].decoded += i in matched
@@ -203,6 +239,7 @@ def measure_decode(
     margin: float,
     names: list[str],
     decodable: list[list[int]] | None = None,
+    classes: Mapping[str, str] | None = None,
 ) -> dict:
     """Detect codes in `images` with an Ultralytics `YOLO` model at `conf`, decode each detection, tally per class.
 
@@ -216,12 +253,14 @@ def measure_decode(
         names (list[str]): The class names by class id.
         decodable (list[list[int]] | None): The ceiling of these images, per image the codes that decode from their
             own box (`decodable_codes` or `cached_decodable`); found here when None.
+        classes (Mapping[str, str] | None): The code classes decoded and their symbologies (`tally_image`); None:
+            every class, any format.
 
     Returns:
-        (dict): {"has_payloads": ..., "images": ..., "rows": class name or `all` -> its decode.csv columns}.
+        (dict): {"has_payloads": ..., "images": ..., "rows": decoded class name or `all` -> its decode.csv columns}.
     """
-    decodable = decodable_codes(images, margin=margin) if decodable is None else decodable
-    tallies = {key: DecodeTally() for key in [*names, "all"]}
+    decodable = decodable_codes(images, margin=margin, classes=classes) if decodable is None else decodable
+    tallies = {key: DecodeTally() for key in [*(n for n in names if classes is None or n in classes), "all"]}
     has_payloads = False
     for path, ceiling in zip(images, decodable, strict=True):
         result = model.predict(str(path), imgsz=imgsz, conf=conf, iou=iou, verbose=False)[0]
@@ -232,38 +271,50 @@ def measure_decode(
         ]
         codes = load_ground_truth(path)
         has_payloads |= codes is not None
-        tally_image(result.orig_img, detections, codes, margin=margin, names=names, tallies=tallies, decodable=ceiling)
+        tally_image(result.orig_img, detections, codes, margin=margin, names=names, tallies=tallies, decodable=ceiling,
+                    classes=classes)  # fmt: skip
     rows = {key: tally.row(has_payloads) for key, tally in tallies.items()}
     return {"has_payloads": has_payloads, "images": len(images), "rows": rows}
 
 
-def decodable_codes(images: list[Path], *, margin: float) -> list[list[int]]:
+def decodable_codes(images: list[Path], *, margin: float, classes: Mapping[str, str] | None = None) -> list[list[int]]:
     """Per image, the indices of its ground-truth codes that decode to their payload when cropped at their own
-    ground-truth box with `margin` (none without payload ground truth)."""
+    ground-truth box with `margin` (none without payload ground truth); with `classes`, only the codes of those
+    classes, read as their symbology (`tally_image`)."""
+    formats = _formats(classes)
     found = []
     for path in images:
-        codes = load_ground_truth(path) or []
+        codes = [
+            (i, c) for i, c in enumerate(load_ground_truth(path) or []) if formats is None or c["class"] in formats
+        ]
         image = cv2.imread(str(path)) if codes else None
         if codes and image is None:
             raise ValueError(f"{path}: cannot read the image")
-        crops = [crop_box(image, tuple(code["box"]), margin) for code in codes]
-        found.append(
-            [i for i, (code, crop) in enumerate(zip(codes, crops, strict=True)) if code["payload"] in decode_crop(crop)]
-        )
+        decoded = []
+        for i, code in codes:
+            reads = read_crop(crop_box(image, tuple(code["box"]), margin))
+            if any(payload == code["payload"] and (formats is None or fmt in formats[code["class"]])
+                   for fmt, payload in reads):  # fmt: skip
+                decoded.append(i)
+        found.append(decoded)
     return found
 
 
-def cached_decodable(cache: Path, images: list[Path], *, split: str, margin: float) -> list[list[int]]:
+def cached_decodable(
+    cache: Path, images: list[Path], *, split: str, margin: float, classes: Mapping[str, str] | None = None
+) -> list[list[int]]:
     """`decodable_codes` of a split, kept in the JSON file `cache` (one entry per decode settings).
 
-    An entry is reused when the split, margin, crop enlargement and rotations, zxing-cpp version and the images
-    (paths, sizes, modification times, in order) are all the same; otherwise it is found and added.
+    An entry is reused when the split, margin, code classes and their symbologies, crop enlargement and rotations,
+    zxing-cpp version and the images (paths, sizes, modification times, in order) are all the same; otherwise it is
+    found and added.
 
     Args:
         cache (Path): The JSON file (rewritten, atomically, when an entry is added).
         images (list[Path]): The split's images.
         split (str): The split's name, part of the entry's settings.
         margin (float): The crop margin (`crop_box`).
+        classes (Mapping[str, str] | None): The code classes and their symbologies (`decodable_codes`).
 
     Returns:
         (list[list[int]]): Per image, the indices of its ground-truth codes that decode from their own box.
@@ -272,6 +323,7 @@ def cached_decodable(cache: Path, images: list[Path], *, split: str, margin: flo
     settings = {
         "split": split,
         "margin": margin,
+        "classes": None if classes is None else dict(classes),
         "min_crop": MIN_CROP,
         "rotations": list(ROTATIONS),
         "rotated_crop": ROTATED_CROP,
@@ -283,7 +335,7 @@ def cached_decodable(cache: Path, images: list[Path], *, split: str, margin: flo
     for entry in entries:
         if entry.get("settings") == settings:
             return entry["codes"]
-    codes = decodable_codes(images, margin=margin)
+    codes = decodable_codes(images, margin=margin, classes=classes)
     entries.append({"settings": settings, "codes": codes})
     write_json(cache, {"entries": entries})  # atomic: a parallel evaluation reads the old or the new file, never half
     return codes
@@ -304,6 +356,12 @@ def _fingerprint(images: list[Path]) -> str:
         stat = Path(path).stat()
         digest.update(f"{Path(path).resolve()}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
+
+
+def _formats(classes: Mapping[str, str] | None) -> dict[str, frozenset[str]] | None:
+    """Code class -> the format names a read of it may have (`family_formats`); None for None (any class, any
+    format)."""
+    return None if classes is None else {name: family_formats(symbology) for name, symbology in classes.items()}
 
 
 def _ratio(part: int, whole: int) -> float | None:

@@ -1,11 +1,12 @@
 """The evaluation stage: measure every model of the study the same way, then write the study's tables.
 
 One model (`run_eval`) gets `runs/<c>/eval/<model_id>/metrics.json`: accuracy per split and class, checkpoint
-and ONNX size, params, GFLOPs, latency per engine, decode rate on the test split, and whether it meets the
-latency budget. `write_tables` gathers every model's file into `eval/accuracy.csv|json`, `models.csv`,
-`decode.csv`, `environment.json` and `figures/compare.png` (columns in docs/outputs.md). The decode-rate
-ceiling (codes that decode from their own ground-truth box) is the same for every model: it is counted once
-per split and decode settings and kept in `eval/gt_decodable.json`.
+and ONNX size, params, GFLOPs, latency per engine, decode rate of the code classes on the test split (none when
+the study has no code classes, `yoloslim.config.decode_classes`), and whether it meets the latency budget.
+`write_tables` gathers every model's file into `eval/accuracy.csv|json`, `models.csv`, `decode.csv` (its header
+only without code classes), `environment.json` and `figures/compare.png` (columns in docs/outputs.md). The
+decode-rate ceiling (codes that decode from their own ground-truth box) is the same for every model: it is counted
+once per split and decode settings and kept in `eval/gt_decodable.json`.
 
     from yoloslim.eval.stage import evaluate_model, evaluate_study, run_eval, write_tables
     run_eval(cfg, "base")           # runs/<c>/eval/base/metrics.json (skipped when up to date)
@@ -21,7 +22,7 @@ import json
 import platform
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from yoloslim.atomic import atomic_path, write_json, write_text
-from yoloslim.config import ENGINES, Config, LatencyConfig, QuantConfig
+from yoloslim.config import ENGINES, Config, LatencyConfig, QuantConfig, decode_classes
 from yoloslim.data.mirror import split_images, splits_with_images
 from yoloslim.eval.decode import cached_decodable, measure_decode
 from yoloslim.eval.figures import plot_compare
@@ -81,9 +82,10 @@ def evaluate_weights(
     stats_dir: Path | None = None,
     engines: Sequence[str] = ("torch_cpu", "onnx_cpu", "torch_cuda"),
     quant: QuantConfig | None = None,
+    decode: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Measure one checkpoint: accuracy per split and class, sizes, params, GFLOPs, latency on each engine (INT8
-    models validated too), decode rate.
+    models validated too), decode rate of the code classes.
 
     Args:
         weights (Path): The checkpoint.
@@ -104,6 +106,9 @@ def evaluate_weights(
         engines (Sequence[str]): The engines timed (`eval.engines`); each INT8 engine's model is also validated.
         quant (QuantConfig | None): The INT8 calibration images and the splits the INT8 models are validated on;
             None: the defaults.
+        decode (Mapping[str, str] | None): The code classes whose decode rate is measured -> the symbology a read
+            must have (`yoloslim.config.decode_classes`); empty: no decode rate (`decode` None in the result, no
+            zxing-cpp work); None: every class, any format.
 
     Returns:
         (dict[str, Any]): The measurements, as metrics.json holds them (without the model's id, label and kind).
@@ -140,14 +145,17 @@ def evaluate_weights(
         if stats_dir is not None:  # kept for the interleaved measurement of every model (write_tables)
             with atomic_path(EvalModelFiles(stats_dir).onnx) as kept:
                 shutil.copyfile(onnx, kept)
-    decode_split = "test" if "test" in splits else splits[0]
-    images = split_images(data_yaml, decode_split)
-    decodable = None
-    if decodable_cache is not None:
-        decodable = cached_decodable(decodable_cache, images, split=decode_split, margin=decode_margin)
-    decode = measure_decode(
-        yolo, images, imgsz=imgsz, conf=conf, iou=iou, margin=decode_margin, names=names, decodable=decodable
-    )
+    decoded = None
+    if decode is None or decode:
+        decode_split = "test" if "test" in splits else splits[0]
+        images = split_images(data_yaml, decode_split)
+        decodable = None
+        if decodable_cache is not None:
+            decodable = cached_decodable(decodable_cache, images, split=decode_split, margin=decode_margin,
+                                         classes=decode)  # fmt: skip
+        decoded = measure_decode(yolo, images, imgsz=imgsz, conf=conf, iou=iou, margin=decode_margin, names=names,
+                                 decodable=decodable, classes=decode)  # fmt: skip
+        decoded = {"split": decode_split, "classes": None if decode is None else dict(decode), **decoded}
     return {
         "weights": str(weights),
         "data": str(data_yaml),
@@ -162,7 +170,7 @@ def evaluate_weights(
         "latency_notes": timing["notes"],
         "accuracy_int8": quantised,
         "onnx_operators": operators,
-        "decode": {"split": decode_split, **decode},
+        "decode": decoded,
         "environment": environment(latency.threads),
     }
 
@@ -281,7 +289,8 @@ def run_eval(cfg: Config, model_id: str) -> Path:
             decodable_cache=paths.eval_tables.gt_decodable,
             stats_dir=files.dir,
             engines=[e for e in cfg.eval.engines if model.kind != "sparse" or e not in INT8_ENGINES],  # never shipped
-            quant=quant,
+from yoloslim.config import ENGINES, Config, LatencyConfig, QuantConfig, decode_classes
+from yoloslim.data.mirror import split_images, splits_with_images
         )
     record = {
         "model": model.id,

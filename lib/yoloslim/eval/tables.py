@@ -1,6 +1,6 @@
 """The evaluation tables, built from the models' metrics.json records (columns fixed by docs/outputs.md).
 
-frames = study_frames(records, names=["dm", "qr", "bar"])   # tidy: accuracy, models, decode
+frames = study_frames(records, names=["dm", "qr", "bar"])   # tidy: accuracy, models, decode, ...
 display_tables(frames)                                      # wide, titled tables for a notebook
 """
 
@@ -238,10 +238,13 @@ def budget_status(
 
 
 def decode_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
-    """One row per model and class (and `all`): decode rate over ground-truth codes and over those that decode
-    from their own box (NaN when none does, or without payload ground truth), decoding detections."""
+    """One row per model and decoded class (and `all`): decode rate over ground-truth codes and over those that
+    decode from their own box (NaN when none does, or without payload ground truth), decoding detections. No rows
+    (the columns only) when no decode rate was measured (a record's `decode` is None: no code classes)."""
     rows = [
-        {"model": r["model"], "class": cls, **counts} for r in records for cls, counts in r["decode"]["rows"].items()
+        {"model": r["model"], "class": cls, **counts}
+        for r in records
+        for cls, counts in (r.get("decode") or {}).get("rows", {}).items()
     ]
     frame = pd.DataFrame(rows, columns=DECODE_COLUMNS)
     frame[DECODE_COLUMNS[2:]] = frame[DECODE_COLUMNS[2:]].apply(pd.to_numeric)  # None (no payloads) -> NaN
@@ -281,13 +284,14 @@ def display_tables(frames: dict[str, pd.DataFrame], only: str | None = None) -> 
     tables["ONNX CPU ms by operator"] = ops.pivot_table(
         index="label", columns="operator", values="ms", sort=False, aggfunc="first"
     ).round(3)
-    tables["decode rate"] = decode.pivot_table(
-        index="model",
-        columns="class",
-        values=["decode_rate", "decode_rate_vs_decodable", "detection_decode_fraction"],
-        sort=False,
-        dropna=False,
-    ).round(3)
+    if not decode.empty:  # measured for the code classes only (eval.decode)
+        tables["decode rate"] = decode.pivot_table(
+            index="model",
+            columns="class",
+            values=["decode_rate", "decode_rate_vs_decodable", "detection_decode_fraction"],
+            sort=False,
+            dropna=False,
+        ).round(3)
     return tables
 
 
@@ -309,8 +313,9 @@ def format_result(result: dict[str, Any], names: list[str]) -> str:
     models = frames["models"].drop(columns=["model", "label", "kind", "target_engine", "target_latency",
                                             "target_latency_ms", "meets_budget"])  # fmt: skip
     lines += ["", "== size, params, FLOPs, latency ==", models.T.round(3).to_string(header=False)]
-    decode = frames["decode"].drop(columns=["model"]).set_index("class")
-    lines += ["", f"== decode rate ({result['decode']['split']}) ==", decode.round(3).to_string()]
+    if result.get("decode"):  # None: no code classes, no decode rate
+        decode = frames["decode"].drop(columns=["model"]).set_index("class")
+        lines += ["", f"== decode rate ({result['decode']['split']}) ==", decode.round(3).to_string()]
     return "\n".join(lines)
 
 

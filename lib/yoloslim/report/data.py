@@ -6,6 +6,7 @@ Nothing here measures or trains; every value comes from a file under `runs/<conf
     accuracy_tables(data, "val", "en")  # per-class mAP / mmAP, P / R / F1 at eval.conf, the original's metric
     model_table(data, "en")           # size, params, FLOPs, latency per engine, ratios to the base, budget mark
     pareto_front(x, y)                # indices of the models no other model beats on both axes
+    column_chunks(table)              # a per-class table of many classes as several, none wider than the page
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from yoloslim.config import ENGINES, Config, data_source, latency_budget
+from yoloslim.config import ENGINES, Config, data_source, decode_classes, latency_budget
 from yoloslim.measure.bootstrap import INTERVAL_METRICS, interval, load_replicates
 from yoloslim.paths import StudyPaths
 from yoloslim.shared import BETWEEN, TEST_ONLY, fractions_under
@@ -27,6 +28,8 @@ from yoloslim.text import say, text
 from yoloslim.train.budget import SGD_MOMENTUM, seed_plan
 
 MAP_COLUMN = "metrics/mAP50-95(B)"  # Ultralytics' results.csv column of the validation mmAP
+TABLE_COLUMNS = 12  # the most value columns a report table shows side by side (column_chunks); the demo's widest
+# per-class table (P, R, F1 of three classes and all) has 12
 MODEL_HEADERS = {  # the models.csv columns (yoloslim.eval.tables.MODEL_COLUMNS) the report shows -> their header
     "imgsz": "imgsz",
     "size_pt_mb": ".pt (MB)",
@@ -51,7 +54,7 @@ class ReportData:
     accuracy: pd.DataFrame  # eval/accuracy.csv
     accuracy_int8: pd.DataFrame  # eval/accuracy_int8.csv
     table: pd.DataFrame  # eval/models.csv
-    decode: pd.DataFrame  # eval/decode.csv
+    decode: pd.DataFrame  # eval/decode.csv (no rows when no decode rate was measured: no code classes)
     operators: pd.DataFrame  # eval/onnx_operators.csv
     interleaved: pd.DataFrame  # eval/latency_interleaved.csv
     environment: dict[str, Any]  # eval/environment.json
@@ -137,6 +140,32 @@ def difference_interval(data: ReportData, split: str, model: str, other: str) ->
         return None
     lo, hi = interval(reps[model] - reps[other])
     return float(lo[-1, INTERVAL_METRICS.index("mAP50-95")]), float(hi[-1, INTERVAL_METRICS.index("mAP50-95")])
+
+
+def column_chunks(frame: pd.DataFrame, max_columns: int = TABLE_COLUMNS) -> list[pd.DataFrame]:
+    """A table too wide for the page as several tables of the same rows, each of at most `max_columns` columns and
+    whole column groups: a (class, metric) table is cut between classes, never inside one (a group wider than
+    `max_columns` stands alone). A table that fits is returned as it is.
+
+    Args:
+        frame (pd.DataFrame): The table (its columns one level, or two: group, then column).
+        max_columns (int): The most columns of one part.
+
+    Returns:
+        (list[pd.DataFrame]): The parts, left to right; [frame] when it fits.
+    """
+    if frame.shape[1] <= max_columns:
+        return [frame]
+    groups = list(dict.fromkeys(frame.columns.get_level_values(0)))
+    sizes = frame.columns.get_level_values(0).value_counts()
+    parts: list[list] = [[]]
+    for group in groups:
+        if parts[-1] and sum(sizes[g] for g in parts[-1]) + sizes[group] > max_columns:
+            parts.append([])
+        parts[-1].append(group)
+    if frame.columns.nlevels == 1:
+        return [frame[part] for part in parts]
+    return [frame.loc[:, frame.columns.get_level_values(0).isin(part)] for part in parts]
 
 
 def data_facts(data: ReportData) -> dict[str, Any]:
@@ -265,12 +294,12 @@ def _with_spread(data: ReportData, split: str, metrics: dict[str, str]) -> pd.Da
         return values
     lo = accuracy_table(data, split, {f"{k}_lo": v for k, v in metrics.items()})
     hi = accuracy_table(data, split, {f"{k}_hi": v for k, v in metrics.items()})
-    cells = values.copy().astype(object)
-    for index in values.index:
-        for column in values.columns:
-            v, h = values.loc[index, column], (hi.loc[index, column] - lo.loc[index, column]) / 2
-            cells.loc[index, column] = "—" if pd.isna(v) else f"{v:.3f}" if pd.isna(h) else f"{v:.3f} ± {h:.3f}"
-    return cells
+    half = ((hi - lo) / 2).to_numpy(dtype=float)  # the same rows and columns as `values`
+    cells = [
+        "—" if np.isnan(v) else f"{v:.3f}" if np.isnan(h) else f"{v:.3f} ± {h:.3f}"
+        for v, h in zip(values.to_numpy(dtype=float).ravel(), half.ravel(), strict=True)
+    ]  # cell by cell over the arrays: a table of 80 classes has thousands of cells
+    return pd.DataFrame(np.array(cells, dtype=object).reshape(values.shape), index=values.index, columns=values.columns)
 
 
 def class_costs(data: ReportData, split: str, metric: str = "mAP50-95") -> pd.DataFrame:
@@ -498,9 +527,36 @@ def _timed(data: ReportData, engine: str) -> bool:
     return f"{engine}_ms" in data.table and data.table[f"{engine}_ms"].notna().any()
 
 
+def has_decode(data: ReportData) -> bool:
+    """Whether a decode rate was measured (the study has code classes: `yoloslim.config.decode_classes`); without
+    one the report says nothing about decoding."""
+    return not data.decode.empty
+
+
+def _has_payloads(data: ReportData) -> bool:
+    """Whether the decode rate was measured against payload ground truth (the synthetic set writes it); without it
+    only the share of detections that decode is known."""
+    return "decode_rate" in data.decode and data.decode["decode_rate"].notna().any()
+
+
+def decode_intro(data: ReportData, lang: str) -> str:
+    """The decode table's introduction: the decoded classes with the symbology each must decode as (`dm: DataMatrix,
+    qr: QRCode, bar: linear`), and what its columns divide by."""
+    symbologies = decode_classes(data.cfg)
+    measured = set(data.decode["class"])
+    listing = ", ".join(f"{c}: {symbologies.get(c, '?')}" for c in data.cfg.data.names if c in measured)
+    return text(lang, "decode_intro" if _has_payloads(data) else "decode_intro_detections", classes=listing)
+
+
 def decode_table(data: ReportData) -> pd.DataFrame:
-    """Decode rate per class of every model: decoded / ground-truth codes, and / decodable codes when measured."""
+    """Decode rate per decoded class of every model: decoded / ground-truth codes, and / decodable codes when
+    measured; without payload ground truth, the share of detections that decode (`/ detections`); empty when no
+    decode rate was measured."""
+    if not has_decode(data):
+        return pd.DataFrame()
     values = {"decode_rate": "/ gt", "decode_rate_vs_decodable": "/ decodable"}
+    if not _has_payloads(data):
+        values = {"detection_decode_fraction": "/ detections"}
     values = {k: v for k, v in values.items() if k in data.decode and data.decode[k].notna().any()}
     table = data.decode.pivot_table(index="model", columns="class", values=list(values), aggfunc="first", dropna=False)
     classes = [c for c in [*data.cfg.data.names, "all"] if c in table.columns.get_level_values(1)]

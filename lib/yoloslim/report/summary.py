@@ -194,11 +194,18 @@ def _chosen_model(points: pd.DataFrame) -> pd.Series:
     return pool.loc[pool["mmAP"].idxmax()]
 
 
+COST_CLASSES = 8  # the cost sentence names every class up to this many; of more, `all` and the most costly these
+
+
 def _cost_sentence(data: ReportData, points: pd.DataFrame, split: str, lang: str) -> str:
-    """Per-class mmAP drop of the chosen model against the base."""
+    """Per-class mmAP drop of the chosen model against the base (of many classes: all, then the largest drops)."""
     chosen = _chosen_model(points)
     model = chosen["label"]
     costs = class_costs(data, split).loc[model]
+    classes = costs.drop("all", errors="ignore")
+    many = len(classes) > COST_CLASSES
+    if many:  # all classes first, then those that lost most
+        costs = pd.concat([costs.reindex(["all"]).dropna(), classes.sort_values(ascending=False)[:COST_CLASSES]])
     rows = data.accuracy[(data.accuracy["model"] == chosen["model"]) & (data.accuracy["split"] == split)]
     bounds = rows.set_index("class").reindex(columns=["delta_mAP50-95_lo", "delta_mAP50-95_hi"])
     listed = []
@@ -206,6 +213,9 @@ def _cost_sentence(data: ReportData, points: pd.DataFrame, split: str, lang: str
         lo, hi = bounds.loc[cls] if cls in bounds.index else (np.nan, np.nan)
         noise = text(lang, "noise") if not pd.isna(lo) and within_noise(lo, hi) else ""
         listed.append(f"{cls} {round(-v, 3) + 0.0:+.3f}".replace("-", "−") + noise)
+    if many:
+        return text(lang, "cost_most", model=model, split=split, costs=", ".join(listed), shown=COST_CLASSES,
+                    total=len(classes))  # fmt: skip
     return text(lang, "cost", model=model, split=split, costs=", ".join(listed))
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib import font_manager
 from matplotlib import pyplot as plt
 
-from yoloslim.report.data import pareto_front
+from yoloslim.report.data import TABLE_COLUMNS, column_chunks, pareto_front
 from yoloslim.text import text
 
 CJK_FONT = "Noto Sans CJK SC"
@@ -38,21 +38,27 @@ def show_markdown(body: str) -> None:
     display(Markdown(body))
 
 
-def show_table(frame: pd.DataFrame, digits: int = 3, percent: bool = False, index: bool = True) -> None:
-    """Display a table as HTML: floats with `digits` decimals (or as percentages), missing values as —.
+def show_table(
+    frame: pd.DataFrame, digits: int = 3, percent: bool = False, index: bool = True, max_columns: int = TABLE_COLUMNS
+) -> None:
+    """Display a table as HTML: floats with `digits` decimals (or as percentages), missing values as —; a table
+    wider than `max_columns` (a per-class table of many classes) as several, cut between column groups
+    (`column_chunks`), so that none is cut at the page edge.
 
     Args:
         frame (pd.DataFrame): The table.
         digits (int): Decimals of a float; as a percentage, `digits - 2` (at least 1).
         percent (bool): Show floats as percentages.
         index (bool): Show the index.
+        max_columns (int): The most columns of one table.
     """
     from IPython.display import HTML, display
 
     def fmt(value: float) -> str:
         return f"{value:.{max(digits - 2, 1)}%}" if percent else f"{value:.{digits}f}"
 
-    display(HTML(frame.to_html(float_format=fmt, na_rep="—", border=0, classes="yoloslim", index=index)))
+    for part in column_chunks(frame, max_columns):
+        display(HTML(part.to_html(float_format=fmt, na_rep="—", border=0, classes="yoloslim", index=index)))
 
 
 def show_settings(config: dict[str, Any]) -> None:

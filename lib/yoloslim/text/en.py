@@ -25,8 +25,12 @@ EN: dict[str, str] = {
     "operators_intro": "Where ONNX Runtime's CPU time goes (ms per inference, from its profiler): the convolutions "
     "shrink with the channels; concatenations, splits, resizes, the Detect head's reshapes and the time between "
     "operators shrink less, which is why latency falls less than FLOPs.",
-    "decode_intro": "Decode rate per class on the test set: decoded codes / ground-truth codes (`/ gt`), and / codes "
-    "that decode when cropped at their own ground-truth box (`/ decodable`, the data's ceiling):",
+    "decode_intro": "Decode rate per class on the test set, for the code classes and the symbology each must decode "
+    "as ({classes}): decoded codes / ground-truth codes (`/ gt`), and / codes that decode when cropped at their own "
+    "ground-truth box (`/ decodable`, the data's ceiling):",
+    "decode_intro_detections": "Decode rate per class on the test set, for the code classes and the symbology each "
+    "must decode as ({classes}): the share of detections whose crop decodes as its class's symbology "
+    "(`/ detections`); the data set has no payload ground truth, so decoded codes are not matched to true codes:",
     "tradeoff_intro": "Accuracy against latency and FLOPs; the line joins the Pareto front.",
     "s3_summary": "## 3 Summary",
     # sentences with values, table and axis labels
@@ -42,7 +46,7 @@ EN: dict[str, str] = {
     "compared with the base model and with each other only.",
     "base_from_weights": "The base model is the checkpoint `{weights}` ({epochs} epochs as it says), evaluated as it "
     "is, not retrained here; sparse training starts from it.",
-    "data_summary": "{images} images ({background} without codes), {skipped} skipped, {problems} problems; "
+    "data_summary": "{images} images ({background} without labels), {skipped} skipped, {problems} problems; "
     "instances: {instances}. In the test split: {test_instances}.",
     "data_test_only": "The test split adds {count:,} test-only images (`test_only` in the table), rendered with a "
     "seed of their own ({seed}) in the same proportions, so every class has enough test instances for the "
@@ -114,6 +118,8 @@ EN: dict[str, str] = {
     "budget_unmeasured": "The budget engine `{engine}` was not measured on this machine, so no model can "
     "be judged against the budget of {label}.",
     "cost": "Accuracy cost of **{model}** against the base ({split} mmAP drop per class): {costs}.",
+    "cost_most": "Accuracy cost of **{model}** against the base ({split} mmAP drop of all classes, then of the "
+    "{shown} of its {total} classes that lost most): {costs}.",
     "collapsed": "**Collapsed classes** (a class's recall at conf {conf:g} fell more than its model's average "
     "recall, by more than {margin:g}): {items}.",
     "no_collapse": "No class collapsed: no class's recall at conf {conf:g} fell more than its model's average "

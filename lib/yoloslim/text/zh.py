@@ -23,8 +23,10 @@ ZH: dict[str, str] = {
     "s2_4_2_size": "#### 2.4.2 模型大小、参数量、推理时间与计算量",
     "operators_intro": "ONNX Runtime CPU 时间的去向（每次推理的毫秒数，来自其性能分析器）：卷积随通道数减少，"
     "而拼接、拆分、缩放、Detect 头的形状变换以及算子之间的时间减少得更少，因此时延的下降小于 FLOPs 的下降。",
-    "decode_intro": "测试集各类别解码率：成功解码数 / 真实码数（`/ gt`），以及 / 按真实框裁剪即可解码的码数"
-    "（`/ decodable`，数据本身的上限）：",
+    "decode_intro": "测试集各类别解码率（仅码类别，各须解码为其码制：{classes}）：成功解码数 / 真实码数（`/ gt`），"
+    "以及 / 按真实框裁剪即可解码的码数（`/ decodable`，数据本身的上限）：",
+    "decode_intro_detections": "测试集各类别解码率（仅码类别，各须解码为其码制：{classes}）：裁剪后按其类别码制"
+    "成功解码的检测框占比（`/ detections`）；该数据集没有载荷真值，因此解码结果无法与真实码对应：",
     "tradeoff_intro": "精度与时延、计算量的关系；折线连接帕累托前沿。",
     "s3_summary": "## 3 总结",
     # sentences with values, table and axis labels
@@ -39,7 +41,7 @@ ZH: dict[str, str] = {
     "no_variants": "本研究没有均匀缩减宽度的基线（`train.variants: []`）：剪枝模型只与基线模型及彼此比较。",
     "base_from_weights": "基线模型是检查点 `{weights}`（其自述训练 {epochs} 轮），原样评估，"
     "未在此重新训练；稀疏训练从它开始。",
-    "data_summary": "共 {images} 张图片（{background} 张无码），跳过 {skipped} 张，问题 {problems} 处；"
+    "data_summary": "共 {images} 张图片（{background} 张无标注），跳过 {skipped} 张，问题 {problems} 处；"
     "目标数：{instances}。测试集中：{test_instances}。",
     "data_test_only": "测试集另含 {count:,} 张仅用于测试的图片（表中 `test_only`），"
     "以单独的种子（{seed}）按相同比例渲染，使每个类别都有足够的测试目标来计算置信区间；"
@@ -103,6 +105,8 @@ ZH: dict[str, str] = {
     "{latency:.2f} ms，为预算的 {factor:.1f} 倍（{split} mmAP {acc:.3f}）。",
     "budget_unmeasured": "本机未测量预算所用的引擎 `{engine}`，无法判断模型是否满足 {label} 的预算。",
     "cost": "**{model}** 相对基础模型的精度损失（{split} 各类别 mmAP 下降）：{costs}。",
+    "cost_most": "**{model}** 相对基础模型的精度损失（{split} mmAP 下降：全部类别，以及 {total} 个类别中下降最多的 "
+    "{shown} 个）：{costs}。",
     "collapsed": "**出现崩塌的类别**（该类在置信度 {conf:g} 下的召回率下降比模型平均下降多出 {margin:g} "
     "以上）：{items}。",
     "no_collapse": "没有类别崩塌：各类别在置信度 {conf:g} 下的召回率下降均未比模型平均下降多出 {margin:g}。",
