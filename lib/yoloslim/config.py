@@ -365,7 +365,7 @@ def decode_classes(cfg: Config) -> dict[str, str]:
     """
     if cfg.eval.decode is not None:
         return dict(cfg.eval.decode)
-    if cfg.data.root is not None or getattr(cfg.data, "yaml", None) is not None:
+    if data_source(cfg) != "synth":
         return {}
     return {name: symbology for name, symbology in SYNTH_DECODE.items() if name in cfg.data.names}
 

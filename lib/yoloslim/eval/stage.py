@@ -289,8 +289,8 @@ def run_eval(cfg: Config, model_id: str) -> Path:
             decodable_cache=paths.eval_tables.gt_decodable,
             stats_dir=files.dir,
             engines=[e for e in cfg.eval.engines if model.kind != "sparse" or e not in INT8_ENGINES],  # never shipped
-from yoloslim.config import ENGINES, Config, LatencyConfig, QuantConfig, decode_classes
-from yoloslim.data.mirror import split_images, splits_with_images
+            quant=quant,
+            decode=decode_classes(cfg),
         )
     record = {
         "model": model.id,
