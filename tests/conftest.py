@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import pytest
 import yaml
+from helpers.annotations import ann, coco_json, image, voc_splits, voc_xml
 from yoloslim.config import ROOT, Config, load_config
 
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -172,3 +173,41 @@ def user_data(smoke_data_out: Path, tmp_path: Path) -> Path:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Start the smoke study end to end (the longest test) first; parallel workers (`make test`) share the rest."""
     items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
+
+
+# tiny COCO and VOC data sets (tests/helpers/annotations.py), for test_convert and test_given
+@pytest.fixture()
+def coco(tmp_path: Path) -> Path:
+    """A COCO 2017 set: train in train2017/ (a subfolder too), val in images/val2017/, test in test2017/."""
+    root = tmp_path / "coco"
+    for name in ("a.jpg", "b.jpg", "sub/c.jpg"):
+        image(root / "train2017" / name)
+    image(root / "images" / "val2017" / "v.jpg")
+    image(root / "test2017" / "t.jpg")
+    train = [
+        ann(1, 1, 7, [4, 6, 8, 12]),
+        ann(2, 1, 3, [0, 0, 32, 24]),
+        ann(3, 1, 3, [0, 0, 5, 5], iscrowd=1),
+        ann(4, 3, 7, [-0.5, 2, 10.5, 22.5]),  # within 1 pixel of the image: clipped
+    ]
+    coco_json(root / "annotations" / "instances_train2017.json", [(1, "a.jpg"), (2, "b.jpg"), (3, "sub/c.jpg")], train)
+    coco_json(root / "annotations" / "instances_val2017.json", [(1, "v.jpg")], [ann(1, 1, 3, [8, 0, 16, 24])])
+    coco_json(root / "annotations" / "instances_test2017.json", [(5, "t.jpg")], [ann(9, 5, 7, [0, 12, 16, 12])])
+    return root
+
+
+@pytest.fixture()
+def voc(tmp_path: Path) -> Path:
+    """A VOC set: 000001 (a dog, a difficult cat, a cat), 000002 (no objects), 000003 in val."""
+    root = tmp_path / "VOC"
+    for ident in ("000001", "000002", "000003"):
+        image(root / "JPEGImages" / f"{ident}.jpg")
+    voc_xml(
+        root / "Annotations" / "000001.xml",
+        "000001.jpg",
+        [("dog", 0, 5, 7, 13, 19), ("cat", 1, 1, 1, 4, 4), ("cat", 0, 1, 1, 32, 24)],
+    )
+    voc_xml(root / "Annotations" / "000002.xml", None, [])
+    voc_xml(root / "Annotations" / "000003.xml", "000003.jpg", [("person", 0, 17, 1, 32, 12)])
+    voc_splits(root, train=["000001", "000002"], val=["000003"], trainval=["000001", "000002", "000003", "000004"])
+    return root

@@ -9,63 +9,13 @@ from typing import Any
 
 import pytest
 from conftest import tree_hash
-from PIL import Image
+from helpers.annotations import ann, coco_json, image, voc_splits, voc_xml
 from yoloslim.data.convert import coco_names, read_coco, read_voc, voc_names
-
-SIZE = (32, 24)  # width, height of every test image
-
-
-def image(path: Path, size: tuple[int, int] = SIZE, orientation: int | None = None) -> Path:
-    """A small JPEG at `path` (folders created), with an EXIF orientation if given."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    exif = Image.Exif()
-    if orientation:
-        exif[274] = orientation
-    Image.new("RGB", size, (90, 140, 200)).save(path, exif=exif)
-    return path
-
-
-def coco_json(path: Path, images: list[tuple[int, str]], annotations: list[dict], **extra: Any) -> Path:
-    """A COCO annotation file: images as (id, file_name) of SIZE, categories 3 'zebra', 7 'ant' unless given."""
-    data = {
-        "images": [{"id": i, "file_name": name, "width": SIZE[0], "height": SIZE[1]} for i, name in images],
-        "annotations": annotations,
-        "categories": [{"id": 3, "name": "zebra"}, {"id": 7, "name": "ant"}],
-        **extra,
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data))
-    return path
-
-
-def ann(aid: int, image_id: int, category_id: int, bbox: list[float], **extra: Any) -> dict:
-    """One COCO annotation."""
-    return {"id": aid, "image_id": image_id, "category_id": category_id, "bbox": bbox, "iscrowd": 0, **extra}
 
 
 def lines(sample: Any) -> list[str]:
     """The label lines of a sample."""
     return sample.label.read_text().splitlines()
-
-
-@pytest.fixture()
-def coco(tmp_path: Path) -> Path:
-    """A COCO 2017 set: train in train2017/ (a subfolder too), val in images/val2017/, test in test2017/."""
-    root = tmp_path / "coco"
-    for name in ("a.jpg", "b.jpg", "sub/c.jpg"):
-        image(root / "train2017" / name)
-    image(root / "images" / "val2017" / "v.jpg")
-    image(root / "test2017" / "t.jpg")
-    train = [
-        ann(1, 1, 7, [4, 6, 8, 12]),
-        ann(2, 1, 3, [0, 0, 32, 24]),
-        ann(3, 1, 3, [0, 0, 5, 5], iscrowd=1),
-        ann(4, 3, 7, [-0.5, 2, 10.5, 22.5]),  # within 1 pixel of the image: clipped
-    ]
-    coco_json(root / "annotations" / "instances_train2017.json", [(1, "a.jpg"), (2, "b.jpg"), (3, "sub/c.jpg")], train)
-    coco_json(root / "annotations" / "instances_val2017.json", [(1, "v.jpg")], [ann(1, 1, 3, [8, 0, 16, 24])])
-    coco_json(root / "annotations" / "instances_test2017.json", [(5, "t.jpg")], [ann(9, 5, 7, [0, 12, 16, 12])])
-    return root
 
 
 def test_coco_2017_layout(coco: Path, tmp_path: Path) -> None:
@@ -183,45 +133,6 @@ def test_coco_unusable_files(tmp_path: Path) -> None:
         coco_names(root)
     with pytest.raises(ValueError, match="must lie outside the data set"):
         read_coco(root, ["zebra"], root / "labels")
-
-
-def voc_xml(path: Path, filename: str | None, objects: list[tuple], size: tuple[int, int] = SIZE) -> Path:
-    """A VOC annotation file; objects as (name, difficult, xmin, ymin, xmax, ymax)."""
-    body = "".join(
-        f"<object><name>{name}</name><difficult>{difficult}</difficult>"
-        f"<bndbox><xmin>{x0}</xmin><ymin>{y0}</ymin><xmax>{x1}</xmax><ymax>{y1}</ymax></bndbox></object>"
-        for name, difficult, x0, y0, x1, y1 in objects
-    )
-    named = f"<filename>{filename}</filename>" if filename else ""
-    size_xml = f"<size><width>{size[0]}</width><height>{size[1]}</height><depth>3</depth></size>"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"<annotation>{named}{size_xml}{body}</annotation>")
-    return path
-
-
-def voc_splits(root: Path, **splits: list[str]) -> None:
-    """ImageSets/Main/<split>.txt listing the ids."""
-    folder = root / "ImageSets" / "Main"
-    folder.mkdir(parents=True, exist_ok=True)
-    for split, ids in splits.items():
-        (folder / f"{split}.txt").write_text("".join(f"{i}\n" for i in ids))
-
-
-@pytest.fixture()
-def voc(tmp_path: Path) -> Path:
-    """A VOC set: 000001 (a dog, a difficult cat, a cat), 000002 (no objects), 000003 in val."""
-    root = tmp_path / "VOC"
-    for ident in ("000001", "000002", "000003"):
-        image(root / "JPEGImages" / f"{ident}.jpg")
-    voc_xml(
-        root / "Annotations" / "000001.xml",
-        "000001.jpg",
-        [("dog", 0, 5, 7, 13, 19), ("cat", 1, 1, 1, 4, 4), ("cat", 0, 1, 1, 32, 24)],
-    )
-    voc_xml(root / "Annotations" / "000002.xml", None, [])
-    voc_xml(root / "Annotations" / "000003.xml", "000003.jpg", [("person", 0, 17, 1, 32, 12)])
-    voc_splits(root, train=["000001", "000002"], val=["000003"], trainval=["000001", "000002", "000003", "000004"])
-    return root
 
 
 def test_voc_layout(voc: Path, tmp_path: Path) -> None:

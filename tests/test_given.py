@@ -13,7 +13,6 @@ import torch
 import yaml
 from conftest import tree_hash
 from PIL import Image, ImageDraw
-from test_convert import coco, voc  # noqa: F401  (tiny COCO 2017-layout and VOC sets, as fixtures)
 from yoloslim.cli import main
 from yoloslim.config import ConfigError, load_config
 from yoloslim.data.mirror import splits_with_images

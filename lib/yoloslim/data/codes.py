@@ -17,8 +17,8 @@ import numpy as np
 import zxingcpp
 
 CLASSES = ("dm", "qr", "bar")  # class id = index: dm=0, qr=1, bar=2
-LINEAR = ("Code128", "EAN13", "UPCA", "ITF", "Code93")  # the 1-D symbologies drawn for class `bar`
-SYMBOLOGIES = {"dm": ("DataMatrix",), "qr": ("QRCode",), "bar": LINEAR}
+DRAWN_LINEAR = ("Code128", "EAN13", "UPCA", "ITF", "Code93")  # the 1-D symbologies drawn for class `bar`
+SYMBOLOGIES = {"dm": ("DataMatrix",), "qr": ("QRCode",), "bar": DRAWN_LINEAR}
 
 _UPPER_DIGITS = np.array(list("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"))
 _DIGITS = np.array(list("0123456789"))
