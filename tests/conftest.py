@@ -22,6 +22,14 @@ THREE_TARGETS = {"large": 0.01, "middle": 0.10, "small": 0.15}
 T = TypeVar("T")
 
 
+@pytest.fixture(autouse=True)
+def unsimplified_exports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ONNX exports in the test processes skip onnxslim (about 1.5 s each, some 30 in the suite): the checks read the
+    same convolutions, channels and outputs. The end-to-end study's jobs (processes of their own) export as users'
+    do, simplified."""
+    monkeypatch.setattr("yoloslim.measure.onnx.SIMPLIFY", False)
+
+
 @pytest.fixture()
 def out_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Send runs/ and reports/ of the test to a temporary folder."""

@@ -27,7 +27,7 @@ def test_eval_cli_prints_tables(
     before = file_listing(user_data.parent)
     engines = ["torch_cpu", "onnx_cpu", "onnx_cpu_int8", "torch_cuda"]  # INT8 calibrated on the train split
     assert main(["eval", str(weights), "--data", str(user_data), "--conf", "0.25", "--runs", "3", "--engines",
-                 *engines]) == 0  # fmt: skip
+                 *engines, "--decode", "dm=DataMatrix", "qr=QRCode", "bar=linear"]) == 0  # fmt: skip
     assert file_listing(user_data.parent) == before, "eval wrote into the data set"
     assert list(data_mirror(command_folder("eval", weights)).dir.rglob("*.cache"))  # Ultralytics' caches went here
     printed = capsys.readouterr().out
@@ -39,4 +39,6 @@ def test_eval_cli_prints_tables(
     assert "accuracy (val)" not in printed
     assert sorted(p.name for p in weights.parent.iterdir()) == ["w.pt"]  # nothing written beside the weights
     assert main(["eval", str(weights.parent / "missing.pt"), "--data", str(user_data)]) == 2
+    assert main(["eval", str(weights), "--data", str(user_data), "--decode", "cat=QRCode"]) == 2
+    assert "--decode cat=QRCode: expected CLASS=SYMBOLOGY with classes among dm, qr, bar" in capsys.readouterr().err
     assert not command_folder("eval", weights.parent / "missing.pt").exists()

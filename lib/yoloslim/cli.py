@@ -134,7 +134,7 @@ def _cmd_finetune(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from yoloslim.config import EvalConfig, QuantConfig, yaml_names
+    from yoloslim.config import EvalConfig, QuantConfig, symbologies, yaml_names
     from yoloslim.data.mirror import mirror_dataset
     from yoloslim.eval.stage import evaluate_weights
     from yoloslim.eval.tables import format_result
@@ -145,6 +145,11 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     existing_weights(weights)  # a missing file stops here, before the data set is mirrored
     data = mirror_dataset(Path(args.data), data_mirror(command_folder("eval", weights)))
     defaults, names = EvalConfig(), yaml_names(data)
+    decode = dict(item.split("=", 1) for item in args.decode if "=" in item)
+    unknown = [c for c in decode if c not in names] + [i for i in args.decode if "=" not in i]
+    if unknown or not set(decode.values()) <= set(symbologies()):
+        raise ValueError(f"--decode {' '.join(args.decode)}: expected CLASS=SYMBOLOGY with classes among "
+                         f"{', '.join(names)} and symbologies among {', '.join(symbologies())}")  # fmt: skip
     result = evaluate_weights(
         weights,
         data,
@@ -157,6 +162,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         names=names,
         engines=args.engines,
         quant=QuantConfig(splits=[args.split]),
+        decode=decode,
     )
     print(format_result(result, names))
     return 0
@@ -332,6 +338,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=LatencyConfig.runs,
         help=f"timed latency runs per engine (default {LatencyConfig.runs})",
+    )
+    p.add_argument(
+        "--decode",
+        nargs="+",
+        default=[],
+        metavar="CLASS=SYMBOLOGY",
+        help="code classes whose decode rate is measured, e.g. dm=DataMatrix qr=QRCode bar=linear (default: none)",
     )
     p.set_defaults(func=_cmd_eval)
 

@@ -23,13 +23,17 @@ from yoloslim.atomic import atomic_path
 from yoloslim.models.stats import load_model
 
 
+SIMPLIFY = True  # onnxslim the exports (Ultralytics' `simplify`): the graph a deployment engine compiles
+
+
 def resolve_threads(threads: int) -> int:
     """The CPU thread count an engine will use: `threads`, or every core when it is 0."""
     return threads if threads > 0 else os.cpu_count() or 1
 
 
 def export_onnx(weights: Path, out_dir: Path, imgsz: int) -> Path:
-    """Export a checkpoint through Ultralytics to `out_dir/model.onnx` (batch 1, static `imgsz`, simplified).
+    """Export a checkpoint through Ultralytics to `out_dir/model.onnx` (batch 1, static `imgsz`, simplified:
+    `SIMPLIFY`).
 
     The export runs on a copy in a temporary folder: Ultralytics writes beside its input, and the input's
     folder may belong to another stage or to the user.
@@ -47,7 +51,7 @@ def export_onnx(weights: Path, out_dir: Path, imgsz: int) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         local = Path(tmp) / "model.pt"
         shutil.copy2(weights, local)
-        exported = load_model(local).export(format="onnx", imgsz=imgsz, batch=1, device="cpu", simplify=True)
+        exported = load_model(local).export(format="onnx", imgsz=imgsz, batch=1, device="cpu", simplify=SIMPLIFY)
         with atomic_path(out) as tmp:
             shutil.move(exported, tmp)
     return out
