@@ -22,7 +22,6 @@ import numpy as np
 from yoloslim.atomic import atomic_path
 from yoloslim.models.stats import load_model
 
-
 SIMPLIFY = True  # onnxslim the exports (Ultralytics' `simplify`): the graph a deployment engine compiles
 
 
