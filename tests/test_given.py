@@ -194,3 +194,13 @@ def test_check_reads_a_data_yaml_and_names_each_bad_line(five_classes: Path, cap
     label.write_text(label.read_text() + "9 0.5 0.5 0.2 0.2\n")
     assert main(["check", str(five_classes)]) == 1
     assert f"{label}:2: class id 9 outside 0..4 (cat, dog, car, person, tree)" in capsys.readouterr().out
+
+
+def test_voc_classes_are_numbered_as_the_checkpoint_numbers_them(voc: Path, tmp_path: Path, out_root: Path) -> None:
+    weights = detector(tmp_path / "best.pt", ["person", "dog", "cat"])  # VOC's own order would be sorted
+    params = init_study(voc, weights=weights, budget="20ms", folder=tmp_path / "params").params
+    assert "names: [person, dog, cat]  # the VOC object names, the checkpoint's order" in params.read_text()
+    cfg = load_config(params)
+    run_split(cfg)
+    label = StudyPaths.of(cfg).data.dir / "labels" / "train" / "VOC" / "000001.txt"
+    assert [line.split()[0] for line in label.read_text().splitlines()] == ["1", "2"]  # a dog and a cat

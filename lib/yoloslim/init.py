@@ -83,6 +83,9 @@ def init_study(
         raise ValueError(f"{data}: not an Ultralytics data YAML, nor a COCO or VOC data set (--data); for a folder of "
                          "images/ + labels/ write data.root and data.names in a params file")  # fmt: skip
     names = _names(source, data)
+    detector = _detector_spec(weights, names, source, data) if weights else None
+    if detector:
+        names = detector[3]  # COCO's and VOC's classes in the order the checkpoint numbers them
     with tempfile.TemporaryDirectory() as tmp:
         given = read_source(source, data, names, Path(tmp))
     if given.problems:
@@ -94,7 +97,10 @@ def init_study(
     if not counts["test"]:
         facts.append("no test split: the report's tables will be on val, and it says so")
     spec, notes = _data_spec(source, data, names), {}
-    detector = _detector_spec(weights, names, data) if weights else None
+    if source != "yaml":
+        read = "COCO categories" if source == "coco" else "VOC object names"
+        order = "the checkpoint's order" if detector else "by category id" if source == "coco" else "sorted"
+        notes["data.names"] = f"the {read}, {order}"
     if detector:
         spec.update(detector[0])
         notes.update(detector[1])
@@ -151,8 +157,12 @@ def _data_spec(source: str, data: Path, names: list[str]) -> dict[str, Any]:
     return {"data": {"root": str(data), "format": source, "names": names}}
 
 
-def _detector_spec(weights: Path, names: list[str], data: Path) -> tuple[dict, dict[str, str], str]:
-    """The model section for a trained checkpoint (and train.imgsz), its comments, and a line describing it."""
+def _detector_spec(
+    weights: Path, names: list[str], source: str, data: Path
+) -> tuple[dict, dict[str, str], str, list[str]]:
+    """The model section for a trained checkpoint (and train.imgsz), its comments, a line describing it, and the
+    class names by the checkpoint's class ids: COCO's and VOC's class order is the checkpoint's when it has the same
+    classes (theirs is only an order of ids or names), a data YAML's must be it."""
     from yoloslim.train.from_weights import read_detector
 
     weights = Path(weights).absolute()
@@ -162,6 +172,8 @@ def _detector_spec(weights: Path, names: list[str], data: Path) -> tuple[dict, d
     if len(info.names) != len(names):
         raise ValueError(f"{weights}: the checkpoint detects {len(info.names)} classes ({', '.join(info.names)}), "
                          f"the data set {data} has {len(names)} ({', '.join(names)})")  # fmt: skip
+    if source in ("coco", "voc") and sorted(info.names) == sorted(names):
+        names = list(info.names)
     if info.names != names:
         raise ValueError(f"{weights}: the checkpoint's classes {info.names} disagree with {data}'s {names}")
     spec = {"model": {"weights": str(weights), "base": "weights"}, "train": {"imgsz": info.imgsz, "variants": []}}
@@ -173,7 +185,7 @@ def _detector_spec(weights: Path, names: list[str], data: Path) -> tuple[dict, d
         "would not compare with a checkpoint trained its own way; list them (see params/demo.yaml) to train them",
     }
     line = f"{weights}: {info.architecture}, {len(info.names)} classes, {info.imgsz} px, {info.epochs} epochs"
-    return spec, notes, line
+    return spec, notes, line, names
 
 
 def _recipe(spec: dict[str, Any], notes: dict[str, str], train_images: int, trained: bool) -> None:
