@@ -112,7 +112,7 @@ def test_checkpoint_and_data_set_that_disagree_are_named(five_classes: Path, tmp
     with pytest.raises(ValueError, match=r"three\.pt: the checkpoint detects 3 classes \(a, b, c\).*has 5 \(cat"):
         init_study(five_classes, weights=three, budget="20ms", folder=tmp_path)
     renamed = detector(tmp_path / "renamed.pt", [*NAMES[:4], "bush"])
-    with pytest.raises(ValueError, match=r"renamed\.pt: the checkpoint's classes .*'bush'.* disagree"):
+    with pytest.raises(ValueError, match=r"renamed\.pt: the checkpoint's class names .*'bush'.* disagree"):
         init_study(five_classes, weights=renamed, budget="20ms", folder=tmp_path)
     (tmp_path / "notes.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match=r"notes\.pt: not a readable PyTorch checkpoint"):

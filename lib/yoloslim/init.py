@@ -163,19 +163,15 @@ def _detector_spec(
     """The model section for a trained checkpoint (and train.imgsz), its comments, a line describing it, and the
     class names by the checkpoint's class ids: COCO's and VOC's class order is the checkpoint's when it has the same
     classes (theirs is only an order of ids or names), a data YAML's must be it."""
-    from yoloslim.train.from_weights import read_detector
+    from yoloslim.train.from_weights import check_classes, classes, read_detector
 
     weights = Path(weights).absolute()
     if not weights.is_file():
         raise FileNotFoundError(f"{weights}: checkpoint not found (--weights)")
     info = read_detector(weights)
-    if len(info.names) != len(names):
-        raise ValueError(f"{weights}: the checkpoint detects {len(info.names)} classes ({', '.join(info.names)}), "
-                         f"the data set {data} has {len(names)} ({', '.join(names)})")  # fmt: skip
     if source in ("coco", "voc") and sorted(info.names) == sorted(names):
         names = list(info.names)
-    if info.names != names:
-        raise ValueError(f"{weights}: the checkpoint's classes {info.names} disagree with {data}'s {names}")
+    check_classes(info, names, data)
     spec = {"model": {"weights": str(weights), "base": "weights"}, "train": {"imgsz": info.imgsz, "variants": []}}
     notes = {
         "model.base": f"the trained base model: {info.architecture}, {info.params / 1e6:.2f} M parameters, evaluated "
@@ -184,7 +180,7 @@ def _detector_spec(
         "train.variants": "no uniform-width baselines: trained from scratch with this study's short recipe, they "
         "would not compare with a checkpoint trained its own way; list them (see params/demo.yaml) to train them",
     }
-    line = f"{weights}: {info.architecture}, {len(info.names)} classes, {info.imgsz} px, {info.epochs} epochs"
+    line = f"{weights}: {info.architecture}, {classes(info.names)}, {info.imgsz} px, {info.epochs} epochs"
     return spec, notes, line, names
 
 

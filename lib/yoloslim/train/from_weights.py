@@ -63,28 +63,41 @@ def _info(path: Path, ckpt: dict[str, Any], model: Any) -> DetectorInfo:
     )
 
 
+def check_classes(info: DetectorInfo, names: list[str], data: str | Path) -> None:
+    """Stop when the checkpoint's classes are not the data set's `names`, the same classes in the same order.
+
+    Raises:
+        ValueError: Naming the checkpoint and its classes, and the data set (`data`) and its classes.
+    """
+    if len(info.names) != len(names):
+        raise ValueError(
+            f"{info.path}: the checkpoint detects {classes(info.names)} ({', '.join(info.names)}), the data set "
+            f"({data}) has {len(names)} ({', '.join(names)})"
+        )
+    if info.names != list(names):
+        raise ValueError(
+            f"{info.path}: the checkpoint's class names {info.names} disagree with the data set's {list(names)} "
+            f"({data}); they must be the same classes in the same order"
+        )
+
+
 def check_detector(info: DetectorInfo, cfg: Config) -> None:
     """Stop when the checkpoint's classes or image size disagree with the study's data set and `train.imgsz`.
 
     Raises:
         ValueError: Naming the checkpoint's value and the study's (and where each comes from).
     """
-    data = cfg.data.yaml or cfg.data.root or "the synthetic set"
-    if len(info.names) != len(cfg.data.names):
-        raise ValueError(
-            f"{info.path}: the checkpoint detects {len(info.names)} classes ({', '.join(info.names)}), the data set "
-            f"({data}) has {len(cfg.data.names)} ({', '.join(cfg.data.names)})"
-        )
-    if info.names != list(cfg.data.names):
-        raise ValueError(
-            f"{info.path}: the checkpoint's class names {info.names} disagree with the data set's {cfg.data.names} "
-            f"({data}); they must be the same classes in the same order"
-        )
+    check_classes(info, cfg.data.names, cfg.data.yaml or cfg.data.root or "the synthetic set")
     if info.imgsz != cfg.train.imgsz:
         raise ValueError(
             f"{info.path}: the checkpoint was trained at {info.imgsz} px, {cfg.source or 'the params'} sets "
             f"train.imgsz {cfg.train.imgsz}; set train.imgsz: {info.imgsz}"
         )
+
+
+def classes(names: list[str]) -> str:
+    """How many classes, in words: "1 class", "5 classes"."""
+    return f"{len(names)} class{'' if len(names) == 1 else 'es'}"
 
 
 def take_base(cfg: Config) -> Path:
@@ -128,7 +141,7 @@ def take_base(cfg: Config) -> Path:
             },
         )
         log = (
-            f"base model: the checkpoint {weights} ({info.architecture}, {len(info.names)} classes, {info.imgsz} px, "
+            f"base model: the checkpoint {weights} ({info.architecture}, {classes(info.names)}, {info.imgsz} px, "
             f"{info.epochs} epochs as it says), copied to {files.weights}, not retrained\n"
             f"learning curves: {'from the checkpoint' if curves else 'none in the checkpoint'}\n"
             f"val on {paths.data.yaml}: mAP50 {val['mAP50']:.4f}, mAP50-95 {val['mAP50-95']:.4f} "
