@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import random
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,12 +17,17 @@ import yaml
 from conftest import tree_hash
 from PIL import Image, ImageDraw
 from yoloslim.cli import main
-from yoloslim.config import ConfigError, load_config
+from yoloslim.config import ROOT, ConfigError, load_config
 from yoloslim.data.mirror import splits_with_images
 from yoloslim.data.split import run_split
+from yoloslim.eval.stage import run_eval, write_tables
 from yoloslim.init import init_study
 from yoloslim.paths import StudyPaths
+from yoloslim.prune.stage import run_prune
+from yoloslim.study import study_models
 from yoloslim.train.base import run_train
+from yoloslim.train.finetune import run_finetune
+from yoloslim.train.sparse import run_sparse
 
 NAMES = ["cat", "dog", "car", "person", "tree"]
 
@@ -61,9 +69,13 @@ def five_classes(tmp_path: Path) -> Path:
     return user_set(tmp_path / "pets", NAMES, {"train": 6, "val": 4, "test": 3})
 
 
-def test_init_writes_a_checked_params_file_and_the_study_keeps_the_users_splits(
+def test_from_init_to_a_report_on_the_users_splits_and_checkpoint(
     five_classes: Path, tmp_path: Path, out_root: Path, capsys: pytest.CaptureFixture
 ) -> None:
+    """The short chain: init, then every stage in this process (one epoch each, one pruned model, one engine) and
+    the report notebook. The user's splits are kept, the checkpoint is the base model, not retrained, the report
+    names it and the user's classes and says nothing of decoding, and the data set is untouched. (The full
+    studies, at the epochs init writes, are in docs/results.md.)"""
     weights = detector(tmp_path / "best.pt", NAMES)
     before = tree_hash(five_classes.parent)
     assert main(["init", "--data", str(five_classes), "--weights", str(weights), "--budget", "20ms",
@@ -77,6 +89,16 @@ def test_init_writes_a_checked_params_file_and_the_study_keeps_the_users_splits(
     assert cfg.data.names == NAMES and cfg.train.imgsz == 64 and cfg.model.base == "weights"
     assert cfg.prune.targets == {"budget": {"latency": "20ms"}} and cfg.eval.target_latency == "20ms"
     assert cfg.sparse.epochs == cfg.finetune.epochs == 300  # 1 step an epoch: the demo's steps, capped at 300
+    spec = yaml.safe_load(text)  # the chain, shortened
+    spec["sparse"].update(epochs=1, recover_epochs=0)
+    spec["finetune"]["epochs"] = 1
+    spec["prune"] = {"thresholds": {"small": 0.15}}  # the latency search: test_prune_search.py
+    spec["train"]["workers"] = 0
+    spec["eval"].update(engines=["torch_cpu"], target_engine="torch_cpu", bootstrap=20, splits=["test"],
+                        latency={"warmup": 1, "runs": 3})  # fmt: skip
+    spec["report"] = {"pdf": False}
+    params.write_text(yaml.safe_dump(spec))
+    cfg = load_config(params)
 
     result = run_split(cfg)  # the user's splits, as they are: no re-split
     for split, count in {"train": 6, "val": 4, "test": 3}.items():
@@ -96,6 +118,26 @@ def test_init_writes_a_checked_params_file_and_the_study_keeps_the_users_splits(
     assert metrics["checkpoint"] == str(weights) and metrics["epochs"] == 2 and metrics["train_seconds"] == 0
     assert "not retrained" in files.log.read_text() and len(files.results.read_text().splitlines()) == 3
     assert run_train(cfg, "base") == stage and cfg.base_label == "best"
+
+    run_sparse(cfg)
+    run_prune(cfg, "small")
+    run_finetune(cfg, "small")
+    for model in study_models(cfg):
+        run_eval(cfg, model.id)
+    write_tables(cfg)
+    executed = paths.notebook("07_report")
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([Path(sys.executable).parent / "papermill", "-k", "python3", "--cwd", ROOT / "notebooks",
+                    ROOT / "notebooks" / "07_report.ipynb", executed, "-p", "config", str(params)],
+                   check=True, capture_output=True)  # fmt: skip
+    subprocess.run([sys.executable, "-m", "yoloslim.report.build", executed, paths.report_html, "--no-pdf"], check=True)
+    html = paths.report_html.read_text(encoding="utf-8")
+    assert "Base model <code>best</code> at 64 px" in html  # the checkpoint's name, and where it came from:
+    assert f"The base model is the checkpoint <code>{weights}</code>" in html
+    assert "no uniform-width baselines" in html and "used as they are (not re-split)" in html
+    instances = re.search(r"instances: (.*?)\. In the test split", html)
+    assert instances and [part.split()[0] for part in instances[1].split(", ")] == NAMES
+    assert "Decode rate" not in html and "decod" not in html.split("3 Summary")[-1]
     assert tree_hash(five_classes.parent) == before  # nothing written into the user's data set
 
 
