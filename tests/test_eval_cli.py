@@ -39,6 +39,9 @@ def test_eval_cli_prints_tables(
     assert "accuracy (val)" not in printed
     assert sorted(p.name for p in weights.parent.iterdir()) == ["w.pt"]  # nothing written beside the weights
     assert main(["eval", str(weights.parent / "missing.pt"), "--data", str(user_data)]) == 2
-    assert main(["eval", str(weights), "--data", str(user_data), "--decode", "cat=QRCode"]) == 2
+    other = weights.parent / "other.pt"
+    other.write_bytes(weights.read_bytes())
+    assert main(["eval", str(other), "--data", str(user_data), "--decode", "cat=QRCode"]) == 2
     assert "--decode cat=QRCode: expected CLASS=SYMBOLOGY with classes among dm, qr, bar" in capsys.readouterr().err
+    assert not command_folder("eval", other).exists()  # stopped before mirroring the data set
     assert not command_folder("eval", weights.parent / "missing.pt").exists()

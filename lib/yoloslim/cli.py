@@ -142,14 +142,14 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from yoloslim.paths import command_folder, data_mirror
 
     weights = Path(args.weights)
-    existing_weights(weights)  # a missing file stops here, before the data set is mirrored
-    data = mirror_dataset(Path(args.data), data_mirror(command_folder("eval", weights)))
-    defaults, names = EvalConfig(), yaml_names(data)
+    existing_weights(weights)  # a missing file or a bad --decode stops here, before the data set is mirrored
+    defaults, names = EvalConfig(), yaml_names(args.data)
     decode = dict(item.split("=", 1) for item in args.decode if "=" in item)
     unknown = [c for c in decode if c not in names] + [i for i in args.decode if "=" not in i]
     if unknown or not set(decode.values()) <= set(symbologies()):
         raise ValueError(f"--decode {' '.join(args.decode)}: expected CLASS=SYMBOLOGY with classes among "
                          f"{', '.join(names)} and symbologies among {', '.join(symbologies())}")  # fmt: skip
+    data = mirror_dataset(Path(args.data), data_mirror(command_folder("eval", weights)))
     result = evaluate_weights(
         weights,
         data,
