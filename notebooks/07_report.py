@@ -91,7 +91,7 @@ show_settings(resolved_config(cfg))
 # %%
 show_markdown(text(lang, "s1_2_data"))
 show_markdown(f"```text\n{format_tree(data.counts)}\n```")
-show_markdown(text(lang, "data_summary", **data_facts(data)))
+show_markdown(text(lang, "data_summary", **data_facts(data, lang)))
 test_only = test_only_facts(data)
 if test_only:
     show_markdown(text(lang, "data_test_only", **test_only))

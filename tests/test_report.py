@@ -198,6 +198,7 @@ def test_report_zh(out_root: Path, checkpoints: dict[float, Path]) -> None:
     assert "模型不稀疏：|gamma| 0.15 处的切分" in html  # the prune stage's warning, recorded as a text id
     assert "未剪枝的组：model.0（未剪枝：仅有 16 个通道" in html  # why groups stayed whole, recorded as text ids too
     assert "解码率" not in html and "/ decodable" not in html  # no decode section, no sentence about it
+    assert "80 个类别共" in html and "最少的是" in html  # 80 classes' boxes in one clause, not 80 listed
     test = _section(html, "2.4.1 测试集", "2.4.2")  # 81 classes x (2, 3 or 2 metrics): 14 + 21 + 14 tables
     assert test.count("<table") == 49 and ">stop sign</th>" in test and ">defect_67</th>" in test
     # nothing left in English: every run of three English words, names, units and code aside (conftest.py)

@@ -168,11 +168,19 @@ def column_chunks(frame: pd.DataFrame, max_columns: int = TABLE_COLUMNS) -> list
     return [frame.loc[:, frame.columns.get_level_values(0).isin(part)] for part in parts]
 
 
-def data_facts(data: ReportData) -> dict[str, Any]:
-    """summary.json's numbers for the data paragraph, instances listed per class."""
+LISTED_CLASSES = 8  # the data paragraph lists every class's boxes up to this many classes, else the fewest
+
+
+def data_facts(data: ReportData, lang: str = "en") -> dict[str, Any]:
+    """summary.json's numbers for the data paragraph, instances listed per class (with more than `LISTED_CLASSES`
+    classes: their total and the classes with the fewest, whose intervals are widest; every class is in the tables)."""
 
     def listing(counts: dict[str, int]) -> str:
-        return ", ".join(f"{name} {count:,}" for name, count in counts.items())
+        if len(counts) <= LISTED_CLASSES:
+            return ", ".join(f"{name} {count:,}" for name, count in counts.items())
+        fewest = sorted(counts.items(), key=lambda item: item[1])[:LISTED_CLASSES]
+        named = ", ".join(f"{name} {count:,}" for name, count in fewest)
+        return text(lang, "instances_many", classes=len(counts), boxes=sum(counts.values()), fewest=named)
 
     test = data.data_summary.get("split_instances", {}).get("test", {})
     return {**data.data_summary, "instances": listing(data.data_summary["instances"]), "test_instances": listing(test)}

@@ -46,6 +46,7 @@ EN: dict[str, str] = {
     "compared with the base model and with each other only.",
     "base_from_weights": "The base model is the checkpoint `{weights}` ({epochs} epochs as it says), evaluated as it "
     "is, not retrained here; sparse training starts from it.",
+    "instances_many": "{boxes:,} boxes of {classes} classes, the fewest in {fewest}",
     "data_summary": "{images} images ({background} without labels), {skipped} skipped, {problems} problems; "
     "instances: {instances}. In the test split: {test_instances}.",
     "data_test_only": "The test split adds {count:,} test-only images (`test_only` in the table), rendered with a "

@@ -41,6 +41,7 @@ ZH: dict[str, str] = {
     "no_variants": "本研究没有均匀缩减宽度的基线（`train.variants: []`）：剪枝模型只与基线模型及彼此比较。",
     "base_from_weights": "基线模型是检查点 `{weights}`（其自述训练 {epochs} 轮），原样评估，"
     "未在此重新训练；稀疏训练从它开始。",
+    "instances_many": "{classes} 个类别共 {boxes:,} 个目标，最少的是 {fewest}",
     "data_summary": "共 {images} 张图片（{background} 张无标注），跳过 {skipped} 张，问题 {problems} 处；"
     "目标数：{instances}。测试集中：{test_instances}。",
     "data_test_only": "测试集另含 {count:,} 张仅用于测试的图片（表中 `test_only`），"
