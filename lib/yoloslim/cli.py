@@ -42,14 +42,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _check_given(args: argparse.Namespace, source: str) -> int:
     import tempfile
 
-    from yoloslim.config import yaml_names
-    from yoloslim.data.convert import coco_names, voc_names
-    from yoloslim.data.given import read_source
+    from yoloslim.data.given import read_source, source_names
 
     root = Path(args.root)
-    names = [n.strip() for n in (args.names or "").split(",") if n.strip()] or (
-        yaml_names(root) if source == "yaml" else coco_names(root) if source == "coco" else voc_names(root)
-    )
+    names = [n.strip() for n in (args.names or "").split(",") if n.strip()] or source_names(source, root)
     with tempfile.TemporaryDirectory() as tmp:
         given = read_source(source, root, names, Path(tmp))
     for problem in given.problems:

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from yoloslim.config import ConfigError, PruneConfig, latency_budget, load_config, output_root, yaml_names
+from yoloslim.config import ConfigError, PruneConfig, latency_budget, load_config, output_root
 
 # The demo's calibrated recipe (params/demo.yaml; docs/calibration.md) in optimizer steps of nbs 16 images: sparse
 # training 13 epochs of 30 steps (the last 5 without L1), fine-tuning 15, the base model 30, on its 480 training images.
@@ -130,13 +130,12 @@ def init_study(
 
 
 def _names(source: str, data: Path) -> list[str]:
-    """The data set's class names: the YAML's, or read from the COCO categories or VOC objects."""
-    from yoloslim.data.convert import coco_names, voc_names
+    """The data set's class names (`source_names`), a data YAML checked to be a data set first."""
+    from yoloslim.data.given import source_names
 
     if source == "yaml":
         _check_data_yaml(data)
-        return yaml_names(data)
-    return coco_names(data) if source == "coco" else voc_names(data)
+    return source_names(source, data)
 
 
 def _check_data_yaml(data: Path) -> None:

@@ -15,9 +15,9 @@ import hashlib
 import os
 from pathlib import Path
 
-from yoloslim.config import Config, data_source
+from yoloslim.config import Config, data_source, yaml_names
 from yoloslim.data.check import Problem, Sample, check_image, check_label
-from yoloslim.data.convert import Converted, read_coco, read_voc
+from yoloslim.data.convert import Converted, coco_names, read_coco, read_voc, voc_names
 from yoloslim.data.mirror import SPLITS, label_path, split_images
 
 
@@ -59,6 +59,14 @@ def guess_source(path: Path) -> str:
     if any(path.glob("annotations/instances_*.json")) or any(path.glob("*/_annotations.coco.json")):
         return "coco"
     return "tree"
+
+
+def source_names(source: str, path: Path) -> list[str]:
+    """The class names a data set with its own splits states: its data YAML's `names`, its COCO categories (by id)
+    or its VOC object names (sorted)."""
+    if source == "yaml":
+        return yaml_names(path)
+    return coco_names(path) if source == "coco" else voc_names(path)
 
 
 def read_source(source: str, path: Path, names: list[str], out: Path) -> Converted:
