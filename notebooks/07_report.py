@@ -52,6 +52,7 @@ from yoloslim.report.data import (
     operator_table,
     prune_facts,
     ratio_table,
+    report_split,
     search_facts,
     sparse_facts,
     split_sentences,
@@ -60,6 +61,7 @@ from yoloslim.report.data import (
     tradeoff_points,
     unmeasured_engines,
 )
+from yoloslim.report.recipes import recipe_table
 from yoloslim.report.summary import summary_markdown
 from yoloslim.report.view import (
     plot_convergence,
@@ -149,6 +151,13 @@ show_markdown(text(lang, "convergence_intro"))
 show_figure(plot_convergence(convergence_curves(data), MAP_COLUMN, lang))
 headers = {key: text(lang, key) for key in ("kind", "epochs", "epochs_to_90", "final")}
 show_table(convergence_table(data).rename(columns=headers))
+
+# %%
+if cfg.finetune.compare:  # the fine-tune recipes at equal cost (yoloslim.report.recipes)
+    split = report_split(data)
+    show_markdown(text(lang, "recipes_intro", split=split, teacher=cfg.finetune.teacher,
+                       weight=cfg.finetune.distill_weight, batch=cfg.train.batch))  # fmt: skip
+    show_table(recipe_table(data, split, lang), digits=3)
 
 # %%
 show_markdown(text(lang, "s2_4_results"))

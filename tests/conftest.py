@@ -219,3 +219,16 @@ def voc(tmp_path: Path) -> Path:
     voc_xml(root / "Annotations" / "000003.xml", "000003.jpg", [("person", 0, 17, 1, 32, 12)])
     voc_splits(root, train=["000001", "000002"], val=["000003"], trainval=["000001", "000002", "000003", "000004"])
     return root
+
+
+@pytest.fixture()
+def pruned(smoke_cfg: Config) -> dict[str, int]:
+    """A quarter of the tiny base model's channels pruned (width 0.125), saved as the `small` prune target; its conv
+    channels."""
+    from helpers.training import write_pruned
+    from yoloslim.models.build import build_model, conv_channels
+
+    smoke_cfg.model.width = 0.125
+    channels = write_pruned(smoke_cfg)
+    assert channels != conv_channels(build_model(smoke_cfg, nc=3))  # really pruned
+    return channels

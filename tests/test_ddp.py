@@ -12,9 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from ultralytics.utils import DEFAULT_CFG_DICT
-from ultralytics.utils.dist import generate_ddp_file
-from ultralytics.utils.patches import torch_load
+from helpers.training import callback_objects, rebuilt_in_worker
 from yoloslim.config import Config
 from yoloslim.models.build import build_model, conv_channels
 from yoloslim.models.checkpoint import save_checkpoint
@@ -23,40 +21,7 @@ from yoloslim.paths import StudyPaths
 from yoloslim.prune.slimming import prune_model
 from yoloslim.train.finetune import PrunedTrainer, finetune_job
 from yoloslim.train.precise_bn import PreciseBN
-from yoloslim.train.runner import TrainJob, make_trainer
 from yoloslim.train.sparse import SparseTrainer, Sparsity, sparse_job
-
-
-def _rebuilt_in_worker(job: TrainJob) -> tuple[object, object]:
-    """(the trainer as yoloslim builds it, the trainer as a DDP worker rebuilds it from the pickled state)."""
-    trainer = make_trainer(job)
-    script = Path(generate_ddp_file(trainer))
-    state_file = script.with_suffix(".pt")
-    try:
-        code = script.read_text()
-        # The worker script: these are the lines the rebuild below repeats.
-        assert 'state = torch_load(' in code and "cfg.update(save_dir='')" in code
-        assert 'trainer = state["trainer"](cfg=cfg, overrides=state["args"], _callbacks=state["callbacks"])' in code
-        assert 'trainer.model = state["model"]' in code
-        state = torch_load(str(state_file), map_location="cpu")
-    finally:
-        script.unlink(missing_ok=True)
-        state_file.unlink(missing_ok=True)
-    cfg = DEFAULT_CFG_DICT.copy()
-    cfg.update(save_dir="")
-    worker = state["trainer"](cfg=cfg, overrides=state["args"], _callbacks=state["callbacks"])
-    worker.model = state["model"]
-    return trainer, worker
-
-
-def _callback_objects(trainer: object, event: str, kind: type) -> list:
-    """The callback objects of `kind` registered for `event` (bound methods count by their instance)."""
-    found = []
-    for callback in trainer.callbacks[event]:
-        owner = getattr(callback, "__self__", callback)
-        if isinstance(owner, kind):
-            found.append(owner)
-    return found
 
 
 def test_sparse_trainer_keeps_model_l1_settings_and_precise_bn_in_a_ddp_worker(smoke_cfg: Config) -> None:
@@ -66,21 +31,21 @@ def test_sparse_trainer_keeps_model_l1_settings_and_precise_bn_in_a_ddp_worker(s
     smoke_cfg.sparse.nbs = 16
     smoke_cfg.train.precise_bn = 24
     job = sparse_job(smoke_cfg)
-    original, worker = _rebuilt_in_worker(job)
+    original, worker = rebuilt_in_worker(job)
     assert type(worker) is SparseTrainer
     expected = conv_channels(build_model(smoke_cfg, nc=3))
     assert conv_channels(worker.model) == conv_channels(original.model) == expected
     assert conv_channels(worker.model) != conv_channels(build_model(Config(), nc=3))  # the override is there
-    [sparsity] = _callback_objects(worker, "on_pretrain_routine_end", Sparsity)
+    [sparsity] = callback_objects(worker, "on_pretrain_routine_end", Sparsity)
     assert (sparsity.sl, sparsity.l1, sparsity.schedule) == (0.07, "proximal", "constant")
     assert sparsity.sl == smoke_cfg.sparse.sl and sparsity.out == StudyPaths.of(smoke_cfg).sparse.ultra
-    assert _callback_objects(worker, "on_train_epoch_end", Sparsity) == [sparsity]
+    assert callback_objects(worker, "on_train_epoch_end", Sparsity) == [sparsity]
     # The worker builds its own optimizer; the L1 term's hooks come with it (proximal: lr * sl off every gamma).
     worker.sparsity, worker.epoch = sparsity, 0  # what `Sparsity.attach` and the training loop give it
     before = gamma_values(worker.model)
     worker.build_optimizer(worker.model, "SGD", lr=0.1, momentum=0.9, decay=0.0).step()  # no loss gradient
     assert torch.allclose(gamma_values(worker.model), before - 0.1 * 0.07) and before.min() > 0.1 * 0.07
-    [precise] = _callback_objects(worker, "on_train_epoch_end", PreciseBN)
+    [precise] = callback_objects(worker, "on_train_epoch_end", PreciseBN)
     assert precise.images == 24
     assert worker.args.nbs == 16 and worker.args.epochs == smoke_cfg.sparse.epochs
 
@@ -94,11 +59,11 @@ def test_pruned_trainer_keeps_the_pruned_model_in_a_ddp_worker(smoke_cfg: Config
                 m.weight[: len(m.weight) // 2] = 0
     pruned = prune_model(model, threshold=0.5, imgsz=64).model
     save_checkpoint(pruned, StudyPaths.of(smoke_cfg).prune(target).weights)
-    original, worker = _rebuilt_in_worker(finetune_job(smoke_cfg, target))
+    original, worker = rebuilt_in_worker(finetune_job(smoke_cfg, target))
     assert type(worker) is PrunedTrainer
     assert conv_channels(worker.model) == conv_channels(original.model) == conv_channels(pruned)
     assert conv_channels(worker.model) != conv_channels(model)
-    [precise] = _callback_objects(worker, "on_train_epoch_end", PreciseBN)
+    [precise] = callback_objects(worker, "on_train_epoch_end", PreciseBN)
     assert precise.images == smoke_cfg.train.precise_bn
 
 

@@ -8,6 +8,7 @@ import pytest
 import torch
 from conftest import built_once
 from helpers.models import IMGSZ, bn_channels, load_without_yoloslim, sparse_model, split_channels
+from helpers.training import assert_learns_from
 from torch import nn
 from ultralytics.nn.modules import C2PSA, C3k2
 from yoloslim.config import Config
@@ -91,6 +92,14 @@ def test_family_prunes_around_intact_attention(family_pruned, cfg):
                 result.model(torch.rand(2, 3, IMGSZ, IMGSZ))
         widths.append(result.params_after)
     assert widths[0] > widths[1]  # the larger threshold removed more
+
+
+@pytest.mark.parametrize("cfg", FAMILIES)
+def test_family_student_learns_from_its_unpruned_model(family_pruned, cfg):
+    """Distillation (finetune.distill) on YOLO11's and YOLO26's pruned structures: YOLO26's end-to-end head gives
+    the teacher's scores from both its one-to-one and one-to-many branches."""
+    model, (_, pruned) = family_pruned[cfg]
+    assert_learns_from(model, pruned.model, IMGSZ)
 
 
 def test_unneeded_heads_go_whole_and_their_constants_are_folded(heads_pruned):

@@ -2,55 +2,15 @@
 
 from __future__ import annotations
 
-import copy
 import json
 
 import pytest
 import torch
-import torch_pruning as tp
+from helpers.training import Interrupt, interrupt_after_first_epoch
 from ultralytics.nn.modules import DFL
 from yoloslim.config import Config
 from yoloslim.models.build import build_model, conv_channels, reinitialize
-from yoloslim.paths import StudyPaths
 from yoloslim.train.finetune import parse_model_id, run_finetune
-
-
-class Interrupt(Exception):
-    """Raised by a callback to stop a training after its first epoch."""
-
-
-def interrupt_after_first_epoch(trainer) -> None:
-    """An `on_model_save` callback: raise `Interrupt` once epoch 0 is saved."""
-    if trainer.epoch == 0:
-        raise Interrupt
-
-
-def write_pruned(cfg: Config, target: str = "small") -> dict[str, int]:
-    """Prune a quarter of the channels of the tiny base model with torch_pruning (Detect head ignored) and save it
-    where the prune stage would, in a checkpoint plain `YOLO(path)` loads; returns its conv channels."""
-    torch.manual_seed(0)
-    model = build_model(cfg, nc=3)
-    pruner = tp.pruner.MagnitudePruner(
-        model,
-        torch.randn(1, 3, 64, 64),
-        importance=tp.importance.MagnitudeImportance(p=1),
-        pruning_ratio=0.25,
-        ignored_layers=[model.model[-1]],
-        round_to=8,
-    )
-    pruner.step()
-    path = StudyPaths.of(cfg).prune(target).weights
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"model": copy.deepcopy(model).half(), "train_args": {}, "epoch": -1}, path)
-    return conv_channels(model)
-
-
-@pytest.fixture()
-def pruned(smoke_cfg: Config) -> dict[str, int]:
-    smoke_cfg.model.width = 0.125
-    channels = write_pruned(smoke_cfg)
-    assert channels != conv_channels(build_model(smoke_cfg, nc=3))  # really pruned
-    return channels
 
 
 def test_model_ids(smoke_cfg: Config) -> None:

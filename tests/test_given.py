@@ -5,6 +5,7 @@ data set, every disagreement named."""
 from __future__ import annotations
 
 import json
+import math
 import random
 import re
 import subprocess
@@ -246,3 +247,16 @@ def test_voc_classes_are_numbered_as_the_checkpoint_numbers_them(voc: Path, tmp_
     run_split(cfg)
     label = StudyPaths.of(cfg).data.dir / "labels" / "train" / "VOC" / "000001.txt"
     assert [line.split()[0] for line in label.read_text().splitlines()] == ["1", "2"]  # a dog and a cat
+
+
+def test_init_counts_the_demos_recipe_in_optimizer_steps() -> None:
+    """`yoloslim init` scales the demo's recipe by optimizer steps: STEPS are the demo's epochs x its steps an epoch."""
+    from yoloslim.init import STEPS
+
+    demo = load_config(ROOT / "params" / "demo.yaml")
+    train_images = round(demo.data.synth.images * demo.data.split[0] / sum(demo.data.split))
+    per_epoch = math.ceil(train_images / demo.train.batch)  # batches an epoch; sparse and fine-tune: optimizer steps
+    assert demo.sparse.nbs == demo.finetune.nbs == demo.train.batch
+    assert STEPS["train"] == demo.train.epochs * per_epoch and STEPS["finetune"] == demo.finetune.epochs * per_epoch
+    assert STEPS["sparse"] == demo.sparse.epochs * per_epoch
+    assert STEPS["recover"] == demo.sparse.recover_epochs * per_epoch

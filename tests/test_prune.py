@@ -8,6 +8,7 @@ import pytest
 import torch
 from conftest import built_once
 from helpers.models import IMGSZ, bn_channels, load_without_yoloslim, sparse_model, split_channels
+from helpers.training import assert_learns_from
 from torch import nn
 from ultralytics import YOLO
 from ultralytics.nn.tasks import DetectionModel
@@ -40,6 +41,11 @@ def pruned_models(tmp_path_factory) -> dict[str, tuple[DetectionModel, PruneResu
 @pytest.fixture(params=MODELS)
 def pruned(request, pruned_models) -> tuple[DetectionModel, PruneResult]:
     return pruned_models[request.param]
+
+
+def test_pruned_student_learns_from_its_unpruned_model(pruned):
+    teacher, result = pruned
+    assert_learns_from(teacher, result.model, IMGSZ)
 
 
 def test_align_count_directions_and_floor():

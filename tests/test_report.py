@@ -189,7 +189,8 @@ def test_report_zh(out_root: Path, checkpoints: dict[float, Path]) -> None:
     """In Chinese, of a user's 80 classes that are not codes: every per-class table in parts of whole classes, and
     not a word about decoding (no decode rate was measured)."""
     prune = {"thresholds": THREE_TARGETS, "random": ["middle"]}
-    params = {"name": "rep_zh", "data": {"names": MANY}, "report": {"lang": "zh", "pdf": False}, "prune": prune}
+    params = {"name": "rep_zh", "data": {"names": MANY}, "report": {"lang": "zh", "pdf": False}, "prune": prune,
+              "finetune": {"compare": ["small"]}}  # fmt: skip
     html, path = build(write_params(out_root, params), checkpoints)
     for heading in ["1 准备工作", "2.1 稀疏训练", "2.2.2 剪枝比例", "3 总结"]:
         assert f">{heading}" in html, heading
@@ -199,6 +200,10 @@ def test_report_zh(out_root: Path, checkpoints: dict[float, Path]) -> None:
     assert "未剪枝的组：model.0（未剪枝：仅有 16 个通道" in html  # why groups stayed whole, recorded as text ids too
     assert "解码率" not in html and "/ decodable" not in html  # no decode section, no sentence about it
     assert "80 个类别共" in html and "最少的是" in html  # 80 classes' boxes in one clause, not 80 listed
+    # finetune.compare: the three fine-tunes of small at equal cost, in a table and the summary's verdict
+    recipes = _section(html, "相同代价下的微调方案", "2.4 ")
+    assert _cell(recipes, "nas_0.15(small) longer")[:5] == ["延长训练，无教师", "2", "200.000", "0.033", "0.560"]
+    assert "由 sparse 模型蒸馏挽回 +0.050" in html and "蒸馏 − 延长训练：+0.030（无置信区间" in html
     test = _section(html, "2.4.1 测试集", "2.4.2")  # 81 classes x (2, 3 or 2 metrics): 14 + 21 + 14 tables
     assert test.count("<table") == 49 and ">stop sign</th>" in test and ">defect_67</th>" in test
     # nothing left in English: every run of three English words, names, units and code aside (conftest.py)

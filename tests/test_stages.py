@@ -102,7 +102,8 @@ def perturbed(value: Any) -> Any:
     return "changed" if value is None else None
 
 
-NAMED = {("prune", "random"): ["small"], ("prune", "compare"): ["small"], ("finetune", "init"): ["inherit", "scratch"]}
+NAMED = {("prune", "random"): ["small"], ("prune", "compare"): ["small"], ("finetune", "init"): ["inherit", "scratch"],
+         ("finetune", "compare"): ["small"], ("finetune", "teacher"): "base"}  # fmt: skip
 
 
 def set_in(cfg: Any, path: tuple, value: Any) -> None:
@@ -127,6 +128,8 @@ def test_every_setting_is_in_some_stage_key() -> None:
     report_only.add(("prune", "fractions" if cfg.prune.policy == "threshold" else "thresholds"))  # the other policy's
     if "scratch" not in cfg.finetune.init:  # read by re-initialized models only
         report_only.add(("finetune", "scratch_epochs"))
+    if not cfg.finetune.distill and not cfg.finetune.compare:  # the teacher's settings, read by distilled models only
+        report_only |= {("finetune", "teacher"), ("finetune", "distill_weight")}
     if not cfg.latency_targets():  # the latency search's settings, read by latency targets only
         report_only |= {("prune", "engine"), ("prune", "margin")}
     ignored = []

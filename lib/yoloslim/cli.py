@@ -4,7 +4,8 @@
     yoloslim init --data DATA --budget 20ms [--weights best.pt]   write params/<name>.yaml for your data, checked
     yoloslim check ROOT [--lenient]               check a data set (folder, data YAML, COCO, VOC); exit 1 on problems
     yoloslim prune WEIGHTS --threshold T --out P  prune one model and print its ratio table
-    yoloslim finetune WEIGHTS --data DATA_YAML --epochs N   train a pruned model further, keeping its structure
+    yoloslim finetune WEIGHTS --data DATA_YAML --epochs N  train a pruned model further, keeping its structure
+                                                  (--teacher UNPRUNED.pt: taught by an unpruned one)
     yoloslim eval WEIGHTS --data DATA_YAML        measure one model (the data set mirrored under runs/eval/)
     yoloslim bench [--config C]                   CPU latency vs FLOPs of base and pruned models
     yoloslim stage-params CONFIG                  write each stage's config section (Snakemake cache keys)
@@ -122,6 +123,8 @@ def _cmd_finetune(args: argparse.Namespace) -> int:
         lr0=args.lr0,
         device=args.device,
         workers=args.workers,
+        teacher=Path(args.teacher) if args.teacher else None,
+        distill_weight=args.distill_weight,
     )
     print(f"fine-tuned model (architecture unchanged) written to {weights}")
     return 0
@@ -306,6 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--workers", type=int, default=TrainConfig.workers, help=f"data-loader workers (default {TrainConfig.workers})"
     )
+    p.add_argument("--teacher", default=None, help="an unpruned checkpoint that teaches it (distillation)")
+    p.add_argument("--distill-weight", type=float, default=FinetuneConfig.distill_weight,
+                   help=f"distillation loss weight (default {FinetuneConfig.distill_weight})")  # fmt: skip
     p.add_argument("--out", default=None, help="output folder (default runs/finetune/<folder>_<stem>/)")
     p.set_defaults(func=_cmd_finetune)
 

@@ -231,6 +231,12 @@ class FinetuneConfig:
     lr0: float = 0.01  # initial learning rate
     nbs: int | None = None  # nominal batch size of fine-tuning (None: train.nbs): one optimizer step per
     # max(batch, nbs) images; a smaller nbs gives a short fine-tune more steps
+    distill: bool = False  # every fine-tune also learns from `teacher` (Ultralytics' distillation, docs/method.md)
+    teacher: Literal["sparse", "base"] = "sparse"  # the unpruned detector that teaches a distilled fine-tune
+    distill_weight: float = 6.0  # weight of the distillation loss (Ultralytics' `dis`, its default)
+    compare: list[str] = field(default_factory=list)  # prune targets fine-tuned two more ways at the cost of
+    # distillation: `<target>-distill` (taught by `teacher`) and `<target>-longer` (no teacher, as many more epochs as
+    # a distilled step costs; yoloslim.train.recipes). The comparison is with today's recipe: needs distill: false
 
 
 @dataclass
@@ -697,3 +703,12 @@ def _check_values(cfg: Config, path: Path) -> None:
              'latency ("0.6x")', cfg.eval.target_latency)  # fmt: skip
     if not cfg.finetune.init or len(set(cfg.finetune.init)) != len(cfg.finetune.init):
         fail("finetune.init", "a non-empty list of distinct modes", cfg.finetune.init)
+    if cfg.finetune.distill_weight <= 0:
+        fail("finetune.distill_weight", "a positive loss weight", cfg.finetune.distill_weight)
+    for name in cfg.finetune.compare:
+        if name not in cfg.prune_targets() and name not in cfg.latency_targets():
+            names = ", ".join([*cfg.prune_targets(), *cfg.latency_targets()])
+            fail("finetune.compare", f"names of prune targets ({names})", name)
+    if cfg.finetune.compare and cfg.finetune.distill:
+        fail("finetune.compare", "empty when finetune.distill is on (it compares distillation with the recipe "
+             "without it)", cfg.finetune.compare)  # fmt: skip

@@ -130,6 +130,12 @@ class TrainFiles(ModelFiles, Recorded):
         """Ultralytics' own run folder inside the stage folder."""
         return self.dir / "ultra"
 
+    @property
+    def cost(self) -> Path:
+        """cost.json (a `-longer` fine-tune): seconds of a training step with and without the teacher, measured alone,
+        and the epochs they give it (`yoloslim.train.recipes`)."""
+        return self.dir / "cost.json"
+
 
 @dataclass(frozen=True)
 class SparseFiles(TrainFiles):
@@ -317,7 +323,8 @@ class StudyPaths:
         return PruneFiles(self.run / "prune" / target)
 
     def finetune(self, target: str, init: str = "inherit") -> TrainFiles:
-        """A fine-tuned pruned model; `-scratch` is appended for re-initialized ones."""
+        """A fine-tuned pruned model; `-<init>` is appended to the target but for `inherit` (`small-scratch`,
+        `small-distill`, `small-longer`)."""
         return TrainFiles(self.run / "finetune" / (target if init == "inherit" else f"{target}-{init}"))
 
     def eval(self, model: str) -> EvalModelFiles:

@@ -21,7 +21,8 @@ files, whose digests complete the key. These places read it:
     prune        a prune job id   prune (policy, alignment, importance, fold_beta), that target's value and channel
                                   selection; train.imgsz and train.seed, data.names; a latency target adds its
                                   engine, margin and eval.latency (the search times candidates)
-    finetune     a model id       the training recipe, finetune (lr0, nbs), that model's init and its epochs
+    finetune     a model id       the training recipe, finetune (lr0, nbs), that model's init and its epochs, and
+                                  its teacher (finetune.teacher, distill_weight) when distilled
     eval         a model id       data.names, eval (but what the tables stage applies) with the accuracy metrics,
                                   and that model's entry (id, label, kind, imgsz)
     eval_tables  -                data.names, eval (budget and bootstrap included) and the list of models
@@ -49,9 +50,10 @@ from yoloslim.atomic import write_text
 from yoloslim.config import Config, decode_classes
 from yoloslim.paths import StudyPaths
 from yoloslim.shared import ACCURACY_METRICS, SYNTH_VERSION
-from yoloslim.study import finetune_jobs, prune_job, prune_jobs, study_models
+from yoloslim.study import finetune_jobs, prune_job, prune_jobs, study_models, teacher_weights
 
 UNKEYED_TRAIN = ("device", "workers", "variants")  # train settings that do not change a stage's result
+UNKEYED_FINETUNE = ("init", "scratch_epochs", "distill", "teacher", "distill_weight", "compare")  # per model: its own
 PER_TARGET = ("thresholds", "fractions", "random", "compare", "targets", "engine", "margin")  # prune: one job's own
 
 
@@ -81,10 +83,7 @@ def stage_key(cfg: Config, stage: str, item: str = "") -> dict[str, Any]:
     if stage == "prune":
         return _prune_key(cfg, item)
     if stage == "finetune":
-        _, init = finetune_jobs(cfg)[item]
-        finetune = {k: v for k, v in cfg.section("finetune").items() if k not in ("init", "scratch_epochs")}
-        finetune |= {"epochs": cfg.finetune_epochs(init), "init": init}
-        return {"train": training_recipe(cfg), "finetune": finetune}
+        return _finetune_key(cfg, item)
     if stage == "eval":
         entry = {e["id"]: e for e in _model_entries(cfg)}[item]
         measurement = {**cfg.eval.measurement(), **_decode_key(cfg), "metrics": list(ACCURACY_METRICS)}
@@ -129,6 +128,20 @@ def _train_key(cfg: Config, model: str) -> dict[str, Any]:
     if model not in variants:
         raise KeyError(f"{cfg.source}: no model '{model}' to train; choose base or one of {', '.join(variants)}")
     return {**base, "variant": variants[model], "prune": {"round_to": cfg.prune.round_to}}
+
+
+def _finetune_key(cfg: Config, model_id: str) -> dict[str, Any]:
+    """One fine-tune's key: the training recipe, lr0 and nbs, its init and epochs, and its teacher when one teaches
+    it (a `-longer` model: the teacher whose step cost sets its epochs). Without a teacher the key is what it was
+    before distillation existed."""
+    _, init = finetune_jobs(cfg)[model_id]
+    finetune = {k: v for k, v in cfg.section("finetune").items() if k not in UNKEYED_FINETUNE}
+    finetune |= {"epochs": cfg.finetune_epochs(init), "init": init}
+    if teacher_weights(cfg, init) is not None:
+        finetune["distill"] = {"teacher": cfg.finetune.teacher, "weight": cfg.finetune.distill_weight}
+    elif init == "longer":
+        finetune["cost_of"] = {"teacher": cfg.finetune.teacher}
+    return {"train": training_recipe(cfg), "finetune": finetune}
 
 
 def _prune_key(cfg: Config, prune_id: str) -> dict[str, Any]:

@@ -10,6 +10,9 @@ sparse          after L1 sparse training             runs/<c>/sparse/weights.pt
                   (prune.random: the same kept counts per layer, channels chosen at random)
 <target>-tp_magnitude, <target>-tp_bnscale             runs/<c>/finetune/<target>-tp_*/weights.pt
                   (prune.compare: Torch-Pruning's pruners at the target's GFLOPs)
+<target>-distill  taught by the unpruned model      runs/<c>/finetune/<target>-distill/weights.pt
+<target>-longer   no teacher, trained longer         runs/<c>/finetune/<target>-longer/weights.pt
+                  (finetune.compare: the fine-tune recipes at equal cost, yoloslim.train.recipes)
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from yoloslim.paths import WEIGHTS, StudyPaths
 
 RANDOM_SUFFIX = "-random"  # the random-selection control of a prune target: `<target>-random`
 TP_METHODS = ("tp_magnitude", "tp_bnscale")  # Torch-Pruning's pruners of prune.compare (yoloslim.prune.tp)
+RECIPES = ("distill", "longer")  # finetune.compare's fine-tunes besides the recipe's: `<target>-distill`, `-longer`
 
 
 @dataclass(frozen=True)
@@ -94,17 +98,32 @@ def prune_job(cfg: Config, prune_id: str) -> tuple[str, str]:
 
 
 def finetune_jobs(cfg: Config) -> dict[str, tuple[str, str]]:
-    """Fine-tuned model id (`<target>`, `<target>-scratch`, `<target>-random`) -> (pruned-structure id, init).
+    """Fine-tuned model id (`<target>`, `<target>-scratch`, `<target>-random`, `<target>-distill`, ...) ->
+    (pruned-structure id, init).
 
-    A random control is fine-tuned from its inherited weights only: re-initialized, it would be the same
-    architecture from scratch as its target's `-scratch` model.
+    The init is how the fine-tune starts (`inherit`, `scratch`) or, for the targets of `finetune.compare`, the other
+    recipe it is trained with (`distill`, `longer`: RECIPES, both from the inherited weights). A random control is
+    fine-tuned from its inherited weights only: re-initialized, it would be the same architecture from scratch as its
+    target's `-scratch` model.
     """
     paths = StudyPaths.of(cfg)
     jobs = {}
     for prune_id, (_, selection) in prune_jobs(cfg).items():
         for init in cfg.finetune.init if selection == "gamma" else ["inherit"]:
             jobs[paths.finetune(prune_id, init).dir.name] = (prune_id, init)
+    for prune_id in cfg.finetune.compare:
+        for recipe in RECIPES:
+            jobs[paths.finetune(prune_id, recipe).dir.name] = (prune_id, recipe)
     return jobs
+
+
+def teacher_weights(cfg: Config, init: str) -> Path | None:
+    """The checkpoint that teaches a fine-tune of this init (`finetune.teacher`: the sparse or the base model), or
+    None for a fine-tune without a teacher: every fine-tune distills with `finetune.distill`, else only `distill`."""
+    if not (cfg.finetune.distill or init == "distill"):
+        return None
+    paths = StudyPaths.of(cfg)
+    return paths.sparse.weights if cfg.finetune.teacher == "sparse" else paths.train("base").weights
 
 
 def find_model(cfg: Config, model_id: str) -> StudyModel:

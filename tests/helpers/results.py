@@ -38,6 +38,12 @@ MODELS = {
     "half": (0.60, 10.0, 1.1),
     "half_lowres": (0.50, 4.0, 0.3),
 }
+RECIPE_MODELS = {  # finetune.compare: [small]: distillation 0.05 over today's recipe, training longer 0.02
+    "small-longer": (0.57, 8.0, 0.9),
+    "small-distill": (0.60, 8.0, 0.9),
+}
+RECIPE_COST = {"plain_s": 0.2, "distill_s": 0.3, "ratio": 1.5, "rounds": 12, "threads": 2, "epochs": 2, "batches": 5,
+               "teacher": "sparse"}  # fmt: skip
 PER_CLASS = {"dm": 0.0, "qr": 0.02, "bar": -0.02}  # offsets from the all-class value
 COLLAPSE = ("small", "qr", 0.40)  # this model's qr mAP50-95 falls to this
 INT8_DROP = 0.012  # what INT8 on openvino_cpu_int8 costs every model and class (mAP50-95)
@@ -76,7 +82,7 @@ def write_checkpoints(folder: Path) -> dict[float, Path]:
 
 
 def _accuracy(model: str, split: str, names: list[str]) -> list[dict]:
-    all_map = MODELS[model][0] - (0.01 if split == "test" else 0)
+    all_map = {**MODELS, **RECIPE_MODELS}[model][0] - (0.01 if split == "test" else 0)
     rows = []
     for cls in [*names, "all"]:
         value = all_map + PER_CLASS.get(cls, 0)
@@ -97,6 +103,8 @@ def _accuracy(model: str, split: str, names: list[str]) -> list[dict]:
 def write_results(cfg: Config, checkpoints: dict[float, Path]) -> None:
     """Every results file the report reads, for the smoke study's models."""
     p, names = StudyPaths.of(cfg), list(cfg.data.names)
+    labels = {m.id: m.label for m in study_models(cfg)}
+    models = {m: v for m, v in {**MODELS, **RECIPE_MODELS}.items() if m in labels}
     for folder in [p.data.dir, p.sparse.dir, p.eval_tables.dir, *[p.prune(t).dir for t in prune_jobs(cfg)]]:
         folder.mkdir(parents=True, exist_ok=True)
     pd.DataFrame([{"category": "dmcode", "source": "custom", "total": 25, "train": 20, "val": 4, "test": 1},
@@ -112,8 +120,8 @@ def write_results(cfg: Config, checkpoints: dict[float, Path]) -> None:
     for model, width, speed in [("base", 1.0, 0.5), ("half", 0.5, 1.0), ("half_lowres", 0.5, 1.0)]:
         p.train(model).dir.mkdir(parents=True)
         shutil.copy(checkpoints[width], p.train(model).weights)
-        _curve(p.train(model).results, MODELS[model][0], 6, speed)
-    _curve(p.sparse.results, MODELS["sparse"][0], 4, 1.0)
+        _curve(p.train(model).results, models[model][0], 6, speed)
+    _curve(p.sparse.results, models["sparse"][0], 4, 1.0)
     p.sparse.metrics.write_text(json.dumps({"sl": 0.05, "l1": "after_clip", "sl_mloss": 0.004755,
                                                       "val": {"mAP50": 0.8, "mAP50-95": 0.5}}))  # fmt: skip
     pd.DataFrame({"epoch": [1, 2], "steps": [30, 60], "sl": [0.05, 0.05], "l1_budget": [0.01, 0.0234],
@@ -139,9 +147,12 @@ def write_results(cfg: Config, checkpoints: dict[float, Path]) -> None:
             "params_before": 1000, "params_after": 700, "gflops_before": 4.2, "gflops_after": 2.0,
             "val_fold": {"mAP50": 0.5, "mAP50-95": 0.3}, "val_nofold": {"mAP50": 0.4, "mAP50-95": 0.2},
             "unpruned_groups": UNPRUNED if target == "small" else []}))  # fmt: skip
-        _curve(p.finetune(prune_id).results, MODELS[prune_id][0], 6, 0.3)
-    acc = [row for m in MODELS for s in ("val", "test") for row in _accuracy(m, s, names)]
-    labels = {m.id: m.label for m in study_models(cfg)}
+        _curve(p.finetune(prune_id).results, models[prune_id][0], 6, 0.3)
+    for target in cfg.finetune.compare:
+        for recipe in ("distill", "longer"):
+            _curve(p.finetune(target, recipe).results, models[f"{target}-{recipe}"][0], 6, 0.3)
+        p.finetune(target, "longer").metrics.write_text(json.dumps({"init": "longer", "cost": RECIPE_COST}))
+    acc = [row for m in models for s in ("val", "test") for row in _accuracy(m, s, names)]
     pd.DataFrame([{**r, "label": labels[r["model"]]} for r in acc]).to_csv(p.eval_tables.accuracy, index=False)
     pd.DataFrame([{"model": m, "label": labels[m], "kind": "", "imgsz": 64, "size_pt_mb": 1.5, "size_onnx_mb": 3.0,
                    "params_m": 1.2, "gflops": g, "torch_cpu_ms": ms * 1.5, "torch_cpu_p90_ms": ms * 1.6,
@@ -152,25 +163,25 @@ def write_results(cfg: Config, checkpoints: dict[float, Path]) -> None:
                    "openvino_cpu_int8_precision": "INT8",
                    "target_engine": "onnx_cpu", "target_latency": "50ms", "target_latency_ms": 50.0,
                    "meets_budget": "borderline" if 50 < ms < 55 else ("yes" if ms <= 50 else "no")}
-                  for m, (_, ms, g) in MODELS.items()]).to_csv(p.eval_tables.models, index=False)  # fmt: skip
+                  for m, (_, ms, g) in models.items()]).to_csv(p.eval_tables.models, index=False)  # fmt: skip
     pd.DataFrame([{"model": m, "label": labels[m], "engine": "openvino_cpu_int8", "split": "test", "class": c,
                    "mAP50": 0.8, "mAP50-95": 0.5 - INT8_DROP, "fp32_mAP50": 0.8, "fp32_mAP50-95": 0.5,
                    "drop_mAP50": 0.0, "drop_mAP50-95": -INT8_DROP, "drop_mAP50-95_lo": -INT8_DROP - 0.01,
                    "drop_mAP50-95_hi": -INT8_DROP + 0.01}
-                  for m in MODELS for c in [*names, "all"]]).to_csv(p.eval_tables.accuracy_int8,
+                  for m in models for c in [*names, "all"]]).to_csv(p.eval_tables.accuracy_int8,
                                                                     index=False)  # fmt: skip
     pd.DataFrame([{"model": m, "class": c, "gt_codes": 10, "decoded": 7, "decode_rate": 0.7, "gt_decodable": 8,
                    "decode_rate_vs_decodable": 0.875, "detections": 9,
                    "detections_decoded": 7, "detection_decode_fraction": 7 / 9}
-                  for m in MODELS for c in decode_classes(cfg)],
+                  for m in models for c in decode_classes(cfg)],
                  columns=DECODE_COLUMNS).to_csv(p.eval_tables.decode, index=False)  # fmt: skip
     pd.DataFrame([{"model": m, "label": labels[m], "operator": op, "ms": ms * share}
-                  for m, (_, ms, _) in MODELS.items()
+                  for m, (_, ms, _) in models.items()
                   for op, share in (("Conv", 0.5), ("Concat", 0.1), ("Resize", 0.05), ("between operators", 0.3))]
                  ).to_csv(p.eval_tables.operators, index=False)  # fmt: skip
     pd.DataFrame([{"model": m, "label": labels[m], "median_ms": ms, "p90_ms": ms * 1.1, "lo_ms": ms * 0.9,
                    "hi_ms": ms * 1.1, "ratio": ms / 60, "ratio_lo": ms / 66, "ratio_hi": ms / 54, "runs": 5}
-                  for m, (_, ms, _) in MODELS.items()]).to_csv(p.eval_tables.interleaved,
+                  for m, (_, ms, _) in models.items()]).to_csv(p.eval_tables.interleaved,
                                                                index=False)  # fmt: skip
     p.eval_tables.environment.write_text(
         json.dumps({"cpu": "Test CPU", "threads": 2, "cuda": None, "packages": {"torch": torch.__version__}})

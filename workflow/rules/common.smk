@@ -9,7 +9,7 @@ from snakemake.exceptions import WorkflowError
 from yoloslim.config import ROOT, ConfigError, load_config, output_root, package_file
 from yoloslim.paths import StudyPaths
 from yoloslim.stages import write_stage_params
-from yoloslim.study import finetune_jobs, prune_jobs, study_models
+from yoloslim.study import finetune_jobs, prune_jobs, study_models, teacher_weights
 
 try:
     CFG = load_config(Path(config.get("params", ROOT / "params" / "demo.yaml")).resolve())

@@ -48,6 +48,7 @@ rule finetune:
     input:
         data=rules.data.output.yaml,
         pruned=lambda w: str(P.prune(FINETUNED[w.finetuned][0]).weights),
+        teacher=lambda w: [str(t) for t in [teacher_weights(CFG, FINETUNED[w.finetuned][1])] if t],
         key=lambda w: STAGE[f"finetune_{w.finetuned}"],
         notebook=NOTEBOOKS / "05_finetune.ipynb",
     output:

@@ -95,7 +95,10 @@ def int8_frame(records: list[dict[str, Any]], names: list[str]) -> pd.DataFrame:
 
 
 def with_int8_intervals(
-    frame: pd.DataFrame, split: str, reps: dict[str, np.ndarray], int8_reps: dict[tuple[str, str], np.ndarray],
+    frame: pd.DataFrame,
+    split: str,
+    reps: dict[str, np.ndarray],
+    int8_reps: dict[tuple[str, str], np.ndarray],
     names: list[str],
 ) -> pd.DataFrame:
     """`int8_frame`'s table with the 95 % interval of each drop on `split`, paired draw by draw (the same resampled

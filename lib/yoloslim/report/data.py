@@ -65,6 +65,7 @@ class ReportData:
     layers: dict[str, pd.DataFrame]  # target -> prune/<target>/layers.csv
     curves: dict[str, pd.DataFrame]  # trained model id -> its results.csv
     replicates: dict[str, dict[str, np.ndarray]]  # split -> model id -> eval/bootstrap_<split>.npz (may be empty)
+    costs: dict[str, dict[str, Any]]  # finetune.compare target -> the step costs in its -longer model's metrics.json
 
     @property
     def labels(self) -> dict[str, str]:
@@ -120,6 +121,7 @@ def load_report_data(cfg: Config) -> ReportData:
             for split in cfg.eval.splits
             if paths.eval_tables.bootstrap(split).is_file()
         },
+        costs={t: read_json(paths.finetune(t, "longer").metrics)["cost"] for t in cfg.finetune.compare},
     )
 
 

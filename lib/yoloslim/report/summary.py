@@ -24,7 +24,8 @@ from yoloslim.report.data import (
     tradeoff_points,
     unmeasured_engines,
 )
-from yoloslim.study import finetune_jobs, prune_jobs
+from yoloslim.report.recipes import recipe_sentences
+from yoloslim.study import RECIPES, finetune_jobs, prune_jobs
 from yoloslim.text import say, text
 
 
@@ -77,6 +78,7 @@ def summary_markdown(data: ReportData, lang: str) -> str:
         bullets.append(text(lang, "budget_borderline", models=", ".join(measured[measured["borderline"]]["label"])))
     bullets.extend(_sparsity_warnings(data, lang))
     bullets.extend(_random_sentences(points, data, split, lang))
+    bullets.extend(recipe_sentences(data, split, lang))
     bullets.extend(_pareto_sentence(points, split, lang))
     bullets.extend(_engine_sentences(data, lang))
     bullets.append(_cost_sentence(data, points, split, lang))
@@ -97,8 +99,14 @@ def _engine_sentences(data: ReportData, lang: str) -> list[str]:
     sentences = []
     for engine in dict.fromkeys(f["engine"] for f in facts):
         models = "; ".join(
-            text(lang, "int8_model", model=f["model"], ratio=f["ratio"], fp32_ratio=f["fp32_ratio"],
-                 drop=f"{f['drop']:+.3f}" if np.isfinite(f["drop"]) else "—")  # fmt: skip
+            text(
+                lang,
+                "int8_model",
+                model=f["model"],
+                ratio=f["ratio"],
+                fp32_ratio=f["fp32_ratio"],
+                drop=f"{f['drop']:+.3f}" if np.isfinite(f["drop"]) else "—",
+            )  # fmt: skip
             for f in facts
             if f["engine"] == engine
         )
@@ -123,7 +131,8 @@ def _random_sentences(points: pd.DataFrame, data: ReportData, split: str, lang: 
     sentences = []
     for model_id, (prune_id, init) in finetune_jobs(data.cfg).items():
         target, selection = prune_jobs(data.cfg)[prune_id]
-        if (selection, init) == ("gamma", "inherit") or model_id not in rows.index or target not in rows.index:
+        skip = (selection, init) == ("gamma", "inherit") or init in RECIPES  # recipes: `recipe_sentences`
+        if skip or model_id not in rows.index or target not in rows.index:
             continue
         key = "scratch" if init == "scratch" else "random" if selection == "random" else "alternative"
         gamma, random = rows.loc[target], rows.loc[model_id]

@@ -179,6 +179,31 @@ EN: dict[str, str] = {
     "kind": "kind",
     "epochs": "epochs",
     "pareto_legend": "Pareto",
+    # the fine-tune recipes of finetune.compare at equal cost (yoloslim.report.recipes)
+    "recipes_intro": "Fine-tune recipes at equal cost ({split} set). Today's recipe; the same trained longer, for as "
+    "many more epochs as a distilled step costs; and distillation from the unpruned {teacher} model (Ultralytics' "
+    "feature distillation, weight {weight:g}). Seconds per step are measured alone, one batch of {batch}, plain and "
+    "distilled steps alternating in one process (data loading left out); the cost is seconds per step × batches × "
+    "epochs. Differences are paired by image (95 % interval).",
+    "recipe_column": "recipe",
+    "recipe_recipe": "today's recipe",
+    "recipe_longer": "longer, no teacher",
+    "recipe_distill": "distilled from {teacher}",
+    "step_ms": "ms / step",
+    "cost_min": "cost (min)",
+    "vs_recipe": "− today's recipe",
+    "model": "model",
+    "recipes": "Fine-tune recipes for **{label}** at equal cost ({split} mmAP): today's recipe ({epochs} epochs) lost "
+    "{lost:.3f} to the base model; training longer ({longer_epochs} epochs: a distilled step costs {ratio:.2f}× a "
+    "plain one) won back {longer_back:+.3f} of it, distillation from the {teacher} model {distill_back:+.3f}. "
+    "{verdict}",
+    "recipes_distill_won": "**Distillation won** at equal cost: {diff:.3f} over training longer (95 % interval "
+    "{lo:+.3f} to {hi:+.3f}); `finetune.distill: true` makes it the recipe of every fine-tune.",
+    "recipes_longer_won": "**Training longer won** at equal cost: {diff:.3f} over distillation (95 % interval of "
+    "distillation − longer {lo:+.3f} to {hi:+.3f}); a longer `finetune.epochs` is the better use of the time.",
+    "recipes_tie": "Neither won at equal cost: distillation − longer is within noise (95 % interval {lo:+.3f} to "
+    "{hi:+.3f}).",
+    "recipes_unsure": "Distillation − longer: {diff:+.3f} (no interval: `eval.bootstrap` is 0).",
     # messages the prune stage records in metrics.json as ids and values (`yoloslim.text.message`)
     "not_sparse_at": "The model is not sparse at {cut:.4g}: no channel has |gamma| under it (smallest {smallest:.3g}, "
     "median {median:.3g}), so pruning removes only what channel alignment forces. " + ADVICE_EN,

@@ -161,6 +161,32 @@ ZH: dict[str, str] = {
     "kind": "类型",
     "epochs": "轮数",
     "pareto_legend": "帕累托前沿",
+    # the fine-tune recipes of finetune.compare at equal cost (yoloslim.report.recipes)
+    "recipes_intro": "相同代价下的微调方案（{split} 集）：现行方案；同一方案延长训练，"
+    "多训练的轮数与一步蒸馏多出的代价相当；以及由未剪枝的 {teacher} 模型蒸馏"
+    "（Ultralytics 的特征蒸馏，权重 {weight:g}）。每步秒数为单独测量：每批 {batch} 张，"
+    "普通步与蒸馏步在同一进程中交替计时（不含数据加载）；"
+    "代价 = 每步秒数 × 每轮批数 × 轮数。差值按图像配对（95% 置信区间）。",
+    "recipe_column": "方案",
+    "recipe_recipe": "现行方案",
+    "recipe_longer": "延长训练，无教师",
+    "recipe_distill": "由 {teacher} 蒸馏",
+    "step_ms": "毫秒/步",
+    "cost_min": "代价（分钟）",
+    "vs_recipe": "− 现行方案",
+    "model": "模型",
+    "recipes": "**{label}** 在相同代价下的微调方案（{split} mmAP）："
+    "现行方案（{epochs} 轮）比基线模型低 {lost:.3f}；"
+    "延长训练（{longer_epochs} 轮：一步蒸馏的代价是普通一步的 {ratio:.2f}×）挽回 {longer_back:+.3f}，"
+    "由 {teacher} 模型蒸馏挽回 {distill_back:+.3f}。{verdict}",
+    "recipes_distill_won": "相同代价下**蒸馏胜出**：比延长训练高 {diff:.3f}"
+    "（95% 置信区间 {lo:+.3f} 至 {hi:+.3f}）；"
+    "设置 `finetune.distill: true` 可让所有微调采用蒸馏。",
+    "recipes_longer_won": "相同代价下**延长训练胜出**：比蒸馏高 {diff:.3f}"
+    "（蒸馏 − 延长训练的 95% 置信区间 {lo:+.3f} 至 {hi:+.3f}）；"
+    "把时间用于更多的 `finetune.epochs` 更划算。",
+    "recipes_tie": "相同代价下两者不分胜负：蒸馏 − 延长训练在噪声范围内（95% 置信区间 {lo:+.3f} 至 {hi:+.3f}）。",
+    "recipes_unsure": "蒸馏 − 延长训练：{diff:+.3f}（无置信区间：`eval.bootstrap` 为 0）。",
     # messages the prune stage records in metrics.json as ids and values (`yoloslim.text.message`)
     "not_sparse_at": "模型在 {cut:.4g} 处不稀疏：没有通道的 |gamma| 低于该值（最小 {smallest:.3g}，"
     "中位数 {median:.3g}），因此剪枝只会去除通道对齐所要求的通道。" + ADVICE_ZH,

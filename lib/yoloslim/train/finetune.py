@@ -1,4 +1,6 @@
-"""Fine-tuning pruned models as they are: the pruned weights (`inherit`) or re-initialized (`scratch`).
+"""Fine-tuning pruned models as they are: the pruned weights (`inherit`) or re-initialized (`scratch`), taught by the
+unpruned model where the study distills (`finetune.distill`, or a `-distill` model of `finetune.compare`; the
+cost and the `-longer` recipe: `yoloslim.train.recipes`).
 
 The stock `DetectionTrainer.get_model` rebuilds a model from its YAML and copies only the weights whose
 shapes match, which silently undoes pruning. `PrunedTrainer.get_model` returns the given module itself, on
@@ -8,6 +10,7 @@ the first run and when resuming from `last.pt`, so the architecture after traini
     from yoloslim.train.finetune import finetune_weights, run_finetune
     run_finetune(cfg, "small")           # runs/<config>/finetune/small/ (init: inherit)
     run_finetune(cfg, "small-scratch")   # the same architecture, re-initialized (Liu et al., ICLR 2019)
+    run_finetune(cfg, "small-distill")   # finetune.compare: taught by finetune.teacher (the sparse model)
     finetune_weights(Path("pruned.pt"), Path("data.yaml"), epochs=10)   # any checkpoint: `yoloslim finetune`
 """
 
@@ -27,7 +30,8 @@ from yoloslim.models.build import conv_channels, load_trainable, reinitialize
 from yoloslim.models.stats import checkpoint_imgsz, existing_weights
 from yoloslim.paths import WEIGHTS, StudyPaths, command_folder, data_mirror
 from yoloslim.stages import stage_key
-from yoloslim.study import finetune_jobs
+from yoloslim.study import finetune_jobs, teacher_weights
+from yoloslim.train.recipes import recipe_cost
 from yoloslim.train.runner import TrainJob, YoloTrainer, read_metrics, run_training, train_args
 
 
@@ -100,8 +104,14 @@ def finetune_job(cfg: Config, model_id: str, callbacks: Sequence[tuple[str, Call
         model = load_trainable(pruned)
         return reinitialize(model, cfg.train.seed) if init == "scratch" else model
 
+    teacher = teacher_weights(cfg, init)
+    cost = recipe_cost(cfg, target) if init == "longer" else None
+    distill = {"distill_model": str(teacher), "dis": cfg.finetune.distill_weight} if teacher else {}
+
     def extra(stage: Path) -> dict[str, Any]:
-        return {"init": init, "target": target, "channels": kept_architecture(stage / WEIGHTS, pruned, channels)}
+        recipe = {"teacher": cfg.finetune.teacher} if teacher else {"cost": cost} if cost else {}
+        return {"init": init, "target": target, **recipe,
+                "channels": kept_architecture(stage / WEIGHTS, pruned, channels)}  # fmt: skip
 
     return TrainJob(
         stage=paths.finetune(target, init).dir,
@@ -109,10 +119,14 @@ def finetune_job(cfg: Config, model_id: str, callbacks: Sequence[tuple[str, Call
         trainer=PrunedTrainer,
         build=build,
         args=train_args(
-            cfg, epochs=cfg.finetune_epochs(init), lr0=cfg.finetune.lr0, nbs=cfg.finetune.nbs or cfg.train.nbs
+            cfg,
+            epochs=cost["epochs"] if cost else cfg.finetune_epochs(init),
+            lr0=cfg.finetune.lr0,
+            nbs=cfg.finetune.nbs or cfg.train.nbs,
+            **distill,
         ),
         key=stage_key(cfg, "finetune", model_id),
-        inputs={"pruned": pruned},
+        inputs={"pruned": pruned, **({"teacher": teacher} if teacher else {})},
         extra_metrics=extra,
         callbacks=list(callbacks),
         precise_bn=cfg.train.precise_bn,
@@ -130,6 +144,8 @@ def finetune_weights(
     lr0: float = FinetuneConfig.lr0,
     device: str = TrainConfig.device,
     workers: int = TrainConfig.workers,
+    teacher: Path | None = None,
+    distill_weight: float = FinetuneConfig.distill_weight,
 ) -> Path:
     """Continue training a pruned (or fine-tuned) checkpoint as it is, with `PrunedTrainer`.
 
@@ -149,6 +165,9 @@ def finetune_weights(
         lr0 (float): The initial learning rate.
         device (str): Ultralytics' training device.
         workers (int): The data loader workers.
+        teacher (Path | None): An unpruned checkpoint of the same classes that teaches the model (Ultralytics'
+            distillation, docs/method.md); None: no teacher.
+        distill_weight (float): The distillation loss weight (Ultralytics' `dis`).
 
     Returns:
         (Path): The trained weights.pt.
@@ -168,6 +187,12 @@ def finetune_weights(
     classes, nc = len(yaml_names(data)), model.model[-1].nc
     if classes != nc:
         raise ValueError(f"{data} names {classes} classes; the model {weights} detects {nc}")
+    taught = {}
+    if teacher is not None:
+        teacher = existing_weights(Path(teacher))
+        if load_checkpoint(teacher)[0].model[-1].nc != nc:
+            raise ValueError(f"the teacher {teacher} does not detect the {nc} classes of {weights}")
+        taught = {"distill_model": str(teacher), "dis": distill_weight}
     channels = conv_channels(model)
     stage = Path(out) if out else command_folder("finetune", weights)
     if weights.resolve().is_relative_to(stage.resolve()):  # a run that starts over clears its folder
@@ -190,8 +215,9 @@ def finetune_weights(
             nbs=cfg.finetune.nbs or cfg.train.nbs,
             device=device,
             workers=workers,
+            **taught,
         ),
-        inputs={"weights": pruned},
+        inputs={"weights": pruned, **({"teacher": teacher} if teacher else {})},
         extra_metrics=lambda trained: {"channels": kept_architecture(trained / WEIGHTS, weights, channels)},
     )
     return run_training(job) / WEIGHTS
