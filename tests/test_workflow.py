@@ -109,11 +109,13 @@ def test_same_as_must_name_a_trained_variant_of_the_same_width(out_root: Path) -
 
 def test_bench_study_plans_every_alternative(out_root: Path) -> None:
     """`make bench`'s study: the budget search, both Torch-Pruning pruners, the controls (random selection, and each
-    yoloslim structure re-initialized for the base model's epochs), trained once each."""
+    yoloslim structure re-initialized for the base model's epochs), and the fine-tune recipes of large and small at
+    equal cost (distilled, longer), trained once each."""
     counts = job_counts(dry_run(ROOT / "params" / "bench.yaml"))
-    assert (counts["prune"], counts["prune_latency"], counts["finetune"], counts["eval_model"]) == (6, 1, 11, 15)
+    assert (counts["prune"], counts["prune_latency"], counts["finetune"], counts["eval_model"]) == (6, 1, 15, 19)
     cfg = load_config(ROOT / "params" / "bench.yaml")
     labels = {m.label for m in study_models(cfg)}
     assert {"lat_0.5x(fast)", "tp-magnitude(large)", "tp-bnscale(large)", "random_0.1(middle)", "yolov5n_96"} <= labels
     assert {"nas_0.1(middle) scratch", "lat_0.5x(fast) scratch"} <= labels
+    assert {"nas_0.01(large) distill", "nas_0.01(large) longer", "nas_0.15(small) distill"} <= labels
     assert stage_sections(cfg)["finetune_middle-scratch"]["finetune"]["epochs"] == cfg.train.epochs == 30

@@ -110,7 +110,9 @@ def build_artifact(
     return out
 
 
-def engine_runner(engine: str, artifact: Path, threads: int) -> tuple[Callable[[np.ndarray], np.ndarray], str]:
+def engine_runner(
+    engine: str, artifact: Path, threads: int, spinning: bool = True
+) -> tuple[Callable[[np.ndarray], np.ndarray], str]:
     """Inference of `artifact` on `engine` (a float32 NCHW batch in [0, 1] -> the first output), and the precision
     the engine runs it in.
 
@@ -118,13 +120,15 @@ def engine_runner(engine: str, artifact: Path, threads: int) -> tuple[Callable[[
         engine (str): One of `DEPLOY_ENGINES`.
         artifact (Path): What `build_artifact` wrote for that engine.
         threads (int): The CPU threads (0: every core).
+        spinning (bool): ONNX Runtime only: False lets idle pool threads sleep, for sessions that take turns on the
+            same cores (`yoloslim.measure.interleaved`).
 
     Returns:
         (tuple[Callable[[np.ndarray], np.ndarray], str]): The inference, and the precision read back: "FP32", "BF16",
             "FP16" or "INT8" (an INT8 model runs its weighted operators in INT8, the rest in float).
     """
     if engine.startswith("onnx_"):
-        session, feed = onnx_session(artifact, 32, threads)  # the feed's name only: any size
+        session, feed = onnx_session(artifact, 32, threads, spinning=spinning)  # the feed's name only: any size
         name = next(iter(feed))
         return (lambda image: session.run(None, {name: image})[0]), onnx_precision(artifact)
     return openvino_runner(artifact, threads, f32=engine == "openvino_cpu")

@@ -131,7 +131,7 @@ def deployment_engine(latency: LatencyConfig, name: str) -> Engine:
         image = np.zeros((1, 3, imgsz, imgsz), dtype=np.float32)
         runs = {}
         for model, path in artifacts.items():
-            infer, _ = engine_runner(name, path, latency.threads)
+            infer, _ = engine_runner(name, path, latency.threads, spinning=False)  # sessions that take turns
             runs[model] = partial(infer, image)
         return _timings(interleaved_runs(runs, latency))
 
