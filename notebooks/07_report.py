@@ -41,6 +41,7 @@ from yoloslim.report.data import (
     data_facts,
     decode_intro,
     decode_table,
+    engine_points,
     engine_table,
     environment_table,
     gamma_fractions,
@@ -48,6 +49,7 @@ from yoloslim.report.data import (
     int8_tables,
     interleaved_table,
     load_report_data,
+    measured_engines,
     model_table,
     operator_table,
     prune_facts,
@@ -65,6 +67,7 @@ from yoloslim.report.recipes import recipe_table
 from yoloslim.report.summary import summary_markdown
 from yoloslim.report.view import (
     plot_convergence,
+    plot_engine_fronts,
     plot_tradeoff,
     setup_fonts,
     show_figure,
@@ -198,6 +201,10 @@ show_figure(plot_tradeoff(points, "gflops", None, lang))
 show_markdown(text(lang, "s2_4_3_engines"))
 show_markdown(text(lang, "engines_intro", calib=cfg.quant.calib_images))
 show_table(engine_table(data, lang))
+fronts = {engine: engine_points(data, engine) for engine in measured_engines(data)}
+if len(fronts) > 1:
+    show_markdown(text(lang, "engine_fronts_intro", split=report_split(data)))
+    show_figure(plot_engine_fronts(fronts, lang))
 int8 = int8_tables(data, lang)
 if not int8:
     show_markdown(text(lang, "int8_none"))

@@ -154,6 +154,9 @@ def test_report_en(report_en: tuple[str, Path]) -> None:
     # the accuracy-latency Pareto front in words: who is on it, and who beats each compressed model off it
     assert "fastest first: <strong>1/2_32</strong>, <strong>nas_0.15(small)</strong>" in summary
     assert "Off it: nas_0.1(middle) (beaten by nas_0.01(large))" in summary
+    # the front on every engine, an INT8 engine's with the INT8 models' accuracy (0.488 for all: the fastest alone)
+    assert "<code>openvino_cpu_int8</code>: <strong>1/2_32</strong>." in summary
+    assert "<code>onnx_cpu</code>: <strong>1/2_32</strong>, <strong>nas_0.15(small)</strong>" in summary
     # 2.1: the logged L1 budget, and the seed study's plan computed from params/seed.yaml
     sparse = _section(html, "2.1 Sparse training", "2.2 Pruning")
     assert "60 optimizer steps" in sparse and "Σ lr·sl = 0.0234" in sparse and "308,800 steps" in sparse

@@ -630,6 +630,29 @@ def tradeoff_points(data: ReportData) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def engine_points(data: ReportData, engine: str) -> pd.DataFrame:
+    """`tradeoff_points` as shipped on `engine`: each model's median latency there and, on an INT8 engine, its INT8
+    model's mmAP on the same split (no interval; NaN where it was not validated there, `quant.splits`).
+
+    Args:
+        data (ReportData): The study's results.
+        engine (str): An engine of `measured_engines`.
+
+    Returns:
+        (pd.DataFrame): The points: `tradeoff_points`' columns with `latency_ms` (and, on INT8, `mmAP`) replaced.
+    """
+    points = tradeoff_points(data)
+    table = data.table.set_index("model")
+    latency = pd.to_numeric(table.get(f"{engine}_ms", pd.Series(dtype=float)), errors="coerce")
+    points["latency_ms"] = points["model"].map(latency)
+    if engine.endswith("_int8"):
+        frame = data.accuracy_int8
+        rows = frame[(frame["engine"] == engine) & (frame["split"] == report_split(data)) & (frame["class"] == "all")]
+        points["mmAP"] = points["model"].map(rows.drop_duplicates("model").set_index("model")["mAP50-95"])
+        points["mmAP_lo"] = points["mmAP_hi"] = np.nan
+    return points
+
+
 def pareto_front(x: list[float], y: list[float]) -> list[int]:
     """Indices of the points that no other point beats (x lower or equal, y higher or equal, one strictly).
 

@@ -18,6 +18,8 @@ from yoloslim.report.data import (
     convergence_table,
     difference_interval,
     engine_facts,
+    engine_points,
+    measured_engines,
     pareto_front,
     report_split,
     target_labels,
@@ -80,6 +82,9 @@ def summary_markdown(data: ReportData, lang: str) -> str:
     bullets.extend(_random_sentences(points, data, split, lang))
     bullets.extend(recipe_sentences(data, split, lang))
     bullets.extend(_pareto_sentence(points, split, lang))
+    fronts = _fronts_sentence(data, split, lang)
+    if fronts:
+        bullets.append(fronts)
     bullets.extend(_engine_sentences(data, lang))
     bullets.append(_cost_sentence(data, points, split, lang))
     bullets.append(_collapse_sentence(data, split, lang))
@@ -192,6 +197,19 @@ def _pareto_sentence(points: pd.DataFrame, split: str, lang: str) -> list[str]:
     fastest_first = sorted(front, key=lambda i: measured.loc[i, "latency_ms"])
     on = ", ".join(f"**{measured.loc[i, 'label']}**" for i in fastest_first)
     return [text(lang, "pareto", split=split, on=on, off="; ".join(off) if off else text(lang, "pareto_all"))]
+
+
+def _fronts_sentence(data: ReportData, split: str, lang: str) -> str | None:
+    """The Pareto front on every engine the models were timed on (an INT8 engine: with the INT8 models' accuracy);
+    None with one engine, whose front `_pareto_sentence` gives."""
+    parts = []
+    for engine in measured_engines(data):
+        points = engine_points(data, engine).dropna(subset=["latency_ms", "mmAP"]).reset_index(drop=True)
+        if len(points):
+            front = pareto_front(points["latency_ms"].tolist(), points["mmAP"].tolist())
+            models = ", ".join(f"**{points.loc[i, 'label']}**" for i in front)
+            parts.append(text(lang, "front_engine", engine=engine, models=models))
+    return text(lang, "fronts", split=split, fronts="; ".join(parts)) if len(parts) > 1 else None
 
 
 def _chosen_model(points: pd.DataFrame) -> pd.Series:

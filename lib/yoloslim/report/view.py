@@ -6,6 +6,7 @@ Figures are displayed as PNG data (not files), so nbconvert inlines them and the
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 from typing import Any
 
@@ -107,32 +108,59 @@ def plot_tradeoff(points: pd.DataFrame, x: str, budget: float | None, lang: str,
         (plt.Figure): The figure.
     """
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    colors = {
-        "base": "tab:blue",
-        "sparse": "tab:gray",
-        "pruned": "tab:red",
-        "random": "tab:purple",
-        "alternative": "tab:orange",
-        "variant": "tab:green",
-    }
-    for row in points.itertuples():
-        if not pd.isna(getattr(row, x)):
-            color = colors.get(row.kind, "black")
-            ax.scatter(getattr(row, x), row.mmAP, color=color, zorder=3)
-            if not pd.isna(row.mmAP_lo):  # the 95 % bootstrap interval
-                spread = [[row.mmAP - row.mmAP_lo], [row.mmAP_hi - row.mmAP]]
-                ax.errorbar(getattr(row, x), row.mmAP, yerr=spread, color=color, lw=1, capsize=2, zorder=2)
-            ax.annotate(row.label, (getattr(row, x), row.mmAP), textcoords="offset points", xytext=(4, 4), fontsize=8)
-    front = pareto_front(points[x].tolist(), points["mmAP"].tolist())
-    pareto = text(lang, "pareto_legend")
-    ax.plot(points[x].iloc[front], points["mmAP"].iloc[front], "--", color="black", lw=1, label=pareto)
+    _draw_tradeoff(ax, points, x, lang)
     if budget is not None and x == "latency_ms":
         ax.axvline(budget, color="tab:orange", lw=1.5, label=f"{budget:g} ms")
     ax.set_xlabel(text(lang, "latency_axis", engine=engine) if x == "latency_ms" else text(lang, "gflops_axis"))
     ax.set_ylabel(text(lang, "accuracy_axis"))
-    ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     return fig
+
+
+def plot_engine_fronts(points: dict[str, pd.DataFrame], lang: str) -> plt.Figure:
+    """Accuracy against latency on each engine, one panel per engine, each with its own Pareto front.
+
+    Args:
+        points (dict[str, pd.DataFrame]): Engine -> its points (`yoloslim.report.data.engine_points`: on an INT8
+            engine, the INT8 models' accuracy).
+        lang (str): The language of the axis labels.
+
+    Returns:
+        (plt.Figure): The figure, two panels a row.
+    """
+    rows = math.ceil(len(points) / 2)
+    fig, axes = plt.subplots(rows, 2, figsize=(9.6, 3.6 * rows), squeeze=False)
+    for ax, (engine, frame) in zip(axes.flat, points.items(), strict=False):  # an odd count leaves one empty
+        _draw_tradeoff(ax, frame, "latency_ms", lang, fontsize=6)
+        ax.set_title(engine, fontsize=9)
+        ax.set_xlabel(text(lang, "latency_axis", engine=engine), fontsize=8)
+        ax.set_ylabel(text(lang, "accuracy_axis"), fontsize=8)
+    for ax in axes.flat[len(points) :]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+KIND_COLORS = {"base": "tab:blue", "sparse": "tab:gray", "pruned": "tab:red", "random": "tab:purple",
+               "alternative": "tab:orange", "variant": "tab:green"}  # fmt: skip
+
+
+def _draw_tradeoff(ax: plt.Axes, points: pd.DataFrame, x: str, lang: str, fontsize: int = 8) -> None:
+    """Every model with its label (and its 95 % interval where it has one), coloured by kind, and the Pareto front
+    joined by a dashed line."""
+    for row in points.itertuples():
+        if not pd.isna(getattr(row, x)) and not pd.isna(row.mmAP):
+            color = KIND_COLORS.get(row.kind, "black")
+            ax.scatter(getattr(row, x), row.mmAP, color=color, zorder=3)
+            if not pd.isna(row.mmAP_lo):  # the 95 % bootstrap interval
+                spread = [[row.mmAP - row.mmAP_lo], [row.mmAP_hi - row.mmAP]]
+                ax.errorbar(getattr(row, x), row.mmAP, yerr=spread, color=color, lw=1, capsize=2, zorder=2)
+            ax.annotate(row.label, (getattr(row, x), row.mmAP), textcoords="offset points", xytext=(4, 4),
+                        fontsize=fontsize)  # fmt: skip
+    front = pareto_front(points[x].tolist(), points["mmAP"].tolist())
+    pareto = text(lang, "pareto_legend")
+    ax.plot(points[x].iloc[front], points["mmAP"].iloc[front], "--", color="black", lw=1, label=pareto)
+    ax.grid(alpha=0.3)
 
 
 def plot_convergence(curves: dict[str, pd.DataFrame], column: str, lang: str) -> plt.Figure:

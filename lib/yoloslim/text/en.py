@@ -179,6 +179,12 @@ EN: dict[str, str] = {
     "kind": "kind",
     "epochs": "epochs",
     "pareto_legend": "Pareto",
+    # the Pareto front per engine (yoloslim.report.data.engine_points)
+    "engine_fronts_intro": "Accuracy against latency on each engine, as the model ships there: on an INT8 engine, the "
+    "INT8 model's own {split} mmAP (without an interval). The dashed line joins each engine's Pareto front.",
+    "fronts": "The Pareto front on each engine ({split} mmAP; on an INT8 engine the INT8 models' own), fastest "
+    "first: {fronts}.",
+    "front_engine": "`{engine}`: {models}",
     # the fine-tune recipes of finetune.compare at equal cost (yoloslim.report.recipes)
     "recipes_intro": "Fine-tune recipes at equal cost ({split} set). Today's recipe; the same trained longer, for as "
     "many more epochs as a distilled step costs; and distillation from the unpruned {teacher} model (Ultralytics' "

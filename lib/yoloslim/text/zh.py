@@ -161,6 +161,11 @@ ZH: dict[str, str] = {
     "kind": "类型",
     "epochs": "轮数",
     "pareto_legend": "帕累托前沿",
+    # the Pareto front per engine (yoloslim.report.data.engine_points)
+    "engine_fronts_intro": "各引擎上的精度与时延，按模型在该引擎上的部署形态："
+    "INT8 引擎上为 INT8 模型自身的 {split} mmAP（无置信区间）。虚线连接各引擎的帕累托前沿。",
+    "fronts": "各引擎上的帕累托前沿（{split} mmAP；INT8 引擎上为 INT8 模型自身的精度），由快到慢：{fronts}。",
+    "front_engine": "`{engine}`：{models}",
     # the fine-tune recipes of finetune.compare at equal cost (yoloslim.report.recipes)
     "recipes_intro": "相同代价下的微调方案（{split} 集）：现行方案；同一方案延长训练，"
     "多训练的轮数与一步蒸馏多出的代价相当；以及由未剪枝的 {teacher} 模型蒸馏"
