@@ -28,6 +28,7 @@ config = "../params/demo.yaml"
 # %%
 from yoloslim.config import load_config
 from yoloslim.data.figures import format_tree, split_table
+from yoloslim.report.answer import answer_markdown, answer_table
 from yoloslim.report.data import (
     MAP_COLUMN,
     accuracy_tables,
@@ -73,6 +74,7 @@ from yoloslim.report.view import (
     show_figure,
     show_image,
     show_markdown,
+    show_page_end,
     show_settings,
     show_table,
 )
@@ -86,6 +88,11 @@ data = load_report_data(cfg)
 
 # %%
 show_markdown(f"# {text(lang, 'title', name=cfg.name)}\n\n{text(lang, 'intro', run=data.paths.run)}")
+show_markdown(answer_markdown(data, lang))  # the answer first, on the title's page
+show_table(answer_table(data, lang))
+engine, budget = budget_of(data)
+show_figure(plot_tradeoff(tradeoff_points(data), "latency_ms", budget, lang, engine=engine, size=(5.6, 2.4)))
+show_page_end()
 
 # %%
 show_markdown(text(lang, "s1_preparation"))

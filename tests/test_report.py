@@ -101,6 +101,17 @@ def test_report_en(report_en: tuple[str, Path]) -> None:
                     "2.4.2 Size, parameters, speed and FLOPs", "2.4.3 Engines and precision", "3 Summary"]:  # fmt: skip
         assert f">{heading}" in html, heading
     assert "Groups left unpruned: model.0 (not pruned: only 16 channels, not more than round_to=16)" in html
+    # the answer page, before section 1: each model against the budget (met first, most accurate first), its latency
+    # on the budget's engine, size and accuracy per class with intervals, and the verdicts
+    answer = _section(html, "The answer", "1 Preparation")
+    assert "The latency budget is 50 ms on <code>onnx_cpu</code>" in answer
+    assert "The most accurate of them is <strong>nas_0.01(large)</strong>" in answer
+    labels = re.findall(r"<tbody>.*?</tbody>", answer, flags=re.S)[0]
+    order = re.findall(r"<th>(.*?)</th>", labels)
+    assert order[0] == "nas_0.01(large)" and order.index("nas_0.1(middle)") > order.index("1/2_32")  # ≈ after ✓
+    assert _cell(answer, "nas_0.01(large)")[:5] == ["✓ met", "30.00", "0.50×", "1.20", "2.1"]
+    assert _cell(answer, "nas_0.1(middle)")[0] == "≈ borderline" and _cell(answer, "yolov5n")[0] == "✗ not met"
+    assert _cell(answer, "nas_0.01(large)")[5] == "0.74 [0.69,0.79]"  # all classes, test, with its interval
     # 2.4.3 every engine timed, with the precision read back, and each model's INT8 cost with its interval
     engines = _section(html, "2.4.3 Engines and precision", "3 Summary")
     assert "openvino_cpu_int8 (INT8)" in engines and "onnx_cpu (FP32)" in engines and "torch_cuda" not in engines
@@ -186,6 +197,10 @@ def test_report_pdf_cuts_no_table(report_en: tuple[str, Path]) -> None:
     assert [h for h in headers if _squeeze(h) not in pdf_text] == []
     # a cut table loses the glyphs past the edge: each table's last row is in the text whole, in order
     assert [row for row in last_rows(html) if _squeeze(row) not in pdf_text] == []
+    # the answer first: the budget, every model against it and the verdicts on page 1, the study's sections after
+    pages = [page.extract_text() for page in PdfReader(path.with_suffix(".pdf")).pages]
+    assert "The answer" in pages[0] and "met" in pages[0] and "1 Preparation" not in pages[0]
+    assert "1 Preparation" in pages[1]
 
 
 def test_report_zh(out_root: Path, checkpoints: dict[float, Path]) -> None:

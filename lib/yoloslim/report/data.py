@@ -389,7 +389,7 @@ def model_table(data: ReportData, lang: str = "en") -> pd.DataFrame:
         out[text(lang, "flops_ratio")] = table["gflops"] / table.loc["base", "gflops"]
         if f"{engine}_ms" in table:
             out[text(lang, "latency_ratio", engine=engine)] = table[f"{engine}_ms"] / table.loc["base", f"{engine}_ms"]
-    out[text(lang, "budget")] = [_budget_mark(row) for _, row in table.iterrows()]
+    out[text(lang, "budget")] = [budget_mark(row) for _, row in table.iterrows()]
     return out.rename(index=data.labels).rename_axis(None)
 
 
@@ -437,7 +437,7 @@ def operator_table(data: ReportData, lang: str, top: int = 6) -> pd.DataFrame:
     return table.loc[order].rename(index=data.labels).rename_axis(None)
 
 
-def _budget_mark(row: pd.Series) -> str:
+def budget_mark(row: pd.Series) -> str:
     """✓ met / ≈ borderline / ✗ not met against the row's own target engine and budget (`budget_status`), ? when
     that latency was not measured."""
     latency = row.get(f"{row['target_engine']}_ms")

@@ -35,6 +35,40 @@ def summary_markdown(data: ReportData, lang: str) -> str:
     """The summary as markdown bullets: budget, per-class cost, collapse, convergence, next steps."""
     split = report_split(data)
     points = tradeoff_points(data)
+    bullets = budget_bullets(data, points, split, lang, next_steps=True)
+    bullets.extend(_sparsity_warnings(data, lang))
+    bullets.extend(_random_sentences(points, data, split, lang))
+    bullets.extend(recipe_sentences(data, split, lang))
+    bullets.extend(_pareto_sentence(points, split, lang))
+    fronts = _fronts_sentence(data, split, lang)
+    if fronts:
+        bullets.append(fronts)
+    bullets.extend(_engine_sentences(data, lang))
+    bullets.append(cost_sentence(data, points, split, lang))
+    bullets.append(_collapse_sentence(data, split, lang))
+    convergence = _convergence_sentence(data, lang)
+    if convergence:
+        bullets.append(convergence)
+    missing = unmeasured_engines(data)
+    if missing:
+        bullets.append(text(lang, "not_measured", what=", ".join(f"`{e}`" for e in missing)))
+    return "\n".join(f"- {b}" for b in bullets)
+
+
+def budget_bullets(data: ReportData, points: pd.DataFrame, split: str, lang: str, next_steps: bool) -> list[str]:
+    """Which models meet the latency budget on its engine and the most accurate of them (or, when none does, the
+    fastest and, with `next_steps`, what to try next), then the borderline ones.
+
+    Args:
+        data (ReportData): The study's results.
+        points (pd.DataFrame): `tradeoff_points(data)`.
+        split (str): The split the accuracy is from.
+        lang (str): The language.
+        next_steps (bool): Add what to try when no model meets the budget.
+
+    Returns:
+        (list[str]): The sentences.
+    """
     engine, budget = budget_of(data)
     label = budget_label(data, lang)
     bullets = []
@@ -75,26 +109,11 @@ def summary_markdown(data: ReportData, lang: str) -> str:
                     acc=fast["mmAP"],
                 )
             )
-            bullets.extend(_next_steps(data, measured, budget, lang))
+            if next_steps:
+                bullets.extend(_next_steps(data, measured, budget, lang))
     if "borderline" in measured and measured["borderline"].any():
         bullets.append(text(lang, "budget_borderline", models=", ".join(measured[measured["borderline"]]["label"])))
-    bullets.extend(_sparsity_warnings(data, lang))
-    bullets.extend(_random_sentences(points, data, split, lang))
-    bullets.extend(recipe_sentences(data, split, lang))
-    bullets.extend(_pareto_sentence(points, split, lang))
-    fronts = _fronts_sentence(data, split, lang)
-    if fronts:
-        bullets.append(fronts)
-    bullets.extend(_engine_sentences(data, lang))
-    bullets.append(_cost_sentence(data, points, split, lang))
-    bullets.append(_collapse_sentence(data, split, lang))
-    convergence = _convergence_sentence(data, lang)
-    if convergence:
-        bullets.append(convergence)
-    missing = unmeasured_engines(data)
-    if missing:
-        bullets.append(text(lang, "not_measured", what=", ".join(f"`{e}`" for e in missing)))
-    return "\n".join(f"- {b}" for b in bullets)
+    return bullets
 
 
 def _engine_sentences(data: ReportData, lang: str) -> list[str]:
@@ -224,7 +243,7 @@ def _chosen_model(points: pd.DataFrame) -> pd.Series:
 COST_CLASSES = 8  # the cost sentence names every class up to this many; of more, `all` and the most costly these
 
 
-def _cost_sentence(data: ReportData, points: pd.DataFrame, split: str, lang: str) -> str:
+def cost_sentence(data: ReportData, points: pd.DataFrame, split: str, lang: str) -> str:
     """Per-class mmAP drop of the chosen model against the base (of many classes: all, then the largest drops)."""
     chosen = _chosen_model(points)
     model = chosen["label"]

@@ -39,6 +39,13 @@ def show_markdown(body: str) -> None:
     display(Markdown(body))
 
 
+def show_page_end() -> None:
+    """End the printed page here (the report's answer page): the next section starts on a new page."""
+    from IPython.display import HTML, display
+
+    display(HTML('<div class="yoloslim-page-end"></div>'))
+
+
 def show_table(
     frame: pd.DataFrame, digits: int = 3, percent: bool = False, index: bool = True, max_columns: int = TABLE_COLUMNS
 ) -> None:
@@ -94,7 +101,14 @@ def show_image(path: Path, lang: str) -> None:
         show_markdown(text(lang, "missing", path=path))
 
 
-def plot_tradeoff(points: pd.DataFrame, x: str, budget: float | None, lang: str, engine: str = "") -> plt.Figure:
+def plot_tradeoff(
+    points: pd.DataFrame,
+    x: str,
+    budget: float | None,
+    lang: str,
+    engine: str = "",
+    size: tuple[float, float] = (6.4, 4.2),
+) -> plt.Figure:
     """Accuracy against `x` (latency_ms or gflops), every model labelled, the Pareto front joined.
 
     Args:
@@ -103,11 +117,12 @@ def plot_tradeoff(points: pd.DataFrame, x: str, budget: float | None, lang: str,
         budget (float | None): The latency budget in ms, drawn as a line on a latency axis; None: not drawn.
         lang (str): The language of the axis labels and legend.
         engine (str): The latency's engine, named in the latency axis label.
+        size (tuple[float, float]): The figure's width and height in inches.
 
     Returns:
         (plt.Figure): The figure.
     """
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = plt.subplots(figsize=size)
     _draw_tradeoff(ax, points, x, lang)
     if budget is not None and x == "latency_ms":
         ax.axvline(budget, color="tab:orange", lw=1.5, label=f"{budget:g} ms")

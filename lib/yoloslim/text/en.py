@@ -179,6 +179,15 @@ EN: dict[str, str] = {
     "kind": "kind",
     "epochs": "epochs",
     "pareto_legend": "Pareto",
+    # the answer page, first in the report (yoloslim.report.answer)
+    "s0_answer": "## The answer",
+    "answer_intro": "The latency budget is {budget} on `{engine}`: met when the upper end of a model's latency "
+    "interval is within it, not met when the lower end is over it, borderline otherwise. Accuracy: {split} mAP50-95 "
+    "[95 % interval].",
+    "answer_met": "met",
+    "answer_borderline": "borderline",
+    "answer_not_met": "not met",
+    "answer_unmeasured": "not measured",
     # the Pareto front per engine (yoloslim.report.data.engine_points)
     "engine_fronts_intro": "Accuracy against latency on each engine, as the model ships there: on an INT8 engine, the "
     "INT8 model's own {split} mmAP (without an interval). The dashed line joins each engine's Pareto front.",

@@ -161,6 +161,14 @@ ZH: dict[str, str] = {
     "kind": "类型",
     "epochs": "轮数",
     "pareto_legend": "帕累托前沿",
+    # the answer page, first in the report (yoloslim.report.answer)
+    "s0_answer": "## 结论",
+    "answer_intro": "时延预算为 `{engine}` 上的 {budget}：时延区间上界在预算内为达标，下界超出预算为未达标，"
+    "其余为临界。精度：{split} 集 mAP50-95 [95% 置信区间]。",
+    "answer_met": "达标",
+    "answer_borderline": "临界",
+    "answer_not_met": "未达标",
+    "answer_unmeasured": "未测量",
     # the Pareto front per engine (yoloslim.report.data.engine_points)
     "engine_fronts_intro": "各引擎上的精度与时延，按模型在该引擎上的部署形态："
     "INT8 引擎上为 INT8 模型自身的 {split} mmAP（无置信区间）。虚线连接各引擎的帕累托前沿。",
