@@ -92,9 +92,13 @@ def test_finetune_cli_keeps_the_pruned_structure(
 ) -> None:
     out, before = tmp_path / "ft", file_listing(user_data.parent)
     argv = ["finetune", str(user_weights), "--data", str(user_data), "--epochs", "1", "--imgsz", str(IMGSZ)]
-    argv += ["--batch", "8", "--workers", "0", "--out", str(out)]
+    argv += ["--batch", "8", "--workers", "0", "--out", str(out), "--teacher", str(pruned.dense)]  # distilled
     assert main(argv) == 0
     weights = out / "weights.pt"
+    assert (
+        "dis_loss" in (out / "train.log").read_text()
+        and f"distill_model={pruned.dense}" in (out / "train.log").read_text()
+    )
     assert str(weights) in capsys.readouterr().out
     assert sorted(p.name for p in user_weights.parent.iterdir()) == ["pruned.pt"]  # nothing written beside it
     assert file_listing(user_data.parent) == before, "finetune wrote into the data set"
@@ -120,6 +124,10 @@ def test_finetune_cli_names_a_missing_file_and_keeps_the_input(
     assert f"{tmp_path / 'none.yaml'}: data YAML not found" in capsys.readouterr().err
     assert main(["finetune", str(user_weights), "--data", str(data_yaml), "--epochs", "1", "--out", str(tmp_path)]) == 2
     assert "inside the output folder" in capsys.readouterr().err and user_weights.is_file()
+    other = save_checkpoint(DetectionModel("yolov5n.yaml", nc=2, verbose=False), tmp_path / "other.pt")
+    argv = ["finetune", str(user_weights), "--data", str(data_yaml), "--epochs", "1", "--teacher", str(other)]
+    assert main(argv) == 2
+    assert f"the teacher {other} does not detect the 3 classes of {user_weights}" in capsys.readouterr().err
 
 
 EXPORT = """
