@@ -130,3 +130,31 @@ def test_the_budget_search_times_int8_exports_interleaved(exported: dict, engine
         assert 0 < t.lo_ms <= t.median_ms <= t.hi_ms and t.ratio_lo <= t.ratio <= t.ratio_hi
     with pytest.raises(ConfigError, match="prune.engine"):
         load_config(write_params(Path(artifact).parent, {"prune": {"engine": "tensorrt_int8"}}))
+
+
+def test_every_engine_is_timed_interleaved_from_the_kept_exports(exported: dict, out_root: Path) -> None:
+    """The tables stage times every model on each deployment engine in one process, from the exports each model's
+    evaluation kept (an OpenVINO folder whole), and the models' latencies on those engines become the interleaved
+    ones, with intervals; an engine the study does not list is not timed."""
+    from yoloslim.eval.stage import _interleaved, _keep, _latency_from
+
+    every = ["torch_cpu", "onnx_cpu", "onnx_cpu_int8", "openvino_cpu", "openvino_cpu_int8"]
+    latency = {"warmup": 1, "runs": 6, "threads": 1}
+    cfg = load_config(write_params(out_root, {"eval": {"engines": every, "latency": latency}}))
+    for model in ("base", "large"):
+        for engine in every[1:]:
+            _keep(Path(exported["artifacts"][engine]), StudyPaths.of(cfg).eval(model).artifact(engine))
+    assert (StudyPaths.of(cfg).eval("large").artifact("openvino_cpu_int8") / "model.xml").is_file()
+    own = {e: {"median_ms": 99.0, "p90_ms": 99.0} for e in every}  # what each model's own eval job measured
+    records = [{"model": m, "label": m, "imgsz": IMGSZ, "latency": own} for m in ("base", "large")]
+    table = _interleaved(cfg, records)
+    assert sorted(set(table["engine"])) == sorted(every[1:]) and len(table) == 8
+    assert (table["lo_ms"] <= table["median_ms"]).all() and (table["median_ms"] <= table["hi_ms"]).all()
+    same = table[table["model"] == "large"]  # the same export as the base model's: its ratio's interval holds 1
+    assert ((same["ratio_lo"] <= 1) & (1 <= same["ratio_hi"])).all()
+    (large,) = [r for r in _latency_from(table, records) if r["model"] == "large"]
+    assert large["latency"]["torch_cpu"] == own["torch_cpu"]  # not a deployment engine: its own measurement
+    for engine in every[1:]:
+        measured = table[(table["model"] == "large") & (table["engine"] == engine)].iloc[0]
+        assert large["latency"][engine]["median_ms"] == measured["median_ms"] != 99.0
+        assert large["latency"][engine]["interleaved"]

@@ -35,6 +35,8 @@ def named_files(folder: Folder) -> list[Path]:
                 files += [getattr(folder, name)(split) for split in SPLITS]
             elif name == "detections_int8":
                 files.append(Path(getattr(folder, name)("<split>", "<engine>")))
+            elif name == "artifact":  # the INT8 exports kept for the interleaved timing (FP32 engines: model.onnx)
+                files += [getattr(folder, name)(engine) for engine in ("onnx_cpu_int8", "openvino_cpu_int8")]
     return files
 
 
@@ -55,6 +57,9 @@ def test_outputs_doc_lists_exactly_the_files_paths_names(tmp_path: Path) -> None
     doc = (ROOT / "docs" / "outputs.md").read_text()
     documented = set(re.findall(r"`(?:<model_id>/|figures/)?([\w<>-]+\.(?:csv|json|npz|pt|onnx|yaml|txt|log))`", doc))
     documented = {"<split>.txt" if n in {f"{s}.txt" for s in SPLITS} else n for n in documented}
+    folders = {n for n in named if "." not in n}  # an OpenVINO export is a folder: documented as `name/`
+    assert {n for n in folders if f"{n}/`" not in doc} == set(), "folder named in paths.py, missing from outputs.md"
+    named -= folders
     assert named - documented == set(), "named in paths.py, missing from docs/outputs.md"
     assert documented - named - {"report.html", "report.pdf"} == set(), "in docs/outputs.md, not named in paths.py"
 

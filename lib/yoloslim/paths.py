@@ -204,6 +204,12 @@ class EvalModelFiles(Folder):
         """model.onnx: the export every ONNX latency of the model is timed on."""
         return self.dir / "model.onnx"
 
+    def artifact(self, engine: str) -> Path:
+        """The export a deployment engine runs, kept for the interleaved timing of every model: model.onnx (onnx_cpu,
+        openvino_cpu), model_int8.onnx (onnx_cpu_int8), model_int8_openvino_model/ (openvino_cpu_int8)."""
+        kept = {"onnx_cpu_int8": "model_int8.onnx", "openvino_cpu_int8": "model_int8_openvino_model"}
+        return self.dir / kept[engine] if engine in kept else self.onnx
+
     @property
     def log(self) -> Path:
         """eval.log: the full Ultralytics output."""

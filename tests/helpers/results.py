@@ -179,8 +179,9 @@ def write_results(cfg: Config, checkpoints: dict[float, Path]) -> None:
                   for m, (_, ms, _) in models.items()
                   for op, share in (("Conv", 0.5), ("Concat", 0.1), ("Resize", 0.05), ("between operators", 0.3))]
                  ).to_csv(p.eval_tables.operators, index=False)  # fmt: skip
-    pd.DataFrame([{"model": m, "label": labels[m], "median_ms": ms, "p90_ms": ms * 1.1, "lo_ms": ms * 0.9,
-                   "hi_ms": ms * 1.1, "ratio": ms / 60, "ratio_lo": ms / 66, "ratio_hi": ms / 54, "runs": 5}
+    pd.DataFrame([{"model": m, "label": labels[m], "engine": "onnx_cpu", "median_ms": ms, "p90_ms": ms * 1.1,
+                   "lo_ms": ms * 0.9, "hi_ms": ms * 1.1, "ratio": ms / 60, "ratio_lo": ms / 66, "ratio_hi": ms / 54,
+                   "runs": 5}
                   for m, (_, ms, _) in models.items()]).to_csv(p.eval_tables.interleaved,
                                                                index=False)  # fmt: skip
     p.eval_tables.environment.write_text(

@@ -24,6 +24,7 @@ import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +39,15 @@ from yoloslim.eval.figures import plot_compare
 from yoloslim.eval.tables import display_tables, study_frames, with_int8_intervals, with_intervals
 from yoloslim.measure.accuracy import measure_accuracy
 from yoloslim.measure.bootstrap import replicates, save_replicates
-from yoloslim.measure.engines import DEPLOY_ENGINES, INT8_ENGINES, EngineError, build_artifact, check_outputs
-from yoloslim.measure.interleaved import interleaved_latency
+from yoloslim.measure.engines import (
+    DEPLOY_ENGINES,
+    INT8_ENGINES,
+    EngineError,
+    build_artifact,
+    check_outputs,
+    engine_runner,
+)
+from yoloslim.measure.interleaved import interleaved_latency, interleaved_runs
 from yoloslim.measure.latency import cpu_model, cuda_device, measure_latency
 from yoloslim.measure.metrics import DetectionStats
 from yoloslim.measure.onnx import export_onnx, resolve_threads
@@ -51,8 +59,8 @@ from yoloslim.study import StudyModel, find_model, study_models
 from yoloslim.ultra import tee_output
 from yoloslim.uptodate import recording, stage_record, up_to_date
 
-INTERLEAVED_COLUMNS = ["model", "label", "median_ms", "p90_ms", "lo_ms", "hi_ms", "ratio", "ratio_lo", "ratio_hi",
-                       "runs"]  # fmt: skip
+INTERLEAVED_COLUMNS = ["model", "label", "engine", "median_ms", "p90_ms", "lo_ms", "hi_ms", "ratio", "ratio_lo",
+                       "ratio_hi", "runs"]  # fmt: skip
 PACKAGES = (
     "torch",
     "ultralytics",
@@ -142,9 +150,11 @@ def evaluate_weights(
                                                   iou=iou, names=names, stats_dir=stats_dir, engine=engine)  # fmt: skip
             except (RuntimeError, ValueError, TypeError) as err:  # Ultralytics' validation of the export failed
                 timing["notes"][f"{engine}_accuracy"] = f"not measured: {type(err).__name__}: {err}"
-        if stats_dir is not None:  # kept for the interleaved measurement of every model (write_tables)
-            with atomic_path(EvalModelFiles(stats_dir).onnx) as kept:
-                shutil.copyfile(onnx, kept)
+        if stats_dir is not None:  # kept for the interleaved measurement of every model on each engine (write_tables)
+            files = EvalModelFiles(stats_dir)
+            _keep(onnx, files.onnx)
+            for engine in (e for e in INT8_ENGINES if e in artifacts):
+                _keep(artifacts[engine], files.artifact(engine))
     decoded = None
     if decode is None or decode:
         decode_split = "test" if "test" in splits else splits[0]
@@ -341,7 +351,7 @@ def _write_tables(cfg: Config, out: dict[str, Path]) -> None:
     paths = StudyPaths.of(cfg)
     records = load_records(cfg)
     interleaved = _interleaved(cfg, records)
-    frames = study_frames(_onnx_latency_from(interleaved, records), names=list(cfg.data.names), budget=_budget(cfg))
+    frames = study_frames(_latency_from(interleaved, records), names=list(cfg.data.names), budget=_budget(cfg))
     frames["interleaved"] = interleaved
     names = list(cfg.data.names)
     splits = splits_with_images(paths.data, cfg.eval.splits)
@@ -424,29 +434,50 @@ def _replicates(
     return replicates(stats, list(cfg.data.names), e.conf, draws=e.bootstrap, seed=e.bootstrap_seed)
 
 
+def _keep(source: Path, kept: Path) -> None:
+    """Copy an export (a file, or an OpenVINO folder) to where the model's measurements are kept, whole or not at
+    all."""
+    if kept.is_dir():
+        shutil.rmtree(kept)
+    with atomic_path(kept) as tmp:
+        shutil.copytree(source, tmp) if source.is_dir() else shutil.copyfile(source, tmp)
+
+
 def _interleaved(cfg: Config, records: list[dict[str, Any]]) -> pd.DataFrame:
-    """ONNX CPU latency of every evaluated model, interleaved in this process (`yoloslim.measure.interleaved`)."""
-    onnx = {r["model"]: StudyPaths.of(cfg).eval(r["model"]).onnx for r in records}
-    onnx = {model: path for model, path in onnx.items() if path.is_file()}
+    """Latency of every evaluated model on each deployment engine of `eval.engines` (ONNX Runtime and OpenVINO, FP32
+    and INT8), interleaved engine by engine in this process (`yoloslim.measure.interleaved`), from the exports each
+    model's evaluation kept; a model whose export for an engine failed is left out of that engine's rounds."""
+    files = {r["model"]: StudyPaths.of(cfg).eval(r["model"]) for r in records}
     imgsz = {r["model"]: r["imgsz"] for r in records}
     labels = {r["model"]: r["label"] for r in records}
-    measured = interleaved_latency(onnx, imgsz, cfg.eval.latency) if onnx else {}
-    rows = [{"model": m, "label": labels[m], **values} for m, values in measured.items()]
+    rows = []
+    for engine in (e for e in DEPLOY_ENGINES if e in cfg.eval.engines):
+        kept = {model: f.artifact(engine) for model, f in files.items() if f.artifact(engine).exists()}
+        if engine == "onnx_cpu":
+            measured = interleaved_latency(kept, imgsz, cfg.eval.latency) if kept else {}
+        else:
+            runs = {}
+            for model, path in kept.items():
+                infer, _ = engine_runner(engine, path, cfg.eval.latency.threads, spinning=False)
+                runs[model] = partial(infer, np.zeros((1, 3, imgsz[model], imgsz[model]), dtype=np.float32))
+            measured = interleaved_runs(runs, cfg.eval.latency) if runs else {}
+        rows += [{"model": m, "label": labels[m], "engine": engine, **values} for m, values in measured.items()]
     return pd.DataFrame(rows, columns=INTERLEAVED_COLUMNS)
 
 
-def _onnx_latency_from(interleaved: pd.DataFrame, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The records with their ONNX CPU latency replaced by the interleaved measurement where there is one: models
+def _latency_from(interleaved: pd.DataFrame, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records with each engine's latency replaced by the interleaved measurement where there is one: models
     timed in separate jobs differ by tens of percent for the same architecture, interleaved ones do not."""
-    measured = interleaved.set_index("model")
+    measured = interleaved.set_index(["model", "engine"])
     out = []
     for r in records:
-        onnx = r["latency"].get("onnx_cpu")
-        if onnx and r["model"] in measured.index:
-            row = measured.loc[r["model"]]
-            interval = {k: float(row[k]) for k in ("median_ms", "p90_ms", "lo_ms", "hi_ms", "ratio_lo", "ratio_hi")}
-            onnx = {**onnx, **interval, "interleaved": True}
-        out.append({**r, "latency": {**r["latency"], "onnx_cpu": onnx}})
+        latency = dict(r["latency"])
+        for engine, timing in r["latency"].items():
+            if timing and (r["model"], engine) in measured.index:
+                row = measured.loc[(r["model"], engine)]
+                keys = ("median_ms", "p90_ms", "lo_ms", "hi_ms", "ratio_lo", "ratio_hi")
+                latency[engine] = {**timing, **{k: float(row[k]) for k in keys}, "interleaved": True}
+        out.append({**r, "latency": latency})
     return out
 
 

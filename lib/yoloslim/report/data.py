@@ -394,19 +394,19 @@ def model_table(data: ReportData, lang: str = "en") -> pd.DataFrame:
 
 
 def interleaved_table(data: ReportData, lang: str) -> pd.DataFrame:
-    """ONNX CPU latency measured interleaved: median ms and its ratio to the base model, each with its 95 %
-    interval; rows are labels in report order, headers in `lang`."""
-    table = data.interleaved.set_index("model")
-    order = [m for m in data.labels if m in table.index]
+    """Latency measured interleaved, engine by engine: median ms and its ratio to the base model on the same engine,
+    each with its 95 % interval; rows are labels in report order, columns (engine, ms | ratio), headers in `lang`."""
     ratio = text(lang, "ratio_to_base")
-    rows = {
-        data.labels[m]: {
-            "ms": f"{table.loc[m, 'median_ms']:.2f} [{table.loc[m, 'lo_ms']:.2f}, {table.loc[m, 'hi_ms']:.2f}]",
-            ratio: f"{table.loc[m, 'ratio']:.2f} [{table.loc[m, 'ratio_lo']:.2f}, {table.loc[m, 'ratio_hi']:.2f}]",
-        }
-        for m in order
-    }
-    return pd.DataFrame.from_dict(rows, orient="index")
+    columns = {}
+    for engine, rows in data.interleaved.groupby("engine", sort=False):
+        rows = rows.set_index("model")
+        columns[(engine, "ms")] = {m: f"{rows.loc[m, 'median_ms']:.2f} [{rows.loc[m, 'lo_ms']:.2f}, "
+                                      f"{rows.loc[m, 'hi_ms']:.2f}]" for m in rows.index}  # fmt: skip
+        columns[(engine, ratio)] = {m: f"{rows.loc[m, 'ratio']:.2f} [{rows.loc[m, 'ratio_lo']:.2f}, "
+                                       f"{rows.loc[m, 'ratio_hi']:.2f}]" for m in rows.index}  # fmt: skip
+    frame = pd.DataFrame(columns)
+    frame = frame.loc[[m for m in data.labels if m in frame.index]] if len(frame) else frame
+    return frame.rename(index=data.labels).fillna(text(lang, "not_measured_cell"))
 
 
 def operator_table(data: ReportData, lang: str, top: int = 6) -> pd.DataFrame:

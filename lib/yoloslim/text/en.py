@@ -101,7 +101,7 @@ EN: dict[str, str] = {
     "missing": "(not produced: `{path}`)",
     "budget": "budget",
     "flops_ratio": "GFLOPs ÷ base",
-    "interleaved_note": "ONNX Runtime CPU latency with every model in one process, interleaved: {runs} rounds, "
+    "interleaved_note": "Latency on each engine with every model in one process, interleaved: {runs} rounds, "
     "each running every model once in a random order. Median ms and the median of the per-round ratio to the "
     "base model, with 95 % intervals (bootstrap over the rounds):",
     "latency_ratio": "{engine} ÷ base",

@@ -90,7 +90,7 @@ ZH: dict[str, str] = {
     "missing": "（未生成：`{path}`）",
     "budget": "预算",
     "flops_ratio": "GFLOPs ÷ 基础",
-    "interleaved_note": "所有模型在同一进程中交替测量的 ONNX Runtime CPU 时延：共 {runs} 轮，每轮按随机顺序"
+    "interleaved_note": "所有模型在同一进程中逐引擎交替测量的时延：每个引擎共 {runs} 轮，每轮按随机顺序"
     "各运行一次。给出中位数（毫秒）以及相对基础模型的逐轮比值的中位数，并附 95% 置信区间（对轮次做 bootstrap）：",
     "latency_ratio": "{engine} ÷ 基础",
     "epochs_to_90": "达到最终 mmAP 90% 的轮数",
