@@ -23,8 +23,6 @@ from yoloslim.prune.figures import plot_search
 from yoloslim.prune.search import Search, Timing, resolve_engine, search_threshold
 from yoloslim.text import message
 
-SEARCH_CALIB_IMAGES = 16  # training images calibrating each INT8 candidate the search times
-
 
 def search_budget(
     cfg: Config,
@@ -78,14 +76,14 @@ def search_budget(
 
 
 def search_artifact(cfg: Config, weights: Path, folder: Path) -> Path:
-    """What `prune.engine` times of a checkpoint: its export for a deployment engine (an INT8 one calibrated on
-    `SEARCH_CALIB_IMAGES` training images: latency does not depend on the calibration's ranges, and the chosen
-    model is calibrated in full by its evaluation), else its FP32 ONNX export."""
+    """What `prune.engine` times of a checkpoint: its export for a deployment engine (an INT8 one calibrated as the
+    evaluation calibrates it, on `quant.calib_images` training images: the calibration changes the INT8 model's
+    latency, the base model's by 12 % between 16 and 64 images, docs/results.md), else its FP32 ONNX export."""
     if cfg.prune.engine not in DEPLOY_ENGINES:
         return export_onnx(weights, folder, cfg.train.imgsz)
-    calib = min(cfg.quant.calib_images, SEARCH_CALIB_IMAGES)
     data_yaml = StudyPaths.of(cfg).data.yaml
-    return build_artifact(cfg.prune.engine, weights, folder, cfg.train.imgsz, data_yaml, calib_images=calib)
+    return build_artifact(cfg.prune.engine, weights, folder, cfg.train.imgsz, data_yaml,
+                          calib_images=cfg.quant.calib_images)  # fmt: skip
 
 
 def search_summary(search: Search, engine: str, margin: float) -> dict:
