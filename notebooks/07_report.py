@@ -31,7 +31,6 @@ from yoloslim.data.figures import format_tree, split_table
 from yoloslim.report.answer import answer_markdown, answer_table
 from yoloslim.report.data import (
     MAP_COLUMN,
-    accuracy_tables,
     base_sentence,
     budget_facts,
     budget_label,
@@ -71,6 +70,7 @@ from yoloslim.report.view import (
     plot_engine_fronts,
     plot_tradeoff,
     setup_fonts,
+    show_accuracy,
     show_figure,
     show_image,
     show_markdown,
@@ -152,9 +152,7 @@ show_table(ratio_table(data), percent=True)
 
 # %%
 show_markdown(text(lang, "s2_3_finetune"))
-for caption, table in accuracy_tables(data, "val", lang):
-    show_markdown(caption)
-    show_table(table)
+show_accuracy(data, "val", lang)
 
 # %%
 show_markdown(text(lang, "convergence_intro"))
@@ -172,9 +170,7 @@ if cfg.finetune.compare:  # the fine-tune recipes at equal cost (yoloslim.report
 # %%
 show_markdown(text(lang, "s2_4_results"))
 if "test" in set(data.accuracy["split"]):
-    for caption, table in accuracy_tables(data, "test", lang):
-        show_markdown(caption)
-        show_table(table)
+    show_accuracy(data, "test", lang)
 show_image(data.paths.eval_tables.figure("compare"), lang)
 
 # %%

@@ -64,6 +64,8 @@ def tiny_dataset(root: Path) -> Path:
             "'eval.decode.qr' must be a zxing-cpp symbology: linear (any 1-D barcode) or a BarcodeFormat name (All, ",
         ),
         ({"eval": {"decode": ["qr"]}}, "'eval.decode' must be a mapping, got ['qr']"),
+        ({"finetune": {"seeds": 0}}, "'finetune.seeds' must be a positive number of fine-tunes per model, got 0"),
+        ({"finetune": {"seeds": 3, "seeded": ["middle"]}}, "'finetune.seeded' must be ids of fine-tuned models (large"),
     ],
 )
 def test_config_errors_name_file_and_key(tmp_path: Path, overrides: dict, message: str) -> None:
@@ -122,10 +124,11 @@ def test_seed_loads_and_dry_runs(out_root: Path, monkeypatch: pytest.MonkeyPatch
     assert cfg.data.root == str(data)
     out = dry_run(ROOT / "params" / "seed.yaml")
     assert job_counts(out) == {
-        "data": 1, "train": 1, "train_variant": 1, "sparse": 1, "prune": 3, "finetune": 3, "eval_model": 7,
+        "data": 1, "train": 1, "train_variant": 1, "sparse": 1, "prune": 3, "finetune": 9, "eval_model": 7,
         "eval_tables": 1, "report": 1, "all": 1,
     }  # fmt: skip
     assert "gpu=1" in out  # train.device "0": each training job holds one GPU
+    assert "finetune/small-seed2/weights.pt" in out  # finetune.seeds: 3, every fine-tuned model
 
 
 def test_workflow_reports_config_errors(tmp_path: Path) -> None:

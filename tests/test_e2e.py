@@ -29,7 +29,7 @@ from yoloslim.jobs.reliability import message_last
 from yoloslim.paths import StudyPaths
 from yoloslim.report.build import find_browser, network_loads
 from yoloslim.shared import fractions_under
-from yoloslim.stages import stage_key
+from yoloslim.stages import file_digest, stage_key
 from yoloslim.study import study_models
 from yoloslim.train.sparse import run_sparse
 
@@ -74,15 +74,16 @@ def check_report(out: Path, params: Path, pdf_note: str) -> None:
         expected = accuracy[
             (accuracy["model"] == model.id) & (accuracy["split"] == "val") & (accuracy["class"] == "all")
         ]
-        value, spread = cells[-1].split(" ± ")  # all classes, mmAP ± half its 95 % bootstrap interval
+        value, bounds = cells[-1].split(" ")  # all classes, mmAP [its 95 % bootstrap interval]
         assert value == f"{expected['mAP50-95'].iloc[0]:.3f}"
-        half = (expected["mAP50-95_hi"].iloc[0] - expected["mAP50-95_lo"].iloc[0]) / 2
-        assert spread == f"{half:.3f}"
+        assert bounds == f"[{expected['mAP50-95_lo'].iloc[0]:.3f},{expected['mAP50-95_hi'].iloc[0]:.3f}]"
     assert "bootstrap resamples of the images" in val
     assert html.count("data:image/png;base64") >= 8 and not network_loads(html)
     assert "Not measured on this machine" in html  # no CUDA here: torch_cuda latency
     summary = html[html.index(">3 Summary") :]
     assert "not sparse" in summary  # one sparse epoch moves no gamma under 0.01: the report says so
+    assert "include the spread between trainings, measured: nas_0.15(small): " in summary  # its two runs' mmAP
+    assert "Holm&#x27;s adjustment" in summary or "Holm's adjustment" in summary
     assert "Σ lr·sl" in html and "params/seed.yaml" in html  # the L1 budget next to the original study's
     if find_browser():
         assert (out / "reports" / "smoke" / "report.pdf").stat().st_size > 10_000
@@ -113,6 +114,24 @@ def check_training_notebooks(out: Path) -> None:
     loaded_base, loaded_sparse, loaded_pruned, loaded_tuned = load_in_fresh_process(*weights)
     assert loaded_base["task"] == loaded_sparse["task"] == "detect" and loaded_base["channels"]["model.0.conv"] == 16
     assert loaded_tuned["channels"] == loaded_pruned["channels"] == tuned["channels"]
+    check_seed_runs(paths)
+
+
+def check_seed_runs(paths: StudyPaths) -> None:
+    """small is fine-tuned twice (finetune.seeds: 2): the second run trained with its own seed from the same pruned
+    structure, validated beside the first, and its spread in every model's interval."""
+    first, again = json.loads(paths.finetune("small").metrics.read_text()), paths.finetune("small-seed1")
+    assert json.loads(again.metrics.read_text())["channels"] == first["channels"]
+    assert file_digest(again.weights) != file_digest(paths.finetune("small").weights)  # another seed, other weights
+    record = json.loads(paths.eval("small").metrics.read_text())
+    assert (
+        set(record["seed_runs"]) == {"small-seed1"} and paths.eval("small").detections("test", "small-seed1").is_file()
+    )
+    seeds = json.loads(paths.eval_tables.seeds.read_text())
+    assert seeds["runs"] == {"small": ["small", "small-seed1"]} and "base" in seeds["component"]
+    runs = seeds["mAP50-95"]["small"]["test"]
+    assert runs[0] == record["accuracy"]["test"]["all"]["mAP50-95"] and len(runs) == 2
+    assert seeds["spread"]["test"]["mAP50-95"] == pytest.approx(abs(runs[0] - runs[1]) / 2**0.5)
 
 
 def check_prune_stage(out: Path) -> None:
@@ -273,11 +292,11 @@ def test_smoke_study_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     changed.parent.mkdir()
     changed.write_text(yaml.safe_dump(data))
     plan = snakemake(changed, out, "-n")
-    assert job_counts(plan.stdout) == {"prune": 1, "finetune": 1, "eval_model": 1, "eval_tables": 1, "report": 1,
+    assert job_counts(plan.stdout) == {"prune": 1, "finetune": 2, "eval_model": 1, "eval_tables": 1, "report": 1,
                                        "all": 1}, plan.stdout[-3000:]  # fmt: skip
     jobs = re.findall(r"rule (\w+):\n(?:    .*\n)*?    output: (\S+)", plan.stdout)
     assert {(rule, Path(path).parent.name) for rule, path in jobs if rule in ("prune", "finetune", "eval_model")} == {
-        ("prune", "small"), ("finetune", "small"), ("eval_model", "small")}  # fmt: skip
+        ("prune", "small"), ("finetune", "small"), ("finetune", "small-seed1"), ("eval_model", "small")}  # fmt: skip
     print(f"first run: {first:.0f} s")
 
 

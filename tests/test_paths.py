@@ -33,6 +33,8 @@ def named_files(folder: Folder) -> list[Path]:
                 files.append(getattr(folder, name))
             elif name in ("split_list", "detections", "bootstrap"):
                 files += [getattr(folder, name)(split) for split in SPLITS]
+            if name == "detections":  # another fine-tune of a seeded model (finetune.seeds)
+                files.append(Path(getattr(folder, name)("<split>", "<model_id>-seed<i>")))
             elif name == "detections_int8":
                 files.append(Path(getattr(folder, name)("<split>", "<engine>")))
             elif name == "artifact":  # the INT8 exports kept for the interleaved timing (FP32 engines: model.onnx)
@@ -44,7 +46,7 @@ def study_folders(cfg: Config) -> list[Folder]:
     """Every stage folder of a study."""
     paths = StudyPaths.of(cfg)
     trained = [paths.train("base"), *(paths.train(v.name) for v in cfg.trained_variants)]
-    finetuned = [paths.finetune(target, init) for target, init in finetune_jobs(cfg).values()]
+    finetuned = [paths.finetune(model_id) for model_id in finetune_jobs(cfg, replicas=True)]
     pruned = [paths.prune(prune_id) for prune_id in prune_jobs(cfg)]
     evaluated = [paths.eval(m.id) for m in study_models(cfg)]
     return [paths.data, *trained, paths.sparse, *pruned, *finetuned, *evaluated, paths.eval_tables]

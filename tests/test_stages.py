@@ -13,7 +13,7 @@ from yoloslim.stages import stage_key, stage_sections, write_stage_params
 
 SMOKE = yaml.safe_load((ROOT / "params" / "smoke.yaml").read_text())
 TRAINED = {"train_base", "train_half"}
-FINETUNED = {"finetune_large", "finetune_small"}
+FINETUNED = {"finetune_large", "finetune_small", "finetune_small-seed1"}  # smoke: small fine-tuned twice
 PRUNED = {"prune_large", "prune_small"}
 EVALUATED = {f"eval_{m}" for m in ("base", "sparse", "large", "small", "half", "half_lowres")}
 
@@ -130,6 +130,8 @@ def test_every_setting_is_in_some_stage_key() -> None:
         report_only.add(("finetune", "scratch_epochs"))
     if not cfg.finetune.distill and not cfg.finetune.compare:  # the teacher's settings, read by distilled models only
         report_only |= {("finetune", "teacher"), ("finetune", "distill_weight")}
+    if cfg.finetune.seeds < 2:  # which models are trained again: read only when they are
+        report_only.add(("finetune", "seeded"))
     if not cfg.latency_targets():  # the latency search's settings, read by latency targets only
         report_only |= {("prune", "engine"), ("prune", "margin")}
     ignored = []

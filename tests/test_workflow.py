@@ -19,11 +19,12 @@ from yoloslim.study import study_models
 def test_dry_run_smoke_lists_every_stage(out_root: Path) -> None:
     out = dry_run(ROOT / "params" / "smoke.yaml")
     assert job_counts(out) == {
-        "data": 1, "train": 1, "train_variant": 1, "sparse": 1, "prune": 2, "finetune": 2, "eval_model": 6,
+        "data": 1, "train": 1, "train_variant": 1, "sparse": 1, "prune": 2, "finetune": 3, "eval_model": 6,
         "eval_tables": 1,
         "report": 1, "all": 1,
     }  # fmt: skip
-    for executed in ["01_data", "02_train_half", "04_prune_small", "05_finetune_large", "06_eval_sparse",
+    for executed in ["01_data", "02_train_half", "04_prune_small", "05_finetune_large", "05_finetune_small-seed1",
+                     "06_eval_sparse",
                      "06_eval_half_lowres", "06_eval_tables", "07_report"]:  # fmt: skip
         assert f"runs/smoke/notebooks/{executed}.ipynb" in out
     assert (out_root / ".snakemake").is_dir()  # metadata next to runs/, not in the repository
@@ -34,8 +35,8 @@ def test_dry_run_scratch_init_and_gpu_resources(out_root: Path) -> None:
     params = write_params(out_root, {"name": "gpu", "finetune": {"init": ["inherit", "scratch"]},
                                      "train": {"device": "0,1"}, "prune": prune})  # fmt: skip
     out = dry_run(params, "--resources", "gpu=2", "--printshellcmds")
-    counts = job_counts(out)  # 3 targets x 2 inits, and the random control of middle (inherited weights only)
-    assert (counts["prune"], counts["finetune"], counts["eval_model"]) == (4, 7, 11)
+    counts = job_counts(out)  # 3 targets x 2 inits, the random control of middle (inherited weights only)
+    assert (counts["prune"], counts["finetune"], counts["eval_model"]) == (4, 8, 11)  # and small-seed1 (smoke.yaml)
     assert "finetune/small-scratch/weights.pt" in out and "finetune/middle-random/weights.pt" in out
     assert "middle-random-scratch" not in out and "prune/middle-random/weights.pt" in out
     assert re.search(r"rule finetune:.*?resources: [^\n]*gpu=2", out, flags=re.S)

@@ -237,6 +237,12 @@ class FinetuneConfig:
     compare: list[str] = field(default_factory=list)  # prune targets fine-tuned two more ways at the cost of
     # distillation: `<target>-distill` (taught by `teacher`) and `<target>-longer` (no teacher, as many more epochs as
     # a distilled step costs; yoloslim.train.recipes). The comparison is with today's recipe: needs distill: false
+    seeds: int = 1  # each model of `seeded` is fine-tuned this many times, with seeds train.seed + 0, 1, ...
+    # (`<model>-seed<i>`; a random control also redraws its channels): the accuracy intervals then include the spread
+    # between the runs, measured (yoloslim.measure.seeds)
+    seeded: list[str] = field(default_factory=list)  # the fine-tuned models (`<target>`, `<target>-random`, ...)
+    # trained `seeds` times; empty: every fine-tuned model. The spread measured on them is applied to every other
+    # model as a variance component, and the report says which was done
 
 
 @dataclass
@@ -712,3 +718,11 @@ def _check_values(cfg: Config, path: Path) -> None:
     if cfg.finetune.compare and cfg.finetune.distill:
         fail("finetune.compare", "empty when finetune.distill is on (it compares distillation with the recipe "
              "without it)", cfg.finetune.compare)  # fmt: skip
+    if cfg.finetune.seeds < 1:
+        fail("finetune.seeds", "a positive number of fine-tunes per model", cfg.finetune.seeds)
+    from yoloslim.study import finetune_jobs  # the fine-tuned models' ids need the whole configuration
+
+    finetuned = list(finetune_jobs(cfg))
+    for name in cfg.finetune.seeded:
+        if name not in finetuned:
+            fail("finetune.seeded", f"ids of fine-tuned models ({', '.join(finetuned)})", name)

@@ -191,9 +191,10 @@ class EvalModelFiles(Folder):
         """metrics.json: accuracy, size, cost, latency and decode rate of the model."""
         return self.dir / METRICS
 
-    def detections(self, split: str) -> Path:
-        """detections_<split>.npz: every detection matched to the ground truth."""
-        return self.dir / f"detections_{split}.npz"
+    def detections(self, split: str, run: str = "") -> Path:
+        """detections_<split>.npz: every detection matched to the ground truth; with `run` (`small-seed1`, another
+        fine-tune of the model: finetune.seeds), detections_<split>_<run>.npz."""
+        return self.dir / (f"detections_{split}_{run}.npz" if run else f"detections_{split}.npz")
 
     def detections_int8(self, split: str, engine: str) -> Path:
         """detections_<split>_<engine>.npz: the same, of the model's INT8 export on an INT8 engine."""
@@ -266,8 +267,15 @@ class EvalTables(Recorded):
         return self.dir / "gt_decodable.json"
 
     def bootstrap(self, split: str) -> Path:
-        """bootstrap_<split>.npz: the resampled accuracy of every model."""
+        """bootstrap_<split>.npz: the resampled accuracy of every model (its runs chosen at random when it was
+        fine-tuned more than once, finetune.seeds)."""
         return self.dir / f"bootstrap_{split}.npz"
+
+    @property
+    def seeds(self) -> Path:
+        """seeds.json: the runs of each seeded model, their accuracy, and the spread between them that the intervals
+        include (yoloslim.measure.seeds)."""
+        return self.dir / "seeds.json"
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,12 @@ files, whose digests complete the key. These places read it:
                                   selection; train.imgsz and train.seed, data.names; a latency target adds its
                                   engine, margin and eval.latency (the search times candidates)
     finetune     a model id       the training recipe, finetune (lr0, nbs), that model's init and its epochs, and
-                                  its teacher (finetune.teacher, distill_weight) when distilled
+                                  its teacher (finetune.teacher, distill_weight) when distilled; a run trained
+                                  again (`<model>-seed<i>`) adds its seed
     eval         a model id       data.names, eval (but what the tables stage applies) with the accuracy metrics,
-                                  and that model's entry (id, label, kind, imgsz)
-    eval_tables  -                data.names, eval (budget and bootstrap included) and the list of models
+                                  and that model's entry (id, label, kind, imgsz); a seeded model adds its runs
+    eval_tables  -                data.names, eval (budget and bootstrap included) and the list of models, and
+                                  finetune.seeds and seeded when a model is trained more than once
                                   (eval.decode, in both, when set or resolved to none: `_decode_key`)
     report       -                the whole resolved configuration (the report prints it and its hash)
 
@@ -50,10 +52,11 @@ from yoloslim.atomic import write_text
 from yoloslim.config import Config, decode_classes
 from yoloslim.paths import StudyPaths
 from yoloslim.shared import ACCURACY_METRICS, SYNTH_VERSION
-from yoloslim.study import finetune_jobs, prune_job, prune_jobs, study_models, teacher_weights
+from yoloslim.study import finetune_jobs, prune_job, prune_jobs, seed_of, seed_runs, study_models, teacher_weights
 
 UNKEYED_TRAIN = ("device", "workers", "variants")  # train settings that do not change a stage's result
-UNKEYED_FINETUNE = ("init", "scratch_epochs", "distill", "teacher", "distill_weight", "compare")  # per model: its own
+# per model: its own init, teacher, recipe and seed
+UNKEYED_FINETUNE = ("init", "scratch_epochs", "distill", "teacher", "distill_weight", "compare", "seeds", "seeded")
 PER_TARGET = ("thresholds", "fractions", "random", "compare", "targets", "engine", "margin")  # prune: one job's own
 
 
@@ -87,11 +90,13 @@ def stage_key(cfg: Config, stage: str, item: str = "") -> dict[str, Any]:
     if stage == "eval":
         entry = {e["id"]: e for e in _model_entries(cfg)}[item]
         measurement = {**cfg.eval.measurement(), **_decode_key(cfg), "metrics": list(ACCURACY_METRICS)}
-        return {"data": names, "eval": measurement, "quant": cfg.section("quant"), "model": entry}
+        runs = {"runs": seed_runs(cfg, item)[1:]} if seed_runs(cfg, item)[1:] else {}
+        return {"data": names, "eval": measurement, "quant": cfg.section("quant"), "model": entry, **runs}
     if stage == "eval_tables":
         quant = cfg.section("quant")
+        seeds = {"seeds": cfg.finetune.seeds, "seeded": cfg.finetune.seeded} if cfg.finetune.seeds > 1 else {}
         return {"data": names, "eval": {**cfg.eval.keyed(), **_decode_key(cfg)}, "quant": quant,
-                "models": _model_entries(cfg)}  # fmt: skip
+                "models": _model_entries(cfg), **({"finetune": seeds} if seeds else {})}  # fmt: skip
     if stage == "report":
         return resolved_config(cfg)
     raise KeyError(f"no stage '{stage}'")
@@ -100,7 +105,7 @@ def stage_key(cfg: Config, stage: str, item: str = "") -> dict[str, Any]:
 def stage_jobs(cfg: Config) -> list[tuple[str, str]]:
     """Every (stage, item) job of the study, in pipeline order."""
     jobs = [("data", ""), ("train", "base"), *(("train", v.name) for v in cfg.trained_variants), ("sparse", "")]
-    jobs += [("prune", i) for i in prune_jobs(cfg)] + [("finetune", i) for i in finetune_jobs(cfg)]
+    jobs += [("prune", i) for i in prune_jobs(cfg)] + [("finetune", i) for i in finetune_jobs(cfg, replicas=True)]
     return jobs + [("eval", m.id) for m in study_models(cfg)] + [("eval_tables", ""), ("report", "")]
 
 
@@ -134,13 +139,15 @@ def _finetune_key(cfg: Config, model_id: str) -> dict[str, Any]:
     """One fine-tune's key: the training recipe, lr0 and nbs, its init and epochs, and its teacher when one teaches
     it (a `-longer` model: the teacher whose step cost sets its epochs). Without a teacher the key is what it was
     before distillation existed."""
-    _, init = finetune_jobs(cfg)[model_id]
+    _, init = finetune_jobs(cfg, replicas=True)[model_id]
     finetune = {k: v for k, v in cfg.section("finetune").items() if k not in UNKEYED_FINETUNE}
     finetune |= {"epochs": cfg.finetune_epochs(init), "init": init}
     if teacher_weights(cfg, init) is not None:
         finetune["distill"] = {"teacher": cfg.finetune.teacher, "weight": cfg.finetune.distill_weight}
     elif init == "longer":
         finetune["cost_of"] = {"teacher": cfg.finetune.teacher}
+    if seed_of(model_id):  # another run of a seeded model: its own seed (the first run's key is unchanged)
+        finetune["seed"] = cfg.train.seed + seed_of(model_id)
     return {"train": training_recipe(cfg), "finetune": finetune}
 
 
@@ -150,7 +157,7 @@ def _prune_key(cfg: Config, prune_id: str) -> dict[str, Any]:
     shared = {k: v for k, v in cfg.section("prune").items() if k not in PER_TARGET}
     key = {
         "data": {"names": list(cfg.data.names)},
-        "train": {"imgsz": cfg.train.imgsz, "seed": cfg.train.seed},
+        "train": {"imgsz": cfg.train.imgsz, "seed": cfg.train.seed + seed_of(prune_id)},
         "prune": {**shared, "target": target, "value": cfg.target_value(target), "selection": selection},
     }
     if target in cfg.latency_targets():  # searched: timed on the engine, with the eval stage's timing settings

@@ -13,10 +13,15 @@ sparse          after L1 sparse training             runs/<c>/sparse/weights.pt
 <target>-distill  taught by the unpruned model      runs/<c>/finetune/<target>-distill/weights.pt
 <target>-longer   no teacher, trained longer         runs/<c>/finetune/<target>-longer/weights.pt
                   (finetune.compare: the fine-tune recipes at equal cost, yoloslim.train.recipes)
+<model>-seed<i>   a fine-tuned model trained again   runs/<c>/finetune/<model>-seed<i>/weights.pt
+                  with seed train.seed + i (finetune.seeds, seeded): not a model of the report, but a run whose
+                  accuracy puts the spread between trainings into <model>'s intervals (yoloslim.measure.seeds); a
+                  random control's run also draws its channels again (prune/<target>-random-seed<i>/)
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -27,6 +32,7 @@ from yoloslim.paths import WEIGHTS, StudyPaths
 RANDOM_SUFFIX = "-random"  # the random-selection control of a prune target: `<target>-random`
 TP_METHODS = ("tp_magnitude", "tp_bnscale")  # Torch-Pruning's pruners of prune.compare (yoloslim.prune.tp)
 RECIPES = ("distill", "longer")  # finetune.compare's fine-tunes besides the recipe's: `<target>-distill`, `-longer`
+SEED_SUFFIX = "-seed"  # a fine-tune trained again with another seed: `<model>-seed<i>` (finetune.seeds)
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,7 @@ def study_models(cfg: Config) -> list[StudyModel]:
     ]
     for model_id, (prune_id, init) in finetune_jobs(cfg).items():
         target, selection = prune_jobs(cfg)[prune_id]
-        folder = paths.finetune(prune_id, init).dir
+        folder = paths.finetune(model_id).dir
         suffix = "" if init == "inherit" else f" {init}"
         if selection == "random":
             label, kind = f"random_{_value_label(cfg, target)}({target})", "random"
@@ -86,7 +92,14 @@ def prune_jobs(cfg: Config) -> dict[str, tuple[str, str]]:
     """
     jobs = {target: (target, "gamma") for target in [*cfg.prune_targets(), *cfg.latency_targets()]}
     jobs |= {f"{target}{RANDOM_SUFFIX}": (target, "random") for target in cfg.prune.random}
-    return jobs | {f"{target}-{method}": (target, method) for target in cfg.prune.compare for method in TP_METHODS}
+    jobs |= {f"{target}-{method}": (target, method) for target in cfg.prune.compare for method in TP_METHODS}
+    redrawn = {  # a random control trained again draws its channels again
+        f"{prune_id}{SEED_SUFFIX}{i}": jobs[prune_id]
+        for model_id, (prune_id, _) in finetune_jobs(cfg).items()
+        if jobs[prune_id][1] == "random" and _seeded(cfg, model_id)
+        for i in range(1, cfg.finetune.seeds)
+    }
+    return jobs | redrawn
 
 
 def prune_job(cfg: Config, prune_id: str) -> tuple[str, str]:
@@ -97,24 +110,54 @@ def prune_job(cfg: Config, prune_id: str) -> tuple[str, str]:
     return jobs[prune_id]
 
 
-def finetune_jobs(cfg: Config) -> dict[str, tuple[str, str]]:
+def finetune_jobs(cfg: Config, replicas: bool = False) -> dict[str, tuple[str, str]]:
     """Fine-tuned model id (`<target>`, `<target>-scratch`, `<target>-random`, `<target>-distill`, ...) ->
-    (pruned-structure id, init).
+    (pruned-structure id, init); with `replicas`, also each run trained again with another seed (`seed_runs`): the
+    fine-tune jobs, which the pipeline runs, rather than the models, which the report compares.
 
     The init is how the fine-tune starts (`inherit`, `scratch`) or, for the targets of `finetune.compare`, the other
     recipe it is trained with (`distill`, `longer`: RECIPES, both from the inherited weights). A random control is
     fine-tuned from its inherited weights only: re-initialized, it would be the same architecture from scratch as its
     target's `-scratch` model.
     """
-    paths = StudyPaths.of(cfg)
     jobs = {}
-    for prune_id, (_, selection) in prune_jobs(cfg).items():
-        for init in cfg.finetune.init if selection == "gamma" else ["inherit"]:
-            jobs[paths.finetune(prune_id, init).dir.name] = (prune_id, init)
+    for target in [*cfg.prune_targets(), *cfg.latency_targets()]:
+        for init in cfg.finetune.init:
+            jobs[target if init == "inherit" else f"{target}-{init}"] = (target, init)
+    jobs |= {f"{target}{RANDOM_SUFFIX}": (f"{target}{RANDOM_SUFFIX}", "inherit") for target in cfg.prune.random}
+    for target in cfg.prune.compare:
+        jobs |= {f"{target}-{method}": (f"{target}-{method}", "inherit") for method in TP_METHODS}
     for prune_id in cfg.finetune.compare:
-        for recipe in RECIPES:
-            jobs[paths.finetune(prune_id, recipe).dir.name] = (prune_id, recipe)
-    return jobs
+        jobs |= {f"{prune_id}-{recipe}": (prune_id, recipe) for recipe in RECIPES}
+    if not replicas:
+        return jobs
+    runs = {}
+    for model_id, (prune_id, init) in jobs.items():
+        for i, run in enumerate(seed_runs(cfg, model_id)[1:], start=1):
+            redrawn = prune_id.endswith(RANDOM_SUFFIX)  # its channels drawn again (`prune_jobs`)
+            runs[run] = (f"{prune_id}{SEED_SUFFIX}{i}" if redrawn else prune_id, init)
+    return jobs | runs
+
+
+def seed_runs(cfg: Config, model_id: str) -> list[str]:
+    """The fine-tunes of one model, one per seed (`finetune.seeds`): the model itself, then `<model>-seed1`, ...;
+    only the model for a model outside `finetune.seeded` or one that is not fine-tuned."""
+    if not _seeded(cfg, model_id):
+        return [model_id]
+    return [model_id, *(f"{model_id}{SEED_SUFFIX}{i}" for i in range(1, cfg.finetune.seeds))]
+
+
+def seed_of(item: str) -> int:
+    """The seed offset of a fine-tune or prune job (`small-seed2` -> 2); 0 for the first run."""
+    match = re.search(rf"{SEED_SUFFIX}(\d+)$", item)
+    return int(match[1]) if match else 0
+
+
+def _seeded(cfg: Config, model_id: str) -> bool:
+    """Whether a fine-tuned model is trained `finetune.seeds` times (`finetune.seeded`; empty: every one)."""
+    if cfg.finetune.seeds < 2 or model_id not in finetune_jobs(cfg):
+        return False
+    return not cfg.finetune.seeded or model_id in cfg.finetune.seeded
 
 
 def teacher_weights(cfg: Config, init: str) -> Path | None:

@@ -9,7 +9,7 @@ from snakemake.exceptions import WorkflowError
 from yoloslim.config import ROOT, ConfigError, load_config, output_root, package_file
 from yoloslim.paths import StudyPaths
 from yoloslim.stages import write_stage_params
-from yoloslim.study import finetune_jobs, prune_jobs, study_models, teacher_weights
+from yoloslim.study import finetune_jobs, prune_jobs, seed_runs, study_models, teacher_weights
 
 try:
     CFG = load_config(Path(config.get("params", ROOT / "params" / "demo.yaml")).resolve())
@@ -27,7 +27,7 @@ BIN = Path(sys.executable).parent
 VARIANTS = [v.name for v in CFG.trained_variants]  # an eval-only variant (same_as) has no training job
 TARGETS = list(prune_jobs(CFG))  # pruned-structure ids: each target, and its `-random` control
 LATENCY = [i for i, (target, _) in prune_jobs(CFG).items() if target in CFG.latency_targets()]  # searched, timed
-FINETUNED = finetune_jobs(CFG)  # model id -> (pruned-structure id, init)
+FINETUNED = finetune_jobs(CFG, replicas=True)  # model id (or its run of another seed) -> (pruned-structure id, init)
 MODELS = {m.id: m for m in study_models(CFG)}
 REPORT_HTML = str(P.report_html)
 

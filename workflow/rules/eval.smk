@@ -6,6 +6,7 @@ rule eval_model:
     input:
         data=rules.data.output.yaml,
         weights=lambda w: str(MODELS[w.model].weights),
+        runs=lambda w: [str(P.finetune(run).weights) for run in seed_runs(CFG, w.model)[1:]],  # finetune.seeds
         key=lambda w: STAGE[f"eval_{w.model}"],
         notebook=NOTEBOOKS / "06_eval.ipynb",
     output:
@@ -29,7 +30,8 @@ rule eval_tables:
     output:
         tables=[
             str(path)
-            for path in (T.accuracy, T.accuracy_json, T.models, T.decode, T.operators, T.interleaved, T.environment)
+            for path in (T.accuracy, T.accuracy_json, T.models, T.decode, T.operators, T.interleaved, T.environment,
+                         T.seeds)
         ],
         figures=str(T.figure("compare")),
     log:

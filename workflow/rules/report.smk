@@ -10,7 +10,7 @@ def report_inputs(wildcards=None):
         *rules.sparse.output,
         *[str(p) for t in TARGETS for p in (P.prune(t).layers, P.prune(t).ratios, P.prune(t).metrics)],
         *[str(P.prune(t).figure("sparsity")) for t in TARGETS],
-        *[str(p) for t, i in FINETUNED.values() for p in (P.finetune(t, i).results, P.finetune(t, i).metrics)],
+        *[str(p) for m in FINETUNED for p in (P.finetune(m).results, P.finetune(m).metrics)],
         *rules.eval_tables.output,
     ]
 

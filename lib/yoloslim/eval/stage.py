@@ -38,7 +38,7 @@ from yoloslim.eval.decode import cached_decodable, measure_decode
 from yoloslim.eval.figures import plot_compare
 from yoloslim.eval.tables import display_tables, study_frames, with_int8_intervals, with_intervals
 from yoloslim.measure.accuracy import measure_accuracy
-from yoloslim.measure.bootstrap import replicates, save_replicates
+from yoloslim.measure.bootstrap import INTERVAL_METRICS, replicates, save_replicates
 from yoloslim.measure.engines import (
     DEPLOY_ENGINES,
     INT8_ENGINES,
@@ -52,10 +52,11 @@ from yoloslim.measure.latency import cpu_model, cuda_device, measure_latency
 from yoloslim.measure.metrics import DetectionStats
 from yoloslim.measure.onnx import export_onnx, resolve_threads
 from yoloslim.measure.profile import operator_times
+from yoloslim.measure.seeds import run_spread, run_values, with_runs
 from yoloslim.models.stats import file_mb, load_model, model_stats
 from yoloslim.paths import EvalModelFiles, StudyPaths
 from yoloslim.stages import data_digest, file_digest, stage_key
-from yoloslim.study import StudyModel, find_model, study_models
+from yoloslim.study import StudyModel, find_model, seed_runs, study_models
 from yoloslim.ultra import tee_output
 from yoloslim.uptodate import recording, stage_record, up_to_date
 
@@ -278,6 +279,11 @@ def run_eval(cfg: Config, model_id: str) -> Path:
     if not model.weights.is_file():
         raise FileNotFoundError(f"{model.weights}: weights of model '{model_id}' not found (run its stage first)")
     paths = StudyPaths.of(cfg)
+    for run in seed_runs(cfg, model_id)[1:]:
+        weights = paths.finetune(run).weights
+        if not weights.is_file():
+            raise FileNotFoundError(f"{weights}: run '{run}' of model '{model_id}' (finetune.seeds) not found; run "
+                                    "its fine-tune first")  # fmt: skip
     files = paths.eval(model_id)
     out = files.metrics
     params = eval_key(cfg, model)
@@ -302,15 +308,30 @@ def run_eval(cfg: Config, model_id: str) -> Path:
             quant=quant,
             decode=decode_classes(cfg),
         )
+        runs = {run: _run_accuracy(cfg, run, splits, model) for run in seed_runs(cfg, model_id)[1:]}
     record = {
         "model": model.id,
         "label": model.label,
         "kind": model.kind,
         **result,
+        "seed_runs": runs,
         "eval_params": params,
     }
     write_json(out, record, allow_nan=True)
     return out
+
+
+def _run_accuracy(cfg: Config, run: str, splits: list[str], model: StudyModel) -> dict[str, Any]:
+    """Another fine-tune of a seeded model (`<model>-seed<i>`), validated like the model on `splits`, its matched
+    detections kept beside the model's (`detections_<split>_<run>.npz`) for the tables' intervals."""
+    paths = StudyPaths.of(cfg)
+    e = cfg.eval
+    return {
+        split: measure_accuracy(paths.finetune(run).weights, paths.data.yaml, split=split, imgsz=model.imgsz,
+                                conf=e.conf, iou=e.iou, names=list(cfg.data.names),
+                                stats_out=paths.eval(model.id).detections(split, run))
+        for split in splits
+    }  # fmt: skip
 
 
 def write_tables(cfg: Config) -> dict[str, Path]:
@@ -330,6 +351,7 @@ def write_tables(cfg: Config) -> dict[str, Path]:
         "operators": tables.operators,
         "interleaved": tables.interleaved,
         "environment": tables.environment,
+        "seeds": tables.seeds,
         "compare": tables.figure("compare"),
     }
     metrics = {m.id: paths.eval(m.id).metrics for m in study_models(cfg)}
@@ -355,18 +377,23 @@ def _write_tables(cfg: Config, out: dict[str, Path]) -> None:
     frames["interleaved"] = interleaved
     names = list(cfg.data.names)
     splits = splits_with_images(paths.data, cfg.eval.splits)
+    runs = {r["model"]: [r["model"], *r["seed_runs"]] for r in records if r.get("seed_runs")}
+    spreads = {split: run_spread(_run_values(records, split, names)) for split in splits}
     for split in splits if cfg.eval.bootstrap else []:
         quantised = [(r["model"], e) for r in records for e, s in (r.get("accuracy_int8") or {}).items() if split in s]
-        reps = _replicates(cfg, [r["model"] for r in records], split, quantised)
+        reps = _replicates(cfg, [r["model"] for r in records], split, quantised, runs)
         int8_reps = {key: reps.pop(f"{key[0]}@{key[1]}") for key in quantised}  # drawn with the same images
+        # an INT8 model's drop is against the same trained checkpoint: no training spread in it
+        frames["accuracy_int8"] = with_int8_intervals(frames["accuracy_int8"], split, reps, int8_reps, names)
+        reps = with_runs(reps, runs, spreads[split], seed=cfg.eval.bootstrap_seed)
         save_replicates(paths.eval_tables.bootstrap(split), reps, names)
         frames["accuracy"] = with_intervals(frames["accuracy"], split, reps, names)
-        frames["accuracy_int8"] = with_int8_intervals(frames["accuracy_int8"], split, reps, int8_reps, names)
     for name in ("accuracy", "accuracy_int8", "models", "decode", "operators", "interleaved"):
         with atomic_path(out[name]) as tmp:
             frames[name].to_csv(tmp, index=False)
     write_text(out["accuracy_json"], frames["accuracy"].to_json(orient="records", indent=2))
     write_json(out["environment"], records[0]["environment"])
+    write_json(out["seeds"], _seeds_record(cfg, records, runs, spreads), allow_nan=True)
     plot_compare(frames["accuracy"], out["compare"], split="test" if "test" in splits else splits[0])
 
 
@@ -419,12 +446,19 @@ def environment(threads: int) -> dict[str, Any]:
 
 
 def _replicates(
-    cfg: Config, models: list[str], split: str, quantised: Sequence[tuple[str, str]] = ()
+    cfg: Config,
+    models: list[str],
+    split: str,
+    quantised: Sequence[tuple[str, str]] = (),
+    runs: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Bootstrap replicates of every model's accuracy on `split`, from the detections its eval kept, and of each
-    (model, engine) INT8 export in `quantised` (keyed `<model>@<engine>`), all on the same resampled images."""
-    files = {model: StudyPaths.of(cfg).eval(model).detections(split) for model in models}
-    files |= {f"{m}@{e}": StudyPaths.of(cfg).eval(m).detections_int8(split, e) for m, e in quantised}
+    """Bootstrap replicates of every model's accuracy on `split`, from the detections its eval kept, of each
+    (model, engine) INT8 export in `quantised` (keyed `<model>@<engine>`) and of each model's other fine-tunes in
+    `runs` (model -> its run ids, the model first; keyed by run id), all on the same resampled images."""
+    paths = StudyPaths.of(cfg)
+    files = {model: paths.eval(model).detections(split) for model in models}
+    files |= {f"{m}@{e}": paths.eval(m).detections_int8(split, e) for m, e in quantised}
+    files |= {run: paths.eval(m).detections(split, run) for m, ids in (runs or {}).items() for run in ids[1:]}
     stats = {}
     for model, path in files.items():
         if not path.is_file():
@@ -432,6 +466,41 @@ def _replicates(
         stats[model] = DetectionStats.load(path)
     e = cfg.eval
     return replicates(stats, list(cfg.data.names), e.conf, draws=e.bootstrap, seed=e.bootstrap_seed)
+
+
+def _run_values(records: list[dict[str, Any]], split: str, names: list[str]) -> dict[str, list[np.ndarray]]:
+    """Seeded model id -> each of its runs' accuracy on `split` (classes + `all` x `INTERVAL_METRICS`)."""
+    classes = [*names, "all"]
+    return {
+        r["model"]: [run_values(acc[split], classes, INTERVAL_METRICS)
+                     for acc in [r["accuracy"], *r["seed_runs"].values()] if split in acc]
+        for r in records if r.get("seed_runs")
+    }  # fmt: skip
+
+
+def _seeds_record(
+    cfg: Config,
+    records: list[dict[str, Any]],
+    runs: Mapping[str, Sequence[str]],
+    spreads: Mapping[str, np.ndarray | None],
+) -> dict[str, Any]:
+    """seeds.json: the fine-tunes per seeded model, each run's all-class mAP50-95 per split, and the between-run
+    standard deviation of the all-class metrics (the variance component of the models trained once)."""
+    values = {
+        r["model"]: {split: [acc[split]["all"]["mAP50-95"] for acc in [r["accuracy"], *r["seed_runs"].values()]]
+                     for split in r["accuracy"]}
+        for r in records if r.get("seed_runs")
+    }  # fmt: skip
+    return {
+        "seeds": cfg.finetune.seeds,
+        "runs": {model: list(ids) for model, ids in runs.items()},
+        "mAP50-95": values,
+        "spread": {
+            split: None if s is None else dict(zip(INTERVAL_METRICS, s[-1].tolist(), strict=True))
+            for split, s in spreads.items()
+        },  # fmt: skip
+        "component": [r["model"] for r in records if r["model"] not in runs] if runs else [],
+    }
 
 
 def _keep(source: Path, kept: Path) -> None:
@@ -487,6 +556,9 @@ def _budget(cfg: Config) -> tuple[str, str | float]:
 
 
 def eval_key(cfg: Config, model: StudyModel) -> dict[str, Any]:
-    """What a model's measurements were made from: its stage key and the digests of its weights and data set."""
-    inputs = {"weights": file_digest(model.weights), "data": data_digest(StudyPaths.of(cfg).data.yaml)}
+    """What a model's measurements were made from: its stage key and the digests of its weights (and of its other
+    fine-tunes' when seeded) and data set."""
+    paths = StudyPaths.of(cfg)
+    inputs = {"weights": file_digest(model.weights), "data": data_digest(paths.data.yaml)}
+    inputs |= {run: file_digest(paths.finetune(run).weights) for run in seed_runs(cfg, model.id)[1:]}
     return stage_record(stage_key(cfg, "eval", model.id), inputs)

@@ -12,7 +12,9 @@ any difference, for example a pruned model against its random-selection control.
 
 from __future__ import annotations
 
+import math
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +70,31 @@ def interval(samples: np.ndarray, level: float = LEVEL) -> tuple[np.ndarray, np.
 def within_noise(lo: float, hi: float) -> bool:
     """A difference is within noise when its interval contains 0."""
     return bool(lo <= 0 <= hi)
+
+
+def p_value(samples: np.ndarray) -> float:
+    """Two-sided p-value of "the difference is 0", from its bootstrap draws' mean and standard error (a normal
+    approximation); NaN draws are left out, and NaN is returned with fewer than two."""
+    draws = np.asarray(samples, dtype=float)
+    draws = draws[np.isfinite(draws)]
+    if len(draws) < 2:
+        return math.nan
+    error = float(draws.std(ddof=1))
+    if error == 0:
+        return 1.0 if draws.mean() == 0 else 0.0
+    return math.erfc(abs(float(draws.mean())) / error / math.sqrt(2))
+
+
+def holm(pvalues: Sequence[float]) -> list[float]:
+    """Holm's step-down adjustment of p-values for a family of tests (NaN stays NaN and is not counted): the k-th
+    smallest of m is multiplied by m - k + 1, and each adjusted value is at least the one before it."""
+    order = sorted((p, i) for i, p in enumerate(pvalues) if not math.isnan(p))
+    adjusted = [math.nan] * len(pvalues)
+    running = 0.0
+    for k, (p, i) in enumerate(order):
+        running = max(running, min(1.0, (len(order) - k) * p))
+        adjusted[i] = running
+    return adjusted
 
 
 def save_replicates(path: Path, reps: dict[str, np.ndarray], names: list[str]) -> Path:

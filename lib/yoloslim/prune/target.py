@@ -13,7 +13,7 @@ from yoloslim.prune.alternative import tp_at_gflops, tp_within_budget
 from yoloslim.prune.budget import search_budget
 from yoloslim.prune.search import Search, candidate_thresholds, plan_importances
 from yoloslim.prune.slimming import FoldPair, prune_model
-from yoloslim.study import TP_METHODS
+from yoloslim.study import TP_METHODS, seed_of
 
 
 def prune_target(
@@ -34,7 +34,8 @@ def prune_target(
             both for a Torch-Pruning alternative: its pruner drops the pruned beta), the latency search (None but for
             a latency target), and the Torch-Pruning alternative's metrics.json `cost_match` (else None).
     """
-    value, imgsz, options = cfg.target_value(target), cfg.train.imgsz, _prune_options(cfg, selection)
+    options = _prune_options(cfg, selection, seed_of(files.dir.name))  # a random control run again: another draw
+    value, imgsz = cfg.target_value(target), cfg.train.imgsz
     policy = {"threshold": value} if cfg.prune.policy == "threshold" else {"fraction": value}
     budget = target in cfg.latency_targets()
     if selection in TP_METHODS and budget:  # Torch-Pruning's pruner within the same latency budget, searched alike
@@ -56,14 +57,15 @@ def prune_target(
     return FoldPair(folded=folded, unfolded=unfolded), search, None
 
 
-def _prune_options(cfg: Config, selection: str) -> dict:
-    """`prune_model`'s options from the config, but the policy and its value (which depend on the target)."""
+def _prune_options(cfg: Config, selection: str, seed: int = 0) -> dict:
+    """`prune_model`'s options from the config, but the policy and its value (which depend on the target); a random
+    control's channels are drawn with train.seed + `seed` (`yoloslim.study.seed_of` its prune id)."""
     return dict(
         round_to=cfg.prune.round_to,
         round_dir=cfg.prune.round_dir,
         importance=cfg.prune.importance,
         selection=selection,
-        seed=cfg.train.seed,
+        seed=cfg.train.seed + seed,
         c2f_halves=cfg.prune.c2f_halves,
         attention=cfg.prune.attention,
     )

@@ -20,16 +20,18 @@ import numpy as np
 import pandas as pd
 
 from yoloslim.config import ENGINES, Config, data_source, decode_classes, latency_budget
-from yoloslim.measure.bootstrap import INTERVAL_METRICS, interval, load_replicates
+from yoloslim.measure.bootstrap import load_replicates
 from yoloslim.paths import StudyPaths
 from yoloslim.shared import BETWEEN, TEST_ONLY, fractions_under
-from yoloslim.study import StudyModel, finetune_jobs, prune_jobs, study_models
+from yoloslim.study import StudyModel, finetune_jobs, prune_jobs, seed_of, study_models
 from yoloslim.text import say, text
 from yoloslim.train.budget import SGD_MOMENTUM, seed_plan
 
 MAP_COLUMN = "metrics/mAP50-95(B)"  # Ultralytics' results.csv column of the validation mmAP
 TABLE_COLUMNS = 12  # the most value columns a report table shows side by side (column_chunks); the demo's widest
 # per-class table (P, R, F1 of three classes and all) has 12
+INTERVAL_COLUMNS = 6  # the most side by side when each cell holds a value and its interval ("0.600 [0.560,0.660]",
+# wrapped under the value): 8 of them ran past an A4 page's edge
 MODEL_HEADERS = {  # the models.csv columns (yoloslim.eval.tables.MODEL_COLUMNS) the report shows -> their header
     "imgsz": "imgsz",
     "size_pt_mb": ".pt (MB)",
@@ -66,6 +68,7 @@ class ReportData:
     curves: dict[str, pd.DataFrame]  # trained model id -> its results.csv
     replicates: dict[str, dict[str, np.ndarray]]  # split -> model id -> eval/bootstrap_<split>.npz (may be empty)
     costs: dict[str, dict[str, Any]]  # finetune.compare target -> the step costs in its -longer model's metrics.json
+    seeds: dict[str, Any]  # eval/seeds.json: the runs of each seeded model and the spread between them
 
     @property
     def labels(self) -> dict[str, str]:
@@ -93,9 +96,9 @@ def load_report_data(cfg: Config) -> ReportData:
     """Load every results file the report shows."""
     paths = StudyPaths.of(cfg)
     models = study_models(cfg)
-    targets = list(prune_jobs(cfg))  # pruned-structure ids: each target, and its random control
+    targets = [t for t in prune_jobs(cfg) if not seed_of(t)]  # each target and its controls (a redraw's run aside)
     trained = {"base": paths.train("base"), **{v.name: paths.train(v.name) for v in cfg.trained_variants}}
-    trained.update({mid: paths.finetune(t, init) for mid, (t, init) in finetune_jobs(cfg).items()})
+    trained.update({mid: paths.finetune(mid) for mid in finetune_jobs(cfg)})
     trained["sparse"] = paths.sparse
     return ReportData(
         cfg=cfg,
@@ -122,26 +125,8 @@ def load_report_data(cfg: Config) -> ReportData:
             if paths.eval_tables.bootstrap(split).is_file()
         },
         costs={t: read_json(paths.finetune(t, "longer").metrics)["cost"] for t in cfg.finetune.compare},
+        seeds=read_json(paths.eval_tables.seeds),
     )
-
-
-def difference_interval(data: ReportData, split: str, model: str, other: str) -> tuple[float, float] | None:
-    """95 % interval of `model`'s all-class mmAP minus `other`'s on `split`, paired draw by draw.
-
-    Args:
-        data (ReportData): The study's results (its bootstrap replicates).
-        split (str): The split.
-        model (str): The model id whose mmAP is taken.
-        other (str): The model id whose mmAP is subtracted.
-
-    Returns:
-        (tuple[float, float] | None): (lo, hi); None without bootstrap replicates of both models.
-    """
-    reps = data.replicates.get(split, {})
-    if model not in reps or other not in reps:
-        return None
-    lo, hi = interval(reps[model] - reps[other])
-    return float(lo[-1, INTERVAL_METRICS.index("mAP50-95")]), float(hi[-1, INTERVAL_METRICS.index("mAP50-95")])
 
 
 def column_chunks(frame: pd.DataFrame, max_columns: int = TABLE_COLUMNS) -> list[pd.DataFrame]:
@@ -266,8 +251,8 @@ def accuracy_table(data: ReportData, split: str, metrics: dict[str, str] | None 
 def accuracy_tables(data: ReportData, split: str, lang: str) -> list[tuple[str, pd.DataFrame]]:
     """(caption, table) for `split`: the standard mAP, the operating point at eval.conf, the original's metric.
 
-    Where the tables stage computed bootstrap intervals, the first two show each value as `v ± h`, h half the
-    width of its 95 % interval.
+    Where the tables stage computed bootstrap intervals, the first two show each value as `v [lo,hi]`, with its
+    95 % interval.
 
     Args:
         data (ReportData): The study's results.
@@ -298,16 +283,18 @@ def has_intervals(data: ReportData) -> bool:
 
 
 def _with_spread(data: ReportData, split: str, metrics: dict[str, str]) -> pd.DataFrame:
-    """`accuracy_table` with each cell as "value ± half-width of its interval" (plain values without intervals)."""
+    """`accuracy_table` with each cell as "value [lo,hi]", its 95 % interval as measured (a percentile interval is not
+    symmetric; no space inside the brackets, so a narrow column breaks the line only before them); plain values
+    without intervals."""
     values = accuracy_table(data, split, metrics)
     if not has_intervals(data):
         return values
     lo = accuracy_table(data, split, {f"{k}_lo": v for k, v in metrics.items()})
     hi = accuracy_table(data, split, {f"{k}_hi": v for k, v in metrics.items()})
-    half = ((hi - lo) / 2).to_numpy(dtype=float)  # the same rows and columns as `values`
+    ends = zip(lo.to_numpy(dtype=float).ravel(), hi.to_numpy(dtype=float).ravel(), strict=True)  # as `values`
     cells = [
-        "—" if np.isnan(v) else f"{v:.3f}" if np.isnan(h) else f"{v:.3f} ± {h:.3f}"
-        for v, h in zip(values.to_numpy(dtype=float).ravel(), half.ravel(), strict=True)
+        "—" if np.isnan(v) else f"{v:.3f}" if np.isnan(a) or np.isnan(b) else f"{v:.3f} [{a:.3f},{b:.3f}]"
+        for v, (a, b) in zip(values.to_numpy(dtype=float).ravel(), ends, strict=True)
     ]  # cell by cell over the arrays: a table of 80 classes has thousands of cells
     return pd.DataFrame(np.array(cells, dtype=object).reshape(values.shape), index=values.index, columns=values.columns)
 

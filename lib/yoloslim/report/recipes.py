@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from yoloslim.measure.bootstrap import within_noise
 from yoloslim.paths import StudyPaths
-from yoloslim.report.data import ReportData, difference_interval
+from yoloslim.report.data import ReportData
+from yoloslim.report.verdicts import Verdict, verdict
 from yoloslim.text import text
 
 RECIPE_ORDER = ("recipe", "longer", "distill")  # the rows of one target: today's recipe first
@@ -52,7 +52,7 @@ def recipe_facts(data: ReportData, split: str, target: str) -> dict[str, Any] | 
         "ratio": cost["ratio"],
         "teacher": cost["teacher"],
         "base_mmAP": float(acc.loc["base", "mAP50-95"]) if "base" in acc.index else np.nan,
-        "diffs": {(a, b): difference_interval(data, split, ids[a], ids[b]) for a, b in pairs},
+        "diffs": {(a, b): verdict(data, split, ids[a], ids[b]) for a, b in pairs},
     }
 
 
@@ -88,15 +88,15 @@ def recipe_sentences(data: ReportData, split: str, lang: str) -> list[str]:
         if facts is None:
             continue
         m = facts["mmAP"]
-        bounds = facts["diffs"][("distill", "longer")]
+        judged = facts["diffs"][("distill", "longer")]
         diff = m["distill"] - m["longer"]
-        if bounds is None:
-            verdict = text(lang, "recipes_unsure", diff=diff)
-        elif within_noise(*bounds):
-            verdict = text(lang, "recipes_tie", lo=bounds[0], hi=bounds[1])
+        if judged is None:
+            said = text(lang, "recipes_unsure", diff=diff)
+        elif not judged.decided:
+            said = text(lang, "recipes_tie", lo=judged.lo, hi=judged.hi, p=judged.p_holm)
         else:
-            winner = "distill" if bounds[0] > 0 else "longer"
-            verdict = text(lang, f"recipes_{winner}_won", diff=abs(diff), lo=bounds[0], hi=bounds[1])
+            winner = "distill" if judged.lo > 0 else "longer"
+            said = text(lang, f"recipes_{winner}_won", diff=abs(diff), lo=judged.lo, hi=judged.hi)
         sentences.append(
             text(
                 lang,
@@ -110,13 +110,13 @@ def recipe_sentences(data: ReportData, split: str, lang: str) -> list[str]:
                 longer_epochs=facts["epochs"]["longer"],
                 ratio=facts["ratio"],
                 teacher=facts["teacher"],
-                verdict=verdict,
+                verdict=said,
             )
         )
     return sentences
 
 
-def _difference(facts: dict[str, Any], model: str, other: str, bounds: tuple[float, float] | None) -> str:
+def _difference(facts: dict[str, Any], model: str, other: str, judged: Verdict | None) -> str:
     """`+0.012 [+0.003, +0.021]`: a recipe's mmAP minus another's, with its paired interval when there is one."""
     diff = facts["mmAP"][model] - facts["mmAP"][other]
-    return f"{diff:+.3f}" + (f" [{bounds[0]:+.3f}, {bounds[1]:+.3f}]" if bounds else "")
+    return f"{diff:+.3f}" + (f" [{judged.lo:+.3f}, {judged.hi:+.3f}]" if judged else "")

@@ -16,7 +16,6 @@ from yoloslim.report.data import (
     class_costs,
     collapsed_classes,
     convergence_table,
-    difference_interval,
     engine_facts,
     engine_points,
     measured_engines,
@@ -27,6 +26,7 @@ from yoloslim.report.data import (
     unmeasured_engines,
 )
 from yoloslim.report.recipes import recipe_sentences
+from yoloslim.report.verdicts import intervals_sentence, pareto_beaten, verdict
 from yoloslim.study import RECIPES, finetune_jobs, prune_jobs
 from yoloslim.text import say, text
 
@@ -39,13 +39,14 @@ def summary_markdown(data: ReportData, lang: str) -> str:
     bullets.extend(_sparsity_warnings(data, lang))
     bullets.extend(_random_sentences(points, data, split, lang))
     bullets.extend(recipe_sentences(data, split, lang))
-    bullets.extend(_pareto_sentence(points, split, lang))
+    bullets.extend(_pareto_sentence(data, points, split, lang))
     fronts = _fronts_sentence(data, split, lang)
     if fronts:
         bullets.append(fronts)
     bullets.extend(_engine_sentences(data, lang))
     bullets.append(cost_sentence(data, points, split, lang))
     bullets.append(_collapse_sentence(data, split, lang))
+    bullets.append(intervals_sentence(data, lang))
     convergence = _convergence_sentence(data, lang)
     if convergence:
         bullets.append(convergence)
@@ -161,14 +162,11 @@ def _random_sentences(points: pd.DataFrame, data: ReportData, split: str, lang: 
         key = "scratch" if init == "scratch" else "random" if selection == "random" else "alternative"
         gamma, random = rows.loc[target], rows.loc[model_id]
         diff = float(gamma["mmAP"] - random["mmAP"])
-        verdict = text(lang, f"{key}_won") if diff > 0 else text(lang, f"{key}_lost")
-        bounds = difference_interval(data, split, target, model_id)
-        if bounds is not None:
-            lo, hi = bounds
-            noise = within_noise(lo, hi)
-            verdict = (
-                text(lang, "random_noise", lo=lo, hi=hi) if noise else verdict + text(lang, "interval", lo=lo, hi=hi)
-            )
+        said = text(lang, f"{key}_won") if diff > 0 else text(lang, f"{key}_lost")
+        judged = verdict(data, split, target, model_id)
+        if judged is not None:
+            bounds = {"lo": judged.lo, "hi": judged.hi, "p": judged.p_holm}
+            said = said + text(lang, "interval", **bounds) if judged.decided else text(lang, "random_noise", **bounds)
         match = data.prune.get(prune_id, {}).get("cost_match") or {}
         sentence = text(
             lang,
@@ -179,7 +177,7 @@ def _random_sentences(points: pd.DataFrame, data: ReportData, split: str, lang: 
             gamma=gamma["mmAP"],
             random=random["mmAP"],
             diff=diff,
-            verdict=verdict,
+            verdict=said,
             method=selection,
             cost=_cost_text(match, lang),
             epochs=data.cfg.finetune_epochs(init),
@@ -199,23 +197,27 @@ def _cost_text(match: dict, lang: str) -> str:
     return text(lang, "cost_flops", gflops=match.get("gflops", nan), target_gflops=match.get("target_gflops", nan))
 
 
-def _pareto_sentence(points: pd.DataFrame, split: str, lang: str) -> list[str]:
-    """Which models are on the accuracy-latency Pareto front, and, for each compressed model off it, one model
-    that is both faster and more accurate (empty without latencies)."""
+def _pareto_sentence(data: ReportData, points: pd.DataFrame, split: str, lang: str) -> list[str]:
+    """Which models are on the accuracy-latency Pareto front, and, for each compressed model off it, one model that
+    is both faster and more accurate: off it when that difference is decided (`yoloslim.report.verdicts`), else behind
+    only within noise (empty without latencies)."""
     measured = points.dropna(subset=["latency_ms", "mmAP"]).reset_index(drop=True)
     if measured.empty:
         return []
     front = set(pareto_front(measured["latency_ms"].tolist(), measured["mmAP"].tolist()))
-    off = []
-    for i, row in measured.iterrows():
-        if i in front or row["kind"] in ("base", "sparse"):
-            continue
-        better = measured[(measured["latency_ms"] <= row["latency_ms"]) & (measured["mmAP"] >= row["mmAP"])]
-        better = better.drop(index=i)
-        off.append(text(lang, "pareto_off", label=row["label"], by=better.loc[better["mmAP"].idxmax(), "label"]))
+    labels = dict(zip(measured["model"], measured["label"], strict=True))
+    off, tied = [], []
+    for worse, better in pareto_beaten(points).items():
+        judged = verdict(data, split, better, worse)
+        if judged is None or judged.decided:
+            off.append(text(lang, "pareto_off", label=labels[worse], by=labels[better]))
+        else:
+            tied.append(text(lang, "pareto_tie", label=labels[worse], by=labels[better], diff=judged.diff,
+                             lo=judged.lo, hi=judged.hi))  # fmt: skip
     fastest_first = sorted(front, key=lambda i: measured.loc[i, "latency_ms"])
     on = ", ".join(f"**{measured.loc[i, 'label']}**" for i in fastest_first)
-    return [text(lang, "pareto", split=split, on=on, off="; ".join(off) if off else text(lang, "pareto_all"))]
+    sentence = text(lang, "pareto", split=split, on=on, off="; ".join(off) if off else text(lang, "pareto_all"))
+    return [sentence + (text(lang, "pareto_tied", tied="; ".join(tied)) if tied else "")]
 
 
 def _fronts_sentence(data: ReportData, split: str, lang: str) -> str | None:

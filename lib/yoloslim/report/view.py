@@ -15,7 +15,14 @@ import pandas as pd
 from matplotlib import font_manager
 from matplotlib import pyplot as plt
 
-from yoloslim.report.data import TABLE_COLUMNS, column_chunks, pareto_front
+from yoloslim.report.data import (
+    INTERVAL_COLUMNS,
+    TABLE_COLUMNS,
+    ReportData,
+    accuracy_tables,
+    column_chunks,
+    pareto_front,
+)
 from yoloslim.text import text
 
 CJK_FONT = "Noto Sans CJK SC"
@@ -67,6 +74,15 @@ def show_table(
 
     for part in column_chunks(frame, max_columns):
         display(HTML(part.to_html(float_format=fmt, na_rep="—", border=0, classes="yoloslim", index=index)))
+
+
+def show_accuracy(data: ReportData, split: str, lang: str) -> None:
+    """Display the accuracy tables of `split` (`accuracy_tables`), each under its caption; a table whose cells hold
+    intervals (`0.600 [0.560,0.660]`), at most INTERVAL_COLUMNS columns side by side."""
+    for caption, table in accuracy_tables(data, split, lang):
+        show_markdown(caption)
+        text_cells = any(not pd.api.types.is_numeric_dtype(dtype) for dtype in table.dtypes)  # "v [lo,hi]"
+        show_table(table, max_columns=INTERVAL_COLUMNS if text_cells else TABLE_COLUMNS)
 
 
 def show_settings(config: dict[str, Any]) -> None:

@@ -58,7 +58,8 @@ EN: dict[str, str] = {
     "`t` and fine-tuned (network slimming), `frac_` and `lat_` the same pruned to a fraction of the channels or to "
     "a latency budget; `random_` the same structure with its channels chosen at random.",
     "acc_standard": "Accuracy over all detections (conf 0.001, the standard metric).",
-    "interval_note": "± is half the width of the 95 % interval from {draws:,} bootstrap resamples of the images.",
+    "interval_note": "[lo,hi] is the 95 % interval from {draws:,} bootstrap resamples of the images (and of the "
+    "trainings where measured: see the summary).",
     "acc_operating": "At the deployment threshold conf {conf:g}: precision, recall and F1 of the detections "
     "scoring at least {conf:g} (IoU 0.5).",
     "precision_undefined": "— for P: no detection of that class scored at least {conf:g}, so its precision is "
@@ -158,8 +159,21 @@ EN: dict[str, str] = {
     "pareto_all": "none of the compressed models",
     "alternative_lost": "Torch-Pruning's pruner beat network slimming",
     "alternative_unmatched": " Not at equal cost: {message}.",
-    "random_noise": "the difference is **within noise**: its 95 % interval, {lo:+.3f} to {hi:+.3f}, contains 0",
-    "interval": " (95 % interval {lo:+.3f} to {hi:+.3f})",
+    "random_noise": "the difference is **within noise** (95 % interval {lo:+.3f} to {hi:+.3f}, adjusted p {p:.2f})",
+    "interval": " (95 % interval {lo:+.3f} to {hi:+.3f}, adjusted p {p:.3f})",
+    "pareto_tied": " Behind a faster model only within noise, so not off it: {tied}.",
+    "pareto_tie": "{label} (behind {by} by {diff:.3f}, 95 % interval {lo:+.3f} to {hi:+.3f})",
+    "intervals_images": "The accuracy intervals resample the test images only: each model was trained once, and the "
+    "spread between trainings is **not** in them (`finetune.seeds: 1`).",
+    "intervals_component": "The accuracy intervals include the spread between trainings, measured: {runs} (all-class "
+    "mmAP of each of {k} fine-tunes with their own seeds{redrawn}). Each "
+    "bootstrap draw takes one of such a model's runs, then resamples the images; the models trained once add the "
+    "measured between-run standard deviation ({spread:.3f} all-class mmAP) as a variance component. Base and sparse "
+    "training ran once: the spread of the structures they lead to is in no interval.",
+    "intervals_redrawn": "; a random control also drew its channels again each time",
+    "intervals_holm": ' A verdict ("beat", "off the front") needs its difference\'s 95 % interval to exclude 0 and '
+    "its p-value (from the bootstrap's standard error) under {alpha} after Holm's adjustment over every difference "
+    "this summary judges; otherwise it says within noise.",
     "noise": " (within noise)",
     "random_lost": "selection by gamma did **not** beat random selection; here the gammas did not single out "
     "the channels the detector needs",
@@ -217,7 +231,7 @@ EN: dict[str, str] = {
     "recipes_longer_won": "**Training longer won** at equal cost: {diff:.3f} over distillation (95 % interval of "
     "distillation − longer {lo:+.3f} to {hi:+.3f}); a longer `finetune.epochs` is the better use of the time.",
     "recipes_tie": "Neither won at equal cost: distillation − longer is within noise (95 % interval {lo:+.3f} to "
-    "{hi:+.3f}).",
+    "{hi:+.3f}, adjusted p {p:.2f}).",
     "recipes_unsure": "Distillation − longer: {diff:+.3f} (no interval: `eval.bootstrap` is 0).",
     # messages the prune stage records in metrics.json as ids and values (`yoloslim.text.message`)
     "not_sparse_at": "The model is not sparse at {cut:.4g}: no channel has |gamma| under it (smallest {smallest:.3g}, "

@@ -52,7 +52,8 @@ ZH: dict[str, str] = {
     "|gamma| 阈值 `t` 剪枝并微调后的模型（网络瘦身），`frac_` 与 `lat_` 分别按通道比例或时延预算剪枝；`random_` "
     "为结构相同但随机选择通道的对照模型。",
     "acc_standard": "全部检测框上的精度（置信度 0.001，标准指标）。",
-    "interval_note": "± 为对图像做 {draws:,} 次 bootstrap 重采样得到的 95% 置信区间宽度的一半。",
+    "interval_note": "[lo,hi] 为对图像（及已测量的各次训练，见摘要）做 {draws:,} 次 bootstrap 重采样得到的 95% "
+    "置信区间。",
     "acc_operating": "部署阈值置信度 {conf:g} 下：得分不低于 {conf:g} 的检测框的精确率、召回率和 F1（IoU 0.5）。",
     "precision_undefined": "P 为 — 表示该类别没有得分不低于 {conf:g} 的检测框，精确率无定义"
     "（accuracy.csv 中为 NaN，而非 0），其 F1 为 0，`all` 只对有精确率的类别取平均。",
@@ -141,8 +142,19 @@ ZH: dict[str, str] = {
     "pareto_all": "所有压缩模型均在前沿上",
     "alternative_lost": "Torch-Pruning 的剪枝器优于网络瘦身",
     "alternative_unmatched": "计算量不相等：{message}。",
-    "random_noise": "两者之差**在噪声范围内**：其 95% 置信区间 {lo:+.3f} 至 {hi:+.3f} 包含 0",
-    "interval": "（95% 置信区间 {lo:+.3f} 至 {hi:+.3f}）",
+    "random_noise": "两者之差**在噪声范围内**（95% 置信区间 {lo:+.3f} 至 {hi:+.3f}，校正后 p 值 {p:.2f}）",
+    "interval": "（95% 置信区间 {lo:+.3f} 至 {hi:+.3f}，校正后 p 值 {p:.3f}）",
+    "pareto_tied": "仅在噪声范围内落后于更快的模型，因此不算离开前沿：{tied}。",
+    "pareto_tie": "{label}（落后 {by} {diff:.3f}，95% 置信区间 {lo:+.3f} 至 {hi:+.3f}）",
+    "intervals_images": "精度置信区间仅对测试图像重采样：每个模型只训练了一次，训练之间的波动**不**包含在内"
+    "（`finetune.seeds: 1`）。",
+    "intervals_component": "精度置信区间包含实测的训练间波动：{runs}（各以不同随机种子微调 {k} 次的全类别 mmAP"
+    "{redrawn}）。自助法每次抽样先从这类模型的各次训练中取一次，再对图像重采样；只训练一次的模型"
+    "加上实测的训练间标准差（全类别 mmAP {spread:.3f}）作为方差分量。基础训练与稀疏训练只运行了一次：它们所导致的"
+    "结构差异不在任何置信区间内。",
+    "intervals_redrawn": "；随机对照每次还重新抽取了通道",
+    "intervals_holm": "结论（“胜过”“不在前沿上”）要求差值的 95% 置信区间不含 0，且其 p 值（由自助法标准误得出）"
+    "经 Holm 方法对本摘要判断的全部差值校正后低于 {alpha}；否则称为在噪声范围内。",
     "noise": "（在噪声范围内）",
     "random_lost": "按 gamma 选择**未能**优于随机选择；此处 gamma 未能区分出检测器需要的通道",
     "not_sparse": "**{label}** — {warning}",
@@ -198,7 +210,8 @@ ZH: dict[str, str] = {
     "recipes_longer_won": "相同代价下**延长训练胜出**：比蒸馏高 {diff:.3f}"
     "（蒸馏 − 延长训练的 95% 置信区间 {lo:+.3f} 至 {hi:+.3f}）；"
     "把时间用于更多的 `finetune.epochs` 更划算。",
-    "recipes_tie": "相同代价下两者不分胜负：蒸馏 − 延长训练在噪声范围内（95% 置信区间 {lo:+.3f} 至 {hi:+.3f}）。",
+    "recipes_tie": "相同代价下两者不分胜负：蒸馏 − 延长训练在噪声范围内（95% 置信区间 {lo:+.3f} 至 {hi:+.3f}，"
+    "校正后 p 值 {p:.2f}）。",
     "recipes_unsure": "蒸馏 − 延长训练：{diff:+.3f}（无置信区间：`eval.bootstrap` 为 0）。",
     # messages the prune stage records in metrics.json as ids and values (`yoloslim.text.message`)
     "not_sparse_at": "模型在 {cut:.4g} 处不稀疏：没有通道的 |gamma| 低于该值（最小 {smallest:.3g}，"

@@ -148,5 +148,6 @@ def write_sparse_figures(cfg: Config) -> list[Path]:
 def write_finetune_figures(cfg: Config, model_id: str) -> list[Path]:
     """`finetune/<model_id>/figures/learning_curves.png`: its curves (next to the uniform-width baselines:
     `yoloslim.train.finetune.finetune_summary`, and the report's convergence figure)."""
-    stage = StudyPaths.of(cfg).finetune(*finetune_jobs(cfg)[model_id])
+    finetune_jobs(cfg, replicas=True)[model_id]  # KeyError for an id the study does not fine-tune
+    stage = StudyPaths.of(cfg).finetune(model_id)
     return [plot_learning_curves({model_id: stage.results}, stage.figure("learning_curves"))]

@@ -30,7 +30,7 @@ from yoloslim.models.build import conv_channels, load_trainable, reinitialize
 from yoloslim.models.stats import checkpoint_imgsz, existing_weights
 from yoloslim.paths import WEIGHTS, StudyPaths, command_folder, data_mirror
 from yoloslim.stages import stage_key
-from yoloslim.study import finetune_jobs, teacher_weights
+from yoloslim.study import finetune_jobs, seed_of, teacher_weights
 from yoloslim.train.recipes import recipe_cost
 from yoloslim.train.runner import TrainJob, YoloTrainer, read_metrics, run_training, train_args
 
@@ -59,7 +59,7 @@ class PrunedTrainer(YoloTrainer):
 def parse_model_id(cfg: Config, model_id: str) -> tuple[str, str]:
     """`<target>` -> (target, 'inherit'); `<target>-scratch` -> (target, 'scratch'); `<target>-random` ->
     (`<target>-random`, 'inherit'): the pruned structure's id and the init. Errors name the valid ids."""
-    jobs = finetune_jobs(cfg)
+    jobs = finetune_jobs(cfg, replicas=True)
     if model_id not in jobs:
         raise KeyError(f"{cfg.source}: no fine-tuned model '{model_id}'; valid: {', '.join(jobs)}")
     return jobs[model_id]
@@ -95,6 +95,7 @@ def finetune_job(cfg: Config, model_id: str, callbacks: Sequence[tuple[str, Call
     """
     target, init = parse_model_id(cfg, model_id)
     paths = StudyPaths.of(cfg)
+    seed = cfg.train.seed + seed_of(model_id)  # another run of a seeded model (finetune.seeds)
     pruned = paths.prune(target).weights
     if not pruned.is_file():
         raise FileNotFoundError(f"{pruned}: pruned model '{target}' not found; run the prune stage first")
@@ -102,7 +103,7 @@ def finetune_job(cfg: Config, model_id: str, callbacks: Sequence[tuple[str, Call
 
     def build() -> nn.Module:
         model = load_trainable(pruned)
-        return reinitialize(model, cfg.train.seed) if init == "scratch" else model
+        return reinitialize(model, seed) if init == "scratch" else model
 
     teacher = teacher_weights(cfg, init)
     cost = recipe_cost(cfg, target) if init == "longer" else None
@@ -114,8 +115,8 @@ def finetune_job(cfg: Config, model_id: str, callbacks: Sequence[tuple[str, Call
                 "channels": kept_architecture(stage / WEIGHTS, pruned, channels)}  # fmt: skip
 
     return TrainJob(
-        stage=paths.finetune(target, init).dir,
-        name=paths.finetune(target, init).dir.name,
+        stage=paths.finetune(model_id).dir,
+        name=model_id,
         trainer=PrunedTrainer,
         build=build,
         args=train_args(
@@ -123,6 +124,7 @@ def finetune_job(cfg: Config, model_id: str, callbacks: Sequence[tuple[str, Call
             epochs=cost["epochs"] if cost else cfg.finetune_epochs(init),
             lr0=cfg.finetune.lr0,
             nbs=cfg.finetune.nbs or cfg.train.nbs,
+            seed=seed,
             **distill,
         ),
         key=stage_key(cfg, "finetune", model_id),
@@ -247,8 +249,8 @@ def kept_architecture(trained: Path, pruned: Path, channels: dict[str, int]) -> 
 def finetune_summary(cfg: Config, model_id: str) -> pd.DataFrame:
     """The fine-tuned model's size, time and val accuracy next to the uniform-width baselines that are trained."""
     paths = StudyPaths.of(cfg)
-    target, init = parse_model_id(cfg, model_id)
-    stages = {model_id: paths.finetune(target, init)} | {v.label: paths.train(v.name) for v in cfg.train.variants}
+    parse_model_id(cfg, model_id)  # a clear error for an id the study does not fine-tune
+    stages = {model_id: paths.finetune(model_id)} | {v.label: paths.train(v.name) for v in cfg.train.variants}
     rows = []
     for label, files in stages.items():
         if files.metrics.is_file():
