@@ -47,6 +47,7 @@ from yoloslim.report.data import (
     gamma_fractions,
     has_decode,
     int8_tables,
+    interleaved_caption,
     interleaved_table,
     load_report_data,
     measured_engines,
@@ -178,7 +179,7 @@ show_markdown(text(lang, "s2_4_2_size"))
 engine, budget = budget_of(data)
 show_markdown(text(lang, "budget_note", budget=budget_label(data, lang), engine=engine))
 show_table(model_table(data, lang), digits=2)
-show_markdown(text(lang, "interleaved_note", runs=cfg.eval.latency.runs))
+show_markdown(interleaved_caption(data, lang))
 show_table(interleaved_table(data, lang))
 
 # %%

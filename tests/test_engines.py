@@ -102,6 +102,26 @@ def test_a_failed_export_is_a_note_and_the_other_engines_go_on(
                                       "RuntimeError: no kernel for ConvInteger"}  # fmt: skip
 
 
+def test_bf16_is_its_own_engine_where_the_cpu_offers_it(
+    exported: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smoke_cfg
+) -> None:
+    """openvino_cpu_bf16 asks OpenVINO for BF16 and reports what it ran; on a CPU without BF16 (the AMD EPYC of our
+    CI has none) it is "not measured" with the reason, and the other engines go on."""
+    onnx = exported["artifacts"]["onnx_cpu"]
+    if engines.bf16_offered():  # AMX or AVX512-BF16: the precision read back is BF16
+        assert engine_runner("openvino_cpu_bf16", onnx, threads=1)[1] == "BF16"
+    monkeypatch.setattr("yoloslim.eval.stage.bf16_offered", lambda: False)
+    monkeypatch.setattr(engines, "bf16_offered", lambda: False)
+    listed = ["onnx_cpu", "openvino_cpu", "openvino_cpu_bf16"]
+    artifacts, notes = deployment_artifacts(exported["weights"], onnx, tmp_path, IMGSZ, exported["data"], listed,
+                                            smoke_cfg.quant)  # fmt: skip
+    assert set(artifacts) == {"onnx_cpu", "openvino_cpu"} and notes["openvino_cpu_bf16"].startswith(
+        "not measured: this CPU offers no BF16"
+    )
+    with pytest.raises(EngineError, match="openvino_cpu_bf16: not measured: this CPU offers no BF16"):
+        build_artifact("openvino_cpu_bf16", exported["weights"], tmp_path, IMGSZ, exported["data"], calib_images=4)
+
+
 def test_engines_and_quant_settings_are_checked(out_root: Path) -> None:
     for overrides, message in [
         ({"eval": {"engines": ["onnx_cpu"], "target_engine": "openvino_cpu_int8"}}, "eval.target_engine"),
@@ -159,3 +179,19 @@ def test_every_engine_is_timed_interleaved_from_the_kept_exports(exported: dict,
         measured = table[(table["model"] == "large") & (table["engine"] == engine)].iloc[0]
         assert large["latency"][engine]["median_ms"] == measured["median_ms"] != 99.0
         assert large["latency"][engine]["interleaved"]
+
+
+def test_the_tables_time_in_fresh_processes_when_asked(exported: dict, out_root: Path) -> None:
+    """eval.processes: 2 measures every model interleaved in two fresh processes, one after another, and reports
+    the mean with a prediction interval over them."""
+    from yoloslim.eval.stage import _interleaved, _keep
+
+    latency = {"warmup": 1, "runs": 4, "threads": 1}
+    cfg = load_config(write_params(out_root, {"eval": {"engines": ["onnx_cpu"], "latency": latency, "processes": 2}}))
+    for model in ("base", "large"):
+        _keep(Path(exported["artifacts"]["onnx_cpu"]), StudyPaths.of(cfg).eval(model).artifact("onnx_cpu"))
+    records = [{"model": m, "label": m, "imgsz": IMGSZ, "latency": {}} for m in ("base", "large")]
+    table = _interleaved(cfg, records).set_index("model")
+    assert (table["processes"] == 2).all() and (table["runs"] == 8).all()  # 4 rounds in each of 2 processes
+    assert (table["lo_ms"] < table["median_ms"]).all() and (table["median_ms"] < table["hi_ms"]).all()
+    assert table.loc["base", "ratio_lo"] == table.loc["base", "ratio_hi"] == 1.0

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 from yoloslim.config import LatencyConfig
-from yoloslim.measure.interleaved import interleaved_latency, summarize
+from yoloslim.measure.interleaved import across_processes, interleaved_latency, summarize
 from yoloslim.measure.latency import NO_CUDA, measure_latency, time_runs
 from yoloslim.measure.onnx import export_onnx
 from yoloslim.measure.profile import operator_times, per_operator
@@ -168,3 +168,20 @@ def test_interleaved_rounds_run_every_model_once_in_a_random_order(monkeypatch: 
         assert measured[model]["median_ms"] == pytest.approx(expected) and measured[model]["runs"] == 6
         ratio = [measured[model][k] for k in ("ratio", "ratio_lo", "ratio_hi")]
         assert ratio == pytest.approx([expected / ms["base"]] * 3)
+
+
+def test_processes_give_a_prediction_interval_for_another_process() -> None:
+    """Three processes measured the ratio 0.48, 0.50 and 0.52: the interval predicts a fourth, mean ± t(0.975, 2) ·
+    s · sqrt(1 + 1/3) = 0.50 ± 0.099, wider than any one process's interval over its rounds."""
+    one = {"median_ms": 4.0, "p90_ms": 4.4, "lo_ms": 3.9, "hi_ms": 4.1, "runs": 50}
+    processes = [{"base": {**one, "ratio": 1.0, "ratio_lo": 1.0, "ratio_hi": 1.0},
+                  "large": {**one, "median_ms": 2.0 * r, "ratio": r, "ratio_lo": r - 0.005, "ratio_hi": r + 0.005}}
+                 for r in (0.48, 0.50, 0.52)]  # fmt: skip
+    large = across_processes(processes)["large"]
+    half = 4.302653 * 0.02 * (4 / 3) ** 0.5
+    assert large["ratio"] == pytest.approx(0.50) and large["processes"] == 3 and large["runs"] == 150
+    assert (large["ratio_lo"], large["ratio_hi"]) == pytest.approx((0.50 - half, 0.50 + half), abs=1e-6)
+    assert (large["lo_ms"], large["hi_ms"]) == pytest.approx((1.0 - 2 * half, 1.0 + 2 * half), abs=1e-5)
+    base = across_processes(processes)["base"]
+    assert base["ratio_lo"] == base["ratio_hi"] == 1.0  # the base model against itself: no spread
+    assert across_processes(processes[:1])["large"] == {**processes[0]["large"], "processes": 1}  # one: as measured

@@ -160,6 +160,8 @@ def test_report_en(report_en: tuple[str, Path]) -> None:
     assert _cell(interleaved, "nas_0.01(large)") == ["30.00 [27.00, 33.00]", "0.50 [0.45, 0.56]"]
     operators = sizes[sizes.index("Where ONNX Runtime") :]  # ms per inference by operator: Conv 0.5 of 30 ms
     assert _cell(operators, "nas_0.01(large)")[0] == "15.000" and "between operators</th>" in operators
+    assert _cell(operators, "nas_0.01(large)")[-2:] == ["28.500", "30.000"]  # profiled total; unprofiled, interleaved
+    assert "unprofiled (ms)</th>" in operators and "its share is an upper bound" in operators
     assert _cell(sizes, "yolov5n")[-1] == "✗" and _cell(sizes, "nas_0.1(middle)")[-1] == "≈"  # 52 ms: borderline
     assert "Not measured on this machine: <code>torch_cuda</code>" in html
     assert _cell(sizes[sizes.index("Decode rate") :], "1/2")[:2] == ["70.0%", "87.5%"]  # dm: / gt, / decodable

@@ -39,7 +39,9 @@ C2fHalves = Literal["equal", "free"]
 AttentionMode = Literal["intact", "heads"]
 Split = Literal["val", "test"]
 # the engines a model can be timed on (yoloslim.measure.latency; the deployment engines: yoloslim.measure.engines)
-Engine = Literal["torch_cpu", "onnx_cpu", "onnx_cpu_int8", "openvino_cpu", "openvino_cpu_int8", "torch_cuda"]
+Engine = Literal[
+    "torch_cpu", "onnx_cpu", "onnx_cpu_int8", "openvino_cpu", "openvino_cpu_bf16", "openvino_cpu_int8", "torch_cuda"
+]
 Lang = Literal["en", "zh"]
 ENGINES: tuple[str, ...] = typing.get_args(Engine)
 
@@ -196,10 +198,11 @@ class PruneConfig:
     # |gamma| thresholds for the largest structure that meets it (yoloslim.prune.search), beside the thresholds
     margin: float = 0.05  # the search aims this fraction under a latency budget: ONNX Runtime timings of the same
     # model in separate processes differ (docs/results.md, "Pruning to a latency budget")
-    engine: str = "onnx_cpu"  # latency engine of the search (also onnx_cpu_int8, openvino_cpu, openvino_cpu_int8,
-    # each timed on its own export: yoloslim.measure.engines): onnx_cpu (ONNX Runtime, CPU, interleaved with the base
-    # model), onnx_cuda / onnx_tensorrt (the same on a GPU, with onnxruntime-gpu; not measured on our CPU machines),
-    # or "package.module:function", a function (onnx_path, imgsz) -> milliseconds, e.g. a timing on an NPU
+    engine: str = "onnx_cpu"  # latency engine of the search (also onnx_cpu_int8, openvino_cpu, openvino_cpu_bf16,
+    # openvino_cpu_int8, each timed on its own export: yoloslim.measure.engines): onnx_cpu (ONNX Runtime, CPU,
+    # interleaved with the base model), onnx_cuda / onnx_tensorrt (the same on a GPU, with onnxruntime-gpu; not
+    # measured on our CPU machines), or "package.module:function", a function (onnx_path, imgsz) -> milliseconds,
+    # e.g. a timing on an NPU
     round_to: int = 8  # kept channels of every pruned group are a multiple of this (the NPU rule)
     round_dir: RoundDir = "up"  # alignment direction; up keeps more channels
     importance: Importance = "max"  # how a tied group combines its members' |gamma|
@@ -264,6 +267,9 @@ class EvalConfig:
     engines: list[Engine] = field(default_factory=lambda: list(ENGINES))  # engines every model is timed on; an
     # INT8 engine also validates its quantised model (quant.splits)
     latency: LatencyConfig = field(default_factory=LatencyConfig)
+    processes: int = 1  # fresh processes the tables' interleaved latency is measured in, one after another; 2 or
+    # more: each model's interval on each engine predicts a re-measurement in another process (timings of the same
+    # model in separate processes differ by more than one process's interval: docs/results.md)
     decode_margin: float = 0.15  # crop margin around a detection before decoding, as a box fraction
     decode: dict[str, str] | None = None  # class name -> zxing-cpp symbology its detections must decode as (a
     # BarcodeFormat name such as DataMatrix, QRCode, Code128, or `linear`: any 1-D barcode): the code classes whose
@@ -281,7 +287,7 @@ class EvalConfig:
     def measurement(self) -> dict[str, Any]:
         """The settings a model's measurements depend on: all but those the tables stage applies to them (the
         budget, the bootstrap)."""
-        tables = ("target_latency", "target_engine", "bootstrap", "bootstrap_seed")
+        tables = ("target_latency", "target_engine", "bootstrap", "bootstrap_seed", "processes")
         return {k: v for k, v in self.keyed().items() if k not in tables}
 
 
@@ -644,7 +650,8 @@ def _check_values(cfg: Config, path: Path) -> None:
             fail(f"prune.targets.{name}", f"a name other than the prune.{cfg.prune.policy}s names", name)
     if not 0 <= cfg.prune.margin < 1:
         fail("prune.margin", "a fraction in [0, 1)", cfg.prune.margin)
-    search_engines = ("onnx_cpu", "onnx_cuda", "onnx_tensorrt", "onnx_cpu_int8", "openvino_cpu", "openvino_cpu_int8")
+    search_engines = ("onnx_cpu", "onnx_cuda", "onnx_tensorrt", "onnx_cpu_int8", "openvino_cpu", "openvino_cpu_bf16",
+                      "openvino_cpu_int8")  # fmt: skip
     if cfg.prune.engine not in search_engines and ":" not in cfg.prune.engine:
         fail("prune.engine", f'one of {", ".join(search_engines)}, or "package.module:function" (onnx_path, imgsz) '
              "-> milliseconds", cfg.prune.engine)  # fmt: skip
@@ -683,6 +690,8 @@ def _check_values(cfg: Config, path: Path) -> None:
                  "px (or '{imgsz}' in it)", v.label)  # fmt: skip
     if cfg.data.synth.test_images < 0:
         fail("data.synth.test_images", "a number of test-only images (0: none)", cfg.data.synth.test_images)
+    if cfg.eval.processes < 1:
+        fail("eval.processes", "a positive number of processes", cfg.eval.processes)
     if cfg.eval.bootstrap < 0:
         fail("eval.bootstrap", "a number of resamples (0: no intervals)", cfg.eval.bootstrap)
     if not cfg.eval.engines or len(set(cfg.eval.engines)) != len(cfg.eval.engines):

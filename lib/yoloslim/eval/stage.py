@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import multiprocessing
 import platform
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -40,14 +42,17 @@ from yoloslim.eval.tables import display_tables, study_frames, with_int8_interva
 from yoloslim.measure.accuracy import measure_accuracy
 from yoloslim.measure.bootstrap import INTERVAL_METRICS, replicates, save_replicates
 from yoloslim.measure.engines import (
+    BF16_ENGINES,
     DEPLOY_ENGINES,
     INT8_ENGINES,
+    NO_BF16,
     EngineError,
+    bf16_offered,
     build_artifact,
     check_outputs,
     engine_runner,
 )
-from yoloslim.measure.interleaved import interleaved_latency, interleaved_runs
+from yoloslim.measure.interleaved import across_processes, interleaved_latency, interleaved_runs
 from yoloslim.measure.latency import cpu_model, cuda_device, measure_latency
 from yoloslim.measure.metrics import DetectionStats
 from yoloslim.measure.onnx import export_onnx, resolve_threads
@@ -61,7 +66,7 @@ from yoloslim.ultra import tee_output
 from yoloslim.uptodate import recording, stage_record, up_to_date
 
 INTERLEAVED_COLUMNS = ["model", "label", "engine", "median_ms", "p90_ms", "lo_ms", "hi_ms", "ratio", "ratio_lo",
-                       "ratio_hi", "runs"]  # fmt: skip
+                       "ratio_hi", "runs", "processes"]  # fmt: skip
 PACKAGES = (
     "torch",
     "ultralytics",
@@ -221,6 +226,8 @@ def deployment_artifacts(
                 artifacts.pop(engine, None)
                 notes[engine] = f"not measured: {err}"
                 print(f"WARNING: {weights}: {engine} {notes[engine]}")
+        elif engine in BF16_ENGINES and not bf16_offered():
+            notes[engine] = NO_BF16
         else:
             artifacts[engine] = onnx
     return artifacts, notes
@@ -514,24 +521,57 @@ def _keep(source: Path, kept: Path) -> None:
 
 def _interleaved(cfg: Config, records: list[dict[str, Any]]) -> pd.DataFrame:
     """Latency of every evaluated model on each deployment engine of `eval.engines` (ONNX Runtime and OpenVINO, FP32
-    and INT8), interleaved engine by engine in this process (`yoloslim.measure.interleaved`), from the exports each
-    model's evaluation kept; a model whose export for an engine failed is left out of that engine's rounds."""
+    and INT8), interleaved engine by engine (`yoloslim.measure.interleaved`), from the exports each model's
+    evaluation kept; a model whose export for an engine failed is left out of that engine's rounds. Measured in
+    this process, or with `eval.processes` of 2 or more in as many fresh processes one after another, whose
+    measurements give each value a prediction interval for another process (`across_processes`)."""
     files = {r["model"]: StudyPaths.of(cfg).eval(r["model"]) for r in records}
     imgsz = {r["model"]: r["imgsz"] for r in records}
     labels = {r["model"]: r["label"] for r in records}
+    artifacts = {
+        engine: {model: f.artifact(engine) for model, f in files.items() if f.artifact(engine).exists()}
+        for engine in DEPLOY_ENGINES
+        if engine in cfg.eval.engines and (engine not in BF16_ENGINES or bf16_offered())  # BF16: where the CPU has it
+    }
+    if cfg.eval.processes == 1:
+        measured = [interleaved_engines(artifacts, imgsz, cfg.eval.latency)]
+    else:
+        measured = []
+        for seed in range(cfg.eval.processes):  # a fresh interpreter each time: nothing of the last one is warm
+            with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as process:
+                measured.append(process.submit(interleaved_engines, artifacts, imgsz, cfg.eval.latency, seed).result())
     rows = []
-    for engine in (e for e in DEPLOY_ENGINES if e in cfg.eval.engines):
-        kept = {model: f.artifact(engine) for model, f in files.items() if f.artifact(engine).exists()}
-        if engine == "onnx_cpu":
-            measured = interleaved_latency(kept, imgsz, cfg.eval.latency) if kept else {}
-        else:
-            runs = {}
-            for model, path in kept.items():
-                infer, _ = engine_runner(engine, path, cfg.eval.latency.threads, spinning=False)
-                runs[model] = partial(infer, np.zeros((1, 3, imgsz[model], imgsz[model]), dtype=np.float32))
-            measured = interleaved_runs(runs, cfg.eval.latency) if runs else {}
-        rows += [{"model": m, "label": labels[m], "engine": engine, **values} for m, values in measured.items()]
+    for engine in artifacts:
+        combined = across_processes([process[engine] for process in measured])
+        rows += [{"model": m, "label": labels[m], "engine": engine, **values} for m, values in combined.items()]
     return pd.DataFrame(rows, columns=INTERLEAVED_COLUMNS)
+
+
+def interleaved_engines(
+    artifacts: Mapping[str, Mapping[str, Path]], imgsz: Mapping[str, int], latency: LatencyConfig, seed: int = 0
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Every model interleaved on each engine in turn, in the calling process (`interleaved_runs`).
+
+    Args:
+        artifacts (Mapping[str, Mapping[str, Path]]): Engine -> model id -> its export for that engine.
+        imgsz (Mapping[str, int]): Model id -> its input size.
+        latency (LatencyConfig): The rounds and threads.
+        seed (int): The seed of the rounds' orders and the bootstrap.
+
+    Returns:
+        (dict[str, dict[str, dict[str, float]]]): Engine -> model id -> its measurement (`interleaved_runs`).
+    """
+    out = {}
+    for engine, kept in artifacts.items():
+        if engine == "onnx_cpu":
+            out[engine] = interleaved_latency(dict(kept), dict(imgsz), latency, seed) if kept else {}
+            continue
+        runs = {}
+        for model, path in kept.items():
+            infer, _ = engine_runner(engine, path, latency.threads, spinning=False)
+            runs[model] = partial(infer, np.zeros((1, 3, imgsz[model], imgsz[model]), dtype=np.float32))
+        out[engine] = interleaved_runs(runs, latency, seed) if runs else {}
+    return out
 
 
 def _latency_from(interleaved: pd.DataFrame, records: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -6,6 +6,8 @@
                        INT8 scale cannot hold box pixels and class scores)
     openvino_cpu       OpenVINO, CPU plugin: the FP32 ONNX export, compiled with `INFERENCE_PRECISION_HINT: f32` (by
                        default OpenVINO runs an FP32 model in BF16 on CPUs with AMX)
+    openvino_cpu_bf16  OpenVINO, CPU plugin: the same export compiled with `INFERENCE_PRECISION_HINT: bf16`, where
+                       the CPU offers BF16 (AMX or AVX512-BF16; elsewhere "not measured": OpenVINO would run FP32)
     openvino_cpu_int8  OpenVINO, CPU plugin: Ultralytics' OpenVINO export with `quantize=8` (NNCF post-training
                        quantisation, the Detect head left in float)
 
@@ -34,7 +36,9 @@ from yoloslim.atomic import atomic_path
 from yoloslim.measure.onnx import export_onnx, onnx_session, resolve_threads
 
 INT8_ENGINES = ("onnx_cpu_int8", "openvino_cpu_int8")  # engines that run a quantised model
-DEPLOY_ENGINES = ("onnx_cpu", "onnx_cpu_int8", "openvino_cpu", "openvino_cpu_int8")  # run an exported model
+BF16_ENGINES = ("openvino_cpu_bf16",)  # engines that run the FP32 export in BF16, where the CPU offers it
+DEPLOY_ENGINES = ("onnx_cpu", "onnx_cpu_int8", "openvino_cpu", "openvino_cpu_bf16", "openvino_cpu_int8")  # exported
+OPENVINO_HINTS = {"openvino_cpu": "f32", "openvino_cpu_bf16": "bf16"}  # INFERENCE_PRECISION_HINT (INT8: the default)
 QDQ_OPS = {"QuantizeLinear", "DequantizeLinear", "QLinearConv", "ConvInteger", "MatMulInteger", "QLinearMatMul"}
 
 
@@ -85,7 +89,9 @@ def build_artifact(
         EngineError: The export failed (the message names the checkpoint, the engine and Ultralytics' error).
     """
     out_dir = Path(out_dir)
-    if engine in ("onnx_cpu", "openvino_cpu"):
+    if engine in BF16_ENGINES and not bf16_offered():
+        raise EngineError(f"{weights}: {engine}: {NO_BF16}")
+    if engine in ("onnx_cpu", "openvino_cpu", *BF16_ENGINES):
         return export_onnx(weights, out_dir, imgsz)
     if engine not in INT8_ENGINES:
         raise ValueError(f"{engine}: not an engine of an exported model ({', '.join(DEPLOY_ENGINES)})")
@@ -131,7 +137,7 @@ def engine_runner(
         session, feed = onnx_session(artifact, 32, threads, spinning=spinning)  # the feed's name only: any size
         name = next(iter(feed))
         return (lambda image: session.run(None, {name: image})[0]), onnx_precision(artifact)
-    return openvino_runner(artifact, threads, f32=engine == "openvino_cpu")
+    return openvino_runner(artifact, threads, hint=OPENVINO_HINTS.get(engine))
 
 
 def check_outputs(engine: str, artifact: Path, data_yaml: Path, imgsz: int) -> None:
@@ -169,14 +175,16 @@ def onnx_precision(onnx_path: Path) -> str:
     return "INT8" if any(node.op_type in QDQ_OPS for node in graph.node) else "FP32"
 
 
-def openvino_runner(artifact: Path, threads: int, *, f32: bool) -> tuple[Callable[[np.ndarray], np.ndarray], str]:
+def openvino_runner(
+    artifact: Path, threads: int, *, hint: str | None
+) -> tuple[Callable[[np.ndarray], np.ndarray], str]:
     """OpenVINO CPU inference of an ONNX file or an OpenVINO folder, and the precision it actually runs in.
 
     Args:
         artifact (Path): An ONNX file, or a folder holding one OpenVINO `.xml` (and its `.bin`).
         threads (int): The CPU threads (0: every core), one stream, latency mode.
-        f32 (bool): Ask for FP32 inference (`INFERENCE_PRECISION_HINT: f32`); False: OpenVINO's default (BF16 on
-            CPUs with AMX, else FP32).
+        hint (str | None): The inference precision asked for (`INFERENCE_PRECISION_HINT`: "f32" or "bf16"); None:
+            OpenVINO's default (BF16 on CPUs with AMX, else FP32).
 
     Returns:
         (tuple[Callable[[np.ndarray], np.ndarray], str]): The inference (batch -> first output), and "INT8" when the
@@ -189,12 +197,22 @@ def openvino_runner(artifact: Path, threads: int, *, f32: bool) -> tuple[Callabl
     model_file = next(path.glob("*.xml")) if path.is_dir() else path
     config: dict[str, Any] = {"INFERENCE_NUM_THREADS": resolve_threads(threads), "NUM_STREAMS": 1,
                               "PERFORMANCE_HINT": "LATENCY"}  # fmt: skip
-    if f32:
-        config["INFERENCE_PRECISION_HINT"] = "f32"
+    if hint:
+        config["INFERENCE_PRECISION_HINT"] = hint
     compiled = ov.Core().compile_model(str(model_file), "CPU", config)
     request = compiled.create_infer_request()
     output = compiled.output(0)
     return (lambda image: request.infer({0: image})[output]), _openvino_precision(compiled)
+
+
+NO_BF16 = "not measured: this CPU offers no BF16 (OpenVINO's CPU plugin lists no BF16 capability; it would run FP32)"
+
+
+def bf16_offered() -> bool:
+    """Whether OpenVINO's CPU plugin can run BF16 here (its OPTIMIZATION_CAPABILITIES: AMX or AVX512-BF16)."""
+    import openvino as ov
+
+    return "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
 def _openvino_precision(compiled: Any) -> str:

@@ -7,9 +7,14 @@ model's latency is the median over rounds, and its ratio to the base model is th
 ratios (both measured within the same round); the 95 % intervals resample the rounds (the bootstrap). The
 sessions' thread pools do not spin between runs, or the idle ones would take the cores from the one running.
 
+That interval describes one process. The same model timed in another process lands elsewhere (a machine's state
+differs between processes by more than within one), so with measurements from several fresh processes
+`across_processes` gives a 95 % prediction interval for one more: where a re-measurement falls.
+
     interleaved_latency({"base": Path("base.onnx"), "large": Path("large.onnx")}, {"base": 160, "large": 160},
                         LatencyConfig(warmup=10, runs=50))
     # {'base': {'median_ms': 4.1, 'lo_ms': 4.0, 'hi_ms': 4.3, 'ratio': 1.0, ...}, 'large': {...}}
+    across_processes([first, second, third])  # the same keys, the intervals over the processes
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from yoloslim.config import LatencyConfig
 from yoloslim.measure.bootstrap import interval
@@ -110,3 +116,42 @@ def summarize(samples: np.ndarray, models: list[str], rng: np.random.Generator) 
         }  # fmt: skip
         for i, model in enumerate(models)
     }
+
+
+def across_processes(measured: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """One model's interleaved measurements from several fresh processes (`interleaved_runs`' results, one per
+    process) as one: the mean of the processes' medians and ratios, each with a 95 % prediction interval for the
+    median another process would measure, mean ± t(0.975, n - 1) · s · sqrt(1 + 1/n) over the n processes (s their
+    standard deviation). One process is returned as it is (its interval is over its rounds).
+
+    Args:
+        measured (list[dict[str, dict[str, float]]]): Per process: model id -> median_ms, p90_ms, lo_ms, hi_ms, ratio,
+            ratio_lo, ratio_hi, runs. A model missing from a process is measured on the others.
+
+    Returns:
+        (dict[str, dict[str, float]]): Model id -> the same keys (runs: the rounds of all processes) and `processes`.
+    """
+    if len(measured) == 1:
+        return {model: {**values, "processes": 1} for model, values in measured[0].items()}
+    out = {}
+    for model in dict.fromkeys(m for process in measured for m in process):
+        values = [process[model] for process in measured if model in process]
+        median, median_lo, median_hi = _predicted([v["median_ms"] for v in values])
+        ratio, ratio_lo, ratio_hi = _predicted([v["ratio"] for v in values])
+        out[model] = {
+            "median_ms": median, "p90_ms": float(np.mean([v["p90_ms"] for v in values])), "lo_ms": median_lo,
+            "hi_ms": median_hi, "ratio": ratio, "ratio_lo": ratio_lo, "ratio_hi": ratio_hi,
+            "runs": int(sum(v["runs"] for v in values)), "processes": len(values),
+        }  # fmt: skip
+    return out
+
+
+def _predicted(values: list[float]) -> tuple[float, float, float]:
+    """The mean of `values` and the 95 % prediction interval of one more (Student's t); a lone value is its own
+    interval, and NaN values (a ratio without a base model) give NaN."""
+    x = np.asarray(values, dtype=float)
+    mean = float(x.mean())
+    if len(x) < 2 or not np.isfinite(x).all():
+        return mean, mean, mean
+    half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) * np.sqrt(1 + 1 / len(x)))
+    return mean, mean - half, mean + half

@@ -380,6 +380,18 @@ def model_table(data: ReportData, lang: str = "en") -> pd.DataFrame:
     return out.rename(index=data.labels).rename_axis(None)
 
 
+def interleaved_caption(data: ReportData, lang: str) -> str:
+    """What the interleaved table's intervals cover: the rounds of one process, or, measured in several fresh
+    processes (`eval.processes`), a re-measurement in another."""
+    processes = data.cfg.eval.processes
+    note = text(lang, "interleaved_note", runs=data.cfg.eval.latency.runs)
+    return (
+        note
+        + " "
+        + (text(lang, "interleaved_processes", n=processes) if processes > 1 else text(lang, "interleaved_one"))
+    )
+
+
 def interleaved_table(data: ReportData, lang: str) -> pd.DataFrame:
     """Latency measured interleaved, engine by engine: median ms and its ratio to the base model on the same engine,
     each with its 95 % interval; rows are labels in report order, columns (engine, ms | ratio), headers in `lang`."""
@@ -398,7 +410,8 @@ def interleaved_table(data: ReportData, lang: str) -> pd.DataFrame:
 
 def operator_table(data: ReportData, lang: str, top: int = 6) -> pd.DataFrame:
     """ONNX Runtime CPU milliseconds per inference of each model: the `top` operator types of the base model (the
-    slowest first), the other operators, the time between operators, and their total; rows are labels.
+    slowest first), the other operators, the time between operators, their total (profiled), and the latency without
+    the profiler (models.csv's onnx_cpu_ms, interleaved where measured so); rows are labels.
 
     Args:
         data (ReportData): The study's results (onnx_operators.csv).
@@ -420,6 +433,7 @@ def operator_table(data: ReportData, lang: str, top: int = 6) -> pd.DataFrame:
     if BETWEEN in wide:
         table[text(lang, "between_operators")] = wide[BETWEEN]
     table[text(lang, "operators_total")] = wide.sum(axis=1)
+    table[text(lang, "operators_unprofiled")] = data.table.set_index("model")["onnx_cpu_ms"].reindex(table.index)
     order = [m for m in data.labels if m in table.index]
     return table.loc[order].rename(index=data.labels).rename_axis(None)
 

@@ -22,9 +22,12 @@ EN: dict[str, str] = {
     "conf 0.001):",
     "s2_4_results": "### 2.4 Results\n\n#### 2.4.1 Test set",
     "s2_4_2_size": "#### 2.4.2 Size, parameters, speed and FLOPs",
+    "operators_unprofiled": "unprofiled (ms)",
     "operators_intro": "Where ONNX Runtime's CPU time goes (ms per inference, from its profiler): the convolutions "
     "shrink with the channels; concatenations, splits, resizes, the Detect head's reshapes and the time between "
-    "operators shrink less, which is why latency falls less than FLOPs.",
+    "operators shrink less, which is why latency falls less than FLOPs. The profiler itself adds time: the profiled "
+    'total is more than the latency measured without it (last column, interleaved), and "between operators" (the '
+    "profiled run's time no kernel accounts for) includes that overhead, so its share is an upper bound.",
     "decode_intro": "Decode rate per class on the test set, for the code classes and the symbology each must decode "
     "as ({classes}): decoded codes / ground-truth codes (`/ gt`), and / codes that decode when cropped at their own "
     "ground-truth box (`/ decodable`, the data's ceiling):",
@@ -104,7 +107,12 @@ EN: dict[str, str] = {
     "flops_ratio": "GFLOPs ÷ base",
     "interleaved_note": "Latency on each engine with every model in one process, interleaved: {runs} rounds, "
     "each running every model once in a random order. Median ms and the median of the per-round ratio to the "
-    "base model, with 95 % intervals (bootstrap over the rounds):",
+    "base model, with 95 % intervals.",
+    "interleaved_processes": "Measured in {n} fresh processes one after another: each value is the mean of the "
+    "processes' medians, and its interval the 95 % prediction interval of the median another process would measure "
+    "(Student's t over the processes). The budget marks use these intervals.",
+    "interleaved_one": "Measured in one process, with the intervals a bootstrap over its rounds: they do not cover a "
+    "re-measurement in another process, which can differ by more (`eval.processes` measures in several).",
     "latency_ratio": "{engine} ÷ base",
     "epochs_to_90": "epochs to 90% of final mmAP",
     "final": "final mmAP",
@@ -265,14 +273,14 @@ EN: dict[str, str] = {
     # engines and precision (INT8)
     "s2_4_3_engines": "#### 2.4.3 Engines and precision",
     "engines_intro": "Median latency of every model on every engine it was timed on (eval.engines), and its ratio "
-    "to the base model on the same engine and precision (only `onnx_cpu` is the interleaved measurement of 2.4.2; "
-    "the other engines are timed in each model's own evaluation job, so their ratios are less precise). Each header "
+    "to the base model on the same engine and precision (ONNX Runtime and OpenVINO: the interleaved measurement of "
+    "2.4.2; PyTorch is timed in each model's own evaluation job, so its ratios are less precise). Each header "
     "gives the precision the engine actually ran, "
     "read back from the compiled model or the graph. INT8 models are Ultralytics' exports: ONNX Runtime's static "
     "quantisation of the weighted operators (`onnx_cpu_int8`; the Detect decode stays in float, since one INT8 scale "
     "cannot hold box pixels and class scores) and NNCF's post-training quantisation for OpenVINO "
     "(`openvino_cpu_int8`; the Detect head stays in float), each calibrated on {calib} training images, never "
-    "validation or test images.",
+    "validation or test images. `openvino_cpu_bf16` runs the FP32 export in BF16, where the CPU offers it.",
     "not_measured_cell": "—",
     "int8_drop": "INT8 − FP32 [95 % interval]",
     "int8_caption": "INT8 on `{engine}`, {split} split: mmAP in FP32 and INT8 (conf 0.001), and the drop with its "

@@ -21,8 +21,11 @@ ZH: dict[str, str] = {
     "convergence_intro": "微调收敛情况（每轮验证集 mmAP，Ultralytics 在全部检测框上验证，置信度 0.001）：",
     "s2_4_results": "### 2.4 结果\n\n#### 2.4.1 测试集",
     "s2_4_2_size": "#### 2.4.2 模型大小、参数量、推理时间与计算量",
+    "operators_unprofiled": "未剖析 (ms)",
     "operators_intro": "ONNX Runtime CPU 时间的去向（每次推理的毫秒数，来自其性能分析器）：卷积随通道数减少，"
-    "而拼接、拆分、缩放、Detect 头的形状变换以及算子之间的时间减少得更少，因此时延的下降小于 FLOPs 的下降。",
+    "而拼接、拆分、缩放、Detect 头的形状变换以及算子之间的时间减少得更少，因此时延的下降小于 FLOPs 的下降。"
+    "性能分析器本身会增加时间：剖析总时间大于不开分析器测得的时延（最后一列，交替测量），“算子之间”（剖析运行中"
+    "没有算子内核覆盖的时间）包含这部分开销，因此其占比是上限。",
     "decode_intro": "测试集各类别解码率（仅码类别，各须解码为其码制：{classes}）：成功解码数 / 真实码数（`/ gt`），"
     "以及 / 按真实框裁剪即可解码的码数（`/ decodable`，数据本身的上限）：",
     "decode_intro_detections": "测试集各类别解码率（仅码类别，各须解码为其码制：{classes}）：裁剪后按其类别码制"
@@ -92,7 +95,11 @@ ZH: dict[str, str] = {
     "budget": "预算",
     "flops_ratio": "GFLOPs ÷ 基础",
     "interleaved_note": "所有模型在同一进程中逐引擎交替测量的时延：每个引擎共 {runs} 轮，每轮按随机顺序"
-    "各运行一次。给出中位数（毫秒）以及相对基础模型的逐轮比值的中位数，并附 95% 置信区间（对轮次做 bootstrap）：",
+    "各运行一次。给出中位数（毫秒）以及相对基础模型的逐轮比值的中位数，并附 95% 置信区间。",
+    "interleaved_processes": "在 {n} 个新进程中依次测量：每个值为各进程中位数的均值，其区间为另一进程测得中位数的 95% "
+    "预测区间（对各进程用 Student t 分布）。预算判定使用这些区间。",
+    "interleaved_one": "仅在一个进程中测量，区间为对其轮次的 bootstrap：不能覆盖在另一进程中的重新测量，"
+    "后者的差异可能更大（`eval.processes` 可在多个进程中测量）。",
     "latency_ratio": "{engine} ÷ 基础",
     "epochs_to_90": "达到最终 mmAP 90% 的轮数",
     "final": "最终 mmAP",
@@ -243,12 +250,12 @@ ZH: dict[str, str] = {
     # 引擎与精度（INT8）
     "s2_4_3_engines": "#### 2.4.3 推理引擎与精度",
     "engines_intro": "每个模型在其测量的每个引擎上（eval.engines）的时延中位数，"
-    "以及在相同引擎和精度下相对基础模型的比值（只有 `onnx_cpu` 是 2.4.2 节的交错测量；"
-    "其他引擎在各模型自己的评估任务中计时，比值精度较低）。"
+    "以及在相同引擎和精度下相对基础模型的比值（ONNX Runtime 与 OpenVINO 为 2.4.2 节的交错测量；"
+    "PyTorch 在各模型自己的评估任务中计时，比值精度较低）。"
     "表头给出引擎实际运行的精度，读取自编译后的模型或计算图。INT8 模型由 Ultralytics 导出：`onnx_cpu_int8` 为 ONNX "
     "Runtime 对带权重算子的静态量化（Detect 解码保持浮点，因为同一个 INT8 尺度无法同时容纳框坐标像素和类别分数），"
     "`openvino_cpu_int8` 为 NNCF 面向 OpenVINO 的训练后量化（Detect 头保持浮点）；二者均以 {calib} 张训练图像校准，"
-    "从不使用验证集或测试集图像。",
+    "从不使用验证集或测试集图像。`openvino_cpu_bf16` 在 CPU 支持时以 BF16 运行 FP32 导出模型。",
     "not_measured_cell": "—",
     "int8_drop": "INT8 − FP32 [95% 区间]",
     "int8_caption": "`{engine}` 上的 INT8，{split} 集：FP32 与 INT8 的 mmAP（置信度 0.001），"
