@@ -116,7 +116,8 @@ def _recipe_data(cfg: Config, accuracy: dict[str, float], distill_minus_longer: 
     cost = {"plain_s": 0.2, "distill_s": 0.3, "ratio": 1.5, "epochs": 23, "batches": 30, "teacher": "sparse"}
     labels = {m.id: m.label for m in study_models(cfg)}
     return SimpleNamespace(cfg=cfg, accuracy=pd.DataFrame(rows), costs={"small": cost}, labels=labels,
-                           replicates={"test": reps})  # fmt: skip
+                           replicates={"test": reps}, models=study_models(cfg),
+                           table=pd.DataFrame(columns=["model"]))  # no latency: no Pareto verdicts  # fmt: skip
 
 
 @pytest.mark.parametrize(
