@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -57,6 +59,18 @@ def test_resamples_are_seeded() -> None:
 def test_models_on_different_images_are_refused() -> None:
     with pytest.raises(ValueError, match="different numbers of images"):
         replicates({"a": GOOD, "b": detector([True] * 39)}, NAMES, 0.5, draws=2)
+    named = dataclasses.replace(GOOD, image_names=np.array([f"img{i}.jpg" for i in range(GOOD.images)]))
+    shuffled = dataclasses.replace(named, image_names=named.image_names[::-1].copy())
+    with pytest.raises(ValueError, match="'b' and 'a' were not validated on the same images: image 0 is img39.jpg"):
+        replicates({"a": named, "b": shuffled}, NAMES, 0.5, draws=2)  # as many images, not the same ones
+    assert replicates({"a": named, "b": named, "old": GOOD}, NAMES, 0.5, draws=2)  # a file without names: unchecked
+
+
+def test_the_image_names_are_kept_with_the_detections(tmp_path) -> None:
+    records = [{"tp": np.zeros((0, 10)), "conf": np.zeros(0), "pred_cls": np.zeros(0), "target_cls": np.zeros(1),
+                "im_name": name} for name in ("a.jpg", "b.jpg")]  # fmt: skip
+    stats = DetectionStats.from_images(records)
+    assert list(DetectionStats.load(stats.save(tmp_path / "d.npz")).image_names) == ["a.jpg", "b.jpg"]
 
 
 def test_intervals_fill_the_accuracy_table(tmp_path) -> None:

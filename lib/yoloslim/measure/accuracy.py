@@ -105,7 +105,7 @@ def _recording_validator(records: list[dict]) -> type:
             update = self.metrics.update_stats
 
             def update_and_record(stat: dict) -> None:
-                records.append({k: stat[k] for k in ("tp", "conf", "pred_cls", "target_cls")})
+                records.append({k: stat[k] for k in ("tp", "conf", "pred_cls", "target_cls", "im_name") if k in stat})
                 update(stat)
 
             self.metrics.update_stats = update_and_record

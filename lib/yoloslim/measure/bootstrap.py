@@ -46,6 +46,7 @@ def replicates(
     sizes = {s.images for s in stats.values()}
     if len(sizes) > 1:
         raise ValueError(f"models were validated on different numbers of images: {sorted(sizes)}")
+    check_same_images(stats)
     images = sizes.pop() if sizes else 0
     rng = np.random.default_rng(seed)
     out = {model: np.empty((draws, len(names) + 1, len(INTERVAL_METRICS))) for model in stats}
@@ -55,6 +56,24 @@ def replicates(
             rows = class_rows(model_stats.resample(counts), names, conf)
             out[model][draw] = [[rows[c][m] for m in INTERVAL_METRICS] for c in [*names, "all"]]
     return out
+
+
+def check_same_images(stats: dict[str, DetectionStats]) -> None:
+    """Stop when two models' detections are not of the same images in the same order (pairing by image needs it),
+    naming the first image that differs; files kept before the image names were do not take part."""
+    named = {model: s.image_names for model, s in stats.items() if (s.image_names != "").any()}
+    if not named:
+        return
+    first, reference = next(iter(named.items()))
+    for model, names in named.items():
+        if len(names) != len(reference) or (names != reference).any():
+            at = next((i for i, (a, b) in enumerate(zip(names, reference, strict=False)) if a != b), len(names))
+            ours = names[at] if at < len(names) else "(none)"
+            theirs = reference[at] if at < len(reference) else "(none)"
+            raise ValueError(
+                f"models '{model}' and '{first}' were not validated on the same images: image {at} is "
+                f"{ours} for '{model}' and {theirs} for '{first}'; validate both on the same split again"
+            )
 
 
 def interval(samples: np.ndarray, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray]:

@@ -22,7 +22,7 @@ Per class, and for `all` (the mean over the classes that have ground truth, as U
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,8 @@ class DetectionStats:
     target_cls: np.ndarray  # (boxes,) ground-truth class id
     target_img: np.ndarray  # (boxes,) image index
     images: int  # images in the split (some may have neither detections nor boxes)
+    image_names: np.ndarray = field(default_factory=lambda: np.zeros(0, str))  # (images,) file names, in order
+    # (empty in files written before they were kept): two models are paired image by image only on the same names
 
     @classmethod
     def from_images(cls, records: list[dict[str, np.ndarray]]) -> DetectionStats:
@@ -63,6 +65,7 @@ class DetectionStats:
             target_cls=stack("target_cls", int),
             target_img=image_of("target_cls"),
             images=len(records),
+            image_names=np.array([str(r.get("im_name", "")) for r in records], dtype=str),
         )
 
     def resample(self, counts: np.ndarray) -> DetectionStats:
@@ -76,7 +79,7 @@ class DetectionStats:
             target_cls=np.repeat(self.target_cls, target),
             target_img=np.repeat(self.target_img, target),
             images=int(counts.sum()),
-        )
+        )  # the names of a resample are not kept: only whole splits are compared
 
     def save(self, path: Path) -> Path:
         """Write to `path` (.npz), atomically."""
@@ -88,7 +91,7 @@ class DetectionStats:
     def load(cls, path: Path) -> DetectionStats:
         """Read what `save` wrote."""
         with np.load(path) as data:
-            values = {f.name: data[f.name] for f in fields(cls)}
+            values = {f.name: data[f.name] for f in fields(cls) if f.name in data.files}
         return cls(**{**values, "images": int(values["images"])})
 
 
