@@ -171,17 +171,20 @@ def test_interleaved_rounds_run_every_model_once_in_a_random_order(monkeypatch: 
 
 
 def test_processes_give_a_prediction_interval_for_another_process() -> None:
-    """Three processes measured the ratio 0.48, 0.50 and 0.52: the interval predicts a fourth, mean ± t(0.975, 2) ·
-    s · sqrt(1 + 1/3) = 0.50 ± 0.099, wider than any one process's interval over its rounds."""
+    """Three processes measured the ratio 0.48, 0.50 and 0.52: the interval predicts a fourth, exp(m ± t(0.975, 2) ·
+    s · sqrt(1 + 1/3)) over their logarithms = [0.410, 0.610], wider than any one process's interval over its rounds,
+    and positive however far apart the processes are."""
     one = {"median_ms": 4.0, "p90_ms": 4.4, "lo_ms": 3.9, "hi_ms": 4.1, "runs": 50}
     processes = [{"base": {**one, "ratio": 1.0, "ratio_lo": 1.0, "ratio_hi": 1.0},
                   "large": {**one, "median_ms": 2.0 * r, "ratio": r, "ratio_lo": r - 0.005, "ratio_hi": r + 0.005}}
                  for r in (0.48, 0.50, 0.52)]  # fmt: skip
     large = across_processes(processes)["large"]
-    half = 4.302653 * 0.02 * (4 / 3) ** 0.5
-    assert large["ratio"] == pytest.approx(0.50) and large["processes"] == 3 and large["runs"] == 150
-    assert (large["ratio_lo"], large["ratio_hi"]) == pytest.approx((0.50 - half, 0.50 + half), abs=1e-6)
-    assert (large["lo_ms"], large["hi_ms"]) == pytest.approx((1.0 - 2 * half, 1.0 + 2 * half), abs=1e-5)
+    logs = np.log([0.48, 0.50, 0.52])  # on the log scale: the geometric mean, t(0.975, 2) = 4.302653
+    centre, half = logs.mean(), 4.302653 * logs.std(ddof=1) * (4 / 3) ** 0.5
+    assert large["ratio"] == pytest.approx(np.exp(centre)) and large["processes"] == 3 and large["runs"] == 150
+    assert (large["ratio_lo"], large["ratio_hi"]) == pytest.approx(np.exp([centre - half, centre + half]), abs=1e-6)
+    assert (large["lo_ms"], large["hi_ms"]) == pytest.approx(2 * np.exp([centre - half, centre + half]), abs=1e-5)
+    assert 0 < large["lo_ms"] < large["median_ms"] < large["hi_ms"]
     base = across_processes(processes)["base"]
     assert base["ratio_lo"] == base["ratio_hi"] == 1.0  # the base model against itself: no spread
     assert across_processes(processes[:1])["large"] == {**processes[0]["large"], "processes": 1}  # one: as measured

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 from yoloslim.atomic import atomic_path, write_json, write_text
 from yoloslim.config import ENGINES, Config, LatencyConfig, QuantConfig, decode_classes
@@ -53,7 +54,7 @@ from yoloslim.measure.engines import (
     engine_runner,
 )
 from yoloslim.measure.interleaved import across_processes, interleaved_latency, interleaved_runs
-from yoloslim.measure.latency import cpu_model, cuda_device, measure_latency
+from yoloslim.measure.latency import TORCH_DEVICES, cpu_model, cuda_device, measure_latency, torch_runner, torch_threads
 from yoloslim.measure.metrics import DetectionStats
 from yoloslim.measure.onnx import export_onnx, resolve_threads
 from yoloslim.measure.profile import operator_times
@@ -520,19 +521,14 @@ def _keep(source: Path, kept: Path) -> None:
 
 
 def _interleaved(cfg: Config, records: list[dict[str, Any]]) -> pd.DataFrame:
-    """Latency of every evaluated model on each deployment engine of `eval.engines` (ONNX Runtime and OpenVINO, FP32
-    and INT8), interleaved engine by engine (`yoloslim.measure.interleaved`), from the exports each model's
-    evaluation kept; a model whose export for an engine failed is left out of that engine's rounds. Measured in
-    this process, or with `eval.processes` of 2 or more in as many fresh processes one after another, whose
-    measurements give each value a prediction interval for another process (`across_processes`)."""
-    files = {r["model"]: StudyPaths.of(cfg).eval(r["model"]) for r in records}
+    """Latency of every evaluated model on each engine of `eval.engines` (PyTorch from the weights; ONNX Runtime and
+    OpenVINO, FP32 and INT8, from the exports each model's evaluation kept), interleaved engine by engine
+    (`yoloslim.measure.interleaved`); a model whose export for an engine failed is left out of that engine's rounds.
+    Measured in this process, or with `eval.processes` of 2 or more in as many fresh processes one after another,
+    whose measurements give each value a prediction interval for another process (`across_processes`)."""
     imgsz = {r["model"]: r["imgsz"] for r in records}
     labels = {r["model"]: r["label"] for r in records}
-    artifacts = {
-        engine: {model: f.artifact(engine) for model, f in files.items() if f.artifact(engine).exists()}
-        for engine in DEPLOY_ENGINES
-        if engine in cfg.eval.engines and (engine not in BF16_ENGINES or bf16_offered())  # BF16: where the CPU has it
-    }
+    artifacts = interleaved_artifacts(cfg, list(imgsz))
     if cfg.eval.processes == 1:
         measured = [interleaved_engines(artifacts, imgsz, cfg.eval.latency)]
     else:
@@ -547,13 +543,37 @@ def _interleaved(cfg: Config, records: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=INTERLEAVED_COLUMNS)
 
 
+def interleaved_artifacts(cfg: Config, models: Sequence[str]) -> dict[str, dict[str, Path]]:
+    """What each engine of `eval.engines` times for each model: PyTorch the checkpoint (CUDA where there is a
+    device), the others the export the model's evaluation kept (BF16 where the CPU has it; a model whose export
+    failed is left out of that engine).
+
+    Args:
+        cfg (Config): The study.
+        models (Sequence[str]): The evaluated models' ids.
+
+    Returns:
+        (dict[str, dict[str, Path]]): Engine -> model id -> its checkpoint or export, engines in `ENGINES` order.
+    """
+    artifacts = {}
+    for engine in (e for e in ENGINES if e in cfg.eval.engines):
+        if engine in TORCH_DEVICES:
+            if engine == "torch_cpu" or torch.cuda.is_available():
+                artifacts[engine] = {m: find_model(cfg, m).weights for m in models}
+        elif engine not in BF16_ENGINES or bf16_offered():
+            kept = {m: StudyPaths.of(cfg).eval(m).artifact(engine) for m in models}
+            artifacts[engine] = {m: path for m, path in kept.items() if path.exists()}
+    return artifacts
+
+
 def interleaved_engines(
     artifacts: Mapping[str, Mapping[str, Path]], imgsz: Mapping[str, int], latency: LatencyConfig, seed: int = 0
 ) -> dict[str, dict[str, dict[str, float]]]:
     """Every model interleaved on each engine in turn, in the calling process (`interleaved_runs`).
 
     Args:
-        artifacts (Mapping[str, Mapping[str, Path]]): Engine -> model id -> its export for that engine.
+        artifacts (Mapping[str, Mapping[str, Path]]): Engine -> model id -> its export for that engine (a PyTorch
+            engine: its checkpoint).
         imgsz (Mapping[str, int]): Model id -> its input size.
         latency (LatencyConfig): The rounds and threads.
         seed (int): The seed of the rounds' orders and the bootstrap.
@@ -565,12 +585,16 @@ def interleaved_engines(
     for engine, kept in artifacts.items():
         if engine == "onnx_cpu":
             out[engine] = interleaved_latency(dict(kept), dict(imgsz), latency, seed) if kept else {}
-            continue
-        runs = {}
-        for model, path in kept.items():
-            infer, _ = engine_runner(engine, path, latency.threads, spinning=False)
-            runs[model] = partial(infer, np.zeros((1, 3, imgsz[model], imgsz[model]), dtype=np.float32))
-        out[engine] = interleaved_runs(runs, latency, seed) if runs else {}
+        elif engine in TORCH_DEVICES:
+            runs = {m: torch_runner(load_model(w).model, imgsz[m], TORCH_DEVICES[engine]) for m, w in kept.items()}
+            with torch_threads(resolve_threads(latency.threads)):
+                out[engine] = interleaved_runs(runs, latency, seed) if runs else {}
+        else:
+            runs = {}
+            for model, path in kept.items():
+                infer, _ = engine_runner(engine, path, latency.threads, spinning=False)
+                runs[model] = partial(infer, np.zeros((1, 3, imgsz[model], imgsz[model]), dtype=np.float32))
+            out[engine] = interleaved_runs(runs, latency, seed) if runs else {}
     return out
 
 

@@ -27,6 +27,7 @@ from yoloslim.config import ENGINES, LatencyConfig
 from yoloslim.measure.onnx import resolve_threads
 
 NO_CUDA = "not measured: no CUDA device"
+TORCH_DEVICES = {"torch_cpu": "cpu", "torch_cuda": "cuda:0"}  # the PyTorch engines and the device each runs on
 
 
 def cpu_model() -> str:
@@ -45,14 +46,13 @@ def cuda_device() -> str | None:
     return get_gpu_info(0)
 
 
-def time_runs(run: Callable[[], Any], *, warmup: int, runs: int, sync: Callable[[], None] | None = None) -> dict:
+def time_runs(run: Callable[[], Any], *, warmup: int, runs: int) -> dict:
     """Call `run` `warmup` times untimed, then `runs` times timed; the median and p90 in milliseconds.
 
     Args:
-        run (Callable[[], Any]): One inference.
+        run (Callable[[], Any]): One inference (on CUDA, synchronised: `torch_runner`).
         warmup (int): The untimed calls.
         runs (int): The timed calls.
-        sync (Callable[[], None] | None): Called after each timed call, inside the timing (a CUDA synchronize).
 
     Returns:
         (dict): median_ms, p90_ms, min_ms, warmup, runs.
@@ -63,8 +63,6 @@ def time_runs(run: Callable[[], Any], *, warmup: int, runs: int, sync: Callable[
     for _ in range(runs):
         start = time.perf_counter()
         run()
-        if sync is not None:
-            sync()
         times.append((time.perf_counter() - start) * 1000)
     return {
         "median_ms": float(np.median(times)),
@@ -76,7 +74,7 @@ def time_runs(run: Callable[[], Any], *, warmup: int, runs: int, sync: Callable[
 
 
 @contextmanager
-def _torch_threads(threads: int) -> Iterator[None]:
+def torch_threads(threads: int) -> Iterator[None]:
     """Run PyTorch with this many intra-op threads, restoring the previous count afterwards."""
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
@@ -84,6 +82,34 @@ def _torch_threads(threads: int) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+def torch_runner(model: torch.nn.Module, imgsz: int, device: str = "cpu") -> Callable[[], Any]:
+    """One batch-1 inference of a copy of `model` (fp32, BatchNorm fused into convolutions when possible) on a zero
+    image on `device`, which returns once the device has finished (a CUDA synchronize).
+
+    Args:
+        model (torch.nn.Module): The model (copied; left unchanged).
+        imgsz (int): The side of the zero image.
+        device (str): The torch device ("cpu", "cuda:0").
+
+    Returns:
+        (Callable[[], Any]): The inference, run in inference mode; the caller sets the threads (`torch_threads`).
+    """
+    model = copy.deepcopy(model).float().to(device).eval()
+    if hasattr(model, "fuse"):
+        model = model.fuse(verbose=False)
+    image = torch.zeros(1, 3, imgsz, imgsz, device=device)
+    cuda = device.startswith("cuda")
+
+    @torch.inference_mode()
+    def run() -> Any:
+        out = model(image)
+        if cuda:
+            torch.cuda.synchronize(device)
+        return out
+
+    return run
 
 
 def measure_torch(model: torch.nn.Module, imgsz: int, cfg: LatencyConfig, device: str = "cpu") -> dict:
@@ -98,14 +124,10 @@ def measure_torch(model: torch.nn.Module, imgsz: int, cfg: LatencyConfig, device
     Returns:
         (dict): `time_runs`' numbers, the threads and the device.
     """
-    model = copy.deepcopy(model).float().to(device).eval()
-    if hasattr(model, "fuse"):
-        model = model.fuse(verbose=False)
-    image = torch.zeros(1, 3, imgsz, imgsz, device=device)
+    run = torch_runner(model, imgsz, device)
     threads = resolve_threads(cfg.threads)
-    sync = torch.cuda.synchronize if device.startswith("cuda") else None
-    with _torch_threads(threads), torch.inference_mode():
-        result = time_runs(lambda: model(image), warmup=cfg.warmup, runs=cfg.runs, sync=sync)
+    with torch_threads(threads):
+        result = time_runs(run, warmup=cfg.warmup, runs=cfg.runs)
     return {**result, "threads": threads, "device": device}
 
 

@@ -108,9 +108,10 @@ EN: dict[str, str] = {
     "interleaved_note": "Latency on each engine with every model in one process, interleaved: {runs} rounds, "
     "each running every model once in a random order. Median ms and the median of the per-round ratio to the "
     "base model, with 95 % intervals.",
-    "interleaved_processes": "Measured in {n} fresh processes one after another: each value is the mean of the "
-    "processes' medians, and its interval the 95 % prediction interval of the median another process would measure "
-    "(Student's t over the processes). The budget marks use these intervals.",
+    "interleaved_processes": "Measured in {n} fresh processes one after another: each value is the geometric mean of "
+    "the processes' medians, and its interval the 95 % prediction interval of the median another process would "
+    "measure (Student's t over the processes' logarithms: a process's state scales all its timings). The budget marks "
+    "use these intervals; the ratios, paired round by round, vary far less between processes than the milliseconds.",
     "interleaved_one": "Measured in one process, with the intervals a bootstrap over its rounds: they do not cover a "
     "re-measurement in another process, which can differ by more (`eval.processes` measures in several).",
     "latency_ratio": "{engine} ÷ base",
@@ -273,8 +274,8 @@ EN: dict[str, str] = {
     # engines and precision (INT8)
     "s2_4_3_engines": "#### 2.4.3 Engines and precision",
     "engines_intro": "Median latency of every model on every engine it was timed on (eval.engines), and its ratio "
-    "to the base model on the same engine and precision (ONNX Runtime and OpenVINO: the interleaved measurement of "
-    "2.4.2; PyTorch is timed in each model's own evaluation job, so its ratios are less precise). Each header "
+    "to the base model on the same engine and precision (the interleaved measurement of 2.4.2, PyTorch included). "
+    "Each header "
     "gives the precision the engine actually ran, "
     "read back from the compiled model or the graph. INT8 models are Ultralytics' exports: ONNX Runtime's static "
     "quantisation of the weighted operators (`onnx_cpu_int8`; the Detect decode stays in float, since one INT8 scale "

@@ -96,8 +96,10 @@ ZH: dict[str, str] = {
     "flops_ratio": "GFLOPs ÷ 基础",
     "interleaved_note": "所有模型在同一进程中逐引擎交替测量的时延：每个引擎共 {runs} 轮，每轮按随机顺序"
     "各运行一次。给出中位数（毫秒）以及相对基础模型的逐轮比值的中位数，并附 95% 置信区间。",
-    "interleaved_processes": "在 {n} 个新进程中依次测量：每个值为各进程中位数的均值，其区间为另一进程测得中位数的 95% "
-    "预测区间（对各进程用 Student t 分布）。预算判定使用这些区间。",
+    "interleaved_processes": "在 {n} 个新进程中依次测量：每个值为各进程中位数的几何均值，"
+    "其区间为另一进程测得中位数的 95% 预测区间"
+    "（对各进程取对数后用 Student t 分布：进程的机器状态按比例缩放其所有计时）。预算判定使用这些区间；"
+    "逐轮配对的比值在进程间的差异远小于毫秒值。",
     "interleaved_one": "仅在一个进程中测量，区间为对其轮次的 bootstrap：不能覆盖在另一进程中的重新测量，"
     "后者的差异可能更大（`eval.processes` 可在多个进程中测量）。",
     "latency_ratio": "{engine} ÷ 基础",
@@ -250,8 +252,7 @@ ZH: dict[str, str] = {
     # 引擎与精度（INT8）
     "s2_4_3_engines": "#### 2.4.3 推理引擎与精度",
     "engines_intro": "每个模型在其测量的每个引擎上（eval.engines）的时延中位数，"
-    "以及在相同引擎和精度下相对基础模型的比值（ONNX Runtime 与 OpenVINO 为 2.4.2 节的交错测量；"
-    "PyTorch 在各模型自己的评估任务中计时，比值精度较低）。"
+    "以及在相同引擎和精度下相对基础模型的比值（2.4.2 节的交错测量，PyTorch 亦然）。"
     "表头给出引擎实际运行的精度，读取自编译后的模型或计算图。INT8 模型由 Ultralytics 导出：`onnx_cpu_int8` 为 ONNX "
     "Runtime 对带权重算子的静态量化（Detect 解码保持浮点，因为同一个 INT8 尺度无法同时容纳框坐标像素和类别分数），"
     "`openvino_cpu_int8` 为 NNCF 面向 OpenVINO 的训练后量化（Detect 头保持浮点）；二者均以 {calib} 张训练图像校准，"
