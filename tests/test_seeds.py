@@ -38,11 +38,11 @@ def test_a_seeded_study_trains_each_run_once_and_reports_the_model_once(tmp_path
 
 
 def test_the_random_control_trained_again_draws_its_channels_with_another_seed(tmp_path: Path) -> None:
-    from yoloslim.prune.target import _prune_options
+    from yoloslim.prune.target import prune_options
 
     cfg = load_config(write_params(tmp_path, {"finetune": {"seeds": 2}, "prune": {"random": ["small"]}}))
-    assert _prune_options(cfg, "random", seed_of("small-random-seed1"))["seed"] == cfg.train.seed + 1
-    assert _prune_options(cfg, "random", seed_of("small-random"))["seed"] == cfg.train.seed
+    assert prune_options(cfg, "random", seed_of("small-random-seed1"))["seed"] == cfg.train.seed + 1
+    assert prune_options(cfg, "random", seed_of("small-random"))["seed"] == cfg.train.seed
 
 
 def test_each_draw_takes_one_run_of_a_seeded_model_and_the_others_get_the_measured_spread() -> None:

@@ -34,7 +34,7 @@ def prune_target(
             both for a Torch-Pruning alternative: its pruner drops the pruned beta), the latency search (None but for
             a latency target), and the Torch-Pruning alternative's metrics.json `cost_match` (else None).
     """
-    options = _prune_options(cfg, selection, seed_of(files.dir.name))  # a random control run again: another draw
+    options = prune_options(cfg, selection, seed_of(files.dir.name))  # a random control run again: another draw
     value, imgsz = cfg.target_value(target), cfg.train.imgsz
     policy = {"threshold": value} if cfg.prune.policy == "threshold" else {"fraction": value}
     budget = target in cfg.latency_targets()
@@ -57,7 +57,7 @@ def prune_target(
     return FoldPair(folded=folded, unfolded=unfolded), search, None
 
 
-def _prune_options(cfg: Config, selection: str, seed: int = 0) -> dict:
+def prune_options(cfg: Config, selection: str, seed: int = 0) -> dict:
     """`prune_model`'s options from the config, but the policy and its value (which depend on the target); a random
     control's channels are drawn with train.seed + `seed` (`yoloslim.study.seed_of` its prune id)."""
     return dict(
