@@ -117,7 +117,7 @@ def test_report_en(report_en: tuple[str, Path]) -> None:
     labels = re.findall(r"<tbody>.*?</tbody>", answer, flags=re.S)[0]
     order = re.findall(r"<th>(.*?)</th>", labels)
     assert order[0] == "nas_0.01(large)" and order.index("nas_0.1(middle)") > order.index("1/2_32")  # ≈ after ✓
-    assert _cell(answer, "nas_0.01(large)")[:5] == ["✓ met", "30.00", "0.50×", "1.20", "2.1"]
+    assert _cell(answer, "nas_0.01(large)")[:5] == ["✓ met", "30.00 [27.00,33.00]", "0.50× [0.45,0.56]", "1.20", "2.1"]
     assert _cell(answer, "nas_0.1(middle)")[0] == "≈ borderline" and _cell(answer, "yolov5n")[0] == "✗ not met"
     assert _cell(answer, "nas_0.01(large)")[5] == "0.74 [0.70,0.80]"  # all classes, test, with its interval
     # 2.4.3 every engine timed, with the precision read back, and each model's INT8 cost with its interval
@@ -264,3 +264,46 @@ def test_summary_says_whether_inherited_weights_beat_training_from_scratch(
     (sentence,) = _random_sentences(points, data, "test", "en")
     assert "**nas_0.15(small)** test mmAP 0.700, **nas_0.15(small) scratch**" in sentence
     assert "trained 4 epochs (the fine-tune: 1)" in sentence and verdict in sentence
+
+
+def test_the_most_accurate_model_within_the_budget_leads_the_others_only_as_far_as_its_intervals_say(
+    out_root: Path,
+) -> None:
+    """`large` is the most accurate of three models within the budget: it leads `small` by 0.02 with draws that
+    straddle 0 (within noise, named with its interval) and `half` by 0.20 (beaten); `half_lowres` misses the budget
+    and is not compared. Each is a difference the summary judges, Holm-adjusted with the others."""
+    import numpy as np
+    from yoloslim.measure.bootstrap import INTERVAL_METRICS
+    from yoloslim.report.summary import _rivals
+    from yoloslim.report.verdicts import budget_rivals, judged_pairs
+
+    cfg = load_config(write_params(out_root, {"name": "rivals"}))
+    mmap = {"base": 0.80, "large": 0.70, "small": 0.68, "half": 0.50, "half_lowres": 0.75}
+    meets = {"base": "no", "large": "yes", "small": "yes", "half": "yes", "half_lowres": "no"}
+    rng = np.random.default_rng(0)
+    reps = {}
+    for model, value in mmap.items():
+        draws = np.zeros((400, 4, len(INTERVAL_METRICS)))
+        draws[:, -1, INTERVAL_METRICS.index("mAP50-95")] = value + rng.normal(0, 0.03, 400)
+        reps[model] = draws
+    models = [m for m in study_models(cfg) if m.id in mmap]
+    data = SimpleNamespace(
+        cfg=cfg, models=models, prune={}, replicates={"test": reps}, labels={m.id: m.label for m in models},
+        accuracy=pd.DataFrame([{"split": "test", "class": "all", "model": m, "mAP50-95": v} for m, v in mmap.items()]),
+        table=pd.DataFrame([{"model": m, "target_engine": "onnx_cpu", "onnx_cpu_ms": 10.0 - 5 * (m != "base"),
+                             "gflops": 1.0, "meets_budget": meets[m]} for m in mmap]),
+    )  # fmt: skip
+    points = pd.DataFrame([{"model": m.id, "label": m.label, "mmAP": mmap[m.id], "meets_budget": meets[m.id] == "yes"}
+                           for m in models])  # fmt: skip
+    assert budget_rivals(points) == [("large", "small"), ("large", "half")]
+    assert {("large", "small"), ("large", "half")} <= set(judged_pairs(data))
+    said = _rivals(data, points, "test", "en")
+    assert said.startswith(" It leads only **within noise**") and "nas_0.15(small) by +0.020 (95 % interval" in said
+    assert "1/2" not in said  # half: beaten, so not named as a tie
+    reps["small"] = reps["small"] - 0.3  # now far behind too
+    data.accuracy.loc[data.accuracy["model"] == "small", "mAP50-95"] = 0.38
+    points.loc[points["model"] == "small", "mmAP"] = 0.38
+    assert (
+        _rivals(data, points, "test", "en") == " It beat every other model within the budget (each difference's "
+        "interval excludes 0)."
+    )

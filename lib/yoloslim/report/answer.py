@@ -41,6 +41,7 @@ def answer_table(data: ReportData, lang: str) -> pd.DataFrame:
     acc = data.accuracy[data.accuracy["split"] == split].set_index(["model", "class"])
     names = list(data.cfg.data.names) if len(data.cfg.data.names) <= COST_CLASSES else []
     base_ms = table.loc["base", f"{engine}_ms"] if "base" in table.index else np.nan
+    timed = data.interleaved[data.interleaved["engine"] == engine].set_index("model") if len(data.interleaved) else None
     rows = []
     for model in (m for m in data.models if m.kind != "sparse" and m.id in table.index):
         row, mark = table.loc[model.id], budget_mark(table.loc[model.id])
@@ -50,8 +51,10 @@ def answer_table(data: ReportData, lang: str) -> pd.DataFrame:
             "mmAP": acc["mAP50-95"].get((model.id, "all"), np.nan),
             text(lang, "model"): model.label,
             text(lang, "budget"): f"{mark} {text(lang, STATUS[mark])}",
-            f"{engine} ms": f"{ms:.2f}" if np.isfinite(ms) else "—",
-            text(lang, "ratio_to_base"): f"{ms / base_ms:.2f}×" if np.isfinite(ms) and base_ms > 0 else "—",
+            f"{engine} ms": _latency(timed, model.id, ms, "ms", "{:.2f}"),
+            text(lang, "ratio_to_base"): _latency(
+                timed, model.id, ms / base_ms if base_ms > 0 else np.nan, "ratio", "{:.2f}×"
+            ),  # fmt: skip
             "params (M)": f"{row['params_m']:.2f}",
             "GFLOPs": f"{row['gflops']:.3g}",
         }
@@ -60,6 +63,19 @@ def answer_table(data: ReportData, lang: str) -> pd.DataFrame:
         rows.append(entry)
     frame = pd.DataFrame(rows).sort_values(["rank", "mmAP"], ascending=[True, False], kind="stable")
     return frame.drop(columns=["rank", "mmAP"]).set_index(text(lang, "model")).rename_axis(None)
+
+
+def _latency(timed: pd.DataFrame | None, model: str, value: float, kind: str, form: str) -> str:
+    """A latency (`ms`) or its ratio to the base model (`ratio`) on the budget's engine, with the 95 % interval of the
+    interleaved measurement where there is one (whole, like `_with_interval`); the value alone otherwise."""
+    if not np.isfinite(value):
+        return "—"
+    if timed is None or model not in timed.index:
+        return form.format(value)
+    row = timed.loc[model]
+    keys = ("median_ms", "lo_ms", "hi_ms") if kind == "ms" else ("ratio", "ratio_lo", "ratio_hi")
+    v, lo, hi = (float(row[k]) for k in keys)
+    return f"{form.format(v)} [{lo:.2f},{hi:.2f}]"
 
 
 def _with_interval(acc: pd.DataFrame, model: str, cls: str) -> str:

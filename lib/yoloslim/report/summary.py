@@ -26,7 +26,7 @@ from yoloslim.report.data import (
     unmeasured_engines,
 )
 from yoloslim.report.recipes import recipe_sentences
-from yoloslim.report.verdicts import intervals_sentence, pareto_beaten, verdict
+from yoloslim.report.verdicts import budget_rivals, intervals_sentence, pareto_beaten, verdict
 from yoloslim.study import RECIPES, finetune_jobs, prune_jobs
 from yoloslim.text import say, text
 
@@ -94,6 +94,7 @@ def budget_bullets(data: ReportData, points: pd.DataFrame, split: str, lang: str
                     acc=best["mmAP"],
                     latency=best["latency_ms"],
                 )
+                + _rivals(data, points, split, lang)
             )
         else:
             fast = measured.loc[measured["latency_ms"].idxmin()]
@@ -115,6 +116,19 @@ def budget_bullets(data: ReportData, points: pd.DataFrame, split: str, lang: str
     if "borderline" in measured and measured["borderline"].any():
         bullets.append(text(lang, "budget_borderline", models=", ".join(measured[measured["borderline"]]["label"])))
     return bullets
+
+
+def _rivals(data: ReportData, points: pd.DataFrame, split: str, lang: str) -> str:
+    """Whether the most accurate model within the budget beat the others within it: those it leads only within
+    noise, each with the difference's interval, or that it beat them all (empty without intervals)."""
+    judged = {other: verdict(data, split, best, other) for best, other in budget_rivals(points)}
+    judged = {other: v for other, v in judged.items() if v is not None}
+    if not judged:
+        return ""
+    labels = points.set_index("model")["label"]
+    tied = [text(lang, "budget_tie", label=labels[m], diff=v.diff, lo=v.lo, hi=v.hi)
+            for m, v in judged.items() if not v.decided]  # fmt: skip
+    return text(lang, "budget_tied", tied="; ".join(tied)) if tied else text(lang, "budget_beat_all")
 
 
 def _engine_sentences(data: ReportData, lang: str) -> list[str]:

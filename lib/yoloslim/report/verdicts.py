@@ -45,7 +45,8 @@ class Verdict:
 def judged_pairs(data: ReportData) -> list[tuple[str, str]]:
     """Every (model, other) difference the summary judges: each target against its random control, Torch-Pruning
     alternatives and re-initialized model; the fine-tune recipes (finetune.compare); each compressed model off the
-    Pareto front against the most accurate model that beats it."""
+    Pareto front against the most accurate model that beats it; the most accurate model within the latency budget
+    against each other one within it."""
     cfg = data.cfg
     pairs = []
     for model_id, (prune_id, init) in finetune_jobs(cfg).items():
@@ -54,7 +55,18 @@ def judged_pairs(data: ReportData) -> list[tuple[str, str]]:
             pairs.append((target, model_id))
     for t in cfg.finetune.compare:
         pairs += [(f"{t}-longer", t), (f"{t}-distill", t), (f"{t}-distill", f"{t}-longer")]
-    return pairs + [(better, worse) for worse, better in pareto_beaten(tradeoff_points(data)).items()]
+    points = tradeoff_points(data)
+    return pairs + [(better, worse) for worse, better in pareto_beaten(points).items()] + budget_rivals(points)
+
+
+def budget_rivals(points: pd.DataFrame) -> list[tuple[str, str]]:
+    """(the most accurate model that meets the budget, each other model that meets it), by their point values
+    (`tradeoff_points`; empty when fewer than two meet it)."""
+    within = points[points["meets_budget"]].dropna(subset=["mmAP"]) if len(points) else points
+    if len(within) < 2:
+        return []
+    best = within.loc[within["mmAP"].idxmax(), "model"]
+    return [(best, other) for other in within["model"] if other != best]
 
 
 def pareto_beaten(points: pd.DataFrame) -> dict[str, str]:

@@ -170,6 +170,9 @@ EN: dict[str, str] = {
     "alternative_unmatched": " Not at equal cost: {message}.",
     "random_noise": "the difference is **within noise** (95 % interval {lo:+.3f} to {hi:+.3f}, adjusted p {p:.2f})",
     "interval": " (95 % interval {lo:+.3f} to {hi:+.3f}, adjusted p {p:.3f})",
+    "budget_tied": " It leads only **within noise** (so no winner among them): {tied}.",
+    "budget_tie": "{label} by {diff:+.3f} (95 % interval {lo:+.3f} to {hi:+.3f})",
+    "budget_beat_all": " It beat every other model within the budget (each difference's interval excludes 0).",
     "pareto_tied": " Behind a faster model only within noise, so not off it: {tied}.",
     "pareto_tie": "{label} (behind {by} by {diff:.3f}, 95 % interval {lo:+.3f} to {hi:+.3f})",
     "intervals_images": "The accuracy intervals resample the test images only: each model was trained once, and the "

@@ -153,6 +153,9 @@ ZH: dict[str, str] = {
     "alternative_unmatched": "计算量不相等：{message}。",
     "random_noise": "两者之差**在噪声范围内**（95% 置信区间 {lo:+.3f} 至 {hi:+.3f}，校正后 p 值 {p:.2f}）",
     "interval": "（95% 置信区间 {lo:+.3f} 至 {hi:+.3f}，校正后 p 值 {p:.3f}）",
+    "budget_tied": "它仅在**噪声范围内**领先（因此其间没有胜者）：{tied}。",
+    "budget_tie": "领先 {label} {diff:+.3f}（95% 置信区间 {lo:+.3f} 至 {hi:+.3f}）",
+    "budget_beat_all": "它胜过预算内的其他所有模型（每个差值的区间均不含 0）。",
     "pareto_tied": "仅在噪声范围内落后于更快的模型，因此不算离开前沿：{tied}。",
     "pareto_tie": "{label}（落后 {by} {diff:.3f}，95% 置信区间 {lo:+.3f} 至 {hi:+.3f}）",
     "intervals_images": "精度置信区间仅对测试图像重采样：每个模型只训练了一次，训练之间的波动**不**包含在内"
