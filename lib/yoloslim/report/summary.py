@@ -292,14 +292,17 @@ def _collapse_sentence(data: ReportData, split: str, lang: str) -> str:
 
 
 def _convergence_sentence(data: ReportData, lang: str) -> str | None:
-    """Mean epochs to 90% of the final mmAP, pruned models against uniform-width baselines."""
+    """Mean epochs to 90% of the final mmAP, pruned models against uniform-width baselines: faster or slower only
+    by more than a tenth of the fine-tune's epochs (at least one), since each model trained once and a run's epoch
+    to 90 % moves by a few epochs between seeds."""
     table = convergence_table(data)
     if table.empty or not {"pruned", "variant"} <= set(table["kind"]):
         return None
     means = table.groupby("kind")["epochs_to_90"].mean()
     pruned, variants = float(means["pruned"]), float(means["variant"])
-    verdict = "slower" if pruned > variants + 0.5 else "faster" if pruned < variants - 0.5 else "same"
-    return text(lang, "convergence", pruned=pruned, variants=variants, verdict=text(lang, verdict))
+    margin = max(1.0, 0.1 * data.cfg.finetune.epochs)
+    verdict = "slower" if pruned > variants + margin else "faster" if pruned < variants - margin else "same"
+    return text(lang, "convergence", pruned=pruned, variants=variants, verdict=text(lang, verdict, margin=margin))
 
 
 def _next_steps(data: ReportData, measured: pd.DataFrame, budget: float, lang: str) -> list[str]:

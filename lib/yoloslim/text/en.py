@@ -139,7 +139,7 @@ EN: dict[str, str] = {
     "{pruned:.1f} epochs on average, the uniform baselines after {variants:.1f} ({verdict}).",
     "slower": "pruned models converged more slowly",
     "faster": "pruned models converged faster",
-    "same": "about as fast",
+    "same": "about as fast: within {margin:.0f} epochs, a tenth of the fine-tune",
     "next_imgsz": "Next: a lower input size pays off: **{variant}** at {imgsz} px runs at {latency:.2f} ms "
     "against {full:.2f} ms for **{same}** at full size; prune at the lower size and judge by mAP.",
     "next_prune": "Next: prune harder. The budget needs a {factor:.1f}× speed-up over the fastest model; "

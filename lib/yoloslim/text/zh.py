@@ -125,7 +125,7 @@ ZH: dict[str, str] = {
     "{variants:.1f} 轮（{verdict}）。",
     "slower": "剪枝模型收敛更慢",
     "faster": "剪枝模型收敛更快",
-    "same": "收敛速度相近",
+    "same": "收敛速度相近：相差不超过 {margin:.0f} 个轮次（微调轮数的十分之一）",
     "next_imgsz": "下一步：降低输入尺寸有效：**{variant}** 在 {imgsz} px 下为 {latency:.2f} ms，而全尺寸的 "
     "**{same}** 为 {full:.2f} ms；建议在较小尺寸下剪枝，并以 mAP 评判。",
     "next_prune": "下一步：加大剪枝力度。达到预算需要比最快模型再快 {factor:.1f} 倍；可将最大阈值提高到 "
