@@ -64,6 +64,8 @@ def test_each_draw_takes_one_run_of_a_seeded_model_and_the_others_get_the_measur
     lo_images, hi_images = interval(reps["small"] - reps["base"])
     assert hi_images[0, 0] - lo_images[0, 0] < 1e-9  # paired by image: the same images cancel
     assert with_runs(reps, {}, None)["base"] is reps["base"]  # nothing measured: image intervals only
+    near_one = with_runs({"base": np.full((draws, 1, 1), 0.98)}, {}, np.array([[0.05]]), seed=2)["base"]
+    assert near_one.max() == 1.0 and near_one.min() >= 0.98 - 0.05 * 5  # a metric never leaves [0, 1]
 
 
 def test_the_pooled_spread_leaves_out_undefined_values_and_single_runs() -> None:

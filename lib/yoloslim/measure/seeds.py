@@ -66,7 +66,8 @@ def with_runs(
             classes, metrics) (`yoloslim.measure.bootstrap.replicates`).
         runs (Mapping[str, Sequence[str]]): Seeded model id -> its runs' ids, the model first; their replicates are
             in `reps`.
-        spread (np.ndarray | None): The between-run standard deviation (`run_spread`) added to a model trained once;
+        spread (np.ndarray | None): The between-run standard deviation (`run_spread`) added to a model trained once
+            (times one standard normal per draw, the sum clipped to [0, 1], the range of every interval metric);
             None: nothing added (no run was repeated).
         seed (int): The seed of the run choices and of the variance component.
 
@@ -83,9 +84,9 @@ def with_runs(
             stacked = np.stack([reps[run] for run in runs[model]])  # (runs, draws, classes, metrics)
             choice = rng.integers(0, len(stacked), len(samples))
             out[model] = stacked[choice, np.arange(len(samples))]
-        elif spread is not None:
+        elif spread is not None:  # kept within the metrics' range: a precision of 0.95 plus a draw is not 1.06
             z = rng.standard_normal(len(samples))[:, None, None]
-            out[model] = samples + z * np.nan_to_num(spread)
+            out[model] = np.clip(samples + z * np.nan_to_num(spread), 0.0, 1.0)
         else:
             out[model] = samples
     return out
