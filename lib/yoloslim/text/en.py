@@ -128,9 +128,10 @@ EN: dict[str, str] = {
     "takes {latency:.2f} ms, {factor:.1f}× the budget ({split} mmAP {acc:.3f}).",
     "budget_unmeasured": "The budget engine `{engine}` was not measured on this machine, so no model can "
     "be judged against the budget of {label}.",
-    "cost": "Accuracy cost of **{model}** against the base ({split} mmAP drop per class): {costs}.",
-    "cost_most": "Accuracy cost of **{model}** against the base ({split} mmAP drop of all classes, then of the "
-    "{shown} of its {total} classes that lost most): {costs}.",
+    "cost": "Accuracy cost of **{model}** against the base ({split} mmAP per class, model − base: a negative value is "
+    "a loss): {costs}.",
+    "cost_most": "Accuracy cost of **{model}** against the base ({split} mmAP, model − base: of all classes, then "
+    "of the {shown} of its {total} classes that lost most): {costs}.",
     "collapsed": "**Collapsed classes** (a class's recall at conf {conf:g} fell more than its model's average "
     "recall, by more than {margin:g}): {items}.",
     "no_collapse": "No class collapsed: no class's recall at conf {conf:g} fell more than its model's average "

@@ -115,9 +115,9 @@ ZH: dict[str, str] = {
     "budget_none": "**没有模型满足** `{engine}` 上 {label} 的时延预算。最快的 **{fast}** 需要 "
     "{latency:.2f} ms，为预算的 {factor:.1f} 倍（{split} mmAP {acc:.3f}）。",
     "budget_unmeasured": "本机未测量预算所用的引擎 `{engine}`，无法判断模型是否满足 {label} 的预算。",
-    "cost": "**{model}** 相对基础模型的精度损失（{split} 各类别 mmAP 下降）：{costs}。",
-    "cost_most": "**{model}** 相对基础模型的精度损失（{split} mmAP 下降：全部类别，以及 {total} 个类别中下降最多的 "
-    "{shown} 个）：{costs}。",
+    "cost": "**{model}** 相对基础模型的精度损失（{split} 各类别 mmAP，模型 − 基础模型，负值为损失）：{costs}。",
+    "cost_most": "**{model}** 相对基础模型的精度损失（{split} mmAP，模型 − 基础模型："
+    "全部类别，以及 {total} 个类别中下降最多的 {shown} 个）：{costs}。",
     "collapsed": "**出现崩塌的类别**（该类在置信度 {conf:g} 下的召回率下降比模型平均下降多出 {margin:g} "
     "以上）：{items}。",
     "no_collapse": "没有类别崩塌：各类别在置信度 {conf:g} 下的召回率下降均未比模型平均下降多出 {margin:g}。",
