@@ -307,3 +307,28 @@ def test_the_most_accurate_model_within_the_budget_leads_the_others_only_as_far_
         _rivals(data, points, "test", "en") == " It beat every other model within the budget (each difference's "
         "interval excludes 0)."
     )
+
+
+def test_a_collapse_is_within_noise_when_its_interval_reaches_the_margin(out_root: Path) -> None:
+    """qr's recall falls 0.5 while the model's average falls 0.1: the excess, 0.4, is a collapse beyond a 0.1 margin
+    when the draws agree, and within noise when they spread so far that its interval reaches down to the margin."""
+    import numpy as np
+    from yoloslim.measure.bootstrap import INTERVAL_METRICS
+    from yoloslim.report.data import collapse_interval
+
+    cfg = load_config(write_params(out_root, {"name": "collapse"}))
+    j, rng = INTERVAL_METRICS.index("recall"), np.random.default_rng(0)
+
+    def draws(recalls: list[float], sd: float) -> np.ndarray:
+        out = np.zeros((500, 4, len(INTERVAL_METRICS)))
+        out[:, :, j] = np.array(recalls) + rng.normal(0, sd, (500, 4))
+        return out
+
+    base = draws([0.9, 0.9, 0.9, 0.9], 0.0)  # dm, qr, bar, all
+    reps = {"base": base, "small": draws([0.9, 0.4, 0.9, 0.8], 0.02), "large": draws([0.9, 0.4, 0.9, 0.8], 0.25)}
+    data = SimpleNamespace(cfg=cfg, labels={"base": "yolov5n", "small": "S", "large": "L"}, replicates={"test": reps})
+    lo, hi = collapse_interval(data, "test", "S", "qr")
+    assert 0.1 < lo < 0.4 < hi < 0.5  # decided: beyond the margin
+    lo, hi = collapse_interval(data, "test", "L", "qr")
+    assert lo <= 0.1 < 0.4 < hi  # within noise
+    assert collapse_interval(data, "val", "S", "qr") is None  # no replicates on that split

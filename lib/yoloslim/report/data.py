@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from yoloslim.config import ENGINES, Config, data_source, decode_classes, latency_budget
-from yoloslim.measure.bootstrap import load_replicates
+from yoloslim.measure.bootstrap import INTERVAL_METRICS, interval, load_replicates
 from yoloslim.paths import StudyPaths
 from yoloslim.shared import BETWEEN, TEST_ONLY, fractions_under
 from yoloslim.study import StudyModel, finetune_jobs, prune_jobs, seed_of, study_models
@@ -329,6 +329,21 @@ def collapsed_classes(data: ReportData, split: str) -> list[tuple[str, str, floa
         average = max(float(row.get("all", 0.0)), 0.0)
         collapsed += [(model, c, float(v)) for c, v in row.drop("all", errors="ignore").items() if v - average > margin]
     return collapsed
+
+
+def collapse_interval(data: ReportData, split: str, label: str, cls: str) -> tuple[float, float] | None:
+    """The 95 % interval of a class's collapse: its recall drop (base minus model, at eval.conf) less the model's
+    average drop (when that drops), paired by image over the bootstrap's draws; None without replicates of both."""
+    ids = {v: k for k, v in data.labels.items()}
+    reps = data.replicates.get(split, {})
+    model = ids.get(label)
+    if model not in reps or "base" not in reps:
+        return None
+    j, c = INTERVAL_METRICS.index("recall"), list(data.cfg.data.names).index(cls)
+    drop = reps["base"][:, :, j] - reps[model][:, :, j]  # (draws, classes + all)
+    excess = drop[:, c] - np.maximum(drop[:, -1], 0.0)
+    lo, hi = interval(excess[np.isfinite(excess)])
+    return float(lo), float(hi)
 
 
 def ratio_table(data: ReportData) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from yoloslim.report.data import (
     budget_label,
     budget_of,
     class_costs,
+    collapse_interval,
     collapsed_classes,
     convergence_table,
     engine_facts,
@@ -287,8 +288,12 @@ def _collapse_sentence(data: ReportData, split: str, lang: str) -> str:
     collapsed = collapsed_classes(data, split)
     if not collapsed:
         return text(lang, "no_collapse", margin=margin, conf=data.cfg.eval.conf)
-    items = "; ".join(f"{model}: {cls} (−{drop:.3f})" for model, cls, drop in collapsed)
-    return text(lang, "collapsed", margin=margin, items=items, conf=data.cfg.eval.conf)
+    items = []
+    for model, cls, drop in collapsed:  # within noise: the excess's interval reaches down to the margin
+        bounds = collapse_interval(data, split, model, cls)
+        noise = text(lang, "noise") if bounds is not None and bounds[0] <= margin else ""
+        items.append(f"{model}: {cls} (−{drop:.3f}{noise})")
+    return text(lang, "collapsed", margin=margin, items="; ".join(items), conf=data.cfg.eval.conf)
 
 
 def _convergence_sentence(data: ReportData, lang: str) -> str | None:

@@ -133,7 +133,8 @@ EN: dict[str, str] = {
     "cost_most": "Accuracy cost of **{model}** against the base ({split} mmAP, model − base: of all classes, then "
     "of the {shown} of its {total} classes that lost most): {costs}.",
     "collapsed": "**Collapsed classes** (a class's recall at conf {conf:g} fell more than its model's average "
-    "recall, by more than {margin:g}): {items}.",
+    "recall, by more than {margin:g}; within noise where the 95 % interval of that excess reaches down to "
+    "{margin:g}): {items}.",
     "no_collapse": "No class collapsed: no class's recall at conf {conf:g} fell more than its model's average "
     "recall by more than {margin:g}.",
     "convergence": "Fine-tuning convergence: the pruned models reached 90% of their final val mmAP after "

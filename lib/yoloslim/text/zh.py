@@ -119,7 +119,7 @@ ZH: dict[str, str] = {
     "cost_most": "**{model}** 相对基础模型的精度损失（{split} mmAP，模型 − 基础模型："
     "全部类别，以及 {total} 个类别中下降最多的 {shown} 个）：{costs}。",
     "collapsed": "**出现崩塌的类别**（该类在置信度 {conf:g} 下的召回率下降比模型平均下降多出 {margin:g} "
-    "以上）：{items}。",
+    "以上；若该差值的 95% 区间下端不超过 {margin:g}，则标为噪声范围内）：{items}。",
     "no_collapse": "没有类别崩塌：各类别在置信度 {conf:g} 下的召回率下降均未比模型平均下降多出 {margin:g}。",
     "convergence": "微调收敛：剪枝模型平均 {pruned:.1f} 轮达到最终验证集 mmAP 的 90%，均匀缩放基线平均 "
     "{variants:.1f} 轮（{verdict}）。",
