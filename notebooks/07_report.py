@@ -30,6 +30,7 @@ from yoloslim.config import load_config
 from yoloslim.data.figures import format_tree, split_table
 from yoloslim.report.answer import answer_markdown, answer_table
 from yoloslim.report.data import (
+    INTERVAL_COLUMNS,
     MAP_COLUMN,
     base_sentence,
     budget_facts,
@@ -180,7 +181,7 @@ engine, budget = budget_of(data)
 show_markdown(text(lang, "budget_note", budget=budget_label(data, lang), engine=engine))
 show_table(model_table(data, lang), digits=2)
 show_markdown(interleaved_caption(data, lang))
-show_table(interleaved_table(data, lang))
+show_table(interleaved_table(data, lang), max_columns=INTERVAL_COLUMNS)  # cells hold intervals
 
 # %%
 show_markdown(text(lang, "operators_intro"))

@@ -157,7 +157,7 @@ def test_report_en(report_en: tuple[str, Path]) -> None:
     assert row[-1] == "✓" and "30.00" in row and row[-3:-1] == ["0.50", "0.50"]  # GFLOPs and latency ÷ base
     assert "onnx_cpu ÷ base</th>" in sizes
     interleaved = sizes[sizes.index("interleaved: 5 rounds") :]  # median [interval], ratio to base [interval]
-    assert _cell(interleaved, "nas_0.01(large)") == ["30.00 [27.00, 33.00]", "0.50 [0.45, 0.56]"]
+    assert _cell(interleaved, "nas_0.01(large)") == ["30.00 [27.00,33.00]", "0.50 [0.45,0.56]"]
     operators = sizes[sizes.index("Where ONNX Runtime") :]  # ms per inference by operator: Conv 0.5 of 30 ms
     assert _cell(operators, "nas_0.01(large)")[0] == "15.000" and "between operators</th>" in operators
     assert _cell(operators, "nas_0.01(large)")[-2:] == ["28.500", "30.000"]  # profiled total; unprofiled, interleaved

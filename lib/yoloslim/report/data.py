@@ -414,9 +414,10 @@ def interleaved_table(data: ReportData, lang: str) -> pd.DataFrame:
     columns = {}
     for engine, rows in data.interleaved.groupby("engine", sort=False):
         rows = rows.set_index("model")
-        columns[(engine, "ms")] = {m: f"{rows.loc[m, 'median_ms']:.2f} [{rows.loc[m, 'lo_ms']:.2f}, "
+        # no space inside the brackets: a narrow page wraps the interval whole under its value, not in two
+        columns[(engine, "ms")] = {m: f"{rows.loc[m, 'median_ms']:.2f} [{rows.loc[m, 'lo_ms']:.2f},"
                                       f"{rows.loc[m, 'hi_ms']:.2f}]" for m in rows.index}  # fmt: skip
-        columns[(engine, ratio)] = {m: f"{rows.loc[m, 'ratio']:.2f} [{rows.loc[m, 'ratio_lo']:.2f}, "
+        columns[(engine, ratio)] = {m: f"{rows.loc[m, 'ratio']:.2f} [{rows.loc[m, 'ratio_lo']:.2f},"
                                        f"{rows.loc[m, 'ratio_hi']:.2f}]" for m in rows.index}  # fmt: skip
     frame = pd.DataFrame(columns)
     frame = frame.loc[[m for m in data.labels if m in frame.index]] if len(frame) else frame
