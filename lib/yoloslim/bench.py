@@ -38,7 +38,7 @@ import torch
 from yoloslim.config import ENGINES, Config
 from yoloslim.eval.stage import deployment_artifacts, interleaved_engines
 from yoloslim.measure.engines import INT8_ENGINES
-from yoloslim.measure.latency import NO_CUDA, TORCH_DEVICES, cpu_model
+from yoloslim.measure.latency import NO_CUDA, TORCH_DEVICES, cpu_model, torch_offered
 from yoloslim.measure.onnx import export_onnx, resolve_threads
 from yoloslim.measure.profile import operator_times
 from yoloslim.models.build import build_model
@@ -191,10 +191,10 @@ def bench_artifacts(
         notes |= missing
         for engine, artifact in {"onnx_cpu": onnx, **kept}.items():
             artifacts.setdefault(engine, {})[name] = artifact
-    for engine, device in TORCH_DEVICES.items():
-        if engine in engines and (device == "cpu" or torch.cuda.is_available()):
+    for engine in (e for e in TORCH_DEVICES if e in engines):
+        if torch_offered(engine):
             artifacts[engine] = dict(models)
-        elif engine in engines:
+        else:
             notes[engine] = NO_CUDA
     order = [e for e in ENGINES if e in artifacts and (e in engines or e == "onnx_cpu")]
     return {e: artifacts[e] for e in order}, notes
@@ -209,8 +209,7 @@ def bench_weights(cfg: Config, tmp: Path) -> tuple[dict[str, Path], str]:
     base = randomize_gammas(build_model(cfg, nc=len(cfg.data.names)))
     built = {"base": save_checkpoint(base, tmp / "base.pt", train_args={"imgsz": cfg.train.imgsz})}
     for target, value in cfg.prune_targets().items():
-        rule = {"threshold": value} if cfg.prune.policy == "threshold" else {"fraction": value}
-        pruned = prune_model(base, **rule, round_to=cfg.prune.round_to, round_dir=cfg.prune.round_dir,
+        pruned = prune_model(base, **cfg.prune_rule(value), round_to=cfg.prune.round_to, round_dir=cfg.prune.round_dir,
                              imgsz=cfg.train.imgsz).model  # fmt: skip
         built[target] = save_checkpoint(pruned, tmp / f"{target}.pt", train_args={"imgsz": cfg.train.imgsz})
     return built, "synthetic"
@@ -225,11 +224,10 @@ def aligned_weights(cfg: Config, tmp: Path) -> dict[str, Path]:
     else:
         model = randomize_gammas(build_model(cfg, nc=len(cfg.data.names)))
     target, value = next(iter(cfg.prune_targets().items()))
-    rule = {"threshold": value} if cfg.prune.policy == "threshold" else {"fraction": value}
     out = {}
     for round_to in ALIGNMENTS:
         options = prune_options(cfg, "gamma") | {"round_to": round_to}
-        pruned = prune_model(model, **rule, **options, imgsz=cfg.train.imgsz).model
+        pruned = prune_model(model, **cfg.prune_rule(value), **options, imgsz=cfg.train.imgsz).model
         out[f"{target}_r{round_to}"] = save_checkpoint(pruned, tmp / f"{target}_r{round_to}.pt",
                                                       train_args={"imgsz": cfg.train.imgsz})  # fmt: skip
     return out

@@ -338,6 +338,10 @@ class Config:
         """Pruned-model name -> threshold or fraction, by the configured policy (not the latency targets)."""
         return dict(self.prune.thresholds if self.prune.policy == "threshold" else self.prune.fractions)
 
+    def prune_rule(self, value: float | str) -> dict[str, float | str]:
+        """`prune_model`'s rule for a target's value: {"threshold": value} or {"fraction": value}, by the policy."""
+        return {"threshold": value} if self.prune.policy == "threshold" else {"fraction": value}
+
     def latency_targets(self) -> dict[str, str]:
         """Pruned-model name -> latency budget as written ("20ms", "0.5x"), from `prune.targets`."""
         return {name: str(spec["latency"]) for name, spec in self.prune.targets.items()}

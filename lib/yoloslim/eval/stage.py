@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from yoloslim.atomic import atomic_path, write_json, write_text
 from yoloslim.config import ENGINES, Config, LatencyConfig, QuantConfig, decode_classes
@@ -54,7 +53,15 @@ from yoloslim.measure.engines import (
     engine_runner,
 )
 from yoloslim.measure.interleaved import across_processes, interleaved_latency, interleaved_runs
-from yoloslim.measure.latency import TORCH_DEVICES, cpu_model, cuda_device, measure_latency, torch_runner, torch_threads
+from yoloslim.measure.latency import (
+    TORCH_DEVICES,
+    cpu_model,
+    cuda_device,
+    measure_latency,
+    torch_offered,
+    torch_runner,
+    torch_threads,
+)
 from yoloslim.measure.metrics import DetectionStats
 from yoloslim.measure.onnx import export_onnx, resolve_threads
 from yoloslim.measure.profile import operator_times
@@ -555,11 +562,12 @@ def interleaved_artifacts(cfg: Config, models: Sequence[str]) -> dict[str, dict[
     Returns:
         (dict[str, dict[str, Path]]): Engine -> model id -> its checkpoint or export, engines in `ENGINES` order.
     """
+    weights = {m.id: m.weights for m in study_models(cfg)}
     artifacts = {}
     for engine in (e for e in ENGINES if e in cfg.eval.engines):
         if engine in TORCH_DEVICES:
-            if engine == "torch_cpu" or torch.cuda.is_available():
-                artifacts[engine] = {m: find_model(cfg, m).weights for m in models}
+            if torch_offered(engine):
+                artifacts[engine] = {m: weights[m] for m in models}
         elif engine not in BF16_ENGINES or bf16_offered():
             kept = {m: StudyPaths.of(cfg).eval(m).artifact(engine) for m in models}
             artifacts[engine] = {m: path for m, path in kept.items() if path.exists()}

@@ -46,6 +46,11 @@ def cuda_device() -> str | None:
     return get_gpu_info(0)
 
 
+def torch_offered(engine: str) -> bool:
+    """Whether a PyTorch engine (`TORCH_DEVICES`) can run here: the CPU always, CUDA where there is a device."""
+    return TORCH_DEVICES[engine] == "cpu" or torch.cuda.is_available()
+
+
 def time_runs(run: Callable[[], Any], *, warmup: int, runs: int) -> dict:
     """Call `run` `warmup` times untimed, then `runs` times timed; the median and p90 in milliseconds.
 
@@ -183,7 +188,7 @@ def measure_latency(
         elif engine == "torch_cpu":
             out[engine] = {**measure_torch(model, imgsz, cfg), "precision": "FP32"}
         elif engine == "torch_cuda":
-            if torch.cuda.is_available():
+            if torch_offered(engine):
                 out[engine] = {**measure_torch(model, imgsz, cfg, device="cuda:0"), "precision": "FP32"}
             else:
                 notes[engine] = NO_CUDA

@@ -36,7 +36,7 @@ def prune_target(
     """
     options = prune_options(cfg, selection, seed_of(files.dir.name))  # a random control run again: another draw
     value, imgsz = cfg.target_value(target), cfg.train.imgsz
-    policy = {"threshold": value} if cfg.prune.policy == "threshold" else {"fraction": value}
+    policy = cfg.prune_rule(value)
     budget = target in cfg.latency_targets()
     if selection in TP_METHODS and budget:  # Torch-Pruning's pruner within the same latency budget, searched alike
         result, search, match = tp_within_budget(cfg, model, selection, str(value), files)
