@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from yoloslim.measure.bootstrap import INTERVAL_METRICS, interval, replicates
-from yoloslim.measure.metrics import DetectionStats, class_rows
+from yoloslim.measure.metrics import DetectionStats, average_precision, class_rows
 
 HIT, MISS = [True] * 10, [False] * 10
 
@@ -86,3 +86,20 @@ def test_a_resample_repeats_whole_images(tmp_path) -> None:
     assert twice_first.images == 2 and len(twice_first.target_cls) == 4
     loaded = DetectionStats.load(RANKED.save(tmp_path / "stats.npz"))
     assert class_rows(loaded, ["dm"], 0.5) == class_rows(RANKED, ["dm"], 0.5) and loaded.images == 2
+
+
+def test_average_precision_is_ultralytics_ap_per_class() -> None:
+    """The lean AP the bootstrap calls equals Ultralytics' `ap_per_class` exactly: on random detections with tied
+    scores, a class without detections and a predicted class without ground truth."""
+    from ultralytics.utils.metrics import ap_per_class
+
+    rng = np.random.default_rng(0)
+    for detections in (0, 1, 7, 300):
+        tp = rng.random((detections, 10)) < np.linspace(0.8, 0.2, 10)
+        conf = rng.choice([0.2, 0.5, 0.5, 0.9], detections) if detections == 7 else rng.random(detections)
+        pred_cls = rng.integers(0, 4, detections)  # class 3 has no ground truth
+        target_cls = np.concatenate([rng.integers(0, 2, 20), [2]])  # class 2: one box and maybe no detection
+        ours = average_precision(tp, conf, pred_cls, target_cls)
+        result = ap_per_class(tp, conf, pred_cls, target_cls)
+        theirs = {int(c): (result[5][i, 0], result[5][i].mean()) for i, c in enumerate(result[6])}
+        assert ours == theirs and set(ours) == {0, 1, 2}

@@ -53,7 +53,7 @@ def replicates(
     for draw in range(draws):
         counts = np.bincount(rng.integers(0, images, images), minlength=images)
         for model, model_stats in stats.items():
-            rows = class_rows(model_stats.resample(counts), names, conf)
+            rows = class_rows(model_stats.resample(counts), names, conf, cut=False)
             out[model][draw] = [[rows[c][m] for m in INTERVAL_METRICS] for c in [*names, "all"]]
     return out
 

@@ -6,7 +6,8 @@ metric below is computed from them, for any confidence threshold, without runnin
 
 Per class, and for `all` (the mean over the classes that have ground truth, as Ultralytics reports it):
 - `mAP50`, `mAP50-95`: the standard average precision over every detection validation keeps (conf 0.001),
-  COCO-style IoU 0.50:0.95, with Ultralytics' interpolation (`ap_per_class`).
+  COCO-style IoU 0.50:0.95, with Ultralytics' interpolation (`average_precision`: `ap_per_class`'s AP, without
+  the curves it draws as well).
 - `precision`, `recall`, `f1`: of the detections scoring at least `conf` (the deployment threshold), at IoU
   0.5. This is what a team deploying at `conf` gets. (Ultralytics' own P and R are taken at the confidence
   of best mean F1, not at a chosen threshold.) A class with no detection scoring at least `conf` has no
@@ -29,6 +30,8 @@ import numpy as np
 
 from yoloslim.atomic import atomic_path
 from yoloslim.shared import ACCURACY_METRICS
+
+AP_RECALLS = np.linspace(0, 1, 101)  # the recalls at which precision is sampled (COCO's 101 points)
 
 
 @dataclass
@@ -95,22 +98,22 @@ class DetectionStats:
         return cls(**{**values, "images": int(values["images"])})
 
 
-def class_rows(stats: DetectionStats, names: list[str], conf: float) -> dict[str, dict[str, float]]:
+def class_rows(stats: DetectionStats, names: list[str], conf: float, cut: bool = True) -> dict[str, dict[str, float]]:
     """`ACCURACY_METRICS` and `instances` per class name and for `all`; a class without ground truth gets NaN.
 
     Args:
         stats (DetectionStats): The matched detections of one model on one split.
         names (list[str]): The class names by class id.
         conf (float): The deployment threshold of precision, recall, F1 and the `_conf` mAPs.
+        cut (bool): Compute the `_conf` mAPs; False: NaN (the bootstrap's metrics have none, and they are half its
+            work).
 
     Returns:
         (dict[str, dict[str, float]]): Class name or `all` -> metric -> value.
     """
-    from ultralytics.utils.metrics import ap_per_class
-
-    standard = _ap_by_class(ap_per_class, stats.tp, stats.conf, stats.pred_cls, stats.target_cls)
+    standard = average_precision(stats.tp, stats.conf, stats.pred_cls, stats.target_cls)
     keep = stats.conf >= conf
-    cut = _ap_by_class(ap_per_class, stats.tp[keep], stats.conf[keep], stats.pred_cls[keep], stats.target_cls)
+    cut_ap = average_precision(stats.tp[keep], stats.conf[keep], stats.pred_cls[keep], stats.target_cls) if cut else {}
     rows: dict[str, dict[str, float]] = {}
     for cls, name in enumerate(names):
         instances = int((stats.target_cls == cls).sum())
@@ -125,8 +128,8 @@ def class_rows(stats: DetectionStats, names: list[str], conf: float) -> dict[str
             "precision": found / detections if detections else float("nan"),
             "recall": found / instances,
             "f1": 2 * found / (detections + instances),
-            "mAP50_conf": cut[cls][0],
-            "mAP50-95_conf": cut[cls][1],
+            "mAP50_conf": cut_ap.get(cls, (float("nan"),) * 2)[0],
+            "mAP50-95_conf": cut_ap.get(cls, (float("nan"),) * 2)[1],
             "instances": instances,
         }
     present = [rows[n] for n in names if rows[n]["instances"]]
@@ -135,16 +138,47 @@ def class_rows(stats: DetectionStats, names: list[str], conf: float) -> dict[str
     return rows
 
 
+def average_precision(
+    tp: np.ndarray, conf: np.ndarray, pred_cls: np.ndarray, target_cls: np.ndarray, eps: float = 1e-16
+) -> dict[int, tuple[float, float]]:
+    """Class id -> (AP50, AP50-95) for every class with ground truth: the AP of Ultralytics' `ap_per_class` (its
+    sort by score, cumulative counts, precision envelope and 101-point interpolation, as its `compute_ap`), with the
+    ten IoU thresholds in one array operation and without the precision, recall and F1 curves it also computes: the
+    bootstrap calls it tens of thousands of times. A test holds it equal to `ap_per_class`, to the last bit.
+
+    Args:
+        tp (np.ndarray): (detections, 10) bool: a true positive at IoU 0.50, 0.55, ..., 0.95.
+        conf (np.ndarray): (detections,) scores.
+        pred_cls (np.ndarray): (detections,) predicted class ids.
+        target_cls (np.ndarray): (boxes,) ground-truth class ids.
+        eps (float): `ap_per_class`'s guard of the recall's division.
+
+    Returns:
+        (dict[int, tuple[float, float]]): Class id -> (AP at IoU 0.5, mean AP over IoU 0.50:0.95); 0 for a class
+            with ground truth and no detection.
+    """
+    order = np.argsort(-conf)
+    tp, pred_cls = tp[order], pred_cls[order]
+    classes, labels = np.unique(target_cls, return_counts=True)
+    out = {}
+    for c, n_l in zip(classes, labels, strict=True):
+        hits = tp[pred_cls == c]
+        if len(hits) == 0:
+            out[int(c)] = (0.0, 0.0)
+            continue
+        tpc = hits.cumsum(0)
+        recall = tpc / (n_l + eps)
+        precision = tpc / np.arange(1, len(hits) + 1)[:, None]  # detections so far: true + false positives
+        # compute_ap's sentinels, then the envelope: precision made non-increasing from the right
+        mrec = np.concatenate([np.zeros((1, 10)), recall, recall[-1:], np.ones((1, 10))])
+        mpre = np.concatenate([np.ones((1, 10)), precision, np.zeros((2, 10))])
+        mpre = np.flip(np.maximum.accumulate(np.flip(mpre, 0), axis=0), 0)
+        ap = [np.trapezoid(np.interp(AP_RECALLS, mrec[:, j], mpre[:, j]), AP_RECALLS) for j in range(10)]
+        out[int(c)] = (float(ap[0]), float(np.mean(ap)))
+    return out
+
+
 def _mean(values: list[float]) -> float:
     """The mean of the defined (not NaN) values; NaN when there are none."""
     defined = [v for v in values if not np.isnan(v)]
     return float(np.mean(defined)) if defined else float("nan")
-
-
-def _ap_by_class(ap_per_class, tp, conf, pred_cls, target_cls) -> dict[int, tuple[float, float]]:
-    """Class id -> (AP50, AP50-95) for every class with ground truth (Ultralytics' `ap_per_class`)."""
-    if len(target_cls) == 0:
-        return {}
-    result = ap_per_class(tp, conf, pred_cls, target_cls)
-    ap, classes = result[5], result[6]
-    return {int(c): (float(ap[i, 0]), float(ap[i].mean())) for i, c in enumerate(classes)}
