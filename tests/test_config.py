@@ -66,6 +66,8 @@ def tiny_dataset(root: Path) -> Path:
         ({"eval": {"decode": ["qr"]}}, "'eval.decode' must be a mapping, got ['qr']"),
         ({"finetune": {"seeds": 0}}, "'finetune.seeds' must be a positive number of fine-tunes per model, got 0"),
         ({"finetune": {"seeds": 3, "seeded": ["middle"]}}, "'finetune.seeded' must be ids of fine-tuned models (large"),
+        ({"finetune": {"target_epochs": {"tiny": 60}}}, "'finetune.target_epochs' must be keys that are prune targets"),
+        ({"finetune": {"target_epochs": {"small": 0}}}, "'finetune.target_epochs.small' must be a positive number of"),
     ],
 )
 def test_config_errors_name_file_and_key(tmp_path: Path, overrides: dict, message: str) -> None:

@@ -23,7 +23,7 @@ from yoloslim.config import ROOT, load_config
 from yoloslim.paths import StudyPaths
 from yoloslim.report.build import find_browser, network_loads
 from yoloslim.report.data import pareto_front
-from yoloslim.report.summary import _random_sentences
+from yoloslim.report.summary import _longer_sentence, _random_sentences
 from yoloslim.study import study_models
 
 
@@ -332,3 +332,18 @@ def test_a_collapse_is_within_noise_when_its_interval_reaches_the_margin(out_roo
     lo, hi = collapse_interval(data, "test", "L", "qr")
     assert lo <= 0.1 < 0.4 < hi  # within noise
     assert collapse_interval(data, "val", "S", "qr") is None  # no replicates on that split
+
+
+def test_the_summary_names_the_targets_fine_tuned_longer(tmp_path: Path) -> None:
+    """finetune.target_epochs: the summary names each such model with its epochs, against finetune.epochs; without
+    it, nothing is said."""
+    params = {"prune": {"thresholds": {"large": 0.01, "small": 0.15}}, "finetune": {"target_epochs": {"small": 60}}}
+    cfg = load_config(write_params(tmp_path, params))
+    labels = {"large": "nas_0.01(large)", "small": "nas_0.15(small)"}
+    (sentence,) = _longer_sentence(SimpleNamespace(cfg=cfg, labels=labels), "en")
+    assert "**nas_0.15(small)** 60 epochs" in sentence
+    assert f"(the others: {cfg.finetune.epochs}; `finetune.target_epochs`)" in sentence
+    assert "large" not in sentence
+    assert "**nas_0.15(small)** 60 轮" in _longer_sentence(SimpleNamespace(cfg=cfg, labels=labels), "zh")[0]
+    cfg.finetune.target_epochs = {}
+    assert _longer_sentence(SimpleNamespace(cfg=cfg, labels=labels), "en") == []

@@ -13,7 +13,7 @@ from yoloslim.config import load_config
 from yoloslim.measure.bootstrap import holm, interval, p_value
 from yoloslim.measure.seeds import run_spread, with_runs
 from yoloslim.stages import stage_key
-from yoloslim.study import finetune_jobs, prune_jobs, seed_of, seed_runs, study_models
+from yoloslim.study import finetune_jobs, job_epochs, prune_jobs, seed_of, seed_runs, study_models
 
 
 def test_a_seeded_study_trains_each_run_once_and_reports_the_model_once(tmp_path: Path) -> None:
@@ -35,6 +35,23 @@ def test_a_seeded_study_trains_each_run_once_and_reports_the_model_once(tmp_path
     assert stage_key(cfg, "prune", "small-random-seed1")["train"]["seed"] == cfg.train.seed + 1
     assert stage_key(cfg, "eval", "small")["runs"] == ["small-seed1", "small-seed2"]
     assert "runs" not in stage_key(cfg, "eval", "large")
+
+
+def test_a_target_fine_tuned_longer_takes_its_control_and_runs_along_and_rekeys_only_them(tmp_path: Path) -> None:
+    """finetune.target_epochs: the target's fine-tune, its random control and every seeded run of both train that long;
+    the other targets keep finetune.epochs, and their keys do not change."""
+    prune = {"thresholds": {"large": 0.01, "small": 0.15}, "random": ["small"]}
+    finetune = {"epochs": 30, "seeds": 2, "seeded": ["small", "small-random"]}
+    longer_small = {**finetune, "target_epochs": {"small": 60}}
+    cfg = load_config(write_params(tmp_path, {"prune": prune, "finetune": longer_small}))
+    (tmp_path / "plain").mkdir()
+    plain = load_config(write_params(tmp_path / "plain", {"prune": prune, "finetune": finetune}))
+    longer = ["small", "small-seed1", "small-random", "small-random-seed1"]
+    epochs = {m: job_epochs(cfg, m) for m in finetune_jobs(cfg, replicas=True)}
+    assert epochs == {**dict.fromkeys(longer, 60), "large": 30}
+    for model in longer:
+        assert stage_key(cfg, "finetune", model)["finetune"]["epochs"] == 60 != job_epochs(plain, model)
+    assert stage_key(cfg, "finetune", "large") == stage_key(plain, "finetune", "large")
 
 
 def test_the_random_control_trained_again_draws_its_channels_with_another_seed(tmp_path: Path) -> None:

@@ -229,6 +229,9 @@ class FinetuneConfig:
     init: list[Literal["inherit", "scratch"]] = field(default_factory=lambda: ["inherit"])
     # inherit: fine-tune the pruned weights; scratch: re-initialize the pruned architecture (Liu et al.)
     epochs: int = 30  # fine-tuning epochs per pruned model
+    target_epochs: dict[str, int] = field(default_factory=dict)  # prune target -> its fine-tune's epochs instead of
+    # `epochs` (its random control, seeds and compared recipes too): the smallest models' epochs cost the least and
+    # they have the most to win back (docs/results.md, "The smallest model fine-tuned longer")
     scratch_epochs: int | None = None  # epochs of a re-initialized (scratch) model; None: train.epochs, the base
     # model's budget (Liu et al. train a scratch model as long as the original)
     lr0: float = 0.01  # initial learning rate
@@ -346,12 +349,13 @@ class Config:
         """Pruned-model name -> latency budget as written ("20ms", "0.5x"), from `prune.targets`."""
         return {name: str(spec["latency"]) for name, spec in self.prune.targets.items()}
 
-    def finetune_epochs(self, init: str) -> int:
-        """Epochs of a pruned model's training: `finetune.epochs` with inherited weights (`inherit`), and
-        `finetune.scratch_epochs` (None: `train.epochs`) re-initialized (`scratch`)."""
+    def finetune_epochs(self, init: str, target: str | None = None) -> int:
+        """Epochs of a pruned model's training: from inherited weights (`inherit`, and the recipes of
+        `finetune.compare`) its prune target's `finetune.target_epochs`, else `finetune.epochs`; re-initialized
+        (`scratch`) `finetune.scratch_epochs` (None: `train.epochs`)."""
         if init == "scratch":
             return self.finetune.scratch_epochs or self.train.epochs
-        return self.finetune.epochs
+        return self.finetune.target_epochs.get(target, self.finetune.epochs) if target else self.finetune.epochs
 
     def target_value(self, target: str) -> float | str:
         """A prune target's threshold or fraction, or its latency budget as written."""
@@ -724,13 +728,18 @@ def _check_values(cfg: Config, path: Path) -> None:
         fail("finetune.init", "a non-empty list of distinct modes", cfg.finetune.init)
     if cfg.finetune.distill_weight <= 0:
         fail("finetune.distill_weight", "a positive loss weight", cfg.finetune.distill_weight)
+    targets = [*cfg.prune_targets(), *cfg.latency_targets()]
     for name in cfg.finetune.compare:
-        if name not in cfg.prune_targets() and name not in cfg.latency_targets():
-            names = ", ".join([*cfg.prune_targets(), *cfg.latency_targets()])
-            fail("finetune.compare", f"names of prune targets ({names})", name)
+        if name not in targets:
+            fail("finetune.compare", f"names of prune targets ({', '.join(targets)})", name)
     if cfg.finetune.compare and cfg.finetune.distill:
         fail("finetune.compare", "empty when finetune.distill is on (it compares distillation with the recipe "
              "without it)", cfg.finetune.compare)  # fmt: skip
+    for name, epochs in cfg.finetune.target_epochs.items():
+        if name not in cfg.prune_targets() and name not in cfg.latency_targets():
+            fail("finetune.target_epochs", f"keys that are prune targets ({', '.join(targets)})", name)
+        if not isinstance(epochs, int) or epochs <= 0:
+            fail(f"finetune.target_epochs.{name}", "a positive number of epochs", epochs)
     if cfg.finetune.seeds < 1:
         fail("finetune.seeds", "a positive number of fine-tunes per model", cfg.finetune.seeds)
     from yoloslim.study import finetune_jobs  # the fine-tuned models' ids need the whole configuration

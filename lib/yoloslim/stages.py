@@ -52,11 +52,21 @@ from yoloslim.atomic import write_text
 from yoloslim.config import Config, decode_classes
 from yoloslim.paths import StudyPaths
 from yoloslim.shared import ACCURACY_METRICS, SYNTH_VERSION
-from yoloslim.study import finetune_jobs, prune_job, prune_jobs, seed_of, seed_runs, study_models, teacher_weights
+from yoloslim.study import (
+    finetune_jobs,
+    job_epochs,
+    prune_job,
+    prune_jobs,
+    seed_of,
+    seed_runs,
+    study_models,
+    teacher_weights,
+)
 
 UNKEYED_TRAIN = ("device", "workers", "variants")  # train settings that do not change a stage's result
 # per model: its own init, teacher, recipe and seed
-UNKEYED_FINETUNE = ("init", "scratch_epochs", "distill", "teacher", "distill_weight", "compare", "seeds", "seeded")
+UNKEYED_FINETUNE = ("init", "scratch_epochs", "target_epochs", "distill", "teacher", "distill_weight", "compare",
+                    "seeds", "seeded")  # fmt: skip
 PER_TARGET = ("thresholds", "fractions", "random", "compare", "targets", "engine", "margin")  # prune: one job's own
 
 
@@ -141,7 +151,7 @@ def _finetune_key(cfg: Config, model_id: str) -> dict[str, Any]:
     before distillation existed."""
     _, init = finetune_jobs(cfg, replicas=True)[model_id]
     finetune = {k: v for k, v in cfg.section("finetune").items() if k not in UNKEYED_FINETUNE}
-    finetune |= {"epochs": cfg.finetune_epochs(init), "init": init}
+    finetune |= {"epochs": job_epochs(cfg, model_id), "init": init}
     if teacher_weights(cfg, init) is not None:
         finetune["distill"] = {"teacher": cfg.finetune.teacher, "weight": cfg.finetune.distill_weight}
     elif init == "longer":

@@ -139,6 +139,12 @@ def finetune_jobs(cfg: Config, replicas: bool = False) -> dict[str, tuple[str, s
     return jobs | runs
 
 
+def job_epochs(cfg: Config, model_id: str) -> int:
+    """The epochs of fine-tune job `model_id`: `Config.finetune_epochs` of its init and its prune target."""
+    prune_id, init = finetune_jobs(cfg, replicas=True)[model_id]
+    return cfg.finetune_epochs(init, prune_job(cfg, prune_id)[0])
+
+
 def seed_runs(cfg: Config, model_id: str) -> list[str]:
     """The fine-tunes of one model, one per seed (`finetune.seeds`): the model itself, then `<model>-seed1`, ...;
     only the model for a model outside `finetune.seeded` or one that is not fine-tuned."""

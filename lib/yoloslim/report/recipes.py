@@ -40,7 +40,8 @@ def recipe_facts(data: ReportData, split: str, target: str) -> dict[str, Any] | 
     if not set(ids.values()) <= set(acc.index):
         return None
     cost = data.costs[target]
-    epochs = {"recipe": data.cfg.finetune.epochs, "longer": cost["epochs"], "distill": data.cfg.finetune.epochs}
+    recipe = data.cfg.finetune_epochs("inherit", target)
+    epochs = {"recipe": recipe, "longer": cost["epochs"], "distill": recipe}
     step = {"recipe": cost["plain_s"], "longer": cost["plain_s"], "distill": cost["distill_s"]}
     pairs = [("longer", "recipe"), ("distill", "recipe"), ("distill", "longer")]
     return {

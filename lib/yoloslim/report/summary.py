@@ -28,7 +28,7 @@ from yoloslim.report.data import (
 )
 from yoloslim.report.recipes import recipe_sentences
 from yoloslim.report.verdicts import budget_rivals, intervals_sentence, pareto_beaten, verdict
-from yoloslim.study import RECIPES, finetune_jobs, prune_jobs
+from yoloslim.study import RECIPES, finetune_jobs, job_epochs, prune_jobs
 from yoloslim.text import say, text
 
 
@@ -37,6 +37,7 @@ def summary_markdown(data: ReportData, lang: str) -> str:
     split = report_split(data)
     points = tradeoff_points(data)
     bullets = budget_bullets(data, points, split, lang, next_steps=True)
+    bullets.extend(_longer_sentence(data, lang))
     bullets.extend(_sparsity_warnings(data, lang))
     bullets.extend(_random_sentences(points, data, split, lang))
     bullets.extend(recipe_sentences(data, split, lang))
@@ -154,6 +155,16 @@ def _engine_sentences(data: ReportData, lang: str) -> list[str]:
     return sentences
 
 
+def _longer_sentence(data: ReportData, lang: str) -> list[str]:
+    """The targets fine-tuned for other than `finetune.epochs` (`finetune.target_epochs`): their accuracy holds
+    that training, which the reader weighs in any comparison with the other models."""
+    labels = target_labels(data)
+    longer = [f"**{labels.get(t, t)}** {n}" for t, n in data.cfg.finetune.target_epochs.items() if t in labels]
+    if not longer:
+        return []
+    return [text(lang, "target_epochs", models=", ".join(longer), epochs=data.cfg.finetune.epochs)]
+
+
 def _sparsity_warnings(data: ReportData, lang: str) -> list[str]:
     """The prune stage's warnings of cuts that fall inside one band of gammas (yoloslim.models.gammas)."""
     labels = target_labels(data)
@@ -195,8 +206,8 @@ def _random_sentences(points: pd.DataFrame, data: ReportData, split: str, lang: 
             verdict=said,
             method=selection,
             cost=_cost_text(match, lang),
-            epochs=data.cfg.finetune_epochs(init),
-            inherit_epochs=data.cfg.finetune.epochs,
+            epochs=job_epochs(data.cfg, model_id),
+            inherit_epochs=job_epochs(data.cfg, target),
         )
         if match and not match["matched"]:
             sentence += text(lang, "alternative_unmatched", message=say(lang, match["message"]))
@@ -299,15 +310,19 @@ def _collapse_sentence(data: ReportData, split: str, lang: str) -> str:
 def _convergence_sentence(data: ReportData, lang: str) -> str | None:
     """Mean epochs to 90% of the final mmAP, pruned models against uniform-width baselines: faster or slower only
     by more than a tenth of the fine-tune's epochs (at least one), since each model trained once and a run's epoch
-    to 90 % moves by a few epochs between seeds."""
+    to 90 % moves by a few epochs between seeds. Pruned models fine-tuned longer (`finetune.target_epochs`) are left
+    out of the mean: a longer schedule reaches 90 % later."""
     table = convergence_table(data)
+    epochs = data.cfg.finetune.epochs
+    table = table[(table["kind"] != "pruned") | (table["epochs"] == epochs)] if not table.empty else table
     if table.empty or not {"pruned", "variant"} <= set(table["kind"]):
         return None
     means = table.groupby("kind")["epochs_to_90"].mean()
     pruned, variants = float(means["pruned"]), float(means["variant"])
-    margin = max(1.0, 0.1 * data.cfg.finetune.epochs)
+    margin = max(1.0, 0.1 * epochs)
     verdict = "slower" if pruned > variants + margin else "faster" if pruned < variants - margin else "same"
-    return text(lang, "convergence", pruned=pruned, variants=variants, verdict=text(lang, verdict, margin=margin))
+    return text(lang, "convergence", pruned=pruned, variants=variants, epochs=epochs,
+                verdict=text(lang, verdict, margin=margin))  # fmt: skip
 
 
 def _next_steps(data: ReportData, measured: pd.DataFrame, budget: float, lang: str) -> list[str]:

@@ -137,8 +137,10 @@ EN: dict[str, str] = {
     "{margin:g}): {items}.",
     "no_collapse": "No class collapsed: no class's recall at conf {conf:g} fell more than its model's average "
     "recall by more than {margin:g}.",
-    "convergence": "Fine-tuning convergence: the pruned models reached 90% of their final val mmAP after "
-    "{pruned:.1f} epochs on average, the uniform baselines after {variants:.1f} ({verdict}).",
+    "convergence": "Fine-tuning convergence: the pruned models fine-tuned {epochs} epochs reached 90% of their final "
+    "val mmAP after {pruned:.1f} epochs on average, the uniform baselines after {variants:.1f} ({verdict}).",
+    "target_epochs": "Fine-tuned for its own number of epochs (the others: {epochs}; `finetune.target_epochs`): "
+    "{models} epochs, with its random control and seeded runs; its accuracy holds that training.",
     "slower": "pruned models converged more slowly",
     "faster": "pruned models converged faster",
     "same": "about as fast: within {margin:.0f} epochs, a tenth of the fine-tune",

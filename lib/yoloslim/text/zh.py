@@ -121,8 +121,10 @@ ZH: dict[str, str] = {
     "collapsed": "**出现崩塌的类别**（该类在置信度 {conf:g} 下的召回率下降比模型平均下降多出 {margin:g} "
     "以上；若该差值的 95% 区间下端不超过 {margin:g}，则标为噪声范围内）：{items}。",
     "no_collapse": "没有类别崩塌：各类别在置信度 {conf:g} 下的召回率下降均未比模型平均下降多出 {margin:g}。",
-    "convergence": "微调收敛：剪枝模型平均 {pruned:.1f} 轮达到最终验证集 mmAP 的 90%，均匀缩放基线平均 "
-    "{variants:.1f} 轮（{verdict}）。",
+    "convergence": "微调收敛：微调 {epochs} 轮的剪枝模型平均 {pruned:.1f} 轮达到最终验证集 mmAP 的 90%，"
+    "均匀缩放基线平均 {variants:.1f} 轮（{verdict}）。",
+    "target_epochs": "单独设定微调轮数（其他模型：{epochs} 轮；`finetune.target_epochs`）：{models} 轮，"
+    "其随机对照与多种子重复同样如此；其精度包含这部分训练。",
     "slower": "剪枝模型收敛更慢",
     "faster": "剪枝模型收敛更快",
     "same": "收敛速度相近：相差不超过 {margin:.0f} 个轮次（微调轮数的十分之一）",

@@ -30,7 +30,7 @@ from yoloslim.models.build import conv_channels, load_trainable, reinitialize
 from yoloslim.models.stats import checkpoint_imgsz, existing_weights
 from yoloslim.paths import WEIGHTS, StudyPaths, command_folder, data_mirror
 from yoloslim.stages import stage_key
-from yoloslim.study import finetune_jobs, seed_of, teacher_weights
+from yoloslim.study import finetune_jobs, job_epochs, seed_of, teacher_weights
 from yoloslim.train.recipes import recipe_cost
 from yoloslim.train.runner import TrainJob, YoloTrainer, read_metrics, run_training, train_args
 
@@ -121,7 +121,7 @@ def finetune_job(cfg: Config, model_id: str, callbacks: Sequence[tuple[str, Call
         build=build,
         args=train_args(
             cfg,
-            epochs=cost["epochs"] if cost else cfg.finetune_epochs(init),
+            epochs=cost["epochs"] if cost else job_epochs(cfg, model_id),
             lr0=cfg.finetune.lr0,
             nbs=cfg.finetune.nbs or cfg.train.nbs,
             seed=seed,

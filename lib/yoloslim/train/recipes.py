@@ -59,22 +59,23 @@ def recipe_cost(cfg: Config, target: str) -> dict[str, Any]:
         target (str): A target of `finetune.compare`.
 
     Returns:
-        (dict[str, Any]): `step_seconds`' entries, `epochs` (finetune.epochs x ratio, rounded up), `batches` (training
-            batches an epoch), `teacher`, `key` (what the measurement holds for).
+        (dict[str, Any]): `step_seconds`' entries, `epochs` (the target's fine-tune epochs x ratio, rounded up),
+            `batches` (training batches an epoch), `teacher`, `key` (what the measurement holds for).
     """
     paths = StudyPaths.of(cfg)
     student, teacher = paths.prune(target).weights, teacher_weights(cfg, "distill")
     assert teacher is not None
+    epochs = cfg.finetune_epochs("inherit", target)
     key = {"student": file_digest(student), "teacher": file_digest(teacher), "batch": cfg.train.batch,
-           "imgsz": cfg.train.imgsz, "weight": cfg.finetune.distill_weight}  # fmt: skip
+           "imgsz": cfg.train.imgsz, "weight": cfg.finetune.distill_weight, "epochs": epochs}  # fmt: skip
     path = paths.finetune(target, "longer").cost
     kept = json.loads(path.read_text()) if path.is_file() else {}
     if kept.get("key") == key:
         return kept
-    args = train_args(cfg, epochs=cfg.finetune.epochs, lr0=cfg.finetune.lr0, dis=cfg.finetune.distill_weight)
+    args = train_args(cfg, epochs=epochs, lr0=cfg.finetune.lr0, dis=cfg.finetune.distill_weight)
     cost = step_seconds(student, teacher, args)
     batches = math.ceil(len(split_images(paths.data.yaml, "train")) / cfg.train.batch)
-    cost |= {"epochs": math.ceil(cfg.finetune.epochs * cost["ratio"]), "batches": batches,
+    cost |= {"epochs": math.ceil(epochs * cost["ratio"]), "batches": batches,
              "teacher": cfg.finetune.teacher, "key": key}  # fmt: skip
     write_json(path, cost)
     return cost
