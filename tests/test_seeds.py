@@ -13,7 +13,7 @@ from yoloslim.config import load_config
 from yoloslim.measure.bootstrap import holm, interval, p_value
 from yoloslim.measure.seeds import run_spread, with_runs
 from yoloslim.stages import stage_key
-from yoloslim.study import finetune_jobs, job_epochs, prune_jobs, seed_of, seed_runs, study_models
+from yoloslim.study import finetune_jobs, job_epochs, job_priorities, prune_jobs, seed_of, seed_runs, study_models
 
 
 def test_a_seeded_study_trains_each_run_once_and_reports_the_model_once(tmp_path: Path) -> None:
@@ -52,6 +52,24 @@ def test_a_target_fine_tuned_longer_takes_its_control_and_runs_along_and_rekeys_
     for model in longer:
         assert stage_key(cfg, "finetune", model)["finetune"]["epochs"] == 60 != job_epochs(plain, model)
     assert stage_key(cfg, "finetune", "large") == stage_key(plain, "finetune", "large")
+
+
+def test_the_longest_fine_tune_and_its_prune_job_go_first(tmp_path: Path) -> None:
+    """job_priorities: the demo's shape (small 60 epochs; large, middle and middle's control and runs 30): small
+    first, then large (the lowest threshold keeps the most channels), then middle's structures; every prune job as
+    high as the first fine-tune it feeds, and all above the evaluations' 0."""
+    params = {"prune": {"thresholds": {"large": 0.01, "middle": 0.10, "small": 0.15}, "random": ["middle"]},
+              "finetune": {"epochs": 30, "target_epochs": {"small": 60}, "seeds": 3,
+                           "seeded": ["middle", "middle-random"]}}  # fmt: skip
+    cfg = load_config(write_params(tmp_path, params))
+    prune, finetune = job_priorities(cfg)
+    assert set(finetune) == set(finetune_jobs(cfg, replicas=True)) and set(prune) == set(prune_jobs(cfg))
+    order = sorted(finetune, key=finetune.get, reverse=True)
+    assert order[:2] == ["small", "large"] and min(finetune.values()) >= 1
+    assert len(set(finetune.values())) == len(finetune)  # a strict order: no tie left to the scheduler
+    assert prune["small"] == finetune["small"] > prune["large"] == finetune["large"] > prune["middle"]
+    assert prune["middle"] == max(finetune[m] for m in ("middle", "middle-seed1", "middle-seed2"))
+    assert prune["middle-random-seed2"] == finetune["middle-random-seed2"]
 
 
 def test_the_random_control_trained_again_draws_its_channels_with_another_seed(tmp_path: Path) -> None:

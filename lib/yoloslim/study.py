@@ -145,6 +145,30 @@ def job_epochs(cfg: Config, model_id: str) -> int:
     return cfg.finetune_epochs(init, prune_job(cfg, prune_id)[0])
 
 
+def job_priorities(cfg: Config) -> tuple[dict[str, int], dict[str, int]]:
+    """Snakemake priorities of the prune and fine-tune jobs: (prune id -> priority, fine-tune job -> priority).
+
+    The longest fine-tune starts first: by its epochs (`job_epochs`), then by its structure's expected size (a
+    lower threshold or fraction keeps more channels; a latency target's size is unknown until it is searched, so it
+    counts as the smallest). Trainings run two at a time, and longest-first packs them best: the demo's 60-epoch
+    `small` and its largest structure `large` had started last, with a core idle for 4 minutes at the end
+    (docs/calibration.md, "The demo"). A prune job takes the priority of the first fine-tune it feeds. Every
+    priority is at least 1, above the evaluations' 0.
+    """
+    jobs = finetune_jobs(cfg, replicas=True)
+    values = cfg.prune_targets()
+
+    def cost(model_id: str) -> tuple[int, float]:
+        target = prune_job(cfg, jobs[model_id][0])[0]
+        return job_epochs(cfg, model_id), -values.get(target, float("inf"))
+
+    finetune = {model_id: 1 + rank for rank, model_id in enumerate(sorted(jobs, key=cost))}
+    prune: dict[str, int] = {}
+    for model_id, (prune_id, _) in jobs.items():
+        prune[prune_id] = max(prune.get(prune_id, 1), finetune[model_id])
+    return prune, finetune
+
+
 def seed_runs(cfg: Config, model_id: str) -> list[str]:
     """The fine-tunes of one model, one per seed (`finetune.seeds`): the model itself, then `<model>-seed1`, ...;
     only the model for a model outside `finetune.seeded` or one that is not fine-tuned."""

@@ -9,7 +9,7 @@ from snakemake.exceptions import WorkflowError
 from yoloslim.config import ROOT, ConfigError, load_config, output_root, package_file
 from yoloslim.paths import StudyPaths
 from yoloslim.stages import write_stage_params
-from yoloslim.study import finetune_jobs, prune_jobs, seed_runs, study_models, teacher_weights
+from yoloslim.study import finetune_jobs, job_priorities, prune_jobs, seed_runs, study_models, teacher_weights
 
 try:
     CFG = load_config(Path(config.get("params", ROOT / "params" / "demo.yaml")).resolve())
@@ -28,6 +28,7 @@ VARIANTS = [v.name for v in CFG.trained_variants]  # an eval-only variant (same_
 TARGETS = list(prune_jobs(CFG))  # pruned-structure ids: each target, and its `-random` control
 LATENCY = [i for i, (target, _) in prune_jobs(CFG).items() if target in CFG.latency_targets()]  # searched, timed
 FINETUNED = finetune_jobs(CFG, replicas=True)  # model id (or its run of another seed) -> (pruned-structure id, init)
+PRUNE_PRIORITY, FINETUNE_PRIORITY = job_priorities(CFG)  # the longest fine-tune first, and its prune job
 MODELS = {m.id: m for m in study_models(CFG)}
 REPORT_HTML = str(P.report_html)
 

@@ -17,7 +17,7 @@ rule prune:
     wildcard_constraints:
         target="|".join(t for t in TARGETS if t not in LATENCY) or "^$",
     threads: 1
-    priority: 1  # before the evaluations: the chain base -> sparse -> prune -> fine-tune is the long path
+    priority: lambda w: PRUNE_PRIORITY.get(w.target, 1)  # before the evaluations, the longest fine-tune's first
     shell:
         notebook("04_prune", target="{wildcards.target}")
 
@@ -39,7 +39,7 @@ rule prune_latency:  # a latency-budget target: the search times candidates agai
     wildcard_constraints:
         target="|".join(LATENCY) or "^$",
     threads: EVAL_THREADS  # timed like an evaluation: with nothing else running
-    priority: 1
+    priority: lambda w: PRUNE_PRIORITY.get(w.target, 1)
     shell:
         notebook("04_prune", target="{wildcards.target}")
 
@@ -60,7 +60,7 @@ rule finetune:
     wildcard_constraints:
         finetuned="|".join(FINETUNED),
     threads: TRAIN_THREADS
-    priority: 1  # before the evaluations: the chain base -> sparse -> prune -> fine-tune is the long path
+    priority: lambda w: FINETUNE_PRIORITY[w.finetuned]  # before the evaluations, the longest first (job_priorities)
     resources:
         gpu=TRAIN_GPUS,
     shell:

@@ -128,7 +128,7 @@ def _rivals(data: ReportData, points: pd.DataFrame, split: str, lang: str) -> st
     if not judged:
         return ""
     labels = points.set_index("model")["label"]
-    tied = [text(lang, "budget_tie", label=labels[m], diff=v.diff, lo=v.lo, hi=v.hi)
+    tied = [text(lang, "budget_tie", label=labels[m], diff=v.diff, lo=v.lo, hi=v.hi, p=v.p_holm)
             for m, v in judged.items() if not v.decided]  # fmt: skip
     return text(lang, "budget_tied", tied="; ".join(tied)) if tied else text(lang, "budget_beat_all")
 
@@ -239,7 +239,7 @@ def _pareto_sentence(data: ReportData, points: pd.DataFrame, split: str, lang: s
             off.append(text(lang, "pareto_off", label=labels[worse], by=labels[better]))
         else:
             tied.append(text(lang, "pareto_tie", label=labels[worse], by=labels[better], diff=judged.diff,
-                             lo=judged.lo, hi=judged.hi))  # fmt: skip
+                             lo=judged.lo, hi=judged.hi, p=judged.p_holm))  # fmt: skip
     fastest_first = sorted(front, key=lambda i: measured.loc[i, "latency_ms"])
     on = ", ".join(f"**{measured.loc[i, 'label']}**" for i in fastest_first)
     sentence = text(lang, "pareto", split=split, on=on, off="; ".join(off) if off else text(lang, "pareto_all"))

@@ -140,7 +140,8 @@ EN: dict[str, str] = {
     "convergence": "Fine-tuning convergence: the pruned models fine-tuned {epochs} epochs reached 90% of their final "
     "val mmAP after {pruned:.1f} epochs on average, the uniform baselines after {variants:.1f} ({verdict}).",
     "target_epochs": "Fine-tuned for its own number of epochs (the others: {epochs}; `finetune.target_epochs`): "
-    "{models} epochs, with its random control and seeded runs; its accuracy holds that training.",
+    "{models} epochs (its random control and seeded runs too, where the study has them); its accuracy holds that "
+    "training.",
     "slower": "pruned models converged more slowly",
     "faster": "pruned models converged faster",
     "same": "about as fast: within {margin:.0f} epochs, a tenth of the fine-tune",
@@ -175,10 +176,10 @@ EN: dict[str, str] = {
     "random_noise": "the difference is **within noise** (95 % interval {lo:+.3f} to {hi:+.3f}, adjusted p {p:.2f})",
     "interval": " (95 % interval {lo:+.3f} to {hi:+.3f}, adjusted p {p:.3f})",
     "budget_tied": " It leads only **within noise** (so no winner among them): {tied}.",
-    "budget_tie": "{label} by {diff:+.3f} (95 % interval {lo:+.3f} to {hi:+.3f})",
+    "budget_tie": "{label} by {diff:+.3f} (95 % interval {lo:+.3f} to {hi:+.3f}, adjusted p {p:.2f})",
     "budget_beat_all": " It beat every other model within the budget (each difference's interval excludes 0).",
     "pareto_tied": " Behind a faster model only within noise, so not off it: {tied}.",
-    "pareto_tie": "{label} (behind {by} by {diff:.3f}, 95 % interval {lo:+.3f} to {hi:+.3f})",
+    "pareto_tie": "{label} (behind {by} by {diff:.3f}, 95 % interval {lo:+.3f} to {hi:+.3f}, adjusted p {p:.2f})",
     "intervals_images": "The accuracy intervals resample the test images only: each model was trained once, and the "
     "spread between trainings is **not** in them (`finetune.seeds: 1`).",
     "intervals_component": "The accuracy intervals include the spread between trainings, measured: {runs} (all-class "

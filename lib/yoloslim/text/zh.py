@@ -124,7 +124,7 @@ ZH: dict[str, str] = {
     "convergence": "微调收敛：微调 {epochs} 轮的剪枝模型平均 {pruned:.1f} 轮达到最终验证集 mmAP 的 90%，"
     "均匀缩放基线平均 {variants:.1f} 轮（{verdict}）。",
     "target_epochs": "单独设定微调轮数（其他模型：{epochs} 轮；`finetune.target_epochs`）：{models} 轮，"
-    "其随机对照与多种子重复同样如此；其精度包含这部分训练。",
+    "其随机对照与多种子重复（如有）同样如此；其精度包含这部分训练。",
     "slower": "剪枝模型收敛更慢",
     "faster": "剪枝模型收敛更快",
     "same": "收敛速度相近：相差不超过 {margin:.0f} 个轮次（微调轮数的十分之一）",
@@ -156,10 +156,10 @@ ZH: dict[str, str] = {
     "random_noise": "两者之差**在噪声范围内**（95% 置信区间 {lo:+.3f} 至 {hi:+.3f}，校正后 p 值 {p:.2f}）",
     "interval": "（95% 置信区间 {lo:+.3f} 至 {hi:+.3f}，校正后 p 值 {p:.3f}）",
     "budget_tied": "它仅在**噪声范围内**领先（因此其间没有胜者）：{tied}。",
-    "budget_tie": "领先 {label} {diff:+.3f}（95% 置信区间 {lo:+.3f} 至 {hi:+.3f}）",
+    "budget_tie": "领先 {label} {diff:+.3f}（95% 置信区间 {lo:+.3f} 至 {hi:+.3f}，校正后 p 值 {p:.2f}）",
     "budget_beat_all": "它胜过预算内的其他所有模型（每个差值的区间均不含 0）。",
     "pareto_tied": "仅在噪声范围内落后于更快的模型，因此不算离开前沿：{tied}。",
-    "pareto_tie": "{label}（落后 {by} {diff:.3f}，95% 置信区间 {lo:+.3f} 至 {hi:+.3f}）",
+    "pareto_tie": "{label}（落后 {by} {diff:.3f}，95% 置信区间 {lo:+.3f} 至 {hi:+.3f}，校正后 p 值 {p:.2f}）",
     "intervals_images": "精度置信区间仅对测试图像重采样：每个模型只训练了一次，训练之间的波动**不**包含在内"
     "（`finetune.seeds: 1`）。",
     "intervals_component": "精度置信区间包含实测的训练间波动：{runs}（各以不同随机种子微调 {k} 次的全类别 mmAP"
