@@ -120,3 +120,15 @@ def test_bench_study_plans_every_alternative(out_root: Path) -> None:
     assert {"nas_0.1(middle) scratch", "lat_0.5x(fast) scratch"} <= labels
     assert {"nas_0.01(large) distill", "nas_0.01(large) longer", "nas_0.15(small) distill"} <= labels
     assert stage_sections(cfg)["finetune_middle-scratch"]["finetune"]["epochs"] == cfg.train.epochs == 30
+
+
+def test_int8_budget_study_searches_and_judges_on_openvino_int8(out_root: Path) -> None:
+    """`params/int8_budget.yaml` (#23's acceptance run): one budget search timed on OpenVINO INT8, judged there, and
+    every model's INT8 export calibrated on no more images than the training split holds."""
+    cfg = load_config(ROOT / "params" / "int8_budget.yaml")
+    assert cfg.prune.engine == cfg.eval.target_engine == "openvino_cpu_int8"
+    assert (cfg.prune.targets, cfg.eval.target_latency) == ({"fast": {"latency": "0.5x"}}, "0.5x")
+    train_images = cfg.data.synth.images * cfg.data.split[0] / sum(cfg.data.split)
+    assert cfg.quant.calib_images <= train_images
+    counts = job_counts(dry_run(ROOT / "params" / "int8_budget.yaml"))
+    assert (counts["prune"], counts["prune_latency"], counts["finetune"], counts["eval_model"]) == (1, 1, 2, 4)
