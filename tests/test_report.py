@@ -23,7 +23,7 @@ from yoloslim.config import ROOT, load_config
 from yoloslim.paths import StudyPaths
 from yoloslim.report.build import find_browser, network_loads
 from yoloslim.report.data import pareto_front
-from yoloslim.report.summary import _longer_sentence, _random_sentences
+from yoloslim.report.summary import _longer_sentence, _random_sentences, _training_sentence
 from yoloslim.study import study_models
 
 
@@ -347,3 +347,28 @@ def test_the_summary_names_the_targets_fine_tuned_longer(tmp_path: Path) -> None
     assert "**nas_0.15(small)** 60 轮" in _longer_sentence(SimpleNamespace(cfg=cfg, labels=labels), "zh")[0]
     cfg.finetune.target_epochs = {}
     assert _longer_sentence(SimpleNamespace(cfg=cfg, labels=labels), "en") == []
+
+
+def test_the_summary_says_a_pruned_model_above_the_base_model_trained_longer(tmp_path: Path) -> None:
+    """A pruned model or random control above the base model is named with the epochs it trained beyond the base
+    model's (sparse + its fine-tune); one below it, a width variant and a scratch fine-tune are not; nothing is said
+    when no pruned model is above the base model."""
+    params = {"prune": {"thresholds": {"large": 0.01, "small": 0.15}, "random": ["small"]},
+              "finetune": {"init": ["inherit", "scratch"], "target_epochs": {"small": 60}}}  # fmt: skip
+    cfg = load_config(write_params(tmp_path, params))
+    rows = [("base", "yolov5n", "base", 0.70), ("large", "L", "pruned", 0.65), ("small", "S", "pruned", 0.80),
+            ("small-random", "R", "random", 0.72), ("small-scratch", "S scratch", "pruned", 0.90),
+            ("half", "1/2", "variant", 0.75)]  # fmt: skip
+    points = pd.DataFrame(rows, columns=["model", "label", "kind", "mmAP"])
+    data = SimpleNamespace(cfg=cfg)
+    (sentence,) = _training_sentence(data, points, "test", "en")
+    extra = cfg.sparse.epochs + 60
+    assert f"**S** +0.100 test mmAP after {extra} more epochs" in sentence
+    assert f"**R** +0.020 test mmAP after {extra} more epochs" in sentence  # the control fine-tunes as long as small
+    assert "**L**" not in sentence and "scratch" not in sentence and "1/2" not in sentence
+    assert f"base model's training ({cfg.train.epochs} epochs)" in sentence
+    assert f"多训练 {extra} 轮" in _training_sentence(data, points, "test", "zh")[0]
+    cfg.model.base = "weights"
+    assert "(the checkpoint's own)" in _training_sentence(data, points, "test", "en")[0]
+    below = points.assign(mmAP=[0.95, 0.65, 0.80, 0.72, 0.90, 0.75])
+    assert _training_sentence(data, below, "test", "en") == []

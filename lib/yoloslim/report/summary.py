@@ -38,6 +38,7 @@ def summary_markdown(data: ReportData, lang: str) -> str:
     points = tradeoff_points(data)
     bullets = budget_bullets(data, points, split, lang, next_steps=True)
     bullets.extend(_longer_sentence(data, lang))
+    bullets.extend(_training_sentence(data, points, split, lang))
     bullets.extend(_sparsity_warnings(data, lang))
     bullets.extend(_random_sentences(points, data, split, lang))
     bullets.extend(recipe_sentences(data, split, lang))
@@ -163,6 +164,34 @@ def _longer_sentence(data: ReportData, lang: str) -> list[str]:
     if not longer:
         return []
     return [text(lang, "target_epochs", models=", ".join(longer), epochs=data.cfg.finetune.epochs)]
+
+
+def _training_sentence(data: ReportData, points: pd.DataFrame, split: str, lang: str) -> list[str]:
+    """The pruned models (and random controls) above the base model, each with the epochs it trained beyond the
+    base model's: it inherits the base model's training and trains on (sparse training, then its fine-tune), so part
+    of a gain may be training the base model did not get. A structure fine-tuned from scratch is left out."""
+    acc = points.set_index("model")["mmAP"]
+    if "base" not in acc.index or not np.isfinite(acc["base"]):
+        return []
+    cfg = data.cfg
+    jobs = finetune_jobs(cfg)
+    sparse = cfg.sparse.epochs if cfg.sparse.start == "base" else 0
+    above = [
+        text(
+            lang,
+            "more_training_model",
+            label=p.label,
+            split=split,
+            diff=p.mmAP - acc["base"],
+            extra=sparse + job_epochs(cfg, p.model),
+        )
+        for p in points.itertuples()
+        if p.kind in ("pruned", "random") and p.model in jobs and jobs[p.model][1] != "scratch" and p.mmAP > acc["base"]
+    ]
+    if not above:
+        return []
+    base = text(lang, "base_epochs", epochs=cfg.train.epochs) if cfg.model.base == "train" else text(lang, "base_given")
+    return [text(lang, "more_training", models="; ".join(above), base=base)]
 
 
 def _sparsity_warnings(data: ReportData, lang: str) -> list[str]:

@@ -142,6 +142,13 @@ EN: dict[str, str] = {
     "target_epochs": "Fine-tuned for its own number of epochs (the others: {epochs}; `finetune.target_epochs`): "
     "{models} epochs (its random control and seeded runs too, where the study has them); its accuracy holds that "
     "training.",
+    "more_training": "Above the base model, with more training behind them: {models}. A pruned model inherits the "
+    "base model's training ({base}) and trains on (sparse training, then its fine-tune), so part of what it gains "
+    "may be training the base model did not get: a base model trained as long (`train.epochs`) tells pruning from "
+    "training.",
+    "more_training_model": "**{label}** {diff:+.3f} {split} mmAP after {extra} more epochs",
+    "base_epochs": "{epochs} epochs",
+    "base_given": "the checkpoint's own",
     "slower": "pruned models converged more slowly",
     "faster": "pruned models converged faster",
     "same": "about as fast: within {margin:.0f} epochs, a tenth of the fine-tune",

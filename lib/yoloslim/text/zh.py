@@ -125,6 +125,12 @@ ZH: dict[str, str] = {
     "均匀缩放基线平均 {variants:.1f} 轮（{verdict}）。",
     "target_epochs": "单独设定微调轮数（其他模型：{epochs} 轮；`finetune.target_epochs`）：{models} 轮，"
     "其随机对照与多种子重复（如有）同样如此；其精度包含这部分训练。",
+    "more_training": "以下模型高于基础模型，但其背后的训练更多：{models}。剪枝模型继承基础模型的训练（{base}），"
+    "并继续训练（稀疏训练，然后是其微调），因此其增益可能部分来自基础模型未获得的训练："
+    "将基础模型训练同样长的轮数（`train.epochs`）才能区分剪枝与训练的作用。",
+    "more_training_model": "**{label}** {split} mmAP {diff:+.3f}，多训练 {extra} 轮",
+    "base_epochs": "{epochs} 轮",
+    "base_given": "检查点自身的训练",
     "slower": "剪枝模型收敛更慢",
     "faster": "剪枝模型收敛更快",
     "same": "收敛速度相近：相差不超过 {margin:.0f} 个轮次（微调轮数的十分之一）",
