@@ -25,8 +25,8 @@ import yaml
 from yoloslim.config import ConfigError, PruneConfig, latency_budget, load_config, output_root
 
 # The demo's calibrated recipe (params/demo.yaml; docs/calibration.md) in optimizer steps of nbs 16 images: sparse
-# training 13 epochs of 30 steps (the last 5 without L1), fine-tuning 30, the base model 100 (to convergence), on its 480
-# training images.
+# training 13 epochs of 30 steps (the last 5 without L1), fine-tuning 30, the base model 100 (to convergence), on its
+# 480 training images.
 NBS = 16
 STEPS = {"train": 3000, "sparse": 390, "recover": 150, "finetune": 900}  # params/demo.yaml: epochs x 30 steps
 MAX_EPOCHS = 300  # a tiny data set does not get more epochs than this
