@@ -372,3 +372,32 @@ def test_the_summary_says_a_pruned_model_above_the_base_model_trained_longer(tmp
     assert "(the checkpoint's own)" in _training_sentence(data, points, "test", "en")[0]
     below = points.assign(mmAP=[0.95, 0.65, 0.80, 0.72, 0.90, 0.75])
     assert _training_sentence(data, below, "test", "en") == []
+
+
+def test_the_summary_names_the_fine_tunes_still_improving_when_they_ended() -> None:
+    """A pruned model whose val mmAP rose over its last sixth of epochs by more than twice the standard error of that
+    rise is named, with both windows' means; one that swings about a plateau, a random control and a fine-tune shorter
+    than two windows are not; nothing is said when no fine-tune was still rising. `large`'s last 10 epochs are the
+    demo's with a 100-epoch base model (2026-12-04)."""
+    from yoloslim.report.data import MAP_COLUMN, still_rising
+    from yoloslim.report.summary import _rising_sentence
+    from yoloslim.study import StudyModel
+
+    def curve(values: list[float]) -> pd.DataFrame:
+        return pd.DataFrame({"epoch": range(1, len(values) + 1), MAP_COLUMN: values})
+
+    large = [0.5 + 0.01 * i for i in range(20)] + [0.807, 0.818, 0.824, 0.811, 0.836, 0.840, 0.837, 0.849, 0.846, 0.851]
+    plateau = [0.80, 0.83, 0.81, 0.82, 0.80, 0.83, 0.81, 0.82, 0.80, 0.83, 0.81, 0.82]
+    assert still_rising(curve(large)) == (5, pytest.approx(0.8192), pytest.approx(0.8446))
+    assert still_rising(curve(plateau)) is None
+    assert still_rising(curve([0.1, 0.2, 0.3, 0.4, 0.5])) is None  # fewer than two windows of 3
+    models = [StudyModel(mid, label, kind, Path("w.pt"), 160) for mid, label, kind in
+              [("large", "L", "pruned"), ("small", "S", "pruned"), ("large-random", "R", "random")]]  # fmt: skip
+    data = SimpleNamespace(models=models, curves={"large": curve(large), "small": curve(plateau),
+                                                  "large-random": curve(large)})  # fmt: skip
+    (sentence,) = _rising_sentence(data, "en")
+    assert "**L** 0.819 → 0.845 (windows of 5 epochs)" in sentence and "`finetune.epochs`" in sentence
+    assert "**S**" not in sentence and "**R**" not in sentence
+    assert "**L** 0.819 → 0.845（每段 5 轮）" in _rising_sentence(data, "zh")[0]
+    data.curves["large"] = curve(plateau)
+    assert _rising_sentence(data, "en") == []

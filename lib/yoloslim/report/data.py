@@ -701,6 +701,28 @@ def convergence_table(data: ReportData) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
+def still_rising(curve: pd.DataFrame) -> tuple[int, float, float] | None:
+    """Whether a training's validation mmAP was still rising when it ended: the mean of its last sixth of epochs (at
+    least 3) against the mean of the sixth before, rising when the difference exceeds twice its standard error (the
+    two windows' epoch-to-epoch spread, which a val mmAP that swings from epoch to epoch widens).
+
+    Args:
+        curve (pd.DataFrame): A results.csv, one row per epoch.
+
+    Returns:
+        (tuple[int, float, float] | None): The window's epochs and the two means (before, last) when still rising; None
+            when not, or with fewer than two windows of epochs.
+    """
+    values = curve[MAP_COLUMN].to_numpy(dtype=float)
+    n = max(3, round(len(values) / 6))
+    if len(values) < 2 * n:
+        return None
+    before, last = values[-2 * n : -n], values[-n:]
+    error = float(np.sqrt(before.var(ddof=1) / n + last.var(ddof=1) / n))
+    rise = float(last.mean() - before.mean())
+    return (n, float(before.mean()), float(last.mean())) if rise > 2 * error else None
+
+
 def flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
     """Nested mappings as (dotted key, value) rows; lists stay values."""
     if not isinstance(value, dict):

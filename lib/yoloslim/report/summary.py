@@ -22,6 +22,7 @@ from yoloslim.report.data import (
     measured_engines,
     pareto_front,
     report_split,
+    still_rising,
     target_labels,
     tradeoff_points,
     unmeasured_engines,
@@ -53,6 +54,7 @@ def summary_markdown(data: ReportData, lang: str) -> str:
     convergence = _convergence_sentence(data, lang)
     if convergence:
         bullets.append(convergence)
+    bullets.extend(_rising_sentence(data, lang))
     missing = unmeasured_engines(data)
     if missing:
         bullets.append(text(lang, "not_measured", what=", ".join(f"`{e}`" for e in missing)))
@@ -352,6 +354,19 @@ def _convergence_sentence(data: ReportData, lang: str) -> str | None:
     verdict = "slower" if pruned > variants + margin else "faster" if pruned < variants - margin else "same"
     return text(lang, "convergence", pruned=pruned, variants=variants, epochs=epochs,
                 verdict=text(lang, verdict, margin=margin))  # fmt: skip
+
+
+def _rising_sentence(data: ReportData, lang: str) -> list[str]:
+    """The pruned models whose fine-tune was still improving when it ended (`still_rising`): more epochs are the
+    first thing to try for what pruning cost them. Empty when none was."""
+    rising = []
+    for model in data.models:
+        if model.kind == "pruned" and model.id in data.curves:
+            found = still_rising(data.curves[model.id])
+            if found:
+                n, before, last = found
+                rising.append(text(lang, "still_rising_model", label=model.label, before=before, last=last, n=n))
+    return [text(lang, "still_rising", models="; ".join(rising))] if rising else []
 
 
 def _next_steps(data: ReportData, measured: pd.DataFrame, budget: float, lang: str) -> list[str]:

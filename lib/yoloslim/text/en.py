@@ -148,6 +148,10 @@ EN: dict[str, str] = {
     "training.",
     "more_training_model": "**{label}** {diff:+.3f} {split} mmAP after {extra} more epochs",
     "base_epochs": "{epochs} epochs",
+    "still_rising": "Still improving when the fine-tune ended (val mmAP, the mean of its last sixth of epochs against "
+    "the sixth before, up by more than twice its standard error): {models}. More fine-tune epochs are the first thing "
+    "to try for what pruning cost: `finetune.epochs`, or `finetune.target_epochs` for one model.",
+    "still_rising_model": "**{label}** {before:.3f} → {last:.3f} (windows of {n} epochs)",
     "base_given": "the checkpoint's own",
     "slower": "pruned models converged more slowly",
     "faster": "pruned models converged faster",

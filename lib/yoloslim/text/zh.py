@@ -130,6 +130,10 @@ ZH: dict[str, str] = {
     "将基础模型训练同样长的轮数（`train.epochs`）才能区分剪枝与训练的作用。",
     "more_training_model": "**{label}** {split} mmAP {diff:+.3f}，多训练 {extra} 轮",
     "base_epochs": "{epochs} 轮",
+    "still_rising": "微调结束时仍在提升（验证集 mmAP：最后六分之一轮次的均值相对之前六分之一轮次的均值，"
+    "升幅超过其标准误的两倍）：{models}。要挽回剪枝的精度损失，首先应尝试更多微调轮次：`finetune.epochs`，"
+    "或对单个模型设置 `finetune.target_epochs`。",
+    "still_rising_model": "**{label}** {before:.3f} → {last:.3f}（每段 {n} 轮）",
     "base_given": "检查点自身的训练",
     "slower": "剪枝模型收敛更慢",
     "faster": "剪枝模型收敛更快",
