@@ -101,3 +101,21 @@ def test_cpu_training_uses_the_threads_it_is_given(smoke_cfg: Config, monkeypatc
         assert torch.get_num_threads() == wanted
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("channels_last", [None, False])
+def test_cpu_training_runs_channels_last_unless_told_not_to(smoke_cfg: Config, channels_last: bool | None) -> None:
+    """On the CPU the trainer converts the model and every batch to NHWC (Ultralytics does so on CUDA only);
+    `channels_last=False` keeps both in the stock layout."""
+    from yoloslim.train.runner import YoloTrainer, train_args
+
+    args = train_args(smoke_cfg, save_dir=str(StudyPaths.of(smoke_cfg).run / "nhwc"), channels_last=channels_last)
+    trainer = YoloTrainer(overrides=args)
+    trainer.model = build_model(smoke_cfg, nc=3)
+    trainer.setup_model()
+    batch = trainer.preprocess_batch({"img": torch.zeros(2, 3, 32, 32, dtype=torch.uint8)})
+    convs = [m.weight for m in trainer.model.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size != (1, 1)]
+    nhwc = channels_last is None
+    assert convs and all(w.is_contiguous(memory_format=torch.channels_last) == nhwc for w in convs)
+    assert batch["img"].is_contiguous(memory_format=torch.channels_last) == nhwc
+    assert batch["img"].dtype == torch.float32 and batch["img"].max() == 0
