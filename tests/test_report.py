@@ -352,7 +352,8 @@ def test_the_summary_names_the_targets_fine_tuned_longer(tmp_path: Path) -> None
 def test_the_summary_says_a_pruned_model_above_the_base_model_trained_longer(tmp_path: Path) -> None:
     """A pruned model or random control above the base model is named with the epochs it trained beyond the base
     model's (sparse + its fine-tune); one below it, a width variant and a scratch fine-tune are not; nothing is said
-    when no pruned model is above the base model."""
+    when no pruned model is above the base model. One whose interval against the base model holds 0 is marked within
+    noise."""
     params = {"prune": {"thresholds": {"large": 0.01, "small": 0.15}, "random": ["small"]},
               "finetune": {"init": ["inherit", "scratch"], "target_epochs": {"small": 60}}}  # fmt: skip
     cfg = load_config(write_params(tmp_path, params))
@@ -360,11 +361,15 @@ def test_the_summary_says_a_pruned_model_above_the_base_model_trained_longer(tmp
             ("small-random", "R", "random", 0.72), ("small-scratch", "S scratch", "pruned", 0.90),
             ("half", "1/2", "variant", 0.75)]  # fmt: skip
     points = pd.DataFrame(rows, columns=["model", "label", "kind", "mmAP"])
-    data = SimpleNamespace(cfg=cfg)
+    intervals = [("small", "test", "all", 0.05, 0.15), ("small-random", "test", "all", -0.01, 0.05),
+                 ("small", "val", "all", -0.1, 0.2), ("small", "test", "dm", -0.1, 0.2)]  # fmt: skip
+    accuracy = pd.DataFrame(intervals, columns=["model", "split", "class", "delta_mAP50-95_lo", "delta_mAP50-95_hi"])
+    data = SimpleNamespace(cfg=cfg, accuracy=accuracy)
     (sentence,) = _training_sentence(data, points, "test", "en")
     extra = cfg.sparse.epochs + 60
-    assert f"**S** +0.100 test mmAP after {extra} more epochs" in sentence
-    assert f"**R** +0.020 test mmAP after {extra} more epochs" in sentence  # the control fine-tunes as long as small
+    assert f"**S** +0.100 test mmAP after {extra} more epochs;" in sentence  # its interval excludes 0
+    # the control fine-tunes as long as small; its interval holds 0
+    assert f"**R** +0.020 test mmAP after {extra} more epochs (within noise)" in sentence
     assert "**L**" not in sentence and "scratch" not in sentence and "1/2" not in sentence
     assert f"base model's training ({cfg.train.epochs} epochs)" in sentence
     assert f"多训练 {extra} 轮" in _training_sentence(data, points, "test", "zh")[0]

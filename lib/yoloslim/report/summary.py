@@ -171,13 +171,17 @@ def _longer_sentence(data: ReportData, lang: str) -> list[str]:
 def _training_sentence(data: ReportData, points: pd.DataFrame, split: str, lang: str) -> list[str]:
     """The pruned models (and random controls) above the base model, each with the epochs it trained beyond the
     base model's: it inherits the base model's training and trains on (sparse training, then its fine-tune), so part
-    of a gain may be training the base model did not get. A structure fine-tuned from scratch is left out."""
+    of a gain may be training the base model did not get. One whose paired interval against the base model holds 0 is
+    marked within noise. A structure fine-tuned from scratch is left out."""
     acc = points.set_index("model")["mmAP"]
     if "base" not in acc.index or not np.isfinite(acc["base"]):
         return []
     cfg = data.cfg
     jobs = finetune_jobs(cfg)
     sparse = cfg.sparse.epochs if cfg.sparse.start == "base" else 0
+    rows = data.accuracy[(data.accuracy["split"] == split) & (data.accuracy["class"] == "all")]
+    bounds = rows.set_index("model").reindex(columns=["delta_mAP50-95_lo", "delta_mAP50-95_hi"])
+    noisy = {m for m, (lo, hi) in bounds.iterrows() if not pd.isna(lo) and within_noise(lo, hi)}
     above = [
         text(
             lang,
@@ -187,6 +191,7 @@ def _training_sentence(data: ReportData, points: pd.DataFrame, split: str, lang:
             diff=p.mmAP - acc["base"],
             extra=sparse + job_epochs(cfg, p.model),
         )
+        + (text(lang, "noise") if p.model in noisy else "")
         for p in points.itertuples()
         if p.kind in ("pruned", "random") and p.model in jobs and jobs[p.model][1] != "scratch" and p.mmAP > acc["base"]
     ]
