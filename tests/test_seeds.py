@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import write_params
 from yoloslim.config import load_config
@@ -117,3 +118,41 @@ def test_holm_adjusts_step_down_and_p_values_follow_the_standard_error() -> None
     assert np.isnan(holm([float("nan")])[0])
     rng = np.random.default_rng(0)
     assert p_value(rng.normal(0.0, 1.0, 5000)) > 0.05 and p_value(rng.normal(3.0, 1.0, 5000)) < 0.01
+
+
+def test_the_models_trained_once_get_the_spread_of_fine_tune_seeds_not_of_random_draws(tmp_path: Path) -> None:
+    """The pooled spread comes from the seeded models selected by gamma; a random control's runs also redraw its
+    channels, so they are left out of it (and with only a random control seeded there is no component, said so)."""
+    from types import SimpleNamespace
+
+    from yoloslim.eval.stage import _retrained_values
+    from yoloslim.measure.bootstrap import INTERVAL_METRICS
+    from yoloslim.report.verdicts import intervals_sentence
+
+    params = {"prune": {"thresholds": {"small": 0.15}, "random": ["small"]},
+              "finetune": {"seeds": 2, "seeded": ["small", "small-random"]}}  # fmt: skip
+    cfg = load_config(write_params(tmp_path, params))
+
+    def record(model: str, values: list[float]) -> dict:
+        runs = [{"test": {"all": {"mAP50-95": v}}} for v in values]
+        return {
+            "model": model,
+            "accuracy": runs[0],
+            "seed_runs": {f"{model}-seed{i}": a for i, a in enumerate(runs[1:], 1)},
+        }
+
+    records = [record("small", [0.80, 0.82]), record("small-random", [0.70, 0.50])]
+    values = _retrained_values(cfg, records, "test", [])
+    assert set(values) == {"small"}
+    j = INTERVAL_METRICS.index("mAP50-95")
+    assert run_spread(values)[-1, j] == pytest.approx(np.std([0.80, 0.82], ddof=1))  # not pooled with 0.70, 0.50
+    assert _retrained_values(cfg, records[1:], "test", []) == {}
+
+    labels = {"small": "S", "small-random": "R"}
+    seeds = {"seeds": 2, "runs": {"small-random": ["small-random", "small-random-seed1"]},
+             "mAP50-95": {"small-random": {"test": [0.70, 0.50]}}, "spread": {"test": None}}  # fmt: skip
+    accuracy = pd.DataFrame({"split": ["test"]})
+    data = SimpleNamespace(seeds=seeds, labels=labels, models=study_models(cfg), accuracy=accuracy)
+    assert "no component: only random controls" in intervals_sentence(data, "en")
+    seeds["spread"] = {"test": {"mAP50-95": 0.014}}
+    assert "standard deviation (0.014 all-class mmAP) as a variance component" in intervals_sentence(data, "en")

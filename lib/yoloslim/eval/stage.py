@@ -393,7 +393,7 @@ def _write_tables(cfg: Config, out: dict[str, Path]) -> None:
     names = list(cfg.data.names)
     splits = splits_with_images(paths.data, cfg.eval.splits)
     runs = {r["model"]: [r["model"], *r["seed_runs"]] for r in records if r.get("seed_runs")}
-    spreads = {split: run_spread(_run_values(records, split, names)) for split in splits}
+    spreads = {split: run_spread(_retrained_values(cfg, records, split, names)) for split in splits}
     for split in splits if cfg.eval.bootstrap else []:
         quantised = [(r["model"], e) for r in records for e, s in (r.get("accuracy_int8") or {}).items() if split in s]
         reps = _replicates(cfg, [r["model"] for r in records], split, quantised, runs)
@@ -483,13 +483,18 @@ def _replicates(
     return replicates(stats, list(cfg.data.names), e.conf, draws=e.bootstrap, seed=e.bootstrap_seed)
 
 
-def _run_values(records: list[dict[str, Any]], split: str, names: list[str]) -> dict[str, list[np.ndarray]]:
-    """Seeded model id -> each of its runs' accuracy on `split` (classes + `all` x `INTERVAL_METRICS`)."""
+def _retrained_values(
+    cfg: Config, records: list[dict[str, Any]], split: str, names: list[str]
+) -> dict[str, list[np.ndarray]]:
+    """Seeded model id -> each of its runs' accuracy on `split` (classes + `all` x `INTERVAL_METRICS`): the runs
+    whose pooled spread a model trained once gets. Random controls are left out: their runs also draw their channels
+    again, a spread no model trained once has (docs/method.md, "How every model is measured")."""
     classes = [*names, "all"]
+    random = {m.id for m in study_models(cfg) if m.kind == "random"}
     return {
         r["model"]: [run_values(acc[split], classes, INTERVAL_METRICS)
                      for acc in [r["accuracy"], *r["seed_runs"].values()] if split in acc]
-        for r in records if r.get("seed_runs")
+        for r in records if r.get("seed_runs") and r["model"] not in random
     }  # fmt: skip
 
 
@@ -500,12 +505,14 @@ def _seeds_record(
     spreads: Mapping[str, np.ndarray | None],
 ) -> dict[str, Any]:
     """seeds.json: the fine-tunes per seeded model, each run's all-class mAP50-95 per split, and the between-run
-    standard deviation of the all-class metrics (the variance component of the models trained once)."""
+    standard deviation of the all-class metrics (the variance component of the models trained once, listed in
+    `component`; none without a seeded model that is not a random control)."""
     values = {
         r["model"]: {split: [acc[split]["all"]["mAP50-95"] for acc in [r["accuracy"], *r["seed_runs"].values()]]
                      for split in r["accuracy"]}
         for r in records if r.get("seed_runs")
     }  # fmt: skip
+    measured = any(s is not None for s in spreads.values())
     return {
         "seeds": cfg.finetune.seeds,
         "runs": {model: list(ids) for model, ids in runs.items()},
@@ -514,7 +521,7 @@ def _seeds_record(
             split: None if s is None else dict(zip(INTERVAL_METRICS, s[-1].tolist(), strict=True))
             for split, s in spreads.items()
         },  # fmt: skip
-        "component": [r["model"] for r in records if r["model"] not in runs] if runs else [],
+        "component": [r["model"] for r in records if r["model"] not in runs] if measured else [],
     }
 
 

@@ -117,7 +117,9 @@ def intervals_sentence(data: ReportData, lang: str) -> str:
         spread = (seeds["spread"].get(report_split(data)) or {}).get("mAP50-95", float("nan"))
         kinds = {m.id: m.kind for m in data.models}
         redrawn = text(lang, "intervals_redrawn") if any(kinds.get(m) == "random" for m in seeds["runs"]) else ""
-        sources = text(lang, "intervals_component", k=seeds["seeds"], runs=runs, spread=spread, redrawn=redrawn)
+        measured = np.isfinite(spread)  # no spread: only random controls were seeded (their runs redraw channels)
+        component = text(lang, "intervals_spread", spread=spread) if measured else text(lang, "intervals_no_spread")
+        sources = text(lang, "intervals_component", k=seeds["seeds"], runs=runs, component=component, redrawn=redrawn)
     return sources + text(lang, "intervals_holm", alpha=ALPHA)
 
 

@@ -195,10 +195,13 @@ EN: dict[str, str] = {
     "spread between trainings is **not** in them (`finetune.seeds: 1`).",
     "intervals_component": "The accuracy intervals include the spread between trainings, measured: {runs} (all-class "
     "mmAP of each of {k} fine-tunes with their own seeds{redrawn}). Each "
-    "bootstrap draw takes one of such a model's runs, then resamples the images; the models trained once add the "
-    "measured between-run standard deviation ({spread:.3f} all-class mmAP) as a variance component. Base and sparse "
-    "training ran once: the spread of the structures they lead to is in no interval.",
+    "bootstrap draw takes one of such a model's runs, then resamples the images; the models trained once add "
+    "{component}. Base and sparse training ran once: the spread of the structures they lead to is in no interval.",
     "intervals_redrawn": "; a random control also drew its channels again each time",
+    "intervals_spread": "the measured between-run standard deviation ({spread:.3f} all-class mmAP) as a variance "
+    "component (random controls left out of it: their runs also drew their channels again)",
+    "intervals_no_spread": "no component: only random controls were fine-tuned more than once, and their runs also "
+    "drew their channels again, a spread the models trained once do not have",
     "intervals_holm": ' A verdict ("beat", "off the front") needs its difference\'s 95 % interval to exclude 0 and '
     "its p-value (from the bootstrap's standard error) under {alpha} after Holm's adjustment over every difference "
     "this summary judges; otherwise it says within noise.",
