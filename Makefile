@@ -4,6 +4,7 @@ BENCH ?= params/bench.yaml
 CORES ?= 2
 PY := .venv/bin/python
 STAMP := .venv/.setup-done
+SETUP_GB := 8
 export MPLBACKEND := Agg
 
 .PHONY: help setup system-deps report test bench reliability lint clean
@@ -14,6 +15,10 @@ help:  ## list the commands
 setup: $(STAMP)  ## create .venv with the pinned dependencies (seconds when already done)
 
 $(STAMP): pyproject.toml
+	@# a new .venv takes 6.9 GB (PyTorch's CUDA build): too little space stops here, not in the middle of pip
+	@test -x $(PY) || df -Pk . | awk -v need=$(SETUP_GB) 'NR == 2 && $$4 < need * 1048576 { \
+		printf "make setup: .venv needs about %d GB and %s has %.1f GB free: free some space and run the command again\n", \
+		need, "$(CURDIR)", $$4 / 1048576; exit 1 }'
 	test -x $(PY) || python3 -m venv .venv
 	$(PY) -m pip install --quiet --upgrade pip
 	@# bytecode compiled on every core afterwards: pip compiles one file at a time (about 90 s of CPU here)

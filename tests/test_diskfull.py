@@ -160,3 +160,15 @@ def test_the_message_counts_as_last_only_when_nothing_but_make_follows_it() -> N
     assert message_last(f"Error in rule report:\nOSError: [Errno 28]\n\n{message}\n{tail}")
     assert not message_last(f"{message}\nTraceback (most recent call last):\nOSError: [Errno 28]\n{tail}")
     assert not message_last("Error in rule report:\nOSError: [Errno 28]\n")
+
+
+def test_setup_stops_before_pip_when_the_disk_cannot_hold_the_environment(tmp_path: Path) -> None:
+    """A fresh checkout on a disk with less space than `.venv` needs: `make setup` says so and creates nothing (here
+    the need is raised above any disk, `SETUP_GB`, rather than the disk filled)."""
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    done = subprocess.run(["make", "setup", "SETUP_GB=1000000"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode != 0
+    assert f".venv needs about 1000000 GB and {tmp_path} has" in done.stdout
+    assert "free some space and run the command again" in done.stdout
+    assert not (tmp_path / ".venv").exists()
