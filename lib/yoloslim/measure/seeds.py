@@ -6,7 +6,8 @@ chosen independently for each model (a seed of one model has nothing to do with 
 images stay paired across models. The interval is then where the model trained again and measured on another test
 set of the same kind falls: a two-level bootstrap, runs then images.
 
-A model trained once gets the spread measured on the seeded models as a stated variance component: each draw adds
+A model trained once gets the spread measured on the seeded models as a stated variance component (the caller
+leaves random controls out of that pool: their runs also redraw channels, `yoloslim.eval.stage`): each draw adds
 z * s, z standard normal (one per model and draw, so a run that is better is better across classes and metrics)
 and s the pooled between-run standard deviation of each class and metric (`run_spread`). The base model gets it
 too: a rerun of the study trains it again.

@@ -179,9 +179,7 @@ def _training_sentence(data: ReportData, points: pd.DataFrame, split: str, lang:
     cfg = data.cfg
     jobs = finetune_jobs(cfg)
     sparse = cfg.sparse.epochs if cfg.sparse.start == "base" else 0
-    rows = data.accuracy[(data.accuracy["split"] == split) & (data.accuracy["class"] == "all")]
-    bounds = rows.set_index("model").reindex(columns=["delta_mAP50-95_lo", "delta_mAP50-95_hi"])
-    noisy = {m for m, (lo, hi) in bounds.iterrows() if not pd.isna(lo) and within_noise(lo, hi)}
+    noisy = _within_noise(data, split)
     above = [
         text(
             lang,
@@ -191,7 +189,7 @@ def _training_sentence(data: ReportData, points: pd.DataFrame, split: str, lang:
             diff=p.mmAP - acc["base"],
             extra=sparse + job_epochs(cfg, p.model),
         )
-        + (text(lang, "noise") if p.model in noisy else "")
+        + (text(lang, "noise") if (p.model, "all") in noisy else "")
         for p in points.itertuples()
         if p.kind in ("pruned", "random") and p.model in jobs and jobs[p.model][1] != "scratch" and p.mmAP > acc["base"]
     ]
@@ -199,6 +197,14 @@ def _training_sentence(data: ReportData, points: pd.DataFrame, split: str, lang:
         return []
     base = text(lang, "base_epochs", epochs=cfg.train.epochs) if cfg.model.base == "train" else text(lang, "base_given")
     return [text(lang, "more_training", models="; ".join(above), base=base)]
+
+
+def _within_noise(data: ReportData, split: str) -> set[tuple[str, str]]:
+    """The (model, class) pairs on `split` whose paired interval of mAP50-95 against the base model holds 0 (none
+    where accuracy.csv has no intervals)."""
+    columns = ["model", "class", "delta_mAP50-95_lo", "delta_mAP50-95_hi"]
+    rows = data.accuracy[data.accuracy["split"] == split].reindex(columns=columns)
+    return {(m, c) for m, c, lo, hi in rows.itertuples(index=False) if not pd.isna(lo) and within_noise(lo, hi)}
 
 
 def _sparsity_warnings(data: ReportData, lang: str) -> list[str]:
@@ -316,12 +322,10 @@ def cost_sentence(data: ReportData, points: pd.DataFrame, split: str, lang: str)
     many = len(classes) > COST_CLASSES
     if many:  # all classes first, then those that lost most
         costs = pd.concat([costs.reindex(["all"]).dropna(), classes.sort_values(ascending=False)[:COST_CLASSES]])
-    rows = data.accuracy[(data.accuracy["model"] == chosen["model"]) & (data.accuracy["split"] == split)]
-    bounds = rows.set_index("class").reindex(columns=["delta_mAP50-95_lo", "delta_mAP50-95_hi"])
+    noisy = _within_noise(data, split)
     listed = []
     for cls, v in costs.items():
-        lo, hi = bounds.loc[cls] if cls in bounds.index else (np.nan, np.nan)
-        noise = text(lang, "noise") if not pd.isna(lo) and within_noise(lo, hi) else ""
+        noise = text(lang, "noise") if (chosen["model"], cls) in noisy else ""
         listed.append(f"{cls} {round(-v, 3) + 0.0:+.3f}".replace("-", "−") + noise)
     if many:
         return text(lang, "cost_most", model=model, split=split, costs=", ".join(listed), shown=COST_CLASSES,
