@@ -52,7 +52,7 @@ def tiny_dataset(root: Path) -> Path:
         ({"train": {"precise_bn": -1}}, "'train.precise_bn' must be a number of images (0: off)"),
         ({"sparse": {"l1": "after_step"}}, "'sparse.l1' must be one of ['after_clip', 'before_clip', 'proximal']"),
         ({"sparse": {"epochs": 4, "recover_epochs": 4}}, "'sparse.recover_epochs' must be an epoch count in [0, "),
-        ({"prune": {"random": ["medium"]}}, "'prune.random' must be names of threshold or fraction targets (large"),
+        ({"prune": {"random": ["medium"]}}, "'prune.random' must be names of threshold, fraction or FLOPs targets ("),
         ({"eval": {"target_latency": "fast"}}, "'eval.target_latency' must be a positive budget in milliseconds"),
         ({"eval": {"target_latency": "-2ms"}}, "'eval.target_latency' must be a positive budget in milliseconds"),
         (

@@ -195,7 +195,9 @@ class PruneConfig:
     )  # model name -> global fraction of channels pruned (policy: fraction)
     targets: dict[str, dict[str, str | float]] = field(default_factory=dict)  # model name -> {latency: budget}:
     # "20ms" (or 20) or "0.5x" of the base model's latency on `engine`; the prune stage searches the sparse model's
-    # |gamma| thresholds for the largest structure that meets it (yoloslim.prune.search), beside the thresholds
+    # |gamma| thresholds for the largest structure that meets it (yoloslim.prune.search), beside the thresholds.
+    # Or {flops: budget}: "0.1x" of the base model's GFLOPs, or GFLOPs ("0.5G" or 0.5): the lowest |gamma| threshold
+    # whose aligned structure is within it (yoloslim.prune.flops); nothing is timed
     margin: float = 0.05  # the search aims this fraction under a latency budget: ONNX Runtime timings of the same
     # model in separate processes differ (docs/results.md, "Pruning to a latency budget")
     engine: str = "onnx_cpu"  # latency engine of the search (also onnx_cpu_int8, openvino_cpu, openvino_cpu_bf16,
@@ -347,7 +349,15 @@ class Config:
 
     def latency_targets(self) -> dict[str, str]:
         """Pruned-model name -> latency budget as written ("20ms", "0.5x"), from `prune.targets`."""
-        return {name: str(spec["latency"]) for name, spec in self.prune.targets.items()}
+        return {name: str(spec["latency"]) for name, spec in self.prune.targets.items() if "latency" in spec}
+
+    def flops_targets(self) -> dict[str, str]:
+        """Pruned-model name -> FLOPs budget as written ("0.1x", "0.5G"), from `prune.targets`."""
+        return {name: str(spec["flops"]) for name, spec in self.prune.targets.items() if "flops" in spec}
+
+    def target_names(self) -> list[str]:
+        """Every prune target's name: the thresholds (or fractions), then the latency and FLOPs budgets."""
+        return [*self.prune_targets(), *self.prune.targets]
 
     def finetune_epochs(self, init: str, target: str | None = None) -> int:
         """Epochs of a pruned model's training: from inherited weights (`inherit`, and the recipes of
@@ -358,8 +368,8 @@ class Config:
         return self.finetune.target_epochs.get(target, self.finetune.epochs) if target else self.finetune.epochs
 
     def target_value(self, target: str) -> float | str:
-        """A prune target's threshold or fraction, or its latency budget as written."""
-        return {**self.prune_targets(), **self.latency_targets()}[target]
+        """A prune target's threshold or fraction, or its latency or FLOPs budget as written."""
+        return {**self.prune_targets(), **self.latency_targets(), **self.flops_targets()}[target]
 
     def section(self, name: str) -> dict[str, Any]:
         """One top-level section as plain data (what a stage's cache key is built from)."""
@@ -414,6 +424,20 @@ def latency_budget(value: str | float) -> tuple[float, bool]:
     number = float(text[:-1] if relative else text.removesuffix("ms"))
     if not number > 0:
         raise ValueError(f"a latency budget must be positive, got {value!r}")
+    return number, relative
+
+
+def flops_budget(value: str | float) -> tuple[float, bool]:
+    """A FLOPs budget as (value, relative): "0.1x" -> (0.1, True), of the base model's GFLOPs; "0.5G", "0.5 GFLOPs" or
+    0.5 -> (0.5, False), in GFLOPs at the study's image size.
+
+    Raises ValueError for anything else, for a budget that is not positive, or for a relative one over 1.
+    """
+    text = str(value).strip().lower().replace(" ", "")
+    relative = text.endswith("x")
+    number = float(text[:-1] if relative else text.removesuffix("gflops").removesuffix("g"))
+    if not number > 0 or (relative and number > 1):
+        raise ValueError(f"a FLOPs budget must be positive (and at most 1x), got {value!r}")
     return number, relative
 
 
@@ -645,15 +669,20 @@ def _check_values(cfg: Config, path: Path) -> None:
     for key, nbs in (("sparse.nbs", cfg.sparse.nbs), ("finetune.nbs", cfg.finetune.nbs)):
         if nbs is not None and nbs <= 0:
             fail(key, "a positive nominal batch size (or null: train.nbs)", nbs)
-    if not cfg.prune_targets():
-        fail(f"prune.{cfg.prune.policy}s", "at least one named pruned model", cfg.prune_targets())
+    if not cfg.target_names():
+        fail(f"prune.{cfg.prune.policy}s", "at least one named pruned model (or prune.targets)", cfg.prune_targets())
     for name, spec in cfg.prune.targets.items():
-        if set(spec) != {"latency"}:
-            fail(f"prune.targets.{name}", "a mapping with one key, latency (e.g. {latency: 0.5x})", spec)
+        if not isinstance(spec, dict) or len(spec) != 1 or set(spec) - {"latency", "flops"}:
+            fail(f"prune.targets.{name}", "a mapping with one key, latency or flops (e.g. {latency: 0.5x})", spec)
+        kind, parse, expected = (
+            ("latency", latency_budget, 'a positive budget ("20ms", 20 or "0.5x")')
+            if "latency" in spec
+            else ("flops", flops_budget, 'a positive budget ("0.1x" of the base model\'s, up to 1x, or GFLOPs: "0.5G")')
+        )
         try:
-            latency_budget(spec["latency"])
+            parse(spec[kind])
         except ValueError:
-            fail(f"prune.targets.{name}.latency", 'a positive budget ("20ms", 20 or "0.5x")', spec["latency"])
+            fail(f"prune.targets.{name}.{kind}", expected, spec[kind])
         if name in cfg.prune_targets():
             fail(f"prune.targets.{name}", f"a name other than the prune.{cfg.prune.policy}s names", name)
     if not 0 <= cfg.prune.margin < 1:
@@ -664,21 +693,21 @@ def _check_values(cfg: Config, path: Path) -> None:
         fail("prune.engine", f'one of {", ".join(search_engines)}, or "package.module:function" (onnx_path, imgsz) '
              "-> milliseconds", cfg.prune.engine)  # fmt: skip
     for name in cfg.prune.compare:
-        if name not in cfg.prune_targets() and name not in cfg.latency_targets():
-            names = ", ".join([*cfg.prune_targets(), *cfg.latency_targets()])
-            fail("prune.compare", f"names of prune targets ({names})", name)
+        if name not in cfg.target_names():
+            fail("prune.compare", f"names of prune targets ({', '.join(cfg.target_names())})", name)
+    counted = [*cfg.prune_targets(), *cfg.flops_targets()]  # a random control keeps their per-layer counts
     for name in cfg.prune.random:
-        if name not in cfg.prune_targets():
-            fail("prune.random", f"names of threshold or fraction targets ({', '.join(cfg.prune_targets())})", name)
+        if name not in counted:
+            fail("prune.random", f"names of threshold, fraction or FLOPs targets ({', '.join(counted)})", name)
     for name, value in cfg.prune.fractions.items():
         if not 0 <= value < 1:
             fail(f"prune.fractions.{name}", "a fraction in [0, 1)", value)
     names = [v.name for v in cfg.train.variants]
     if len(set(names)) != len(names) or any("/" in n or not n for n in names):
         fail("train.variants", "distinct folder names without '/'", names)
-    if any("-" in name for name in [*cfg.prune_targets(), *cfg.latency_targets()]):
-        fail(f"prune.{cfg.prune.policy}s", "target names without '-'", [*cfg.prune_targets(), *cfg.latency_targets()])
-    taken = {"base", "sparse", *cfg.prune_targets(), *cfg.latency_targets()}
+    if any("-" in name for name in cfg.target_names()):
+        fail(f"prune.{cfg.prune.policy}s", "target names without '-'", cfg.target_names())
+    taken = {"base", "sparse", *cfg.target_names()}
     if taken & set(names):
         fail("train.variants", f"names other than the other models' ({', '.join(sorted(taken))})", names)
     trained = ["base", *(v.name for v in cfg.trained_variants)]
@@ -728,7 +757,7 @@ def _check_values(cfg: Config, path: Path) -> None:
         fail("finetune.init", "a non-empty list of distinct modes", cfg.finetune.init)
     if cfg.finetune.distill_weight <= 0:
         fail("finetune.distill_weight", "a positive loss weight", cfg.finetune.distill_weight)
-    targets = [*cfg.prune_targets(), *cfg.latency_targets()]
+    targets = cfg.target_names()
     for name in cfg.finetune.compare:
         if name not in targets:
             fail("finetune.compare", f"names of prune targets ({', '.join(targets)})", name)
@@ -736,7 +765,7 @@ def _check_values(cfg: Config, path: Path) -> None:
         fail("finetune.compare", "empty when finetune.distill is on (it compares distillation with the recipe "
              "without it)", cfg.finetune.compare)  # fmt: skip
     for name, epochs in cfg.finetune.target_epochs.items():
-        if name not in cfg.prune_targets() and name not in cfg.latency_targets():
+        if name not in targets:
             fail("finetune.target_epochs", f"keys that are prune targets ({', '.join(targets)})", name)
         if not isinstance(epochs, int) or epochs <= 0:
             fail(f"finetune.target_epochs.{name}", "a positive number of epochs", epochs)

@@ -170,6 +170,8 @@ def _prune_key(cfg: Config, prune_id: str) -> dict[str, Any]:
         "train": {"imgsz": cfg.train.imgsz, "seed": cfg.train.seed + seed_of(prune_id)},
         "prune": {**shared, "target": target, "value": cfg.target_value(target), "selection": selection},
     }
+    if target in cfg.flops_targets():  # the same value as a latency budget must not give the same key
+        key["prune"]["budget"] = "flops"
     if target in cfg.latency_targets():  # searched: timed on the engine, with the eval stage's timing settings
         key["search"] = {"engine": cfg.prune.engine, "margin": cfg.prune.margin, "latency": asdict(cfg.eval.latency)}
     return key

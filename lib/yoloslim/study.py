@@ -72,14 +72,17 @@ def study_models(cfg: Config) -> list[StudyModel]:
 
 
 def _prefix(cfg: Config, target: str) -> str:
-    """The label prefix of a pruned model: nas (threshold), frac (fraction) or lat (latency budget)."""
+    """The label prefix of a pruned model: nas (threshold), frac (fraction), lat (latency budget) or flops (FLOPs
+    budget)."""
     if target in cfg.latency_targets():
         return "lat"
+    if target in cfg.flops_targets():
+        return "flops"
     return "nas" if cfg.prune.policy == "threshold" else "frac"
 
 
 def _value_label(cfg: Config, target: str) -> str:
-    """A target's value as its label shows it: 0.01, 0.5, 0.5x, 20ms."""
+    """A target's value as its label shows it: 0.01, 0.5, 0.5x, 20ms, 0.5G."""
     value = cfg.target_value(target)
     return value.replace(" ", "") if isinstance(value, str) else f"{value:g}"
 
@@ -90,7 +93,7 @@ def prune_jobs(cfg: Config) -> dict[str, tuple[str, str]]:
     Selection `gamma` keeps the channels of largest |gamma|; `random` (the `<target>-random` control of
     `prune.random`) keeps as many per layer, chosen at random.
     """
-    jobs = {target: (target, "gamma") for target in [*cfg.prune_targets(), *cfg.latency_targets()]}
+    jobs = {target: (target, "gamma") for target in cfg.target_names()}
     jobs |= {f"{target}{RANDOM_SUFFIX}": (target, "random") for target in cfg.prune.random}
     jobs |= {f"{target}-{method}": (target, method) for target in cfg.prune.compare for method in TP_METHODS}
     redrawn = {  # a random control trained again draws its channels again
@@ -121,7 +124,7 @@ def finetune_jobs(cfg: Config, replicas: bool = False) -> dict[str, tuple[str, s
     target's `-scratch` model.
     """
     jobs = {}
-    for target in [*cfg.prune_targets(), *cfg.latency_targets()]:
+    for target in cfg.target_names():
         for init in cfg.finetune.init:
             jobs[target if init == "inherit" else f"{target}-{init}"] = (target, init)
     jobs |= {f"{target}{RANDOM_SUFFIX}": (f"{target}{RANDOM_SUFFIX}", "inherit") for target in cfg.prune.random}
@@ -149,8 +152,8 @@ def job_priorities(cfg: Config) -> tuple[dict[str, int], dict[str, int]]:
     """Snakemake priorities of the prune and fine-tune jobs: (prune id -> priority, fine-tune job -> priority).
 
     The longest fine-tune starts first: by its epochs (`job_epochs`), then by its structure's expected size (a
-    lower threshold or fraction keeps more channels; a latency target's size is unknown until it is searched, so it
-    counts as the smallest). Trainings run two at a time, and longest-first packs them best: the demo's 60-epoch
+    lower threshold or fraction keeps more channels; a latency or FLOPs target's size is unknown until it is searched,
+    so it counts as the smallest). Trainings run two at a time, and longest-first packs them best: the demo's 60-epoch
     `small` and its largest structure `large` had started last, with a core idle for 4 minutes at the end
     (docs/calibration.md, "The demo"). A prune job takes the priority of the first fine-tune it feeds. Every
     priority is at least 1, above the evaluations' 0.

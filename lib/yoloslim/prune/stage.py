@@ -1,9 +1,9 @@
 """The prune stage: one prune job's `runs/<c>/prune/<target>/` from the sparse model (notebooks/04_prune, Snakemake).
 
 Network slimming (Liu et al., ICCV 2017; the algorithm: `yoloslim.prune.slimming`) prunes the sparse model for the
-job's target (`yoloslim.prune.target`: a threshold or fraction, a latency budget searched on an engine, or a
-Torch-Pruning alternative at the same cost), with and without the beta fold. The stage writes the configured one
-(`yoloslim.prune.files`), exports it to ONNX (`weights.onnx`) and checks it (`yoloslim.prune.validate`,
+job's target (`yoloslim.prune.target`: a threshold or fraction, a latency budget searched on an engine, a FLOPs
+budget, or a Torch-Pruning alternative at the same cost), with and without the beta fold. The stage writes the
+configured one (`yoloslim.prune.files`), exports it to ONNX (`weights.onnx`) and checks it (`yoloslim.prune.validate`,
 `yoloslim.prune.onnx_check`): every Conv but the Detect outputs has a multiple of `round_to` channels (else it fails:
 a pruning bug), and ONNX Runtime's output matches PyTorch's within a stated tolerance (recorded under `onnx_check` in
 metrics.json). Its val mAP is measured with and without the fold, and metrics.json is written last.
@@ -25,6 +25,7 @@ from yoloslim.models.stats import existing_weights
 from yoloslim.paths import StudyPaths
 from yoloslim.prune.budget import search_summary
 from yoloslim.prune.files import load_detection_model, write_outputs
+from yoloslim.prune.flops import FlopsChoice
 from yoloslim.prune.onnx_check import OnnxCheck
 from yoloslim.prune.search import Search
 from yoloslim.prune.slimming import PruneResult
@@ -57,12 +58,12 @@ def run_prune(cfg: Config, prune_id: str) -> Path:
         return files.dir
     with recording(files.record, key):
         model, ckpt = load_detection_model(paths.sparse.weights)
-        pair, search, match = prune_target(cfg, model, target, selection, files)
+        pair, chosen_by, match = prune_target(cfg, model, target, selection, files)
         result = pair.get(cfg.prune.fold_beta)
         write_outputs(result, files.dir, ckpt.get("train_args"))
         onnx = check_exported_onnx(cfg, files, result.layers)
         val = validate_folds(cfg, pair, files)
-        metrics = _prune_metrics(cfg, target, selection, result, val, onnx, search, match)
+        metrics = _prune_metrics(cfg, target, selection, result, val, onnx, chosen_by, match)
         _log_warnings(prune_id, metrics)
         write_json(files.metrics, metrics)
     return files.dir
@@ -91,14 +92,16 @@ def _prune_metrics(
     result: PruneResult,
     val: dict[bool, dict[str, float]],
     onnx: OnnxCheck,
-    search: Search | None,
+    chosen_by: Search | FlopsChoice | None,
     match: dict | None,
 ) -> dict:
     """metrics.json of one pruned model (columns in docs/outputs.md)."""
+    search = chosen_by if isinstance(chosen_by, Search) else None
+    flops = chosen_by if isinstance(chosen_by, FlopsChoice) else None
     return {
         "target": target,
         "selection": selection,
-        "policy": selection if match else "latency" if search else cfg.prune.policy,
+        "policy": selection if match else "latency" if search else "flops" if flops else cfg.prune.policy,
         "value": cfg.target_value(target),
         "threshold": result.threshold if np.isfinite(result.threshold) else None,
         "round_to": cfg.prune.round_to,
@@ -118,15 +121,16 @@ def _prune_metrics(
         "onnx_check": onnx.summary(),
         "sparsity_warning": result.warning,
         "search": search_summary(search, cfg.prune.engine, cfg.prune.margin) if search else None,
+        "flops_budget": flops.summary() if flops else None,
         "cost_match": match,
     }
 
 
 def _log_warnings(prune_id: str, metrics: dict) -> None:
-    """Log the problems metrics.json records: gammas that carry no information at the cut, a latency budget no
-    structure met, a cost Torch-Pruning could not match (each message, `yoloslim.text.message`, is None when there is
-    no problem)."""
-    search, match = metrics["search"] or {}, metrics["cost_match"] or {}
-    for recorded in (metrics["sparsity_warning"], search.get("message"), match.get("message")):
+    """Log the problems metrics.json records: gammas that carry no information at the cut, a latency or FLOPs budget
+    no structure met, a cost Torch-Pruning could not match (each message, `yoloslim.text.message`, is None when there
+    is no problem)."""
+    search, flops, match = metrics["search"] or {}, metrics["flops_budget"] or {}, metrics["cost_match"] or {}
+    for recorded in (metrics["sparsity_warning"], search.get("message"), flops.get("message"), match.get("message")):
         if recorded:
             LOGGER.warning(f"{prune_id}: {say('en', recorded)}")

@@ -1,6 +1,7 @@
 """A prune target's pruned models, by how its structure is chosen: the |gamma| threshold or fraction of
-`prune.policy`, a latency budget searched over thresholds (`yoloslim.prune.budget`), or for a `prune.compare`
-alternative Torch-Pruning's pruner at the same cost (`yoloslim.prune.alternative`).
+`prune.policy`, a latency budget searched over thresholds (`yoloslim.prune.budget`), the lowest threshold within a
+FLOPs budget (`yoloslim.prune.flops`), or for a `prune.compare` alternative Torch-Pruning's pruner at the same cost
+(`yoloslim.prune.alternative`).
 """
 
 from __future__ import annotations
@@ -8,9 +9,11 @@ from __future__ import annotations
 import torch
 
 from yoloslim.config import Config
+from yoloslim.models.stats import count_gflops
 from yoloslim.paths import PruneFiles
 from yoloslim.prune.alternative import tp_at_gflops, tp_within_budget
 from yoloslim.prune.budget import search_budget
+from yoloslim.prune.flops import FlopsChoice, flops_threshold
 from yoloslim.prune.search import Search, candidate_thresholds, plan_importances
 from yoloslim.prune.slimming import FoldPair, prune_model
 from yoloslim.study import TP_METHODS, seed_of
@@ -18,7 +21,7 @@ from yoloslim.study import TP_METHODS, seed_of
 
 def prune_target(
     cfg: Config, model: torch.nn.Module, target: str, selection: str, files: PruneFiles
-) -> tuple[FoldPair, Search | None, dict | None]:
+) -> tuple[FoldPair, Search | FlopsChoice | None, dict | None]:
     """The sparse model pruned for one target, with and without the beta fold, and what chose its structure.
 
     Args:
@@ -30,21 +33,26 @@ def prune_target(
         files (PruneFiles): The pruned model's folder, where a latency search writes search.csv and its figure.
 
     Returns:
-        (tuple[FoldPair, Search | None, dict | None]): The pruned model with and without the fold (one result for
-            both for a Torch-Pruning alternative: its pruner drops the pruned beta), the latency search (None but for
-            a latency target), and the Torch-Pruning alternative's metrics.json `cost_match` (else None).
+        (tuple[FoldPair, Search | FlopsChoice | None, dict | None]): The pruned model with and without the fold (one
+            result for both for a Torch-Pruning alternative: its pruner drops the pruned beta), the latency search or
+            the FLOPs budget's choice (None for a threshold or fraction), and the Torch-Pruning alternative's
+            metrics.json `cost_match` (else None).
     """
     options = prune_options(cfg, selection, seed_of(files.dir.name))  # a random control run again: another draw
     value, imgsz = cfg.target_value(target), cfg.train.imgsz
     policy = cfg.prune_rule(value)
     budget = target in cfg.latency_targets()
+    choice = None
+    if target in cfg.flops_targets():  # the threshold first: a random control or alternative then matches its model
+        choice = within_flops(cfg, model, str(value), options)
+        policy = {"threshold": choice.threshold}
     if selection in TP_METHODS and budget:  # Torch-Pruning's pruner within the same latency budget, searched alike
         result, search, match = tp_within_budget(cfg, model, selection, str(value), files)
         return FoldPair.single(result), search, match
     if selection in TP_METHODS:  # Torch-Pruning's pruner at the GFLOPs of the target's model
         gamma = prune_model(model, **policy, **{**options, "selection": "gamma"}, imgsz=imgsz)
         result, match = tp_at_gflops(model, selection, gamma.gflops_after, round_to=cfg.prune.round_to, imgsz=imgsz)
-        return FoldPair.single(result), None, match
+        return FoldPair.single(result), choice, match
     search = None
     if budget:
         search = search_budget(
@@ -54,7 +62,20 @@ def prune_target(
         )  # fmt: skip
         policy = {"threshold": search.chosen.threshold}
     folded, unfolded = (prune_model(model, **policy, **options, fold_beta=f, imgsz=imgsz) for f in (True, False))
-    return FoldPair(folded=folded, unfolded=unfolded), search, None
+    return FoldPair(folded=folded, unfolded=unfolded), search or choice, None
+
+
+def within_flops(cfg: Config, model: torch.nn.Module, budget: str, options: dict) -> FlopsChoice:
+    """The lowest |gamma| threshold whose structure (selected by |gamma|, aligned as configured) is within the FLOPs
+    `budget` at the study's image size (`yoloslim.prune.flops`)."""
+    imgsz, gamma = cfg.train.imgsz, {**options, "selection": "gamma"}
+    candidates = candidate_thresholds(plan_importances(model, cfg.prune.importance, cfg.prune.attention))
+    return flops_threshold(
+        candidates,
+        lambda threshold: prune_model(model, threshold=threshold, **gamma, fold_beta=False, imgsz=imgsz).gflops_after,
+        budget=budget,
+        base_gflops=count_gflops(model, imgsz),
+    )
 
 
 def prune_options(cfg: Config, selection: str, seed: int = 0) -> dict:

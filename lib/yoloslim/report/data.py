@@ -782,9 +782,10 @@ def stop_sentence(data: ReportData, lang: str) -> str:
 
 def gamma_fractions(data: ReportData, lang: str) -> pd.DataFrame:
     """Per sparse epoch: steps and Σ lr·sl (gamma_log.csv), and the fraction of gammas under each absolute prune
-    threshold (gammas.npz); the steps' header in `lang`."""
+    threshold, and each threshold a FLOPs budget chose (gammas.npz); the steps' header in `lang`."""
     log = data.gamma_log.set_index("epoch")
-    thresholds = data.cfg.prune.thresholds
+    chosen = {t: data.prune[t]["threshold"] for t in data.cfg.flops_targets() if t in data.prune}
+    thresholds = {**data.cfg.prune.thresholds, **chosen}
     steps, budget = log["steps"].astype(int), log["l1_budget"].map("{:.3g}".format)
     table = pd.DataFrame({text(lang, "steps"): steps, "Σ lr·sl": budget})
     fractions = fractions_under(data.paths.sparse.gammas, thresholds)
@@ -815,6 +816,8 @@ def prune_facts(data: ReportData, target: str, lang: str) -> dict[str, Any]:
         value = text(lang, key, ratio=match["ratio"], target=metrics["target"], value=value)
     elif metrics["policy"] != "threshold" and metrics.get("threshold") is not None:
         value += f" (|gamma| < {float(metrics['threshold']):.3g})"
+    if (metrics.get("flops_budget") or {}).get("message"):  # no structure within the FLOPs budget
+        value += f"; {say(lang, metrics['flops_budget']['message'])}"
     return {
         "label": target_labels(data)[target],
         "policy": metrics["policy"],

@@ -399,7 +399,8 @@ def _next_steps(data: ReportData, measured: pd.DataFrame, budget: float, lang: s
             )
             break
     fastest = measured["latency_ms"].min()
-    steps.append(text(lang, "next_prune", factor=fastest / budget, value=max(data.cfg.prune_targets().values())))
+    cuts = [m["threshold"] for m in data.prune.values() if m.get("threshold") is not None and not m.get("cost_match")]
+    steps.append(text(lang, "next_prune", factor=fastest / budget, value=max(cuts, default=0.0)))
     labels = target_labels(data)
     for target, metrics in data.prune.items():
         search = metrics.get("search")

@@ -58,8 +58,9 @@ EN: dict[str, str] = {
     "s2_intro": "Base model `{model}` at {imgsz} px. mAP = mAP@0.5, mmAP = mAP@0.5:0.95; the deployment "
     "threshold is conf {conf}. Every table says which confidence it uses. Model labels follow the original study: "
     "`sl` is the sparse-trained model before pruning; `nas_<t>(<name>)` the model pruned at the |gamma| threshold "
-    "`t` and fine-tuned (network slimming), `frac_` and `lat_` the same pruned to a fraction of the channels or to "
-    "a latency budget; `random_` the same structure with its channels chosen at random.",
+    "`t` and fine-tuned (network slimming), `frac_`, `lat_` and `flops_` the same pruned to a fraction of the "
+    "channels, to a latency budget or to a FLOPs budget (the lowest threshold within it; `0.1x`: a tenth of the base "
+    "model's); `random_` the same structure with its channels chosen at random.",
     "acc_standard": "Accuracy over all detections (conf 0.001, the standard metric).",
     "interval_note": "[lo,hi] is the 95 % interval from {draws:,} bootstrap resamples of the images (and of the "
     "trainings where measured: see the summary).",
@@ -273,6 +274,8 @@ EN: dict[str, str] = {
     "network slimming promises. " + ADVICE_EN,
     "search_not_met": "no structure meets the latency budget on {engine}: the fastest found (threshold "
     "{threshold:.4g}, {gflops:.3g} GFLOPs) takes {latency:.3g} ms, {ratio:.2f}x the base model; it is kept",
+    "flops_not_met": "no structure is within the FLOPs budget {budget} ({gflops_budget:.3g} GFLOPs): the smallest "
+    "(threshold {threshold:.4g}) has {gflops:.3g} GFLOPs; it is kept",
     "flops_not_matched": "Torch-Pruning's {method} could not reach {target_gflops:.3g} GFLOPs within "
     "{tolerance:.0%}: its closest structure has {gflops:.3g} (global ratio {ratio:.3g}); this comparison is not at "
     "equal cost",

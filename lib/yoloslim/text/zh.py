@@ -52,8 +52,9 @@ ZH: dict[str, str] = {
     "{images:,} 张图片的训练:验证:测试划分保持不变。",
     "s2_intro": "基础模型 `{model}`，输入 {imgsz} px。mAP = mAP@0.5，mmAP = mAP@0.5:0.95；部署置信度阈值为 "
     "{conf}。每个表格均注明所用的置信度。模型标签沿用原始研究：`sl` 为剪枝前的稀疏训练模型；`nas_<t>(<name>)` 为按 "
-    "|gamma| 阈值 `t` 剪枝并微调后的模型（网络瘦身），`frac_` 与 `lat_` 分别按通道比例或时延预算剪枝；`random_` "
-    "为结构相同但随机选择通道的对照模型。",
+    "|gamma| 阈值 `t` 剪枝并微调后的模型（网络瘦身），`frac_`、`lat_` 与 `flops_` 分别按通道比例、时延预算或 FLOPs "
+    "预算剪枝（FLOPs 预算取满足预算的最低阈值；`0.1x` 即基础模型的十分之一）；`random_` 为结构相同但随机选择通道的"
+    "对照模型。",
     "acc_standard": "全部检测框上的精度（置信度 0.001，标准指标）。",
     "interval_note": "[lo,hi] 为对图像（及已测量的各次训练，见摘要）做 {draws:,} 次 bootstrap 重采样得到的 95% "
     "置信区间。",
@@ -249,6 +250,8 @@ ZH: dict[str, str] = {
     "剪枝后的精度下降会远超网络瘦身所预期的程度。" + ADVICE_ZH,
     "search_not_met": "`{engine}` 上没有结构满足时延预算：找到的最快结构（阈值 {threshold:.4g}，{gflops:.3g} GFLOPs）"
     "耗时 {latency:.3g} ms，为基础模型的 {ratio:.2f} 倍；保留该结构。",
+    "flops_not_met": "没有结构满足 FLOPs 预算 {budget}（{gflops_budget:.3g} GFLOPs）：最小的结构"
+    "（阈值 {threshold:.4g}）为 {gflops:.3g} GFLOPs；保留该结构。",
     "flops_not_matched": "Torch-Pruning 的 `{method}` 无法在 {tolerance:.0%} 以内达到 {target_gflops:.3g} GFLOPs："
     "其最接近的结构为 {gflops:.3g}（全局比例 {ratio:.3g}）；此对比并非在相同代价下进行",
     "latency_not_matched": "没有 Torch-Pruning 结构满足 {budget}：其最快结构（全局比例 {ratio:.3g}）测得为基础模型的 "
