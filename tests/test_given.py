@@ -165,6 +165,8 @@ def test_checkpoint_and_data_set_that_disagree_are_named(five_classes: Path, tmp
         init_study(tmp_path / "other.yaml", budget="20ms", folder=tmp_path)
     with pytest.raises(ValueError, match=r"--budget 'fast'"):
         init_study(five_classes, budget="fast", folder=tmp_path)
+    with pytest.raises(ValueError, match=r"--flops '2x': expected a factor up to 1"):
+        init_study(five_classes, budget="20ms", flops="2x", folder=tmp_path)
     assert list(tmp_path.glob("*.yaml")) == [tmp_path / "other.yaml"]  # a refused init writes no params file
 
 
@@ -215,8 +217,9 @@ def test_coco_and_voc_through_init_and_the_data_stage(
 ) -> None:
     root = request.getfixturevalue(kind)
     before = tree_hash(root)
-    cfg = load_config(init_study(root, budget="0.5x", folder=tmp_path / "params").params)
+    cfg = load_config(init_study(root, budget="0.5x", flops="0.2x", folder=tmp_path / "params").params)
     assert (cfg.data.format, cfg.data.names) == (kind, names)
+    assert cfg.latency_targets() == {"budget": "0.5x"} and cfg.flops_targets() == {"compute": "0.2x"}
     result = run_split(cfg)
     assert {split: len(images) for split, images in result.lists.items()} == counts
     assert splits_with_images(result.files, ["val", "test"]) == ["val", "test"][: 1 + bool(counts["test"])]

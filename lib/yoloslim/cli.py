@@ -82,8 +82,9 @@ def _cmd_init(args: argparse.Namespace) -> int:
     from yoloslim.init import init_study
 
     weights = Path(args.weights) if args.weights else None
+    folder = Path(args.folder) if args.folder else None
     result = init_study(Path(args.data), weights=weights, budget=args.budget, name=args.name, engine=args.engine,
-                        folder=Path(args.folder) if args.folder else None, force=args.force)  # fmt: skip
+                        folder=folder, force=args.force, flops=args.flops)  # fmt: skip
     print("\n".join(result.facts))
     print(f"\nwrote {result.params}:\n\n{result.text}\nrun the study:\n\n    {result.command}")
     return 0
@@ -255,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="an Ultralytics data YAML, or a COCO or VOC data set's folder")
     p.add_argument("--weights", help="your trained detector (best.pt): the base model, not retrained")
     p.add_argument("--budget", required=True, help='latency budget: "20ms", or "0.5x" the base model\'s latency')
+    p.add_argument("--flops", help='a FLOPs budget too: "0.1x" the base model\'s FLOPs, or GFLOPs ("2G")')
     p.add_argument("--name", help="study name (params/<name>.yaml, runs/<name>/; default: the data set's name)")
     p.add_argument("--engine", choices=ENGINES, default=EvalConfig.target_engine, help="engine the budget is "
                    f"judged on (default {EvalConfig.target_engine})")  # fmt: skip

@@ -6,9 +6,9 @@
 The params file holds only what differs from the defaults (`yoloslim.config`), each value commented with where it
 came from: the data set and the detector as given; the image size and architecture from the checkpoint; class names
 from the annotations (COCO, VOC); the epochs from the demo's recipe counted in optimizer steps (`STEPS`), so a
-larger data set gets fewer epochs of the same number of steps; the latency budget as given. The data set is read
-and checked as the data stage will (`yoloslim.data.given`), the checkpoint against it (`yoloslim.train.from_weights`):
-bad input stops here, naming the file and the key, before anything is trained.
+larger data set gets fewer epochs of the same number of steps; the latency budget (and a FLOPs budget) as given. The
+data set is read and checked as the data stage will (`yoloslim.data.given`), the checkpoint against it
+(`yoloslim.train.from_weights`): bad input stops here, naming the file and the key, before anything is trained.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from yoloslim.config import ConfigError, PruneConfig, latency_budget, load_config, output_root
+from yoloslim.config import ConfigError, PruneConfig, flops_budget, latency_budget, load_config, output_root
 
 # The demo's calibrated recipe (params/demo.yaml; docs/calibration.md) in optimizer steps of nbs 16 images: sparse
 # training 13 epochs of 30 steps (the last 5 without L1), fine-tuning 30, the base model 100 (to convergence), on its
@@ -52,6 +52,7 @@ def init_study(
     engine: str = "onnx_cpu",
     folder: Path | None = None,
     force: bool = False,
+    flops: str | None = None,
 ) -> InitResult:
     """Write `params/<name>.yaml` for a study of `data` (and the trained detector `weights`), after checking both.
 
@@ -63,6 +64,8 @@ def init_study(
         engine (str): The engine the budget is judged on (`eval.target_engine`, `prune.engine`).
         folder (Path | None): Where the params file goes; None: params/ beside runs/ (the repository's, in a checkout).
         force (bool): Overwrite an existing params file.
+        flops (str | None): A FLOPs budget too: "0.1x" of the base model's, or GFLOPs ("2G"); its pruned model is
+            the target `compute`. None: none.
 
     Returns:
         (InitResult): The file written, its text, the command that runs the study, and what was found.
@@ -79,6 +82,11 @@ def init_study(
         latency_budget(budget)
     except ValueError as err:
         raise ValueError(f'--budget {budget!r}: expected milliseconds ("20ms") or a factor ("0.5x")') from err
+    if flops is not None:
+        try:
+            flops_budget(flops)
+        except ValueError as err:
+            raise ValueError(f'--flops {flops!r}: expected a factor up to 1 ("0.1x") or GFLOPs ("2G")') from err
     source = guess_source(data)
     if source == "tree":
         raise ValueError(f"{data}: not an Ultralytics data YAML, nor a COCO or VOC data set (--data); for a folder of "
@@ -110,6 +118,9 @@ def init_study(
     _recipe(spec, notes, counts["train"], trained=weights is not None)
     spec.setdefault("prune", {})["targets"] = {"budget": {"latency": budget}}
     notes["prune.targets"] = f"--budget {budget}: the largest pruned model that meets it (searched on {engine})"
+    if flops is not None:
+        spec["prune"]["targets"]["compute"] = {"flops": flops}
+        notes["prune.targets"] += f"; --flops {flops}: the largest within that many FLOPs (compute)"
     if engine != PruneConfig.engine:
         spec["prune"]["engine"] = engine
     spec["eval"] = {"target_latency": budget, "target_engine": engine, "iou": ULTRALYTICS_IOU}
