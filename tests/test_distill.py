@@ -130,8 +130,8 @@ def test_report_says_which_recipe_won_at_equal_cost(tmp_path, distill: float, ve
     accuracy = {"base": 0.75, "small": 0.60, "small-longer": 0.65, "small-distill": distill}
     data = _recipe_data(cfg, accuracy, distill - 0.65)
     (sentence,) = recipe_sentences(data, "test", "en")
-    assert "today's recipe (15 epochs) lost 0.150 to the base model" in sentence
-    assert "training longer (23 epochs: a distilled step costs 1.50× a plain one) won back +0.050" in sentence
+    assert "today's recipe (15 epochs) scored -0.150 against the base model" in sentence
+    assert "training longer (23 epochs: a distilled step costs 1.50× a plain one) added +0.050 to it" in sentence
     assert verdict in sentence
     table = recipe_table(data, "test")
     assert list(table["epochs"]) == [15, 23, 15]

@@ -233,7 +233,7 @@ def test_report_zh(out_root: Path, checkpoints: dict[float, Path]) -> None:
     # finetune.compare: the three fine-tunes of small at equal cost, in a table and the summary's verdict
     recipes = _section(html, "相同代价下的微调方案", "2.4 ")
     assert _cell(recipes, "nas_0.15(small) longer")[:5] == ["延长训练，无教师", "2", "200.000", "0.033", "0.560"]
-    assert "由 sparse 模型蒸馏挽回 +0.050" in html and "蒸馏 − 延长训练：+0.030（无置信区间" in html
+    assert "由 sparse 模型蒸馏变化 +0.050" in html and "蒸馏 − 延长训练：+0.030（无置信区间" in html
     test = _section(html, "2.4.1 测试集", "2.4.2")  # 81 column groups x 2, 3, 2 metrics: 27 + 41 + 14
     assert test.count("<table") == 82 and ">stop sign</th>" in test and ">defect_67</th>" in test
     # nothing left in English: every run of three English words, names, units and code aside (conftest.py)

@@ -82,7 +82,8 @@ def recipe_table(data: ReportData, split: str, lang: str = "en") -> pd.DataFrame
 
 def recipe_sentences(data: ReportData, split: str, lang: str) -> list[str]:
     """For each compared target, which recipe won at equal cost (distillation against training longer, by the
-    paired interval of their difference), and how much of the loss to the base model each won back."""
+    paired interval of their difference), where today's recipe stands against the base model, and what each other
+    recipe added to it (a loss to the base model is negative)."""
     sentences = []
     for target in data.cfg.finetune.compare:
         facts = recipe_facts(data, split, target)
@@ -104,7 +105,7 @@ def recipe_sentences(data: ReportData, split: str, lang: str) -> list[str]:
                 "recipes",
                 label=data.labels[target],
                 split=split,
-                lost=facts["base_mmAP"] - m["recipe"],
+                against=m["recipe"] - facts["base_mmAP"],
                 longer_back=m["longer"] - m["recipe"],
                 distill_back=m["distill"] - m["recipe"],
                 epochs=facts["epochs"]["recipe"],

@@ -254,10 +254,10 @@ EN: dict[str, str] = {
     "cost_min": "cost (min)",
     "vs_recipe": "− today's recipe",
     "model": "model",
-    "recipes": "Fine-tune recipes for **{label}** at equal cost ({split} mmAP): today's recipe ({epochs} epochs) lost "
-    "{lost:.3f} to the base model; training longer ({longer_epochs} epochs: a distilled step costs {ratio:.2f}× a "
-    "plain one) won back {longer_back:+.3f} of it, distillation from the {teacher} model {distill_back:+.3f}. "
-    "{verdict}",
+    "recipes": "Fine-tune recipes for **{label}** at equal cost ({split} mmAP): today's recipe ({epochs} epochs) "
+    "scored {against:+.3f} against the base model; training longer ({longer_epochs} epochs: a distilled step costs "
+    "{ratio:.2f}× a plain one) added {longer_back:+.3f} to it, distillation from the {teacher} model "
+    "{distill_back:+.3f}. {verdict}",
     "recipes_distill_won": "**Distillation won** at equal cost: {diff:.3f} over training longer (95 % interval "
     "{lo:+.3f} to {hi:+.3f}); `finetune.distill: true` makes it the recipe of every fine-tune.",
     "recipes_longer_won": "**Training longer won** at equal cost: {diff:.3f} over distillation (95 % interval of "

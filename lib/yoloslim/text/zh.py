@@ -229,9 +229,9 @@ ZH: dict[str, str] = {
     "vs_recipe": "− 现行方案",
     "model": "模型",
     "recipes": "**{label}** 在相同代价下的微调方案（{split} mmAP）："
-    "现行方案（{epochs} 轮）比基线模型低 {lost:.3f}；"
-    "延长训练（{longer_epochs} 轮：一步蒸馏的代价是普通一步的 {ratio:.2f}×）挽回 {longer_back:+.3f}，"
-    "由 {teacher} 模型蒸馏挽回 {distill_back:+.3f}。{verdict}",
+    "现行方案（{epochs} 轮）相对基线模型为 {against:+.3f}；"
+    "延长训练（{longer_epochs} 轮：一步蒸馏的代价是普通一步的 {ratio:.2f}×）在此基础上变化 {longer_back:+.3f}，"
+    "由 {teacher} 模型蒸馏变化 {distill_back:+.3f}。{verdict}",
     "recipes_distill_won": "相同代价下**蒸馏胜出**：比延长训练高 {diff:.3f}"
     "（95% 置信区间 {lo:+.3f} 至 {hi:+.3f}）；"
     "设置 `finetune.distill: true` 可让所有微调采用蒸馏。",
