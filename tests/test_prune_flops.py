@@ -11,7 +11,9 @@ import pytest
 import torch
 from conftest import write_params
 from helpers.models import IMGSZ, conv_gflops, sparse_model, write_sparse_checkpoint
+from yoloslim.cli import main
 from yoloslim.config import ConfigError, load_config
+from yoloslim.models.checkpoint import save_checkpoint
 from yoloslim.models.stats import count_gflops
 from yoloslim.paths import StudyPaths
 from yoloslim.prune.flops import flops_threshold
@@ -91,3 +93,19 @@ def test_a_flops_budget_out_of_reach_keeps_the_smallest_structure_and_says_so() 
     everything = flops_threshold(candidates, lambda t: prune_model(model, threshold=t, imgsz=IMGSZ).gflops_after,
                                  budget="1x", base_gflops=base)  # fmt: skip
     assert everything.met and everything.threshold == 0.0 and everything.counted == 2
+
+
+def test_cli_prunes_one_checkpoint_to_a_flops_budget(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    model = sparse_model("yolov5n.yaml")
+    weights = save_checkpoint(model, tmp_path / "sparse.pt")
+    out = tmp_path / "out"
+    assert main(["prune", str(weights), "--flops", "0.3x", "--imgsz", str(IMGSZ), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "FLOPs budget 0.3x" in printed and "within it" in printed and "over it" not in printed
+    written = torch.load(out / "weights.pt", weights_only=False)["model"].float()
+    assert count_gflops(written, IMGSZ) <= 0.3 * count_gflops(model, IMGSZ)
+    with pytest.raises(SystemExit):  # argparse: a bad budget, or both a threshold and a budget
+        main(["prune", str(weights), "--flops", "3x", "--out", str(out)])
+    assert "'3x': expected a factor up to 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["prune", str(weights), "--flops", "0.3x", "--threshold", "0.1", "--out", str(out)])

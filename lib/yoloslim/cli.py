@@ -3,7 +3,7 @@
     yoloslim synth OUT --images N [--seed S] [--imgsz 640 --detect-imgsz 160]   write a synthetic code data set
     yoloslim init --data DATA --budget 20ms [--weights best.pt]   write params/<name>.yaml for your data, checked
     yoloslim check ROOT [--lenient]               check a data set (folder, data YAML, COCO, VOC); exit 1 on problems
-    yoloslim prune WEIGHTS --threshold T --out P  prune one model and print its ratio table
+    yoloslim prune WEIGHTS --threshold T --out P  prune one model and print its ratio table (or --flops 0.1x)
     yoloslim finetune WEIGHTS --data DATA_YAML --epochs N  train a pruned model further, keeping its structure
                                                   (--teacher UNPRUNED.pt: taught by an unpruned one)
     yoloslim eval WEIGHTS --data DATA_YAML        measure one model (the data set mirrored under runs/eval/)
@@ -91,16 +91,22 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_prune(args: argparse.Namespace) -> int:
+    from yoloslim.config import flops_budget
     from yoloslim.prune.files import prune_weights
     from yoloslim.text import say
 
     out = Path(args.out)
-    options = {"threshold": args.threshold, "round_to": args.round_to, "round_dir": args.round_dir,
-               "attention": args.attention}  # fmt: skip
+    options = {"threshold": args.threshold, "flops": args.flops, "round_to": args.round_to,
+               "round_dir": args.round_dir, "attention": args.attention}  # fmt: skip
     result = prune_weights(Path(args.weights), out, **options, imgsz=args.imgsz)
     print(result.ratios.to_string(index=False))
     gflops = f"{result.gflops_before:.3f} -> {result.gflops_after:.3f}"
     print(f"params {result.params_before:,} -> {result.params_after:,}; GFLOPs at {args.imgsz}: {gflops}")
+    if args.flops:
+        value, relative = flops_budget(args.flops)
+        limit = value * result.gflops_before if relative else value
+        within = "within it" if result.gflops_after <= limit else "over it: no structure is within it"
+        print(f"FLOPs budget {args.flops} ({limit:.3f} GFLOPs): |gamma| threshold {result.threshold:.4g}, {within}")
     for group in result.unpruned_groups:
         print(f"{', '.join(group['layers'])}: {'; '.join(say('en', r) for r in group['reasons'])}")
     for name, heads in result.heads.items():
@@ -216,6 +222,17 @@ def _cmd_unlock(args: argparse.Namespace) -> int:
     return 0
 
 
+def _flops(value: str) -> str:
+    """`--flops`: a FLOPs budget as `yoloslim.config.flops_budget` reads it, else argparse's error naming it."""
+    from yoloslim.config import flops_budget
+
+    try:
+        flops_budget(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f'{value!r}: expected a factor up to 1 ("0.1x") or GFLOPs ("0.5G")') from err
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     from yoloslim.config import (
@@ -275,7 +292,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("prune", help="prune one model by a |gamma| threshold, channels aligned")
     p.add_argument("weights", help="a trained (ideally sparse-trained) Ultralytics detection checkpoint")
-    p.add_argument("--threshold", type=float, required=True, help="|gamma| below which channels are pruned")
+    budget = p.add_mutually_exclusive_group(required=True)
+    budget.add_argument("--threshold", type=float, help="|gamma| below which channels are pruned")
+    budget.add_argument("--flops", type=_flops, help='a FLOPs budget: the lowest threshold whose structure is within '
+                        '"0.1x" the model\'s FLOPs, or within GFLOPs ("0.5G")')  # fmt: skip
     p.add_argument(
         "--round-to",
         type=int,

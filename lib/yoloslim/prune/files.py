@@ -19,6 +19,7 @@ from yoloslim.models.checkpoint import save_checkpoint
 from yoloslim.models.stats import existing_weights
 from yoloslim.paths import PruneFiles
 from yoloslim.prune.figures import plot_gamma_hist, plot_sparsity
+from yoloslim.prune.flops import within_flops
 from yoloslim.prune.slimming import PruneResult, prune_model
 
 
@@ -55,18 +56,22 @@ def prune_weights(
     weights: Path,
     out: Path,
     *,
-    threshold: float,
+    threshold: float | None = None,
+    flops: str | None = None,
     round_to: int = PruneConfig.round_to,
     round_dir: str = PruneConfig.round_dir,
     attention: str = PruneConfig.attention,
     imgsz: int = ULTRALYTICS_IMGSZ,
 ) -> PruneResult:
-    """The CLI's job: prune one checkpoint by a threshold and write its outputs (no validation) into `out`.
+    """The CLI's job: prune one checkpoint by a threshold, or to a FLOPs budget, and write its outputs (no
+    validation) into `out`.
 
     Args:
         weights (Path): The Ultralytics detection checkpoint to prune.
         out (Path): The folder the outputs are written to (`write_outputs`).
-        threshold (float): The |gamma| threshold.
+        threshold (float | None): The |gamma| threshold; give it or `flops`.
+        flops (str | None): A FLOPs budget ("0.1x" of the checkpoint's, or GFLOPs, "0.5G"): the lowest threshold
+            within it (`yoloslim.prune.flops`); the result's `threshold` is the one chosen.
         round_to (int): Kept counts are aligned to a multiple of it.
         round_dir (str): The direction of the alignment: `up`, `nearest` or `down`.
         attention (str): Attention blocks kept `intact` or narrowed to whole `heads`.
@@ -75,8 +80,12 @@ def prune_weights(
     Returns:
         (PruneResult): The pruned model and what was done to it.
     """
+    if (threshold is None) == (flops is None):
+        raise ValueError("prune_weights: give exactly one of threshold and flops")
     model, ckpt = load_detection_model(weights)
     options = {"round_to": round_to, "round_dir": round_dir, "attention": attention}
+    if flops is not None:
+        threshold = within_flops(model, flops, **options, imgsz=imgsz).threshold
     result = prune_model(model, threshold=threshold, **options, imgsz=imgsz)
     write_outputs(result, out, ckpt.get("train_args"))
     return result

@@ -9,7 +9,7 @@ threshold policy can give) and keeps the lowest threshold, the largest structure
 channels only fall as the threshold rises, and alignment keeps that order, so the GFLOPs do too and bisection
 finds it in about log2(candidates) prunings.
 
-    choice = flops_threshold(candidates, gflops_at, budget="0.1x", base_gflops=0.449)
+    choice = within_flops(sparse_model, "0.1x", imgsz=160)
     choice.threshold, choice.gflops, choice.met  # 0.165, 0.0437, True
 """
 
@@ -17,8 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
-from yoloslim.config import flops_budget
+from torch import nn
+
+from yoloslim.config import PruneConfig, flops_budget
+from yoloslim.models.stats import count_gflops
+from yoloslim.prune.search import candidate_thresholds, plan_importances
+from yoloslim.prune.slimming import prune_model
 from yoloslim.text import message
 
 
@@ -80,3 +86,35 @@ def flops_threshold(
         mid = (low + high) // 2
         low, high = (low, mid) if gflops(mid) <= limit else (mid, high)
     return FlopsChoice(str(budget), limit, values[high], gflops(high), True, len(counted))
+
+
+def within_flops(
+    model: nn.Module,
+    budget: str,
+    *,
+    imgsz: int,
+    importance: str = PruneConfig.importance,
+    attention: str = PruneConfig.attention,
+    **options: Any,
+) -> FlopsChoice:
+    """The lowest |gamma| threshold whose structure, selected by |gamma| and aligned, is within the FLOPs `budget`.
+
+    Args:
+        model (nn.Module): The sparse model (left unchanged).
+        budget (str): "0.1x" of the model's own GFLOPs, or GFLOPs ("0.5G").
+        imgsz (int): The image size of the FLOPs count.
+        importance (str): How a tied group combines its members' |gamma| (`prune.importance`).
+        attention (str): Attention blocks kept `intact` or narrowed to whole `heads` (`prune.attention`).
+        **options (Any): The other options of `prune_model` (round_to, round_dir, c2f_halves); the selection is
+            |gamma|'s whatever is given.
+
+    Returns:
+        (FlopsChoice): The threshold chosen (`flops_threshold`).
+    """
+    options = {**options, "selection": "gamma", "importance": importance, "attention": attention}
+    return flops_threshold(
+        candidate_thresholds(plan_importances(model, importance, attention)),
+        lambda threshold: prune_model(model, threshold=threshold, **options, fold_beta=False, imgsz=imgsz).gflops_after,
+        budget=budget,
+        base_gflops=count_gflops(model, imgsz),
+    )

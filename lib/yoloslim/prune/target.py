@@ -9,11 +9,10 @@ from __future__ import annotations
 import torch
 
 from yoloslim.config import Config
-from yoloslim.models.stats import count_gflops
 from yoloslim.paths import PruneFiles
 from yoloslim.prune.alternative import tp_at_gflops, tp_within_budget
 from yoloslim.prune.budget import search_budget
-from yoloslim.prune.flops import FlopsChoice, flops_threshold
+from yoloslim.prune.flops import FlopsChoice, within_flops
 from yoloslim.prune.search import Search, candidate_thresholds, plan_importances
 from yoloslim.prune.slimming import FoldPair, prune_model
 from yoloslim.study import TP_METHODS, seed_of
@@ -44,7 +43,7 @@ def prune_target(
     budget = target in cfg.latency_targets()
     choice = None
     if target in cfg.flops_targets():  # the threshold first: a random control or alternative then matches its model
-        choice = within_flops(cfg, model, str(value), options)
+        choice = within_flops(model, str(value), **options, imgsz=imgsz)
         policy = {"threshold": choice.threshold}
     if selection in TP_METHODS and budget:  # Torch-Pruning's pruner within the same latency budget, searched alike
         result, search, match = tp_within_budget(cfg, model, selection, str(value), files)
@@ -63,19 +62,6 @@ def prune_target(
         policy = {"threshold": search.chosen.threshold}
     folded, unfolded = (prune_model(model, **policy, **options, fold_beta=f, imgsz=imgsz) for f in (True, False))
     return FoldPair(folded=folded, unfolded=unfolded), search or choice, None
-
-
-def within_flops(cfg: Config, model: torch.nn.Module, budget: str, options: dict) -> FlopsChoice:
-    """The lowest |gamma| threshold whose structure (selected by |gamma|, aligned as configured) is within the FLOPs
-    `budget` at the study's image size (`yoloslim.prune.flops`)."""
-    imgsz, gamma = cfg.train.imgsz, {**options, "selection": "gamma"}
-    candidates = candidate_thresholds(plan_importances(model, cfg.prune.importance, cfg.prune.attention))
-    return flops_threshold(
-        candidates,
-        lambda threshold: prune_model(model, threshold=threshold, **gamma, fold_beta=False, imgsz=imgsz).gflops_after,
-        budget=budget,
-        base_gflops=count_gflops(model, imgsz),
-    )
 
 
 def prune_options(cfg: Config, selection: str, seed: int = 0) -> dict:
