@@ -91,22 +91,21 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_prune(args: argparse.Namespace) -> int:
-    from yoloslim.config import flops_budget
     from yoloslim.prune.files import prune_weights
     from yoloslim.text import say
 
     out = Path(args.out)
     options = {"threshold": args.threshold, "flops": args.flops, "round_to": args.round_to,
                "round_dir": args.round_dir, "attention": args.attention}  # fmt: skip
-    result = prune_weights(Path(args.weights), out, **options, imgsz=args.imgsz)
+    result, choice = prune_weights(Path(args.weights), out, **options, imgsz=args.imgsz)
     print(result.ratios.to_string(index=False))
     gflops = f"{result.gflops_before:.3f} -> {result.gflops_after:.3f}"
     print(f"params {result.params_before:,} -> {result.params_after:,}; GFLOPs at {args.imgsz}: {gflops}")
-    if args.flops:
-        value, relative = flops_budget(args.flops)
-        limit = value * result.gflops_before if relative else value
-        within = "within it" if result.gflops_after <= limit else "over it: no structure is within it"
-        print(f"FLOPs budget {args.flops} ({limit:.3f} GFLOPs): |gamma| threshold {result.threshold:.4g}, {within}")
+    if choice and choice.met:
+        print(f"FLOPs budget {choice.budget} ({choice.gflops_budget:.3f} GFLOPs): |gamma| threshold "
+              f"{choice.threshold:.4g}, within it")  # fmt: skip
+    elif choice:
+        print(f"WARNING: {say('en', choice.summary()['message'])}")
     for group in result.unpruned_groups:
         print(f"{', '.join(group['layers'])}: {'; '.join(say('en', r) for r in group['reasons'])}")
     for name, heads in result.heads.items():

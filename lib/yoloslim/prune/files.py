@@ -1,9 +1,9 @@
 """A pruned model's files: the checkpoint it is pruned from, and the weights.pt, tables and figures it is written to
 (`yoloslim.paths.PruneFiles`, columns in docs/outputs.md). `prune_weights` is the CLI's job (`yoloslim prune`): one
-checkpoint pruned at one threshold into a folder, without a study and without validation.
+checkpoint pruned at one threshold (or to a FLOPs budget) into a folder, without a study and without validation.
 
     from yoloslim.prune.files import prune_weights
-    result = prune_weights(Path("sparse.pt"), Path("pruned/"), threshold=0.05)   # pruned/weights.pt, layers.csv, ...
+    result, _ = prune_weights(Path("sparse.pt"), Path("pruned/"), threshold=0.05)  # pruned/weights.pt, layers.csv, ...
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from yoloslim.models.checkpoint import save_checkpoint
 from yoloslim.models.stats import existing_weights
 from yoloslim.paths import PruneFiles
 from yoloslim.prune.figures import plot_gamma_hist, plot_sparsity
-from yoloslim.prune.flops import within_flops
+from yoloslim.prune.flops import FlopsChoice, within_flops
 from yoloslim.prune.slimming import PruneResult, prune_model
 
 
@@ -62,7 +62,7 @@ def prune_weights(
     round_dir: str = PruneConfig.round_dir,
     attention: str = PruneConfig.attention,
     imgsz: int = ULTRALYTICS_IMGSZ,
-) -> PruneResult:
+) -> tuple[PruneResult, FlopsChoice | None]:
     """The CLI's job: prune one checkpoint by a threshold, or to a FLOPs budget, and write its outputs (no
     validation) into `out`.
 
@@ -78,14 +78,14 @@ def prune_weights(
         imgsz (int): The image size of the FLOPs count.
 
     Returns:
-        (PruneResult): The pruned model and what was done to it.
+        (tuple[PruneResult, FlopsChoice | None]): The pruned model and what was done to it, and for a FLOPs budget
+            the choice of its threshold (`yoloslim.prune.flops.FlopsChoice`; else None).
     """
     if (threshold is None) == (flops is None):
         raise ValueError("prune_weights: give exactly one of threshold and flops")
     model, ckpt = load_detection_model(weights)
     options = {"round_to": round_to, "round_dir": round_dir, "attention": attention}
-    if flops is not None:
-        threshold = within_flops(model, flops, **options, imgsz=imgsz).threshold
-    result = prune_model(model, threshold=threshold, **options, imgsz=imgsz)
+    choice = within_flops(model, flops, **options, imgsz=imgsz) if flops is not None else None
+    result = prune_model(model, threshold=choice.threshold if choice else threshold, **options, imgsz=imgsz)
     write_outputs(result, out, ckpt.get("train_args"))
-    return result
+    return result, choice
