@@ -17,9 +17,10 @@
 # # 06 · Evaluation of one model
 #
 # Model `model` measured as every model of the study is: accuracy per class (val and test, at `eval.conf`), the
-# delta against the base model, checkpoint and ONNX size, params, GFLOPs, latency per engine with the budget mark,
-# and the decode rate of the detected codes where the data set has code classes (`eval.decode`). The study's
-# tables are `06_eval_tables`.
+# delta against the base model, checkpoint and ONNX size, params, GFLOPs, the precision each engine runs it in, its
+# INT8 accuracy, and the decode rate of the detected codes where the data set has code classes (`eval.decode`).
+# Nothing here is timed, so an evaluation runs beside the fine-tunes: the study's tables, `06_eval_tables`, time
+# every model interleaved on each engine with nothing else running, and judge the latency budget.
 
 # %% tags=["parameters"]
 config = "../params/demo.yaml"

@@ -65,6 +65,7 @@ TRAIN_THREADS = min(max(1, workflow.cores // 2), 8)
 # before it but the baselines: it takes twice a training's share and goes first, and the baselines train beside
 # sparse training (measured: docs/calibration.md, "The demo").
 BASE_THREADS = min(workflow.cores, 2 * TRAIN_THREADS)
-# CPU threads of an evaluation job: eval.latency.threads when set, else every core, so latency is measured with
-# nothing else running.
-EVAL_THREADS = CFG.eval.latency.threads or workflow.cores
+# CPU threads of a job that times models (the study's tables, a latency search): eval.latency.threads when set,
+# else every core, so latency is measured with nothing else running. A model's evaluation times nothing and takes
+# a training's share (TRAIN_THREADS): it runs beside the fine-tunes still training.
+TIMING_THREADS = CFG.eval.latency.threads or workflow.cores

@@ -15,7 +15,7 @@ rule eval_model:
         str(P.notebook("06_eval_{model}")),
     wildcard_constraints:
         model="|".join(MODELS),
-    threads: EVAL_THREADS
+    threads: TRAIN_THREADS  # accuracy, exports, INT8 and decode rate: nothing timed (the tables time every model)
     resources:
         gpu=min(TRAIN_GPUS, 1),
     shell:
@@ -36,6 +36,6 @@ rule eval_tables:
         figures=str(T.figure("compare")),
     log:
         str(P.notebook("06_eval_tables")),
-    threads: EVAL_THREADS  # the interleaved latency of every model, measured alone
+    threads: TIMING_THREADS  # the interleaved latency and operator profile of every model, measured alone
     shell:
         notebook("06_eval_tables")

@@ -38,7 +38,7 @@ rule prune_latency:  # a latency-budget target: the search times candidates agai
         str(P.notebook("04_prune_{target}")),
     wildcard_constraints:
         target="|".join(LATENCY) or "^$",
-    threads: EVAL_THREADS  # timed like an evaluation: with nothing else running
+    threads: TIMING_THREADS  # timed like the study's tables: with nothing else running
     priority: lambda w: PRUNE_PRIORITY.get(w.target, 1)
     shell:
         notebook("04_prune", target="{wildcards.target}")

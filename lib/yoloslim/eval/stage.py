@@ -1,12 +1,14 @@
 """The evaluation stage: measure every model of the study the same way, then write the study's tables.
 
-One model (`run_eval`) gets `runs/<c>/eval/<model_id>/metrics.json`: accuracy per split and class, checkpoint
-and ONNX size, params, GFLOPs, latency per engine, decode rate of the code classes on the test split (none when
-the study has no code classes, `yoloslim.config.decode_classes`), and whether it meets the latency budget.
-`write_tables` gathers every model's file into `eval/accuracy.csv|json`, `models.csv`, `decode.csv` (its header
-only without code classes), `environment.json` and `figures/compare.png` (columns in docs/outputs.md). The
-decode-rate ceiling (codes that decode from their own ground-truth box) is the same for every model: it is counted
-once per split and decode settings and kept in `eval/gt_decodable.json`.
+One model (`run_eval`) gets `runs/<c>/eval/<model_id>/metrics.json`: accuracy per split and class (of its INT8
+exports too), checkpoint and ONNX size, params, GFLOPs, the precision each engine runs it in, and the decode rate of
+the code classes on the test split (none when the study has no code classes, `yoloslim.config.decode_classes`).
+It times nothing, so it needs no quiet machine. `write_tables` times every model, interleaved on each engine, and
+profiles its ONNX operators, with nothing else running; it gathers every model's file and those timings into
+`eval/accuracy.csv|json`, `models.csv` (with the latency budget's mark), `interleaved.csv`, `onnx_operators.csv`,
+`decode.csv` (its header only without code classes), `environment.json` and `figures/compare.png` (columns in
+docs/outputs.md). The decode-rate ceiling (codes that decode from their own ground-truth box) is the same for every
+model: it is counted once per split and decode settings and kept in `eval/gt_decodable.json`.
 
     from yoloslim.eval.stage import evaluate_model, evaluate_study, run_eval, write_tables
     run_eval(cfg, "base")           # runs/<c>/eval/base/metrics.json (skipped when up to date)
@@ -105,6 +107,7 @@ def evaluate_weights(
     engines: Sequence[str] = ("torch_cpu", "onnx_cpu", "torch_cuda"),
     quant: QuantConfig | None = None,
     decode: Mapping[str, str] | None = None,
+    timed: bool = True,
 ) -> dict[str, Any]:
     """Measure one checkpoint: accuracy per split and class, sizes, params, GFLOPs, latency on each engine (INT8
     models validated too), decode rate of the code classes.
@@ -131,6 +134,9 @@ def evaluate_weights(
         decode (Mapping[str, str] | None): The code classes whose decode rate is measured -> the symbology a read
             must have (`yoloslim.config.decode_classes`); empty: no decode rate (`decode` None in the result, no
             zxing-cpp work); None: every class, any format.
+        timed (bool): False: no latency and no operator profile, only the precision each engine runs the model in
+            (`measure_latency`): a study's evaluation, which needs no quiet machine, as its tables time every model
+            interleaved on one (`write_tables`).
 
     Returns:
         (dict[str, Any]): The measurements, as metrics.json holds them (without the model's id, label and kind).
@@ -155,8 +161,8 @@ def evaluate_weights(
         onnx = export_onnx(weights, Path(tmp), imgsz)
         size_onnx_mb = file_mb(onnx)
         artifacts, notes = deployment_artifacts(weights, onnx, Path(tmp), imgsz, data_yaml, engines, quant)
-        timing = measure_latency(yolo.model, artifacts, imgsz, latency, engines, notes)
-        operators = operator_times(onnx, imgsz, latency)
+        timing = measure_latency(yolo.model, artifacts, imgsz, latency, engines, notes, timed=timed)
+        operators = operator_times(onnx, imgsz, latency) if timed else None
         quantised = {}
         for engine in (e for e in INT8_ENGINES if e in artifacts):
             try:
@@ -322,6 +328,7 @@ def run_eval(cfg: Config, model_id: str) -> Path:
             engines=[e for e in cfg.eval.engines if model.kind != "sparse" or e not in INT8_ENGINES],  # never shipped
             quant=quant,
             decode=decode_classes(cfg),
+            timed=False,  # the tables time every model, interleaved, with nothing else running
         )
         runs = {run: _run_accuracy(cfg, run, splits, model) for run in seed_runs(cfg, model_id)[1:]}
     record = {
@@ -386,7 +393,7 @@ def write_tables(cfg: Config) -> dict[str, Path]:
 def _write_tables(cfg: Config, out: dict[str, Path]) -> None:
     """Measure the interleaved latency, compute the study's tables and write them to `out` (name -> path)."""
     paths = StudyPaths.of(cfg)
-    records = load_records(cfg)
+    records = [{**r, "onnx_operators": _operators(cfg, r)} for r in load_records(cfg)]
     interleaved = _interleaved(cfg, records)
     frames = study_frames(_latency_from(interleaved, records), names=list(cfg.data.names), budget=_budget(cfg))
     frames["interleaved"] = interleaved
@@ -611,6 +618,13 @@ def interleaved_engines(
                 runs[model] = partial(infer, np.zeros((1, 3, imgsz[model], imgsz[model]), dtype=np.float32))
             out[engine] = interleaved_runs(runs, latency, seed) if runs else {}
     return out
+
+
+def _operators(cfg: Config, record: dict[str, Any]) -> dict[str, float] | None:
+    """A model's ONNX Runtime profile by operator type (`operator_times`), from the export its evaluation kept, timed
+    here with the interleaved latency, on a quiet machine; None without one."""
+    onnx = StudyPaths.of(cfg).eval(record["model"]).onnx
+    return operator_times(onnx, record["imgsz"], cfg.eval.latency) if onnx.is_file() else None
 
 
 def _latency_from(interleaved: pd.DataFrame, records: list[dict[str, Any]]) -> list[dict[str, Any]]:

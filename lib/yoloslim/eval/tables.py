@@ -205,8 +205,8 @@ def budget_ms(records: list[dict[str, Any]], engine: str, target: str | float) -
     if not relative:
         return value
     base = next((r for r in records if r["model"] == "base"), None)
-    measured = base["latency"].get(engine) if base else None
-    return value * measured["median_ms"] if measured else np.nan
+    median = (base["latency"].get(engine) or {}).get("median_ms") if base else None
+    return value * median if median is not None else np.nan
 
 
 def budget_status(
@@ -228,8 +228,8 @@ def budget_status(
         (dict[str, Any]): {"engine", "target_ms", "median_ms", "status": "met", "borderline", "not met" or
             "unknown", "meets"}.
     """
-    measured = latency.get(engine)
-    median = measured["median_ms"] if measured else None
+    measured = latency.get(engine) or {}
+    median = measured.get("median_ms")  # none: not measured, or not timed (a study's evaluation, `evaluate_weights`)
     status = "unknown"
     if median is not None and not np.isnan(target_ms):
         if factor is not None and measured.get("ratio_lo") is not None:
@@ -268,7 +268,9 @@ def operators_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
 def display_tables(frames: dict[str, pd.DataFrame], only: str | None = None) -> dict[str, pd.DataFrame]:
     """Wide tables for reading: per split mAP50/mAP50-95 per class, their deltas, models, decode rates.
 
-    `only`: keep that model's rows (the base model stays out of its tables, but its numbers made the deltas).
+    `only`: keep that model's rows (the base model stays out of its tables, but its numbers made the deltas), and
+    leave out what it was not measured for: the latency columns and the operator profile of a study's evaluation,
+    which the study's tables time (`yoloslim.eval.stage.write_tables`).
     """
     acc, models, decode, ops = frames["accuracy"], frames["models"], frames["decode"], frames["operators"]
     if only is not None:
@@ -283,10 +285,15 @@ def display_tables(frames: dict[str, pd.DataFrame], only: str | None = None) -> 
         part = acc[acc["split"] == split]
         tables[f"accuracy ({split})"] = _wide(part, ["mAP50", "mAP50-95", "precision", "recall", "f1"])
         tables[f"delta vs base ({split})"] = _wide(part, ["delta_mAP50", "delta_mAP50-95"])
-    tables["size, params, FLOPs, latency"] = models.set_index("label").drop(columns=["model"]).round(3)
-    tables["ONNX CPU ms by operator"] = ops.pivot_table(
-        index="label", columns="operator", values="ms", sort=False, aggfunc="first"
-    ).round(3)
+    models = models.set_index("label").drop(columns=["model"]).round(3)
+    if only is not None and models[[f"{e}_ms" for e in ENGINES]].isna().all(axis=None):  # not timed: no budget mark
+        models = models.drop(columns=["target_engine", "target_latency", "target_latency_ms", "meets_budget"])
+        models = models.dropna(axis=1, how="all")
+    tables["size, params, FLOPs, latency"] = models
+    if only is None or not ops.empty:
+        tables["ONNX CPU ms by operator"] = ops.pivot_table(
+            index="label", columns="operator", values="ms", sort=False, aggfunc="first"
+        ).round(3)
     if not decode.empty:  # measured for the code classes only (eval.decode)
         tables["decode rate"] = decode.pivot_table(
             index="model",

@@ -136,7 +136,7 @@ def measure_torch(model: torch.nn.Module, imgsz: int, cfg: LatencyConfig, device
     return {**result, "threads": threads, "device": device}
 
 
-def measure_engine(engine: str, artifact: Path, imgsz: int, cfg: LatencyConfig) -> dict:
+def measure_engine(engine: str, artifact: Path, imgsz: int, cfg: LatencyConfig, timed: bool = True) -> dict:
     """Latency of an exported model on a deployment engine (`yoloslim.measure.engines`), batch 1, and the precision
     the engine ran it in.
 
@@ -145,15 +145,17 @@ def measure_engine(engine: str, artifact: Path, imgsz: int, cfg: LatencyConfig) 
         artifact (Path): The engine's export of the model (`build_artifact`).
         imgsz (int): The side of the zero image.
         cfg (LatencyConfig): The warmup and timed runs, and the threads (0: every core).
+        timed (bool): False: the model is compiled for the engine and its precision read back, but not run.
 
     Returns:
-        (dict): `time_runs`' numbers, the threads, the device ("cpu") and the precision read back.
+        (dict): `time_runs`' numbers (none when not timed), the threads, the device ("cpu") and the precision read
+            back.
     """
     from yoloslim.measure.engines import engine_runner
 
     infer, precision = engine_runner(engine, artifact, cfg.threads)
     image = np.zeros((1, 3, imgsz, imgsz), dtype=np.float32)
-    result = time_runs(lambda: infer(image), warmup=cfg.warmup, runs=cfg.runs)
+    result = time_runs(lambda: infer(image), warmup=cfg.warmup, runs=cfg.runs) if timed else {}
     return {**result, "threads": resolve_threads(cfg.threads), "device": "cpu", "precision": precision}
 
 
@@ -164,6 +166,7 @@ def measure_latency(
     cfg: LatencyConfig,
     engines: Sequence[str],
     notes: dict[str, str] | None = None,
+    timed: bool = True,
 ) -> dict:
     """Latency of one model on each engine; an engine that cannot run is None with its reason in `notes`.
 
@@ -175,6 +178,8 @@ def measure_latency(
         cfg (LatencyConfig): The warmup and timed runs, and the threads (0: every core).
         engines (Sequence[str]): The engines to time (`eval.engines`); the others are None, "not in eval.engines".
         notes (dict[str, str] | None): Why an engine has no artifact ("not measured: ..."), kept in the result.
+        timed (bool): False: nothing is timed; each engine that can run the model gets its threads, device and the
+            precision it runs in (a study's evaluation: its tables time every model, interleaved, `write_tables`).
 
     Returns:
         (dict): each engine of `ENGINES` (a `measure_torch` or `measure_engine` result with its precision, or None),
@@ -185,15 +190,16 @@ def measure_latency(
     for engine in ENGINES:
         if engine not in engines:
             notes[engine] = "not measured: not in eval.engines"
-        elif engine == "torch_cpu":
-            out[engine] = {**measure_torch(model, imgsz, cfg), "precision": "FP32"}
-        elif engine == "torch_cuda":
-            if torch_offered(engine):
-                out[engine] = {**measure_torch(model, imgsz, cfg, device="cuda:0"), "precision": "FP32"}
-            else:
+        elif engine in TORCH_DEVICES:
+            device = TORCH_DEVICES[engine]
+            if not torch_offered(engine):
                 notes[engine] = NO_CUDA
+            elif timed:
+                out[engine] = {**measure_torch(model, imgsz, cfg, device=device), "precision": "FP32"}
+            else:
+                out[engine] = {"threads": resolve_threads(cfg.threads), "device": device, "precision": "FP32"}
         elif engine in artifacts:
-            out[engine] = measure_engine(engine, artifacts[engine], imgsz, cfg)
+            out[engine] = measure_engine(engine, artifacts[engine], imgsz, cfg, timed)
         else:
             notes.setdefault(engine, "not measured: no exported model")
     return {**out, "notes": notes, "threads": resolve_threads(cfg.threads), "cpu": cpu_model(), "cuda": cuda_device()}
