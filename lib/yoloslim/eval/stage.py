@@ -628,8 +628,9 @@ def _operators(cfg: Config, record: dict[str, Any]) -> dict[str, float] | None:
 
 
 def _latency_from(interleaved: pd.DataFrame, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The records with each engine's latency replaced by the interleaved measurement where there is one: models
-    timed in separate jobs differ by tens of percent for the same architecture, interleaved ones do not."""
+    """The records with each engine's latency from the interleaved measurement where there is one (a study's
+    evaluation times nothing: its record holds the precision each engine runs the model in, `evaluate_weights`).
+    Interleaved, because models timed in separate jobs differ by tens of percent for the same architecture."""
     measured = interleaved.set_index(["model", "engine"])
     out = []
     for r in records:
