@@ -20,7 +20,8 @@
 # delta against the base model, checkpoint and ONNX size, params, GFLOPs, the precision each engine runs it in, its
 # INT8 accuracy, and the decode rate of the detected codes where the data set has code classes (`eval.decode`).
 # Nothing here is timed, so an evaluation runs beside the fine-tunes: the study's tables, `06_eval_tables`, time
-# every model interleaved on each engine with nothing else running, and judge the latency budget.
+# every model interleaved on each engine with nothing else running, and judge the latency budget. On a finished
+# study, the model's latency, budget mark and ONNX operator profile are shown from those tables.
 
 # %% tags=["parameters"]
 config = "../params/demo.yaml"

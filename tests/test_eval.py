@@ -138,6 +138,11 @@ def test_eval_stage_and_tables(smoke_cfg: Config) -> None:
     for engine, measured in interleaved.groupby("engine"):  # the budget is judged on the interleaved measurement
         reported = models.set_index("model")[f"{engine}_ms"]
         assert reported.to_dict() == pytest.approx(measured.set_index("model")["median_ms"].to_dict())
+    shown = evaluate_model(cfg, "half")  # 06_eval on a finished study: the tables' latency and operator profile
+    row = shown["size, params, FLOPs, latency"].iloc[0]
+    expected = models.set_index("model").loc["half"]
+    assert row["onnx_cpu_ms"] == pytest.approx(expected["onnx_cpu_ms"], abs=1e-3)
+    assert row["meets_budget"] == expected["meets_budget"] and "ONNX CPU ms by operator" in shown
     decode = pd.read_csv(eval_dir / "decode.csv")
     assert list(decode.columns) == DECODE_COLUMNS and len(decode) == 3 * (len(names) + 1)
     assert ceiling.stat().st_mtime_ns == ceiling_stamp  # the other models reused the ceiling: counted once

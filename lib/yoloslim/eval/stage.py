@@ -376,11 +376,9 @@ def write_tables(cfg: Config) -> dict[str, Path]:
         "seeds": tables.seeds,
         "compare": tables.figure("compare"),
     }
-    metrics = {m.id: paths.eval(m.id).metrics for m in study_models(cfg)}
-    digests = {model: file_digest(path) for model, path in metrics.items() if path.is_file()}
-    if not digests:
+    key = tables_key(cfg)
+    if not key["inputs"]:
         raise FileNotFoundError(f"{tables.dir}: no model has been evaluated yet (run_eval first)")
-    key = stage_record(stage_key(cfg, "eval_tables"), digests)
     splits = splits_with_images(paths.data, cfg.eval.splits)
     bootstrap = [tables.bootstrap(split) for split in splits] if cfg.eval.bootstrap else []
     if up_to_date(tables.record, key, [*out.values(), *bootstrap]):
@@ -388,6 +386,15 @@ def write_tables(cfg: Config) -> dict[str, Path]:
     with recording(tables.record, key):
         _write_tables(cfg, out)
     return out
+
+
+def tables_key(cfg: Config) -> dict[str, Any]:
+    """What the study's tables are made from: their stage key and the digest of every model's metrics.json that
+    exists (`yoloslim.uptodate.stage_record`)."""
+    paths = StudyPaths.of(cfg)
+    metrics = {m.id: paths.eval(m.id).metrics for m in study_models(cfg)}
+    digests = {model: file_digest(path) for model, path in metrics.items() if path.is_file()}
+    return stage_record(stage_key(cfg, "eval_tables"), digests)
 
 
 def _write_tables(cfg: Config, out: dict[str, Path]) -> None:
@@ -428,12 +435,26 @@ def load_records(cfg: Config) -> list[dict[str, Any]]:
 def evaluate_model(cfg: Config, item: str) -> dict[str, pd.DataFrame]:
     """The 06_eval notebook's one call: evaluate model `item` and return its titled tables.
 
-    The deltas are against the base model when it has been evaluated.
+    The deltas are against the base model when it has been evaluated. The evaluation times nothing: the latency,
+    its budget mark and the operator profile are the study's tables', shown once the tables are up to date (a
+    finished study), and left out before.
     """
     record = json.loads(run_eval(cfg, item).read_text())
     base = [r for r in load_records(cfg) if r["model"] == "base" and item != "base"]
-    frames = study_frames([*base, record], names=list(cfg.data.names), budget=_budget(cfg))
+    frames = study_frames(_timed_by_tables(cfg, [*base, record]), names=list(cfg.data.names), budget=_budget(cfg))
     return display_tables(frames, only=item)
+
+
+def _timed_by_tables(cfg: Config, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`records` with the latency and the ONNX operator profile the study's tables measured, when the tables are up
+    to date (made from the current metrics.json of every evaluated model); else unchanged."""
+    tables = StudyPaths.of(cfg).eval_tables
+    if not up_to_date(tables.record, tables_key(cfg), [tables.interleaved, tables.operators]):
+        return records
+    profiles = pd.read_csv(tables.operators)
+    by_model = {m: dict(zip(rows["operator"], rows["ms"], strict=True)) for m, rows in profiles.groupby("model")}
+    timed = _latency_from(pd.read_csv(tables.interleaved), records)
+    return [{**r, "onnx_operators": by_model.get(r["model"])} for r in timed]
 
 
 def evaluate_study(cfg: Config) -> tuple[dict[str, pd.DataFrame], Path]:
