@@ -228,7 +228,7 @@ def _flops(value: str) -> str:
     try:
         flops_budget(value)
     except ValueError as err:
-        raise argparse.ArgumentTypeError(f'{value!r}: expected a factor up to 1 ("0.1x") or GFLOPs ("0.5G")') from err
+        raise argparse.ArgumentTypeError(str(err)) from err
     return value
 
 

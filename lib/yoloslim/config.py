@@ -431,13 +431,17 @@ def flops_budget(value: str | float) -> tuple[float, bool]:
     """A FLOPs budget as (value, relative): "0.1x" -> (0.1, True), of the base model's GFLOPs; "0.5G", "0.5 GFLOPs" or
     0.5 -> (0.5, False), in GFLOPs at the study's image size.
 
-    Raises ValueError for anything else, for a budget that is not positive, or for a relative one over 1.
+    Raises ValueError for anything else, for a budget that is not positive, or for a relative one over 1, saying
+    which forms are read (the CLI's `--flops` errors are this message).
     """
     text = str(value).strip().lower().replace(" ", "")
     relative = text.endswith("x")
-    number = float(text[:-1] if relative else text.removesuffix("gflops").removesuffix("g"))
+    try:
+        number = float(text[:-1] if relative else text.removesuffix("gflops").removesuffix("g"))
+    except ValueError:
+        number = float("nan")  # not a number: refused below
     if not number > 0 or (relative and number > 1):
-        raise ValueError(f"a FLOPs budget must be positive (and at most 1x), got {value!r}")
+        raise ValueError(f'{value!r}: expected a factor up to 1 ("0.1x") or GFLOPs ("0.5G")')
     return number, relative
 
 

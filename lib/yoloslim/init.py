@@ -86,7 +86,7 @@ def init_study(
         try:
             flops_budget(flops)
         except ValueError as err:
-            raise ValueError(f'--flops {flops!r}: expected a factor up to 1 ("0.1x") or GFLOPs ("2G")') from err
+            raise ValueError(f"--flops {err}") from err
     source = guess_source(data)
     if source == "tree":
         raise ValueError(f"{data}: not an Ultralytics data YAML, nor a COCO or VOC data set (--data); for a folder of "
