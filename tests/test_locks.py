@@ -31,7 +31,7 @@ def _fake_snakemake(folder: Path, cwd: Path, params: Path) -> subprocess.Popen:
     script.parent.mkdir(parents=True, exist_ok=True)
     script.write_text("import time\ntime.sleep(60)\n")
     proc = subprocess.Popen([sys.executable, str(script), "--cores", "2", "--config", f"params={params}"], cwd=cwd)
-    for _ in range(50):  # until /proc shows it
+    for _ in range(300):  # until /proc shows it (at most 30 s on a loaded machine)
         if any(p.pid == proc.pid for p in live_snakemake()):
             break
         time.sleep(0.1)
