@@ -23,9 +23,9 @@ ACCURACY_COLUMNS = ["model", "label", "split", "class", "conf", *ACCURACY_METRIC
                     *[f"delta_{m}" for m in DELTAS],
                     *[f"{m}_{end}" for m in INTERVAL_METRICS for end in ("lo", "hi")],
                     *[f"delta_{m}_{end}" for m in DELTAS for end in ("lo", "hi")]]  # fmt: skip
+BUDGET_COLUMNS = ["target_engine", "target_latency", "target_latency_ms", "meets_budget"]  # `budget_status`
 MODEL_COLUMNS = ["model", "label", "kind", "imgsz", "size_pt_mb", "size_onnx_mb", "params_m", "gflops",
-                 *[f"{e}_{c}" for e in ENGINES for c in ("ms", "p90_ms", "precision")],
-                 "target_engine", "target_latency", "target_latency_ms", "meets_budget"]  # fmt: skip
+                 *[f"{e}_{c}" for e in ENGINES for c in ("ms", "p90_ms", "precision")], *BUDGET_COLUMNS]  # fmt: skip
 INT8_COLUMNS = ["model", "label", "engine", "split", "class", "mAP50", "mAP50-95", "fp32_mAP50", "fp32_mAP50-95",
                 "drop_mAP50", "drop_mAP50-95", "drop_mAP50-95_lo", "drop_mAP50-95_hi"]  # fmt: skip
 DECODE_COLUMNS = ["model", "class", "gt_codes", "decoded", "decode_rate", "gt_decodable", "decode_rate_vs_decodable",
@@ -287,7 +287,7 @@ def display_tables(frames: dict[str, pd.DataFrame], only: str | None = None) -> 
         tables[f"delta vs base ({split})"] = _wide(part, ["delta_mAP50", "delta_mAP50-95"])
     models = models.set_index("label").drop(columns=["model"]).round(3)
     if only is not None and models[[f"{e}_ms" for e in ENGINES]].isna().all(axis=None):  # not timed: no budget mark
-        models = models.drop(columns=["target_engine", "target_latency", "target_latency_ms", "meets_budget"])
+        models = models.drop(columns=BUDGET_COLUMNS)
         models = models.dropna(axis=1, how="all")
     tables["size, params, FLOPs, latency"] = models
     if only is None or not ops.empty:
@@ -320,8 +320,7 @@ def format_result(result: dict[str, Any], names: list[str]) -> str:
     for (engine, split), rows in frames["accuracy_int8"].groupby(["engine", "split"], sort=False):
         table = rows.set_index("class")[["mAP50", "mAP50-95", "fp32_mAP50-95", "drop_mAP50-95"]]
         lines += ["", f"== INT8 on {engine} ({split}) ==", table.round(3).to_string()]
-    models = frames["models"].drop(columns=["model", "label", "kind", "target_engine", "target_latency",
-                                            "target_latency_ms", "meets_budget"])  # fmt: skip
+    models = frames["models"].drop(columns=["model", "label", "kind", *BUDGET_COLUMNS])
     lines += ["", "== size, params, FLOPs, latency ==", models.T.round(3).to_string(header=False)]
     if result.get("decode"):  # None: no code classes, no decode rate
         decode = frames["decode"].drop(columns=["model"]).set_index("class")

@@ -117,7 +117,9 @@ def torch_runner(model: torch.nn.Module, imgsz: int, device: str = "cpu") -> Cal
     return run
 
 
-def measure_torch(model: torch.nn.Module, imgsz: int, cfg: LatencyConfig, device: str = "cpu") -> dict:
+def measure_torch(
+    model: torch.nn.Module, imgsz: int, cfg: LatencyConfig, device: str = "cpu", timed: bool = True
+) -> dict:
     """Latency of a PyTorch model (fp32, batch 1, BatchNorm fused into convolutions when possible) on `device`.
 
     Args:
@@ -125,12 +127,15 @@ def measure_torch(model: torch.nn.Module, imgsz: int, cfg: LatencyConfig, device
         imgsz (int): The side of the zero image.
         cfg (LatencyConfig): The warmup and timed runs, and the threads (0: every core).
         device (str): The torch device ("cpu", "cuda:0").
+        timed (bool): False: the model is not run, only the threads and the device are given.
 
     Returns:
-        (dict): `time_runs`' numbers, the threads and the device.
+        (dict): `time_runs`' numbers (none when not timed), the threads and the device.
     """
-    run = torch_runner(model, imgsz, device)
     threads = resolve_threads(cfg.threads)
+    if not timed:
+        return {"threads": threads, "device": device}
+    run = torch_runner(model, imgsz, device)
     with torch_threads(threads):
         result = time_runs(run, warmup=cfg.warmup, runs=cfg.runs)
     return {**result, "threads": threads, "device": device}
@@ -191,13 +196,10 @@ def measure_latency(
         if engine not in engines:
             notes[engine] = "not measured: not in eval.engines"
         elif engine in TORCH_DEVICES:
-            device = TORCH_DEVICES[engine]
-            if not torch_offered(engine):
-                notes[engine] = NO_CUDA
-            elif timed:
-                out[engine] = {**measure_torch(model, imgsz, cfg, device=device), "precision": "FP32"}
+            if torch_offered(engine):
+                out[engine] = {**measure_torch(model, imgsz, cfg, TORCH_DEVICES[engine], timed), "precision": "FP32"}
             else:
-                out[engine] = {"threads": resolve_threads(cfg.threads), "device": device, "precision": "FP32"}
+                notes[engine] = NO_CUDA
         elif engine in artifacts:
             out[engine] = measure_engine(engine, artifacts[engine], imgsz, cfg, timed)
         else:
