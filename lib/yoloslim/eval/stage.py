@@ -5,10 +5,11 @@ exports too), checkpoint and ONNX size, params, GFLOPs, the precision each engin
 the code classes on the test split (none when the study has no code classes, `yoloslim.config.decode_classes`).
 It times nothing, so it needs no quiet machine. `write_tables` times every model, interleaved on each engine, and
 profiles its ONNX operators, with nothing else running; it gathers every model's file and those timings into
-`eval/accuracy.csv|json`, `models.csv` (with the latency budget's mark), `interleaved.csv`, `onnx_operators.csv`,
-`decode.csv` (its header only without code classes), `environment.json` and `figures/compare.png` (columns in
-docs/outputs.md). The decode-rate ceiling (codes that decode from their own ground-truth box) is the same for every
-model: it is counted once per split and decode settings and kept in `eval/gt_decodable.json`.
+`eval/accuracy.csv|json`, `models.csv` (with the latency budget's mark), `latency_interleaved.csv`,
+`onnx_operators.csv`, `decode.csv` (its header only without code classes), `environment.json` and
+`figures/compare.png` (columns in docs/outputs.md). The decode-rate ceiling (codes that decode from their own
+ground-truth box) is the same for every model: it is counted once per split and decode settings and kept in
+`eval/gt_decodable.json`.
 
     from yoloslim.eval.stage import evaluate_model, evaluate_study, run_eval, write_tables
     run_eval(cfg, "base")           # runs/<c>/eval/base/metrics.json (skipped when up to date)
